@@ -1,0 +1,103 @@
+#include "json_msgpack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void vd_json_pack(msgpack_packer *pk, const json_t *j) {
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *v;
+        msgpack_pack_map(pk, json_object_size(j));
+        json_object_foreach((json_t *)j, key, v) {
+            msgpack_pack_str_with_body(pk, key, strlen(key));
+            vd_json_pack(pk, v);
+        }
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *v;
+        msgpack_pack_array(pk, json_array_size(j));
+        json_array_foreach(j, i, v) vd_json_pack(pk, v);
+        break;
+    }
+    case JSON_STRING:
+        msgpack_pack_str_with_body(pk, json_string_value(j), json_string_length(j));
+        break;
+    case JSON_INTEGER: msgpack_pack_int64(pk, json_integer_value(j)); break;
+    case JSON_REAL: msgpack_pack_double(pk, json_real_value(j)); break;
+    case JSON_TRUE: msgpack_pack_true(pk); break;
+    case JSON_FALSE: msgpack_pack_false(pk); break;
+    default: msgpack_pack_nil(pk); break;
+    }
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not valid. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+    if (s[0] < 0x80) return 1;
+    size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (len == 0 || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    return len;
+}
+
+static json_t *string_json(const char *p, size_t n) {
+    json_t *j = json_stringn(p, n);
+    if (j) return j;
+    /* Not UTF-8 (a bin field or raw mail bytes): keep what is valid, mark the rest. */
+    char *buf = malloc(n * 3 + 1);
+    if (!buf) return NULL;
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_len((const unsigned char *)p + i, n - i);
+        if (l && !(l == 1 && p[i] == 0)) {
+            memcpy(buf + out, p + i, l);
+            out += l;
+            i += l;
+        } else {
+            memcpy(buf + out, "\xef\xbf\xbd", 3);
+            out += 3;
+            i++;
+        }
+    }
+    j = json_stringn(buf, out);
+    free(buf);
+    return j;
+}
+
+json_t *vd_msgpack_to_json(const msgpack_object *o) {
+    switch (o->type) {
+    case MSGPACK_OBJECT_BOOLEAN: return json_boolean(o->via.boolean);
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: return json_integer((json_int_t)o->via.u64);
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return json_integer(o->via.i64);
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: return json_real(o->via.f64);
+    case MSGPACK_OBJECT_STR: return string_json(o->via.str.ptr, o->via.str.size);
+    case MSGPACK_OBJECT_BIN: return string_json(o->via.bin.ptr, o->via.bin.size);
+    case MSGPACK_OBJECT_ARRAY: {
+        json_t *a = json_array();
+        for (uint32_t i = 0; a && i < o->via.array.size; i++)
+            json_array_append_new(a, vd_msgpack_to_json(&o->via.array.ptr[i]));
+        return a;
+    }
+    case MSGPACK_OBJECT_MAP: {
+        json_t *m = json_object();
+        for (uint32_t i = 0; m && i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            char key[256];
+            if (k->type == MSGPACK_OBJECT_STR) {
+                size_t n = k->via.str.size < sizeof key - 1 ? k->via.str.size : sizeof key - 1;
+                memcpy(key, k->via.str.ptr, n);
+                key[n] = '\0';
+            } else {
+                snprintf(key, sizeof key, "#%u", i);
+            }
+            json_object_set_new(m, key, vd_msgpack_to_json(&o->via.map.ptr[i].val));
+        }
+        return m;
+    }
+    default: return json_null();
+    }
+}

@@ -1,0 +1,15 @@
+#include "config.h"
+
+void vd_config_defaults(vd_config_t *c) {
+    c->socket_path = "./verdict.sock";
+    c->policy_dir = "./policies";
+    c->workers = 0;
+    c->socket_mode = 0660;
+    c->max_request = 1024 * 1024;
+    c->write_high_water = 4 * 1024 * 1024;
+    c->drain_timeout_ms = 10000;
+    c->deadline_ms = 0;
+    c->lua.mem_limit = 256u * 1024 * 1024;
+    c->lua.instr_limit = 1000000;
+    c->lua.regex_limit = 100000;
+}

@@ -1,0 +1,141 @@
+/* ping, pipelines, stats and reload; decide lives in method_decide.c. */
+#include "methods.h"
+
+#include "../core/log.h"
+#include "../net/conn.h"
+#include "engine.h"
+#include "pipeline_run.h"
+#include "worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void vd_method_decide(vd_conn_t *c, const vd_rpc_msg_t *m);
+
+static void method_ping(vd_conn_t *c, const vd_rpc_msg_t *m) {
+    vd_rpc_pack_result_head(&c->pk, m->msgid);
+    vd_pack_cstr(&c->pk, "pong");
+}
+
+static void pack_stage(msgpack_packer *pk, const vd_stage_t *st) {
+    msgpack_pack_map(pk, 5);
+    vd_pack_cstr(pk, "name");
+    vd_pack_cstr(pk, st->name);
+    vd_pack_cstr(pk, "kind");
+    vd_pack_cstr(pk, "rules");
+    vd_pack_cstr(pk, "shadow");
+    st->shadow ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    vd_pack_cstr(pk, "on_error");
+    vd_pack_cstr(pk, st->on_error ? st->on_error : "open");
+    vd_pack_cstr(pk, "rules");
+    msgpack_pack_array(pk, st->nrules);
+    for (size_t r = 0; r < st->nrules; r++) vd_pack_cstr(pk, st->rules[r]->name);
+}
+
+static void method_pipelines(vd_conn_t *c, const vd_rpc_msg_t *m) {
+    const vd_policy_t *p = c->w->policy;
+    msgpack_packer *pk = &c->pk;
+    vd_rpc_pack_result_head(pk, m->msgid);
+    msgpack_pack_array(pk, p->npipelines);
+    for (size_t i = 0; i < p->npipelines; i++) {
+        const vd_pipeline_t *pl = &p->pipelines[i];
+        msgpack_pack_map(pk, 6);
+        vd_pack_cstr(pk, "name");
+        vd_pack_cstr(pk, pl->name);
+        vd_pack_cstr(pk, "description");
+        vd_pack_cstr(pk, pl->description ? pl->description : "");
+        vd_pack_cstr(pk, "file");
+        vd_pack_cstr(pk, pl->file);
+        vd_pack_cstr(pk, "default");
+        vd_pack_cstr(pk, pl->default_action);
+        vd_pack_cstr(pk, "actions");
+        msgpack_pack_map(pk, pl->nactions);
+        for (size_t a = 0; a < pl->nactions; a++) {
+            vd_pack_cstr(pk, pl->actions[a].name);
+            msgpack_pack_double(pk, pl->actions[a].bound);
+        }
+        vd_pack_cstr(pk, "stages");
+        msgpack_pack_array(pk, pl->nstages);
+        for (size_t s = 0; s < pl->nstages; s++) pack_stage(pk, &pl->stages[s]);
+    }
+}
+
+static void method_stats(vd_conn_t *c, const vd_rpc_msg_t *m) {
+    vd_engine_t *e = c->w->engine;
+    vd_stats_t *sets[256];
+    int n = e->nworkers < 256 ? e->nworkers : 256;
+    for (int i = 0; i < n; i++) sets[i] = &e->workers[i].stats;
+    char version[20];
+    vd_engine_version(e, version);
+    vd_stats_globals_t g = {
+        .policy = version,
+        .reloads = atomic_load(&e->reloads),
+        .reload_failures = atomic_load(&e->reload_failures),
+        .uptime_s = (double)(vd_now_ns() - e->started_ns) / 1e9,
+        .workers = e->nworkers,
+    };
+    vd_rpc_pack_result_head(&c->pk, m->msgid);
+    vd_stats_pack(&c->pk, sets, n, &g);
+}
+
+/* reload runs on the libuv thread pool: compiling policies must not stall this loop. */
+typedef struct {
+    uv_work_t req;
+    vd_conn_t *conn;
+    uint32_t msgid;
+    int rc;
+    char version[20];
+    char err[2048];
+} reload_t;
+
+static void reload_work(uv_work_t *req) {
+    reload_t *r = req->data;
+    r->rc = vd_engine_reload(r->conn->w->engine, r->version, r->err, sizeof r->err);
+}
+
+static void reload_done(uv_work_t *req, int status) {
+    reload_t *r = req->data;
+    vd_conn_t *c = r->conn;
+    vd_worker_adopt_pending(c->w);
+    if (!c->closing) {
+        if (status < 0) {
+            vd_reply_error(c, r->msgid, VD_RPC_INTERNAL, "reload was cancelled");
+        } else if (r->rc) {
+            vd_reply_error(c, r->msgid, VD_RPC_INTERNAL, "reload failed, still serving the "
+                           "previous policy: %s", r->err);
+        } else {
+            vd_rpc_pack_result_head(&c->pk, r->msgid);
+            vd_pack_cstr(&c->pk, r->version);
+        }
+        vd_conn_flush(c);
+    }
+    vd_conn_release(c);
+    free(r);
+}
+
+static void method_reload(vd_conn_t *c, const vd_rpc_msg_t *m) {
+    if (c->w->draining || atomic_load(&c->w->engine->draining)) {
+        vd_reply_error(c, m->msgid, VD_RPC_SHUTTING_DOWN, "verdictd is shutting down");
+        return;
+    }
+    reload_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        vd_reply_error(c, m->msgid, VD_RPC_INTERNAL, "out of memory");
+        return;
+    }
+    r->conn = c;
+    r->msgid = m->msgid;
+    r->req.data = r;
+    vd_conn_hold(c);
+    int rc = uv_queue_work(&c->w->loop, &r->req, reload_work, reload_done);
+    if (rc < 0) {
+        vd_conn_release(c);
+        free(r);
+        vd_reply_error(c, m->msgid, VD_RPC_INTERNAL, "cannot start reload: %s", uv_strerror(rc));
+    }
+}
+
+const vd_method_t vd_methods[] = {
+    {"decide", vd_method_decide}, {"ping", method_ping},     {"pipelines", method_pipelines},
+    {"stats", method_stats},      {"reload", method_reload}, {NULL, NULL},
+};

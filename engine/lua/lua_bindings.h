@@ -1,0 +1,25 @@
+/* What the engine needs from the Lua bindings beyond registering them (see state.h). */
+#ifndef VD_LUA_BINDINGS_H
+#define VD_LUA_BINDINGS_H
+
+#include <lua.h>
+#include <msgpack.h>
+
+/* Pushes a read-only view of the event; valid until the state's generation changes. */
+void vd_lua_push_event(lua_State *L, const msgpack_object *event);
+
+/* Pushes a msgpack value: scalars as Lua values, maps and arrays as read-only views. */
+void vd_lua_push_value(lua_State *L, const msgpack_object *o);
+
+/* The msgpack object behind a view at idx, or NULL when idx is not a view. Raises a Lua error
+ * when the view outlived its request. */
+const msgpack_object *vd_lua_to_view(lua_State *L, int idx);
+
+/* Looks up a string key in a msgpack map, exactly or ignoring ASCII case. */
+const msgpack_object *vd_lua_map_get(const msgpack_object *map, const char *key, size_t len,
+                                     int ci);
+
+/* Pushes the reusable ctx object handed to rules. */
+void vd_lua_push_ctx(lua_State *L);
+
+#endif

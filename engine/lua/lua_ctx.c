@@ -1,0 +1,158 @@
+/* ctx: what a rule may do besides reading the event. One object per state, reused by every
+ * request; it works only while a request is being decided. */
+#include "../core/decision.h"
+#include "lua_bindings.h"
+#include "state.h"
+
+#include <lauxlib.h>
+#include <string.h>
+
+#define CTX_MT "verdict.ctx"
+#define FEATURES_MT "verdict.features"
+#define CTX_KEY "verdict.ctx.instance"
+
+static vd_exec_t *current(lua_State *L) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    if (!e) luaL_error(L, "ctx can only be used while a rule runs");
+    return e;
+}
+
+static void raise_oom(lua_State *L, int rc) {
+    if (rc != 0) luaL_error(L, "out of memory in the request arena");
+}
+
+static void push_feature(lua_State *L, const vd_value_t *v) {
+    switch (v->type) {
+    case VD_VAL_BOOL: lua_pushboolean(L, v->u.b); break;
+    case VD_VAL_INT: lua_pushinteger(L, v->u.i); break;
+    case VD_VAL_NUM: lua_pushnumber(L, v->u.n); break;
+    case VD_VAL_STR: lua_pushlstring(L, v->u.s.ptr, v->u.s.len); break;
+    default: lua_pushnil(L); break;
+    }
+}
+
+/* ctx.features.name: a feature set earlier in this request, or nil. */
+static int features_index(lua_State *L) {
+    vd_exec_t *e = current(L);
+    size_t len;
+    const char *name = luaL_checklstring(L, 2, &len);
+    const vd_feature_t *f = vd_decision_feature(e->d, name, len, e->shadow);
+    if (f) push_feature(L, &f->value);
+    else lua_pushnil(L);
+    return 1;
+}
+
+static int features_newindex(lua_State *L) {
+    return luaL_error(L, "ctx.features is read-only; use ctx:set(name, value)");
+}
+
+/* ctx:set(name, value): value is a number, string, boolean or nil. */
+static int ctx_set(lua_State *L) {
+    vd_exec_t *e = current(L);
+    size_t len;
+    const char *name = luaL_checklstring(L, 2, &len);
+    vd_value_t v = {.type = VD_VAL_NIL};
+    switch (lua_type(L, 3)) {
+    case LUA_TNIL:
+    case LUA_TNONE: break;
+    case LUA_TBOOLEAN: v.type = VD_VAL_BOOL; v.u.b = lua_toboolean(L, 3); break;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, 3)) {
+            v.type = VD_VAL_INT;
+            v.u.i = lua_tointeger(L, 3);
+        } else {
+            v.type = VD_VAL_NUM;
+            v.u.n = lua_tonumber(L, 3);
+        }
+        break;
+    case LUA_TSTRING:
+        v.type = VD_VAL_STR;
+        v.u.s.ptr = lua_tolstring(L, 3, &v.u.s.len);
+        break;
+    default:
+        return luaL_error(L, "ctx:set('%s', ...): a feature is a number, string, boolean or nil, "
+                             "not a %s", name, luaL_typename(L, 3));
+    }
+    raise_oom(L, vd_decision_set_feature(e->d, e->shadow, name, len, &v));
+    return 0;
+}
+
+/* ctx:tag(name) */
+static int ctx_tag(lua_State *L) {
+    vd_exec_t *e = current(L);
+    size_t len;
+    const char *tag = luaL_checklstring(L, 2, &len);
+    raise_oom(L, vd_decision_add_tag(e->d, e->shadow, tag, len));
+    return 0;
+}
+
+/* ctx:stop(action): end the pipeline after this rule with a final action. */
+static int ctx_stop(lua_State *L) {
+    vd_exec_t *e = current(L);
+    const char *action = luaL_checkstring(L, 2);
+    for (const char *const *a = e->actions; a && *a; a++) {
+        if (strcmp(*a, action) == 0) {
+            vd_outcome_t *o = e->shadow ? &e->d->shadow : &e->d->main;
+            if (!o->stop_action) {
+                o->stop_action = *a;
+                o->stop_rule = e->rule;
+            }
+            return 0;
+        }
+    }
+    return luaL_error(L, "ctx:stop('%s'): the pipeline has no such action", action);
+}
+
+static int ctx_index(lua_State *L) {
+    const char *key = luaL_checkstring(L, 2);
+    if (strcmp(key, "features") == 0) {
+        lua_getiuservalue(L, 1, 1);
+        return 1;
+    }
+    if (strcmp(key, "stage") == 0 || strcmp(key, "rule") == 0) {
+        vd_exec_t *e = current(L);
+        lua_pushstring(L, key[0] == 's' ? e->stage : e->rule);
+        return 1;
+    }
+    if (strcmp(key, "shadow") == 0) {
+        lua_pushboolean(L, current(L)->shadow);
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    return 1;
+}
+
+void vd_lua_push_ctx(lua_State *L) {
+    lua_getfield(L, LUA_REGISTRYINDEX, CTX_KEY);
+}
+
+void vd_lua_open_ctx(lua_State *L) {
+    luaL_newmetatable(L, FEATURES_MT);
+    lua_pushcfunction(L, features_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, features_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "verdict.features");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+
+    static const luaL_Reg methods[] = {
+        {"set", ctx_set}, {"tag", ctx_tag}, {"stop", ctx_stop}, {NULL, NULL}};
+    luaL_newmetatable(L, CTX_MT);
+    luaL_newlib(L, methods);
+    lua_pushcclosure(L, ctx_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, features_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "verdict.ctx");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+
+    lua_newuserdatauv(L, 1, 1);
+    luaL_setmetatable(L, CTX_MT);
+    lua_newuserdatauv(L, 1, 0);
+    luaL_setmetatable(L, FEATURES_MT);
+    lua_setiuservalue(L, -2, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, CTX_KEY);
+}

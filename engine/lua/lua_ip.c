@@ -1,0 +1,113 @@
+/* IP helpers for rules: verdict.ip (canonical form), verdict.ip_prefix (the network an address
+ * belongs to, for grouping) and verdict.cidrs (a set of networks, longest prefix first). */
+#include "../core/ipaddr.h"
+#include "lua_bindings.h"
+#include "state.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CIDRS_MT "verdict.cidrs"
+
+typedef struct {
+    size_t n;
+    vd_cidr_t nets[]; /* sorted by prefix length, longest first */
+} cidrs_t;
+
+static int opt_ip(lua_State *L, int idx, vd_ip_t *ip) {
+    size_t len;
+    if (lua_type(L, idx) != LUA_TSTRING) return 0;
+    const char *s = lua_tolstring(L, idx, &len);
+    return vd_ip_parse(s, len, ip) == 0;
+}
+
+/* verdict.ip(s) -> canonical address text, or nil when s is not an IP address */
+static int ip_canon(lua_State *L) {
+    vd_ip_t ip;
+    if (!opt_ip(L, 1, &ip)) return lua_pushnil(L), 1;
+    char buf[64];
+    vd_ip_format(&ip, buf, sizeof buf);
+    lua_pushstring(L, buf);
+    lua_pushinteger(L, ip.v4 ? 4 : 6);
+    return 2;
+}
+
+/* verdict.ip_prefix(ip, bits) -> "203.0.113.0/24", or nil when ip is not an address */
+static int ip_prefix(lua_State *L) {
+    vd_ip_t ip;
+    lua_Integer bits = luaL_checkinteger(L, 2);
+    if (!opt_ip(L, 1, &ip)) return lua_pushnil(L), 1;
+    if (bits < 0 || bits > (ip.v4 ? 32 : 128)) return luaL_argerror(L, 2, "prefix length out of range");
+    char text[64], buf[80];
+    vd_ip_format(&ip, text, sizeof text);
+    snprintf(buf, sizeof buf, "%s/%d", text, (int)bits);
+    vd_cidr_t c;
+    vd_cidr_parse(buf, strlen(buf), &c);
+    vd_cidr_format(&c, buf, sizeof buf);
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+static int by_length_desc(const void *a, const void *b) {
+    return ((const vd_cidr_t *)b)->bits - ((const vd_cidr_t *)a)->bits;
+}
+
+/* verdict.cidrs{"10.0.0.0/8", "2001:db8::/32", ...} -> a network set */
+static int cidrs_new(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    cidrs_t *set = lua_newuserdatauv(L, sizeof *set + (size_t)n * sizeof(vd_cidr_t), 0);
+    set->n = 0;
+    for (lua_Integer i = 1; i <= n; i++) {
+        size_t len;
+        lua_geti(L, 1, i);
+        const char *s = lua_tolstring(L, -1, &len);
+        if (!s || vd_cidr_parse(s, len, &set->nets[set->n]) != 0)
+            return luaL_error(L, "verdict.cidrs: entry %d is not a network or address: %s", (int)i,
+                              s ? s : luaL_typename(L, -1));
+        set->n++;
+        lua_pop(L, 1);
+    }
+    qsort(set->nets, set->n, sizeof *set->nets, by_length_desc);
+    luaL_setmetatable(L, CIDRS_MT);
+    return 1;
+}
+
+static const vd_cidr_t *lookup(lua_State *L) {
+    const cidrs_t *set = luaL_checkudata(L, 1, CIDRS_MT);
+    vd_ip_t ip;
+    if (!opt_ip(L, 2, &ip)) return NULL;
+    for (size_t i = 0; i < set->n; i++)
+        if (vd_cidr_contains(&set->nets[i], &ip)) return &set->nets[i];
+    return NULL;
+}
+
+/* set:has(ip) -> true when ip lies in one of the networks */
+static int cidrs_has(lua_State *L) {
+    lua_pushboolean(L, lookup(L) != NULL);
+    return 1;
+}
+
+/* set:match(ip) -> the longest matching network as text, or nil */
+static int cidrs_match(lua_State *L) {
+    const vd_cidr_t *c = lookup(L);
+    if (!c) return lua_pushnil(L), 1;
+    char buf[80];
+    vd_cidr_format(c, buf, sizeof buf);
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+void vd_lua_open_ip(lua_State *L) {
+    static const luaL_Reg methods[] = {{"has", cidrs_has}, {"match", cidrs_match}, {NULL, NULL}};
+    luaL_newmetatable(L, CIDRS_MT);
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, CIDRS_MT);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+    static const luaL_Reg fns[] = {
+        {"ip", ip_canon}, {"ip_prefix", ip_prefix}, {"cidrs", cidrs_new}, {NULL, NULL}};
+    luaL_setfuncs(L, fns, 0);
+}

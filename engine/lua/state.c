@@ -1,0 +1,174 @@
+#include "state.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* The host owns the allocator: every byte a state holds is counted against its cap, so a rule
+ * that allocates without bound fails with a memory error instead of taking the process down. */
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    vd_lstate_t *ls = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        ls->mem_used -= old;
+        return NULL;
+    }
+    if (nsize > old && ls->limits.mem_limit &&
+        ls->mem_used + (nsize - old) > ls->limits.mem_limit)
+        return NULL;
+    void *p = realloc(ptr, nsize);
+    if (!p) return NULL;
+    ls->mem_used = ls->mem_used - old + nsize;
+    return p;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar) {
+    /* Keep firing on every instruction so a rule cannot pcall its way past the limit. */
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    lua_getinfo(L, "Sl", ar);
+    luaL_error(L, "%s:%d: instruction budget exceeded (%d instructions): an endless loop?",
+               ar->short_src, ar->currentline, (int)vd_lua_ls(L)->limits.instr_limit);
+}
+
+void vd_lua_arm_budget(lua_State *L) {
+    int64_t n = vd_lua_ls(L)->limits.instr_limit;
+    if (n > 0) lua_sethook(L, budget_hook, LUA_MASKCOUNT, n > INT32_MAX ? INT32_MAX : (int)n);
+}
+
+int vd_lua_pcall(lua_State *L, int nargs, int nresults) {
+    vd_lua_arm_budget(L);
+    int rc = lua_pcall(L, nargs, nresults, 0);
+    lua_sethook(L, NULL, 0, 0);
+    return rc;
+}
+
+static int patterns_disabled(lua_State *L) {
+    return luaL_error(L, "Lua patterns are disabled in policies (they can be made to run for "
+                         "very long on attacker input); use verdict.re(...) instead");
+}
+
+/* string.find without patterns: always a plain substring search. */
+static int plain_find(lua_State *L) {
+    size_t ls, lp;
+    const char *s = luaL_checklstring(L, 1, &ls);
+    const char *p = luaL_checklstring(L, 2, &lp);
+    lua_Integer init = luaL_optinteger(L, 3, 1);
+    if (init < 0) init = (lua_Integer)ls + init + 1;
+    if (init < 1) init = 1;
+    if ((size_t)init > ls + 1) {
+        lua_pushnil(L);
+        return 1;
+    }
+    const char *hit = lp == 0 ? s + init - 1 : memmem(s + init - 1, ls - (size_t)init + 1, p, lp);
+    if (!hit) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushinteger(L, hit - s + 1);
+    lua_pushinteger(L, hit - s + (lua_Integer)lp);
+    return 2;
+}
+
+/* load() of text chunks only: bytecode can break the VM's safety. */
+static int text_load(lua_State *L) {
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    if (luaL_loadbufferx(L, s, len, name, "t") != LUA_OK) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    return 1;
+}
+
+static void remove_fields(lua_State *L, const char *const *names) {
+    for (; *names; names++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, *names);
+    }
+}
+
+static void open_safe_libs(lua_State *L) {
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},      {LUA_STRLIBNAME, luaopen_string},
+                                    {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
+                                    {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_OSLIBNAME, luaopen_os},
+                                    {NULL, NULL}};
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+    static const char *const base_out[] = {"dofile", "loadfile", "collectgarbage", "print", NULL};
+    lua_pushglobaltable(L);
+    remove_fields(L, base_out);
+    lua_pushcfunction(L, text_load);
+    lua_setfield(L, -2, "load");
+    lua_pop(L, 1);
+
+    /* os: only the clock and calendar functions. */
+    lua_getglobal(L, "os");
+    static const char *const os_out[] = {"execute", "exit",   "getenv",    "remove",
+                                         "rename",  "tmpname", "setlocale", NULL};
+    remove_fields(L, os_out);
+    lua_pop(L, 1);
+
+    lua_getglobal(L, "string");
+    static const char *const pat[] = {"match", "gmatch", "gsub"};
+    for (size_t i = 0; i < sizeof pat / sizeof *pat; i++) {
+        lua_pushcfunction(L, patterns_disabled);
+        lua_setfield(L, -2, pat[i]);
+    }
+    lua_pushcfunction(L, plain_find);
+    lua_setfield(L, -2, "find");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    /* Hide the string metatable so rules cannot swap the methods every string shares. */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+}
+
+lua_State *vd_lua_new(const vd_lua_limits_t *limits) {
+    vd_lstate_t *ls = calloc(1, sizeof *ls);
+    if (!ls) return NULL;
+    ls->limits = *limits;
+    ls->re_md = pcre2_match_data_create(32, NULL);
+    ls->re_mctx = pcre2_match_context_create(NULL);
+    lua_State *L = ls->re_md && ls->re_mctx ? lua_newstate(capped_alloc, ls) : NULL;
+    if (!L) {
+        pcre2_match_data_free(ls->re_md);
+        pcre2_match_context_free(ls->re_mctx);
+        free(ls);
+        return NULL;
+    }
+    pcre2_set_match_limit(ls->re_mctx, limits->regex_limit ? limits->regex_limit : 100000);
+    pcre2_set_depth_limit(ls->re_mctx, 10000);
+    *(vd_lstate_t **)lua_getextraspace(L) = ls;
+    open_safe_libs(L);
+    lua_newtable(L);
+    vd_lua_open_helpers(L);
+    vd_lua_open_re(L);
+    vd_lua_open_ip(L);
+    vd_lua_open_sets(L);
+    vd_lua_open_view(L);
+    vd_lua_open_ctx(L);
+    lua_setglobal(L, "verdict");
+    return L;
+}
+
+void vd_lua_close(lua_State *L) {
+    if (!L) return;
+    vd_lstate_t *ls = vd_lua_ls(L);
+    lua_close(L);
+    pcre2_match_data_free(ls->re_md);
+    pcre2_match_context_free(ls->re_mctx);
+    free(ls);
+}

@@ -1,0 +1,151 @@
+/* verdictd: arguments, signals, start. Everything else lives in the engine. */
+#include "core/engine.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "policy/policy.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VERDICT_VERSION "0.1.0"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: verdictd [options]\n"
+            "  --socket PATH          Unix socket to listen on (default ./verdict.sock)\n"
+            "  --socket-mode MODE     octal file mode of the socket (default 0660)\n"
+            "  --policies DIR         policy directory (default ./policies)\n"
+            "  --workers N            worker threads (default: number of CPUs)\n"
+            "  --log-level LEVEL      debug, info, warn or error (default info)\n"
+            "  --max-request BYTES    largest request frame accepted (default 1048576)\n"
+            "  --deadline-ms MS       default deadline of a decision, 0 = none (default 0)\n"
+            "  --drain-timeout-ms MS  how long SIGTERM waits for clients (default 10000)\n"
+            "  --lua-memory-mb MB     memory cap of each worker's Lua state (default 256)\n"
+            "  --lua-instructions N   instruction budget of one rule call (default 1000000)\n"
+            "  --check                load and validate the policies, print the version, exit\n"
+            "  --version, --help\n");
+}
+
+static int parse_long(const char *s, long min, long max, int base, long *out) {
+    char *end;
+    long v = strtol(s, &end, base);
+    if (!*s || *end || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct {
+    const char *name;
+    long min, max;
+    int base;
+} numopt_t;
+
+static const numopt_t numopts[] = {
+    {"workers", 1, 1024, 10},        {"socket-mode", 0, 0777, 8},
+    {"max-request", 64, 1L << 30, 10}, {"deadline-ms", 0, 3600000, 10},
+    {"drain-timeout-ms", 0, 3600000, 10}, {"lua-memory-mb", 1, 1L << 20, 10},
+    {"lua-instructions", 1000, INT_MAX, 10},
+};
+
+static void set_number(vd_config_t *cfg, int which, long v) {
+    switch (which) {
+    case 0: cfg->workers = (int)v; break;
+    case 1: cfg->socket_mode = (unsigned)v; break;
+    case 2: cfg->max_request = (size_t)v; break;
+    case 3: cfg->deadline_ms = (int)v; break;
+    case 4: cfg->drain_timeout_ms = (int)v; break;
+    case 5: cfg->lua.mem_limit = (size_t)v << 20; break;
+    case 6: cfg->lua.instr_limit = v; break;
+    }
+}
+
+/* Validates the policies without serving: for editors, CI and `verdict` users. */
+static int check_only(const vd_config_t *cfg) {
+    char err[4096];
+    vd_policy_src_t *src;
+    vd_policy_t *p;
+    if (vd_policy_src_read(cfg->policy_dir, &src, err, sizeof err) != 0 ||
+        vd_policy_load(src, &cfg->lua, &p, err, sizeof err) != 0) {
+        fprintf(stderr, "verdictd: policy error: %s\n", err);
+        return 1;
+    }
+    printf("policies OK: %zu pipeline(s), %zu rule(s), version %s\n", p->npipelines, p->nrules,
+           src->version);
+    vd_policy_unref(p);
+    vd_policy_src_unref(src);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    vd_config_t cfg;
+    vd_config_defaults(&cfg);
+    int check = 0;
+    enum { OPT_SOCKET = 1000, OPT_POLICIES, OPT_LOG, OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_NUM };
+    struct option opts[] = {
+        {"socket", required_argument, 0, OPT_SOCKET},
+        {"policies", required_argument, 0, OPT_POLICIES},
+        {"log-level", required_argument, 0, OPT_LOG},
+        {"check", no_argument, 0, OPT_CHECK},
+        {"version", no_argument, 0, OPT_VERSION},
+        {"help", no_argument, 0, OPT_HELP},
+        {"workers", required_argument, 0, OPT_NUM + 0},
+        {"socket-mode", required_argument, 0, OPT_NUM + 1},
+        {"max-request", required_argument, 0, OPT_NUM + 2},
+        {"deadline-ms", required_argument, 0, OPT_NUM + 3},
+        {"drain-timeout-ms", required_argument, 0, OPT_NUM + 4},
+        {"lua-memory-mb", required_argument, 0, OPT_NUM + 5},
+        {"lua-instructions", required_argument, 0, OPT_NUM + 6},
+        {0, 0, 0, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        vd_log_level_t level;
+        long v;
+        if (c == OPT_SOCKET) cfg.socket_path = optarg;
+        else if (c == OPT_POLICIES) cfg.policy_dir = optarg;
+        else if (c == OPT_CHECK) check = 1;
+        else if (c == OPT_VERSION) return puts("verdictd " VERDICT_VERSION), 0;
+        else if (c == OPT_HELP) return usage(stdout), 0;
+        else if (c == OPT_LOG) {
+            if (vd_log_parse_level(optarg, &level) != 0) {
+                fprintf(stderr, "verdictd: --log-level: expected debug, info, warn or error\n");
+                return 2;
+            }
+            vd_log_set_level(level);
+        } else if (c >= OPT_NUM && c < OPT_NUM + (int)(sizeof numopts / sizeof *numopts)) {
+            const numopt_t *n = &numopts[c - OPT_NUM];
+            if (parse_long(optarg, n->min, n->max, n->base, &v) != 0) {
+                fprintf(stderr, "verdictd: --%s: expected a number from %ld to %ld, got '%s'\n",
+                        n->name, n->min, n->max, optarg);
+                return 2;
+            }
+            set_number(&cfg, c - OPT_NUM, v);
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "verdictd: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (check) return check_only(&cfg);
+    signal(SIGPIPE, SIG_IGN); /* a client that hangs up must not kill the daemon */
+    vd_engine_t e;
+    char err[4096];
+    int rc = vd_engine_start(&e, &cfg, err, sizeof err);
+    if (rc) {
+        vd_log(VD_LOG_ERROR, "cannot start: %s", err);
+        return 1;
+    }
+    vd_log(VD_LOG_INFO, "verdictd %s listening on %s: %d worker(s), policies %s version %s",
+           VERDICT_VERSION, cfg.socket_path, e.nworkers, cfg.policy_dir, e.version);
+    vd_engine_run(&e);
+    vd_engine_close(&e);
+    vd_log(VD_LOG_INFO, "verdictd stopped");
+    return 0;
+}

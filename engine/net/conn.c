@@ -1,0 +1,228 @@
+#include "conn.h"
+
+#include "../core/dispatch.h"
+#include "../core/engine.h"
+#include "../core/error.h"
+#include "../core/log.h"
+#include "../core/worker.h"
+#include "../proto/frame.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define READ_CHUNK (64 * 1024)
+
+typedef struct {
+    uv_write_t req;
+    vd_conn_t *conn;
+    char *data;
+    size_t len;
+} write_t;
+
+static void process(vd_conn_t *c);
+static void start_reading(vd_conn_t *c);
+
+void vd_conn_hold(vd_conn_t *c) {
+    c->refs++;
+}
+
+static void free_conn(vd_conn_t *c) {
+    msgpack_sbuffer_destroy(&c->out);
+    free(c->buf);
+    free(c);
+}
+
+void vd_conn_release(vd_conn_t *c) {
+    if (--c->refs == 0) free_conn(c);
+}
+
+static void on_close(uv_handle_t *h) {
+    vd_conn_t *c = h->data;
+    vd_worker_conn_closed(c->w, c);
+    vd_conn_release(c);
+}
+
+void vd_conn_close(vd_conn_t *c) {
+    if (c->closing) return;
+    c->closing = 1;
+    uv_close((uv_handle_t *)&c->pipe, on_close);
+}
+
+int vd_conn_idle(const vd_conn_t *c) {
+    int pending = 0;
+    uv_os_fd_t fd;
+    if (uv_fileno((const uv_handle_t *)&c->pipe, &fd) == 0) ioctl(fd, FIONREAD, &pending);
+    return c->len == 0 && c->unsent == 0 && c->out.size == 0 && c->refs == 1 && pending == 0;
+}
+
+/* Closes an idle connection when the worker drains. */
+static void maybe_finish_drain(vd_conn_t *c) {
+    if (c->w->draining && !c->closing && vd_conn_idle(c)) vd_conn_close(c);
+}
+
+static int over_high_water(const vd_conn_t *c) {
+    return c->unsent > c->w->engine->cfg.write_high_water;
+}
+
+static void on_write(uv_write_t *req, int status) {
+    write_t *wr = (write_t *)req;
+    vd_conn_t *c = wr->conn;
+    c->unsent -= wr->len;
+    free(wr->data);
+    free(wr);
+    if (status < 0 && !c->closing) {
+        vd_log(VD_LOG_DEBUG, "write to client failed: %s", uv_strerror(status));
+        vd_conn_close(c);
+    } else if (!c->closing) {
+        if (c->close_after_flush && c->unsent == 0) vd_conn_close(c);
+        else if (!c->reading && c->unsent <= c->w->engine->cfg.write_high_water / 2) process(c);
+        maybe_finish_drain(c);
+    }
+    vd_conn_release(c);
+}
+
+void vd_conn_flush(vd_conn_t *c) {
+    if (c->out.size == 0 || c->closing) return;
+    write_t *wr = malloc(sizeof *wr);
+    if (!wr) {
+        vd_log(VD_LOG_ERROR, "out of memory writing a reply; closing the connection");
+        vd_conn_close(c);
+        return;
+    }
+    wr->conn = c;
+    wr->len = c->out.size;
+    wr->data = msgpack_sbuffer_release(&c->out);
+    uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->len);
+    c->unsent += wr->len;
+    vd_counter_add(&c->w->stats.bytes_out, wr->len);
+    vd_conn_hold(c);
+    int rc = uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
+    if (rc < 0) {
+        c->unsent -= wr->len;
+        free(wr->data);
+        free(wr);
+        vd_conn_release(c);
+        vd_conn_close(c);
+    }
+}
+
+/* A frame that cannot be read: answer where a msgid is visible, then close. */
+static void fatal_frame(vd_conn_t *c, const char *at, size_t avail, vd_rpc_err_t code,
+                        const char *msg) {
+    uint32_t msgid;
+    vd_counter_add(&c->w->stats.errors[code], 1);
+    if (vd_frame_peek_msgid((const uint8_t *)at, avail, &msgid) == 0) {
+        vd_rpc_pack_error(&c->pk, msgid, code, msg);
+        c->close_after_flush = 1;
+        vd_conn_flush(c);
+        if (c->unsent == 0) vd_conn_close(c);
+    } else {
+        vd_log(VD_LOG_DEBUG, "closing a connection: %s (no msgid to reply to)", msg);
+        vd_conn_close(c);
+    }
+}
+
+/* Handles every complete frame in the buffer while the reply queue is below its mark. */
+static void process(vd_conn_t *c) {
+    size_t off = 0, limit = c->w->engine->cfg.max_request;
+    vd_worker_adopt_pending(c->w);
+    while (!c->closing && !c->close_after_flush && !over_high_water(c)) {
+        size_t flen;
+        int rc = vd_frame_scan((const uint8_t *)c->buf + off, c->len - off, limit, &flen);
+        if (rc == VD_EAGAIN) break;
+        if (rc == VD_ETOOLARGE) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "request larger than the limit of %zu bytes", limit);
+            fatal_frame(c, c->buf + off, c->len - off, VD_RPC_TOO_LARGE, msg);
+            break;
+        }
+        if (rc != 0) {
+            fatal_frame(c, c->buf + off, c->len - off, VD_RPC_BAD_REQUEST, "not valid msgpack");
+            break;
+        }
+        vd_dispatch_frame(c, c->buf + off, flen);
+        off += flen;
+    }
+    if (off > 0) {
+        memmove(c->buf, c->buf + off, c->len - off);
+        c->len -= off;
+    }
+    vd_conn_flush(c);
+    if (c->closing || c->close_after_flush) return;
+    int want_read = !over_high_water(c);
+    if (want_read && !c->reading) {
+        start_reading(c);
+    } else if (!want_read && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->reading = 0;
+    }
+    maybe_finish_drain(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+    (void)suggested;
+    vd_conn_t *c = h->data;
+    if (c->cap - c->len < READ_CHUNK) {
+        size_t cap = c->cap ? c->cap : READ_CHUNK;
+        while (cap - c->len < READ_CHUNK) cap *= 2;
+        char *nb = realloc(c->buf, cap);
+        if (!nb) {
+            *b = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
+            return;
+        }
+        c->buf = nb;
+        c->cap = cap;
+    }
+    *b = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
+    (void)b;
+    vd_conn_t *c = s->data;
+    if (nread < 0) {
+        if (nread != UV_EOF) vd_log(VD_LOG_DEBUG, "read failed: %s", uv_strerror((int)nread));
+        vd_conn_close(c);
+        return;
+    }
+    c->len += (size_t)nread;
+    vd_counter_add(&c->w->stats.bytes_in, (uint64_t)nread);
+    process(c);
+}
+
+static void free_unopened(uv_handle_t *h) {
+    free_conn(h->data);
+}
+
+static void start_reading(vd_conn_t *c) {
+    c->reading = 1;
+    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+int vd_conn_open(vd_worker_t *w, int fd) {
+    vd_conn_t *c = calloc(1, sizeof *c);
+    if (!c) return VD_ENOMEM;
+    c->w = w;
+    c->refs = 1;
+    msgpack_sbuffer_init(&c->out);
+    msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
+    uv_pipe_init(&w->loop, &c->pipe, 0);
+    c->pipe.data = c;
+    int rc = uv_pipe_open(&c->pipe, fd);
+    if (rc < 0) {
+        vd_log(VD_LOG_WARN, "cannot adopt a client socket: %s", uv_strerror(rc));
+        close(fd);
+        c->closing = 1;
+        uv_close((uv_handle_t *)&c->pipe, free_unopened);
+        return VD_EIO;
+    }
+    c->next = w->conns;
+    if (w->conns) w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    vd_counter_add(&w->stats.conns_total, 1);
+    vd_counter_add(&w->stats.conns_open, 1);
+    start_reading(c);
+    return 0;
+}

@@ -1,0 +1,452 @@
+#include "compile.h"
+
+#include "../core/error.h"
+#include "dsl.h"
+
+#include <ctype.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    lua_State *L;
+    vd_policy_t *p;
+    char *err;
+    size_t errlen;
+} cc_t;
+
+/* Where a declaration was made, read from its record. */
+typedef struct {
+    const char *name, *file;
+    int line;
+} where_t;
+
+static int failf(cc_t *c, const where_t *w, const char *fmt, ...) {
+    int n = snprintf(c->err, c->errlen, "%s:%d: ", w->file, w->line);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < c->errlen) vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return VD_EPOLICY;
+}
+
+static int oom(cc_t *c) {
+    snprintf(c->err, c->errlen, "out of memory while compiling policies");
+    return VD_ENOMEM;
+}
+
+/* Reads name/file/line of the record at the top of the stack. The strings stay alive in the
+ * registry for as long as the state does. */
+static where_t record_where(lua_State *L) {
+    where_t w;
+    lua_getfield(L, -1, "name");
+    w.name = lua_tostring(L, -1);
+    lua_getfield(L, -2, "file");
+    w.file = lua_isstring(L, -1) ? lua_tostring(L, -1) : "?";
+    lua_getfield(L, -3, "line");
+    w.line = (int)lua_tointeger(L, -1);
+    lua_pop(L, 3);
+    return w;
+}
+
+/* Refuses keys of the spec at idx that are not in allowed (and array entries unless
+ * allow_array). */
+static int check_keys(cc_t *c, int idx, const char *const *allowed, const char *what,
+                      const where_t *w, int allow_array) {
+    lua_State *L = c->L;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TNUMBER && allow_array) continue;
+        const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        int ok = 0;
+        for (const char *const *a = allowed; key && *a && !ok; a++) ok = strcmp(*a, key) == 0;
+        if (!ok) {
+            char list[256] = "";
+            for (const char *const *a = allowed; *a; a++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                         a == allowed ? "" : ", ", *a);
+            int rc = failf(c, w, "%s '%s': unknown key '%s' (known keys: %s)", what, w->name,
+                           key ? key : luaL_typename(L, -1), list);
+            lua_pop(L, 1);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Pushes spec[key] and checks its type (LUA_TNIL always passes). */
+static int get_field(cc_t *c, int spec, const char *key, int type, const char *what,
+                     const where_t *w) {
+    int t = lua_getfield(c->L, spec, key);
+    if (t == LUA_TNIL || t == type) return 0;
+    int rc = failf(c, w, "%s '%s': '%s' must be a %s, not a %s", what, w->name, key,
+                   lua_typename(c->L, type), luaL_typename(c->L, -1));
+    lua_pop(c->L, 1);
+    return rc;
+}
+
+static char *dup_opt(lua_State *L, int idx) {
+    return lua_isstring(L, idx) ? strdup(lua_tostring(L, idx)) : NULL;
+}
+
+static int is_action_name(const char *s) {
+    if (!islower((unsigned char)*s)) return 0;
+    for (; *s; s++)
+        if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_') return 0;
+    return 1;
+}
+
+static int compile_tags(cc_t *c, int idx, vd_rule_t *r, const where_t *w) {
+    lua_State *L = c->L;
+    size_t n = lua_rawlen(L, idx);
+    if (!(r->tags = calloc(n + 1, sizeof *r->tags))) return oom(c);
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, (lua_Integer)i);
+        if (lua_type(L, -1) != LUA_TSTRING || !*lua_tostring(L, -1)) {
+            lua_pop(L, 1);
+            return failf(c, w, "rule '%s': tags must be non-empty strings", w->name);
+        }
+        if (!(r->tags[r->ntags++] = strdup(lua_tostring(L, -1)))) return oom(c);
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+static int compile_rule_body(cc_t *c, int spec, vd_rule_t *r, const where_t *w) {
+    static const char *const keys[] = {"description", "score", "when", "tags", "stop", NULL};
+    lua_State *L = c->L;
+    int rc = check_keys(c, spec, keys, "rule", w, 0);
+    if (rc) return rc;
+    if ((rc = get_field(c, spec, "when", LUA_TFUNCTION, "rule", w))) return rc;
+    if (lua_isnil(L, -1))
+        return failf(c, w, "rule '%s' needs when = function(ev, ctx) ... end", w->name);
+    r->when_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if ((rc = get_field(c, spec, "stop", LUA_TSTRING, "rule", w))) return rc;
+    r->stop = dup_opt(L, -1);
+    lua_pop(L, 1);
+    int t = lua_getfield(L, spec, "score");
+    if (t == LUA_TFUNCTION) {
+        r->score_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    } else if (t == LUA_TNUMBER && isfinite(lua_tonumber(L, -1))) {
+        r->score = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    } else if (t == LUA_TNIL && r->stop) {
+        lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+        return failf(c, w, "rule '%s': score must be a finite number or a function%s", w->name,
+                     t == LUA_TNIL ? " (or give the rule a stop action)" : "");
+    }
+    if ((rc = get_field(c, spec, "description", LUA_TSTRING, "rule", w))) return rc;
+    r->description = dup_opt(L, -1);
+    lua_pop(L, 1);
+    if ((rc = get_field(c, spec, "tags", LUA_TTABLE, "rule", w))) return rc;
+    if (!lua_isnil(L, -1)) rc = compile_tags(c, lua_gettop(L), r, w);
+    lua_pop(L, 1);
+    return rc;
+}
+
+static vd_rule_t *find_rule(vd_policy_t *p, const char *name) {
+    for (size_t i = 0; i < p->nrules; i++)
+        if (strcmp(p->rules[i].name, name) == 0) return &p->rules[i];
+    return NULL;
+}
+
+static int compile_rules(cc_t *c) {
+    lua_State *L = c->L;
+    vd_policy_t *p = c->p;
+    lua_getfield(L, LUA_REGISTRYINDEX, VD_DSL_DECLS);
+    lua_getfield(L, -1, "rules");
+    size_t n = lua_rawlen(L, -1);
+    if (!(p->rules = calloc(n ? n : 1, sizeof *p->rules))) return oom(c);
+    int rc = 0;
+    for (size_t i = 1; i <= n && rc == 0; i++) {
+        lua_rawgeti(L, -1, (lua_Integer)i);
+        where_t w = record_where(L);
+        const vd_rule_t *dup = find_rule(p, w.name);
+        vd_rule_t *r = &p->rules[p->nrules++];
+        r->when_ref = r->score_ref = LUA_NOREF;
+        if (!(r->name = strdup(w.name)) || !(r->file = strdup(w.file))) rc = oom(c);
+        r->line = w.line;
+        if (rc == 0 && dup)
+            rc = failf(c, &w, "rule '%s' is already defined at %s:%d", w.name, dup->file,
+                       dup->line);
+        if (rc == 0 && lua_getfield(L, -1, "spec") != LUA_TTABLE)
+            rc = failf(c, &w, "rule '%s' has no body: write rule \"%s\" { when = ..., score = ... }",
+                       w.name, w.name);
+        if (rc == 0) rc = compile_rule_body(c, lua_gettop(L), r, &w);
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 2);
+    return rc;
+}
+
+static int by_bound(const void *a, const void *b) {
+    double x = ((const vd_threshold_t *)a)->bound, y = ((const vd_threshold_t *)b)->bound;
+    return (x > y) - (x < y);
+}
+
+static int compile_actions(cc_t *c, int idx, vd_pipeline_t *pl, const where_t *w) {
+    lua_State *L = c->L;
+    size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        n++;
+    }
+    if (!(pl->actions = calloc(n ? n : 1, sizeof *pl->actions))) return oom(c);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        int ok = name && is_action_name(name) && lua_type(L, -1) == LUA_TNUMBER &&
+                 isfinite(lua_tonumber(L, -1));
+        if (!ok) {
+            lua_pop(L, 2);
+            return failf(c, w,
+                         "pipeline '%s': actions must map action names (lower_case) to finite "
+                         "score bounds, e.g. actions = { challenge = 5, block = 12 }",
+                         w->name);
+        }
+        vd_threshold_t *t = &pl->actions[pl->nactions++];
+        t->bound = lua_tonumber(L, -1);
+        if (!(t->name = strdup(name))) {
+            lua_pop(L, 2);
+            return oom(c);
+        }
+        lua_pop(L, 1);
+    }
+    qsort(pl->actions, pl->nactions, sizeof *pl->actions, by_bound);
+    for (size_t i = 0; i < pl->nactions; i++) {
+        if (strcmp(pl->actions[i].name, pl->default_action) == 0)
+            return failf(c, w, "pipeline '%s': '%s' is the default action and cannot have a bound",
+                         w->name, pl->default_action);
+        if (i > 0 && pl->actions[i].bound == pl->actions[i - 1].bound)
+            return failf(c, w, "pipeline '%s': actions '%s' and '%s' share the bound %g", w->name,
+                         pl->actions[i - 1].name, pl->actions[i].name, pl->actions[i].bound);
+    }
+    if (!(pl->action_names = calloc(pl->nactions + 2, sizeof *pl->action_names))) return oom(c);
+    pl->action_names[0] = pl->default_action;
+    for (size_t i = 0; i < pl->nactions; i++) pl->action_names[i + 1] = pl->actions[i].name;
+    return 0;
+}
+
+static int knows_action(const vd_pipeline_t *pl, const char *action) {
+    for (const char **a = pl->action_names; *a; a++)
+        if (strcmp(*a, action) == 0) return 1;
+    return 0;
+}
+
+static int unknown_action(cc_t *c, const where_t *w, const char *what, const char *action,
+                          const vd_pipeline_t *pl) {
+    char list[256] = "";
+    for (const char **a = pl->action_names; *a; a++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                 a == pl->action_names ? "" : ", ", *a);
+    return failf(c, w, "%s uses action '%s', but pipeline '%s' (%s:%d) only has: %s", what,
+                 action, pl->name, pl->file, pl->line, list);
+}
+
+static int compile_stage_rules(cc_t *c, int spec, vd_stage_t *st, const vd_pipeline_t *pl,
+                               const where_t *w) {
+    lua_State *L = c->L;
+    size_t n = lua_rawlen(L, spec);
+    if (n == 0)
+        return failf(c, w, "stage '%s' lists no rules: stage \"%s\" { \"rule_a\", \"rule_b\" }",
+                     w->name, w->name);
+    if (!(st->rules = calloc(n, sizeof *st->rules))) return oom(c);
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, spec, (lua_Integer)i);
+        const char *rname = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        vd_rule_t *r = rname ? find_rule(c->p, rname) : NULL;
+        lua_pop(L, 1);
+        if (!rname) return failf(c, w, "stage '%s': entry %d must be a rule name", w->name, (int)i);
+        if (!r) return failf(c, w, "stage '%s': unknown rule '%s'", w->name, rname);
+        if (r->stop && !knows_action(pl, r->stop)) {
+            where_t rw = {r->name, r->file, r->line};
+            char what[160];
+            snprintf(what, sizeof what, "rule '%s' (stop)", r->name);
+            return unknown_action(c, &rw, what, r->stop, pl);
+        }
+        st->rules[st->nrules++] = r;
+    }
+    return 0;
+}
+
+static int compile_stage(cc_t *c, vd_stage_t *st, const vd_pipeline_t *pl) {
+    static const char *const keys[] = {"shadow", "on_error", "description", NULL};
+    lua_State *L = c->L;
+    where_t w = record_where(L);
+    if (!(st->name = strdup(w.name)) || !(st->file = strdup(w.file))) return oom(c);
+    st->line = w.line;
+    for (const vd_stage_t *o = pl->stages; o < st; o++)
+        if (strcmp(o->name, st->name) == 0)
+            return failf(c, &w, "pipeline '%s' has two stages named '%s'", pl->name, w.name);
+    lua_getfield(L, -1, "spec");
+    int spec = lua_gettop(L), rc = check_keys(c, spec, keys, "stage", &w, 1);
+    if (rc == 0) rc = get_field(c, spec, "shadow", LUA_TBOOLEAN, "stage", &w);
+    if (rc == 0) {
+        st->shadow = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        rc = get_field(c, spec, "description", LUA_TSTRING, "stage", &w);
+    }
+    if (rc == 0) {
+        st->description = dup_opt(L, -1);
+        lua_pop(L, 1);
+        rc = get_field(c, spec, "on_error", LUA_TSTRING, "stage", &w);
+    }
+    if (rc == 0) {
+        const char *oe = lua_tostring(L, -1);
+        if (oe && strcmp(oe, "open") != 0) {
+            char what[160];
+            snprintf(what, sizeof what, "stage '%s' (on_error)", w.name);
+            rc = knows_action(pl, oe) ? 0 : unknown_action(c, &w, what, oe, pl);
+            if (rc == 0 && !(st->on_error = strdup(oe))) rc = oom(c);
+        }
+        lua_pop(L, 1);
+    }
+    if (rc == 0) rc = compile_stage_rules(c, spec, st, pl, &w);
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int compile_stages(cc_t *c, int idx, vd_pipeline_t *pl, const where_t *w) {
+    lua_State *L = c->L;
+    size_t n = lua_rawlen(L, idx);
+    if (!(pl->stages = calloc(n ? n : 1, sizeof *pl->stages))) return oom(c);
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, (lua_Integer)i);
+        int is_stage = 0;
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            is_stage = lua_getfield(L, -1, VD_DSL_STAGE_MARK) == LUA_TBOOLEAN;
+            lua_pop(L, 1);
+        }
+        if (!is_stage) {
+            lua_pop(L, 1);
+            return failf(c, w, "pipeline '%s': stages[%d] must be stage \"name\" { rules... }",
+                         w->name, (int)i);
+        }
+        pl->nstages++;
+        int rc = compile_stage(c, &pl->stages[i - 1], pl);
+        lua_pop(L, 1);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int compile_pipeline(cc_t *c, vd_pipeline_t *pl) {
+    static const char *const keys[] = {"description", "stages", "actions", "default", NULL};
+    lua_State *L = c->L;
+    where_t w = record_where(L);
+    if (!(pl->name = strdup(w.name)) || !(pl->file = strdup(w.file))) return oom(c);
+    pl->line = w.line;
+    if (lua_getfield(L, -1, "spec") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return failf(c, &w, "pipeline '%s' has no body: write pipeline \"%s\" { stages = ... }",
+                     w.name, w.name);
+    }
+    int spec = lua_gettop(L), rc = check_keys(c, spec, keys, "pipeline", &w, 0);
+    if (rc == 0) rc = get_field(c, spec, "default", LUA_TSTRING, "pipeline", &w);
+    if (rc == 0) {
+        const char *def = lua_isnil(L, -1) ? "allow" : lua_tostring(L, -1);
+        if (!is_action_name(def))
+            rc = failf(c, &w, "pipeline '%s': default action '%s' is not a lower_case name",
+                       w.name, def);
+        else if (!(pl->default_action = strdup(def))) rc = oom(c);
+        lua_pop(L, 1);
+    }
+    if (rc == 0) rc = get_field(c, spec, "description", LUA_TSTRING, "pipeline", &w);
+    if (rc == 0) {
+        pl->description = dup_opt(L, -1);
+        lua_pop(L, 1);
+        rc = get_field(c, spec, "actions", LUA_TTABLE, "pipeline", &w);
+    }
+    if (rc == 0) {
+        if (lua_isnil(L, -1)) lua_newtable(L), lua_remove(L, -2);
+        rc = compile_actions(c, lua_gettop(L), pl, &w);
+        lua_pop(L, 1);
+    }
+    if (rc == 0) rc = get_field(c, spec, "stages", LUA_TTABLE, "pipeline", &w);
+    if (rc == 0) {
+        if (lua_isnil(L, -1))
+            rc = failf(c, &w, "pipeline '%s' needs stages = { stage \"...\" {...}, ... }", w.name);
+        else rc = compile_stages(c, lua_gettop(L), pl, &w);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int compile_pipelines(cc_t *c) {
+    lua_State *L = c->L;
+    vd_policy_t *p = c->p;
+    lua_getfield(L, LUA_REGISTRYINDEX, VD_DSL_DECLS);
+    lua_getfield(L, -1, "pipelines");
+    size_t n = lua_rawlen(L, -1);
+    if (!(p->pipelines = calloc(n ? n : 1, sizeof *p->pipelines))) return oom(c);
+    int rc = 0;
+    for (size_t i = 1; i <= n && rc == 0; i++) {
+        lua_rawgeti(L, -1, (lua_Integer)i);
+        vd_pipeline_t *pl = &p->pipelines[p->npipelines++];
+        rc = compile_pipeline(c, pl);
+        for (size_t j = 0; rc == 0 && j + 1 < p->npipelines; j++) {
+            if (strcmp(p->pipelines[j].name, pl->name) == 0) {
+                where_t w = {pl->name, pl->file, pl->line};
+                rc = failf(c, &w, "pipeline '%s' is already defined at %s:%d", pl->name,
+                           p->pipelines[j].file, p->pipelines[j].line);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    return rc;
+}
+
+int vd_policy_compile(vd_policy_t *p, char *err, size_t errlen) {
+    cc_t c = {.L = p->L, .p = p, .err = err, .errlen = errlen};
+    int rc = compile_rules(&c);
+    if (rc == 0) rc = compile_pipelines(&c);
+    if (rc == 0 && p->npipelines == 0) {
+        snprintf(err, errlen, "%s: no pipeline is declared (pipeline \"name\" { ... })",
+                 p->src->dir);
+        rc = VD_EPOLICY;
+    }
+    return rc;
+}
+
+static void free_stage(vd_stage_t *st) {
+    free(st->name);
+    free(st->description);
+    free(st->file);
+    free(st->rules);
+    free(st->on_error);
+}
+
+void vd_policy_compiled_free(vd_policy_t *p) {
+    for (size_t i = 0; i < p->nrules; i++) {
+        vd_rule_t *r = &p->rules[i];
+        for (size_t t = 0; t < r->ntags; t++) free(r->tags[t]);
+        free(r->tags);
+        free(r->name);
+        free(r->description);
+        free(r->file);
+        free(r->stop);
+    }
+    free(p->rules);
+    for (size_t i = 0; i < p->npipelines; i++) {
+        vd_pipeline_t *pl = &p->pipelines[i];
+        for (size_t s = 0; s < pl->nstages; s++) free_stage(&pl->stages[s]);
+        for (size_t a = 0; a < pl->nactions; a++) free(pl->actions[a].name);
+        free(pl->stages);
+        free(pl->actions);
+        free(pl->action_names);
+        free(pl->name);
+        free(pl->description);
+        free(pl->file);
+        free(pl->default_action);
+    }
+    free(p->pipelines);
+}

@@ -1,0 +1,112 @@
+#include "policy.h"
+
+#include "../core/error.h"
+#include "compile.h"
+#include "dsl.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Runs one policy file; on error copies Lua's "file:line: message" into err. */
+static int run_file(lua_State *L, const vd_policy_src_t *src, const vd_src_file_t *f, char *err,
+                    size_t errlen) {
+    char chunk[4200];
+    snprintf(chunk, sizeof chunk, "@%s/%s", src->dir, f->path);
+    int rc = luaL_loadbufferx(L, f->data, f->len, chunk, "t");
+    if (rc == LUA_OK) rc = vd_lua_pcall(L, 0, 0);
+    if (rc == LUA_OK) return 0;
+    const char *msg = lua_tostring(L, -1);
+    snprintf(err, errlen, "%s", msg ? msg : "error object is not a string");
+    lua_pop(L, 1);
+    return rc == LUA_ERRMEM ? VD_ENOMEM : VD_EPOLICY;
+}
+
+static int undefined_global(lua_State *L) {
+    return luaL_error(L, "undefined global '%s'", luaL_optstring(L, 2, "?"));
+}
+
+static int global_write(lua_State *L) {
+    return luaL_error(L, "rules cannot create globals at run time ('%s'); use ctx:set for "
+                         "per-request data", luaL_optstring(L, 2, "?"));
+}
+
+/* After loading, new globals are refused and unknown ones raise: both are bugs in a rule. */
+static void freeze_globals(lua_State *L) {
+    lua_pushglobaltable(L);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, undefined_global);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, global_write);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+}
+
+int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, vd_policy_t **out,
+                   char *err, size_t errlen) {
+    vd_policy_t *p = calloc(1, sizeof *p);
+    if (!p || !(p->L = vd_lua_new(limits))) {
+        free(p);
+        snprintf(err, errlen, "out of memory creating the Lua state");
+        return VD_ENOMEM;
+    }
+    p->refs = 1;
+    p->src = src;
+    vd_policy_src_ref(src);
+    vd_lstate_t *ls = vd_lua_ls(p->L);
+    ls->src = src;
+    ls->loading = 1;
+    vd_dsl_open(p->L);
+    int rc = 0, nlua = 0;
+    for (size_t i = 0; i < src->nfiles && rc == 0; i++) {
+        if (!ends_with(src->files[i].path, ".lua")) continue;
+        nlua++;
+        rc = run_file(p->L, src, &src->files[i], err, errlen);
+    }
+    ls->loading = 0;
+    ls->src = NULL;
+    if (rc == 0 && nlua == 0) {
+        snprintf(err, errlen, "%s: no policy files (*.lua) found", src->dir);
+        rc = VD_EPOLICY;
+    }
+    if (rc == 0) rc = vd_policy_compile(p, err, errlen);
+    if (rc != 0) {
+        vd_policy_unref(p);
+        return rc;
+    }
+    freeze_globals(p->L);
+    lua_gc(p->L, LUA_GCCOLLECT);
+    *out = p;
+    return 0;
+}
+
+const vd_pipeline_t *vd_policy_pipeline(const vd_policy_t *p, const char *name, size_t len) {
+    for (size_t i = 0; i < p->npipelines; i++) {
+        const char *n = p->pipelines[i].name;
+        if (strncmp(n, name, len) == 0 && n[len] == '\0') return &p->pipelines[i];
+    }
+    return NULL;
+}
+
+const char *vd_policy_version(const vd_policy_t *p) {
+    return p->src->version;
+}
+
+void vd_policy_ref(vd_policy_t *p) {
+    p->refs++;
+}
+
+void vd_policy_unref(vd_policy_t *p) {
+    if (!p || --p->refs > 0) return;
+    vd_policy_compiled_free(p);
+    vd_lua_close(p->L);
+    vd_policy_src_unref(p->src);
+    free(p);
+}

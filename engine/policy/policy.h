@@ -1,0 +1,76 @@
+/* A loaded policy: its pipelines, stages and rules, compiled into one sandboxed Lua state.
+ * Each worker owns its own vd_policy_t built from the same source snapshot; it is used by one
+ * thread at a time and reference-counted by that thread (requests in flight hold a ref). */
+#ifndef VD_POLICY_H
+#define VD_POLICY_H
+
+#include "../lua/state.h"
+#include "source.h"
+
+#include <stddef.h>
+
+struct vd_stat_node;
+
+typedef struct vd_rule {
+    char *name, *description, *file;
+    int line;
+    double score;  /* fixed score, used when score_ref is LUA_NOREF */
+    int score_ref; /* registry ref of a score function, or LUA_NOREF */
+    int when_ref;  /* registry ref of the condition function */
+    char **tags;
+    size_t ntags;
+    char *stop; /* action that ends the pipeline when the rule fires, or NULL */
+} vd_rule_t;
+
+typedef struct {
+    char *name;
+    double bound; /* the action applies from this total score upwards */
+} vd_threshold_t;
+
+typedef struct {
+    char *name, *description, *file;
+    int line;
+    vd_rule_t **rules;
+    size_t nrules;
+    int shadow;     /* runs and is reported, but does not change the action */
+    char *on_error; /* NULL: fail open (skip the failing rule); else the action to stop with */
+    struct vd_stat_node *stats; /* bound by the owning worker */
+} vd_stage_t;
+
+typedef struct {
+    char *name, *description, *file;
+    int line;
+    vd_stage_t *stages;
+    size_t nstages;
+    vd_threshold_t *actions; /* ascending by bound */
+    size_t nactions;
+    char *default_action;
+    const char **action_names; /* default then thresholds, NULL-terminated */
+    struct vd_stat_node *stats;
+} vd_pipeline_t;
+
+typedef struct vd_policy {
+    lua_State *L;
+    vd_policy_src_t *src;
+    vd_rule_t *rules;
+    size_t nrules;
+    vd_pipeline_t *pipelines;
+    size_t npipelines;
+    int refs; /* touched only by the owning thread */
+} vd_policy_t;
+
+/* Loads every *.lua file of the snapshot (in path order) into a new sandboxed state, then
+ * validates and compiles the declarations. On error returns VD_EPOLICY (or VD_ENOMEM) and
+ * writes "file:line: message" into err. The result holds one reference. */
+int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, vd_policy_t **out,
+                   char *err, size_t errlen);
+
+/* Finds a pipeline by name, or returns NULL. */
+const vd_pipeline_t *vd_policy_pipeline(const vd_policy_t *p, const char *name, size_t len);
+
+const char *vd_policy_version(const vd_policy_t *p);
+
+void vd_policy_ref(vd_policy_t *p);
+void vd_policy_unref(vd_policy_t *p);
+
+#endif

@@ -1,0 +1,33 @@
+/* A snapshot of the policy directory: every file's bytes, read once and shared by all the
+ * workers that load it, so that every worker runs exactly the same policy version. */
+#ifndef VD_POLICY_SOURCE_H
+#define VD_POLICY_SOURCE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+typedef struct {
+    char *path; /* relative to the directory, '/'-separated */
+    char *data;
+    size_t len;
+} vd_src_file_t;
+
+typedef struct vd_policy_src {
+    char *dir;
+    vd_src_file_t *files; /* sorted by path */
+    size_t nfiles;
+    char version[20]; /* 16 hex digits of a hash over every path and byte */
+    atomic_int refs;
+} vd_policy_src_t;
+
+/* Reads every regular file below dir (hidden entries skipped; limits on count and size).
+ * Returns 0, or a negative VD_E* code with a message in err. The result holds one reference. */
+int vd_policy_src_read(const char *dir, vd_policy_src_t **out, char *err, size_t errlen);
+
+/* Finds a file by its relative path, or returns NULL. */
+const vd_src_file_t *vd_policy_src_find(const vd_policy_src_t *src, const char *path);
+
+void vd_policy_src_ref(vd_policy_src_t *src);
+void vd_policy_src_unref(vd_policy_src_t *src);
+
+#endif
