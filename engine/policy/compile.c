@@ -172,10 +172,11 @@ static int compile_rules(cc_t *c) {
         r->when_ref = r->score_ref = LUA_NOREF;
         if (!(r->name = strdup(w.name)) || !(r->file = strdup(w.file))) rc = oom(c);
         r->line = w.line;
+        int has_spec = lua_getfield(L, -1, "spec") == LUA_TTABLE;
         if (rc == 0 && dup)
             rc = failf(c, &w, "rule '%s' is already defined at %s:%d", w.name, dup->file,
                        dup->line);
-        if (rc == 0 && lua_getfield(L, -1, "spec") != LUA_TTABLE)
+        if (rc == 0 && !has_spec)
             rc = failf(c, &w, "rule '%s' has no body: write rule \"%s\" { when = ..., score = ... }",
                        w.name, w.name);
         if (rc == 0) rc = compile_rule_body(c, lua_gettop(L), r, &w);

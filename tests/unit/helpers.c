@@ -1,0 +1,76 @@
+#include "vd_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const vd_lua_limits_t limits = {
+    .mem_limit = 32u << 20, .instr_limit = 200000, .regex_limit = 100000};
+
+static void write_file(const char *dir, const char *rel, const char *content) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    char *slash = strrchr(path, '/');
+    if (slash && slash > path + strlen(dir)) {
+        *slash = '\0';
+        mkdir(path, 0700);
+        *slash = '/';
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    fputs(content, f);
+    fclose(f);
+}
+
+static void remove_tree(const char *dir) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+int vd_test_load(const char *const *files, vd_policy_t **out, char *err, size_t errlen) {
+    char dir[] = "/tmp/vd-unit-XXXXXX";
+    if (!mkdtemp(dir)) return -1;
+    for (; files[0]; files += 2) write_file(dir, files[0], files[1]);
+    vd_policy_src_t *src;
+    int rc = vd_policy_src_read(dir, &src, err, errlen);
+    if (rc == 0) {
+        rc = vd_policy_load(src, &limits, out, err, errlen);
+        vd_policy_src_unref(src);
+    }
+    remove_tree(dir);
+    return rc;
+}
+
+vd_policy_t *vd_test_policy(const char *lua) {
+    const char *files[] = {"main.lua", lua, NULL};
+    vd_policy_t *p = NULL;
+    char err[1024] = "";
+    int rc = vd_test_load(files, &p, err, sizeof err);
+    if (rc) fprintf(stderr, "policy failed to load: %s\n", err);
+    CU_ASSERT_FATAL(rc == 0);
+    return p;
+}
+
+const msgpack_object *vd_test_event(vd_test_event_t *e, const char *const *kv) {
+    msgpack_packer pk;
+    size_t n = 0;
+    while (kv[2 * n]) n++;
+    msgpack_sbuffer_init(&e->sb);
+    msgpack_packer_init(&pk, &e->sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, n);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_pack_str_with_body(&pk, kv[2 * i], strlen(kv[2 * i]));
+        msgpack_pack_str_with_body(&pk, kv[2 * i + 1], strlen(kv[2 * i + 1]));
+    }
+    msgpack_unpacked_init(&e->up);
+    msgpack_unpack_next(&e->up, e->sb.data, e->sb.size, NULL);
+    return &e->up.data;
+}
+
+void vd_test_event_free(vd_test_event_t *e) {
+    msgpack_unpacked_destroy(&e->up);
+    msgpack_sbuffer_destroy(&e->sb);
+}

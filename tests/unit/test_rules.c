@@ -1,0 +1,230 @@
+/* The rule API as a policy writer sees it, run through vd_pipeline_run. */
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/pipeline_run.h"
+#include "vd_test.h"
+
+#include <string.h>
+
+typedef struct {
+    vd_arena_t arena;
+    vd_decision_t d;
+    vd_test_event_t ev;
+    int rc;
+} run_t;
+
+static void run(run_t *r, vd_policy_t *p, const char *pipeline, const char *const *kv) {
+    vd_arena_init(&r->arena);
+    vd_decision_init(&r->d, &r->arena, 1);
+    const vd_pipeline_t *pl = vd_policy_pipeline(p, pipeline, strlen(pipeline));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
+    r->rc = vd_pipeline_run(p, pl, vd_test_event(&r->ev, kv), &r->d, 0);
+}
+
+static void done(run_t *r) {
+    vd_test_event_free(&r->ev);
+    vd_arena_close(&r->arena);
+}
+
+static const vd_reason_t *reason(const vd_outcome_t *o, uint32_t i) {
+    return i < o->reasons.len ? &VD_VEC_AT(o->reasons, vd_reason_t, i) : NULL;
+}
+
+static const char *fault_msg(const vd_decision_t *d, uint32_t i) {
+    return i < d->faults.len ? VD_VEC_AT(d->faults, vd_fault_t, i).message : "";
+}
+
+static void test_thresholds_and_reasons(void) {
+    vd_policy_t *p = vd_test_policy(
+        "rule \"big\" { score = 7, tags = {\"x\"}, when = function(ev) return ev.n == '1', 'detail!' end }\n"
+        "rule \"small\" { score = 3, when = function(ev) return ev.m ~= nil end }\n"
+        "pipeline \"p\" { stages = { stage \"s\" {\"big\", \"small\"} },\n"
+        "  actions = { challenge = 5, block = 10 } }\n");
+    run_t r;
+    const char *none[] = {NULL};
+    run(&r, p, "p", none);
+    CU_ASSERT_EQUAL(r.rc, 0);
+    CU_ASSERT_STRING_EQUAL(r.d.action, "allow");
+    CU_ASSERT_EQUAL(r.d.main.reasons.len, 0);
+    done(&r);
+    const char *one[] = {"n", "1", NULL};
+    run(&r, p, "p", one);
+    CU_ASSERT_STRING_EQUAL(r.d.action, "challenge");
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 0)->detail, "detail!");
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 0)->stage, "s");
+    CU_ASSERT_STRING_EQUAL(VD_VEC_AT(r.d.main.tags, const char *, 0), "x");
+    done(&r);
+    const char *both[] = {"n", "1", "m", "z", NULL};
+    run(&r, p, "p", both);
+    CU_ASSERT_STRING_EQUAL(r.d.action, "block");
+    CU_ASSERT_DOUBLE_EQUAL(r.d.main.score, 10.0, 1e-12);
+    done(&r);
+    vd_policy_unref(p);
+}
+
+static void test_stop_and_features(void) {
+    vd_policy_t *p = vd_test_policy(
+        "local office = verdict.cidrs {'10.0.0.0/8', '2001:db8::/32'}\n"
+        "rule \"allowlisted\" { stop = 'allow', when = function(ev) return office:has(ev.ip) end }\n"
+        "rule \"measure\" { score = 0, when = function(ev, ctx)\n"
+        "  ctx:set('domain', verdict.email_domain(ev.email)); ctx:set('len', #ev.email)\n"
+        "  ctx:set('ratio', 0.5); ctx:set('flag', true); ctx:tag('measured'); return false end }\n"
+        "rule \"uses\" { score = function(ev, ctx) return ctx.features.len end,\n"
+        "  when = function(ev, ctx) return ctx.features.domain == 'example.com', ctx.features.domain end }\n"
+        "rule \"blocker\" { stop = 'block', when = function(ev, ctx) return ctx.features.len > 20 end }\n"
+        "pipeline \"p\" { stages = { stage \"gate\" {\"allowlisted\"},\n"
+        "  stage \"features\" {\"measure\"}, stage \"score\" {\"uses\", \"blocker\"} },\n"
+        "  actions = { block = 100 } }\n");
+    run_t r;
+    const char *office[] = {"ip", "2001:db8::7", "email", "a@example.com", NULL};
+    run(&r, p, "p", office);
+    CU_ASSERT_STRING_EQUAL(r.d.action, "allow");
+    CU_ASSERT_STRING_EQUAL(r.d.main.stop_rule, "allowlisted");
+    CU_ASSERT_EQUAL(r.d.trace.len, 1); /* later stages never ran */
+    done(&r);
+    const char *user[] = {"ip", "203.0.113.9", "email", "Bob@Example.COM", NULL};
+    run(&r, p, "p", user);
+    CU_ASSERT_STRING_EQUAL(r.d.action, "allow");
+    CU_ASSERT_DOUBLE_EQUAL(r.d.main.score, 15.0, 1e-12);
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 0)->detail, "example.com");
+    CU_ASSERT_EQUAL(r.d.features.len, 4);
+    CU_ASSERT_STRING_EQUAL(VD_VEC_AT(r.d.main.tags, const char *, 0), "measured");
+    done(&r);
+    const char *longmail[] = {"ip", "1.2.3.4", "email", "someone.long@example.com", NULL};
+    run(&r, p, "p", longmail);
+    CU_ASSERT_STRING_EQUAL(r.d.action, "block");
+    CU_ASSERT_STRING_EQUAL(r.d.main.stop_rule, "blocker");
+    done(&r);
+    vd_policy_unref(p);
+}
+
+static void test_shadow(void) {
+    vd_policy_t *p = vd_test_policy(
+        "rule \"real\" { score = 3, when = function() return true end }\n"
+        "rule \"trial\" { score = 9, tags = {'trial'}, when = function(ev, ctx)\n"
+        "  ctx:set('secret', 1); return true end }\n"
+        "rule \"after\" { score = 1, when = function(ev, ctx) return ctx.features.secret == nil end }\n"
+        "pipeline \"p\" { stages = { stage \"a\" {\"real\"}, stage \"b\" {\"trial\", shadow = true},\n"
+        "  stage \"c\" {\"after\"} }, actions = { challenge = 5, block = 12 } }\n");
+    run_t r;
+    const char *none[] = {NULL};
+    run(&r, p, "p", none);
+    CU_ASSERT_STRING_EQUAL(r.d.action, "allow");
+    CU_ASSERT_DOUBLE_EQUAL(r.d.main.score, 4.0, 1e-12); /* shadow feature invisible to "after" */
+    CU_ASSERT(r.d.has_shadow);
+    CU_ASSERT_STRING_EQUAL(r.d.shadow_action, "block");
+    CU_ASSERT_EQUAL(r.d.main.tags.len, 0);
+    CU_ASSERT_EQUAL(r.d.shadow.tags.len, 1);
+    done(&r);
+    vd_policy_unref(p);
+}
+
+static void test_faults(void) {
+    vd_policy_t *p = vd_test_policy(
+        "rule \"broken\" { score = 50, when = function(ev) return ev.a.b.c end }\n"
+        "rule \"fine\" { score = 1, when = function() return true end }\n"
+        "rule \"badscore\" { score = function() return 'high' end, when = function() return true end }\n"
+        "pipeline \"open\" { stages = { stage \"s\" {\"broken\", \"fine\", \"badscore\"} } }\n"
+        "pipeline \"closed\" { stages = { stage \"s\" {\"broken\", \"fine\", on_error = 'challenge'} },\n"
+        "  actions = { challenge = 10 } }\n");
+    run_t r;
+    const char *none[] = {NULL};
+    run(&r, p, "open", none);
+    CU_ASSERT_EQUAL(r.rc, 0);
+    CU_ASSERT_STRING_EQUAL(r.d.action, "allow");
+    CU_ASSERT_DOUBLE_EQUAL(r.d.main.score, 1.0, 1e-12);
+    CU_ASSERT_EQUAL(r.d.faults.len, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 0), "main.lua:1:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 1), "returned no number"));
+    done(&r);
+    run(&r, p, "closed", none);
+    CU_ASSERT_STRING_EQUAL(r.d.action, "challenge");
+    CU_ASSERT_DOUBLE_EQUAL(r.d.main.score, 0.0, 1e-12);
+    done(&r);
+    vd_policy_unref(p);
+}
+
+static void test_helpers(void) {
+    vd_policy_t *p = vd_test_policy(
+        "local re = verdict.re([[^(\\w+)-(\\d+)$]], 'i')\n"
+        "local disposable = verdict.domains {'mailinator.com', '.Trash-Mail.com'}\n"
+        "local words = verdict.set {'admin', 'root'}\n"
+        "rule \"check\" { score = 1, when = function(ev)\n"
+        "  assert(verdict.lower('AbC') == 'abc')\n"
+        "  assert(verdict.trim('  x y \\n') == 'x y')\n"
+        "  assert(verdict.email_domain(' <Bob@Mail.Example.COM> ') == 'mail.example.com')\n"
+        "  assert(verdict.email_local('Bob.S+x@ex.com') == 'bob.s+x')\n"
+        "  assert(verdict.email_domain('nobody') == nil and verdict.email_domain(nil) == nil)\n"
+        "  local a, b = re:match('Agent-007'); assert(a == 'Agent' and b == '007')\n"
+        "  assert(re:test('x-1') and not re:test('x-y') and not re:test(nil))\n"
+        "  assert(disposable:has('inbox.MAILINATOR.com') and disposable:has('trash-mail.com'))\n"
+        "  assert(not disposable:has('notmailinator.com') and not disposable:has(nil))\n"
+        "  assert(words:has('root') and not words:has('Root') and #words == 2)\n"
+        "  assert(verdict.ip_prefix('203.0.113.77', 24) == '203.0.113.0/24')\n"
+        "  assert(verdict.ip_prefix('2001:db8::1', 48) == '2001:db8::/48')\n"
+        "  assert(verdict.ip('::ffff:1.2.3.4') == '1.2.3.4' and verdict.ip('zz') == nil)\n"
+        "  assert(verdict.count('ab12c3', 'digit') == 3 and verdict.count('Ab', 'upper') == 1)\n"
+        "  assert(verdict.entropy('aaaa') == 0 and verdict.entropy('abcd') == 2)\n"
+        "  assert(verdict.header(ev, 'subject') == 'Hello')\n"
+        "  assert(ev.headers['Subject'] == 'Hello' and ev.headers.subject == nil)\n"
+        "  local n = 0; for k, v in pairs(ev) do n = n + 1 end; assert(n == 2 and #ev == 2)\n"
+        "  assert(('abc'):find('b') == 2 and ('a.c'):find('.', 1) == 2)\n"
+        "  return true end }\n"
+        "pipeline \"p\" { stages = { stage \"s\" {\"check\"} } }\n");
+    /* headers is a nested map: build it by hand */
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "headers", 7);
+    msgpack_pack_map(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "Subject", 7);
+    msgpack_pack_str_with_body(&pk, "Hello", 5);
+    msgpack_pack_str_with_body(&pk, "body", 4);
+    msgpack_pack_str_with_body(&pk, "hi", 2);
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    msgpack_unpack_next(&up, sb.data, sb.size, NULL);
+    vd_arena_t arena;
+    vd_arena_init(&arena);
+    vd_decision_t d;
+    vd_decision_init(&d, &arena, 0);
+    CU_ASSERT_EQUAL(vd_pipeline_run(p, vd_policy_pipeline(p, "p", 1), &up.data, &d, 0), 0);
+    if (d.faults.len) fprintf(stderr, "\n  fault: %s\n", fault_msg(&d, 0));
+    CU_ASSERT_EQUAL(d.faults.len, 0);
+    CU_ASSERT_EQUAL(d.main.reasons.len, 1);
+    vd_arena_close(&arena);
+    msgpack_unpacked_destroy(&up);
+    msgpack_sbuffer_destroy(&sb);
+    vd_policy_unref(p);
+}
+
+static void test_deadline(void) {
+    vd_policy_t *p = vd_test_policy(
+        "rule \"slow\" { score = 1, when = function() local x = 0; for i = 1, 150000 do x = x + i end; return true end }\n"
+        "pipeline \"p\" { stages = { stage \"s\" {\"slow\", \"slow\", \"slow\", \"slow\"} } }\n");
+    vd_test_event_t ev;
+    const char *none[] = {NULL};
+    vd_arena_t arena;
+    vd_arena_init(&arena);
+    vd_decision_t d;
+    vd_decision_init(&d, &arena, 0);
+    int64_t past = vd_now_ns() - 1;
+    CU_ASSERT_EQUAL(vd_pipeline_run(p, vd_policy_pipeline(p, "p", 1), vd_test_event(&ev, none), &d, past),
+                    VD_ETIMEOUT);
+    vd_test_event_free(&ev);
+    vd_arena_close(&arena);
+    vd_policy_unref(p);
+}
+
+void vd_suite_rules(void) {
+    static const vd_test_t tests[] = {{"thresholds, reasons, details, tags", test_thresholds_and_reasons},
+                                      {"stop actions and features between stages", test_stop_and_features},
+                                      {"shadow stages", test_shadow},
+                                      {"rule faults: open and closed", test_faults},
+                                      {"helpers and the event view", test_helpers},
+                                      {"deadline between rules", test_deadline},
+                                      {NULL, NULL}};
+    vd_add_suite("rules", tests);
+}

@@ -1,0 +1,42 @@
+/* Shared by the unit suites: suite registration and small fixtures. */
+#ifndef VD_TEST_H
+#define VD_TEST_H
+
+#include <CUnit/CUnit.h>
+#include <msgpack.h>
+
+#include "policy/policy.h"
+
+/* Each test file defines one of these, listed in runner.c. */
+void vd_suite_frame(void);
+void vd_suite_rpc(void);
+void vd_suite_arena(void);
+void vd_suite_ipaddr(void);
+void vd_suite_policy(void);
+void vd_suite_rules(void);
+void vd_suite_sandbox(void);
+
+/* Adds a suite with the given tests (NULL-terminated {name, fn} pairs). */
+typedef struct {
+    const char *name;
+    CU_TestFunc fn;
+} vd_test_t;
+void vd_add_suite(const char *name, const vd_test_t *tests);
+
+/* Writes the files (NULL-terminated path/content pairs) into a fresh temporary directory and
+ * loads it as a policy. Returns the load result; err gets the message. The directory is
+ * removed before returning. */
+int vd_test_load(const char *const *files, vd_policy_t **out, char *err, size_t errlen);
+
+/* Loads a single file named "main.lua"; asserts success. */
+vd_policy_t *vd_test_policy(const char *lua);
+
+/* Builds a msgpack map event from a JSON-like list of string pairs (NULL-terminated). */
+typedef struct {
+    msgpack_sbuffer sb;
+    msgpack_unpacked up;
+} vd_test_event_t;
+const msgpack_object *vd_test_event(vd_test_event_t *e, const char *const *kv);
+void vd_test_event_free(vd_test_event_t *e);
+
+#endif
