@@ -50,17 +50,21 @@ static int re_new(lua_State *L) {
     return 1;
 }
 
-/* Runs the match; returns the PCRE2 result (>0 match, NOMATCH) or raises on limits. */
-static int run(lua_State *L, const re_t *re, const char *s, size_t len) {
+/* Matches from byte off; returns the PCRE2 result (>0 match, NOMATCH) or raises on limits. */
+static int run_at(lua_State *L, const re_t *re, const char *s, size_t len, size_t off) {
     vd_lstate_t *ls = vd_lua_ls(L);
-    int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, 0, 0, ls->re_md, ls->re_mctx)
-                     : pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, ls->re_md, ls->re_mctx);
+    int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, off, 0, ls->re_md, ls->re_mctx)
+                     : pcre2_match(re->code, (PCRE2_SPTR)s, len, off, 0, ls->re_md, ls->re_mctx);
     if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(rc, msg, sizeof msg);
         luaL_error(L, "regex match failed: %s", msg);
     }
     return rc;
+}
+
+static int run(lua_State *L, const re_t *re, const char *s, size_t len) {
+    return run_at(L, re, s, len, 0);
 }
 
 /* re:test(s) -> true when s matches; false for non-strings. */
@@ -91,6 +95,23 @@ static int re_match(lua_State *L) {
     return rc - first;
 }
 
+/* re:count(s) -> how many non-overlapping matches s holds (0 for non-strings). */
+static int re_count(lua_State *L) {
+    const re_t *re = luaL_checkudata(L, 1, RE_MT);
+    size_t len;
+    if (lua_type(L, 2) != LUA_TSTRING) return lua_pushinteger(L, 0), 1;
+    const char *s = lua_tolstring(L, 2, &len);
+    lua_Integer n = 0;
+    size_t off = 0;
+    while (off <= len && run_at(L, re, s, len, off) > 0) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(vd_lua_ls(L)->re_md);
+        n++;
+        off = ov[1] > ov[0] ? ov[1] : ov[1] + 1; /* an empty match must still advance */
+    }
+    lua_pushinteger(L, n);
+    return 1;
+}
+
 static int re_gc(lua_State *L) {
     re_t *re = luaL_checkudata(L, 1, RE_MT);
     pcre2_code_free(re->code);
@@ -99,7 +120,8 @@ static int re_gc(lua_State *L) {
 }
 
 void vd_lua_open_re(lua_State *L) {
-    static const luaL_Reg methods[] = {{"test", re_test}, {"match", re_match}, {NULL, NULL}};
+    static const luaL_Reg methods[] = {
+        {"test", re_test}, {"match", re_match}, {"count", re_count}, {NULL, NULL}};
     luaL_newmetatable(L, RE_MT);
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");

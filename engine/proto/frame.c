@@ -78,6 +78,7 @@ int vd_frame_scan(const uint8_t *buf, size_t len, size_t limit, size_t *frame_le
         if (h.kind == 0) {
             uint64_t size = h.hdr + h.payload + n;
             if (size > limit || pos + size > limit) return VD_ETOOLARGE;
+            if (pos + size > len) return VD_EAGAIN;
             pos += (size_t)size;
         } else {
             uint64_t count = h.len_size ? n : h.payload;

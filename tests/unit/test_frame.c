@@ -12,6 +12,12 @@ static void test_complete_and_partial(void) {
     CU_ASSERT_EQUAL(len, sizeof f);
     for (size_t cut = 0; cut < sizeof f; cut++)
         CU_ASSERT_EQUAL(vd_frame_scan(f, cut, 1024, &len), VD_EAGAIN);
+    /* A frame whose last value is a long string: every cut inside it must wait for more. */
+    uint8_t s[5 + 300] = {0xdb, 0x00, 0x00, 0x01, 0x2c};
+    memset(s + 5, 'x', 300);
+    CU_ASSERT_EQUAL(vd_frame_scan(s, sizeof s, 1024, &len), 0);
+    for (size_t cut = 0; cut < sizeof s; cut += 7)
+        CU_ASSERT_EQUAL(vd_frame_scan(s, cut, 1024, &len), VD_EAGAIN);
 }
 
 static void test_two_frames_back_to_back(void) {

@@ -1,0 +1,178 @@
+"""The wire protocol under load and under abuse: pipelining, concurrency, bad input."""
+
+import socket
+import sys
+import threading
+import time
+
+import msgpack
+
+from vdtest import Client, Daemon, expect_error, run_tests
+
+EVENT = {"ip": "203.0.113.7", "email": "x@mailinator.com", "username": "bob1234"}
+daemon = None
+
+
+def test_pipelined_1000_matched_by_msgid():
+    with Client(daemon.socket) as c:
+        # Out-of-order msgids, all sent before any reply is read.
+        ids = list(range(5000, 6000))
+        ids.reverse()
+        payload = b"".join(msgpack.packb([0, i, "decide", ["signup", dict(EVENT, n=i)]])
+                           for i in ids)
+        c.send_raw(payload)
+        seen = set()
+        for _ in ids:
+            msgid, err, res = c.recv()
+            assert err is None, err
+            assert res["action"] == "block"
+            seen.add(msgid)
+        assert seen == set(ids)
+
+
+def test_50_concurrent_clients():
+    errors = []
+
+    def client(k):
+        try:
+            with Client(daemon.socket) as c:
+                for i in range(40):
+                    event = dict(EVENT, username="user%d_%d" % (k, i))
+                    if c.decide("signup", event)["pipeline"] != "signup":
+                        errors.append("wrong pipeline")
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:5]
+
+
+def test_unknown_method_and_pipeline():
+    with Client(daemon.socket) as c:
+        expect_error(lambda: c.call("decidee", []), "unknown_method", "decidee", "decide")
+        expect_error(lambda: c.decide("nope", {}), "unknown_pipeline", "nope", "signup")
+        assert c.call("ping", []) == "pong"  # the connection stays usable
+
+
+def test_wrong_params():
+    with Client(daemon.socket) as c:
+        bad = [[], ["signup"], [1, {}], ["signup", [1, 2]], ["signup", {1: "x"}],
+               ["signup", {}, {"explain": "yes"}], ["signup", {}, {"deadline_ms": -1}],
+               ["signup", {}, {"colour": "red"}], ["signup", {}, {}, 4], ["signup", {}, []]]
+        for params in bad:
+            expect_error(lambda: c.call("decide", params), "bad_request")
+        assert c.call("ping", []) == "pong"
+
+
+def test_notifications_are_ignored():
+    with Client(daemon.socket) as c:
+        c.send_raw(msgpack.packb([2, "decide", ["signup", EVENT]]))
+        c.send_raw(msgpack.packb([2, "whatever", []]))
+        assert c.call("ping", []) == "pong"
+
+
+def test_malformed_msgpack_closes_only_that_connection():
+    with Client(daemon.socket) as bystander:
+        with Client(daemon.socket) as c:
+            # A request header with msgid 77, then a byte msgpack never uses.
+            c.send_raw(b"\x94\x00\x4d\xc1")
+            replies = c.expect_closed()
+            assert len(replies) == 1 and replies[0][0] == 77, replies
+            assert replies[0][1]["code"] == "bad_request"
+        with Client(daemon.socket) as c:
+            c.send_raw(b"\xc1\xc1\xc1garbage")  # no msgid to answer: just closed
+            assert c.expect_closed() == []
+        with Client(daemon.socket) as c:
+            c.send_raw(msgpack.packb({"not": "an array"}))
+            assert c.expect_closed() == []
+        with Client(daemon.socket) as c:
+            c.send_raw(msgpack.packb([0, 5, "ping"]))  # three elements
+            replies = c.expect_closed()
+            assert replies and replies[0][0] == 5 and replies[0][1]["code"] == "bad_request"
+        with Client(daemon.socket) as c:
+            deep = [0, 9, "decide", ["signup", {"a": 1}]]
+            inner = deep[3][1]
+            for _ in range(40):
+                inner["a"] = {"a": 1}
+                inner = inner["a"]
+            c.send_raw(msgpack.packb(deep))
+            replies = c.expect_closed()
+            assert replies and replies[0][0] == 9 and replies[0][1]["code"] == "bad_request"
+        assert bystander.decide("signup", EVENT)["action"] == "block"
+
+
+def test_oversize_request():
+    with Client(daemon.socket) as c:
+        big = {"body": "x" * (1024 * 1024 + 10)}
+        try:
+            c.send_raw(msgpack.packb([0, 31, "decide", ["mail", big]]))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused from the header, closed before we finished sending
+        replies = c.expect_closed()
+        assert len(replies) == 1 and replies[0][0] == 31, replies
+        assert replies[0][1]["code"] == "too_large"
+    with Client(daemon.socket) as c:
+        # A declared length past the limit is refused before the bytes arrive.
+        c.send_raw(b"\x94\x00\x20\xa6decide\x92\xa4mail\x81\xa4body\xdb\x7f\xff\xff\xff")
+        replies = c.expect_closed()
+        assert replies and replies[0][0] == 32 and replies[0][1]["code"] == "too_large"
+    with Client(daemon.socket) as c:
+        assert c.decide("mail", {"body": "y" * 900000})["pipeline"] == "mail"
+
+
+def test_disconnect_with_requests_in_flight():
+    for _ in range(20):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(daemon.socket)
+        s.sendall(b"".join(msgpack.packb([0, i, "decide", ["signup", EVENT]])
+                           for i in range(300)))
+        s.close()
+    with Client(daemon.socket) as c:
+        assert c.call("ping", []) == "pong"
+
+
+def test_backpressure_bounds_a_client_that_does_not_read():
+    """A client that writes without reading is stopped being read; others are unaffected."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(daemon.socket)
+    s.setblocking(False)
+    req = msgpack.packb([0, 1, "decide", ["signup", EVENT, {"explain": True}]])
+    sent = 0
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            sent += s.send(req * 64)
+        except BlockingIOError:
+            time.sleep(0.2)
+            try:
+                sent += s.send(req * 64)
+            except BlockingIOError:
+                break
+    # The daemon stopped reading: our writes block although we never read a reply.
+    assert time.time() < deadline, "the daemon kept reading a client that never reads"
+    with Client(daemon.socket) as c:
+        assert c.decide("signup", EVENT)["action"] == "block"
+    rss_kb = int(open("/proc/%d/status" % daemon.proc.pid).read().split("VmRSS:")[1].split()[0])
+    assert rss_kb < 1024 * 1024, "daemon RSS grew to %d kB" % rss_kb
+    s.close()
+
+
+def main():
+    global daemon
+    with Daemon(args=["--workers", "2"]) as d:
+        daemon = d
+        status = run_tests([test_pipelined_1000_matched_by_msgid, test_50_concurrent_clients,
+                            test_unknown_method_and_pipeline, test_wrong_params,
+                            test_notifications_are_ignored,
+                            test_malformed_msgpack_closes_only_that_connection,
+                            test_oversize_request, test_disconnect_with_requests_in_flight,
+                            test_backpressure_bounds_a_client_that_does_not_read])
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
