@@ -57,9 +57,11 @@ static void on_wake(uv_async_t *a) {
     size_t n = w->nnew;
     int fds[256];
     if (n > 256) n = 256;
-    memcpy(fds, w->new_fds, n * sizeof *fds);
-    memmove(w->new_fds, w->new_fds + n, (w->nnew - n) * sizeof *fds);
-    w->nnew -= n;
+    if (n > 0) {
+        memcpy(fds, w->new_fds, n * sizeof *fds);
+        memmove(w->new_fds, w->new_fds + n, (w->nnew - n) * sizeof *fds);
+        w->nnew -= n;
+    }
     int more = w->nnew > 0;
     pthread_mutex_unlock(&w->lock);
     for (size_t i = 0; i < n; i++) vd_conn_open(w, fds[i]);

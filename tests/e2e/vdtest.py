@@ -1,6 +1,7 @@
 """Helpers for the end-to-end tests: start the real verdictd on a temporary socket and talk
 to it as a client would (msgpack-RPC over a Unix socket, Debian's python3-msgpack)."""
 
+import atexit
 import os
 import shutil
 import signal
@@ -25,6 +26,7 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 def policy_dir(files, base=None):
     """A temporary policy directory: a copy of base (if given) plus files {relpath: text}."""
     d = tempfile.mkdtemp(prefix="vd-e2e-pol-")
+    atexit.register(shutil.rmtree, d, True)
     if base:
         shutil.copytree(base, d, dirs_exist_ok=True)
     for rel, text in files.items():
@@ -38,9 +40,9 @@ def policy_dir(files, base=None):
 class Daemon:
     """A verdictd process on a private socket. Use as a context manager."""
 
-    def __init__(self, policies=SHIPPED, args=(), expect_start=True):
+    def __init__(self, policies=SHIPPED, args=(), expect_start=True, socket=None):
         self.dir = tempfile.mkdtemp(prefix="vd-e2e-")
-        self.socket = os.path.join(self.dir, "verdict.sock")
+        self.socket = socket or os.path.join(self.dir, "verdict.sock")
         self.log_path = os.path.join(self.dir, "verdictd.log")
         self.log = open(self.log_path, "w")
         cmd = [VERDICTD, "--socket", self.socket, "--policies", policies, "--log-level", "debug"]
