@@ -45,21 +45,38 @@ typedef struct {
 } numopt_t;
 
 static const numopt_t numopts[] = {
-    {"workers", 1, 1024, 10},        {"socket-mode", 0, 0777, 8},
-    {"max-request", 64, 1L << 30, 10}, {"deadline-ms", 0, 3600000, 10},
-    {"drain-timeout-ms", 0, 3600000, 10}, {"lua-memory-mb", 1, 1L << 20, 10},
+    {"workers", 1, 1024, 10},
+    {"socket-mode", 0, 0777, 8},
+    {"max-request", 64, 1L << 30, 10},
+    {"deadline-ms", 0, 3600000, 10},
+    {"drain-timeout-ms", 0, 3600000, 10},
+    {"lua-memory-mb", 1, 1L << 20, 10},
     {"lua-instructions", 1000, INT_MAX, 10},
 };
 
 static void set_number(vd_config_t *cfg, int which, long v) {
     switch (which) {
-    case 0: cfg->workers = (int)v; break;
-    case 1: cfg->socket_mode = (unsigned)v; break;
-    case 2: cfg->max_request = (size_t)v; break;
-    case 3: cfg->deadline_ms = (int)v; break;
-    case 4: cfg->drain_timeout_ms = (int)v; break;
-    case 5: cfg->lua.mem_limit = (size_t)v << 20; break;
-    case 6: cfg->lua.instr_limit = v; break;
+    case 0:
+        cfg->workers = (int)v;
+        break;
+    case 1:
+        cfg->socket_mode = (unsigned)v;
+        break;
+    case 2:
+        cfg->max_request = (size_t)v;
+        break;
+    case 3:
+        cfg->deadline_ms = (int)v;
+        break;
+    case 4:
+        cfg->drain_timeout_ms = (int)v;
+        break;
+    case 5:
+        cfg->lua.mem_limit = (size_t)v << 20;
+        break;
+    case 6:
+        cfg->lua.instr_limit = v;
+        break;
     }
 }
 
@@ -105,11 +122,16 @@ int main(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         vd_log_level_t level;
         long v;
-        if (c == OPT_SOCKET) cfg.socket_path = optarg;
-        else if (c == OPT_POLICIES) cfg.policy_dir = optarg;
-        else if (c == OPT_CHECK) check = 1;
-        else if (c == OPT_VERSION) return puts("verdictd " VERDICT_VERSION), 0;
-        else if (c == OPT_HELP) return usage(stdout), 0;
+        if (c == OPT_SOCKET)
+            cfg.socket_path = optarg;
+        else if (c == OPT_POLICIES)
+            cfg.policy_dir = optarg;
+        else if (c == OPT_CHECK)
+            check = 1;
+        else if (c == OPT_VERSION)
+            return puts("verdictd " VERDICT_VERSION), 0;
+        else if (c == OPT_HELP)
+            return usage(stdout), 0;
         else if (c == OPT_LOG) {
             if (vd_log_parse_level(optarg, &level) != 0) {
                 fprintf(stderr, "verdictd: --log-level: expected debug, info, warn or error\n");

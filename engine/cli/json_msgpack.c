@@ -25,11 +25,21 @@ void vd_json_pack(msgpack_packer *pk, const json_t *j) {
     case JSON_STRING:
         msgpack_pack_str_with_body(pk, json_string_value(j), json_string_length(j));
         break;
-    case JSON_INTEGER: msgpack_pack_int64(pk, json_integer_value(j)); break;
-    case JSON_REAL: msgpack_pack_double(pk, json_real_value(j)); break;
-    case JSON_TRUE: msgpack_pack_true(pk); break;
-    case JSON_FALSE: msgpack_pack_false(pk); break;
-    default: msgpack_pack_nil(pk); break;
+    case JSON_INTEGER:
+        msgpack_pack_int64(pk, json_integer_value(j));
+        break;
+    case JSON_REAL:
+        msgpack_pack_double(pk, json_real_value(j));
+        break;
+    case JSON_TRUE:
+        msgpack_pack_true(pk);
+        break;
+    case JSON_FALSE:
+        msgpack_pack_false(pk);
+        break;
+    default:
+        msgpack_pack_nil(pk);
+        break;
     }
 }
 
@@ -69,13 +79,19 @@ static json_t *string_json(const char *p, size_t n) {
 
 json_t *vd_msgpack_to_json(const msgpack_object *o) {
     switch (o->type) {
-    case MSGPACK_OBJECT_BOOLEAN: return json_boolean(o->via.boolean);
-    case MSGPACK_OBJECT_POSITIVE_INTEGER: return json_integer((json_int_t)o->via.u64);
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return json_integer(o->via.i64);
+    case MSGPACK_OBJECT_BOOLEAN:
+        return json_boolean(o->via.boolean);
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        return json_integer((json_int_t)o->via.u64);
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return json_integer(o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64: return json_real(o->via.f64);
-    case MSGPACK_OBJECT_STR: return string_json(o->via.str.ptr, o->via.str.size);
-    case MSGPACK_OBJECT_BIN: return string_json(o->via.bin.ptr, o->via.bin.size);
+    case MSGPACK_OBJECT_FLOAT64:
+        return json_real(o->via.f64);
+    case MSGPACK_OBJECT_STR:
+        return string_json(o->via.str.ptr, o->via.str.size);
+    case MSGPACK_OBJECT_BIN:
+        return string_json(o->via.bin.ptr, o->via.bin.size);
     case MSGPACK_OBJECT_ARRAY: {
         json_t *a = json_array();
         for (uint32_t i = 0; a && i < o->via.array.size; i++)
@@ -98,6 +114,7 @@ json_t *vd_msgpack_to_json(const msgpack_object *o) {
         }
         return m;
     }
-    default: return json_null();
+    default:
+        return json_null();
     }
 }

@@ -54,8 +54,8 @@ static int decide_params(const cli_t *o, const char *pipeline, const char *text,
     json_error_t jerr;
     json_t *event = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     if (!event) {
-        fprintf(stderr, "verdict: the event is not valid JSON: line %d, column %d: %s\n",
-                jerr.line, jerr.column, jerr.text);
+        fprintf(stderr, "verdict: the event is not valid JSON: line %d, column %d: %s\n", jerr.line,
+                jerr.column, jerr.text);
         return -1;
     }
     if (!json_is_object(event)) {
@@ -86,7 +86,8 @@ static int decide_params(const cli_t *o, const char *pipeline, const char *text,
 
 static int print_result(const cli_t *o, const msgpack_object *result) {
     json_t *j = vd_msgpack_to_json(result);
-    size_t flags = JSON_ENCODE_ANY | JSON_REAL_PRECISION(10) | (o->compact ? JSON_COMPACT : JSON_INDENT(2));
+    size_t flags =
+        JSON_ENCODE_ANY | JSON_REAL_PRECISION(10) | (o->compact ? JSON_COMPACT : JSON_INDENT(2));
     char *s = j ? json_dumps(j, flags) : NULL;
     json_decref(j);
     if (!s) {
@@ -170,14 +171,28 @@ int main(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
-        case OPT_SOCKET: o.socket = optarg; break;
-        case OPT_EXPLAIN: o.explain = 1; break;
-        case OPT_COMPACT: o.compact = 1; break;
-        case OPT_DEADLINE: o.deadline_ms = strtol(optarg, &end, 10); break;
-        case OPT_TIMEOUT: o.timeout_ms = (int)strtol(optarg, &end, 10); break;
+        case OPT_SOCKET:
+            o.socket = optarg;
+            break;
+        case OPT_EXPLAIN:
+            o.explain = 1;
+            break;
+        case OPT_COMPACT:
+            o.compact = 1;
+            break;
+        case OPT_DEADLINE:
+            o.deadline_ms = strtol(optarg, &end, 10);
+            break;
+        case OPT_TIMEOUT:
+            o.timeout_ms = (int)strtol(optarg, &end, 10);
+            break;
         case 'h':
-        case OPT_HELP: usage(stdout); return 0;
-        default: usage(stderr); return EXIT_USAGE;
+        case OPT_HELP:
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
         if (end && (*end || end == optarg)) {
             fprintf(stderr, "verdict: expected a number, got '%s'\n", optarg);

@@ -20,7 +20,8 @@ void vd_arena_init(vd_arena_t *a) {
 
 static int grow(vd_arena_t *a, size_t need) {
     size_t cap = a->cap ? a->cap * 2 : FIRST_CHUNK;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     vd_arena_chunk_t *c = malloc(sizeof *c + cap);
     if (!c) return -1;
     c->next = a->head;

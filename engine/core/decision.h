@@ -107,9 +107,9 @@ int vd_decision_add_fault(vd_decision_t *d, const char *stage, const char *rule,
 /* The request being decided, as the Lua bindings see it. */
 typedef struct vd_exec {
     vd_decision_t *d;
-    const char *stage; /* name of the running stage */
-    const char *rule;  /* name of the running rule */
-    int shadow;        /* the running stage is in shadow mode */
+    const char *stage;          /* name of the running stage */
+    const char *rule;           /* name of the running rule */
+    int shadow;                 /* the running stage is in shadow mode */
     const char *const *actions; /* NULL-terminated names the pipeline knows, for ctx:stop */
 } vd_exec_t;
 

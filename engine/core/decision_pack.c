@@ -22,19 +22,28 @@ static void pack_reasons(msgpack_packer *pk, const vd_vec_t *reasons) {
 
 static void pack_tags(msgpack_packer *pk, const vd_vec_t *tags) {
     msgpack_pack_array(pk, tags->len);
-    for (uint32_t i = 0; i < tags->len; i++) vd_pack_cstr(pk, VD_VEC_AT(*tags, const char *, i));
+    for (uint32_t i = 0; i < tags->len; i++)
+        vd_pack_cstr(pk, VD_VEC_AT(*tags, const char *, i));
 }
 
 static void pack_value(msgpack_packer *pk, const vd_value_t *v) {
     switch (v->type) {
-    case VD_VAL_BOOL: v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
-    case VD_VAL_INT: msgpack_pack_int64(pk, v->u.i); break;
-    case VD_VAL_NUM: msgpack_pack_double(pk, v->u.n); break;
+    case VD_VAL_BOOL:
+        v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+        break;
+    case VD_VAL_INT:
+        msgpack_pack_int64(pk, v->u.i);
+        break;
+    case VD_VAL_NUM:
+        msgpack_pack_double(pk, v->u.n);
+        break;
     case VD_VAL_STR:
         msgpack_pack_str(pk, v->u.s.len);
         msgpack_pack_str_body(pk, v->u.s.ptr, v->u.s.len);
         break;
-    default: msgpack_pack_nil(pk); break;
+    default:
+        msgpack_pack_nil(pk);
+        break;
     }
 }
 

@@ -21,8 +21,10 @@ void vd_reply_error(vd_conn_t *c, uint32_t msgid, vd_rpc_err_t code, const char 
 
 /* A frame whose envelope is unusable: answer if a msgid is known, then close. */
 static void envelope_error(vd_conn_t *c, int has_msgid, uint32_t msgid, const char *why) {
-    if (has_msgid) vd_reply_error(c, msgid, VD_RPC_BAD_REQUEST, "%s", why);
-    else vd_counter_add(&c->w->stats.errors[VD_RPC_BAD_REQUEST], 1);
+    if (has_msgid)
+        vd_reply_error(c, msgid, VD_RPC_BAD_REQUEST, "%s", why);
+    else
+        vd_counter_add(&c->w->stats.errors[VD_RPC_BAD_REQUEST], 1);
     c->close_after_flush = 1;
     if (!has_msgid) vd_conn_close(c);
 }
@@ -51,7 +53,8 @@ void vd_dispatch_frame(vd_conn_t *c, const char *data, size_t len) {
         } else {
             vd_counter_add(&w->stats.requests, 1);
             const vd_method_t *mt = find_method(&m);
-            if (mt) mt->handle(c, &m);
+            if (mt)
+                mt->handle(c, &m);
             else
                 vd_reply_error(c, m.msgid, VD_RPC_UNKNOWN_METHOD,
                                "unknown method '%.*s' (known: decide, ping, pipelines, stats, "

@@ -20,7 +20,8 @@ static int compile_copies(vd_engine_t *e, vd_policy_src_t *src, vd_policy_t **ou
     for (int i = 0; i < e->nworkers; i++) {
         int rc = vd_policy_load(src, &e->cfg.lua, &out[i], err, errlen);
         if (rc) {
-            while (i-- > 0) vd_policy_unref(out[i]);
+            while (i-- > 0)
+                vd_policy_unref(out[i]);
             return rc;
         }
     }
@@ -46,7 +47,8 @@ int vd_engine_reload(vd_engine_t *e, char *version, char *err, size_t errlen) {
     vd_policy_src_t *src = NULL;
     int rc = load_all(e, &src, copies, err, errlen);
     if (rc == 0) {
-        for (int i = 0; i < e->nworkers; i++) vd_worker_offer_policy(&e->workers[i], copies[i]);
+        for (int i = 0; i < e->nworkers; i++)
+            vd_worker_offer_policy(&e->workers[i], copies[i]);
         vd_policy_src_unref(e->src);
         e->src = src;
         memcpy(e->version, src->version, sizeof e->version);
@@ -117,7 +119,8 @@ static void on_signal(uv_signal_t *s, int signum) {
     vd_log(VD_LOG_INFO, "%s: no longer accepting; draining in-flight requests",
            signum == SIGTERM ? "SIGTERM" : "SIGINT");
     stop_listening(e);
-    for (int i = 0; i < e->nworkers; i++) vd_worker_drain(&e->workers[i]);
+    for (int i = 0; i < e->nworkers; i++)
+        vd_worker_drain(&e->workers[i]);
     uv_close((uv_handle_t *)&e->sig_term, NULL);
     uv_close((uv_handle_t *)&e->sig_int, NULL);
     uv_close((uv_handle_t *)&e->sig_hup, NULL);
@@ -166,7 +169,8 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
     memcpy(e->version, e->src->version, sizeof e->version);
     int fd = vd_listener_open(cfg->socket_path, cfg->socket_mode, err, errlen);
     if (fd < 0) {
-        for (int i = 0; i < e->nworkers; i++) vd_policy_unref(copies[i]);
+        for (int i = 0; i < e->nworkers; i++)
+            vd_policy_unref(copies[i]);
         free(copies);
         return fd;
     }
@@ -186,12 +190,14 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
 
 int vd_engine_run(vd_engine_t *e) {
     uv_run(&e->loop, UV_RUN_DEFAULT);
-    for (int i = 0; i < e->nworkers; i++) vd_worker_join(&e->workers[i]);
+    for (int i = 0; i < e->nworkers; i++)
+        vd_worker_join(&e->workers[i]);
     return 0;
 }
 
 void vd_engine_close(vd_engine_t *e) {
-    for (int i = 0; e->workers && i < e->nworkers; i++) vd_worker_close(&e->workers[i]);
+    for (int i = 0; e->workers && i < e->nworkers; i++)
+        vd_worker_close(&e->workers[i]);
     free(e->workers);
     uv_loop_close(&e->loop);
     vd_policy_src_unref(e->src);

@@ -3,16 +3,16 @@
 #define VD_ERROR_H
 
 #define VD_ERRNO_MAP(X)                                                                            \
-    X(NOMEM, "out of memory")                                                              \
-    X(INVAL, "invalid argument")                                                           \
-    X(IO, "input/output error")                                                            \
-    X(POLICY, "policy error")                                                              \
-    X(PROTO, "protocol error")                                                             \
-    X(TOOLARGE, "message too large")                                                       \
-    X(AGAIN, "incomplete, need more data")                                                 \
-    X(NOTFOUND, "not found")                                                               \
-    X(TIMEOUT, "deadline exceeded")                                                        \
-    X(BUSY, "resource busy")                                                               \
+    X(NOMEM, "out of memory")                                                                      \
+    X(INVAL, "invalid argument")                                                                   \
+    X(IO, "input/output error")                                                                    \
+    X(POLICY, "policy error")                                                                      \
+    X(PROTO, "protocol error")                                                                     \
+    X(TOOLARGE, "message too large")                                                               \
+    X(AGAIN, "incomplete, need more data")                                                         \
+    X(NOTFOUND, "not found")                                                                       \
+    X(TIMEOUT, "deadline exceeded")                                                                \
+    X(BUSY, "resource busy")                                                                       \
     X(LIMIT, "limit exceeded")
 
 enum {

@@ -66,8 +66,10 @@ int vd_cidr_contains(const vd_cidr_t *c, const vd_ip_t *ip) {
 }
 
 void vd_ip_format(const vd_ip_t *ip, char *buf, size_t cap) {
-    if (ip->v4) inet_ntop(AF_INET, ip->b + 12, buf, (socklen_t)cap);
-    else inet_ntop(AF_INET6, ip->b, buf, (socklen_t)cap);
+    if (ip->v4)
+        inet_ntop(AF_INET, ip->b + 12, buf, (socklen_t)cap);
+    else
+        inet_ntop(AF_INET6, ip->b, buf, (socklen_t)cap);
 }
 
 void vd_cidr_format(const vd_cidr_t *c, char *buf, size_t cap) {

@@ -11,8 +11,8 @@ typedef struct {
 } vd_ip_t;
 
 typedef struct {
-    vd_ip_t ip;   /* network address, host bits cleared */
-    int bits;     /* prefix length counted on the 128-bit form */
+    vd_ip_t ip; /* network address, host bits cleared */
+    int bits;   /* prefix length counted on the 128-bit form */
 } vd_cidr_t;
 
 /* Parses "203.0.113.7", "2001:db8::1" or "::ffff:1.2.3.4" (len bytes). Returns 0 or VD_EINVAL. */

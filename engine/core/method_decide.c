@@ -81,8 +81,10 @@ void vd_method_decide(vd_conn_t *c, const vd_rpc_msg_t *m) {
     if (pl->stats) {
         vd_counter_add(&pl->stats->count, 1);
         vd_hist_add(&pl->stats->latency, took);
-        if (rc) vd_counter_add(&pl->stats->errors, 1);
-        else vd_stats_count_action(pl->stats, d.action);
+        if (rc)
+            vd_counter_add(&pl->stats->errors, 1);
+        else
+            vd_stats_count_action(pl->stats, d.action);
     }
     if (rc == VD_ETIMEOUT) {
         vd_reply_error(c, m->msgid, VD_RPC_TIMEOUT,

@@ -29,7 +29,8 @@ static void pack_stage(msgpack_packer *pk, const vd_stage_t *st) {
     vd_pack_cstr(pk, st->on_error ? st->on_error : "open");
     vd_pack_cstr(pk, "rules");
     msgpack_pack_array(pk, st->nrules);
-    for (size_t r = 0; r < st->nrules; r++) vd_pack_cstr(pk, st->rules[r]->name);
+    for (size_t r = 0; r < st->nrules; r++)
+        vd_pack_cstr(pk, st->rules[r]->name);
 }
 
 static void method_pipelines(vd_conn_t *c, const vd_rpc_msg_t *m) {
@@ -56,7 +57,8 @@ static void method_pipelines(vd_conn_t *c, const vd_rpc_msg_t *m) {
         }
         vd_pack_cstr(pk, "stages");
         msgpack_pack_array(pk, pl->nstages);
-        for (size_t s = 0; s < pl->nstages; s++) pack_stage(pk, &pl->stages[s]);
+        for (size_t s = 0; s < pl->nstages; s++)
+            pack_stage(pk, &pl->stages[s]);
     }
 }
 
@@ -64,7 +66,8 @@ static void method_stats(vd_conn_t *c, const vd_rpc_msg_t *m) {
     vd_engine_t *e = c->w->engine;
     vd_stats_t *sets[256];
     int n = e->nworkers < 256 ? e->nworkers : 256;
-    for (int i = 0; i < n; i++) sets[i] = &e->workers[i].stats;
+    for (int i = 0; i < n; i++)
+        sets[i] = &e->workers[i].stats;
     char version[20];
     vd_engine_version(e, version);
     vd_stats_globals_t g = {
@@ -101,8 +104,10 @@ static void reload_done(uv_work_t *req, int status) {
         if (status < 0) {
             vd_reply_error(c, r->msgid, VD_RPC_INTERNAL, "reload was cancelled");
         } else if (r->rc) {
-            vd_reply_error(c, r->msgid, VD_RPC_INTERNAL, "reload failed, still serving the "
-                           "previous policy: %s", r->err);
+            vd_reply_error(c, r->msgid, VD_RPC_INTERNAL,
+                           "reload failed, still serving the "
+                           "previous policy: %s",
+                           r->err);
         } else {
             vd_rpc_pack_result_head(&c->pk, r->msgid);
             vd_pack_cstr(&c->pk, r->version);

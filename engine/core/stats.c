@@ -42,8 +42,10 @@ vd_stat_node_t *vd_stats_node(vd_stats_t *s, const char *pipeline, const char *s
     copy_name(n->pipeline, sizeof n->pipeline, pipeline);
     copy_name(n->stage, sizeof n->stage, stage);
     /* Release: readers that see the node also see its names. */
-    if (last) atomic_store_explicit(&last->next, n, memory_order_release);
-    else atomic_store_explicit(&s->head, n, memory_order_release);
+    if (last)
+        atomic_store_explicit(&last->next, n, memory_order_release);
+    else
+        atomic_store_explicit(&s->head, n, memory_order_release);
     return n;
 }
 
@@ -76,7 +78,8 @@ static void merge_actions(agg_t *a, vd_stat_node_t *n) {
     int k = atomic_load_explicit(&n->nactions, memory_order_acquire);
     for (int i = 0; i < k; i++) {
         int j = 0;
-        while (j < a->nactions && strcmp(a->action_names[j], n->action_names[i]) != 0) j++;
+        while (j < a->nactions && strcmp(a->action_names[j], n->action_names[i]) != 0)
+            j++;
         if (j == a->nactions) {
             if (j == VD_STAT_ACTIONS) continue;
             a->action_names[a->nactions++] = n->action_names[i];
@@ -111,7 +114,8 @@ static agg_t *aggregate(vd_stats_t *const *sets, int nsets, size_t *count) {
             a->count += vd_counter_get(&n->count);
             a->errors += vd_counter_get(&n->errors);
             a->fired += vd_counter_get(&n->fired);
-            for (int b = 0; b < VD_HIST_BUCKETS; b++) a->hist[b] += vd_counter_get(&n->latency.b[b]);
+            for (int b = 0; b < VD_HIST_BUCKETS; b++)
+                a->hist[b] += vd_counter_get(&n->latency.b[b]);
             merge_actions(a, n);
         }
     }
@@ -157,7 +161,8 @@ static void pack_pipeline(msgpack_packer *pk, const agg_t *aggs, size_t n, const
     pack_latency(pk, p);
     vd_pack_cstr(pk, "actions");
     msgpack_pack_map(pk, (size_t)p->nactions);
-    for (int i = 0; i < p->nactions; i++) pack_u64(pk, p->action_names[i], p->action_counts[i]);
+    for (int i = 0; i < p->nactions; i++)
+        pack_u64(pk, p->action_names[i], p->action_counts[i]);
     vd_pack_cstr(pk, "stages");
     msgpack_pack_map(pk, nstages);
     for (size_t i = 0; i < n; i++) {
@@ -185,13 +190,16 @@ void vd_stats_pack(msgpack_packer *pk, vd_stats_t *const *sets, int nsets,
         sum[4] += vd_counter_get(&s->conns_open);
         sum[5] += vd_counter_get(&s->bytes_in);
         sum[6] += vd_counter_get(&s->bytes_out);
-        for (int e = 0; e < VD_RPC__ERR_COUNT; e++) sum[7 + e] += vd_counter_get(&s->errors[e]);
+        for (int e = 0; e < VD_RPC__ERR_COUNT; e++)
+            sum[7 + e] += vd_counter_get(&s->errors[e]);
     }
-    for (int e = 0; e < VD_RPC__ERR_COUNT; e++) errors_total += sum[7 + e];
+    for (int e = 0; e < VD_RPC__ERR_COUNT; e++)
+        errors_total += sum[7 + e];
     size_t n = 0;
     agg_t *aggs = aggregate(sets, nsets, &n);
     size_t npipes = 0;
-    for (size_t i = 0; aggs && i < n; i++) npipes += !*aggs[i].stage;
+    for (size_t i = 0; aggs && i < n; i++)
+        npipes += !*aggs[i].stage;
 
     msgpack_pack_map(pk, 15);
     pack_u64(pk, "workers", (uint64_t)g->workers);
@@ -201,7 +209,8 @@ void vd_stats_pack(msgpack_packer *pk, vd_stats_t *const *sets, int nsets,
     pack_u64(pk, "errors", errors_total);
     vd_pack_cstr(pk, "errors_by_code");
     msgpack_pack_map(pk, VD_RPC__ERR_COUNT);
-    for (int e = 0; e < VD_RPC__ERR_COUNT; e++) pack_u64(pk, vd_rpc_err_name(e), sum[7 + e]);
+    for (int e = 0; e < VD_RPC__ERR_COUNT; e++)
+        pack_u64(pk, vd_rpc_err_name(e), sum[7 + e]);
     pack_u64(pk, "connections_total", sum[3]);
     pack_u64(pk, "connections_open", sum[4]);
     pack_u64(pk, "bytes_in", sum[5]);

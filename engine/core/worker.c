@@ -48,7 +48,8 @@ static void on_drain_timeout(uv_timer_t *t) {
     vd_worker_t *w = t->data;
     vd_log(VD_LOG_WARN, "worker %d: drain timeout, closing %d busy connection(s)", w->id,
            w->nconns);
-    for (vd_conn_t *c = w->conns; c; c = c->next) vd_conn_close(c);
+    for (vd_conn_t *c = w->conns; c; c = c->next)
+        vd_conn_close(c);
 }
 
 static void on_wake(uv_async_t *a) {
@@ -64,21 +65,24 @@ static void on_wake(uv_async_t *a) {
     }
     int more = w->nnew > 0;
     pthread_mutex_unlock(&w->lock);
-    for (size_t i = 0; i < n; i++) vd_conn_open(w, fds[i]);
+    for (size_t i = 0; i < n; i++)
+        vd_conn_open(w, fds[i]);
     if (more) uv_async_send(&w->wake);
     vd_worker_adopt_pending(w);
     if (atomic_load(&w->engine->draining) && !w->draining) {
         w->draining = 1;
-        uv_timer_start(&w->drain_timer, on_drain_timeout,
-                       (uint64_t)w->engine->cfg.drain_timeout_ms, 0);
+        uv_timer_start(&w->drain_timer, on_drain_timeout, (uint64_t)w->engine->cfg.drain_timeout_ms,
+                       0);
         close_idle_conns(w);
     }
     finish_if_drained(w);
 }
 
 void vd_worker_conn_closed(vd_worker_t *w, vd_conn_t *c) {
-    if (c->prev) c->prev->next = c->next;
-    else w->conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     w->nconns--;
     vd_counter_add(&w->stats.conns_open, (uint64_t)-1);
@@ -147,7 +151,8 @@ void vd_worker_join(vd_worker_t *w) {
 
 void vd_worker_close(vd_worker_t *w) {
     uv_loop_close(&w->loop);
-    for (size_t i = 0; i < w->nnew; i++) close(w->new_fds[i]);
+    for (size_t i = 0; i < w->nnew; i++)
+        close(w->new_fds[i]);
     free(w->new_fds);
     pthread_mutex_destroy(&w->lock);
     vd_policy_unref(atomic_exchange(&w->pending, NULL));

@@ -20,9 +20,9 @@ typedef struct vd_worker {
     int id;
     uv_thread_t thread;
     uv_loop_t loop;
-    uv_async_t wake;       /* new connections, a pending policy, or drain */
+    uv_async_t wake; /* new connections, a pending policy, or drain */
     uv_timer_t drain_timer;
-    pthread_mutex_t lock;  /* guards the hand-over queue of new connections only */
+    pthread_mutex_t lock; /* guards the hand-over queue of new connections only */
     int *new_fds;
     size_t nnew, capnew;
     vd_policy_t *_Atomic pending; /* set by a reload, taken by the worker */

@@ -7,9 +7,9 @@
 #include <lauxlib.h>
 #include <string.h>
 
-#define CTX_MT "verdict.ctx"
+#define CTX_MT      "verdict.ctx"
 #define FEATURES_MT "verdict.features"
-#define CTX_KEY "verdict.ctx.instance"
+#define CTX_KEY     "verdict.ctx.instance"
 
 static vd_exec_t *current(lua_State *L) {
     vd_exec_t *e = vd_lua_ls(L)->exec;
@@ -23,11 +23,21 @@ static void raise_oom(lua_State *L, int rc) {
 
 static void push_feature(lua_State *L, const vd_value_t *v) {
     switch (v->type) {
-    case VD_VAL_BOOL: lua_pushboolean(L, v->u.b); break;
-    case VD_VAL_INT: lua_pushinteger(L, v->u.i); break;
-    case VD_VAL_NUM: lua_pushnumber(L, v->u.n); break;
-    case VD_VAL_STR: lua_pushlstring(L, v->u.s.ptr, v->u.s.len); break;
-    default: lua_pushnil(L); break;
+    case VD_VAL_BOOL:
+        lua_pushboolean(L, v->u.b);
+        break;
+    case VD_VAL_INT:
+        lua_pushinteger(L, v->u.i);
+        break;
+    case VD_VAL_NUM:
+        lua_pushnumber(L, v->u.n);
+        break;
+    case VD_VAL_STR:
+        lua_pushlstring(L, v->u.s.ptr, v->u.s.len);
+        break;
+    default:
+        lua_pushnil(L);
+        break;
     }
 }
 
@@ -37,8 +47,10 @@ static int features_index(lua_State *L) {
     size_t len;
     const char *name = luaL_checklstring(L, 2, &len);
     const vd_feature_t *f = vd_decision_feature(e->d, name, len, e->shadow);
-    if (f) push_feature(L, &f->value);
-    else lua_pushnil(L);
+    if (f)
+        push_feature(L, &f->value);
+    else
+        lua_pushnil(L);
     return 1;
 }
 
@@ -54,8 +66,12 @@ static int ctx_set(lua_State *L) {
     vd_value_t v = {.type = VD_VAL_NIL};
     switch (lua_type(L, 3)) {
     case LUA_TNIL:
-    case LUA_TNONE: break;
-    case LUA_TBOOLEAN: v.type = VD_VAL_BOOL; v.u.b = lua_toboolean(L, 3); break;
+    case LUA_TNONE:
+        break;
+    case LUA_TBOOLEAN:
+        v.type = VD_VAL_BOOL;
+        v.u.b = lua_toboolean(L, 3);
+        break;
     case LUA_TNUMBER:
         if (lua_isinteger(L, 3)) {
             v.type = VD_VAL_INT;
@@ -70,8 +86,10 @@ static int ctx_set(lua_State *L) {
         v.u.s.ptr = lua_tolstring(L, 3, &v.u.s.len);
         break;
     default:
-        return luaL_error(L, "ctx:set('%s', ...): a feature is a number, string, boolean or nil, "
-                             "not a %s", name, luaL_typename(L, 3));
+        return luaL_error(L,
+                          "ctx:set('%s', ...): a feature is a number, string, boolean or nil, "
+                          "not a %s",
+                          name, luaL_typename(L, 3));
     }
     raise_oom(L, vd_decision_set_feature(e->d, e->shadow, name, len, &v));
     return 0;

@@ -16,7 +16,8 @@ static const char *opt_str(lua_State *L, int idx, size_t *len) {
 static void push_lower(lua_State *L, const char *s, size_t len) {
     luaL_Buffer b;
     char *p = luaL_buffinitsize(L, &b, len);
-    for (size_t i = 0; i < len; i++) p[i] = (char)tolower((unsigned char)s[i]);
+    for (size_t i = 0; i < len; i++)
+        p[i] = (char)tolower((unsigned char)s[i]);
     luaL_pushresultsize(&b, len);
 }
 
@@ -35,8 +36,10 @@ static int h_trim(lua_State *L) {
     const char *s = opt_str(L, 1, &len);
     if (!s) return lua_pushnil(L), 1;
     size_t a = 0, b = len;
-    while (a < b && isspace((unsigned char)s[a])) a++;
-    while (b > a && isspace((unsigned char)s[b - 1])) b--;
+    while (a < b && isspace((unsigned char)s[a]))
+        a++;
+    while (b > a && isspace((unsigned char)s[b - 1]))
+        b--;
     lua_pushlstring(L, s + a, b - a);
     return 1;
 }
@@ -44,8 +47,10 @@ static int h_trim(lua_State *L) {
 /* Splits an address at its last '@' after trimming spaces and angle brackets. */
 static int split_email(const char *s, size_t len, size_t *at, size_t *start, size_t *end) {
     size_t a = 0, b = len;
-    while (a < b && (isspace((unsigned char)s[a]) || s[a] == '<')) a++;
-    while (b > a && (isspace((unsigned char)s[b - 1]) || s[b - 1] == '>' || s[b - 1] == '.')) b--;
+    while (a < b && (isspace((unsigned char)s[a]) || s[a] == '<'))
+        a++;
+    while (b > a && (isspace((unsigned char)s[b - 1]) || s[b - 1] == '>' || s[b - 1] == '.'))
+        b--;
     const char *p = NULL;
     for (size_t i = b; i-- > a;) {
         if (s[i] == '@') {
@@ -85,10 +90,11 @@ static int h_header(lua_State *L) {
     const char *name = luaL_checklstring(L, 2, &len);
     const msgpack_object *h = ev ? vd_lua_map_get(ev, "headers", 7, 0) : NULL;
     const msgpack_object *v = h ? vd_lua_map_get(h, name, len, 1) : NULL;
-    if (v && v->type == MSGPACK_OBJECT_ARRAY)
-        v = v->via.array.size ? &v->via.array.ptr[0] : NULL;
-    if (v) vd_lua_push_value(L, v);
-    else lua_pushnil(L);
+    if (v && v->type == MSGPACK_OBJECT_ARRAY) v = v->via.array.size ? &v->via.array.ptr[0] : NULL;
+    if (v)
+        vd_lua_push_value(L, v);
+    else
+        lua_pushnil(L);
     return 1;
 }
 
@@ -98,9 +104,8 @@ static ctype_fn class_fn(const char *name) {
     static const struct {
         const char *name;
         ctype_fn fn;
-    } classes[] = {{"digit", isdigit}, {"alpha", isalpha}, {"upper", isupper},
-                   {"lower", islower}, {"space", isspace}, {"punct", ispunct},
-                   {"alnum", isalnum}, {NULL, NULL}};
+    } classes[] = {{"digit", isdigit}, {"alpha", isalpha}, {"upper", isupper}, {"lower", islower},
+                   {"space", isspace}, {"punct", ispunct}, {"alnum", isalnum}, {NULL, NULL}};
     for (int i = 0; classes[i].name; i++)
         if (strcmp(classes[i].name, name) == 0) return classes[i].fn;
     return NULL;
@@ -129,7 +134,8 @@ static int h_entropy(lua_State *L) {
     size_t len = 0;
     const char *s = opt_str(L, 1, &len);
     unsigned counts[256] = {0};
-    for (size_t i = 0; s && i < len; i++) counts[(unsigned char)s[i]]++;
+    for (size_t i = 0; s && i < len; i++)
+        counts[(unsigned char)s[i]]++;
     double h = 0;
     for (int i = 0; i < 256 && len; i++) {
         if (!counts[i]) continue;

@@ -38,7 +38,8 @@ static int ip_prefix(lua_State *L) {
     vd_ip_t ip;
     lua_Integer bits = luaL_checkinteger(L, 2);
     if (!opt_ip(L, 1, &ip)) return lua_pushnil(L), 1;
-    if (bits < 0 || bits > (ip.v4 ? 32 : 128)) return luaL_argerror(L, 2, "prefix length out of range");
+    if (bits < 0 || bits > (ip.v4 ? 32 : 128))
+        return luaL_argerror(L, 2, "prefix length out of range");
     char text[64], buf[80];
     vd_ip_format(&ip, text, sizeof text);
     snprintf(buf, sizeof buf, "%s/%d", text, (int)bits);

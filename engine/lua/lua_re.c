@@ -20,12 +20,23 @@ static uint32_t parse_flags(lua_State *L, const char *flags) {
     uint32_t opts = 0;
     for (const char *f = flags; *f; f++) {
         switch (*f) {
-        case 'i': opts |= PCRE2_CASELESS; break;
-        case 'm': opts |= PCRE2_MULTILINE; break;
-        case 's': opts |= PCRE2_DOTALL; break;
-        case 'x': opts |= PCRE2_EXTENDED; break;
-        case 'u': opts |= PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF; break;
-        default: luaL_error(L, "verdict.re: unknown flag '%c' (use i, m, s, x, u)", *f);
+        case 'i':
+            opts |= PCRE2_CASELESS;
+            break;
+        case 'm':
+            opts |= PCRE2_MULTILINE;
+            break;
+        case 's':
+            opts |= PCRE2_DOTALL;
+            break;
+        case 'x':
+            opts |= PCRE2_EXTENDED;
+            break;
+        case 'u':
+            opts |= PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
+            break;
+        default:
+            luaL_error(L, "verdict.re: unknown flag '%c' (use i, m, s, x, u)", *f);
         }
     }
     return opts;
@@ -89,8 +100,10 @@ static int re_match(lua_State *L) {
     int first = rc > 1 ? 1 : 0;
     luaL_checkstack(L, rc, "too many captures");
     for (int i = first; i < rc; i++) {
-        if (ov[2 * i] == PCRE2_UNSET) lua_pushnil(L);
-        else lua_pushlstring(L, s + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
+        if (ov[2 * i] == PCRE2_UNSET)
+            lua_pushnil(L);
+        else
+            lua_pushlstring(L, s + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
     }
     return rc - first;
 }

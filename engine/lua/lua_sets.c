@@ -73,7 +73,8 @@ static int set_has(lua_State *L) {
     } else {
         char buf[256];
         if (len >= sizeof buf) return lua_pushboolean(L, 0), 1;
-        for (size_t i = 0; i < len; i++) buf[i] = (char)tolower((unsigned char)s[i]);
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (char)tolower((unsigned char)s[i]);
         for (size_t start = 0; !hit && start < len;) {
             hit = contains(L, buf + start, len - start);
             const char *dot = memchr(buf + start, '.', len - start);
@@ -116,8 +117,10 @@ static int lines(lua_State *L) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl ? nl : end;
         const char *a = p, *b = e;
-        while (a < b && isspace((unsigned char)*a)) a++;
-        while (b > a && isspace((unsigned char)b[-1])) b--;
+        while (a < b && isspace((unsigned char)*a))
+            a++;
+        while (b > a && isspace((unsigned char)b[-1]))
+            b--;
         if (b > a && *a != '#') {
             lua_pushlstring(L, a, (size_t)(b - a));
             lua_rawseti(L, -2, ++n);

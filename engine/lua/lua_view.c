@@ -23,19 +23,35 @@ static void push_view(lua_State *L, const msgpack_object *o) {
 
 void vd_lua_push_value(lua_State *L, const msgpack_object *o) {
     switch (o->type) {
-    case MSGPACK_OBJECT_BOOLEAN: lua_pushboolean(L, o->via.boolean); break;
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        if (o->via.u64 <= INT64_MAX) lua_pushinteger(L, (lua_Integer)o->via.u64);
-        else lua_pushnumber(L, (lua_Number)o->via.u64);
+    case MSGPACK_OBJECT_BOOLEAN:
+        lua_pushboolean(L, o->via.boolean);
         break;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: lua_pushinteger(L, o->via.i64); break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        if (o->via.u64 <= INT64_MAX)
+            lua_pushinteger(L, (lua_Integer)o->via.u64);
+        else
+            lua_pushnumber(L, (lua_Number)o->via.u64);
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        lua_pushinteger(L, o->via.i64);
+        break;
     case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64: lua_pushnumber(L, o->via.f64); break;
-    case MSGPACK_OBJECT_STR: lua_pushlstring(L, o->via.str.ptr, o->via.str.size); break;
-    case MSGPACK_OBJECT_BIN: lua_pushlstring(L, o->via.bin.ptr, o->via.bin.size); break;
+    case MSGPACK_OBJECT_FLOAT64:
+        lua_pushnumber(L, o->via.f64);
+        break;
+    case MSGPACK_OBJECT_STR:
+        lua_pushlstring(L, o->via.str.ptr, o->via.str.size);
+        break;
+    case MSGPACK_OBJECT_BIN:
+        lua_pushlstring(L, o->via.bin.ptr, o->via.bin.size);
+        break;
     case MSGPACK_OBJECT_ARRAY:
-    case MSGPACK_OBJECT_MAP: push_view(L, o); break;
-    default: lua_pushnil(L); break;
+    case MSGPACK_OBJECT_MAP:
+        push_view(L, o);
+        break;
+    default:
+        lua_pushnil(L);
+        break;
     }
 }
 
@@ -70,14 +86,17 @@ static int view_index(lua_State *L) {
     if (v->o->type == MSGPACK_OBJECT_ARRAY) {
         int isnum;
         lua_Integer i = lua_tointegerx(L, 2, &isnum);
-        if (isnum && i >= 1 && (uint64_t)i <= v->o->via.array.size) hit = &v->o->via.array.ptr[i - 1];
+        if (isnum && i >= 1 && (uint64_t)i <= v->o->via.array.size)
+            hit = &v->o->via.array.ptr[i - 1];
     } else if (lua_type(L, 2) == LUA_TSTRING) {
         size_t len;
         const char *key = lua_tolstring(L, 2, &len);
         hit = vd_lua_map_get(v->o, key, len, 0);
     }
-    if (hit) vd_lua_push_value(L, hit);
-    else lua_pushnil(L);
+    if (hit)
+        vd_lua_push_value(L, hit);
+    else
+        lua_pushnil(L);
     return 1;
 }
 
@@ -87,8 +106,8 @@ static int view_newindex(lua_State *L) {
 
 static int view_len(lua_State *L) {
     const view_t *v = check_view(L, 1);
-    lua_pushinteger(L, v->o->type == MSGPACK_OBJECT_ARRAY ? v->o->via.array.size
-                                                          : v->o->via.map.size);
+    lua_pushinteger(L,
+                    v->o->type == MSGPACK_OBJECT_ARRAY ? v->o->via.array.size : v->o->via.map.size);
     return 1;
 }
 
@@ -120,9 +139,9 @@ static int view_pairs(lua_State *L) {
 
 static int view_tostring(lua_State *L) {
     const view_t *v = luaL_checkudata(L, 1, VIEW_MT);
-    lua_pushfstring(L, "event %s (%d entries)", v->o->type == MSGPACK_OBJECT_ARRAY ? "array" : "map",
-                    (int)(v->o->type == MSGPACK_OBJECT_ARRAY ? v->o->via.array.size
-                                                             : v->o->via.map.size));
+    lua_pushfstring(
+        L, "event %s (%d entries)", v->o->type == MSGPACK_OBJECT_ARRAY ? "array" : "map",
+        (int)(v->o->type == MSGPACK_OBJECT_ARRAY ? v->o->via.array.size : v->o->via.map.size));
     return 1;
 }
 
@@ -132,8 +151,8 @@ const msgpack_object *vd_lua_to_view(lua_State *L, int idx) {
 }
 
 void vd_lua_open_view(lua_State *L) {
-    static const luaL_Reg mt[] = {{"__index", view_index},     {"__newindex", view_newindex},
-                                  {"__len", view_len},         {"__pairs", view_pairs},
+    static const luaL_Reg mt[] = {{"__index", view_index},       {"__newindex", view_newindex},
+                                  {"__len", view_len},           {"__pairs", view_pairs},
                                   {"__tostring", view_tostring}, {NULL, NULL}};
     luaL_newmetatable(L, VIEW_MT);
     luaL_setfuncs(L, mt, 0);

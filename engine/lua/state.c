@@ -18,8 +18,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         ls->mem_used -= old;
         return NULL;
     }
-    if (nsize > old && ls->limits.mem_limit &&
-        ls->mem_used + (nsize - old) > ls->limits.mem_limit)
+    if (nsize > old && ls->limits.mem_limit && ls->mem_used + (nsize - old) > ls->limits.mem_limit)
         return NULL;
     void *p = realloc(ptr, nsize);
     if (!p) return NULL;
@@ -95,9 +94,12 @@ static void remove_fields(lua_State *L, const char *const *names) {
 }
 
 static void open_safe_libs(lua_State *L) {
-    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},      {LUA_STRLIBNAME, luaopen_string},
-                                    {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
-                                    {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_OSLIBNAME, luaopen_os},
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},
+                                    {LUA_STRLIBNAME, luaopen_string},
+                                    {LUA_TABLIBNAME, luaopen_table},
+                                    {LUA_MATHLIBNAME, luaopen_math},
+                                    {LUA_UTF8LIBNAME, luaopen_utf8},
+                                    {LUA_OSLIBNAME, luaopen_os},
                                     {NULL, NULL}};
     for (const luaL_Reg *l = libs; l->func; l++) {
         luaL_requiref(L, l->name, l->func, 1);
@@ -112,7 +114,7 @@ static void open_safe_libs(lua_State *L) {
 
     /* os: only the clock and calendar functions. */
     lua_getglobal(L, "os");
-    static const char *const os_out[] = {"execute", "exit",   "getenv",    "remove",
+    static const char *const os_out[] = {"execute", "exit",    "getenv",    "remove",
                                          "rename",  "tmpname", "setlocale", NULL};
     remove_fields(L, os_out);
     lua_pop(L, 1);

@@ -13,9 +13,9 @@ struct pcre2_real_match_data_8;
 struct pcre2_real_match_context_8;
 
 typedef struct {
-    size_t mem_limit;      /* bytes the state may hold; 0 = unlimited */
-    int64_t instr_limit;   /* VM instructions per rule call (and per policy file at load) */
-    uint32_t regex_limit;  /* PCRE2 match limit (backtracking steps) per match */
+    size_t mem_limit;     /* bytes the state may hold; 0 = unlimited */
+    int64_t instr_limit;  /* VM instructions per rule call (and per policy file at load) */
+    uint32_t regex_limit; /* PCRE2 match limit (backtracking steps) per match */
 } vd_lua_limits_t;
 
 typedef struct vd_lstate {

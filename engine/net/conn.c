@@ -44,10 +44,41 @@ static void on_close(uv_handle_t *h) {
     vd_conn_release(c);
 }
 
+static void on_timer_close(uv_handle_t *h) {
+    vd_conn_release(h->data);
+}
+
 void vd_conn_close(vd_conn_t *c) {
     if (c->closing) return;
     c->closing = 1;
+    vd_conn_hold(c); /* released when the timer has closed too */
+    uv_close((uv_handle_t *)&c->linger, on_timer_close);
     uv_close((uv_handle_t *)&c->pipe, on_close);
+}
+
+static void on_linger_timeout(uv_timer_t *t) {
+    vd_conn_close(t->data);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+    (void)status;
+    free(req);
+}
+
+/* After a fatal error reply: end our side and discard what the client still sends, so that
+ * closing with unread input does not reset the connection before the client read the reply
+ * (the lingering close of nginx). Bounded by a timer. */
+static void linger(vd_conn_t *c) {
+    if (c->lingering || c->closing) return;
+    c->lingering = 1;
+    uv_shutdown_t *req = malloc(sizeof *req);
+    if (!req || uv_shutdown(req, (uv_stream_t *)&c->pipe, on_shutdown) < 0) {
+        free(req);
+        vd_conn_close(c);
+        return;
+    }
+    uv_timer_start(&c->linger, on_linger_timeout, 2000, 0);
+    if (!c->reading) start_reading(c);
 }
 
 int vd_conn_idle(const vd_conn_t *c) {
@@ -76,8 +107,10 @@ static void on_write(uv_write_t *req, int status) {
         vd_log(VD_LOG_DEBUG, "write to client failed: %s", uv_strerror(status));
         vd_conn_close(c);
     } else if (!c->closing) {
-        if (c->close_after_flush && c->unsent == 0) vd_conn_close(c);
-        else if (!c->reading && c->unsent <= c->w->engine->cfg.write_high_water / 2) process(c);
+        if (c->close_after_flush && c->unsent == 0)
+            vd_conn_close(c);
+        else if (!c->reading && c->unsent <= c->w->engine->cfg.write_high_water / 2)
+            process(c);
         maybe_finish_drain(c);
     }
     vd_conn_release(c);
@@ -117,7 +150,7 @@ static void fatal_frame(vd_conn_t *c, const char *at, size_t avail, vd_rpc_err_t
         vd_rpc_pack_error(&c->pk, msgid, code, msg);
         c->close_after_flush = 1;
         vd_conn_flush(c);
-        if (c->unsent == 0) vd_conn_close(c);
+        if (c->unsent == 0) linger(c);
     } else {
         vd_log(VD_LOG_DEBUG, "closing a connection: %s (no msgid to reply to)", msg);
         vd_conn_close(c);
@@ -166,7 +199,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
     vd_conn_t *c = h->data;
     if (c->cap - c->len < READ_CHUNK) {
         size_t cap = c->cap ? c->cap : READ_CHUNK;
-        while (cap - c->len < READ_CHUNK) cap *= 2;
+        while (cap - c->len < READ_CHUNK)
+            cap *= 2;
         char *nb = realloc(c->buf, cap);
         if (!nb) {
             *b = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
@@ -186,8 +220,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
         vd_conn_close(c);
         return;
     }
-    c->len += (size_t)nread;
     vd_counter_add(&c->w->stats.bytes_in, (uint64_t)nread);
+    if (c->lingering) return; /* discarded: the buffer is reused as it is */
+    c->len += (size_t)nread;
     process(c);
 }
 
@@ -209,11 +244,14 @@ int vd_conn_open(vd_worker_t *w, int fd) {
     msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
     uv_pipe_init(&w->loop, &c->pipe, 0);
     c->pipe.data = c;
+    uv_timer_init(&w->loop, &c->linger);
+    c->linger.data = c;
     int rc = uv_pipe_open(&c->pipe, fd);
     if (rc < 0) {
         vd_log(VD_LOG_WARN, "cannot adopt a client socket: %s", uv_strerror(rc));
         close(fd);
         c->closing = 1;
+        uv_close((uv_handle_t *)&c->linger, NULL);
         uv_close((uv_handle_t *)&c->pipe, free_unopened);
         return VD_EIO;
     }

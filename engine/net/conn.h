@@ -10,16 +10,18 @@ struct vd_worker;
 
 typedef struct vd_conn {
     uv_pipe_t pipe;
+    uv_timer_t linger; /* bounds the lingering close after a fatal protocol error */
     struct vd_worker *w;
-    char *buf;            /* bytes read and not yet consumed */
+    char *buf; /* bytes read and not yet consumed */
     size_t len, cap;
-    msgpack_sbuffer out;  /* replies not yet handed to uv_write */
-    msgpack_packer pk;    /* packs into out */
-    size_t unsent;        /* bytes handed to uv_write and not yet written */
-    int reading;          /* uv_read_start is active */
-    int closing;          /* uv_close was called */
-    int close_after_flush;/* a fatal protocol error: close once the error reply is written */
-    int refs;             /* the handle itself plus asynchronous operations in flight */
+    msgpack_sbuffer out;   /* replies not yet handed to uv_write */
+    msgpack_packer pk;     /* packs into out */
+    size_t unsent;         /* bytes handed to uv_write and not yet written */
+    int reading;           /* uv_read_start is active */
+    int closing;           /* uv_close was called */
+    int close_after_flush; /* a fatal protocol error: close once the error reply is written */
+    int lingering;         /* write side shut down; input is read and discarded until EOF */
+    int refs;              /* the handle itself plus asynchronous operations in flight */
     struct vd_conn *prev, *next;
 } vd_conn_t;
 

@@ -41,8 +41,8 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa, char *err
 int vd_listener_open(const char *path, unsigned mode, char *err, size_t errlen) {
     struct sockaddr_un sa;
     if (fill_addr(path, &sa) != 0) {
-        snprintf(err, errlen, "socket path too long (max %zu bytes): %s",
-                 sizeof sa.sun_path - 1, path);
+        snprintf(err, errlen, "socket path too long (max %zu bytes): %s", sizeof sa.sun_path - 1,
+                 path);
         return VD_EINVAL;
     }
     int rc = clear_stale(path, &sa, err, errlen);

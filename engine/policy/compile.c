@@ -63,7 +63,8 @@ static int check_keys(cc_t *c, int idx, const char *const *allowed, const char *
         if (lua_type(L, -1) == LUA_TNUMBER && allow_array) continue;
         const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         int ok = 0;
-        for (const char *const *a = allowed; key && *a && !ok; a++) ok = strcmp(*a, key) == 0;
+        for (const char *const *a = allowed; key && *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
         if (!ok) {
             char list[256] = "";
             for (const char *const *a = allowed; *a; a++)
@@ -174,11 +175,12 @@ static int compile_rules(cc_t *c) {
         r->line = w.line;
         int has_spec = lua_getfield(L, -1, "spec") == LUA_TTABLE;
         if (rc == 0 && dup)
-            rc = failf(c, &w, "rule '%s' is already defined at %s:%d", w.name, dup->file,
-                       dup->line);
+            rc =
+                failf(c, &w, "rule '%s' is already defined at %s:%d", w.name, dup->file, dup->line);
         if (rc == 0 && !has_spec)
-            rc = failf(c, &w, "rule '%s' has no body: write rule \"%s\" { when = ..., score = ... }",
-                       w.name, w.name);
+            rc =
+                failf(c, &w, "rule '%s' has no body: write rule \"%s\" { when = ..., score = ... }",
+                      w.name, w.name);
         if (rc == 0) rc = compile_rule_body(c, lua_gettop(L), r, &w);
         lua_pop(L, 2);
     }
@@ -231,7 +233,8 @@ static int compile_actions(cc_t *c, int idx, vd_pipeline_t *pl, const where_t *w
     }
     if (!(pl->action_names = calloc(pl->nactions + 2, sizeof *pl->action_names))) return oom(c);
     pl->action_names[0] = pl->default_action;
-    for (size_t i = 0; i < pl->nactions; i++) pl->action_names[i + 1] = pl->actions[i].name;
+    for (size_t i = 0; i < pl->nactions; i++)
+        pl->action_names[i + 1] = pl->actions[i].name;
     return 0;
 }
 
@@ -247,8 +250,8 @@ static int unknown_action(cc_t *c, const where_t *w, const char *what, const cha
     for (const char **a = pl->action_names; *a; a++)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
                  a == pl->action_names ? "" : ", ", *a);
-    return failf(c, w, "%s uses action '%s', but pipeline '%s' (%s:%d) only has: %s", what,
-                 action, pl->name, pl->file, pl->line, list);
+    return failf(c, w, "%s uses action '%s', but pipeline '%s' (%s:%d) only has: %s", what, action,
+                 pl->name, pl->file, pl->line, list);
 }
 
 static int compile_stage_rules(cc_t *c, int spec, vd_stage_t *st, const vd_pipeline_t *pl,
@@ -354,9 +357,10 @@ static int compile_pipeline(cc_t *c, vd_pipeline_t *pl) {
     if (rc == 0) {
         const char *def = lua_isnil(L, -1) ? "allow" : lua_tostring(L, -1);
         if (!is_action_name(def))
-            rc = failf(c, &w, "pipeline '%s': default action '%s' is not a lower_case name",
-                       w.name, def);
-        else if (!(pl->default_action = strdup(def))) rc = oom(c);
+            rc = failf(c, &w, "pipeline '%s': default action '%s' is not a lower_case name", w.name,
+                       def);
+        else if (!(pl->default_action = strdup(def)))
+            rc = oom(c);
         lua_pop(L, 1);
     }
     if (rc == 0) rc = get_field(c, spec, "description", LUA_TSTRING, "pipeline", &w);
@@ -374,7 +378,8 @@ static int compile_pipeline(cc_t *c, vd_pipeline_t *pl) {
     if (rc == 0) {
         if (lua_isnil(L, -1))
             rc = failf(c, &w, "pipeline '%s' needs stages = { stage \"...\" {...}, ... }", w.name);
-        else rc = compile_stages(c, lua_gettop(L), pl, &w);
+        else
+            rc = compile_stages(c, lua_gettop(L), pl, &w);
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -429,7 +434,8 @@ static void free_stage(vd_stage_t *st) {
 void vd_policy_compiled_free(vd_policy_t *p) {
     for (size_t i = 0; i < p->nrules; i++) {
         vd_rule_t *r = &p->rules[i];
-        for (size_t t = 0; t < r->ntags; t++) free(r->tags[t]);
+        for (size_t t = 0; t < r->ntags; t++)
+            free(r->tags[t]);
         free(r->tags);
         free(r->name);
         free(r->description);
@@ -439,8 +445,10 @@ void vd_policy_compiled_free(vd_policy_t *p) {
     free(p->rules);
     for (size_t i = 0; i < p->npipelines; i++) {
         vd_pipeline_t *pl = &p->pipelines[i];
-        for (size_t s = 0; s < pl->nstages; s++) free_stage(&pl->stages[s]);
-        for (size_t a = 0; a < pl->nactions; a++) free(pl->actions[a].name);
+        for (size_t s = 0; s < pl->nstages; s++)
+            free_stage(&pl->stages[s]);
+        for (size_t a = 0; a < pl->nactions; a++)
+            free(pl->actions[a].name);
         free(pl->stages);
         free(pl->actions);
         free(pl->action_names);

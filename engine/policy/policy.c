@@ -33,8 +33,10 @@ static int undefined_global(lua_State *L) {
 }
 
 static int global_write(lua_State *L) {
-    return luaL_error(L, "rules cannot create globals at run time ('%s'); use ctx:set for "
-                         "per-request data", luaL_optstring(L, 2, "?"));
+    return luaL_error(L,
+                      "rules cannot create globals at run time ('%s'); use ctx:set for "
+                      "per-request data",
+                      luaL_optstring(L, 2, "?"));
 }
 
 /* After loading, new globals are refused and unknown ones raise: both are bugs in a rule. */

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
-#define MAX_FILES 10000
+#define MAX_FILES       10000
 #define MAX_TOTAL_BYTES (512u << 20)
-#define MAX_DEPTH 8
+#define MAX_DEPTH       8
 
 typedef struct {
     vd_policy_src_t *src;
@@ -72,8 +72,10 @@ static int walk(reader_t *r, const char *dir, const char *rel, int depth) {
         snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
         struct stat st;
         if (stat(full, &st) != 0) continue; /* dangling link: nothing to read */
-        if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH) rc = walk(r, full, sub, depth + 1);
-        else if (S_ISREG(st.st_mode)) rc = read_file(r, full, sub, (size_t)st.st_size);
+        if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH)
+            rc = walk(r, full, sub, depth + 1);
+        else if (S_ISREG(st.st_mode))
+            rc = read_file(r, full, sub, (size_t)st.st_size);
     }
     closedir(d);
     return rc;

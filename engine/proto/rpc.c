@@ -77,8 +77,7 @@ void vd_rpc_pack_result_head(msgpack_packer *pk, uint32_t msgid) {
     msgpack_pack_nil(pk);
 }
 
-void vd_rpc_pack_error(msgpack_packer *pk, uint32_t msgid, vd_rpc_err_t code,
-                       const char *message) {
+void vd_rpc_pack_error(msgpack_packer *pk, uint32_t msgid, vd_rpc_err_t code, const char *message) {
     msgpack_pack_array(pk, 4);
     msgpack_pack_uint8(pk, VD_RPC_RESPONSE);
     msgpack_pack_uint32(pk, msgid);

@@ -51,8 +51,7 @@ int vd_rpc_method_is(const vd_rpc_msg_t *m, const char *name);
 void vd_rpc_pack_result_head(msgpack_packer *pk, uint32_t msgid);
 
 /* Packs a whole error response [1, msgid, {code, message}, nil]. */
-void vd_rpc_pack_error(msgpack_packer *pk, uint32_t msgid, vd_rpc_err_t code,
-                       const char *message);
+void vd_rpc_pack_error(msgpack_packer *pk, uint32_t msgid, vd_rpc_err_t code, const char *message);
 
 /* Packs a NUL-terminated string. */
 void vd_pack_cstr(msgpack_packer *pk, const char *s);

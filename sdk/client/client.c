@@ -151,8 +151,8 @@ static void copy_field(const msgpack_object *map, const char *key, char *buf, si
     }
 }
 
-void vd_client_error_fields(const msgpack_object *error, char *code, size_t code_len,
-                            char *message, size_t message_len) {
+void vd_client_error_fields(const msgpack_object *error, char *code, size_t code_len, char *message,
+                            size_t message_len) {
     copy_field(error, "code", code, code_len);
     copy_field(error, "message", message, message_len);
 }

@@ -40,17 +40,23 @@ static int64_t now_ns(void) {
 
 /* Realistic, varied signup-like events; the empty pipeline ignores them. */
 static void pack_event(msgpack_packer *pk, int i) {
-    static const char *domains[] = {"gmail.com", "mailinator.com", "example.org", "yahoo.com",
-                                    "guerrillamail.com", "outlook.com", "proton.me", "gmx.de"};
+    static const char *domains[] = {
+        "gmail.com",         "mailinator.com", "example.org", "yahoo.com",
+        "guerrillamail.com", "outlook.com",    "proton.me",   "gmx.de"};
     static const char *agents[] = {
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36",
-        "curl/8.4.0", "python-requests/2.31", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X)"};
+        "curl/8.4.0", "python-requests/2.31",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X)"};
     char ip[32], email[64], user[32];
-    snprintf(ip, sizeof ip, "%d.%d.%d.%d", 11 + i % 200, (i * 7) % 256, (i * 13) % 256, i % 250 + 1);
+    snprintf(ip, sizeof ip, "%d.%d.%d.%d", 11 + i % 200, (i * 7) % 256, (i * 13) % 256,
+             i % 250 + 1);
     snprintf(user, sizeof user, i % 5 == 0 ? "user%08d" : "alice.smith%d", i * 7919 % 100000);
     snprintf(email, sizeof email, "%s@%s", user, domains[i % 8]);
-    const char *kv[][2] = {{"ip", ip},           {"email", email},         {"username", user},
-                           {"user_agent", agents[i % 4]}, {"country", i % 3 ? "US" : "NG"}};
+    const char *kv[][2] = {{"ip", ip},
+                           {"email", email},
+                           {"username", user},
+                           {"user_agent", agents[i % 4]},
+                           {"country", i % 3 ? "US" : "NG"}};
     msgpack_pack_map(pk, 7);
     for (size_t k = 0; k < sizeof kv / sizeof *kv; k++) {
         msgpack_pack_str_with_body(pk, kv[k][0], strlen(kv[k][0]));
@@ -96,12 +102,18 @@ static int connect_to(const char *path) {
 static int parse_response(const unsigned char *p, size_t n, uint32_t *msgid, int *ok) {
     if (n < 4 || p[0] != 0x94 || p[1] != 0x01) return -1;
     size_t i = 2;
-    if (p[i] <= 0x7f) *msgid = p[i++];
-    else if (p[i] == 0xcc) *msgid = p[i + 1], i += 2;
-    else if (p[i] == 0xcd) *msgid = (uint32_t)(p[i + 1] << 8 | p[i + 2]), i += 3;
+    if (p[i] <= 0x7f)
+        *msgid = p[i++];
+    else if (p[i] == 0xcc)
+        *msgid = p[i + 1], i += 2;
+    else if (p[i] == 0xcd)
+        *msgid = (uint32_t)(p[i + 1] << 8 | p[i + 2]), i += 3;
     else if (p[i] == 0xce)
-        *msgid = (uint32_t)p[i + 1] << 24 | (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 8 | p[i + 4], i += 5;
-    else return -1;
+        *msgid = (uint32_t)p[i + 1] << 24 | (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 8 |
+                 p[i + 4],
+        i += 5;
+    else
+        return -1;
     *ok = i < n && p[i] == 0xc0;
     return 0;
 }
@@ -117,14 +129,23 @@ int main(int argc, char **argv) {
                           {"depth", 1, 0, 'd'},  {"seconds", 1, 0, 't'},  {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (ch == 's') o.socket = optarg;
-        else if (ch == 'p') o.pipeline = optarg;
-        else if (ch == 'c') o.conns = atoi(optarg);
-        else if (ch == 'd') o.depth = atoi(optarg);
-        else if (ch == 't') o.seconds = atof(optarg);
-        else return fprintf(stderr, "usage: verdict-bench --socket P --pipeline N --conns C --depth D --seconds S\n"), 2;
+        if (ch == 's')
+            o.socket = optarg;
+        else if (ch == 'p')
+            o.pipeline = optarg;
+        else if (ch == 'c')
+            o.conns = atoi(optarg);
+        else if (ch == 'd')
+            o.depth = atoi(optarg);
+        else if (ch == 't')
+            o.seconds = atof(optarg);
+        else
+            return fprintf(stderr, "usage: verdict-bench --socket P --pipeline N --conns C --depth "
+                                   "D --seconds S\n"),
+                   2;
     }
-    if (o.conns < 1 || o.depth < 1 || o.seconds <= 0) return fprintf(stderr, "verdict-bench: bad options\n"), 2;
+    if (o.conns < 1 || o.depth < 1 || o.seconds <= 0)
+        return fprintf(stderr, "verdict-bench: bad options\n"), 2;
     size_t max_req = (size_t)(o.seconds * 2e6) + 1000;
     int64_t *sent = calloc(max_req, sizeof *sent), *lat = calloc(max_req, sizeof *lat);
     conn_t *cs = calloc((size_t)o.conns, sizeof *cs);
@@ -175,7 +196,8 @@ int main(int argc, char **argv) {
             }
             c->inlen += (size_t)r;
             size_t off = 0, flen;
-            while (vd_frame_scan((unsigned char *)c->in + off, c->inlen - off, 1 << 20, &flen) == 0) {
+            while (vd_frame_scan((unsigned char *)c->in + off, c->inlen - off, 1 << 20, &flen) ==
+                   0) {
                 uint32_t id;
                 int ok;
                 if (parse_response((unsigned char *)c->in + off, flen, &id, &ok) != 0 || id >= next)

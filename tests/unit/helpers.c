@@ -33,7 +33,8 @@ static void remove_tree(const char *dir) {
 int vd_test_load(const char *const *files, vd_policy_t **out, char *err, size_t errlen) {
     char dir[] = "/tmp/vd-unit-XXXXXX";
     if (!mkdtemp(dir)) return -1;
-    for (; files[0]; files += 2) write_file(dir, files[0], files[1]);
+    for (; files[0]; files += 2)
+        write_file(dir, files[0], files[1]);
     vd_policy_src_t *src;
     int rc = vd_policy_src_read(dir, &src, err, errlen);
     if (rc == 0) {
@@ -57,7 +58,8 @@ vd_policy_t *vd_test_policy(const char *lua) {
 const msgpack_object *vd_test_event(vd_test_event_t *e, const char *const *kv) {
     msgpack_packer pk;
     size_t n = 0;
-    while (kv[2 * n]) n++;
+    while (kv[2 * n])
+        n++;
     msgpack_sbuffer_init(&e->sb);
     msgpack_packer_init(&pk, &e->sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, n);

@@ -9,14 +9,15 @@ static const struct {
     const char *name;
     void (*add)(void);
 } suites[] = {
-    {"frame", vd_suite_frame},   {"rpc", vd_suite_rpc},         {"arena", vd_suite_arena},
-    {"ipaddr", vd_suite_ipaddr}, {"policy", vd_suite_policy},   {"rules", vd_suite_rules},
+    {"frame", vd_suite_frame},     {"rpc", vd_suite_rpc},       {"arena", vd_suite_arena},
+    {"ipaddr", vd_suite_ipaddr},   {"policy", vd_suite_policy}, {"rules", vd_suite_rules},
     {"sandbox", vd_suite_sandbox},
 };
 
 void vd_add_suite(const char *name, const vd_test_t *tests) {
     CU_pSuite s = CU_add_suite(name, NULL, NULL);
-    for (; tests->name; tests++) CU_add_test(s, tests->name, tests->fn);
+    for (; tests->name; tests++)
+        CU_add_test(s, tests->name, tests->fn);
 }
 
 int main(int argc, char **argv) {

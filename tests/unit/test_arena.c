@@ -26,7 +26,8 @@ static void test_vec_and_tags(void) {
     vd_arena_init(&a);
     vd_decision_t d;
     vd_decision_init(&d, &a, 0);
-    for (int i = 0; i < 100; i++) CU_ASSERT_EQUAL(vd_decision_add_tag(&d, 0, "dup", 3), 0);
+    for (int i = 0; i < 100; i++)
+        CU_ASSERT_EQUAL(vd_decision_add_tag(&d, 0, "dup", 3), 0);
     CU_ASSERT_EQUAL(d.main.tags.len, 1);
     CU_ASSERT_EQUAL(vd_decision_add_reason(&d, 0, "r", "s", 2.5, "why", 3), 0);
     CU_ASSERT_EQUAL(vd_decision_add_reason(&d, 1, "r", "s", 1.0, NULL, 0), 0);

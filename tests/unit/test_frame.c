@@ -49,10 +49,11 @@ static void test_invalid_byte(void) {
 }
 
 static void test_every_type(void) {
-    const uint8_t f[] = {0xdc, 0x00, 0x11, 0xc0, 0xc2, 0xc3, 0xcc, 1, 0xcd, 0, 1, 0xce, 0, 0, 0, 1,
-                         0xcf, 0, 0, 0, 0, 0, 0, 0, 1, 0xd0, 0xff, 0xca, 0, 0, 0, 0,
-                         0xcb, 0, 0, 0, 0, 0, 0, 0, 0, 0xc4, 1, 'x', 0xd9, 1, 'y',
-                         0xd4, 1, 2, 0xc7, 1, 5, 'z', 0xe0, 0x7f, 0xdc, 0, 1, 0x01};
+    const uint8_t f[] = {0xdc, 0x00, 0x11, 0xc0, 0xc2, 0xc3, 0xcc, 1,    0xcd, 0, 1,   0xce,
+                         0,    0,    0,    1,    0xcf, 0,    0,    0,    0,    0, 0,   0,
+                         1,    0xd0, 0xff, 0xca, 0,    0,    0,    0,    0xcb, 0, 0,   0,
+                         0,    0,    0,    0,    0,    0xc4, 1,    'x',  0xd9, 1, 'y', 0xd4,
+                         1,    2,    0xc7, 1,    5,    'z',  0xe0, 0x7f, 0xdc, 0, 1,   0x01};
     size_t len = 0;
     CU_ASSERT_EQUAL(vd_frame_scan(f, sizeof f, 1024, &len), 0);
     CU_ASSERT_EQUAL(len, sizeof f);

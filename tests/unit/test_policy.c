@@ -23,13 +23,14 @@ static void expect_error(const char *lua, const char *needle1, const char *needl
 }
 
 static void test_loads_and_describes(void) {
-    vd_policy_t *p = vd_test_policy(
-        "rule \"a\" { score = 2, tags = {\"t\"}, description = \"d\",\n"
-        "  when = function(ev) return true end }\n"
-        "rule \"b\" { stop = \"allow\", when = function(ev) return false end }\n"
-        "pipeline \"x\" { description = \"demo\",\n"
-        "  stages = { stage \"s1\" {\"b\"}, stage \"s2\" {\"a\", shadow = true, on_error = \"block\"} },\n"
-        "  actions = { block = 10, challenge = 5 }, default = \"allow\" }\n");
+    vd_policy_t *p =
+        vd_test_policy("rule \"a\" { score = 2, tags = {\"t\"}, description = \"d\",\n"
+                       "  when = function(ev) return true end }\n"
+                       "rule \"b\" { stop = \"allow\", when = function(ev) return false end }\n"
+                       "pipeline \"x\" { description = \"demo\",\n"
+                       "  stages = { stage \"s1\" {\"b\"}, stage \"s2\" {\"a\", shadow = true, "
+                       "on_error = \"block\"} },\n"
+                       "  actions = { block = 10, challenge = 5 }, default = \"allow\" }\n");
     CU_ASSERT_EQUAL(p->nrules, 2);
     const vd_pipeline_t *pl = vd_policy_pipeline(p, "x", 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
@@ -48,9 +49,13 @@ static void test_loads_and_describes(void) {
 static void test_rules_and_pipelines_across_files(void) {
     const char *files[] = {"b_pipeline.lua",
                            "pipeline \"x\" { stages = { stage \"s\" {\"r\"} } }\n",
-                           "a/rules.lua", ok_rule, "lists/words.txt", "# comment\n one \n\ntwo\n",
-                           "c.lua", "local w = verdict.lines \"lists/words.txt\"\n"
-                                    "assert(#w == 2 and w[1] == 'one' and w[2] == 'two')\n",
+                           "a/rules.lua",
+                           ok_rule,
+                           "lists/words.txt",
+                           "# comment\n one \n\ntwo\n",
+                           "c.lua",
+                           "local w = verdict.lines \"lists/words.txt\"\n"
+                           "assert(#w == 2 and w[1] == 'one' and w[2] == 'two')\n",
                            NULL};
     vd_policy_t *p = NULL;
     char err[1024] = "";
@@ -65,8 +70,8 @@ static void test_syntax_error_has_file_line(void) {
 }
 
 static void test_unknown_keys(void) {
-    expect_error("\nrule \"a\" { scor = 1, when = function() end }\n", "main.lua:2:",
-                 "unknown key 'scor'");
+    expect_error("\nrule \"a\" { scor = 1, when = function() end }\n",
+                 "main.lua:2:", "unknown key 'scor'");
     expect_error("rule \"a\" { score = 1, when = function() end }\n"
                  "pipeline \"p\" { stages = { stage \"s\" {\"a\", shadw = true} } }\n",
                  "main.lua:2:", "unknown key 'shadw'");
@@ -93,8 +98,8 @@ static void test_references(void) {
 static void test_thresholds(void) {
     const char *base = "rule \"a\" { score = 1, when = function() end }\n";
     char buf[512];
-    snprintf(buf, sizeof buf,
-             "%spipeline \"p\" { stages = {}, actions = { block = \"high\" } }\n", base);
+    snprintf(buf, sizeof buf, "%spipeline \"p\" { stages = {}, actions = { block = \"high\" } }\n",
+             base);
     expect_error(buf, "main.lua:2:", "finite score bounds");
     snprintf(buf, sizeof buf,
              "%spipeline \"p\" { stages = {}, actions = { block = 5, challenge = 5 } }\n", base);
@@ -103,7 +108,8 @@ static void test_thresholds(void) {
     expect_error(buf, "main.lua:2:", "default action");
     snprintf(buf, sizeof buf, "%spipeline \"p\" { stages = {}, actions = { Block = 1 } }\n", base);
     expect_error(buf, "main.lua:2:", "lower_case");
-    snprintf(buf, sizeof buf, "%spipeline \"p\" { stages = {}, actions = { block = 0/0 } }\n", base);
+    snprintf(buf, sizeof buf, "%spipeline \"p\" { stages = {}, actions = { block = 0/0 } }\n",
+             base);
     expect_error(buf, "main.lua:2:", "finite");
 }
 
@@ -115,8 +121,8 @@ static void test_declaration_mistakes(void) {
     expect_error("rule \"a\" { when = function() end }\n", "main.lua:1:", "score");
     expect_error("rule \"a\"\n", "main.lua:1:", "has no body");
     expect_error(ok_rule, "no pipeline is declared", NULL);
-    expect_error("rule \"a\" { score = 1, tags = {1}, when = function() end }\n", "main.lua:1:",
-                 "tags");
+    expect_error("rule \"a\" { score = 1, tags = {1}, when = function() end }\n",
+                 "main.lua:1:", "tags");
     expect_error("pipeline \"p\" { stages = {} }\npipeline \"p\" { stages = {} }\n",
                  "main.lua:2:", "already defined");
 }

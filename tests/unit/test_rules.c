@@ -35,11 +35,12 @@ static const char *fault_msg(const vd_decision_t *d, uint32_t i) {
 }
 
 static void test_thresholds_and_reasons(void) {
-    vd_policy_t *p = vd_test_policy(
-        "rule \"big\" { score = 7, tags = {\"x\"}, when = function(ev) return ev.n == '1', 'detail!' end }\n"
-        "rule \"small\" { score = 3, when = function(ev) return ev.m ~= nil end }\n"
-        "pipeline \"p\" { stages = { stage \"s\" {\"big\", \"small\"} },\n"
-        "  actions = { challenge = 5, block = 10 } }\n");
+    vd_policy_t *p =
+        vd_test_policy("rule \"big\" { score = 7, tags = {\"x\"}, when = function(ev) return ev.n "
+                       "== '1', 'detail!' end }\n"
+                       "rule \"small\" { score = 3, when = function(ev) return ev.m ~= nil end }\n"
+                       "pipeline \"p\" { stages = { stage \"s\" {\"big\", \"small\"} },\n"
+                       "  actions = { challenge = 5, block = 10 } }\n");
     run_t r;
     const char *none[] = {NULL};
     run(&r, p, "p", none);
@@ -65,13 +66,16 @@ static void test_thresholds_and_reasons(void) {
 static void test_stop_and_features(void) {
     vd_policy_t *p = vd_test_policy(
         "local office = verdict.cidrs {'10.0.0.0/8', '2001:db8::/32'}\n"
-        "rule \"allowlisted\" { stop = 'allow', when = function(ev) return office:has(ev.ip) end }\n"
+        "rule \"allowlisted\" { stop = 'allow', when = function(ev) return office:has(ev.ip) end "
+        "}\n"
         "rule \"measure\" { score = 0, when = function(ev, ctx)\n"
         "  ctx:set('domain', verdict.email_domain(ev.email)); ctx:set('len', #ev.email)\n"
         "  ctx:set('ratio', 0.5); ctx:set('flag', true); ctx:tag('measured'); return false end }\n"
         "rule \"uses\" { score = function(ev, ctx) return ctx.features.len end,\n"
-        "  when = function(ev, ctx) return ctx.features.domain == 'example.com', ctx.features.domain end }\n"
-        "rule \"blocker\" { stop = 'block', when = function(ev, ctx) return ctx.features.len > 20 end }\n"
+        "  when = function(ev, ctx) return ctx.features.domain == 'example.com', "
+        "ctx.features.domain end }\n"
+        "rule \"blocker\" { stop = 'block', when = function(ev, ctx) return ctx.features.len > 20 "
+        "end }\n"
         "pipeline \"p\" { stages = { stage \"gate\" {\"allowlisted\"},\n"
         "  stage \"features\" {\"measure\"}, stage \"score\" {\"uses\", \"blocker\"} },\n"
         "  actions = { block = 100 } }\n");
@@ -99,13 +103,15 @@ static void test_stop_and_features(void) {
 }
 
 static void test_shadow(void) {
-    vd_policy_t *p = vd_test_policy(
-        "rule \"real\" { score = 3, when = function() return true end }\n"
-        "rule \"trial\" { score = 9, tags = {'trial'}, when = function(ev, ctx)\n"
-        "  ctx:set('secret', 1); return true end }\n"
-        "rule \"after\" { score = 1, when = function(ev, ctx) return ctx.features.secret == nil end }\n"
-        "pipeline \"p\" { stages = { stage \"a\" {\"real\"}, stage \"b\" {\"trial\", shadow = true},\n"
-        "  stage \"c\" {\"after\"} }, actions = { challenge = 5, block = 12 } }\n");
+    vd_policy_t *p =
+        vd_test_policy("rule \"real\" { score = 3, when = function() return true end }\n"
+                       "rule \"trial\" { score = 9, tags = {'trial'}, when = function(ev, ctx)\n"
+                       "  ctx:set('secret', 1); return true end }\n"
+                       "rule \"after\" { score = 1, when = function(ev, ctx) return "
+                       "ctx.features.secret == nil end }\n"
+                       "pipeline \"p\" { stages = { stage \"a\" {\"real\"}, stage \"b\" "
+                       "{\"trial\", shadow = true},\n"
+                       "  stage \"c\" {\"after\"} }, actions = { challenge = 5, block = 12 } }\n");
     run_t r;
     const char *none[] = {NULL};
     run(&r, p, "p", none);
@@ -123,9 +129,11 @@ static void test_faults(void) {
     vd_policy_t *p = vd_test_policy(
         "rule \"broken\" { score = 50, when = function(ev) return ev.a.b.c end }\n"
         "rule \"fine\" { score = 1, when = function() return true end }\n"
-        "rule \"badscore\" { score = function() return 'high' end, when = function() return true end }\n"
+        "rule \"badscore\" { score = function() return 'high' end, when = function() return true "
+        "end }\n"
         "pipeline \"open\" { stages = { stage \"s\" {\"broken\", \"fine\", \"badscore\"} } }\n"
-        "pipeline \"closed\" { stages = { stage \"s\" {\"broken\", \"fine\", on_error = 'challenge'} },\n"
+        "pipeline \"closed\" { stages = { stage \"s\" {\"broken\", \"fine\", on_error = "
+        "'challenge'} },\n"
         "  actions = { challenge = 10 } }\n");
     run_t r;
     const char *none[] = {NULL};
@@ -202,7 +210,8 @@ static void test_helpers(void) {
 
 static void test_deadline(void) {
     vd_policy_t *p = vd_test_policy(
-        "rule \"slow\" { score = 1, when = function() local x = 0; for i = 1, 150000 do x = x + i end; return true end }\n"
+        "rule \"slow\" { score = 1, when = function() local x = 0; for i = 1, 150000 do x = x + i "
+        "end; return true end }\n"
         "pipeline \"p\" { stages = { stage \"s\" {\"slow\", \"slow\", \"slow\", \"slow\"} } }\n");
     vd_test_event_t ev;
     const char *none[] = {NULL};
@@ -211,20 +220,22 @@ static void test_deadline(void) {
     vd_decision_t d;
     vd_decision_init(&d, &arena, 0);
     int64_t past = vd_now_ns() - 1;
-    CU_ASSERT_EQUAL(vd_pipeline_run(p, vd_policy_pipeline(p, "p", 1), vd_test_event(&ev, none), &d, past),
-                    VD_ETIMEOUT);
+    CU_ASSERT_EQUAL(
+        vd_pipeline_run(p, vd_policy_pipeline(p, "p", 1), vd_test_event(&ev, none), &d, past),
+        VD_ETIMEOUT);
     vd_test_event_free(&ev);
     vd_arena_close(&arena);
     vd_policy_unref(p);
 }
 
 void vd_suite_rules(void) {
-    static const vd_test_t tests[] = {{"thresholds, reasons, details, tags", test_thresholds_and_reasons},
-                                      {"stop actions and features between stages", test_stop_and_features},
-                                      {"shadow stages", test_shadow},
-                                      {"rule faults: open and closed", test_faults},
-                                      {"helpers and the event view", test_helpers},
-                                      {"deadline between rules", test_deadline},
-                                      {NULL, NULL}};
+    static const vd_test_t tests[] = {
+        {"thresholds, reasons, details, tags", test_thresholds_and_reasons},
+        {"stop actions and features between stages", test_stop_and_features},
+        {"shadow stages", test_shadow},
+        {"rule faults: open and closed", test_faults},
+        {"helpers and the event view", test_helpers},
+        {"deadline between rules", test_deadline},
+        {NULL, NULL}};
     vd_add_suite("rules", tests);
 }

@@ -36,8 +36,8 @@ static void expect_fault(const char *body, const char *needle) {
 }
 
 static void test_dangerous_globals_are_absent(void) {
-    const char *absent[] = {"io", "debug", "require", "package", "dofile", "loadfile",
-                            "collectgarbage", "print"};
+    const char *absent[] = {"io",     "debug",    "require",        "package",
+                            "dofile", "loadfile", "collectgarbage", "print"};
     for (size_t i = 0; i < sizeof absent / sizeof *absent; i++) {
         char body[128];
         snprintf(body, sizeof body, "return rawget(_G, '%s') ~= nil", absent[i]);
@@ -85,10 +85,10 @@ static void test_event_is_read_only_and_request_scoped(void) {
 
 static void test_stale_view(void) {
     /* A view smuggled out through an upvalue is refused in the next request. */
-    vd_policy_t *p = vd_test_policy(
-        "local kept\n"
-        "rule \"r\" { score = 1, when = function(ev) if kept then return kept.email end kept = ev end }\n"
-        "pipeline \"p\" { stages = { stage \"s\" {\"r\"} } }\n");
+    vd_policy_t *p = vd_test_policy("local kept\n"
+                                    "rule \"r\" { score = 1, when = function(ev) if kept then "
+                                    "return kept.email end kept = ev end }\n"
+                                    "pipeline \"p\" { stages = { stage \"s\" {\"r\"} } }\n");
     for (int i = 0; i < 2; i++) {
         vd_test_event_t ev;
         const char *kv[] = {"email", "a@b.c", NULL};
@@ -99,7 +99,8 @@ static void test_stale_view(void) {
         CU_ASSERT_EQUAL(vd_pipeline_run(p, &p->pipelines[0], vd_test_event(&ev, kv), &d, 0), 0);
         CU_ASSERT_EQUAL(d.faults.len, (uint32_t)i);
         if (i == 1 && d.faults.len)
-            CU_ASSERT_PTR_NOT_NULL(strstr(VD_VEC_AT(d.faults, vd_fault_t, 0).message, "after its request"));
+            CU_ASSERT_PTR_NOT_NULL(
+                strstr(VD_VEC_AT(d.faults, vd_fault_t, 0).message, "after its request"));
         vd_test_event_free(&ev);
         vd_arena_close(&arena);
     }
@@ -114,14 +115,15 @@ static void test_regex_match_limit(void) {
 }
 
 void vd_suite_sandbox(void) {
-    static const vd_test_t tests[] = {{"dangerous globals are absent", test_dangerous_globals_are_absent},
-                                      {"bytecode is refused", test_bytecode_is_refused},
-                                      {"endless loops are stopped", test_endless_loops_are_stopped},
-                                      {"memory is capped", test_memory_cap},
-                                      {"Lua patterns are disabled", test_patterns_disabled},
-                                      {"event and globals are read-only", test_event_is_read_only_and_request_scoped},
-                                      {"a view kept past its request is refused", test_stale_view},
-                                      {"regex match limit", test_regex_match_limit},
-                                      {NULL, NULL}};
+    static const vd_test_t tests[] = {
+        {"dangerous globals are absent", test_dangerous_globals_are_absent},
+        {"bytecode is refused", test_bytecode_is_refused},
+        {"endless loops are stopped", test_endless_loops_are_stopped},
+        {"memory is capped", test_memory_cap},
+        {"Lua patterns are disabled", test_patterns_disabled},
+        {"event and globals are read-only", test_event_is_read_only_and_request_scoped},
+        {"a view kept past its request is refused", test_stale_view},
+        {"regex match limit", test_regex_match_limit},
+        {NULL, NULL}};
     vd_add_suite("sandbox", tests);
 }

@@ -46,8 +46,8 @@ int vd_client_call(vd_client_t *c, const char *method, const char *params, size_
 const char *vd_client_error(const vd_client_t *c);
 
 /* Copies the "code" and "message" of an error map into the buffers (truncating). */
-void vd_client_error_fields(const msgpack_object *error, char *code, size_t code_len,
-                            char *message, size_t message_len);
+void vd_client_error_fields(const msgpack_object *error, char *code, size_t code_len, char *message,
+                            size_t message_len);
 
 #ifdef __cplusplus
 }
