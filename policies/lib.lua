@@ -14,3 +14,13 @@ function list_entries(path)
 end
 
 disposable_domains = verdict.domains(list_entries "lists/disposable_domains.txt")
+
+-- A `when` function: the event field matches the regular expression; what matched (its first
+-- capture, if it has captures) is the reason's detail.
+function field_matches(field, re)
+  return function(ev)
+    local value = ev[field]
+    if not re:test(value) then return false end
+    return true, re:match(value)
+  end
+end

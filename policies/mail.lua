@@ -117,7 +117,7 @@ rule "shouting_subject" {
 rule "money_subject" {
   description = "Prize, cash and urgency words in the subject.",
   score = 3, tags = {"subject", "scam"},
-  when = function(ev) return money_words:test(ev.subject), money_words:match(ev.subject) end,
+  when = field_matches("subject", money_words),
 }
 
 -- Body --------------------------------------------------------------------------------------
@@ -125,13 +125,13 @@ rule "money_subject" {
 rule "advance_fee_body" {
   description = "Advance-fee fraud vocabulary: transfers, inheritances, lotteries.",
   score = 4, tags = {"body", "scam"},
-  when = function(ev) return scam_body:test(ev.body), scam_body:match(ev.body) end,
+  when = field_matches("body", scam_body),
 }
 
 rule "pharma_body" {
   description = "Pharmacy spam vocabulary.",
   score = 4, tags = {"body", "pharma"},
-  when = function(ev) return pharma:test(ev.body), pharma:match(ev.body) end,
+  when = field_matches("body", pharma),
 }
 
 rule "link_heavy_body" {
@@ -147,13 +147,13 @@ rule "link_heavy_body" {
 rule "hidden_html_text" {
   description = "Text hidden with CSS, a classic filter-evasion trick.",
   score = 2.5, tags = {"body", "evasion"},
-  when = function(ev) return hidden_text:test(ev.body), hidden_text:match(ev.body) end,
+  when = field_matches("body", hidden_text),
 }
 
 rule "click_here" {
   description = "'Click here' calls to action.",
   score = 1, tags = {"body"},
-  when = function(ev) return click_here:test(ev.body) end,
+  when = field_matches("body", click_here),
 }
 
 rule "html_only" {
@@ -167,7 +167,7 @@ rule "html_only" {
 rule "url_shortener" {
   description = "Links hidden behind URL shorteners.",
   score = 2, tags = {"body", "links", "trial"},
-  when = function(ev) return shortener:test(ev.body), shortener:match(ev.body) end,
+  when = field_matches("body", shortener),
 }
 
 pipeline "mail" {

@@ -20,7 +20,16 @@ local bot_agent     = verdict.re([[\b(curl|wget|python-requests|python-urllib|go
 local role_name     = verdict.re([[^(admin(istrator)?|root|support|help(desk)?|security|abuse|postmaster|hostmaster|webmaster|billing|noreply|no-reply|official|staff|moderator)[._-]?\d*$]], "i")
 local digits_tail   = verdict.re([[\d{4,}$]])
 local consonant_run = verdict.re([[[bcdfghjklmnpqrstvwxz]{6,}]], "i")
-local abused_tld    = verdict.re([[\.(xyz|top|click|buzz|icu|monster|rest|cfd|sbs|quest)$]])
+local abused_tld   = verdict.domains {"xyz", "top", "click", "buzz", "icu", "monster", "rest",
+                                       "cfd", "sbs", "quest"}
+
+-- A `when` function: the domain of the email address is in the set; it is the detail.
+local function email_domain_in(set)
+  return function(ev)
+    local domain = verdict.email_domain(ev.email)
+    return set:has(domain), domain
+  end
+end
 
 -- Gate --------------------------------------------------------------------------------------
 
@@ -41,19 +50,13 @@ rule "missing_email" {
 rule "disposable_email" {
   description = "Throwaway mailbox provider: the address will be gone tomorrow.",
   score = 6, tags = {"email", "disposable"},
-  when = function(ev)
-    local domain = verdict.email_domain(ev.email)
-    return disposable_domains:has(domain), domain
-  end,
+  when = email_domain_in(disposable_domains),
 }
 
 rule "email_domain_typo" {
   description = "Misspelt big provider (gmial.com): a mistake or a typo-squatting trap.",
   score = 2, tags = {"email"},
-  when = function(ev)
-    local domain = verdict.email_domain(ev.email)
-    return typo_mail:has(domain), domain
-  end,
+  when = email_domain_in(typo_mail),
 }
 
 rule "random_email_local_part" {
@@ -71,19 +74,19 @@ rule "random_email_local_part" {
 rule "numbered_username" {
   description = "User name ending in four or more digits, the mark of bulk-created accounts.",
   score = 2, tags = {"username", "generated"},
-  when = function(ev) return digits_tail:test(ev.username), ev.username end,
+  when = field_matches("username", digits_tail),
 }
 
 rule "keyboard_mash_username" {
   description = "Six or more consonants in a row: typed at random.",
   score = 3, tags = {"username", "generated"},
-  when = function(ev) return consonant_run:match(ev.username) ~= nil, ev.username end,
+  when = field_matches("username", consonant_run),
 }
 
 rule "role_username" {
   description = "User names that impersonate staff or system roles.",
   score = 5, tags = {"username", "impersonation"},
-  when = function(ev) return role_name:test(ev.username), ev.username end,
+  when = field_matches("username", role_name),
 }
 
 -- Client: the software that filled the form -------------------------------------------------
@@ -97,7 +100,7 @@ rule "missing_user_agent" {
 rule "automation_user_agent" {
   description = "HTTP libraries and headless browsers, not people.",
   score = 6, tags = {"client", "automation"},
-  when = function(ev) return bot_agent:match(ev.user_agent) ~= nil, bot_agent:match(ev.user_agent) end,
+  when = field_matches("user_agent", bot_agent),
 }
 
 rule "form_filled_too_fast" {
@@ -143,10 +146,7 @@ rule "country_missing" {
 rule "abused_tld_email" {
   description = "Email domains under cheap TLDs that abuse desks see most.",
   score = 3, tags = {"email", "trial"},
-  when = function(ev)
-    local domain = verdict.email_domain(ev.email)
-    return abused_tld:test(domain), domain
-  end,
+  when = email_domain_in(abused_tld),
 }
 
 pipeline "signup" {

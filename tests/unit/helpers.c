@@ -1,5 +1,7 @@
 #include "vd_test.h"
 
+#include "core/pipeline_run.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,4 +77,17 @@ const msgpack_object *vd_test_event(vd_test_event_t *e, const char *const *kv) {
 void vd_test_event_free(vd_test_event_t *e) {
     msgpack_unpacked_destroy(&e->up);
     msgpack_sbuffer_destroy(&e->sb);
+}
+
+void vd_test_run(vd_test_run_t *r, vd_policy_t *p, const char *pipeline, const char *const *kv) {
+    vd_arena_init(&r->arena);
+    vd_decision_init(&r->d, &r->arena, 1);
+    const vd_pipeline_t *pl = vd_policy_pipeline(p, pipeline, strlen(pipeline));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
+    r->rc = vd_pipeline_run(p, pl, vd_test_event(&r->ev, kv), &r->d, 0);
+}
+
+void vd_test_run_free(vd_test_run_t *r) {
+    vd_test_event_free(&r->ev);
+    vd_arena_close(&r->arena);
 }

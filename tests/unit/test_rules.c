@@ -6,24 +6,14 @@
 
 #include <string.h>
 
-typedef struct {
-    vd_arena_t arena;
-    vd_decision_t d;
-    vd_test_event_t ev;
-    int rc;
-} run_t;
+typedef vd_test_run_t run_t;
 
 static void run(run_t *r, vd_policy_t *p, const char *pipeline, const char *const *kv) {
-    vd_arena_init(&r->arena);
-    vd_decision_init(&r->d, &r->arena, 1);
-    const vd_pipeline_t *pl = vd_policy_pipeline(p, pipeline, strlen(pipeline));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
-    r->rc = vd_pipeline_run(p, pl, vd_test_event(&r->ev, kv), &r->d, 0);
+    vd_test_run(r, p, pipeline, kv);
 }
 
 static void done(run_t *r) {
-    vd_test_event_free(&r->ev);
-    vd_arena_close(&r->arena);
+    vd_test_run_free(r);
 }
 
 static const vd_reason_t *reason(const vd_outcome_t *o, uint32_t i) {

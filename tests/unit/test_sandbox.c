@@ -13,16 +13,12 @@ static void run_body(const char *body, char *fault, size_t cap) {
              "pipeline \"p\" { stages = { stage \"s\" {\"r\"} } }\n",
              body);
     vd_policy_t *p = vd_test_policy(lua);
-    vd_test_event_t ev;
     const char *kv[] = {"email", "a@b.c", NULL};
-    vd_arena_t arena;
-    vd_arena_init(&arena);
-    vd_decision_t d;
-    vd_decision_init(&d, &arena, 0);
-    CU_ASSERT_EQUAL(vd_pipeline_run(p, &p->pipelines[0], vd_test_event(&ev, kv), &d, 0), 0);
-    snprintf(fault, cap, "%s", d.faults.len ? VD_VEC_AT(d.faults, vd_fault_t, 0).message : "");
-    vd_test_event_free(&ev);
-    vd_arena_close(&arena);
+    vd_test_run_t r;
+    vd_test_run(&r, p, "p", kv);
+    CU_ASSERT_EQUAL(r.rc, 0);
+    snprintf(fault, cap, "%s", r.d.faults.len ? VD_VEC_AT(r.d.faults, vd_fault_t, 0).message : "");
+    vd_test_run_free(&r);
     vd_policy_unref(p);
 }
 
@@ -90,19 +86,15 @@ static void test_stale_view(void) {
                                     "return kept.email end kept = ev end }\n"
                                     "pipeline \"p\" { stages = { stage \"s\" {\"r\"} } }\n");
     for (int i = 0; i < 2; i++) {
-        vd_test_event_t ev;
         const char *kv[] = {"email", "a@b.c", NULL};
-        vd_arena_t arena;
-        vd_arena_init(&arena);
-        vd_decision_t d;
-        vd_decision_init(&d, &arena, 0);
-        CU_ASSERT_EQUAL(vd_pipeline_run(p, &p->pipelines[0], vd_test_event(&ev, kv), &d, 0), 0);
-        CU_ASSERT_EQUAL(d.faults.len, (uint32_t)i);
-        if (i == 1 && d.faults.len)
+        vd_test_run_t r;
+        vd_test_run(&r, p, "p", kv);
+        CU_ASSERT_EQUAL(r.rc, 0);
+        CU_ASSERT_EQUAL(r.d.faults.len, (uint32_t)i);
+        if (i == 1 && r.d.faults.len)
             CU_ASSERT_PTR_NOT_NULL(
-                strstr(VD_VEC_AT(d.faults, vd_fault_t, 0).message, "after its request"));
-        vd_test_event_free(&ev);
-        vd_arena_close(&arena);
+                strstr(VD_VEC_AT(r.d.faults, vd_fault_t, 0).message, "after its request"));
+        vd_test_run_free(&r);
     }
     vd_policy_unref(p);
 }

@@ -5,6 +5,8 @@
 #include <CUnit/CUnit.h>
 #include <msgpack.h>
 
+#include "core/arena.h"
+#include "core/decision.h"
 #include "policy/policy.h"
 
 /* Each test file defines one of these, listed in runner.c. */
@@ -38,5 +40,15 @@ typedef struct {
 } vd_test_event_t;
 const msgpack_object *vd_test_event(vd_test_event_t *e, const char *const *kv);
 void vd_test_event_free(vd_test_event_t *e);
+
+/* Runs a pipeline of p over the event kv; the decision stays valid until vd_test_run_free. */
+typedef struct {
+    vd_arena_t arena;
+    vd_decision_t d;
+    vd_test_event_t ev;
+    int rc;
+} vd_test_run_t;
+void vd_test_run(vd_test_run_t *r, vd_policy_t *p, const char *pipeline, const char *const *kv);
+void vd_test_run_free(vd_test_run_t *r);
 
 #endif
