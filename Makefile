@@ -13,12 +13,15 @@ DEPS = cmake make gcc pkg-config liblua5.4-dev libuv1-dev libmsgpack-dev libcuni
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test bench clean format
+FUZZ_SECONDS ?= 60
+FUZZ_DEPS = clang libclang-rt-14-dev
+
+.PHONY: all deps build run test bench fuzz clean format
 
 all: build
 
 deps:
-	@missing=""; for p in $(DEPS); do \
+	@missing=""; for p in $(DEPS) $(EXTRA_DEPS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -43,8 +46,19 @@ test: deps
 bench: build
 	tests/bench/run.sh $(BUILD)
 
+# libFuzzer on the protocol decoder and the policy loader; new inputs land in build-fuzz/.
+fuzz:
+	$(MAKE) deps EXTRA_DEPS="$(FUZZ_DEPS)"
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVD_FUZZ=ON -DVD_TESTS=ON
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_frame fuzz_policy
+	for t in frame policy; do \
+	  mkdir -p build-fuzz/corpus/$$t && \
+	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) build-fuzz

@@ -1,0 +1,2 @@
+rule "x" { scor = 1 }
+pipeline "p" { stages = { "x" } }

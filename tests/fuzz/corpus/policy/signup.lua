@@ -1,0 +1,164 @@
+-- signup: is this new account a person, or a bot / bulk abuser?
+--
+-- Event fields (all optional; a missing field never breaks a rule):
+--   ip          client IP address as the edge saw it ("203.0.113.7", "2001:db8::1")
+--   email       address given in the form
+--   username    chosen user name
+--   user_agent  HTTP User-Agent of the signup request
+--   country     ISO 3166 country of the IP, from the edge ("US")
+--   asn         autonomous system number of the IP (integer)
+--   ts          Unix time of the request
+--   form_ms     milliseconds between showing the form and submitting it
+--
+-- Total score: 5 or more challenges (captcha / phone check), 10 or more blocks.
+
+local internal   = verdict.cidrs(list_entries "lists/internal_networks.txt")
+local typo_mail  = verdict.domains(list_entries "lists/email_typo_domains.txt")
+local datacenter = verdict.set(list_entries "lists/datacenter_asns.txt")
+
+local bot_agent     = verdict.re([[\b(curl|wget|python-requests|python-urllib|go-http-client|java/|libwww-perl|scrapy|httpclient|headlesschrome|phantomjs|selenium|puppeteer)\b]], "i")
+local role_name     = verdict.re([[^(admin(istrator)?|root|support|help(desk)?|security|abuse|postmaster|hostmaster|webmaster|billing|noreply|no-reply|official|staff|moderator)[._-]?\d*$]], "i")
+local digits_tail   = verdict.re([[\d{4,}$]])
+local consonant_run = verdict.re([[[bcdfghjklmnpqrstvwxz]{6,}]], "i")
+local abused_tld   = verdict.domains {"xyz", "top", "click", "buzz", "icu", "monster", "rest",
+                                       "cfd", "sbs", "quest"}
+
+-- A `when` function: the domain of the email address is in the set; it is the detail.
+local function email_domain_in(set)
+  return function(ev)
+    local domain = verdict.email_domain(ev.email)
+    return set:has(domain), domain
+  end
+end
+
+-- Gate --------------------------------------------------------------------------------------
+
+rule "internal_network" {
+  description = "Signups from our own networks (QA, support staff) are always allowed.",
+  stop = "allow",
+  when = function(ev) return internal:has(ev.ip), ev.ip end,
+}
+
+-- Identity: the email address and the user name ------------------------------------------
+
+rule "missing_email" {
+  description = "No usable email address: nothing to verify the account with.",
+  score = 4, tags = {"email"},
+  when = function(ev) return verdict.email_domain(ev.email) == nil end,
+}
+
+rule "disposable_email" {
+  description = "Throwaway mailbox provider: the address will be gone tomorrow.",
+  score = 6, tags = {"email", "disposable"},
+  when = email_domain_in(disposable_domains),
+}
+
+rule "email_domain_typo" {
+  description = "Misspelt big provider (gmial.com): a mistake or a typo-squatting trap.",
+  score = 2, tags = {"email"},
+  when = email_domain_in(typo_mail),
+}
+
+rule "random_email_local_part" {
+  description = "Machine-generated mailbox name: long, high entropy, mixed with digits.",
+  score = 3, tags = {"email", "generated"},
+  when = function(ev)
+    local localpart = verdict.email_local(ev.email)
+    if not localpart or #localpart < 10 then return false end
+    local entropy = verdict.entropy(localpart)
+    return entropy > 3.2 and verdict.count(localpart, "digit") >= 3,
+           string.format("entropy %.2f bits", entropy)
+  end,
+}
+
+rule "numbered_username" {
+  description = "User name ending in four or more digits, the mark of bulk-created accounts.",
+  score = 2, tags = {"username", "generated"},
+  when = field_matches("username", digits_tail),
+}
+
+rule "keyboard_mash_username" {
+  description = "Six or more consonants in a row: typed at random.",
+  score = 3, tags = {"username", "generated"},
+  when = field_matches("username", consonant_run),
+}
+
+rule "role_username" {
+  description = "User names that impersonate staff or system roles.",
+  score = 5, tags = {"username", "impersonation"},
+  when = field_matches("username", role_name),
+}
+
+-- Client: the software that filled the form -------------------------------------------------
+
+rule "missing_user_agent" {
+  description = "Browsers always send a User-Agent; scripts often do not.",
+  score = 4, tags = {"client", "automation"},
+  when = function(ev) return ev.user_agent == nil or verdict.trim(ev.user_agent) == "" end,
+}
+
+rule "automation_user_agent" {
+  description = "HTTP libraries and headless browsers, not people.",
+  score = 6, tags = {"client", "automation"},
+  when = field_matches("user_agent", bot_agent),
+}
+
+rule "form_filled_too_fast" {
+  description = "The form was submitted faster than a person can type an address and a password.",
+  score = 5, tags = {"client", "automation"},
+  when = function(ev)
+    local ms = ev.form_ms
+    return type(ms) == "number" and ms >= 0 and ms < 1500, ms and (ms .. " ms")
+  end,
+}
+
+-- Network -----------------------------------------------------------------------------------
+
+rule "invalid_ip" {
+  description = "The caller sent no parseable client IP: every network check is blind.",
+  score = 3, tags = {"network"},
+  when = function(ev, ctx)
+    local ip, version = verdict.ip(ev.ip)
+    if ip then
+      ctx:set("ip_version", version)
+      ctx:set("ip_prefix", verdict.ip_prefix(ip, version == 4 and 24 or 48))
+    end
+    return ip == nil
+  end,
+}
+
+rule "datacenter_network" {
+  description = "The request comes from a hosting provider's network, not an ISP.",
+  score = 4, tags = {"network", "hosting"},
+  when = function(ev)
+    return ev.asn ~= nil and datacenter:has(tostring(ev.asn)), "AS" .. tostring(ev.asn)
+  end,
+}
+
+rule "country_missing" {
+  description = "The edge could not place the IP in a country (anonymizers, bogons).",
+  score = 1, tags = {"network"},
+  when = function(ev) return ev.country == nil or ev.country == "" end,
+}
+
+-- Trial rules: run in shadow until their precision is known ---------------------------------
+
+rule "abused_tld_email" {
+  description = "Email domains under cheap TLDs that abuse desks see most.",
+  score = 3, tags = {"email", "trial"},
+  when = email_domain_in(abused_tld),
+}
+
+pipeline "signup" {
+  description = "New account registration: person, or bot / bulk abuser?",
+  stages = {
+    stage "gate"     { "internal_network" },
+    stage "identity" { "missing_email", "disposable_email", "email_domain_typo",
+                       "random_email_local_part", "numbered_username",
+                       "keyboard_mash_username", "role_username" },
+    stage "client"   { "missing_user_agent", "automation_user_agent", "form_filled_too_fast" },
+    stage "network"  { "invalid_ip", "datacenter_network", "country_missing" },
+    stage "trial"    { "abused_tld_email", shadow = true },
+  },
+  actions = { challenge = 5, block = 10 },
+}
