@@ -5,11 +5,11 @@ void vd_config_defaults(vd_config_t *c) {
     c->policy_dir = "./policies";
     c->workers = 0;
     c->socket_mode = 0660;
-    c->max_request = 1024 * 1024;
-    c->write_high_water = 4 * 1024 * 1024;
+    c->max_request = (size_t)1 << 20;
+    c->write_high_water = (size_t)4 << 20;
     c->drain_timeout_ms = 10000;
     c->deadline_ms = 0;
-    c->lua.mem_limit = 256u * 1024 * 1024;
+    c->lua.mem_limit = (size_t)256 << 20;
     c->lua.instr_limit = 1000000;
     c->lua.regex_limit = 100000;
 }

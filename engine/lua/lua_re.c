@@ -99,7 +99,7 @@ static int re_match(lua_State *L) {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(vd_lua_ls(L)->re_md);
     int first = rc > 1 ? 1 : 0;
     luaL_checkstack(L, rc, "too many captures");
-    for (int i = first; i < rc; i++) {
+    for (size_t i = (size_t)first; i < (size_t)rc; i++) {
         if (ov[2 * i] == PCRE2_UNSET)
             lua_pushnil(L);
         else

@@ -12,7 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK ((size_t)64 * 1024)
 
 typedef struct {
     uv_write_t req;
@@ -130,15 +130,15 @@ void vd_conn_flush(vd_conn_t *c) {
     uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->len);
     c->unsent += wr->len;
     vd_counter_add(&c->w->stats.bytes_out, wr->len);
-    vd_conn_hold(c);
     int rc = uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
     if (rc < 0) {
         c->unsent -= wr->len;
         free(wr->data);
         free(wr);
-        vd_conn_release(c);
         vd_conn_close(c);
+        return;
     }
+    vd_conn_hold(c); /* until on_write, which libuv never calls from within uv_write */
 }
 
 /* A frame that cannot be read: answer where a msgid is visible, then close. */

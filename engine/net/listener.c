@@ -14,7 +14,7 @@ static int fill_addr(const char *path, struct sockaddr_un *sa) {
     memset(sa, 0, sizeof *sa);
     sa->sun_family = AF_UNIX;
     if (strlen(path) >= sizeof sa->sun_path) return VD_EINVAL;
-    strcpy(sa->sun_path, path);
+    memcpy(sa->sun_path, path, strlen(path) + 1);
     return 0;
 }
 

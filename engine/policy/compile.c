@@ -153,7 +153,7 @@ static int compile_rule_body(cc_t *c, int spec, vd_rule_t *r, const where_t *w) 
 
 static vd_rule_t *find_rule(vd_policy_t *p, const char *name) {
     for (size_t i = 0; i < p->nrules; i++)
-        if (strcmp(p->rules[i].name, name) == 0) return &p->rules[i];
+        if (p->rules[i].name && strcmp(p->rules[i].name, name) == 0) return &p->rules[i];
     return NULL;
 }
 

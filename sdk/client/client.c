@@ -33,7 +33,7 @@ int vd_client_connect(const char *path, vd_client_t **out, char *err, size_t err
         snprintf(err, errlen, "socket path too long: %s", path);
         return -1;
     }
-    strcpy(sa.sun_path, path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         snprintf(err, errlen, "cannot connect to %s: %s%s", path, strerror(errno),
@@ -42,7 +42,7 @@ int vd_client_connect(const char *path, vd_client_t **out, char *err, size_t err
         return -1;
     }
     vd_client_t *c = calloc(1, sizeof *c);
-    if (!c || !msgpack_unpacker_init(&c->unp, 64 * 1024)) {
+    if (!c || !msgpack_unpacker_init(&c->unp, (size_t)64 * 1024)) {
         free(c);
         close(fd);
         snprintf(err, errlen, "out of memory");
@@ -108,7 +108,8 @@ int vd_client_recv(vd_client_t *c, vd_client_reply_t *r, int timeout_ms) {
         msgpack_unpack_return ur = msgpack_unpacker_next(&c->unp, &c->msg);
         if (ur == MSGPACK_UNPACK_SUCCESS) return take_reply(c, r);
         if (ur != MSGPACK_UNPACK_CONTINUE) return fail(c, "malformed reply from the server");
-        if (!msgpack_unpacker_reserve_buffer(&c->unp, 64 * 1024)) return fail(c, "out of memory");
+        if (!msgpack_unpacker_reserve_buffer(&c->unp, (size_t)64 * 1024))
+            return fail(c, "out of memory");
         struct pollfd p = {.fd = c->fd, .events = POLLIN};
         int pr = poll(&p, 1, timeout_ms);
         if (pr == 0) return fail(c, "timed out waiting for a reply");

@@ -134,11 +134,11 @@ int main(int argc, char **argv) {
         else if (ch == 'p')
             o.pipeline = optarg;
         else if (ch == 'c')
-            o.conns = atoi(optarg);
+            o.conns = (int)strtol(optarg, NULL, 10);
         else if (ch == 'd')
-            o.depth = atoi(optarg);
+            o.depth = (int)strtol(optarg, NULL, 10);
         else if (ch == 't')
-            o.seconds = atof(optarg);
+            o.seconds = strtod(optarg, NULL);
         else
             return fprintf(stderr, "usage: verdict-bench --socket P --pipeline N --conns C --depth "
                                    "D --seconds S\n"),
@@ -218,5 +218,13 @@ int main(int argc, char **argv) {
            o.pipeline, o.conns, o.depth, nlat, errors, (double)nlat / secs,
            nlat ? (double)lat[nlat / 2] / 1000.0 : 0.0,
            nlat ? (double)lat[(size_t)((double)nlat * 0.99)] / 1000.0 : 0.0);
+    for (int i = 0; i < o.conns; i++) {
+        close(cs[i].fd);
+        free(cs[i].in);
+    }
+    free(cs);
+    free(pfd);
+    free(sent);
+    free(lat);
     return errors ? 1 : 0;
 }
