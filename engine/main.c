@@ -20,6 +20,7 @@ static void usage(FILE *out) {
             "  --socket-mode MODE     octal file mode of the socket (default 0660)\n"
             "  --policies DIR         policy directory (default ./policies)\n"
             "  --workers N            worker threads (default: number of CPUs)\n"
+            "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics\n"
             "  --log-level LEVEL      debug, info, warn or error (default info)\n"
             "  --max-request BYTES    largest request frame accepted (default 1048576)\n"
             "  --deadline-ms MS       default deadline of a decision, 0 = none (default 0)\n"
@@ -101,10 +102,20 @@ int main(int argc, char **argv) {
     vd_config_t cfg;
     vd_config_defaults(&cfg);
     int check = 0;
-    enum { OPT_SOCKET = 1000, OPT_POLICIES, OPT_LOG, OPT_CHECK, OPT_VERSION, OPT_HELP, OPT_NUM };
+    enum {
+        OPT_SOCKET = 1000,
+        OPT_POLICIES,
+        OPT_METRICS,
+        OPT_LOG,
+        OPT_CHECK,
+        OPT_VERSION,
+        OPT_HELP,
+        OPT_NUM
+    };
     struct option opts[] = {
         {"socket", required_argument, 0, OPT_SOCKET},
         {"policies", required_argument, 0, OPT_POLICIES},
+        {"metrics", required_argument, 0, OPT_METRICS},
         {"log-level", required_argument, 0, OPT_LOG},
         {"check", no_argument, 0, OPT_CHECK},
         {"version", no_argument, 0, OPT_VERSION},
@@ -126,6 +137,8 @@ int main(int argc, char **argv) {
             cfg.socket_path = optarg;
         else if (c == OPT_POLICIES)
             cfg.policy_dir = optarg;
+        else if (c == OPT_METRICS)
+            cfg.metrics_addr = optarg;
         else if (c == OPT_CHECK)
             check = 1;
         else if (c == OPT_VERSION)

@@ -3,6 +3,7 @@
 void vd_config_defaults(vd_config_t *c) {
     c->socket_path = "./verdict.sock";
     c->policy_dir = "./policies";
+    c->metrics_addr = NULL;
     c->workers = 0;
     c->socket_mode = 0660;
     c->max_request = (size_t)1 << 20;

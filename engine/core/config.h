@@ -9,12 +9,13 @@
 typedef struct {
     const char *socket_path;
     const char *policy_dir;
-    int workers;             /* worker threads; 0 = number of CPUs */
-    unsigned socket_mode;    /* file mode of the socket, default 0660 */
-    size_t max_request;      /* bytes per request frame, default 1 MiB */
-    size_t write_high_water; /* unsent reply bytes per connection before it stops being read */
-    int drain_timeout_ms;    /* how long SIGTERM waits for connections to finish */
-    int deadline_ms;         /* default decide deadline; 0 = none */
+    const char *metrics_addr; /* HOST:PORT of the Prometheus endpoint, or NULL */
+    int workers;              /* worker threads; 0 = number of CPUs */
+    unsigned socket_mode;     /* file mode of the socket, default 0660 */
+    size_t max_request;       /* bytes per request frame, default 1 MiB */
+    size_t write_high_water;  /* unsent reply bytes per connection before it stops being read */
+    int drain_timeout_ms;     /* how long SIGTERM waits for connections to finish */
+    int deadline_ms;          /* default decide deadline; 0 = none */
     vd_lua_limits_t lua;
 } vd_config_t;
 

@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include "../net/listener.h"
+#include "../obs/metrics_http.h"
 #include "../policy/policy.h"
 #include "error.h"
 #include "log.h"
@@ -70,6 +71,21 @@ void vd_engine_version(vd_engine_t *e, char *out) {
     pthread_mutex_unlock(&e->reload_lock);
 }
 
+int vd_engine_stats(vd_engine_t *e, vd_stats_snapshot_t *snap, vd_stats_globals_t *g,
+                    char *version) {
+    vd_stats_t *sets[256];
+    int n = e->nworkers < 256 ? e->nworkers : 256;
+    for (int i = 0; i < n; i++)
+        sets[i] = &e->workers[i].stats;
+    vd_engine_version(e, version);
+    g->policy = version;
+    g->reloads = atomic_load(&e->reloads);
+    g->reload_failures = atomic_load(&e->reload_failures);
+    g->uptime_s = (double)(vd_now_ns() - e->started_ns) / 1e9;
+    g->workers = e->nworkers;
+    return vd_stats_snapshot(sets, n, snap);
+}
+
 static void on_listen_ready(uv_poll_t *p, int status, int events) {
     vd_engine_t *e = p->data;
     (void)events;
@@ -119,6 +135,7 @@ static void on_signal(uv_signal_t *s, int signum) {
     vd_log(VD_LOG_INFO, "%s: no longer accepting; draining in-flight requests",
            signum == SIGTERM ? "SIGTERM" : "SIGINT");
     stop_listening(e);
+    vd_metrics_stop(e->metrics);
     for (int i = 0; i < e->nworkers; i++)
         vd_worker_drain(&e->workers[i]);
     uv_close((uv_handle_t *)&e->sig_term, NULL);
@@ -185,6 +202,8 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
     watch_signal(e, &e->sig_term, SIGTERM);
     watch_signal(e, &e->sig_int, SIGINT);
     watch_signal(e, &e->sig_hup, SIGHUP);
+    if (cfg->metrics_addr)
+        return vd_metrics_start(&e->loop, e, cfg->metrics_addr, &e->metrics, err, errlen);
     return 0;
 }
 

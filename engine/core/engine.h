@@ -3,6 +3,7 @@
 #define VD_ENGINE_H
 
 #include "config.h"
+#include "stats.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -10,6 +11,7 @@
 #include <uv.h>
 
 struct vd_worker;
+struct vd_metrics;
 struct vd_policy_src;
 
 typedef struct vd_engine {
@@ -21,6 +23,7 @@ typedef struct vd_engine {
     int listen_fd;
     uv_poll_t listen_poll;
     uv_signal_t sig_term, sig_int, sig_hup;
+    struct vd_metrics *metrics;  /* NULL unless --metrics */
     pthread_mutex_t reload_lock; /* serialises reloads; never taken on the request path */
     struct vd_policy_src *src;   /* the snapshot serving now, under reload_lock */
     char version[20];            /* copy of src->version, under reload_lock */
@@ -47,5 +50,10 @@ int vd_engine_reload(vd_engine_t *e, char *version, char *err, size_t errlen);
 
 /* Copies the serving policy version into out (20 bytes). */
 void vd_engine_version(vd_engine_t *e, char *out);
+
+/* Sums every worker's stats into snap (free it with vd_stats_snapshot_free) and fills g;
+ * g->policy points into version (20 bytes). Any thread. Returns 0 or -1 (out of memory). */
+int vd_engine_stats(vd_engine_t *e, vd_stats_snapshot_t *snap, vd_stats_globals_t *g,
+                    char *version);
 
 #endif

@@ -63,22 +63,16 @@ static void method_pipelines(vd_conn_t *c, const vd_rpc_msg_t *m) {
 }
 
 static void method_stats(vd_conn_t *c, const vd_rpc_msg_t *m) {
-    vd_engine_t *e = c->w->engine;
-    vd_stats_t *sets[256];
-    int n = e->nworkers < 256 ? e->nworkers : 256;
-    for (int i = 0; i < n; i++)
-        sets[i] = &e->workers[i].stats;
+    vd_stats_snapshot_t snap;
+    vd_stats_globals_t g;
     char version[20];
-    vd_engine_version(e, version);
-    vd_stats_globals_t g = {
-        .policy = version,
-        .reloads = atomic_load(&e->reloads),
-        .reload_failures = atomic_load(&e->reload_failures),
-        .uptime_s = (double)(vd_now_ns() - e->started_ns) / 1e9,
-        .workers = e->nworkers,
-    };
-    vd_rpc_pack_result_head(&c->pk, m->msgid);
-    vd_stats_pack(&c->pk, sets, n, &g);
+    if (vd_engine_stats(c->w->engine, &snap, &g, version) != 0) {
+        vd_reply_error(c, m->msgid, VD_RPC_INTERNAL, "out of memory");
+    } else {
+        vd_rpc_pack_result_head(&c->pk, m->msgid);
+        vd_stats_pack(&c->pk, &snap, &g);
+    }
+    vd_stats_snapshot_free(&snap);
 }
 
 /* reload runs on the libuv thread pool: compiling policies must not stall this loop. */

@@ -26,9 +26,13 @@ static inline uint64_t vd_counter_get(vd_counter_t *c) {
 
 typedef struct {
     vd_counter_t b[VD_HIST_BUCKETS];
+    vd_counter_t sum_ns;
 } vd_hist_t;
 
 void vd_hist_add(vd_hist_t *h, int64_t ns);
+
+/* The upper bound of a histogram bucket, in nanoseconds. */
+double vd_hist_bucket_upper_ns(int bucket);
 
 #define VD_STAT_ACTIONS 16
 
@@ -62,6 +66,34 @@ vd_stat_node_t *vd_stats_node(vd_stats_t *s, const char *pipeline, const char *s
 /* Counts a decision with the given action on a pipeline node. Owner thread only. */
 void vd_stats_count_action(vd_stat_node_t *n, const char *action);
 
+/* One pipeline or stage, summed over the workers. Names borrow from the worker nodes,
+ * which live as long as the engine. */
+typedef struct {
+    const char *pipeline, *stage;
+    uint64_t count, errors, fired, sum_ns;
+    uint64_t hist[VD_HIST_BUCKETS];
+    const char *action_names[VD_STAT_ACTIONS];
+    uint64_t action_counts[VD_STAT_ACTIONS];
+    int nactions;
+} vd_stats_agg_t;
+
+/* Every worker's counters summed at one moment (each counter read once, relaxed). */
+typedef struct {
+    uint64_t requests, decisions, notifications, errors_total;
+    uint64_t errors[VD_RPC__ERR_COUNT];
+    uint64_t conns_total, conns_open, bytes_in, bytes_out;
+    vd_stats_agg_t *nodes; /* pipelines (stage "") and stages */
+    size_t nnodes;
+} vd_stats_snapshot_t;
+
+/* Sums the worker sets into out. Returns 0, or -1 when out of memory (out is then partial
+ * but safe to free). Call vd_stats_snapshot_free afterwards. */
+int vd_stats_snapshot(vd_stats_t *const *sets, int nsets, vd_stats_snapshot_t *out);
+void vd_stats_snapshot_free(vd_stats_snapshot_t *s);
+
+/* Latency at quantile q (0..1) in microseconds, from the histogram (bucket midpoint). */
+double vd_stats_quantile_us(const vd_stats_agg_t *a, double q);
+
 /* Whole-process figures that are not per worker, supplied by the engine. */
 typedef struct {
     const char *policy;
@@ -70,8 +102,7 @@ typedef struct {
     int workers;
 } vd_stats_globals_t;
 
-/* Packs the stats map of DESIGN.md section 3 by summing the given worker sets. */
-void vd_stats_pack(msgpack_packer *pk, vd_stats_t *const *sets, int nsets,
-                   const vd_stats_globals_t *g);
+/* Packs the stats map of the stats method (docs/protocol.md). */
+void vd_stats_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd_stats_globals_t *g);
 
 #endif

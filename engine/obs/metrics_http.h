@@ -1,0 +1,21 @@
+/* A minimal HTTP endpoint serving GET /metrics (Prometheus text) on the main loop. */
+#ifndef VD_METRICS_HTTP_H
+#define VD_METRICS_HTTP_H
+
+#include <stddef.h>
+#include <uv.h>
+
+struct vd_engine;
+
+typedef struct vd_metrics vd_metrics_t;
+
+/* Listens on "HOST:PORT" ("127.0.0.1:9464", "[::1]:9464"). Returns 0, or a negative VD_E*
+ * code with err filled. */
+int vd_metrics_start(uv_loop_t *loop, struct vd_engine *e, const char *addr, vd_metrics_t **out,
+                     char *err, size_t errlen);
+
+/* Stops listening and closes client connections (idempotent; NULL allowed). The memory is
+ * freed once the handles have closed. */
+void vd_metrics_stop(vd_metrics_t *m);
+
+#endif

@@ -1,0 +1,66 @@
+"""The Prometheus endpoint (--metrics HOST:PORT)."""
+
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+from vdtest import SHIPPED, VERDICTD, Client, Daemon, expect_error, run_tests
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_metrics_endpoint():
+    port = free_port()
+    with Daemon(args=["--metrics", "127.0.0.1:%d" % port]) as vd:
+        with Client(vd.socket) as c:
+            for _ in range(5):
+                c.decide("signup", {"email": "x@mailinator.com"})
+            expect_error(lambda: c.call("nope", []), "unknown_method")  # counted by code
+        url = "http://127.0.0.1:%d/metrics" % port
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert r.status == 200
+            assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+            text = r.read().decode()
+        assert "verdict_decisions_total 5\n" in text, text
+        assert 'verdict_errors_total{code="unknown_method"} 1\n' in text
+        assert 'verdict_pipeline_actions_total{pipeline="signup",action="block"} 5\n' in text
+        assert 'verdict_pipeline_seconds_count{pipeline="signup"} 5\n' in text
+        assert 'verdict_pipeline_seconds_bucket{pipeline="signup",le="+Inf"} 5\n' in text
+        assert 'verdict_stage_seconds_count{pipeline="signup",stage="identity"} 5\n' in text
+        assert "verdict_policy_info{version=" in text
+        # Every sample belongs to the family declared just before it.
+        family = None
+        for line in text.splitlines():
+            if line.startswith("# TYPE "):
+                family = line.split()[2]
+            elif not line.startswith("#"):
+                assert line.startswith(family), (family, line)
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=10)
+            raise AssertionError("expected 404")
+        except urllib.error.HTTPError as e:
+            assert e.code == 404
+
+
+def test_bad_metrics_address_refused():
+    for addr in ("localhost", "127.0.0.1:0", "127.0.0.1:99999", "nonsense:80"):
+        p = subprocess.run([VERDICTD, "--socket", "/tmp/vd-e2e-metrics.sock", "--policies",
+                            SHIPPED, "--metrics", addr], capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode != 0 and "--metrics" in p.stderr, (addr, p.stderr)
+
+
+def main():
+    return run_tests([test_metrics_endpoint, test_bad_metrics_address_refused])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
