@@ -2,6 +2,7 @@
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "plugin/registry.h"
 #include "policy/policy.h"
 
 #include <getopt.h>
@@ -10,8 +11,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define VERDICT_VERSION "0.1.0"
+#define MAX_PLUGIN_DIRS 16
+#ifndef VD_PLUGIN_INSTALL_DIR
+#define VD_PLUGIN_INSTALL_DIR "/usr/local/lib/verdict/plugins"
+#endif
+
+/* DIR/../plugins for the executable in DIR: build/bin -> build/plugins. */
+static int plugins_beside_exe(char *out, size_t cap) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return -1;
+    *slash = '\0';
+    int w = snprintf(out, cap, "%s/../plugins", exe);
+    return w > 0 && (size_t)w < cap ? 0 : -1;
+}
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -20,6 +39,9 @@ static void usage(FILE *out) {
             "  --socket-mode MODE     octal file mode of the socket (default 0660)\n"
             "  --policies DIR         policy directory (default ./policies)\n"
             "  --workers N            worker threads (default: number of CPUs)\n"
+            "  --plugin-dir DIR       where plugin \"name\" is found as DIR/name.so (repeatable;\n"
+            "                         default: the plugins directory beside bin/, then\n"
+            "                         " VD_PLUGIN_INSTALL_DIR ")\n"
             "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics\n"
             "  --log-level LEVEL      debug, info, warn or error (default info)\n"
             "  --max-request BYTES    largest request frame accepted (default 1048576)\n"
@@ -84,27 +106,33 @@ static void set_number(vd_config_t *cfg, int which, long v) {
 /* Validates the policies without serving: for editors, CI and `verdict` users. */
 static int check_only(const vd_config_t *cfg) {
     char err[4096];
-    vd_policy_src_t *src;
-    vd_policy_t *p;
-    if (vd_policy_src_read(cfg->policy_dir, &src, err, sizeof err) != 0 ||
-        vd_policy_load(src, &cfg->lua, &p, err, sizeof err) != 0) {
+    vd_policy_src_t *src = NULL;
+    vd_policy_t *p = NULL;
+    vd_plugin_registry_t plugins;
+    if (vd_plugin_registry_init(&plugins, cfg->plugin_dirs, cfg->nplugin_dirs) != 0) return 1;
+    int rc = vd_policy_src_read(cfg->policy_dir, &src, err, sizeof err);
+    if (rc == 0) rc = vd_policy_load(src, &cfg->lua, &plugins, &p, err, sizeof err);
+    if (rc != 0)
         fprintf(stderr, "verdictd: policy error: %s\n", err);
-        return 1;
-    }
-    printf("policies OK: %zu pipeline(s), %zu rule(s), version %s\n", p->npipelines, p->nrules,
-           src->version);
+    else
+        printf("policies OK: %zu pipeline(s), %zu rule(s), version %s\n", p->npipelines, p->nrules,
+               src->version);
     vd_policy_unref(p);
     vd_policy_src_unref(src);
-    return 0;
+    vd_plugin_registry_close(&plugins);
+    return rc != 0;
 }
 
 int main(int argc, char **argv) {
     vd_config_t cfg;
     vd_config_defaults(&cfg);
     int check = 0;
+    const char *dirs[MAX_PLUGIN_DIRS];
+    size_t ndirs = 0;
     enum {
         OPT_SOCKET = 1000,
         OPT_POLICIES,
+        OPT_PLUGIN_DIR,
         OPT_METRICS,
         OPT_LOG,
         OPT_CHECK,
@@ -116,6 +144,7 @@ int main(int argc, char **argv) {
         {"socket", required_argument, 0, OPT_SOCKET},
         {"policies", required_argument, 0, OPT_POLICIES},
         {"metrics", required_argument, 0, OPT_METRICS},
+        {"plugin-dir", required_argument, 0, OPT_PLUGIN_DIR},
         {"log-level", required_argument, 0, OPT_LOG},
         {"check", no_argument, 0, OPT_CHECK},
         {"version", no_argument, 0, OPT_VERSION},
@@ -139,6 +168,8 @@ int main(int argc, char **argv) {
             cfg.policy_dir = optarg;
         else if (c == OPT_METRICS)
             cfg.metrics_addr = optarg;
+        else if (c == OPT_PLUGIN_DIR && ndirs < MAX_PLUGIN_DIRS)
+            dirs[ndirs++] = optarg;
         else if (c == OPT_CHECK)
             check = 1;
         else if (c == OPT_VERSION)
@@ -164,6 +195,13 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    char beside[PATH_MAX];
+    if (ndirs == 0) { /* the build tree and an installation both keep plugins next to bin/ */
+        if (plugins_beside_exe(beside, sizeof beside) == 0) dirs[ndirs++] = beside;
+        dirs[ndirs++] = VD_PLUGIN_INSTALL_DIR;
+    }
+    cfg.plugin_dirs = dirs;
+    cfg.nplugin_dirs = ndirs;
     if (optind < argc) {
         fprintf(stderr, "verdictd: unexpected argument '%s'\n", argv[optind]);
         return 2;

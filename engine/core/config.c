@@ -10,6 +10,9 @@ void vd_config_defaults(vd_config_t *c) {
     c->write_high_water = (size_t)4 << 20;
     c->drain_timeout_ms = 10000;
     c->deadline_ms = 0;
+    c->max_pending = 10000;
+    c->plugin_dirs = NULL;
+    c->nplugin_dirs = 0;
     c->lua.mem_limit = (size_t)256 << 20;
     c->lua.instr_limit = 1000000;
     c->lua.regex_limit = 100000;

@@ -16,6 +16,9 @@ typedef struct {
     size_t write_high_water;  /* unsent reply bytes per connection before it stops being read */
     int drain_timeout_ms;     /* how long SIGTERM waits for connections to finish */
     int deadline_ms;          /* default decide deadline; 0 = none */
+    int max_pending;          /* decisions per worker waiting for plugins before overloaded */
+    const char *const *plugin_dirs; /* where plugin "name" is looked up, in order */
+    size_t nplugin_dirs;
     vd_lua_limits_t lua;
 } vd_config_t;
 

@@ -39,6 +39,8 @@ void vd_dispatch_frame(vd_conn_t *c, const char *data, size_t len) {
     vd_worker_t *w = c->w;
     msgpack_object root;
     size_t off = 0;
+    c->frame = data;
+    c->frame_len = len;
     if (msgpack_unpack(data, len, &off, &w->zone, &root) != MSGPACK_UNPACK_SUCCESS) {
         uint32_t msgid;
         int has = vd_frame_peek_msgid((const uint8_t *)data, len, &msgid) == 0;

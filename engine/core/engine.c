@@ -19,7 +19,7 @@
 static int compile_copies(vd_engine_t *e, vd_policy_src_t *src, vd_policy_t **out, char *err,
                           size_t errlen) {
     for (int i = 0; i < e->nworkers; i++) {
-        int rc = vd_policy_load(src, &e->cfg.lua, &out[i], err, errlen);
+        int rc = vd_policy_load(src, &e->cfg.lua, &e->plugins, &out[i], err, errlen);
         if (rc) {
             while (i-- > 0)
                 vd_policy_unref(out[i]);
@@ -176,6 +176,8 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
     e->nworkers = cfg->workers > 0 ? cfg->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (e->nworkers < 1) e->nworkers = 1;
     pthread_mutex_init(&e->reload_lock, NULL);
+    if (vd_plugin_registry_init(&e->plugins, cfg->plugin_dirs, cfg->nplugin_dirs) != 0)
+        return VD_ENOMEM;
     vd_policy_t **copies = calloc((size_t)e->nworkers, sizeof *copies);
     if (!copies) return VD_ENOMEM;
     int rc = load_all(e, &e->src, copies, err, errlen);
@@ -220,5 +222,6 @@ void vd_engine_close(vd_engine_t *e) {
     free(e->workers);
     uv_loop_close(&e->loop);
     vd_policy_src_unref(e->src);
+    vd_plugin_registry_close(&e->plugins); /* after every instance was destroyed */
     pthread_mutex_destroy(&e->reload_lock);
 }

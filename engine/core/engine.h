@@ -2,6 +2,7 @@
 #ifndef VD_ENGINE_H
 #define VD_ENGINE_H
 
+#include "../plugin/registry.h"
 #include "config.h"
 #include "stats.h"
 
@@ -23,7 +24,8 @@ typedef struct vd_engine {
     int listen_fd;
     uv_poll_t listen_poll;
     uv_signal_t sig_term, sig_int, sig_hup;
-    struct vd_metrics *metrics;  /* NULL unless --metrics */
+    struct vd_metrics *metrics; /* NULL unless --metrics */
+    vd_plugin_registry_t plugins;
     pthread_mutex_t reload_lock; /* serialises reloads; never taken on the request path */
     struct vd_policy_src *src;   /* the snapshot serving now, under reload_lock */
     char version[20];            /* copy of src->version, under reload_lock */

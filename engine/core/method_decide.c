@@ -1,10 +1,12 @@
 /* decide: params [pipeline, event] or [pipeline, event, options]. */
 #include "../net/conn.h"
+#include "decide.h"
 #include "decision_pack.h"
 #include "engine.h"
 #include "error.h"
 #include "methods.h"
 #include "pipeline_run.h"
+#include "request.h"
 #include "worker.h"
 
 #include <string.h>
@@ -56,6 +58,32 @@ static void unknown_pipeline(vd_conn_t *c, uint32_t msgid, const vd_policy_t *p,
                    known);
 }
 
+void vd_decide_reply(vd_conn_t *c, uint32_t msgid, const vd_pipeline_t *pl,
+                     const vd_policy_t *policy, const vd_decision_t *d, int rc, int64_t t0,
+                     int64_t deadline_ms) {
+    int64_t took = vd_now_ns() - t0;
+    if (pl->stats) {
+        vd_counter_add(&pl->stats->count, 1);
+        vd_hist_add(&pl->stats->latency, took);
+        if (rc)
+            vd_counter_add(&pl->stats->errors, 1);
+        else
+            vd_stats_count_action(pl->stats, d->action);
+    }
+    if (rc == VD_ETIMEOUT) {
+        vd_reply_error(c, msgid, VD_RPC_TIMEOUT,
+                       "pipeline '%s' did not finish within its deadline of %lld ms", pl->name,
+                       (long long)deadline_ms);
+    } else if (rc) {
+        vd_reply_error(c, msgid, VD_RPC_INTERNAL, "decision failed: %s", vd_strerror(rc));
+    } else {
+        vd_counter_add(&c->w->stats.decisions, 1);
+        vd_rpc_pack_result_head(&c->pk, msgid);
+        vd_decision_meta_t meta = {pl->name, vd_policy_version(policy), took / 1000};
+        vd_decision_pack(&c->pk, d, &meta);
+    }
+}
+
 void vd_method_decide(vd_conn_t *c, const vd_rpc_msg_t *m) {
     int64_t t0 = vd_now_ns();
     vd_worker_t *w = c->w;
@@ -72,31 +100,23 @@ void vd_method_decide(vd_conn_t *c, const vd_rpc_msg_t *m) {
         unknown_pipeline(c, m->msgid, policy, name);
         return;
     }
-    vd_policy_ref(policy);
+    if (pl->has_plugins) {
+        if (w->nrequests >= w->engine->cfg.max_pending) {
+            vd_reply_error(c, m->msgid, VD_RPC_OVERLOADED,
+                           "%d decisions are already waiting for plugins on this worker",
+                           w->nrequests);
+            return;
+        }
+        /* May wait for plugins: the request keeps its own copy of the frame. */
+        vd_request_start(c, m->msgid, policy, pl, c->frame, c->frame_len, opt.explain,
+                         opt.deadline_ms, t0);
+        return;
+    }
+    /* Lua only: decided now, in the worker's reusable arena, straight from the read buffer. */
     vd_decision_t d;
     vd_decision_init(&d, &w->arena, opt.explain);
+    vd_run_state_t rs = {0};
     int64_t deadline = opt.deadline_ms ? t0 + opt.deadline_ms * 1000000 : 0;
-    int rc = vd_pipeline_run(policy, pl, &m->params->via.array.ptr[1], &d, deadline);
-    int64_t took = vd_now_ns() - t0;
-    if (pl->stats) {
-        vd_counter_add(&pl->stats->count, 1);
-        vd_hist_add(&pl->stats->latency, took);
-        if (rc)
-            vd_counter_add(&pl->stats->errors, 1);
-        else
-            vd_stats_count_action(pl->stats, d.action);
-    }
-    if (rc == VD_ETIMEOUT) {
-        vd_reply_error(c, m->msgid, VD_RPC_TIMEOUT,
-                       "pipeline '%s' did not finish within its deadline of %lld ms", pl->name,
-                       (long long)opt.deadline_ms);
-    } else if (rc) {
-        vd_reply_error(c, m->msgid, VD_RPC_INTERNAL, "decision failed: %s", vd_strerror(rc));
-    } else {
-        vd_counter_add(&w->stats.decisions, 1);
-        vd_rpc_pack_result_head(&c->pk, m->msgid);
-        vd_decision_meta_t meta = {pl->name, vd_policy_version(policy), took / 1000};
-        vd_decision_pack(&c->pk, &d, &meta);
-    }
-    vd_policy_unref(policy);
+    int rc = vd_pipeline_run(policy, pl, &m->params->via.array.ptr[1], &d, deadline, &rs);
+    vd_decide_reply(c, m->msgid, pl, policy, &d, rc, t0, opt.deadline_ms);
 }

@@ -1,10 +1,12 @@
 #include "pipeline_run.h"
 
 #include "../lua/lua_bindings.h"
+#include "../plugin/stage.h"
 #include "error.h"
 #include "stats.h"
 
 #include <lauxlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,7 +16,7 @@ int64_t vd_now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Stack slots the run keeps for the whole pipeline. */
+/* Stack slots the run keeps for its Lua stages. */
 typedef struct {
     lua_State *L;
     vd_exec_t *ex;
@@ -22,22 +24,27 @@ typedef struct {
     int ev, ctx;
 } run_t;
 
-static vd_outcome_t *outcome(run_t *r) {
-    return r->stage->shadow ? &r->ex->d->shadow : &r->ex->d->main;
+static vd_outcome_t *side_of(vd_decision_t *d, const vd_stage_t *st) {
+    return st->shadow ? &d->shadow : &d->main;
 }
 
-/* Records a rule failure; with on_error set, the stage's side stops with that action. */
-static void fault(run_t *r, const vd_rule_t *rule, vd_trace_rule_t *tr) {
-    const char *msg = lua_tostring(r->L, -1);
-    if (!msg) msg = "rule raised a non-string error";
-    vd_decision_add_fault(r->ex->d, r->stage->name, rule->name, msg);
-    if (tr) tr->error = VD_VEC_AT(r->ex->d->faults, vd_fault_t, r->ex->d->faults.len - 1).message;
-    if (r->stage->stats) vd_counter_add(&r->stage->stats->errors, 1);
-    vd_outcome_t *o = outcome(r);
-    if (r->stage->on_error && !o->stop_action) {
-        o->stop_action = r->stage->on_error;
-        o->stop_rule = rule->name;
+/* Records a failure of a rule or plugin; with on_error set, the stage's side stops. */
+static void record_fault(vd_decision_t *d, const vd_stage_t *st, const char *rule, const char *msg,
+                         vd_trace_rule_t *tr) {
+    vd_decision_add_fault(d, st->name, rule, msg);
+    if (tr && d->faults.len)
+        tr->error = VD_VEC_AT(d->faults, vd_fault_t, d->faults.len - 1).message;
+    if (st->stats) vd_counter_add(&st->stats->errors, 1);
+    vd_outcome_t *o = side_of(d, st);
+    if (st->on_error && !o->stop_action) {
+        o->stop_action = st->on_error;
+        o->stop_rule = rule;
     }
+}
+
+static void lua_fault(run_t *r, const vd_rule_t *rule, vd_trace_rule_t *tr) {
+    const char *msg = lua_tostring(r->L, -1);
+    record_fault(r->ex->d, r->stage, rule->name, msg ? msg : "rule raised a non-string error", tr);
 }
 
 /* Calls the function in the registry slot ref with (ev, ctx); leaves nres results. */
@@ -54,7 +61,7 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
     double score = rule->score;
     if (rule->score_ref != LUA_NOREF) {
         if (call(r, rule->score_ref, 1) != LUA_OK) {
-            fault(r, rule, tr);
+            lua_fault(r, rule, tr);
             lua_pop(L, 1);
             return 0;
         }
@@ -62,10 +69,10 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
         score = lua_tonumberx(L, -1, &isnum);
         lua_pop(L, 1);
         if (!isnum || score != score) {
-            lua_pushfstring(L, "%s:%d: score function of rule '%s' returned no number", rule->file,
-                            rule->line, rule->name);
-            fault(r, rule, tr);
-            lua_pop(L, 1);
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s:%d: score function of rule '%s' returned no number",
+                     rule->file, rule->line, rule->name);
+            record_fault(r->ex->d, r->stage, rule->name, msg, tr);
             return 0;
         }
     }
@@ -74,7 +81,7 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
     int rc = vd_decision_add_reason(d, shadow, rule->name, r->stage->name, score, detail, dlen);
     for (size_t t = 0; rc == 0 && t < rule->ntags; t++)
         rc = vd_decision_add_tag(d, shadow, rule->tags[t], strlen(rule->tags[t]));
-    vd_outcome_t *o = outcome(r);
+    vd_outcome_t *o = side_of(d, r->stage);
     if (rule->stop && !o->stop_action) {
         o->stop_action = rule->stop;
         o->stop_rule = rule->name;
@@ -94,7 +101,7 @@ static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     if (tr) tr->rule = rule->name;
     r->ex->rule = rule->name;
     if (call(r, rule->when_ref, 2) != LUA_OK) {
-        fault(r, rule, tr);
+        lua_fault(r, rule, tr);
         lua_pop(L, 1);
         return 0;
     }
@@ -110,16 +117,9 @@ static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     return rc;
 }
 
-static const char *by_thresholds(const vd_pipeline_t *pl, double score) {
-    const char *action = pl->default_action;
-    for (size_t i = 0; i < pl->nactions; i++)
-        if (score >= pl->actions[i].bound) action = pl->actions[i].name;
-    return action;
-}
-
-static int run_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
+static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     const vd_stage_t *st = r->stage;
-    vd_outcome_t *o = outcome(r);
+    vd_outcome_t *o = side_of(r->ex->d, st);
     for (size_t i = 0; i < st->nrules && !o->stop_action; i++) {
         if (deadline_ns && vd_now_ns() > deadline_ns) return VD_ETIMEOUT;
         int rc = run_rule(r, st->rules[i], ts);
@@ -128,8 +128,120 @@ static int run_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     return 0;
 }
 
+static void count_stage(const vd_stage_t *st, int64_t took_ns, vd_trace_stage_t *ts, double score) {
+    if (st->stats) {
+        vd_counter_add(&st->stats->count, 1);
+        vd_hist_add(&st->stats->latency, took_ns);
+    }
+    if (ts) {
+        ts->elapsed_ns = took_ns;
+        ts->score = score;
+    }
+}
+
+/* The trace entry of the stage that is running (the last one), or NULL without explain. */
+static vd_trace_stage_t *current_trace(vd_decision_t *d) {
+    return d->explain && d->trace.len ? &VD_VEC_AT(d->trace, vd_trace_stage_t, d->trace.len - 1)
+                                      : NULL;
+}
+
+int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int status,
+                            vd_decision_t *d) {
+    vd_outcome_t *o = side_of(d, st);
+    double before = o->score;
+    vd_trace_stage_t *ts = current_trace(d);
+    vd_trace_rule_t *tr = NULL;
+    if (ts && !(tr = vd_vec_push(&ts->rules, d->arena, sizeof *tr))) return VD_ENOMEM;
+    const char *who = st->plugin->lib->desc->name;
+    if (tr) tr->rule = who;
+    int rc = 0;
+    if (c->timed_out) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "plugin '%s' did not answer within its deadline", who);
+        record_fault(d, st, who, msg, tr);
+    } else if (status != VD_PLUGIN_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "plugin '%s' failed: %s", who,
+                 c->error ? c->error : "no reason given");
+        record_fault(d, st, who, msg, tr);
+    } else {
+        rc = vd_plugin_call_merge(c, d);
+    }
+    if (tr && !tr->error) {
+        tr->fired = o->score != before;
+        tr->score = o->score - before;
+    }
+    if (o->score != before && st->stats) vd_counter_add(&st->stats->fired, 1);
+    count_stage(st, vd_now_ns() - c->started_ns, ts, o->score - before);
+    return rc;
+}
+
+/* Starts the plugin call of stage st; returns 0 when it finished, VD_EAGAIN when pending. */
+static int run_plugin(const vd_stage_t *st, const msgpack_object *event, vd_decision_t *d,
+                      int64_t deadline_ns, vd_run_state_t *rs) {
+    vd_plugin_stage_t *ps = st->plugin;
+    int64_t now = vd_now_ns();
+    int64_t stage_deadline = now + (int64_t)ps->timeout_ms * 1000000;
+    if (deadline_ns && deadline_ns < stage_deadline) stage_deadline = deadline_ns;
+    vd_plugin_call_t *c = vd_plugin_call_new(ps, st->name, event, d, st->shadow, stage_deadline);
+    if (!c) return VD_ENOMEM;
+    c->started_ns = now;
+    c->request = rs->owner;
+    c->worker = rs->worker;
+    int status = ps->lib->desc->score(ps->instance, c);
+    if (status == VD_PLUGIN_PENDING && !rs->owner) {
+        /* Only the daemon can wait; a pending call here is lost work, not a hang. */
+        vd_plugin_call_set_error(c, "asynchronous completion is not available here");
+        status = VD_PLUGIN_ERROR;
+    }
+    if (status == VD_PLUGIN_PENDING) {
+        rs->pending = c;
+        return VD_EAGAIN;
+    }
+    int rc = vd_pipeline_finish_call(st, c, status, d);
+    vd_plugin_call_free(c);
+    return rc;
+}
+
+static const char *by_thresholds(const vd_pipeline_t *pl, double score) {
+    const char *action = pl->default_action;
+    for (size_t i = 0; i < pl->nactions; i++)
+        if (score >= pl->actions[i].bound) action = pl->actions[i].name;
+    return action;
+}
+
+static void decide_action(const vd_pipeline_t *pl, vd_decision_t *d) {
+    d->action = d->main.stop_action ? d->main.stop_action : by_thresholds(pl, d->main.score);
+    if (d->has_shadow) {
+        const char *stop = d->main.stop_action ? d->main.stop_action : d->shadow.stop_action;
+        d->shadow_action = stop ? stop : by_thresholds(pl, d->main.score + d->shadow.score);
+    }
+}
+
+/* Runs one stage; VD_EAGAIN when it left a plugin call pending. */
+static int run_stage(run_t *r, const msgpack_object *event, int64_t deadline_ns,
+                     vd_run_state_t *rs) {
+    vd_decision_t *d = r->ex->d;
+    const vd_stage_t *st = r->stage;
+    if (st->shadow) d->has_shadow = 1;
+    vd_trace_stage_t *ts = NULL;
+    if (d->explain) {
+        if (!(ts = vd_vec_push(&d->trace, d->arena, sizeof *ts))) return VD_ENOMEM;
+        ts->stage = st->name;
+        ts->shadow = st->shadow;
+    }
+    if (st->kind == VD_STAGE_PLUGIN) return run_plugin(st, event, d, deadline_ns, rs);
+    r->ex->stage = st->name;
+    r->ex->shadow = st->shadow;
+    double before = side_of(d, st)->score;
+    int64_t t0 = vd_now_ns();
+    int rc = run_rules(r, ts, deadline_ns);
+    count_stage(st, vd_now_ns() - t0, ts, side_of(d, st)->score - before);
+    return rc;
+}
+
 int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_object *event,
-                    vd_decision_t *d, int64_t deadline_ns) {
+                    vd_decision_t *d, int64_t deadline_ns, vd_run_state_t *rs) {
     lua_State *L = p->L;
     vd_lstate_t *ls = vd_lua_ls(L);
     vd_exec_t ex = {.d = d, .actions = pl->action_names};
@@ -140,36 +252,18 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
     vd_lua_push_ctx(L);
     run_t r = {.L = L, .ex = &ex, .ev = top + 1, .ctx = top + 2};
     int rc = 0;
-    for (size_t s = 0; s < pl->nstages && rc == 0 && !d->main.stop_action; s++) {
-        r.stage = &pl->stages[s];
-        ex.stage = r.stage->name;
-        ex.shadow = r.stage->shadow;
-        if (r.stage->shadow) d->has_shadow = 1;
-        vd_trace_stage_t *ts = NULL;
-        if (d->explain && !(ts = vd_vec_push(&d->trace, d->arena, sizeof *ts))) rc = VD_ENOMEM;
-        double before = outcome(&r)->score;
-        int64_t t0 = vd_now_ns();
-        if (rc == 0) rc = run_stage(&r, ts, deadline_ns);
-        int64_t took = vd_now_ns() - t0;
-        if (r.stage->stats) {
-            vd_counter_add(&r.stage->stats->count, 1);
-            vd_hist_add(&r.stage->stats->latency, took);
-        }
-        if (ts) {
-            ts->stage = r.stage->name;
-            ts->shadow = r.stage->shadow;
-            ts->elapsed_ns = took;
-            ts->score = outcome(&r)->score - before;
+    rs->pending = NULL;
+    while (rc == 0 && rs->next_stage < pl->nstages && !d->main.stop_action) {
+        if (deadline_ns && vd_now_ns() > deadline_ns)
+            rc = VD_ETIMEOUT;
+        else {
+            r.stage = &pl->stages[rs->next_stage++];
+            rc = run_stage(&r, event, deadline_ns, rs);
         }
     }
     ls->exec = NULL;
     ls->gen++;
     lua_settop(L, top);
-    if (rc) return rc;
-    d->action = d->main.stop_action ? d->main.stop_action : by_thresholds(pl, d->main.score);
-    if (d->has_shadow) {
-        const char *stop = d->main.stop_action ? d->main.stop_action : d->shadow.stop_action;
-        d->shadow_action = stop ? stop : by_thresholds(pl, d->main.score + d->shadow.score);
-    }
-    return 0;
+    if (rc == 0) decide_action(pl, d);
+    return rc;
 }

@@ -1,4 +1,5 @@
-/* Running one pipeline of a loaded policy over one event. */
+/* Running one pipeline of a loaded policy over one event. A run stops at a plugin stage whose
+ * call is pending and resumes, from the next stage, once the call is finished. */
 #ifndef VD_PIPELINE_RUN_H
 #define VD_PIPELINE_RUN_H
 
@@ -8,13 +9,31 @@
 #include <msgpack.h>
 #include <stdint.h>
 
+struct vd_plugin_call;
+
 /* Monotonic clock in nanoseconds. */
 int64_t vd_now_ns(void);
 
-/* Runs every stage of pl over event, filling d (its action included). A rule that fails is a
- * fault recorded in d, never an error of the call. deadline_ns (monotonic, 0 = none) is
- * checked between rules. Returns 0, VD_ETIMEOUT or VD_ENOMEM. */
+/* Where a run is; zero it before the first vd_pipeline_run. */
+typedef struct {
+    size_t next_stage;
+    struct vd_plugin_call *pending; /* set when the run returned VD_EAGAIN */
+    struct vd_request *owner;       /* the request plugin calls belong to (NULL: none) */
+    struct vd_worker *worker;       /* where their completions are queued */
+} vd_run_state_t;
+
+/* Runs the stages of pl from rs->next_stage over event, filling d (its action included when
+ * the run ends). A rule that fails is a fault recorded in d, never an error of the call.
+ * deadline_ns (monotonic, 0 = none) is checked between rules and stages. Returns 0 when the
+ * decision is complete, VD_EAGAIN when a plugin call is pending (rs->pending; finish it with
+ * vd_pipeline_finish_call, then call this again), VD_ETIMEOUT or VD_ENOMEM. */
 int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_object *event,
-                    vd_decision_t *d, int64_t deadline_ns);
+                    vd_decision_t *d, int64_t deadline_ns, vd_run_state_t *rs);
+
+/* Applies a finished plugin call of stage st to d: its outputs when status is VD_PLUGIN_OK,
+ * else a fault (timed_out: the stage's deadline passed) and the stage's on_error action.
+ * Counts the stage in its stats and trace. Returns 0 or VD_ENOMEM. */
+int vd_pipeline_finish_call(const vd_stage_t *st, struct vd_plugin_call *call, int status,
+                            vd_decision_t *d);
 
 #endif

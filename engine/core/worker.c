@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "error.h"
 #include "log.h"
+#include "request.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +38,14 @@ static void close_idle_conns(vd_worker_t *w) {
 }
 
 static void finish_if_drained(vd_worker_t *w) {
-    if (!w->draining || w->nconns > 0) return;
+    if (!w->draining || w->nconns > 0 || w->nrequests > 0) return;
     if (!uv_is_closing((uv_handle_t *)&w->wake)) {
+        pthread_mutex_lock(&w->done_lock);
+        w->done_closed = 1; /* later completions (of timed-out calls) wait for vd_worker_close */
+        pthread_mutex_unlock(&w->done_lock);
         uv_close((uv_handle_t *)&w->wake, NULL);
         uv_close((uv_handle_t *)&w->drain_timer, NULL);
+        uv_close((uv_handle_t *)&w->call_timer, NULL);
     }
 }
 
@@ -48,8 +53,11 @@ static void on_drain_timeout(uv_timer_t *t) {
     vd_worker_t *w = t->data;
     vd_log(VD_LOG_WARN, "worker %d: drain timeout, closing %d busy connection(s)", w->id,
            w->nconns);
+    w->draining_hard = 1; /* plugin calls still pending count as timed out */
+    vd_request_process_deadlines(w);
     for (vd_conn_t *c = w->conns; c; c = c->next)
         vd_conn_close(c);
+    finish_if_drained(w);
 }
 
 static void on_wake(uv_async_t *a) {
@@ -68,6 +76,7 @@ static void on_wake(uv_async_t *a) {
     for (size_t i = 0; i < n; i++)
         vd_conn_open(w, fds[i]);
     if (more) uv_async_send(&w->wake);
+    vd_request_process_completions(w);
     vd_worker_adopt_pending(w);
     if (atomic_load(&w->engine->draining) && !w->draining) {
         w->draining = 1;
@@ -102,6 +111,9 @@ int vd_worker_init(vd_worker_t *w, vd_engine_t *e, int id, vd_policy_t *policy) 
     w->wake.data = w;
     uv_timer_init(&w->loop, &w->drain_timer);
     w->drain_timer.data = w;
+    pthread_mutex_init(&w->done_lock, NULL);
+    uv_timer_init(&w->loop, &w->call_timer);
+    w->call_timer.data = w;
     w->policy = policy;
     bind_stats(w, policy);
     return 0;
@@ -155,8 +167,13 @@ void vd_worker_close(vd_worker_t *w) {
         close(w->new_fds[i]);
     free(w->new_fds);
     pthread_mutex_destroy(&w->lock);
+    /* Completions that arrived after the loop stopped, then the policies: destroying their
+     * plugin instances abandons calls never completed; last, what completed meanwhile. */
+    vd_request_process_completions(w);
     vd_policy_unref(atomic_exchange(&w->pending, NULL));
     vd_policy_unref(w->policy);
+    vd_request_process_completions(w);
+    pthread_mutex_destroy(&w->done_lock);
     msgpack_zone_destroy(&w->zone);
     vd_arena_close(&w->arena);
     vd_stats_close(&w->stats);

@@ -14,6 +14,7 @@
 
 struct vd_engine;
 struct vd_conn;
+struct vd_plugin_call;
 
 typedef struct vd_worker {
     struct vd_engine *engine;
@@ -33,6 +34,14 @@ typedef struct vd_worker {
     struct vd_conn *conns; /* open connections, for draining */
     int nconns;
     int draining;
+    int draining_hard; /* the drain timeout passed: pending plugin calls time out now */
+    /* Asynchronous plugin calls. */
+    pthread_mutex_t done_lock;                /* guards done_head and done_closed */
+    struct vd_plugin_call *done_head;         /* completed by plugins, not yet applied */
+    int done_closed;                          /* the loop is gone: completions are not signalled */
+    struct vd_plugin_call *dl_head, *dl_tail; /* pending calls, earliest deadline first */
+    uv_timer_t call_timer;
+    int nrequests; /* decide requests waiting for plugins */
 } vd_worker_t;
 
 /* Prepares a worker around its first policy (the worker takes the reference). */

@@ -15,10 +15,6 @@ void vd_lua_push_value(lua_State *L, const msgpack_object *o);
  * when the view outlived its request. */
 const msgpack_object *vd_lua_to_view(lua_State *L, int idx);
 
-/* Looks up a string key in a msgpack map, exactly or ignoring ASCII case. */
-const msgpack_object *vd_lua_map_get(const msgpack_object *map, const char *key, size_t len,
-                                     int ci);
-
 /* Pushes the reusable ctx object handed to rules. */
 void vd_lua_push_ctx(lua_State *L);
 

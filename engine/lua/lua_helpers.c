@@ -1,6 +1,7 @@
 /* Everyday string helpers for rule writers: verdict.lower, trim, email_domain, email_local,
  * header, count, entropy. They take any value and return nil for non-strings, so a rule can
  * call them on a missing field without a guard. */
+#include "../proto/rpc.h"
 #include "lua_bindings.h"
 #include "state.h"
 
@@ -88,8 +89,8 @@ static int h_header(lua_State *L) {
     const msgpack_object *ev = vd_lua_to_view(L, 1);
     size_t len;
     const char *name = luaL_checklstring(L, 2, &len);
-    const msgpack_object *h = ev ? vd_lua_map_get(ev, "headers", 7, 0) : NULL;
-    const msgpack_object *v = h ? vd_lua_map_get(h, name, len, 1) : NULL;
+    const msgpack_object *h = ev ? vd_rpc_map_get(ev, "headers", 7, 0) : NULL;
+    const msgpack_object *v = h ? vd_rpc_map_get(h, name, len, 1) : NULL;
     if (v && v->type == MSGPACK_OBJECT_ARRAY) v = v->via.array.size ? &v->via.array.ptr[0] : NULL;
     if (v)
         vd_lua_push_value(L, v);

@@ -1,6 +1,7 @@
 /* verdict.view: read-only, lazy access to the msgpack event of the current request.
  * Values are converted only when a rule reads them; a view kept past its request is refused,
  * because the msgpack buffer it points into is freed with the reply. */
+#include "../proto/rpc.h"
 #include "lua_bindings.h"
 #include "state.h"
 
@@ -67,19 +68,6 @@ static const view_t *check_view(lua_State *L, int idx) {
     return v;
 }
 
-const msgpack_object *vd_lua_map_get(const msgpack_object *map, const char *key, size_t len,
-                                     int ci) {
-    if (map->type != MSGPACK_OBJECT_MAP) return NULL;
-    const msgpack_object_kv *kv = map->via.map.ptr;
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &kv[i].key;
-        if (k->type != MSGPACK_OBJECT_STR || k->via.str.size != len) continue;
-        if (ci ? strncasecmp(k->via.str.ptr, key, len) == 0 : memcmp(k->via.str.ptr, key, len) == 0)
-            return &kv[i].val;
-    }
-    return NULL;
-}
-
 static int view_index(lua_State *L) {
     const view_t *v = check_view(L, 1);
     const msgpack_object *hit = NULL;
@@ -91,7 +79,7 @@ static int view_index(lua_State *L) {
     } else if (lua_type(L, 2) == LUA_TSTRING) {
         size_t len;
         const char *key = lua_tolstring(L, 2, &len);
-        hit = vd_lua_map_get(v->o, key, len, 0);
+        hit = vd_rpc_map_get(v->o, key, len, 0);
     }
     if (hit)
         vd_lua_push_value(L, hit);

@@ -21,7 +21,9 @@ typedef struct vd_conn {
     int closing;           /* uv_close was called */
     int close_after_flush; /* a fatal protocol error: close once the error reply is written */
     int lingering;         /* write side shut down; input is read and discarded until EOF */
-    int refs;              /* the handle itself plus asynchronous operations in flight */
+    const char *frame;     /* the frame being dispatched, for requests that copy it */
+    size_t frame_len;
+    int refs; /* the handle itself plus asynchronous operations in flight */
     struct vd_conn *prev, *next;
 } vd_conn_t;
 

@@ -1,6 +1,7 @@
 #include "compile.h"
 
 #include "../core/error.h"
+#include "../plugin/stage.h"
 #include "dsl.h"
 
 #include <ctype.h>
@@ -280,39 +281,114 @@ static int compile_stage_rules(cc_t *c, int spec, vd_stage_t *st, const vd_pipel
     return 0;
 }
 
-static int compile_stage(cc_t *c, vd_stage_t *st, const vd_pipeline_t *pl) {
+/* shadow, description and on_error: what every kind of stage understands. */
+static int compile_stage_common(cc_t *c, int spec, vd_stage_t *st, const vd_pipeline_t *pl,
+                                const where_t *w) {
+    lua_State *L = c->L;
+    int rc = get_field(c, spec, "shadow", LUA_TBOOLEAN, "stage", w);
+    if (rc) return rc;
+    st->shadow = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if ((rc = get_field(c, spec, "description", LUA_TSTRING, "stage", w))) return rc;
+    st->description = dup_opt(L, -1);
+    lua_pop(L, 1);
+    if ((rc = get_field(c, spec, "on_error", LUA_TSTRING, "stage", w))) return rc;
+    const char *oe = lua_tostring(L, -1);
+    if (oe && strcmp(oe, "open") != 0) {
+        char what[160];
+        snprintf(what, sizeof what, "stage '%s' (on_error)", st->name);
+        rc = knows_action(pl, oe) ? 0 : unknown_action(c, w, what, oe, pl);
+        if (rc == 0 && !(st->on_error = strdup(oe))) rc = oom(c);
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int unique_stage_name(cc_t *c, const vd_stage_t *st, const vd_pipeline_t *pl,
+                             const where_t *w) {
+    for (const vd_stage_t *o = pl->stages; o < st; o++)
+        if (strcmp(o->name, st->name) == 0)
+            return failf(c, w, "pipeline '%s' has two stages named '%s'", pl->name, st->name);
+    return 0;
+}
+
+static int compile_rule_stage(cc_t *c, vd_stage_t *st, const vd_pipeline_t *pl) {
     static const char *const keys[] = {"shadow", "on_error", "description", NULL};
     lua_State *L = c->L;
     where_t w = record_where(L);
+    st->kind = VD_STAGE_RULES;
     if (!(st->name = strdup(w.name)) || !(st->file = strdup(w.file))) return oom(c);
     st->line = w.line;
-    for (const vd_stage_t *o = pl->stages; o < st; o++)
-        if (strcmp(o->name, st->name) == 0)
-            return failf(c, &w, "pipeline '%s' has two stages named '%s'", pl->name, w.name);
+    int rc = unique_stage_name(c, st, pl, &w);
+    if (rc) return rc;
     lua_getfield(L, -1, "spec");
-    int spec = lua_gettop(L), rc = check_keys(c, spec, keys, "stage", &w, 1);
-    if (rc == 0) rc = get_field(c, spec, "shadow", LUA_TBOOLEAN, "stage", &w);
-    if (rc == 0) {
-        st->shadow = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-        rc = get_field(c, spec, "description", LUA_TSTRING, "stage", &w);
-    }
-    if (rc == 0) {
-        st->description = dup_opt(L, -1);
-        lua_pop(L, 1);
-        rc = get_field(c, spec, "on_error", LUA_TSTRING, "stage", &w);
-    }
-    if (rc == 0) {
-        const char *oe = lua_tostring(L, -1);
-        if (oe && strcmp(oe, "open") != 0) {
-            char what[160];
-            snprintf(what, sizeof what, "stage '%s' (on_error)", w.name);
-            rc = knows_action(pl, oe) ? 0 : unknown_action(c, &w, what, oe, pl);
-            if (rc == 0 && !(st->on_error = strdup(oe))) rc = oom(c);
-        }
-        lua_pop(L, 1);
-    }
+    int spec = lua_gettop(L);
+    rc = check_keys(c, spec, keys, "stage", &w, 1);
+    if (rc == 0) rc = compile_stage_common(c, spec, st, pl, &w);
     if (rc == 0) rc = compile_stage_rules(c, spec, st, pl, &w);
+    lua_pop(L, 1);
+    return rc;
+}
+
+/* The stage name of plugin "x": its `name` key, else the file name without directory and
+ * ".so" (so plugin "plugins/geo.so" is stage "geo"). */
+static char *plugin_stage_name(lua_State *L, int spec, const char *plugin) {
+    if (lua_getfield(L, spec, "name") == LUA_TSTRING) {
+        char *n = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return n;
+    }
+    lua_pop(L, 1);
+    const char *base = strrchr(plugin, '/');
+    base = base ? base + 1 : plugin;
+    size_t n = strlen(base);
+    if (n > 3 && strcmp(base + n - 3, ".so") == 0) n -= 3;
+    return strndup(base, n);
+}
+
+static int compile_plugin_stage(cc_t *c, vd_stage_t *st, vd_pipeline_t *pl) {
+    static const char *const engine_keys[] = {"name",        "shadow",     "on_error",
+                                              "description", "timeout_ms", NULL};
+    lua_State *L = c->L;
+    where_t w = record_where(L);
+    st->kind = VD_STAGE_PLUGIN;
+    lua_getfield(L, -1, "spec");
+    int spec = lua_gettop(L), rc = 0;
+    if (!(st->name = plugin_stage_name(L, spec, w.name)) || !(st->file = strdup(w.file)))
+        rc = oom(c);
+    st->line = w.line;
+    if (rc == 0) rc = unique_stage_name(c, st, pl, &w);
+    if (rc == 0) rc = compile_stage_common(c, spec, st, pl, &w);
+    int timeout_ms = 1000;
+    if (rc == 0 && lua_getfield(L, spec, "timeout_ms") != LUA_TNIL) {
+        lua_Integer t = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+        if (t < 1 || t > 3600000)
+            rc = failf(c, &w, "plugin '%s': timeout_ms must be an integer from 1 to 3600000",
+                       w.name);
+        timeout_ms = (int)t;
+    }
+    lua_pop(L, 1);
+    char perr[1024];
+    vd_plugin_config_t *config = NULL;
+    vd_plugin_lib_t *lib = NULL;
+    if (rc == 0 && !c->p->plugins)
+        rc = failf(c, &w, "plugin '%s': plugin stages cannot be used here", w.name);
+    if (rc == 0 && vd_plugin_config_from_lua(L, spec, engine_keys, &config, perr, sizeof perr))
+        rc = failf(c, &w, "plugin '%s': %s", w.name, perr);
+    if (rc == 0 &&
+        vd_plugin_registry_open(c->p->plugins, w.name, c->p->src->dir, &lib, perr, sizeof perr))
+        rc = failf(c, &w, "%s", perr);
+    if (rc == 0) {
+        rc = vd_plugin_stage_create(&st->plugin, lib, config, st->name, c->p->src->dir, perr,
+                                    sizeof perr);
+        config = NULL; /* taken over, even on failure */
+        if (rc)
+            rc = failf(c, &w, "%s", perr);
+        else
+            st->plugin->timeout_ms = timeout_ms;
+    }
+    vd_plugin_config_free(config);
+    pl->has_plugins = 1;
     lua_pop(L, 1);
     return rc;
 }
@@ -330,11 +406,16 @@ static int compile_stages(cc_t *c, int idx, vd_pipeline_t *pl, const where_t *w)
         }
         if (!is_stage) {
             lua_pop(L, 1);
-            return failf(c, w, "pipeline '%s': stages[%d] must be stage \"name\" { rules... }",
+            return failf(c, w,
+                         "pipeline '%s': stages[%d] must be stage \"name\" { rules... } or "
+                         "plugin \"name\" { ... }",
                          w->name, (int)i);
         }
         pl->nstages++;
-        int rc = compile_stage(c, &pl->stages[i - 1], pl);
+        int is_plugin = lua_getfield(L, -1, VD_DSL_PLUGIN_MARK) == LUA_TBOOLEAN;
+        lua_pop(L, 1);
+        int rc = is_plugin ? compile_plugin_stage(c, &pl->stages[i - 1], pl)
+                           : compile_rule_stage(c, &pl->stages[i - 1], pl);
         lua_pop(L, 1);
         if (rc) return rc;
     }
@@ -424,6 +505,7 @@ int vd_policy_compile(vd_policy_t *p, char *err, size_t errlen) {
 }
 
 static void free_stage(vd_stage_t *st) {
+    vd_plugin_stage_free(st->plugin);
     free(st->name);
     free(st->description);
     free(st->file);

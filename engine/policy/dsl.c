@@ -79,6 +79,21 @@ static int dsl_stage(lua_State *L) {
     return 1;
 }
 
+/* The function returned by plugin "x": like a stage, marked as a plugin stage. */
+static int plugin_body(lua_State *L) {
+    stage_body(L);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, VD_DSL_PLUGIN_MARK);
+    return 1;
+}
+
+/* plugin "geoip" { database = "...", shadow = true, timeout_ms = 50 } */
+static int dsl_plugin(lua_State *L) {
+    new_record(L, "plugin");
+    lua_pushcclosure(L, plugin_body, 1);
+    return 1;
+}
+
 void vd_dsl_open(lua_State *L) {
     lua_createtable(L, 0, 2);
     lua_newtable(L);
@@ -89,4 +104,5 @@ void vd_dsl_open(lua_State *L) {
     lua_register(L, "rule", dsl_rule);
     lua_register(L, "pipeline", dsl_pipeline);
     lua_register(L, "stage", dsl_stage);
+    lua_register(L, "plugin", dsl_plugin);
 }

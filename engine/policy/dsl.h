@@ -10,8 +10,11 @@
  * {name = s, file = s, line = n, spec = table or nil}. */
 #define VD_DSL_DECLS "verdict.decls"
 
-/* Field marking a table made by stage "name" {...}. */
+/* Field marking a table made by stage "name" {...} or plugin "name" {...}. */
 #define VD_DSL_STAGE_MARK "__verdict_stage"
+
+/* Field marking a table made by plugin "name" {...}. */
+#define VD_DSL_PLUGIN_MARK "__verdict_plugin"
 
 /* Installs rule, stage and pipeline as globals and creates the registry records. */
 void vd_dsl_open(lua_State *L);

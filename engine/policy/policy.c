@@ -51,8 +51,8 @@ static void freeze_globals(lua_State *L) {
     lua_pop(L, 1);
 }
 
-int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, vd_policy_t **out,
-                   char *err, size_t errlen) {
+int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, void *plugins,
+                   vd_policy_t **out, char *err, size_t errlen) {
     vd_policy_t *p = calloc(1, sizeof *p);
     if (!p || !(p->L = vd_lua_new(limits))) {
         free(p);
@@ -61,6 +61,7 @@ int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, vd_polic
     }
     p->refs = 1;
     p->src = src;
+    p->plugins = plugins;
     vd_policy_src_ref(src);
     vd_lstate_t *ls = vd_lua_ls(p->L);
     ls->src = src;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct vd_stat_node;
+struct vd_plugin_stage;
 
 typedef struct vd_rule {
     char *name, *description, *file;
@@ -27,9 +28,13 @@ typedef struct {
     double bound; /* the action applies from this total score upwards */
 } vd_threshold_t;
 
+typedef enum { VD_STAGE_RULES, VD_STAGE_PLUGIN } vd_stage_kind_t;
+
 typedef struct {
+    vd_stage_kind_t kind;
     char *name, *description, *file;
     int line;
+    struct vd_plugin_stage *plugin; /* VD_STAGE_PLUGIN: the instance this worker's copy made */
     vd_rule_t **rules;
     size_t nrules;
     int shadow;     /* runs and is reported, but does not change the action */
@@ -46,6 +51,7 @@ typedef struct {
     size_t nactions;
     char *default_action;
     const char **action_names; /* default then thresholds, NULL-terminated */
+    int has_plugins;           /* some stage is a plugin: requests may suspend */
     struct vd_stat_node *stats;
 } vd_pipeline_t;
 
@@ -56,14 +62,16 @@ typedef struct vd_policy {
     size_t nrules;
     vd_pipeline_t *pipelines;
     size_t npipelines;
-    int refs; /* touched only by the owning thread */
+    int refs;      /* touched only by the owning thread */
+    void *plugins; /* the vd_plugin_registry_t plugin stages were loaded from, or NULL */
 } vd_policy_t;
 
 /* Loads every *.lua file of the snapshot (in path order) into a new sandboxed state, then
- * validates and compiles the declarations. On error returns VD_EPOLICY (or VD_ENOMEM) and
- * writes "file:line: message" into err. The result holds one reference. */
-int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, vd_policy_t **out,
-                   char *err, size_t errlen);
+ * validates and compiles the declarations, creating plugin instances through plugins (a
+ * vd_plugin_registry_t; NULL refuses plugin stages). On error returns VD_EPOLICY (or
+ * VD_ENOMEM) and writes "file:line: message" into err. The result holds one reference. */
+int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, void *plugins,
+                   vd_policy_t **out, char *err, size_t errlen);
 
 /* Finds a pipeline by name, or returns NULL. */
 const vd_pipeline_t *vd_policy_pipeline(const vd_policy_t *p, const char *name, size_t len);

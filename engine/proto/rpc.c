@@ -3,6 +3,7 @@
 #include "../core/error.h"
 
 #include <string.h>
+#include <strings.h>
 
 static const char *const err_names[] = {
 #define VD_RPC_ERR_NAME(name, str) str,
@@ -87,6 +88,19 @@ void vd_rpc_pack_error(msgpack_packer *pk, uint32_t msgid, vd_rpc_err_t code, co
     vd_pack_cstr(pk, "message");
     vd_pack_cstr(pk, message);
     msgpack_pack_nil(pk);
+}
+
+const msgpack_object *vd_rpc_map_get(const msgpack_object *map, const char *key, size_t len,
+                                     int ci) {
+    if (!map || map->type != MSGPACK_OBJECT_MAP) return NULL;
+    const msgpack_object_kv *kv = map->via.map.ptr;
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &kv[i].key;
+        if (k->type != MSGPACK_OBJECT_STR || k->via.str.size != len) continue;
+        if (ci ? strncasecmp(k->via.str.ptr, key, len) == 0 : memcmp(k->via.str.ptr, key, len) == 0)
+            return &kv[i].val;
+    }
+    return NULL;
 }
 
 int vd_rpc_copy_str(const msgpack_object *o, char *buf, size_t cap) {

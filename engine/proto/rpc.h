@@ -59,6 +59,11 @@ void vd_pack_cstr(msgpack_packer *pk, const char *s);
 /* Packs a string key followed by nothing: for building maps with string keys. */
 #define vd_pack_key vd_pack_cstr
 
+/* Looks up a string key in a msgpack map, exactly or ignoring ASCII case; NULL when absent
+ * or when map is not a map. */
+const msgpack_object *vd_rpc_map_get(const msgpack_object *map, const char *key, size_t len,
+                                     int ci);
+
 /* Copies a msgpack string/bin object into a NUL-terminated buffer of size cap (truncating).
  * Returns 0, or VD_EINVAL when the object is not a string. */
 int vd_rpc_copy_str(const msgpack_object *o, char *buf, size_t cap);

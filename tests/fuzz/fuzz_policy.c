@@ -29,7 +29,8 @@ static void run_all(vd_policy_t *p) {
         vd_arena_init(&arena);
         vd_decision_t d;
         vd_decision_init(&d, &arena, 1);
-        (void)vd_pipeline_run(p, &p->pipelines[i], &up.data, &d, 0);
+        vd_run_state_t rs = {0};
+        (void)vd_pipeline_run(p, &p->pipelines[i], &up.data, &d, 0, &rs);
         vd_arena_close(&arena);
     }
     msgpack_unpacked_destroy(&up);
@@ -50,11 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     src->nfiles = 1;
     atomic_init(&src->refs, 1);
     strcpy(src->version, "fuzz");
-    const vd_lua_limits_t limits = {.mem_limit = 16u << 20, .instr_limit = 20000,
-                                    .regex_limit = 10000};
+    const vd_lua_limits_t limits = {
+        .mem_limit = 16u << 20, .instr_limit = 20000, .regex_limit = 10000};
     vd_policy_t *p;
     char err[1024];
-    if (vd_policy_load(src, &limits, &p, err, sizeof err) == 0) {
+    if (vd_policy_load(src, &limits, NULL, &p, err, sizeof err) == 0) {
         run_all(p);
         vd_policy_unref(p);
     }

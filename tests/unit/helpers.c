@@ -40,7 +40,7 @@ int vd_test_load(const char *const *files, vd_policy_t **out, char *err, size_t 
     vd_policy_src_t *src;
     int rc = vd_policy_src_read(dir, &src, err, errlen);
     if (rc == 0) {
-        rc = vd_policy_load(src, &limits, out, err, errlen);
+        rc = vd_policy_load(src, &limits, NULL, out, err, errlen);
         vd_policy_src_unref(src);
     }
     remove_tree(dir);
@@ -84,7 +84,8 @@ void vd_test_run(vd_test_run_t *r, vd_policy_t *p, const char *pipeline, const c
     vd_decision_init(&r->d, &r->arena, 1);
     const vd_pipeline_t *pl = vd_policy_pipeline(p, pipeline, strlen(pipeline));
     CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
-    r->rc = vd_pipeline_run(p, pl, vd_test_event(&r->ev, kv), &r->d, 0);
+    vd_run_state_t rs = {0};
+    r->rc = vd_pipeline_run(p, pl, vd_test_event(&r->ev, kv), &r->d, 0, &rs);
 }
 
 void vd_test_run_free(vd_test_run_t *r) {

@@ -188,7 +188,8 @@ static void test_helpers(void) {
     vd_arena_init(&arena);
     vd_decision_t d;
     vd_decision_init(&d, &arena, 0);
-    CU_ASSERT_EQUAL(vd_pipeline_run(p, vd_policy_pipeline(p, "p", 1), &up.data, &d, 0), 0);
+    vd_run_state_t rs = {0};
+    CU_ASSERT_EQUAL(vd_pipeline_run(p, vd_policy_pipeline(p, "p", 1), &up.data, &d, 0, &rs), 0);
     if (d.faults.len) fprintf(stderr, "\n  fault: %s\n", fault_msg(&d, 0));
     CU_ASSERT_EQUAL(d.faults.len, 0);
     CU_ASSERT_EQUAL(d.main.reasons.len, 1);
@@ -210,8 +211,9 @@ static void test_deadline(void) {
     vd_decision_t d;
     vd_decision_init(&d, &arena, 0);
     int64_t past = vd_now_ns() - 1;
+    vd_run_state_t rs = {0};
     CU_ASSERT_EQUAL(
-        vd_pipeline_run(p, vd_policy_pipeline(p, "p", 1), vd_test_event(&ev, none), &d, past),
+        vd_pipeline_run(p, vd_policy_pipeline(p, "p", 1), vd_test_event(&ev, none), &d, past, &rs),
         VD_ETIMEOUT);
     vd_test_event_free(&ev);
     vd_arena_close(&arena);

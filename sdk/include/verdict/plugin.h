@@ -1,0 +1,255 @@
+/* verdict/plugin.h: the Verdict plugin ABI.
+ *
+ * A plugin is a shared object that adds a stage to Verdict pipelines: an ML scorer, a lookup
+ * in a database, a call to another service. It exports one symbol, verdict_plugin_entry,
+ * returning a static vd_plugin_t descriptor. verdictd hands the plugin a table of host
+ * functions (vd_host_api_t) through which it reads its configuration and each request, and
+ * emits scores, reasons, tags and features. Only opaque handles cross the boundary: no libuv,
+ * Lua or msgpack type appears here, and the header needs only <stddef.h> and <stdint.h>.
+ *
+ * ---------------------------------------------------------------------------------------------
+ * Versioning (read this before changing anything below)
+ *
+ *   VD_PLUGIN_ABI_MAJOR changes when anything below changes incompatibly: a struct field moved,
+ *   removed or retyped, a function's meaning or signature changed. Plugins built for another
+ *   major are refused at load.
+ *
+ *   VD_PLUGIN_ABI_MINOR grows when something is *appended*: a function at the end of
+ *   vd_host_api_t, a field at the end of vd_plugin_t (taking a spare slot), a new constant.
+ *   A host accepts a plugin whose minor is less than or equal to its own; a plugin built
+ *   against a newer minor is refused, because it may call functions this host lacks. A
+ *   plugin that wants to run on older hosts checks api->abi_minor (or api->size) before
+ *   calling a function added later.
+ *
+ *   Both structs carry their own size, so either side can tell what the other knows.
+ *
+ * Changelog
+ *   1.0  first version.
+ * ---------------------------------------------------------------------------------------------
+ *
+ * Lifecycle and threads
+ *
+ *   init()     once per process, when a policy first names the plugin. It receives the host
+ *              API, which stays valid until fini(). Not called concurrently with anything
+ *              else of the same plugin.
+ *   create()   once per pipeline stage per worker thread: every worker has its own copy of the
+ *              policy and so its own instance. Reads the stage's configuration, resolves field
+ *              and feature names to handles, opens files. May run on any thread, possibly at
+ *              the same time as score() of other instances and destroy() of older ones.
+ *   score()    called on the worker thread that owns the instance, one call at a time per
+ *              instance. It returns VD_PLUGIN_OK (done), VD_PLUGIN_PENDING (it will call
+ *              api->complete later, from any thread) or VD_PLUGIN_ERROR. While one call is
+ *              pending, score() may be called again for other requests.
+ *   destroy()  when the policy that created the instance is no longer used (after a reload
+ *              has drained, or at exit), and only once every pending call of the instance was
+ *              completed. Any thread.
+ *   fini()     once at process exit, after every instance was destroyed.
+ *
+ * Ownership
+ *
+ *   Everything the host hands out (strings, values, configuration nodes, handles) is
+ *   borrowed: configuration nodes for the duration of create(), request data until the call
+ *   completes. Copy what you keep. Everything the plugin passes in (strings, details, tags)
+ *   is copied by the host before the function returns.
+ */
+#ifndef VERDICT_PLUGIN_H
+#define VERDICT_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VD_PLUGIN_ABI_MAJOR 1
+#define VD_PLUGIN_ABI_MINOR 0
+
+/* The name of the one symbol a plugin exports. */
+#define VD_PLUGIN_ENTRY_SYMBOL "verdict_plugin_entry"
+
+#if defined(__GNUC__)
+#define VD_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define VD_PLUGIN_EXPORT
+#endif
+
+/* Results of plugin callbacks and host functions. */
+enum {
+    VD_PLUGIN_OK = 0,
+    VD_PLUGIN_PENDING = 1,    /* score(): the call completes later through api->complete */
+    VD_PLUGIN_ERROR = -1,     /* failure; see the function for what it means */
+    VD_PLUGIN_NOTFOUND = -2,  /* the field, feature or key is absent */
+    VD_PLUGIN_WRONGTYPE = -3, /* present, but of another type than asked */
+};
+
+/* Types of configuration nodes and request values. */
+typedef enum {
+    VD_PLUGIN_NONE = 0, /* absent */
+    VD_PLUGIN_NIL,
+    VD_PLUGIN_BOOL,
+    VD_PLUGIN_INT,
+    VD_PLUGIN_FLOAT,
+    VD_PLUGIN_STRING,
+    VD_PLUGIN_ARRAY,
+    VD_PLUGIN_MAP,
+} vd_plugin_type_t;
+
+typedef enum {
+    VD_PLUGIN_LOG_DEBUG,
+    VD_PLUGIN_LOG_INFO,
+    VD_PLUGIN_LOG_WARN,
+    VD_PLUGIN_LOG_ERROR
+} vd_plugin_log_level_t;
+
+/* Opaque handles. */
+typedef struct vd_plugin_setup vd_plugin_setup_t;   /* what create() works with */
+typedef struct vd_plugin_config vd_plugin_config_t; /* a node of the stage configuration */
+typedef struct vd_plugin_call vd_plugin_call_t;     /* one score() call: a request */
+typedef struct vd_plugin_value vd_plugin_value_t;   /* a value inside the event */
+
+/* Event fields and features, resolved by name once in create(). 0 is never a valid handle. */
+typedef uint32_t vd_plugin_field_t;
+typedef uint32_t vd_plugin_feature_t;
+
+/* The host functions. Append-only: new functions go at the end and raise the minor. */
+typedef struct vd_host_api {
+    uint32_t size; /* sizeof(vd_host_api_t) as the host knows it */
+    uint32_t abi_major, abi_minor;
+    uint32_t reserved;
+
+    /* ---- 1.0: logging (any thread) ---- */
+
+    /* Writes one line to verdictd's log, prefixed with the plugin's name. */
+    void (*log)(vd_plugin_log_level_t level, const char *plugin, const char *message);
+
+    /* ---- 1.0: configuration (inside create() only) ---- */
+
+    /* The stage's configuration: a map of everything in `plugin "name" { ... }` except the
+     * keys the engine itself reads (shadow, on_error, timeout_ms, description, name). */
+    const vd_plugin_config_t *(*setup_config)(vd_plugin_setup_t *s);
+    /* The stage name (the `name` key, or the plugin name). Valid during create(). */
+    const char *(*setup_stage)(vd_plugin_setup_t *s);
+    /* Resolves a path from the configuration against the policy directory (absolute paths
+     * are kept). Writes a NUL-terminated path into out; returns VD_PLUGIN_OK or ERROR when it
+     * does not fit. */
+    int (*setup_path)(vd_plugin_setup_t *s, const char *path, char *out, size_t cap);
+    /* Resolves an event field: "ip", or a dotted path into nested maps ("user.id"). Returns a
+     * handle, or 0 when the path is empty or too long. The field need not exist in events. */
+    vd_plugin_field_t (*setup_field)(vd_plugin_setup_t *s, const char *path);
+    /* Resolves a feature name (read from earlier stages, or written by this one). */
+    vd_plugin_feature_t (*setup_feature)(vd_plugin_setup_t *s, const char *name);
+
+    /* The type of a configuration node; NONE for NULL. */
+    vd_plugin_type_t (*config_type)(const vd_plugin_config_t *c);
+    /* The value of key in a map node, or NULL. */
+    const vd_plugin_config_t *(*config_get)(const vd_plugin_config_t *map, const char *key);
+    /* Entries of an array or map node; 0 for other types. */
+    size_t (*config_len)(const vd_plugin_config_t *c);
+    /* The i-th item of an array, or the i-th value of a map; NULL when out of range. */
+    const vd_plugin_config_t *(*config_at)(const vd_plugin_config_t *c, size_t i);
+    /* The i-th key of a map; NULL when out of range. */
+    const char *(*config_key_at)(const vd_plugin_config_t *map, size_t i);
+    /* A string node's text (NUL-terminated), or NULL for other types. */
+    const char *(*config_string)(const vd_plugin_config_t *c);
+    /* A number node (integers included) into *out; WRONGTYPE/NOTFOUND otherwise. */
+    int (*config_number)(const vd_plugin_config_t *c, double *out);
+    /* A boolean node into *out (0 or 1); WRONGTYPE/NOTFOUND otherwise. */
+    int (*config_bool)(const vd_plugin_config_t *c, int *out);
+
+    /* ---- 1.0: reading the request (in score(), or until complete() for pending calls) ---- */
+
+    vd_plugin_type_t (*field_type)(vd_plugin_call_t *call, vd_plugin_field_t f);
+    /* String (or binary) field: *ptr is not NUL-terminated; borrow it, copy what you keep. */
+    int (*field_string)(vd_plugin_call_t *call, vd_plugin_field_t f, const char **ptr, size_t *len);
+    int (*field_int)(vd_plugin_call_t *call, vd_plugin_field_t f, int64_t *out);
+    /* Floats, and integers converted to double. */
+    int (*field_float)(vd_plugin_call_t *call, vd_plugin_field_t f, double *out);
+    int (*field_bool)(vd_plugin_call_t *call, vd_plugin_field_t f, int *out);
+    /* Any field as a value, for arrays and maps; NULL when absent. */
+    const vd_plugin_value_t *(*field_value)(vd_plugin_call_t *call, vd_plugin_field_t f);
+
+    vd_plugin_type_t (*value_type)(const vd_plugin_value_t *v);
+    int (*value_string)(const vd_plugin_value_t *v, const char **ptr, size_t *len);
+    int (*value_int)(const vd_plugin_value_t *v, int64_t *out);
+    int (*value_float)(const vd_plugin_value_t *v, double *out);
+    int (*value_bool)(const vd_plugin_value_t *v, int *out);
+    /* Items of an array, entries of a map. */
+    size_t (*value_len)(const vd_plugin_value_t *v);
+    /* The i-th array item or map value; NULL when out of range. */
+    const vd_plugin_value_t *(*value_at)(const vd_plugin_value_t *v, size_t i);
+    /* The i-th map key; NULL when out of range or not a map. */
+    const vd_plugin_value_t *(*value_key_at)(const vd_plugin_value_t *v, size_t i);
+    /* The value of a string key in a map; NULL when absent. */
+    const vd_plugin_value_t *(*value_get)(const vd_plugin_value_t *map, const char *key,
+                                          size_t len);
+
+    /* A feature set earlier in the request: its type, and typed reads as above. */
+    vd_plugin_type_t (*feature_type)(vd_plugin_call_t *call, vd_plugin_feature_t f);
+    int (*feature_float)(vd_plugin_call_t *call, vd_plugin_feature_t f, double *out);
+    int (*feature_string)(vd_plugin_call_t *call, vd_plugin_feature_t f, const char **ptr,
+                          size_t *len);
+    int (*feature_bool)(vd_plugin_call_t *call, vd_plugin_feature_t f, int *out);
+
+    /* ---- 1.0: outputs (in score(), or from any one thread until complete()) ---- */
+
+    /* Adds score points with a reason: rule names what fired (NULL: the stage name), detail
+     * is optional. */
+    int (*add_score)(vd_plugin_call_t *call, double score, const char *rule, const char *detail);
+    int (*add_tag)(vd_plugin_call_t *call, const char *tag);
+    int (*set_feature_float)(vd_plugin_call_t *call, vd_plugin_feature_t f, double v);
+    int (*set_feature_int)(vd_plugin_call_t *call, vd_plugin_feature_t f, int64_t v);
+    int (*set_feature_string)(vd_plugin_call_t *call, vd_plugin_feature_t f, const char *s,
+                              size_t len);
+    int (*set_feature_bool)(vd_plugin_call_t *call, vd_plugin_feature_t f, int v);
+    /* Records why the call failed (shown in the reply's faults); use before returning
+     * VD_PLUGIN_ERROR or completing with it. */
+    void (*set_error)(vd_plugin_call_t *call, const char *message);
+
+    /* ---- 1.0: asynchronous completion ---- */
+
+    /* Completes a call for which score() returned VD_PLUGIN_PENDING, with VD_PLUGIN_OK or
+     * VD_PLUGIN_ERROR. Safe from any thread, exactly once per pending call; the call handle
+     * is invalid afterwards. When the stage's deadline passed first, the outputs are dropped
+     * and the host has already moved on. */
+    void (*complete)(vd_plugin_call_t *call, int status);
+    /* Milliseconds left before the stage's deadline (0 when passed; INT64_MAX when none). */
+    int64_t (*call_time_left_ms)(vd_plugin_call_t *call);
+} vd_host_api_t;
+
+/* The plugin descriptor, returned by verdict_plugin_entry(). Static storage. */
+typedef struct vd_plugin {
+    uint32_t abi_major; /* VD_PLUGIN_ABI_MAJOR the plugin was built with */
+    uint32_t abi_minor; /* VD_PLUGIN_ABI_MINOR the plugin was built with */
+    uint32_t size;      /* sizeof(vd_plugin_t) */
+    uint32_t reserved;
+    const char *name;        /* short name, as in the policy: plugin "geoip" { ... } */
+    const char *version;     /* the plugin's own version, shown in logs and stats */
+    const char *description; /* one line for people */
+
+    /* Once per process. Keep api (valid until fini). *global is passed to create and fini.
+     * Return VD_PLUGIN_OK, or VD_PLUGIN_ERROR with a message in err. Required. */
+    int (*init)(const vd_host_api_t *api, void **global, char *err, size_t errlen);
+    /* Once at exit. Optional (NULL). */
+    void (*fini)(void *global);
+    /* One instance per stage and worker. Return VD_PLUGIN_OK with *instance set, or
+     * VD_PLUGIN_ERROR with a message that names the bad key or file in err. Required. */
+    int (*create)(void *global, vd_plugin_setup_t *setup, void **instance, char *err,
+                  size_t errlen);
+    /* Frees an instance. Required. */
+    void (*destroy)(void *instance);
+    /* Scores one request: OK, PENDING or ERROR (see the lifecycle above). Required. */
+    int (*score)(void *instance, vd_plugin_call_t *call);
+
+    void *spare[8]; /* zero: room for later minors */
+} vd_plugin_t;
+
+/* The entry point every plugin defines:
+ *   VD_PLUGIN_EXPORT const vd_plugin_t *verdict_plugin_entry(void) { return &my_plugin; } */
+typedef const vd_plugin_t *(*vd_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
