@@ -3,6 +3,7 @@
 
 #include "../core/log.h"
 #include "../net/conn.h"
+#include "../plugin/stage.h"
 #include "engine.h"
 #include "pipeline_run.h"
 #include "worker.h"
@@ -17,16 +18,35 @@ static void method_ping(vd_conn_t *c, const vd_rpc_msg_t *m) {
     vd_pack_cstr(&c->pk, "pong");
 }
 
+/* A plugin stage: which plugin, from which file, in which version, with which deadline. */
+static void pack_plugin(msgpack_packer *pk, const vd_plugin_stage_t *ps) {
+    vd_pack_cstr(pk, "plugin");
+    msgpack_pack_map(pk, 4);
+    vd_pack_cstr(pk, "name");
+    vd_pack_cstr(pk, ps->lib->desc->name);
+    vd_pack_cstr(pk, "version");
+    vd_pack_cstr(pk, ps->lib->desc->version ? ps->lib->desc->version : "");
+    vd_pack_cstr(pk, "file");
+    vd_pack_cstr(pk, ps->lib->path);
+    vd_pack_cstr(pk, "timeout_ms");
+    msgpack_pack_int(pk, ps->timeout_ms);
+}
+
 static void pack_stage(msgpack_packer *pk, const vd_stage_t *st) {
+    int plugin = st->kind == VD_STAGE_PLUGIN;
     msgpack_pack_map(pk, 5);
     vd_pack_cstr(pk, "name");
     vd_pack_cstr(pk, st->name);
     vd_pack_cstr(pk, "kind");
-    vd_pack_cstr(pk, "rules");
+    vd_pack_cstr(pk, plugin ? "plugin" : "rules");
     vd_pack_cstr(pk, "shadow");
     st->shadow ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
     vd_pack_cstr(pk, "on_error");
     vd_pack_cstr(pk, st->on_error ? st->on_error : "open");
+    if (plugin) {
+        pack_plugin(pk, st->plugin);
+        return;
+    }
     vd_pack_cstr(pk, "rules");
     msgpack_pack_array(pk, st->nrules);
     for (size_t r = 0; r < st->nrules; r++)
@@ -106,9 +126,8 @@ static void reload_done(uv_work_t *req, int status) {
             vd_rpc_pack_result_head(&c->pk, r->msgid);
             vd_pack_cstr(&c->pk, r->version);
         }
-        vd_conn_flush(c);
     }
-    vd_conn_release(c);
+    vd_conn_end_op(c);
     free(r);
 }
 
@@ -125,9 +144,10 @@ static void method_reload(vd_conn_t *c, const vd_rpc_msg_t *m) {
     r->conn = c;
     r->msgid = m->msgid;
     r->req.data = r;
-    vd_conn_hold(c);
+    vd_conn_begin_op(c);
     int rc = uv_queue_work(&c->w->loop, &r->req, reload_work, reload_done);
     if (rc < 0) {
+        c->ops--;
         vd_conn_release(c);
         free(r);
         vd_reply_error(c, m->msgid, VD_RPC_INTERNAL, "cannot start reload: %s", uv_strerror(rc));

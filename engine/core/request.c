@@ -23,15 +23,13 @@ void vd__request_release(vd_request_t *r) {
  * timed out may still read. */
 static void finish(vd_request_t *r, int rc) {
     vd_conn_t *c = r->conn;
-    if (!c->closing) {
+    if (!c->closing)
         vd_decide_reply(c, r->msgid, r->pl, r->policy, &r->d, rc, r->t0, r->deadline_ms);
-        vd_conn_flush(c);
-    }
     r->w->nrequests--;
     vd_policy_unref(r->policy);
     r->policy = NULL;
     r->conn = NULL;
-    vd_conn_release(c);
+    vd_conn_end_op(c);
     vd__request_release(r);
 }
 
@@ -109,7 +107,7 @@ void vd_request_start(vd_conn_t *c, uint32_t msgid, vd_policy_t *policy, const v
     vd_decision_init(&r->d, &r->arena, explain);
     r->w = c->w;
     r->conn = c;
-    vd_conn_hold(c);
+    vd_conn_begin_op(c);
     r->msgid = msgid;
     r->policy = policy;
     vd_policy_ref(policy);

@@ -38,6 +38,22 @@ void vd_conn_release(vd_conn_t *c) {
     if (--c->refs == 0) free_conn(c);
 }
 
+void vd_conn_begin_op(vd_conn_t *c) {
+    c->ops++;
+    vd_conn_hold(c);
+}
+
+static void maybe_finish_drain(vd_conn_t *c);
+
+void vd_conn_end_op(vd_conn_t *c) {
+    c->ops--;
+    if (!c->closing) {
+        vd_conn_flush(c);
+        maybe_finish_drain(c);
+    }
+    vd_conn_release(c);
+}
+
 static void on_close(uv_handle_t *h) {
     vd_conn_t *c = h->data;
     vd_worker_conn_closed(c->w, c);
@@ -85,7 +101,7 @@ int vd_conn_idle(const vd_conn_t *c) {
     int pending = 0;
     uv_os_fd_t fd;
     if (uv_fileno((const uv_handle_t *)&c->pipe, &fd) == 0) ioctl(fd, FIONREAD, &pending);
-    return c->len == 0 && c->unsent == 0 && c->out.size == 0 && c->refs == 1 && pending == 0;
+    return c->len == 0 && c->unsent == 0 && c->out.size == 0 && c->ops == 0 && pending == 0;
 }
 
 /* Closes an idle connection when the worker drains. */

@@ -23,6 +23,7 @@ typedef struct vd_conn {
     int lingering;         /* write side shut down; input is read and discarded until EOF */
     const char *frame;     /* the frame being dispatched, for requests that copy it */
     size_t frame_len;
+    int ops;  /* requests and reloads still working for this connection */
     int refs; /* the handle itself plus asynchronous operations in flight */
     struct vd_conn *prev, *next;
 } vd_conn_t;
@@ -36,9 +37,15 @@ void vd_conn_flush(vd_conn_t *c);
 /* Closes the connection (idempotent). */
 void vd_conn_close(vd_conn_t *c);
 
-/* Holds and releases the connection across an asynchronous operation. */
+/* Holds and releases the connection memory (across a write, a timer). */
 void vd_conn_hold(vd_conn_t *c);
 void vd_conn_release(vd_conn_t *c);
+
+/* Holds the connection for an operation that will answer later (a decide waiting for
+ * plugins, a reload): a drain does not close it meanwhile. */
+void vd_conn_begin_op(vd_conn_t *c);
+/* Ends it: flushes what the operation packed, and lets a drain close the connection. */
+void vd_conn_end_op(vd_conn_t *c);
 
 /* True when nothing is buffered, unsent or in flight, and nothing waits in the socket: the
  * connection can be closed by a drain without losing a request. */
