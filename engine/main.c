@@ -19,8 +19,9 @@
 #define VD_PLUGIN_INSTALL_DIR "/usr/local/lib/verdict/plugins"
 #endif
 
-/* DIR/../plugins for the executable in DIR: build/bin -> build/plugins. */
-static int plugins_beside_exe(char *out, size_t cap) {
+/* DIR/../SUB for the executable in DIR: build/bin -> build/plugins, or in an installation
+ * moved elsewhere, PREFIX/bin -> PREFIX/lib/verdict/plugins. */
+static int beside_exe(const char *sub, char *out, size_t cap) {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) return -1;
@@ -28,7 +29,7 @@ static int plugins_beside_exe(char *out, size_t cap) {
     char *slash = strrchr(exe, '/');
     if (!slash) return -1;
     *slash = '\0';
-    int w = snprintf(out, cap, "%s/../plugins", exe);
+    int w = snprintf(out, cap, "%s/../%s", exe, sub);
     return w > 0 && (size_t)w < cap ? 0 : -1;
 }
 
@@ -40,7 +41,8 @@ static void usage(FILE *out) {
             "  --policies DIR         policy directory (default ./policies)\n"
             "  --workers N            worker threads (default: number of CPUs)\n"
             "  --plugin-dir DIR       where plugin \"name\" is found as DIR/name.so (repeatable;\n"
-            "                         default: the plugins directory beside bin/, then\n"
+            "                         default: ../plugins and ../lib/verdict/plugins from\n"
+            "                         the executable's directory, then\n"
             "                         " VD_PLUGIN_INSTALL_DIR ")\n"
             "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics\n"
             "  --log-level LEVEL      debug, info, warn or error (default info)\n"
@@ -195,9 +197,11 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    char beside[PATH_MAX];
-    if (ndirs == 0) { /* the build tree and an installation both keep plugins next to bin/ */
-        if (plugins_beside_exe(beside, sizeof beside) == 0) dirs[ndirs++] = beside;
+    char in_build[PATH_MAX], in_prefix[PATH_MAX];
+    if (ndirs == 0) {
+        if (beside_exe("plugins", in_build, sizeof in_build) == 0) dirs[ndirs++] = in_build;
+        if (beside_exe("lib/verdict/plugins", in_prefix, sizeof in_prefix) == 0)
+            dirs[ndirs++] = in_prefix;
         dirs[ndirs++] = VD_PLUGIN_INSTALL_DIR;
     }
     cfg.plugin_dirs = dirs;
