@@ -9,14 +9,21 @@ POLICIES   ?= ./policies
 
 # Build and run dependencies (Debian 12 package names).
 DEPS = cmake make gcc pkg-config liblua5.4-dev libuv1-dev libmsgpack-dev libcunit1-dev \
-       libpcre2-dev libjansson-dev libxxhash-dev python3 python3-msgpack
+       libpcre2-dev libjansson-dev libxxhash-dev python3 python3-msgpack \
+       libmaxminddb-dev libmaxmind-db-writer-perl
+
+# Real IP data for the geoip plugin (CC0 and CC-BY-4.0, see data/geoip/*LICENSE), from npm
+# into the git-ignored data/ folder; the version is pinned so that runs are reproducible.
+DATA         ?= data
+IPDB_VERSION ?= 2.3.2026061719
+GEOIP_DATA    = $(DATA)/geoip/country.mmdb $(DATA)/geoip/asn.mmdb
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS ?= 60
 FUZZ_DEPS = clang libclang-rt-14-dev
 
-.PHONY: all deps build run test bench fuzz clean format
+.PHONY: all deps build run test bench fuzz data clean format
 
 all: build
 
@@ -24,6 +31,7 @@ deps:
 	@missing=""; for p in $(DEPS) $(EXTRA_DEPS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing missing packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
@@ -34,17 +42,40 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVD_TESTS=OFF
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
-	$(BUILD)/bin/verdictd --socket $(SOCKET) --policies $(POLICIES)
+run: build data
+	$(BUILD)/bin/verdictd --socket $(SOCKET) --policies $(POLICIES) --data-dir $(DATA)
 
 # The test build runs under AddressSanitizer and UndefinedBehaviorSanitizer.
-test: deps
+test: deps data
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DVD_SANITIZE=ON -DVD_TESTS=ON
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure -j 2
 
-bench: build
+bench: build data
 	tests/bench/run.sh $(BUILD)
+
+data: $(GEOIP_DATA)
+
+# npm pack downloads a package's tarball without installing anything.
+$(DATA)/geoip/country.mmdb: | deps
+	@mkdir -p $(DATA)/geoip/.fetch-country
+	cd $(DATA)/geoip/.fetch-country && \
+	  npm pack --silent @ip-location-db/geo-whois-asn-country-mmdb@$(IPDB_VERSION) >/dev/null && \
+	  tar xzf ip-location-db-geo-whois-asn-country-mmdb-$(IPDB_VERSION).tgz
+	cp $(DATA)/geoip/.fetch-country/package/NRO_LICENSE $(DATA)/geoip/country-NRO_LICENSE
+	mv $(DATA)/geoip/.fetch-country/package/geo-whois-asn-country.mmdb $@
+	rm -rf $(DATA)/geoip/.fetch-country
+
+$(DATA)/geoip/asn.mmdb: plugins/geoip/tools/asn-csv-to-mmdb.pl | deps
+	@mkdir -p $(DATA)/geoip/.fetch-asn
+	cd $(DATA)/geoip/.fetch-asn && \
+	  npm pack --silent @ip-location-db/asn@$(IPDB_VERSION) >/dev/null && \
+	  tar xzf ip-location-db-asn-$(IPDB_VERSION).tgz
+	cp $(DATA)/geoip/.fetch-asn/package/DBIP-LICENSE $(DATA)/geoip/asn-DBIP-LICENSE
+	cp $(DATA)/geoip/.fetch-asn/package/ROUTEVIEWS-LICENSE $(DATA)/geoip/asn-ROUTEVIEWS-LICENSE
+	perl plugins/geoip/tools/asn-csv-to-mmdb.pl $@ \
+	  $(DATA)/geoip/.fetch-asn/package/asn-ipv4.csv $(DATA)/geoip/.fetch-asn/package/asn-ipv6.csv
+	rm -rf $(DATA)/geoip/.fetch-asn
 
 # libFuzzer on the protocol decoder and the policy loader; new inputs land in build-fuzz/.
 fuzz:

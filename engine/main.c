@@ -19,6 +19,19 @@
 #define VD_PLUGIN_INSTALL_DIR "/usr/local/lib/verdict/plugins"
 #endif
 
+/* path made absolute against the working directory, so that policies can join it with file
+ * names that plugins then resolve unchanged. */
+static int absolute(const char *path, char *out, size_t cap) {
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd)) {
+        int n = snprintf(out, cap, "%s", path);
+        return n >= 0 && (size_t)n < cap ? 0 : -1;
+    }
+    if (path[0] == '.' && path[1] == '/') path += 2;
+    int n = snprintf(out, cap, "%s/%s", cwd, path);
+    return n >= 0 && (size_t)n < cap ? 0 : -1;
+}
+
 /* DIR/../SUB for the executable in DIR: build/bin -> build/plugins, or in an installation
  * moved elsewhere, PREFIX/bin -> PREFIX/lib/verdict/plugins. */
 static int beside_exe(const char *sub, char *out, size_t cap) {
@@ -34,25 +47,27 @@ static int beside_exe(const char *sub, char *out, size_t cap) {
 }
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: verdictd [options]\n"
-            "  --socket PATH          Unix socket to listen on (default ./verdict.sock)\n"
-            "  --socket-mode MODE     octal file mode of the socket (default 0660)\n"
-            "  --policies DIR         policy directory (default ./policies)\n"
-            "  --workers N            worker threads (default: number of CPUs)\n"
-            "  --plugin-dir DIR       where plugin \"name\" is found as DIR/name.so (repeatable;\n"
-            "                         default: ../plugins and ../lib/verdict/plugins from\n"
-            "                         the executable's directory, then\n"
-            "                         " VD_PLUGIN_INSTALL_DIR ")\n"
-            "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics\n"
-            "  --log-level LEVEL      debug, info, warn or error (default info)\n"
-            "  --max-request BYTES    largest request frame accepted (default 1048576)\n"
-            "  --deadline-ms MS       default deadline of a decision, 0 = none (default 0)\n"
-            "  --drain-timeout-ms MS  how long SIGTERM waits for clients (default 10000)\n"
-            "  --lua-memory-mb MB     memory cap of each worker's Lua state (default 256)\n"
-            "  --lua-instructions N   instruction budget of one rule call (default 1000000)\n"
-            "  --check                load and validate the policies, print the version, exit\n"
-            "  --version, --help\n");
+    fprintf(
+        out,
+        "usage: verdictd [options]\n"
+        "  --socket PATH          Unix socket to listen on (default ./verdict.sock)\n"
+        "  --socket-mode MODE     octal file mode of the socket (default 0660)\n"
+        "  --policies DIR         policy directory (default ./policies)\n"
+        "  --workers N            worker threads (default: number of CPUs)\n"
+        "  --plugin-dir DIR       where plugin \"name\" is found as DIR/name.so (repeatable;\n"
+        "                         default: ../plugins and ../lib/verdict/plugins from\n"
+        "                         the executable's directory, then\n"
+        "                         " VD_PLUGIN_INSTALL_DIR ")\n"
+        "  --data-dir DIR         data files for policies, as verdict.data_dir (default ./data)\n"
+        "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics\n"
+        "  --log-level LEVEL      debug, info, warn or error (default info)\n"
+        "  --max-request BYTES    largest request frame accepted (default 1048576)\n"
+        "  --deadline-ms MS       default deadline of a decision, 0 = none (default 0)\n"
+        "  --drain-timeout-ms MS  how long SIGTERM waits for clients (default 10000)\n"
+        "  --lua-memory-mb MB     memory cap of each worker's Lua state (default 256)\n"
+        "  --lua-instructions N   instruction budget of one rule call (default 1000000)\n"
+        "  --check                load and validate the policies, print the version, exit\n"
+        "  --version, --help\n");
 }
 
 static int parse_long(const char *s, long min, long max, int base, long *out) {
@@ -130,11 +145,13 @@ int main(int argc, char **argv) {
     vd_config_defaults(&cfg);
     int check = 0;
     const char *dirs[MAX_PLUGIN_DIRS];
+    const char *data_dir = "./data";
     size_t ndirs = 0;
     enum {
         OPT_SOCKET = 1000,
         OPT_POLICIES,
         OPT_PLUGIN_DIR,
+        OPT_DATA_DIR,
         OPT_METRICS,
         OPT_LOG,
         OPT_CHECK,
@@ -147,6 +164,7 @@ int main(int argc, char **argv) {
         {"policies", required_argument, 0, OPT_POLICIES},
         {"metrics", required_argument, 0, OPT_METRICS},
         {"plugin-dir", required_argument, 0, OPT_PLUGIN_DIR},
+        {"data-dir", required_argument, 0, OPT_DATA_DIR},
         {"log-level", required_argument, 0, OPT_LOG},
         {"check", no_argument, 0, OPT_CHECK},
         {"version", no_argument, 0, OPT_VERSION},
@@ -172,6 +190,8 @@ int main(int argc, char **argv) {
             cfg.metrics_addr = optarg;
         else if (c == OPT_PLUGIN_DIR && ndirs < MAX_PLUGIN_DIRS)
             dirs[ndirs++] = optarg;
+        else if (c == OPT_DATA_DIR)
+            data_dir = optarg;
         else if (c == OPT_CHECK)
             check = 1;
         else if (c == OPT_VERSION)
@@ -204,6 +224,12 @@ int main(int argc, char **argv) {
             dirs[ndirs++] = in_prefix;
         dirs[ndirs++] = VD_PLUGIN_INSTALL_DIR;
     }
+    char data_abs[PATH_MAX];
+    if (absolute(data_dir, data_abs, sizeof data_abs) != 0) {
+        fprintf(stderr, "verdictd: --data-dir %s: path too long\n", data_dir);
+        return 2;
+    }
+    cfg.lua.data_dir = data_abs;
     cfg.plugin_dirs = dirs;
     cfg.nplugin_dirs = ndirs;
     if (optind < argc) {

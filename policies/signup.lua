@@ -5,10 +5,13 @@
 --   email       address given in the form
 --   username    chosen user name
 --   user_agent  HTTP User-Agent of the signup request
---   country     ISO 3166 country of the IP, from the edge ("US")
---   asn         autonomous system number of the IP (integer)
+--   country     ISO 3166 country the client claims (form or profile), optional
+--   asn         autonomous system number of the IP, when the edge knows it (integer)
 --   ts          Unix time of the request
 --   form_ms     milliseconds between showing the form and submitting it
+--
+-- The geoip stage adds the IP's real country and network as features (geo_country, geo_asn,
+-- geo_asn_org) from the MMDB files that `make data` fetches into verdict.data_dir.
 --
 -- Total score: 5 or more challenges (captcha / phone check), 10 or more blocks.
 
@@ -20,6 +23,7 @@ local bot_agent     = verdict.re([[\b(curl|wget|python-requests|python-urllib|go
 local role_name     = verdict.re([[^(admin(istrator)?|root|support|help(desk)?|security|abuse|postmaster|hostmaster|webmaster|billing|noreply|no-reply|official|staff|moderator)[._-]?\d*$]], "i")
 local digits_tail   = verdict.re([[\d{4,}$]])
 local consonant_run = verdict.re([[[bcdfghjklmnpqrstvwxz]{6,}]], "i")
+local hosting_name = verdict.re([[\b(hosting|cloud|datacenter|data center|server|vps|colo)]], "i")
 local abused_tld   = verdict.domains {"xyz", "top", "click", "buzz", "icu", "monster", "rest",
                                        "cfd", "sbs", "quest"}
 
@@ -130,15 +134,27 @@ rule "invalid_ip" {
 rule "datacenter_network" {
   description = "The request comes from a hosting provider's network, not an ISP.",
   score = 4, tags = {"network", "hosting"},
-  when = function(ev)
-    return ev.asn ~= nil and datacenter:has(tostring(ev.asn)), "AS" .. tostring(ev.asn)
+  when = function(ev, ctx)
+    local asn = ev.asn or ctx.features.geo_asn
+    return asn ~= nil and datacenter:has(tostring(asn)),
+           string.format("AS%s %s", tostring(asn), ctx.features.geo_asn_org or "")
   end,
 }
 
-rule "country_missing" {
-  description = "The edge could not place the IP in a country (anonymizers, bogons).",
+rule "country_unknown" {
+  description = "No country is known for the IP (anonymizers, bogons, unrouted space).",
   score = 1, tags = {"network"},
-  when = function(ev) return ev.country == nil or ev.country == "" end,
+  when = function(ev, ctx) return ctx.features.geo_country == nil and ev.country == nil end,
+}
+
+rule "country_mismatch" {
+  description = "The country the client claims is not where its IP is.",
+  score = 2, tags = {"network", "geo"},
+  when = function(ev, ctx)
+    local claimed, actual = ev.country, ctx.features.geo_country
+    return claimed ~= nil and actual ~= nil and claimed ~= actual,
+           string.format("claims %s, IP in %s", tostring(claimed), tostring(actual))
+  end,
 }
 
 -- Trial rules: run in shadow until their precision is known ---------------------------------
@@ -149,6 +165,13 @@ rule "abused_tld_email" {
   when = email_domain_in(abused_tld),
 }
 
+rule "hosting_network_name" {
+  description = "The IP's network is named like a hosting company (wider than the ASN list).",
+  score = 2, tags = {"network", "hosting", "trial"},
+  when = function(ev, ctx) return hosting_name:test(ctx.features.geo_asn_org),
+                                  ctx.features.geo_asn_org end,
+}
+
 pipeline "signup" {
   description = "New account registration: person, or bot / bulk abuser?",
   stages = {
@@ -157,8 +180,10 @@ pipeline "signup" {
                        "random_email_local_part", "numbered_username",
                        "keyboard_mash_username", "role_username" },
     stage "client"   { "missing_user_agent", "automation_user_agent", "form_filled_too_fast" },
-    stage "network"  { "invalid_ip", "datacenter_network", "country_missing" },
-    stage "trial"    { "abused_tld_email", shadow = true },
+    plugin "geoip" { country_db = verdict.data_dir .. "/geoip/country.mmdb",
+                     asn_db     = verdict.data_dir .. "/geoip/asn.mmdb" },
+    stage "network"  { "invalid_ip", "datacenter_network", "country_unknown", "country_mismatch" },
+    stage "trial"    { "abused_tld_email", "hosting_network_name", shadow = true },
   },
   actions = { challenge = 5, block = 10 },
 }

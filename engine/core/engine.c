@@ -168,6 +168,41 @@ static void watch_signal(vd_engine_t *e, uv_signal_t *s, int signum) {
     uv_signal_start(s, on_signal, signum);
 }
 
+/* Undoes a start that failed before any worker ran. */
+static void abandon_start(vd_engine_t *e, vd_policy_t **copies) {
+    for (int i = 0; copies && i < e->nworkers; i++)
+        vd_policy_unref(copies[i]);
+    free(copies);
+    if (e->listen_fd >= 0) {
+        close(e->listen_fd);
+        unlink(e->cfg.socket_path);
+        e->listen_fd = -1;
+    }
+    vd_policy_src_unref(e->src);
+    e->src = NULL;
+    vd_plugin_registry_close(&e->plugins);
+    pthread_mutex_destroy(&e->reload_lock);
+}
+
+/* Listener, signals and metrics on the main loop; fails only on the metrics address. */
+static int start_main_loop(vd_engine_t *e, char *err, size_t errlen) {
+    uv_loop_init(&e->loop);
+    if (e->cfg.metrics_addr) {
+        int rc = vd_metrics_start(&e->loop, e, e->cfg.metrics_addr, &e->metrics, err, errlen);
+        if (rc) {
+            uv_loop_close(&e->loop);
+            return rc;
+        }
+    }
+    uv_poll_init(&e->loop, &e->listen_poll, e->listen_fd);
+    e->listen_poll.data = e;
+    uv_poll_start(&e->listen_poll, UV_READABLE, on_listen_ready);
+    watch_signal(e, &e->sig_term, SIGTERM);
+    watch_signal(e, &e->sig_int, SIGINT);
+    watch_signal(e, &e->sig_hup, SIGHUP);
+    return 0;
+}
+
 int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t errlen) {
     memset(e, 0, sizeof *e);
     e->cfg = *cfg;
@@ -176,37 +211,30 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
     e->nworkers = cfg->workers > 0 ? cfg->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (e->nworkers < 1) e->nworkers = 1;
     pthread_mutex_init(&e->reload_lock, NULL);
-    if (vd_plugin_registry_init(&e->plugins, cfg->plugin_dirs, cfg->nplugin_dirs) != 0)
-        return VD_ENOMEM;
     vd_policy_t **copies = calloc((size_t)e->nworkers, sizeof *copies);
-    if (!copies) return VD_ENOMEM;
-    int rc = load_all(e, &e->src, copies, err, errlen);
+    int rc = vd_plugin_registry_init(&e->plugins, cfg->plugin_dirs, cfg->nplugin_dirs);
+    if (!copies || rc) {
+        snprintf(err, errlen, "out of memory");
+        abandon_start(e, copies);
+        return VD_ENOMEM;
+    }
+    rc = load_all(e, &e->src, copies, err, errlen);
+    if (rc == 0) {
+        memcpy(e->version, e->src->version, sizeof e->version);
+        int fd = vd_listener_open(cfg->socket_path, cfg->socket_mode, err, errlen);
+        if (fd < 0)
+            rc = fd;
+        else
+            e->listen_fd = fd;
+    }
+    if (rc == 0) rc = start_main_loop(e, err, errlen);
     if (rc) {
-        free(copies);
+        abandon_start(e, copies);
         return rc;
     }
-    memcpy(e->version, e->src->version, sizeof e->version);
-    int fd = vd_listener_open(cfg->socket_path, cfg->socket_mode, err, errlen);
-    if (fd < 0) {
-        for (int i = 0; i < e->nworkers; i++)
-            vd_policy_unref(copies[i]);
-        free(copies);
-        return fd;
-    }
-    e->listen_fd = fd;
-    uv_loop_init(&e->loop);
-    rc = start_workers(e, copies, err, errlen);
+    rc = start_workers(e, copies, err, errlen); /* the workers now own the copies */
     free(copies);
-    if (rc) return rc;
-    uv_poll_init(&e->loop, &e->listen_poll, fd);
-    e->listen_poll.data = e;
-    uv_poll_start(&e->listen_poll, UV_READABLE, on_listen_ready);
-    watch_signal(e, &e->sig_term, SIGTERM);
-    watch_signal(e, &e->sig_int, SIGINT);
-    watch_signal(e, &e->sig_hup, SIGHUP);
-    if (cfg->metrics_addr)
-        return vd_metrics_start(&e->loop, e, cfg->metrics_addr, &e->metrics, err, errlen);
-    return 0;
+    return rc;
 }
 
 int vd_engine_run(vd_engine_t *e) {

@@ -16,6 +16,7 @@ typedef struct {
     size_t mem_limit;     /* bytes the state may hold; 0 = unlimited */
     int64_t instr_limit;  /* VM instructions per rule call (and per policy file at load) */
     uint32_t regex_limit; /* PCRE2 match limit (backtracking steps) per match */
+    const char *data_dir; /* verdict.data_dir: absolute path of data files (MMDB, models) */
 } vd_lua_limits_t;
 
 typedef struct vd_lstate {

@@ -7,7 +7,7 @@ import sys
 
 from vdtest import VERDICT, Client, Daemon, RpcError, expect_error, run_tests
 
-GOOD_SIGNUP = {"ip": "198.51.100.4", "email": "jane.doe@gmail.com", "username": "janedoe",
+GOOD_SIGNUP = {"ip": "80.133.10.20", "email": "jane.doe@gmail.com", "username": "janedoe",
                "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0", "country": "DE",
                "asn": 3320, "ts": 1767225600, "form_ms": 8200}
 BOT_SIGNUP = {"ip": "45.77.1.2", "email": "k8x2mq9vz7w3@guerrillamail.com",
@@ -35,7 +35,8 @@ def test_signup_decisions():
         good = c.decide("signup", GOOD_SIGNUP)
         assert good["action"] == "allow" and good["score"] == 0, good
         assert good["pipeline"] == "signup" and len(good["policy"]) == 16
-        assert good["features"]["ip_prefix"] == "198.51.100.0/24"
+        assert good["features"]["ip_prefix"] == "80.133.10.0/24"
+        assert good["features"]["geo_country"] == "DE" and good["features"]["geo_asn"] == 3320
         assert isinstance(good["elapsed_us"], int)
         bot = c.decide("signup", BOT_SIGNUP)
         assert bot["action"] == "block", bot
@@ -76,7 +77,7 @@ def test_explain_trace():
     with Client(daemon.socket) as c:
         r = c.decide("signup", BOT_SIGNUP, {"explain": True})
         stages = [t["stage"] for t in r["trace"]]
-        assert stages == ["gate", "identity", "client", "network", "trial"], stages
+        assert stages == ["gate", "identity", "client", "geoip", "network", "trial"], stages
         identity = r["trace"][1]
         assert any(x["rule"] == "role_username" and x["fired"] for x in identity["rules"])
         assert all("elapsed_us" in t for t in r["trace"])
@@ -135,6 +136,23 @@ def test_cli():
     assert p.returncode != 0 and "cannot connect" in p.stderr
 
 
+def test_geoip_enrichment():
+    with Client(daemon.socket) as c:
+        r = c.decide("signup", dict(GOOD_SIGNUP, ip="45.77.1.2", country="DE", asn=None))
+        f = r["features"]
+        assert f["geo_country"] == "US" and f["geo_asn"] == 20473, f
+        assert f["geo_asn_org"]  # the organisation's name, from the ASN database
+        reasons = {x["rule"]: x for x in r["reasons"]}
+        assert reasons["datacenter_network"]["detail"].startswith("AS20473 ")
+        assert reasons["country_mismatch"]["detail"] == "claims DE, IP in US"
+        v6 = c.decide("signup", dict(GOOD_SIGNUP, ip="2a02:8100::1"))
+        assert v6["features"]["geo_country"] == "DE" and v6["features"]["geo_asn"] == 31334
+        junk = c.decide("signup", dict(GOOD_SIGNUP, ip="not an ip"))
+        assert "geo_country" not in junk["features"] and junk["faults"] == []
+        stage = c.call("stats", [])["pipelines"]["signup"]["stages"]["geoip"]
+        assert stage["runs"] >= 3 and stage["faults"] == 0
+
+
 def test_values_of_every_type():
     event = {"ip": "198.51.100.4", "nested": {"list": [1, -2, 3.5, True, None, "x", b"\xff"]},
              "big": 2 ** 63, "neg": -(2 ** 62), "f": 1.5, "flag": False, "nothing": None}
@@ -149,6 +167,7 @@ def main():
         daemon = d
         status = run_tests([test_signup_decisions, test_shadow_stage_reported_not_applied,
                    test_mail_decisions, test_explain_trace, test_ping_pipelines_stats, test_cli,
+                   test_geoip_enrichment,
                    test_values_of_every_type])
     return status
 

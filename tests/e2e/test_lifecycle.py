@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 
-from vdtest import SHIPPED, VERDICTD, Client, Daemon, expect_error, policy_dir, run_tests
+from vdtest import DATA, SHIPPED, VERDICTD, Client, Daemon, expect_error, policy_dir, run_tests
 
 POLICY = """
 rule "spin" { score = 1, when = function(ev) while ev.spin do end return false end }
@@ -95,14 +95,16 @@ def test_socket_file_handling():
     vd = Daemon(socket=path)
     mode = stat.S_IMODE(os.stat(path).st_mode)
     assert mode == 0o660, oct(mode)
-    p = subprocess.run([VERDICTD, "--socket", path, "--policies", SHIPPED], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([VERDICTD, "--socket", path, "--policies", SHIPPED, "--data-dir", DATA],
+                       capture_output=True, text=True, timeout=60)
     assert p.returncode != 0 and "in use" in p.stderr, p.stderr
     with Client(path) as c:
         assert c.call("ping", []) == "pong"  # the refused second daemon changed nothing
     vd.__exit__(None, None, None)
     regular = os.path.join(d, "file")
     open(regular, "w").close()
-    p = subprocess.run([VERDICTD, "--socket", regular, "--policies", SHIPPED], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([VERDICTD, "--socket", regular, "--policies", SHIPPED, "--data-dir", DATA],
+                       capture_output=True, text=True, timeout=60)
     assert p.returncode != 0 and "not a socket" in p.stderr
     vd = Daemon(args=["--socket-mode", "600"])
     assert stat.S_IMODE(os.stat(vd.socket).st_mode) == 0o600

@@ -6,7 +6,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from vdtest import SHIPPED, VERDICTD, Client, Daemon, expect_error, run_tests
+from vdtest import DATA, SHIPPED, VERDICTD, Client, Daemon, expect_error, run_tests
 
 
 def free_port():
@@ -53,7 +53,7 @@ def test_metrics_endpoint():
 def test_bad_metrics_address_refused():
     for addr in ("localhost", "127.0.0.1:0", "127.0.0.1:99999", "nonsense:80"):
         p = subprocess.run([VERDICTD, "--socket", "/tmp/vd-e2e-metrics.sock", "--policies",
-                            SHIPPED, "--metrics", addr], capture_output=True, text=True,
+                            SHIPPED, "--data-dir", DATA, "--metrics", addr], capture_output=True, text=True,
                            timeout=60)
         assert p.returncode != 0 and "--metrics" in p.stderr, (addr, p.stderr)
 

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from vdtest import VERDICTD, Client, Daemon, SHIPPED, expect_error, policy_dir, run_tests
+from vdtest import DATA, VERDICTD, Client, Daemon, SHIPPED, expect_error, policy_dir, run_tests
 
 RULES_V1 = """
 rule "big_amount" { score = 6, when = function(ev) return (ev.amount or 0) > 1000 end }
@@ -119,7 +119,8 @@ def test_bad_policies_refused_at_start():
     start_fails(policy_dir({"pay.lua": RULES_V1.replace("review = 5", "review = 'high'")}),
                 "pay.lua:3:")
     start_fails("/nonexistent/policies", "/nonexistent/policies")
-    p = subprocess.run([VERDICTD, "--check", "--policies", SHIPPED], capture_output=True,
+    p = subprocess.run([VERDICTD, "--check", "--policies", SHIPPED, "--data-dir", DATA],
+                       capture_output=True,
                        text=True, timeout=60)
     assert p.returncode == 0 and "policies OK" in p.stdout, p.stderr
 

@@ -18,6 +18,7 @@ VERDICTD = os.environ.get("VERDICTD", "build/bin/verdictd")
 VERDICT = os.environ.get("VERDICT", "build/bin/verdict")
 SOURCE = os.environ.get("VD_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 SHIPPED = os.path.join(SOURCE, "policies")
+DATA = os.path.join(SOURCE, "data")  # filled by `make data`
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "UndefinedBehaviorSanitizer")
@@ -45,7 +46,8 @@ class Daemon:
         self.socket = socket or os.path.join(self.dir, "verdict.sock")
         self.log_path = os.path.join(self.dir, "verdictd.log")
         self.log = open(self.log_path, "w")
-        cmd = [VERDICTD, "--socket", self.socket, "--policies", policies, "--log-level", "debug"]
+        cmd = [VERDICTD, "--socket", self.socket, "--policies", policies, "--log-level", "debug",
+               "--data-dir", DATA]
         self.proc = subprocess.Popen(cmd + list(args), stdout=self.log, stderr=self.log)
         if expect_start:
             self.wait_ready()
