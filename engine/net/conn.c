@@ -47,7 +47,8 @@ static void maybe_finish_drain(vd_conn_t *c);
 
 void vd_conn_end_op(vd_conn_t *c) {
     c->ops--;
-    if (!c->closing) {
+    /* Inside the read loop the reply joins the others in one write at the end of the batch. */
+    if (!c->closing && !c->in_process) {
         vd_conn_flush(c);
         maybe_finish_drain(c);
     }
@@ -177,6 +178,7 @@ static void fatal_frame(vd_conn_t *c, const char *at, size_t avail, vd_rpc_err_t
 static void process(vd_conn_t *c) {
     size_t off = 0, limit = c->w->engine->cfg.max_request;
     vd_worker_adopt_pending(c->w);
+    c->in_process = 1;
     while (!c->closing && !c->close_after_flush && !over_high_water(c)) {
         size_t flen;
         int rc = vd_frame_scan((const uint8_t *)c->buf + off, c->len - off, limit, &flen);
@@ -194,6 +196,7 @@ static void process(vd_conn_t *c) {
         vd_dispatch_frame(c, c->buf + off, flen);
         off += flen;
     }
+    c->in_process = 0;
     if (off > 0) {
         memmove(c->buf, c->buf + off, c->len - off);
         c->len -= off;

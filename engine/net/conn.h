@@ -23,8 +23,9 @@ typedef struct vd_conn {
     int lingering;         /* write side shut down; input is read and discarded until EOF */
     const char *frame;     /* the frame being dispatched, for requests that copy it */
     size_t frame_len;
-    int ops;  /* requests and reloads still working for this connection */
-    int refs; /* the handle itself plus asynchronous operations in flight */
+    int in_process; /* inside the read loop: replies are flushed once at its end */
+    int ops;        /* requests and reloads still working for this connection */
+    int refs;       /* the handle itself plus asynchronous operations in flight */
     struct vd_conn *prev, *next;
 } vd_conn_t;
 

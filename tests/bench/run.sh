@@ -24,3 +24,13 @@ for pipeline in signup empty; do
   "$build/bin/verdict-bench" --socket "$work/v.sock" --pipeline $pipeline --conns 4 --depth 64 --seconds "$seconds"
   "$build/bin/verdict-bench" --socket "$work/v.sock" --pipeline $pipeline --conns 8 --depth 1 --seconds "$seconds"
 done
+
+# Where the time goes inside the daemon: per-stage latency of the signup pipeline, from the
+# daemon's own histograms (all the runs above).
+"$build/bin/verdict" --socket "$work/v.sock" stats | /usr/bin/python3 -c '
+import json, sys
+p = json.load(sys.stdin)["pipelines"]["signup"]
+print("signup in-daemon: p50_us=%.1f p99_us=%.1f" % (p["latency_us"]["p50"], p["latency_us"]["p99"]))
+for name, s in p["stages"].items():
+    print("  stage %-9s runs=%-8d p50_us=%.2f p99_us=%.2f" % (name, s["runs"], s["latency_us"]["p50"], s["latency_us"]["p99"]))
+'
