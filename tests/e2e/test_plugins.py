@@ -183,6 +183,25 @@ def test_load_errors_at_start():
             assert n in p.stderr, "%r not in %r" % (n, p.stderr)
 
 
+def test_geoip_database_errors():
+    """A missing or corrupt database is a load error naming the key, the file and the cause."""
+    tmp = policy_dir({"corrupt.mmdb": "this is not an MMDB file\n" * 100})
+    cases = [
+        ('plugin "geoip" { country_db = "nowhere.mmdb" }', ["country_db", "nowhere.mmdb"]),
+        ('plugin "geoip" { asn_db = "%s/corrupt.mmdb" }' % tmp, ["asn_db", "corrupt.mmdb",
+                                                               "metadata"]),
+        ('plugin "geoip" { }', ["country_db, asn_db or both"]),
+        ('plugin "geoip" { country_db = "x.mmdb", colour = 1 }', ["unknown key 'colour'"]),
+    ]
+    for stages, needles in cases:
+        d = policy_dir({"p.lua": policy(stages)})
+        p = subprocess.run([VERDICTD, "--socket", "/tmp/vd-e2e-never.sock", "--policies", d],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode != 0, stages
+        for n in needles + ["p.lua:6:", "geoip.so"]:
+            assert n in p.stderr, "%r not in %r" % (n, p.stderr)
+
+
 def test_load_errors_at_reload_keep_the_old_policy():
     d = policy_dir({"p.lua": policy('plugin "echo" { field = "ip" }')})
     with Daemon(policies=d, args=["--plugin-dir", PLUGINS]) as vd, Client(vd.socket) as c:
@@ -201,6 +220,7 @@ def main():
                       test_async_failure, test_deadline_when_a_plugin_never_answers,
                       test_sigterm_waits_for_pending_plugins,
                       test_sigterm_with_a_plugin_that_never_answers, test_load_errors_at_start,
+                      test_geoip_database_errors,
                       test_load_errors_at_reload_keep_the_old_policy])
 
 
