@@ -156,6 +156,7 @@ int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int statu
     if (tr) tr->rule = who;
     int rc = 0;
     if (c->timed_out) {
+        if (st->stats) vd_counter_add(&st->stats->timeouts, 1);
         char msg[256];
         snprintf(msg, sizeof msg, "plugin '%s' did not answer within its deadline", who);
         record_fault(d, st, who, msg, tr);

@@ -42,6 +42,7 @@ typedef struct vd_stat_node {
     struct vd_stat_node *_Atomic next;
     char pipeline[96], stage[96];
     vd_counter_t count, errors, fired;
+    vd_counter_t timeouts; /* plugin stages: calls that missed their deadline (also errors) */
     vd_hist_t latency;
     /* Pipelines: decisions per action. Names are written before nactions is published. */
     char action_names[VD_STAT_ACTIONS][32];
@@ -70,7 +71,7 @@ void vd_stats_count_action(vd_stat_node_t *n, const char *action);
  * which live as long as the engine. */
 typedef struct {
     const char *pipeline, *stage;
-    uint64_t count, errors, fired, sum_ns;
+    uint64_t count, errors, fired, timeouts, sum_ns;
     uint64_t hist[VD_HIST_BUCKETS];
     const char *action_names[VD_STAT_ACTIONS];
     uint64_t action_counts[VD_STAT_ACTIONS];

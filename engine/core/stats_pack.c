@@ -43,9 +43,10 @@ static void pack_pipeline(msgpack_packer *pk, const vd_stats_snapshot_t *snap,
         const vd_stats_agg_t *s = &snap->nodes[i];
         if (!is_stage_of(s, p)) continue;
         vd_pack_cstr(pk, s->stage);
-        msgpack_pack_map(pk, 4);
+        msgpack_pack_map(pk, 5);
         pack_u64(pk, "runs", s->count);
         pack_u64(pk, "faults", s->errors);
+        pack_u64(pk, "timeouts", s->timeouts);
         pack_u64(pk, "fired", s->fired);
         pack_latency(pk, s);
     }

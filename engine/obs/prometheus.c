@@ -98,16 +98,19 @@ static void process_metrics(buf_t *b, const vd_stats_snapshot_t *s, const vd_sta
     put(b, "verdict_uptime_seconds %.3f\n", g->uptime_s);
 }
 
-/* One counter family over every stage: fired (faults = 0) or faults (faults = 1). */
+/* One counter family over every stage: fired, faults or timeouts. */
+enum { FIRED, FAULTS, TIMEOUTS };
+
 static void stage_counter(buf_t *b, const vd_stats_snapshot_t *s, const char *name,
-                          const char *help, int faults) {
+                          const char *help, int which) {
     char p[256], st[256];
     family(b, name, "counter", help);
     for (size_t i = 0; i < s->nnodes; i++) {
         const vd_stats_agg_t *a = &s->nodes[i];
         if (!*a->stage) continue;
+        uint64_t v = which == FAULTS ? a->errors : which == TIMEOUTS ? a->timeouts : a->fired;
         put(b, "%s{pipeline=\"%s\",stage=\"%s\"} %llu\n", name, esc(a->pipeline, p, sizeof p),
-            esc(a->stage, st, sizeof st), (unsigned long long)(faults ? a->errors : a->fired));
+            esc(a->stage, st, sizeof st), (unsigned long long)v);
     }
 }
 
@@ -135,8 +138,10 @@ static void pipeline_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
                  esc(a->pipeline, p, sizeof p), esc(a->stage, st, sizeof st));
         histogram(b, "verdict_stage_seconds", labels, a);
     }
-    stage_counter(b, s, "verdict_stage_fired_total", "Rules that fired, per stage.", 0);
-    stage_counter(b, s, "verdict_stage_faults_total", "Rule faults, per stage.", 1);
+    stage_counter(b, s, "verdict_stage_fired_total", "Rules that fired, per stage.", FIRED);
+    stage_counter(b, s, "verdict_stage_faults_total", "Rule and plugin faults, per stage.", FAULTS);
+    stage_counter(b, s, "verdict_stage_timeouts_total", "Plugin calls past their deadline.",
+                  TIMEOUTS);
 }
 
 int vd_prometheus_render(const vd_stats_snapshot_t *s, const vd_stats_globals_t *g, char **out,

@@ -121,7 +121,7 @@ def test_deadline_when_a_plugin_never_answers():
         assert "did not answer within its deadline" in r["faults"][0]["message"], r
         assert r["reasons"][0]["rule"] == "echo_hit"  # the pipeline went on (fail open)
         stats = c.call("stats", [])["pipelines"]["p"]["stages"]["async"]
-        assert stats["faults"] == 1
+        assert stats["faults"] == 1 and stats["timeouts"] == 1
         assert c.call("ping", []) == "pong"
     stages = 'plugin "async" { never = true, timeout_ms = 50, on_error = "block" }'
     with daemon_with(stages) as vd, Client(vd.socket) as c:
