@@ -2,10 +2,13 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+
+import msgpack
 
 from vdtest import VERDICTD, Client, Daemon, expect_error, policy_dir, run_tests
 
@@ -101,6 +104,31 @@ def test_async_plugin_completes_from_its_thread():
         assert not errors, errors[:3]
         # 600 calls of 20 ms each did not run one after the other.
         assert time.time() - start < 5, time.time() - start
+
+
+def test_client_leaves_and_reload_while_calls_pend():
+    d = policy_dir({"p.lua": policy('plugin "async" { delay_ms = 100, score = 7 }')})
+    with Daemon(policies=d, args=["--plugin-dir", PLUGINS]) as vd:
+        for _ in range(5):  # clients that hang up with calls pending
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(vd.socket)
+            s.sendall(b"".join(msgpack.packb([0, i, "decide", ["p", {"ip": "1.2.3.4"}]])
+                               for i in range(50)))
+            s.close()
+        with Client(vd.socket) as c:
+            ids = [c.send("decide", ["p", {"ip": "1.2.3.4"}]) for _ in range(30)]
+            with open(os.path.join(d, "p.lua"), "w") as f:  # reload while they wait
+                f.write(policy('plugin "async" { delay_ms = 1, score = 3 }'))
+            with Client(vd.socket) as admin:
+                new_version = admin.call("reload", [])
+            scores = {}
+            for _ in ids:
+                msgid, err, res = c.recv()
+                assert err is None, err
+                scores[msgid] = (res["score"], res["policy"])
+            assert all(v[0] == 7 and v[1] != new_version for v in scores.values()), scores
+            after = c.decide("p", {"ip": "1.2.3.4"})
+            assert after["score"] == 3 and after["policy"] == new_version
 
 
 def test_async_failure():
@@ -217,7 +245,8 @@ def test_load_errors_at_reload_keep_the_old_policy():
 def main():
     return run_tests([test_sync_plugin_reads_and_writes, test_plugin_error_fails_open_or_closed,
                       test_shadow_plugin_stage, test_async_plugin_completes_from_its_thread,
-                      test_async_failure, test_deadline_when_a_plugin_never_answers,
+                      test_client_leaves_and_reload_while_calls_pend, test_async_failure,
+                      test_deadline_when_a_plugin_never_answers,
                       test_sigterm_waits_for_pending_plugins,
                       test_sigterm_with_a_plugin_that_never_answers, test_load_errors_at_start,
                       test_geoip_database_errors,
