@@ -125,7 +125,7 @@ static void on_write(uv_write_t *req, int status) {
         vd_conn_close(c);
     } else if (!c->closing) {
         if (c->close_after_flush && c->unsent == 0)
-            vd_conn_close(c);
+            linger(c);
         else if (!c->reading && c->unsent <= c->w->engine->cfg.write_high_water / 2)
             process(c);
         maybe_finish_drain(c);
