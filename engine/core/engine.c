@@ -131,16 +131,31 @@ static void on_signal(uv_signal_t *s, int signum) {
         uv_queue_work(&e->loop, req, reload_in_pool, reload_after);
         return;
     }
-    if (atomic_exchange(&e->draining, 1)) return;
-    vd_log(VD_LOG_INFO, "%s: no longer accepting; draining in-flight requests",
-           signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    const char *name = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (atomic_exchange(&e->draining, 1)) {
+        /* An operator who asks twice wants out now: the replies still pending are lost. */
+        vd_log(VD_LOG_WARN, "second %s while draining: exiting without waiting", name);
+        _exit(1);
+    }
+    vd_log(VD_LOG_INFO, "%s: no longer accepting; draining in-flight requests", name);
     stop_listening(e);
     vd_metrics_stop(e->metrics);
     for (int i = 0; i < e->nworkers; i++)
         vd_worker_drain(&e->workers[i]);
+}
+
+/* A worker's loop ended. When the last one did, the signal handlers go and the main loop ends
+ * (until then a second SIGTERM/SIGINT is answered instead of killing the process). */
+static void on_worker_done(uv_async_t *a) {
+    vd_engine_t *e = a->data;
+    int done = 0;
+    for (int i = 0; i < e->nworkers; i++)
+        done += atomic_load(&e->workers[i].finished);
+    if (done < e->nworkers) return;
     uv_close((uv_handle_t *)&e->sig_term, NULL);
     uv_close((uv_handle_t *)&e->sig_int, NULL);
     uv_close((uv_handle_t *)&e->sig_hup, NULL);
+    uv_close((uv_handle_t *)&e->worker_done, NULL);
 }
 
 static int start_workers(vd_engine_t *e, vd_policy_t **copies, char *err, size_t errlen) {
@@ -200,6 +215,8 @@ static int start_main_loop(vd_engine_t *e, char *err, size_t errlen) {
     watch_signal(e, &e->sig_term, SIGTERM);
     watch_signal(e, &e->sig_int, SIGINT);
     watch_signal(e, &e->sig_hup, SIGHUP);
+    uv_async_init(&e->loop, &e->worker_done, on_worker_done);
+    e->worker_done.data = e;
     return 0;
 }
 

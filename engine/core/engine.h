@@ -24,6 +24,7 @@ typedef struct vd_engine {
     int listen_fd;
     uv_poll_t listen_poll;
     uv_signal_t sig_term, sig_int, sig_hup;
+    uv_async_t worker_done;     /* a worker's loop has ended */
     struct vd_metrics *metrics; /* NULL unless --metrics */
     vd_plugin_registry_t plugins;
     pthread_mutex_t reload_lock; /* serialises reloads; never taken on the request path */

@@ -122,6 +122,8 @@ int vd_worker_init(vd_worker_t *w, vd_engine_t *e, int id, vd_policy_t *policy) 
 static void run(void *arg) {
     vd_worker_t *w = arg;
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    atomic_store(&w->finished, 1);
+    uv_async_send(&w->engine->worker_done);
 }
 
 int vd_worker_start(vd_worker_t *w) {

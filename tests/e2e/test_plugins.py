@@ -187,6 +187,22 @@ def test_sigterm_with_a_plugin_that_never_answers():
     vd.__exit__(None, None, None)
 
 
+def test_second_sigterm_exits_at_once():
+    vd = daemon_with('plugin "async" { never = true, timeout_ms = 60000 }',
+                     args=["--drain-timeout-ms", "60000"])
+    c = Client(vd.socket)
+    c.send("decide", ["p", {"ip": "1.2.3.4"}])
+    time.sleep(0.1)
+    vd.signal(signal.SIGTERM)
+    time.sleep(0.2)
+    assert vd.proc.poll() is None  # still draining, waiting for the plugin
+    vd.signal(signal.SIGTERM)
+    assert vd.proc.wait(10) == 1
+    assert "second SIGTERM" in vd.output()
+    c.close()
+    vd.discard()
+
+
 LOAD_ERRORS = [
     ('plugin "nothere" {}', ["nothere.so", "plugin directories"]),
     ('plugin "missing/file.so" {}', ["missing/file.so", "cannot read"]),
@@ -248,7 +264,8 @@ def main():
                       test_client_leaves_and_reload_while_calls_pend, test_async_failure,
                       test_deadline_when_a_plugin_never_answers,
                       test_sigterm_waits_for_pending_plugins,
-                      test_sigterm_with_a_plugin_that_never_answers, test_load_errors_at_start,
+                      test_sigterm_with_a_plugin_that_never_answers,
+                      test_second_sigterm_exits_at_once, test_load_errors_at_start,
                       test_geoip_database_errors,
                       test_load_errors_at_reload_keep_the_old_policy])
 

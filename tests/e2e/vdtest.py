@@ -93,6 +93,14 @@ class Daemon:
     def __enter__(self):
         return self
 
+    def discard(self):
+        """Kills the daemon if it still runs and removes its files, checking nothing."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
     def __exit__(self, kind, value, tb):
         try:
             if kind is None:
