@@ -10,7 +10,7 @@ POLICIES   ?= ./policies
 # Build and run dependencies (Debian 12 package names).
 DEPS = cmake make gcc pkg-config liblua5.4-dev libuv1-dev libmsgpack-dev libcunit1-dev \
        libpcre2-dev libjansson-dev libxxhash-dev python3 python3-msgpack \
-       libmaxminddb-dev libmaxmind-db-writer-perl
+       libmaxminddb-dev libmaxmind-db-writer-perl python3-numpy python3-xgboost
 
 # Real IP data for the geoip plugin (CC0 and CC-BY-4.0, see data/geoip/*LICENSE), from npm
 # into the git-ignored data/ folder; the version is pinned so that runs are reproducible.

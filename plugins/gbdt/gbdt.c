@@ -1,0 +1,185 @@
+/* gbdt: scores a feature vector with an XGBoost tree ensemble (JSON model).
+ *
+ *   plugin "gbdt" {
+ *     model  = verdict.data_dir .. "/models/mail-gbdt.json",
+ *     inputs = { "links", "subject_caps", ... },  -- default: the model's feature_names
+ *     prefix = "gbdt_",    -- features gbdt_p (or gbdt_margin for logitraw) and gbdt_model
+ *     weight = 10,         -- adds weight * output as a reason (0: features only)
+ *   }
+ *
+ * Each input is read from the features of earlier stages when one of that name is set, else
+ * from the event field of that name (a dotted path): numbers as float32, booleans as 0/1,
+ * anything else missing. */
+#include "model.h"
+
+#include <verdict/plugin.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+static const vd_host_api_t *api;
+
+typedef struct {
+    gbdt_model_t model;
+    vd_plugin_field_t *fields;
+    vd_plugin_feature_t *features;
+    vd_plugin_feature_t out, out_model;
+    float *x; /* the input row, reused by every call of this instance */
+    double weight;
+    char version[96]; /* file name and content hash: which model scored */
+} gbdt_t;
+
+static int gbdt_init(const vd_host_api_t *host, void **global, char *err, size_t errlen) {
+    (void)global, (void)err, (void)errlen;
+    api = host;
+    return VD_PLUGIN_OK;
+}
+
+static void gbdt_destroy(void *instance) {
+    gbdt_t *g = instance;
+    gbdt_model_free(&g->model);
+    free(g->fields);
+    free(g->features);
+    free(g->x);
+    free(g);
+}
+
+/* "mail-gbdt.json@3f2a9c01d2e4": the model file's name and a hash of its bytes. */
+static void model_version(const char *path, char *out, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    XXH3_state_t *h = XXH3_createState();
+    char buf[65536];
+    size_t n;
+    XXH3_64bits_reset(h);
+    while (f && h && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        XXH3_64bits_update(h, buf, n);
+    const char *base = strrchr(path, '/');
+    snprintf(out, cap, "%s@%012llx", base ? base + 1 : path,
+             h ? (unsigned long long)(XXH3_64bits_digest(h) & 0xffffffffffffULL) : 0ULL);
+    if (f) fclose(f);
+    XXH3_freeState(h);
+}
+
+static int check_keys(const vd_plugin_config_t *cfg, char *err, size_t errlen) {
+    static const char *const known[] = {"model", "inputs", "prefix", "weight", NULL};
+    for (size_t i = 0; i < api->config_len(cfg); i++) {
+        const char *key = api->config_key_at(cfg, i);
+        const char *const *k = known;
+        while (*k && strcmp(*k, key) != 0)
+            k++;
+        if (!*k)
+            return snprintf(err, errlen, "unknown key '%s' (known: model, inputs, prefix, weight)",
+                            key),
+                   VD_PLUGIN_ERROR;
+    }
+    return VD_PLUGIN_OK;
+}
+
+/* Resolves every model input to a feature handle and a field handle of the same name. */
+static int resolve_inputs(vd_plugin_setup_t *s, gbdt_t *g, char *err, size_t errlen) {
+    const vd_plugin_config_t *inputs = api->config_get(api->setup_config(s), "inputs");
+    int32_t n = g->model.nfeatures;
+    if (inputs && (int32_t)api->config_len(inputs) != n)
+        return snprintf(err, errlen, "'inputs' lists %zu names, the model has %d features",
+                        api->config_len(inputs), n),
+               VD_PLUGIN_ERROR;
+    if (!inputs && !g->model.feature_names)
+        return snprintf(err, errlen, "the model has no feature_names: give 'inputs'"),
+               VD_PLUGIN_ERROR;
+    g->fields = calloc((size_t)n + 1, sizeof *g->fields);
+    g->features = calloc((size_t)n + 1, sizeof *g->features);
+    g->x = calloc((size_t)n + 1, sizeof *g->x);
+    if (!g->fields || !g->features || !g->x) return VD_PLUGIN_ERROR;
+    for (int32_t i = 0; i < n; i++) {
+        const char *name = inputs ? api->config_string(api->config_at(inputs, (size_t)i))
+                                  : g->model.feature_names[i];
+        if (!name || !*name)
+            return snprintf(err, errlen, "input %d has no name", i + 1), VD_PLUGIN_ERROR;
+        g->fields[i] = api->setup_field(s, name);
+        g->features[i] = api->setup_feature(s, name);
+    }
+    return VD_PLUGIN_OK;
+}
+
+static int gbdt_create(void *global, vd_plugin_setup_t *s, void **instance, char *err,
+                       size_t errlen) {
+    (void)global;
+    const vd_plugin_config_t *cfg = api->setup_config(s);
+    if (check_keys(cfg, err, errlen) != VD_PLUGIN_OK) return VD_PLUGIN_ERROR;
+    const char *rel = api->config_string(api->config_get(cfg, "model"));
+    char path[4096];
+    if (!rel || api->setup_path(s, rel, path, sizeof path) != VD_PLUGIN_OK)
+        return snprintf(err, errlen, "'model' must be the path of an XGBoost JSON model"),
+               VD_PLUGIN_ERROR;
+    gbdt_t *g = calloc(1, sizeof *g);
+    if (!g) return VD_PLUGIN_ERROR;
+    if (gbdt_model_load(path, &g->model, err, errlen) != 0) {
+        free(g);
+        return VD_PLUGIN_ERROR;
+    }
+    if (resolve_inputs(s, g, err, errlen) != VD_PLUGIN_OK) {
+        gbdt_destroy(g);
+        return VD_PLUGIN_ERROR;
+    }
+    api->config_number(api->config_get(cfg, "weight"), &g->weight);
+    const char *prefix = api->config_string(api->config_get(cfg, "prefix"));
+    char name[128];
+    snprintf(name, sizeof name, "%s%s", prefix ? prefix : "gbdt_",
+             g->model.logistic ? "p" : "margin");
+    g->out = api->setup_feature(s, name);
+    snprintf(name, sizeof name, "%smodel", prefix ? prefix : "gbdt_");
+    g->out_model = api->setup_feature(s, name);
+    model_version(path, g->version, sizeof g->version);
+    *instance = g;
+    return VD_PLUGIN_OK;
+}
+
+/* One input as float32: a feature set earlier wins over the event field of the same name. */
+static float input(const gbdt_t *g, vd_plugin_call_t *call, int32_t i) {
+    double v;
+    int b;
+    vd_plugin_type_t t = api->feature_type(call, g->features[i]);
+    if (t == VD_PLUGIN_INT || t == VD_PLUGIN_FLOAT)
+        return api->feature_float(call, g->features[i], &v) == 0 ? (float)v : NAN;
+    if (t == VD_PLUGIN_BOOL)
+        return api->feature_bool(call, g->features[i], &b) == 0 ? (float)b : NAN;
+    if (api->field_float(call, g->fields[i], &v) == VD_PLUGIN_OK) return (float)v;
+    if (api->field_bool(call, g->fields[i], &b) == VD_PLUGIN_OK) return (float)b;
+    return NAN;
+}
+
+static int gbdt_score(void *instance, vd_plugin_call_t *call) {
+    gbdt_t *g = instance; /* score() is never called twice at once for an instance */
+    for (int32_t i = 0; i < g->model.nfeatures; i++)
+        g->x[i] = input(g, call, i);
+    float out = gbdt_model_predict(&g->model, g->x);
+    api->set_feature_float(call, g->out, out);
+    api->set_feature_string(call, g->out_model, g->version, strlen(g->version));
+    if (g->weight != 0) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "%s=%.4f model %s", g->model.logistic ? "p" : "margin",
+                 (double)out, g->version);
+        api->add_score(call, g->weight * out, "gbdt", detail);
+    }
+    return VD_PLUGIN_OK;
+}
+
+static const vd_plugin_t gbdt = {
+    .abi_major = VD_PLUGIN_ABI_MAJOR,
+    .abi_minor = VD_PLUGIN_ABI_MINOR,
+    .size = sizeof(vd_plugin_t),
+    .name = "gbdt",
+    .version = "1.0.0",
+    .description = "XGBoost tree ensembles (JSON), with xgboost's own float32 arithmetic",
+    .init = gbdt_init,
+    .create = gbdt_create,
+    .destroy = gbdt_destroy,
+    .score = gbdt_score,
+};
+
+VD_PLUGIN_EXPORT const vd_plugin_t *verdict_plugin_entry(void) {
+    return &gbdt;
+}

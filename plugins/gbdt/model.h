@@ -1,0 +1,45 @@
+/* XGBoost tree ensembles (JSON model format) and their exact evaluation.
+ *
+ * Parity with xgboost's own predictions is the point: inputs are float32, a node goes left
+ * iff x < threshold in float32 (or its default direction when x is missing), leaf values are
+ * summed in float32 in tree order starting from the base margin, and the logistic link is
+ * xgboost's float sigmoid. */
+#ifndef GBDT_MODEL_H
+#define GBDT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int32_t *left, *right; /* child indices; -1 marks a leaf */
+    uint32_t *feature;     /* split feature index */
+    float *value;          /* split threshold, or the leaf value for leaves */
+    uint8_t *default_left; /* direction of missing values */
+    int32_t nodes;
+} gbdt_tree_t;
+
+typedef struct {
+    gbdt_tree_t *trees;
+    int32_t ntrees;
+    char **feature_names; /* NULL when the model has none */
+    int32_t nfeatures;
+    float base_margin;
+    int logistic; /* binary:logistic (probability out); 0 = binary:logitraw (margin out) */
+    char objective[32];
+    char version[48]; /* xgboost version that wrote the file, e.g. "1.7.4" */
+} gbdt_model_t;
+
+/* Loads a model written by xgboost's save_model("x.json"). Refuses (with a message naming
+ * the problem) other boosters, objectives, multiclass or multi-target models, categorical
+ * splits and malformed trees. Returns 0 or -1. */
+int gbdt_model_load(const char *path, gbdt_model_t *m, char *err, size_t errlen);
+
+void gbdt_model_free(gbdt_model_t *m);
+
+/* The raw margin for one row of nfeatures float32 values (NaN = missing). */
+float gbdt_model_margin(const gbdt_model_t *m, const float *x);
+
+/* The model's output: the probability for binary:logistic, the margin for logitraw. */
+float gbdt_model_predict(const gbdt_model_t *m, const float *x);
+
+#endif
