@@ -1,0 +1,38 @@
+/* Raw RFC 5322 bytes to the pieces a spam model reads: decoded header values, text bodies
+ * (plain and HTML, transfer-decoded, Latin-1 family charsets turned into UTF-8) and the types
+ * of other parts. Specified in docs/textclf-features.md; mirrored by
+ * sdk/python/verdict_train/message.py, which the parity tests compare with. */
+#ifndef TEXTCLF_MESSAGE_H
+#define TEXTCLF_MESSAGE_H
+
+#include "buf.h"
+
+#include <stddef.h>
+
+typedef struct {
+    char *name; /* lower case */
+    tc_buf_t value;
+} tc_header_t;
+
+typedef struct {
+    int html;
+    tc_buf_t text;
+} tc_text_t;
+
+typedef struct {
+    tc_header_t *headers; /* decoded values */
+    size_t nheaders;
+    tc_text_t *texts;
+    size_t ntexts;
+    char **types; /* content types of the other leaf parts */
+    size_t ntypes;
+    int parts;
+    int oom;
+} tc_pieces_t;
+
+/* Parses len bytes of a raw message. Returns 0, or -1 when out of memory. */
+int tc_parse(const unsigned char *raw, size_t len, tc_pieces_t *out);
+
+void tc_pieces_free(tc_pieces_t *p);
+
+#endif

@@ -1,0 +1,92 @@
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BITS 24
+
+static uint32_t u32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t u64(const unsigned char *p) {
+    return (uint64_t)u32(p) | (uint64_t)u32(p + 4) << 32;
+}
+
+static double f64(const unsigned char *p) {
+    uint64_t v = u64(p);
+    double d;
+    memcpy(&d, &v, sizeof d);
+    return d;
+}
+
+static int fail(char *err, size_t errlen, const char *path, const char *why) {
+    snprintf(err, errlen, "%s: %s", path, why);
+    return -1;
+}
+
+static int parse(const unsigned char *d, size_t n, tc_model_t *m, const char *path, char *err,
+                 size_t errlen) {
+    if (n < 36 || memcmp(d, "VDTXTCLF", 8) != 0)
+        return fail(err, errlen, path, "not a textclf model (bad magic)");
+    if (u32(d + 8) != 1) return fail(err, errlen, path, "unsupported textclf format version");
+    m->bits = u32(d + 12);
+    m->seed = u64(d + 16);
+    m->bias = f64(d + 24);
+    if (m->bits < 8 || m->bits > MAX_BITS)
+        return fail(err, errlen, path, "bucket bits out of range");
+    uint32_t count = u32(d + 32);
+    if ((n - 36) / 12 < count) return fail(err, errlen, path, "truncated weights");
+    if (!(m->weights = calloc((size_t)1 << m->bits, sizeof *m->weights)))
+        return fail(err, errlen, path, "out of memory");
+    long prev = -1;
+    for (uint32_t i = 0; i < count; i++) {
+        const unsigned char *w = d + 36 + (size_t)i * 12;
+        uint32_t b = u32(w);
+        if ((long)b <= prev || b >= (1u << m->bits))
+            return fail(err, errlen, path, "weights out of order or out of range");
+        m->weights[b] = f64(w + 4);
+        prev = (long)b;
+    }
+    m->nonzero = count;
+    size_t meta = 36 + (size_t)count * 12;
+    if (n < meta + 4 || n - meta - 4 < u32(d + meta))
+        return fail(err, errlen, path, "truncated metadata");
+    return 0;
+}
+
+int tc_model_load(const char *path, tc_model_t *m, char *err, size_t errlen) {
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail(err, errlen, path, "cannot open the model file");
+    unsigned char *data = NULL;
+    size_t len = 0, cap = 0, got;
+    do {
+        if (len == cap) {
+            unsigned char *more = realloc(data, cap = cap ? cap * 2 : 1 << 20);
+            if (!more) break;
+            data = more;
+        }
+        got = fread(data + len, 1, cap - len, f);
+        len += got;
+    } while (got > 0);
+    fclose(f);
+    int rc =
+        data ? parse(data, len, m, path, err, errlen) : fail(err, errlen, path, "out of memory");
+    free(data);
+    if (rc) tc_model_free(m);
+    return rc;
+}
+
+void tc_model_free(tc_model_t *m) {
+    free(m->weights);
+    memset(m, 0, sizeof *m);
+}
+
+double tc_model_log_odds(const tc_model_t *m, const uint32_t *buckets, size_t n) {
+    double s = m->bias;
+    for (size_t i = 0; i < n; i++)
+        s += m->weights[buckets[i]];
+    return s;
+}

@@ -1,0 +1,147 @@
+/* textclf: a spam text classifier over a whole message. It reads the raw RFC 5322 bytes from
+ * an event field, parses the MIME structure, hashes the tokens and scores them with a
+ * logistic regression trained by verdict_train (sdk/python).
+ *
+ *   plugin "textclf" {
+ *     model  = verdict.data_dir .. "/models/textclf.bin",
+ *     field  = "raw",        -- the event field with the message bytes (default)
+ *     prefix = "textclf_",   -- features textclf_log_odds, textclf_p, textclf_model
+ *     weight = 10,           -- adds weight * probability as reason "textclf"; 0: none
+ *   }
+ */
+#include "features.h"
+#include "model.h"
+
+#include <verdict/plugin.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+static const vd_host_api_t *api;
+
+typedef struct {
+    tc_model_t model;
+    vd_plugin_field_t field;
+    vd_plugin_feature_t f_log_odds, f_p, f_model;
+    double weight;
+    char version[96];
+} textclf_t;
+
+static int textclf_init(const vd_host_api_t *host, void **global, char *err, size_t errlen) {
+    (void)global, (void)err, (void)errlen;
+    api = host;
+    return VD_PLUGIN_OK;
+}
+
+static void textclf_destroy(void *instance) {
+    textclf_t *t = instance;
+    tc_model_free(&t->model);
+    free(t);
+}
+
+/* "textclf.bin@3f2a9c01d2e4": the model file's name and a hash of its bytes. */
+static void model_version(const char *path, char *out, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    XXH3_state_t *h = XXH3_createState();
+    char buf[65536];
+    size_t n;
+    if (h) XXH3_64bits_reset(h);
+    while (f && h && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        XXH3_64bits_update(h, buf, n);
+    const char *base = strrchr(path, '/');
+    snprintf(out, cap, "%s@%012llx", base ? base + 1 : path,
+             h ? (unsigned long long)(XXH3_64bits_digest(h) & 0xffffffffffffULL) : 0ULL);
+    if (f) fclose(f);
+    XXH3_freeState(h);
+}
+
+static void feature(vd_plugin_setup_t *s, const char *prefix, const char *name,
+                    vd_plugin_feature_t *out) {
+    char full[128];
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    *out = api->setup_feature(s, full);
+}
+
+static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, char *err,
+                          size_t errlen) {
+    (void)global;
+    const vd_plugin_config_t *cfg = api->setup_config(s);
+    static const char *const known[] = {"model", "field", "prefix", "weight", NULL};
+    for (size_t i = 0; i < api->config_len(cfg); i++) {
+        const char *key = api->config_key_at(cfg, i);
+        const char *const *k = known;
+        while (*k && strcmp(*k, key) != 0)
+            k++;
+        if (!*k)
+            return snprintf(err, errlen, "unknown key '%s' (known: model, field, prefix, weight)",
+                            key),
+                   VD_PLUGIN_ERROR;
+    }
+    const char *rel = api->config_string(api->config_get(cfg, "model"));
+    char path[4096];
+    if (!rel || api->setup_path(s, rel, path, sizeof path) != VD_PLUGIN_OK)
+        return snprintf(err, errlen, "'model' must be the path of a textclf model file"),
+               VD_PLUGIN_ERROR;
+    textclf_t *t = calloc(1, sizeof *t);
+    if (!t) return VD_PLUGIN_ERROR;
+    if (tc_model_load(path, &t->model, err, errlen) != 0) {
+        free(t);
+        return VD_PLUGIN_ERROR;
+    }
+    const char *field = api->config_string(api->config_get(cfg, "field"));
+    const char *prefix = api->config_string(api->config_get(cfg, "prefix"));
+    if (!prefix) prefix = "textclf_";
+    t->field = api->setup_field(s, field ? field : "raw");
+    feature(s, prefix, "log_odds", &t->f_log_odds);
+    feature(s, prefix, "p", &t->f_p);
+    feature(s, prefix, "model", &t->f_model);
+    api->config_number(api->config_get(cfg, "weight"), &t->weight);
+    model_version(path, t->version, sizeof t->version);
+    *instance = t;
+    return VD_PLUGIN_OK;
+}
+
+static int textclf_score(void *instance, vd_plugin_call_t *call) {
+    textclf_t *t = instance;
+    const char *raw;
+    size_t len, n;
+    uint32_t *buckets;
+    if (api->field_string(call, t->field, &raw, &len) != VD_PLUGIN_OK) return VD_PLUGIN_OK;
+    if (tc_message_buckets((const unsigned char *)raw, len, t->model.bits, t->model.seed, &buckets,
+                           &n) != 0) {
+        api->set_error(call, "out of memory parsing the message");
+        return VD_PLUGIN_ERROR;
+    }
+    double lo = tc_model_log_odds(&t->model, buckets, n);
+    free(buckets);
+    double p = 1.0 / (1.0 + exp(-lo));
+    api->set_feature_float(call, t->f_log_odds, lo);
+    api->set_feature_float(call, t->f_p, p);
+    api->set_feature_string(call, t->f_model, t->version, strlen(t->version));
+    if (t->weight != 0) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "p=%.4f model %s", p, t->version);
+        api->add_score(call, t->weight * p, "textclf", detail);
+    }
+    return VD_PLUGIN_OK;
+}
+
+static const vd_plugin_t textclf = {
+    .abi_major = VD_PLUGIN_ABI_MAJOR,
+    .abi_minor = VD_PLUGIN_ABI_MINOR,
+    .size = sizeof(vd_plugin_t),
+    .name = "textclf",
+    .version = "1.0.0",
+    .description = "hashed-token logistic regression over whole MIME messages",
+    .init = textclf_init,
+    .create = textclf_create,
+    .destroy = textclf_destroy,
+    .score = textclf_score,
+};
+
+VD_PLUGIN_EXPORT const vd_plugin_t *verdict_plugin_entry(void) {
+    return &textclf;
+}
