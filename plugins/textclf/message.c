@@ -90,7 +90,7 @@ static void header_line(headers_t *h, slice_t line) {
 static void split_head_body(slice_t raw, tc_buf_t *norm, headers_t *h, slice_t *body) {
     for (size_t i = 0; i < raw.n; i++)
         if (!(raw.p[i] == '\r' && i + 1 < raw.n && raw.p[i + 1] == '\n')) tc_putc(norm, raw.p[i]);
-    slice_t s = {norm->p, norm->len};
+    slice_t s = {norm->p ? norm->p : (const unsigned char *)"", norm->len};
     if (starts(s, 0, "From ")) {
         const unsigned char *nl = memchr(s.p, '\n', s.n);
         s = nl ? (slice_t){nl + 1, s.n - (size_t)(nl + 1 - s.p)} : (slice_t){s.p, 0};
@@ -113,8 +113,10 @@ static void split_head_body(slice_t raw, tc_buf_t *norm, headers_t *h, slice_t *
 
 static slice_t header(const headers_t *h, const char *name) {
     for (size_t i = 0; i < h->n; i++)
-        if (strcmp(h->items[i].name, name) == 0)
+        if (strcmp(h->items[i].name, name) == 0 && h->items[i].value.p)
             return (slice_t){h->items[i].value.p, h->items[i].value.len};
+        else if (strcmp(h->items[i].name, name) == 0)
+            break; /* present but empty */
     return (slice_t){(const unsigned char *)"", 0};
 }
 
