@@ -10,12 +10,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One node in 16 bytes. A leaf points to itself (both children are its own index), so a
+ * walk can take a fixed number of steps without asking whether it has arrived. */
 typedef struct {
-    int32_t *left, *right; /* child indices; -1 marks a leaf */
-    uint32_t *feature;     /* split feature index */
-    float *value;          /* split threshold, or the leaf value for leaves */
-    uint8_t *default_left; /* direction of missing values */
-    int32_t nodes;
+    float value;      /* split threshold, or the leaf value for leaves */
+    uint32_t feature; /* split feature index; bit 31: missing values go left */
+    int32_t left;
+    int32_t right;
+} gbdt_node_t;
+
+#define GBDT_DEFAULT_LEFT 0x80000000u
+
+typedef struct {
+    gbdt_node_t *nodes;
+    int32_t n;
+    int32_t depth; /* longest path from the root to a leaf */
 } gbdt_tree_t;
 
 typedef struct {

@@ -34,3 +34,12 @@ print("signup in-daemon: p50_us=%.1f p99_us=%.1f" % (p["latency_us"]["p50"], p["
 for name, s in p["stages"].items():
     print("  stage %-9s runs=%-8d p50_us=%.2f p99_us=%.2f" % (name, s["runs"], s["latency_us"]["p50"], s["latency_us"]["p99"]))
 '
+
+# The ML plugins' own cost, single-threaded (no daemon): textclf on a 5 KB spam message,
+# gbdt with 300 trees of depth 4.
+models="$work/models"
+mkdir -p "$models"
+PYTHONPATH="$root/sdk/python" /usr/bin/python3 -m verdict_train textclf "$root/data/spam-assassin" "$models/textclf.bin" >/dev/null
+/usr/bin/python3 "$root/tests/bench/gbdt_bench_model.py" "$models/gbdt.json" "$models/rows.csv"
+"$build/bin/verdict-ml-bench" "$models/textclf.bin" "$root"/data/spam-assassin/spam-2/00032.*.txt \
+  "$models/gbdt.json" "$models/rows.csv"
