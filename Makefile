@@ -22,13 +22,16 @@ GEOIP_DATA    = $(DATA)/geoip/country.mmdb $(DATA)/geoip/asn.mmdb
 # evaluated on.
 SA_VERSION   ?= 0.2.3
 MAIL_DATA     = $(DATA)/spam-assassin/.complete
+# Models the shipped mail pipeline loads, trained from the corpus (deterministic, seconds).
+TRAIN         = PYTHONPATH=sdk/python /usr/bin/python3 -m verdict_train
+MODELS        = $(DATA)/models/textclf.bin
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS ?= 60
 FUZZ_DEPS = clang libclang-rt-14-dev
 
-.PHONY: all deps build run test bench fuzz data clean format
+.PHONY: all deps build run test bench eval fuzz data clean format
 
 all: build
 
@@ -59,7 +62,11 @@ test: deps data
 bench: build data
 	tests/bench/run.sh $(BUILD)
 
-data: $(GEOIP_DATA) $(MAIL_DATA)
+data: $(GEOIP_DATA) $(MAIL_DATA) $(MODELS)
+
+$(DATA)/models/textclf.bin: $(MAIL_DATA) $(wildcard sdk/python/verdict_train/*.py) | deps
+	@mkdir -p $(DATA)/models
+	$(TRAIN) textclf $(DATA)/spam-assassin $@
 
 $(MAIL_DATA): | deps
 	@rm -rf $(DATA)/spam-assassin && mkdir -p $(DATA)/spam-assassin/.fetch
@@ -90,6 +97,15 @@ $(DATA)/geoip/asn.mmdb: plugins/geoip/tools/asn-csv-to-mmdb.pl | deps
 	perl plugins/geoip/tools/asn-csv-to-mmdb.pl $@ \
 	  $(DATA)/geoip/.fetch-asn/package/asn-ipv4.csv $(DATA)/geoip/.fetch-asn/package/asn-ipv6.csv
 	rm -rf $(DATA)/geoip/.fetch-asn
+
+# The mail models and the whole mail pipeline on the held-out (time-shifted) test split.
+eval: build data
+	@tmp=$$(mktemp -d /tmp/verdict-eval.XXXXXX); \
+	$(BUILD)/bin/verdictd --socket $$tmp/v.sock --policies $(POLICIES) --data-dir $(DATA) \
+	  --log-level warn & pid=$$!; \
+	for i in $$(seq 100); do $(BUILD)/bin/verdict --socket $$tmp/v.sock ping >/dev/null 2>&1 && break; sleep 0.1; done; \
+	$(TRAIN) eval $$tmp/v.sock $(DATA)/spam-assassin; rc=$$?; \
+	kill $$pid; wait $$pid; rm -rf $$tmp; exit $$rc
 
 # libFuzzer on the protocol decoder and the policy loader; new inputs land in build-fuzz/.
 fuzz:

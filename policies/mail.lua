@@ -7,6 +7,12 @@
 --   headers  map of header name -> value (or array of values when repeated), any case
 --   body     the message body as text (decoded, HTML included as sent)
 --
+--   raw      the whole message as received (RFC 5322 bytes), for the text classifier
+--
+-- The textclf stage scores the whole message with the model `make data` trains on the
+-- SpamAssassin corpus (docs/textclf-features.md); its probability, times its weight, joins
+-- the score of the rules.
+--
 -- Total score: 5 or more goes to the junk folder, 12 or more is rejected at SMTP time.
 
 local trusted = verdict.domains(list_entries "lists/trusted_senders.txt")
@@ -174,6 +180,7 @@ pipeline "mail" {
   description = "Inbound mail: deliver, junk or reject?",
   stages = {
     stage "gate"    { "trusted_sender" },
+    plugin "textclf" { model = verdict.data_dir .. "/models/textclf.bin", weight = 10 },
     stage "headers" { "authentication_failed", "missing_message_id", "missing_date",
                       "display_name_spoof", "reply_to_elsewhere", "disposable_sender",
                       "has_list_unsubscribe" },

@@ -2,6 +2,8 @@
 
   textclf DATA_DIR OUT.bin [--c C] [--split time|random]
       extract hashed tokens from the corpus, train the logistic regression, write the model
+  eval SOCKET DATA_DIR [--split time|random]
+      replay the test split through verdictd's mail pipeline and print the figures
 """
 
 import argparse
@@ -27,6 +29,13 @@ def cmd_textclf(args):
                                                              time.time() - t0, args.out))
 
 
+def cmd_eval(args):
+    from . import evaluate
+    reports, info = evaluate.run(args.socket, args.data, args.split)
+    info["split"] = "time-shifted" if args.split == "time" else "random (secondary)"
+    evaluate.print_report(reports, info)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="verdict_train")
     sub = p.add_subparsers(dest="command", required=True)
@@ -35,8 +44,12 @@ def main(argv=None):
     t.add_argument("out")
     t.add_argument("--c", type=float, default=TEXTCLF_C)
     t.add_argument("--split", choices=("time", "random"), default="time")
+    e = sub.add_parser("eval", help="replay the test split through verdictd")
+    e.add_argument("socket")
+    e.add_argument("data")
+    e.add_argument("--split", choices=("time", "random"), default="time")
     args = p.parse_args(argv)
-    {"textclf": cmd_textclf}[args.command](args)
+    {"textclf": cmd_textclf, "eval": cmd_eval}[args.command](args)
     return 0
 
 
