@@ -10,8 +10,9 @@
 --   raw      the whole message as received (RFC 5322 bytes), for the text classifier
 --
 -- The textclf stage scores the whole message with the model `make data` trains on the
--- SpamAssassin corpus (docs/textclf-features.md); its probability, times its weight, joins
--- the score of the rules.
+-- SpamAssassin corpus (docs/textclf-features.md). Its log-odds join the rules' points as they
+-- are (weight 1): a ham-looking message starts well below zero, a spam-looking one above, and
+-- the rules move it from there (docs/ml.md has the figures).
 --
 -- Total score: 5 or more goes to the junk folder, 12 or more is rejected at SMTP time.
 
@@ -180,7 +181,8 @@ pipeline "mail" {
   description = "Inbound mail: deliver, junk or reject?",
   stages = {
     stage "gate"    { "trusted_sender" },
-    plugin "textclf" { model = verdict.data_dir .. "/models/textclf.bin", weight = 10 },
+    plugin "textclf" { model = verdict.data_dir .. "/models/textclf.bin", weight = 1,
+                       scale = "log_odds" },
     stage "headers" { "authentication_failed", "missing_message_id", "missing_date",
                       "display_name_spoof", "reply_to_elsewhere", "disposable_sender",
                       "has_list_unsubscribe" },

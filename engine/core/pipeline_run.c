@@ -81,6 +81,13 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
     int rc = vd_decision_add_reason(d, shadow, rule->name, r->stage->name, score, detail, dlen);
     for (size_t t = 0; rc == 0 && t < rule->ntags; t++)
         rc = vd_decision_add_tag(d, shadow, rule->tags[t], strlen(rule->tags[t]));
+    if (rc == 0 && r->stage->as_features) { /* for the models of later stages */
+        char name[160];
+        int n = snprintf(name, sizeof name, "rule.%s", rule->name);
+        vd_value_t v = {.type = VD_VAL_NUM, .u.n = score};
+        if (n > 0 && (size_t)n < sizeof name)
+            rc = vd_decision_set_feature(d, shadow, name, (size_t)n, &v);
+    }
     vd_outcome_t *o = side_of(d, r->stage);
     if (rule->stop && !o->stop_action) {
         o->stop_action = rule->stop;

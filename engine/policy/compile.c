@@ -313,7 +313,7 @@ static int unique_stage_name(cc_t *c, const vd_stage_t *st, const vd_pipeline_t 
 }
 
 static int compile_rule_stage(cc_t *c, vd_stage_t *st, const vd_pipeline_t *pl) {
-    static const char *const keys[] = {"shadow", "on_error", "description", NULL};
+    static const char *const keys[] = {"shadow", "on_error", "description", "as_features", NULL};
     lua_State *L = c->L;
     where_t w = record_where(L);
     st->kind = VD_STAGE_RULES;
@@ -325,7 +325,12 @@ static int compile_rule_stage(cc_t *c, vd_stage_t *st, const vd_pipeline_t *pl) 
     int spec = lua_gettop(L);
     rc = check_keys(c, spec, keys, "stage", &w, 1);
     if (rc == 0) rc = compile_stage_common(c, spec, st, pl, &w);
-    if (rc == 0) rc = compile_stage_rules(c, spec, st, pl, &w);
+    if (rc == 0) rc = get_field(c, spec, "as_features", LUA_TBOOLEAN, "stage", &w);
+    if (rc == 0) {
+        st->as_features = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        rc = compile_stage_rules(c, spec, st, pl, &w);
+    }
     lua_pop(L, 1);
     return rc;
 }

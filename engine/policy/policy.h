@@ -37,8 +37,9 @@ typedef struct {
     struct vd_plugin_stage *plugin; /* VD_STAGE_PLUGIN: the instance this worker's copy made */
     vd_rule_t **rules;
     size_t nrules;
-    int shadow;     /* runs and is reported, but does not change the action */
-    char *on_error; /* NULL: fail open (skip the failing rule); else the action to stop with */
+    int shadow;      /* runs and is reported, but does not change the action */
+    int as_features; /* a rule that fires also sets feature "rule.<name>" to its score */
+    char *on_error;  /* NULL: fail open (skip the failing rule); else the action to stop with */
     struct vd_stat_node *stats; /* bound by the owning worker */
 } vd_stage_t;
 

@@ -7,6 +7,7 @@
  *     field  = "raw",        -- the event field with the message bytes (default)
  *     prefix = "textclf_",   -- features textclf_log_odds, textclf_p, textclf_model
  *     weight = 10,           -- adds weight * probability as reason "textclf"; 0: none
+ *     scale  = "probability",  -- or "log_odds": adds weight * log-odds (negative for ham)
  *   }
  */
 #include "features.h"
@@ -27,6 +28,7 @@ typedef struct {
     vd_plugin_field_t field;
     vd_plugin_feature_t f_log_odds, f_p, f_model;
     double weight;
+    int log_odds_scale; /* the reason's score is weight * log-odds, not weight * probability */
     char version[96];
 } textclf_t;
 
@@ -69,17 +71,22 @@ static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, c
                           size_t errlen) {
     (void)global;
     const vd_plugin_config_t *cfg = api->setup_config(s);
-    static const char *const known[] = {"model", "field", "prefix", "weight", NULL};
+    static const char *const known[] = {"model", "field", "prefix", "weight", "scale", NULL};
     for (size_t i = 0; i < api->config_len(cfg); i++) {
         const char *key = api->config_key_at(cfg, i);
         const char *const *k = known;
         while (*k && strcmp(*k, key) != 0)
             k++;
         if (!*k)
-            return snprintf(err, errlen, "unknown key '%s' (known: model, field, prefix, weight)",
-                            key),
+            return snprintf(err, errlen,
+                            "unknown key '%s' (known: model, field, prefix, weight, scale)", key),
                    VD_PLUGIN_ERROR;
     }
+    const char *scale = api->config_string(api->config_get(cfg, "scale"));
+    if (scale && strcmp(scale, "probability") != 0 && strcmp(scale, "log_odds") != 0)
+        return snprintf(err, errlen, "'scale' is \"probability\" or \"log_odds\", not \"%s\"",
+                        scale),
+               VD_PLUGIN_ERROR;
     const char *rel = api->config_string(api->config_get(cfg, "model"));
     char path[4096];
     if (!rel || api->setup_path(s, rel, path, sizeof path) != VD_PLUGIN_OK)
@@ -99,6 +106,7 @@ static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, c
     feature(s, prefix, "p", &t->f_p);
     feature(s, prefix, "model", &t->f_model);
     api->config_number(api->config_get(cfg, "weight"), &t->weight);
+    t->log_odds_scale = scale && strcmp(scale, "log_odds") == 0;
     model_version(path, t->version, sizeof t->version);
     *instance = t;
     return VD_PLUGIN_OK;
@@ -124,7 +132,7 @@ static int textclf_score(void *instance, vd_plugin_call_t *call) {
     if (t->weight != 0) {
         char detail[160];
         snprintf(detail, sizeof detail, "p=%.4f model %s", p, t->version);
-        api->add_score(call, t->weight * p, "textclf", detail);
+        api->add_score(call, t->weight * (t->log_odds_scale ? lo : p), "textclf", detail);
     }
     return VD_PLUGIN_OK;
 }

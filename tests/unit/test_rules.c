@@ -92,6 +92,26 @@ static void test_stop_and_features(void) {
     vd_policy_unref(p);
 }
 
+static void test_rules_as_features(void) {
+    vd_policy_t *p = vd_test_policy(
+        "rule \"a\" { score = 2.5, when = function() return true end }\n"
+        "rule \"b\" { score = 1, when = function() return false end }\n"
+        "rule \"c\" { score = 1, when = function(ev, ctx) return ctx.features['rule.a'] == 2.5 end "
+        "}\n"
+        "pipeline \"p\" { stages = { stage \"s\" {\"a\", \"b\", as_features = true},\n"
+        "  stage \"t\" {\"c\"} } }\n");
+    run_t r;
+    const char *none[] = {NULL};
+    run(&r, p, "p", none);
+    const vd_feature_t *f = vd_decision_feature(&r.d, "rule.a", 6, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_DOUBLE_EQUAL(f->value.u.n, 2.5, 1e-12);
+    CU_ASSERT_PTR_NULL(vd_decision_feature(&r.d, "rule.b", 6, 0));
+    CU_ASSERT_DOUBLE_EQUAL(r.d.main.score, 3.5, 1e-12); /* c saw the feature */
+    done(&r);
+    vd_policy_unref(p);
+}
+
 static void test_shadow(void) {
     vd_policy_t *p =
         vd_test_policy("rule \"real\" { score = 3, when = function() return true end }\n"
@@ -225,6 +245,7 @@ void vd_suite_rules(void) {
         {"thresholds, reasons, details, tags", test_thresholds_and_reasons},
         {"stop actions and features between stages", test_stop_and_features},
         {"shadow stages", test_shadow},
+        {"fired rules as features", test_rules_as_features},
         {"rule faults: open and closed", test_faults},
         {"helpers and the event view", test_helpers},
         {"deadline between rules", test_deadline},

@@ -11,7 +11,7 @@ import numpy as np
 from . import corpus, mail_event, metrics
 
 
-def replay(sock_path, paths, depth=32):
+def replay(sock_path, paths, depth=32, pipeline="mail"):
     """Decides every message; returns the results in order. Keeps `depth` requests in flight."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(sock_path)
@@ -20,7 +20,7 @@ def replay(sock_path, paths, depth=32):
     while done < len(paths):
         while sent < len(paths) and sent - done < depth:
             ev = mail_event.event(corpus.read(paths[sent]))
-            s.sendall(msgpack.packb([0, sent, "decide", ["mail", ev]], use_bin_type=True))
+            s.sendall(msgpack.packb([0, sent, "decide", [pipeline, ev]], use_bin_type=True))
             sent += 1
         data = s.recv(1 << 20)
         if not data:
