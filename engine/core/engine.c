@@ -83,6 +83,9 @@ int vd_engine_stats(vd_engine_t *e, vd_stats_snapshot_t *snap, vd_stats_globals_
     g->reload_failures = atomic_load(&e->reload_failures);
     g->uptime_s = (double)(vd_now_ns() - e->started_ns) / 1e9;
     g->workers = e->nworkers;
+    g->nextra = 0;
+    g->pack_extra = NULL;
+    g->extra_ctx = NULL;
     return vd_stats_snapshot(sets, n, snap);
 }
 

@@ -19,9 +19,19 @@ static void method_ping(vd_conn_t *c, const vd_rpc_msg_t *m) {
 }
 
 /* A plugin stage: which plugin, from which file, in which version, with which deadline. */
+static void pack_info(msgpack_packer *pk, const vd_plugin_stage_t *ps) {
+    msgpack_pack_map(pk, ps->ninfo);
+    for (size_t i = 0; i < ps->ninfo; i++) {
+        vd_pack_cstr(pk, ps->info[2 * i]);
+        vd_pack_cstr(pk, ps->info[2 * i + 1]);
+    }
+}
+
 static void pack_plugin(msgpack_packer *pk, const vd_plugin_stage_t *ps) {
     vd_pack_cstr(pk, "plugin");
-    msgpack_pack_map(pk, 4);
+    msgpack_pack_map(pk, 5);
+    vd_pack_cstr(pk, "info");
+    pack_info(pk, ps);
     vd_pack_cstr(pk, "name");
     vd_pack_cstr(pk, ps->lib->desc->name);
     vd_pack_cstr(pk, "version");
@@ -82,11 +92,43 @@ static void method_pipelines(vd_conn_t *c, const vd_rpc_msg_t *m) {
     }
 }
 
+/* stats "plugins": what each plugin stage of the serving policy runs (model versions). */
+static void pack_plugin_stages(msgpack_packer *pk, const void *ctx) {
+    const vd_policy_t *p = ctx;
+    size_t n = 0;
+    for (size_t i = 0; i < p->npipelines; i++)
+        for (size_t s = 0; s < p->pipelines[i].nstages; s++)
+            n += p->pipelines[i].stages[s].kind == VD_STAGE_PLUGIN;
+    vd_pack_cstr(pk, "plugins");
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < p->npipelines; i++) {
+        for (size_t s = 0; s < p->pipelines[i].nstages; s++) {
+            const vd_stage_t *st = &p->pipelines[i].stages[s];
+            if (st->kind != VD_STAGE_PLUGIN) continue;
+            msgpack_pack_map(pk, 5);
+            vd_pack_cstr(pk, "pipeline");
+            vd_pack_cstr(pk, p->pipelines[i].name);
+            vd_pack_cstr(pk, "stage");
+            vd_pack_cstr(pk, st->name);
+            vd_pack_cstr(pk, "plugin");
+            vd_pack_cstr(pk, st->plugin->lib->desc->name);
+            vd_pack_cstr(pk, "version");
+            vd_pack_cstr(pk, st->plugin->lib->desc->version ? st->plugin->lib->desc->version : "");
+            vd_pack_cstr(pk, "info");
+            pack_info(pk, st->plugin);
+        }
+    }
+}
+
 static void method_stats(vd_conn_t *c, const vd_rpc_msg_t *m) {
     vd_stats_snapshot_t snap;
     vd_stats_globals_t g;
     char version[20];
-    if (vd_engine_stats(c->w->engine, &snap, &g, version) != 0) {
+    int rc = vd_engine_stats(c->w->engine, &snap, &g, version);
+    g.nextra = 1;
+    g.pack_extra = pack_plugin_stages;
+    g.extra_ctx = c->w->policy;
+    if (rc != 0) {
         vd_reply_error(c, m->msgid, VD_RPC_INTERNAL, "out of memory");
     } else {
         vd_rpc_pack_result_head(&c->pk, m->msgid);

@@ -101,6 +101,10 @@ typedef struct {
     uint64_t reloads, reload_failures;
     double uptime_s;
     int workers;
+    /* More map entries from the caller: nextra keys, packed by pack_extra(pk, extra_ctx). */
+    int nextra;
+    void (*pack_extra)(msgpack_packer *pk, const void *extra_ctx);
+    const void *extra_ctx;
 } vd_stats_globals_t;
 
 /* Packs the stats map of the stats method (docs/protocol.md). */

@@ -56,7 +56,7 @@ void vd_stats_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd_st
     size_t npipes = 0;
     for (size_t i = 0; i < s->nnodes; i++)
         npipes += !*s->nodes[i].stage;
-    msgpack_pack_map(pk, 15);
+    msgpack_pack_map(pk, 15 + (size_t)(g->pack_extra ? g->nextra : 0));
     pack_u64(pk, "workers", (uint64_t)g->workers);
     pack_u64(pk, "requests", s->requests);
     pack_u64(pk, "decisions", s->decisions);
@@ -80,4 +80,5 @@ void vd_stats_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd_st
     msgpack_pack_map(pk, npipes);
     for (size_t i = 0; i < s->nnodes; i++)
         if (!*s->nodes[i].stage) pack_pipeline(pk, s, &s->nodes[i]);
+    if (g->pack_extra) g->pack_extra(pk, g->extra_ctx);
 }

@@ -17,6 +17,7 @@ const char *vd__setup_stage(vd_plugin_setup_t *s);
 int vd__setup_path(vd_plugin_setup_t *s, const char *path, char *out, size_t cap);
 vd_plugin_field_t vd__setup_field(vd_plugin_setup_t *s, const char *path);
 vd_plugin_feature_t vd__setup_feature(vd_plugin_setup_t *s, const char *name);
+void vd__setup_describe(vd_plugin_setup_t *s, const char *key, const char *value);
 
 #define OBJ(v) ((const msgpack_object *)(v))
 #define VAL(o) ((const vd_plugin_value_t *)(o))
@@ -345,6 +346,7 @@ static const vd_host_api_t host_api = {
     .set_error = set_error,
     .complete = vd__plugin_complete,
     .call_time_left_ms = time_left_ms,
+    .setup_describe = vd__setup_describe,
 };
 
 const vd_host_api_t *vd_plugin_host_api(void) {

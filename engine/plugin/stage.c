@@ -49,6 +49,27 @@ vd_plugin_feature_t vd__setup_feature(vd_plugin_setup_t *s, const char *name) {
     return intern(&s->ps->features, &s->ps->nfeatures, name);
 }
 
+void vd__setup_describe(vd_plugin_setup_t *s, const char *key, const char *value) {
+    vd_plugin_stage_t *ps = s->ps;
+    if (!key || !value) return;
+    for (size_t i = 0; i < ps->ninfo; i++) {
+        if (strcmp(ps->info[2 * i], key) == 0) {
+            char *v = strdup(value);
+            if (v) free(ps->info[2 * i + 1]), ps->info[2 * i + 1] = v;
+            return;
+        }
+    }
+    char **grown = realloc(ps->info, (ps->ninfo + 1) * 2 * sizeof *grown);
+    if (!grown) return;
+    ps->info = grown;
+    grown[2 * ps->ninfo] = strdup(key);
+    grown[2 * ps->ninfo + 1] = strdup(value);
+    if (grown[2 * ps->ninfo] && grown[2 * ps->ninfo + 1])
+        ps->ninfo++;
+    else
+        free(grown[2 * ps->ninfo]), free(grown[2 * ps->ninfo + 1]);
+}
+
 int vd_plugin_stage_create(vd_plugin_stage_t **out, vd_plugin_lib_t *lib,
                            vd_plugin_config_t *config, const char *stage_name,
                            const char *policy_dir, char *err, size_t errlen) {
@@ -99,6 +120,7 @@ void vd_plugin_stage_free(vd_plugin_stage_t *ps) {
     vd_plugin_config_free(ps->config);
     free_list(ps->fields, ps->nfields);
     free_list(ps->features, ps->nfeatures);
+    free_list(ps->info, ps->ninfo * 2);
     free(ps);
 }
 

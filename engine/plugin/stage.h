@@ -24,6 +24,8 @@ typedef struct vd_plugin_stage {
     size_t nfeatures;
     int timeout_ms;                 /* deadline of one call; 0 = only the request's own deadline */
     struct vd_plugin_call *orphans; /* timed out, not yet completed: freed at destroy */
+    char **info;                    /* setup_describe(): key, value, key, value, ... */
+    size_t ninfo;                   /* pairs */
 } vd_plugin_stage_t;
 
 /* Creates the stage's instance with the given configuration (taken over, freed with the

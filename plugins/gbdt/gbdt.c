@@ -133,6 +133,10 @@ static int gbdt_create(void *global, vd_plugin_setup_t *s, void **instance, char
     snprintf(name, sizeof name, "%smodel", prefix ? prefix : "gbdt_");
     g->out_model = api->setup_feature(s, name);
     model_version(path, g->version, sizeof g->version);
+    if (api->abi_minor >= 1) { /* host 1.1: say which model this stage runs */
+        api->setup_describe(s, "model", g->version);
+        api->setup_describe(s, "objective", g->model.objective);
+    }
     *instance = g;
     return VD_PLUGIN_OK;
 }

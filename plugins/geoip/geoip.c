@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const vd_host_api_t *api;
 
@@ -60,6 +61,15 @@ static int open_db(vd_plugin_setup_t *s, const char *key, MMDB_s *db, int *has, 
         return VD_PLUGIN_ERROR;
     }
     *has = 1;
+    if (api->abi_minor >= 1) { /* host 1.1: say which database this stage reads, of when */
+        char what[4200];
+        time_t built = (time_t)db->metadata.build_epoch;
+        struct tm tm;
+        gmtime_r(&built, &tm);
+        snprintf(what, sizeof what, "%.4000s (%.60s, built %04d-%02d-%02d)", path,
+                 db->metadata.database_type, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        api->setup_describe(s, key, what);
+    }
     return VD_PLUGIN_OK;
 }
 

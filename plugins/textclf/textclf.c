@@ -108,6 +108,7 @@ static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, c
     api->config_number(api->config_get(cfg, "weight"), &t->weight);
     t->log_odds_scale = scale && strcmp(scale, "log_odds") == 0;
     model_version(path, t->version, sizeof t->version);
+    if (api->abi_minor >= 1) api->setup_describe(s, "model", t->version); /* host 1.1 */
     *instance = t;
     return VD_PLUGIN_OK;
 }

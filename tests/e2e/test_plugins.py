@@ -53,6 +53,12 @@ def test_sync_plugin_reads_and_writes():
         assert [s["kind"] for s in stages_info] == ["rules", "plugin", "rules"]
 
 
+def test_older_minor_loads():
+    with daemon_with('plugin "echo_abi_1_0" { field = "ip", score = 2 }') as vd, \
+            Client(vd.socket) as c:
+        assert c.decide("p", {"ip": "1.2.3.4"})["score"] == 2
+
+
 def test_plugin_error_fails_open_or_closed():
     stages = 'plugin "echo" { field = "ip", fail_on_missing = true }'
     with daemon_with(stages) as vd, Client(vd.socket) as c:
@@ -207,8 +213,8 @@ LOAD_ERRORS = [
     ('plugin "nothere" {}', ["nothere.so", "plugin directories"]),
     ('plugin "missing/file.so" {}', ["missing/file.so", "cannot read"]),
     ('plugin "broken_no_entry" {}', ["broken_no_entry.so", "no verdict_plugin_entry symbol"]),
-    ('plugin "broken_wrong_major" {}', ["broken_wrong_major.so", "ABI 2.0", "major"]),
-    ('plugin "broken_newer_minor" {}', ["broken_newer_minor.so", "ABI 1.7", "newer"]),
+    ('plugin "broken_wrong_major" {}', ["broken_wrong_major.so", "ABI 2.", "major"]),
+    ('plugin "broken_newer_minor" {}', ["broken_newer_minor.so", "ABI 1.", "newer"]),
     ('plugin "broken_bad_config" { modle = "x" }', ["broken_bad_config.so", "unknown key 'modle'"]),
     ('plugin "broken_init_fails" {}', ["broken_init_fails.so", "license file missing"]),
     ('plugin "broken_no_score" {}', ["broken_no_score.so", "no score"]),
@@ -259,7 +265,8 @@ def test_load_errors_at_reload_keep_the_old_policy():
 
 
 def main():
-    return run_tests([test_sync_plugin_reads_and_writes, test_plugin_error_fails_open_or_closed,
+    return run_tests([test_sync_plugin_reads_and_writes, test_older_minor_loads,
+                      test_plugin_error_fails_open_or_closed,
                       test_shadow_plugin_stage, test_async_plugin_completes_from_its_thread,
                       test_client_leaves_and_reload_while_calls_pend, test_async_failure,
                       test_deadline_when_a_plugin_never_answers,

@@ -118,6 +118,8 @@ def test_plugin_in_verdictd_and_model_reload():
             assert r["reasons"][0]["rule"] == "gbdt"
             first = r["features"]["gbdt_model"]
         assert first.startswith("live.json@")
+        described = c.call("stats", [])["plugins"][0]
+        assert described["plugin"] == "gbdt" and described["info"]["model"] == first
         assert c.call("stats", [])["pipelines"]["score"]["stages"]["gbdt"]["runs"] == len(rows)
         # A new model file: reload picks it up and says so.
         bst2, path2 = train({"objective": "binary:logistic", "max_depth": 2, "eta": 0.5},
@@ -128,6 +130,7 @@ def test_plugin_in_verdictd_and_model_reload():
         c.call("reload", [])
         r = c.decide("score", {"f0": 1.0})
         assert r["features"]["gbdt_model"] != first
+        assert c.call("stats", [])["plugins"][0]["info"]["model"] == r["features"]["gbdt_model"]
         want = bst2.predict(xgb.DMatrix(np.array([[1.0] + [np.nan] * 11], dtype=np.float32),
                                         feature_names=NAMES))[0]
         assert abs(r["features"]["gbdt_p"] - float(want)) <= 1e-6

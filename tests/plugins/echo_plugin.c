@@ -99,7 +99,11 @@ static int score(void *instance, vd_plugin_call_t *call) {
 
 static const vd_plugin_t plugin = {
     .abi_major = VD_PLUGIN_ABI_MAJOR,
+#ifdef ABI_1_0 /* built as against the 1.0 SDK: an older minor must still load */
+    .abi_minor = 0,
+#else
     .abi_minor = VD_PLUGIN_ABI_MINOR,
+#endif
     .size = sizeof(vd_plugin_t),
     .name = "echo",
     .version = "1.0",

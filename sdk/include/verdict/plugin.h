@@ -25,6 +25,8 @@
  *
  * Changelog
  *   1.0  first version.
+ *   1.1  setup_describe(): a stage says what it runs (a model's version), shown by the
+ *        pipelines and stats methods.
  * ---------------------------------------------------------------------------------------------
  *
  * Lifecycle and threads
@@ -63,7 +65,7 @@ extern "C" {
 #endif
 
 #define VD_PLUGIN_ABI_MAJOR 1
-#define VD_PLUGIN_ABI_MINOR 0
+#define VD_PLUGIN_ABI_MINOR 1
 
 /* The name of the one symbol a plugin exports. */
 #define VD_PLUGIN_ENTRY_SYMBOL "verdict_plugin_entry"
@@ -215,6 +217,13 @@ typedef struct vd_host_api {
     void (*complete)(vd_plugin_call_t *call, int status);
     /* Milliseconds left before the stage's deadline (0 when passed; INT64_MAX when none). */
     int64_t (*call_time_left_ms)(vd_plugin_call_t *call);
+
+    /* ---- 1.1 (check api->abi_minor >= 1 before calling) ---- */
+
+    /* In create(): records key = value about the stage (for example "model" =
+     * "mail.json@3f2a..."), shown by the pipelines and stats methods. Both strings are copied;
+     * a key given twice keeps its last value. */
+    void (*setup_describe)(vd_plugin_setup_t *s, const char *key, const char *value);
 } vd_host_api_t;
 
 /* The plugin descriptor, returned by verdict_plugin_entry(). Static storage. */
