@@ -100,12 +100,7 @@ $(DATA)/geoip/asn.mmdb: plugins/geoip/tools/asn-csv-to-mmdb.pl | deps
 
 # The mail models and the whole mail pipeline on the held-out (time-shifted) test split.
 eval: build data
-	@tmp=$$(mktemp -d /tmp/verdict-eval.XXXXXX); \
-	$(BUILD)/bin/verdictd --socket $$tmp/v.sock --policies $(POLICIES) --data-dir $(DATA) \
-	  --log-level warn & pid=$$!; \
-	for i in $$(seq 100); do $(BUILD)/bin/verdict --socket $$tmp/v.sock ping >/dev/null 2>&1 && break; sleep 0.1; done; \
-	$(TRAIN) eval $$tmp/v.sock $(DATA)/spam-assassin; rc=$$?; \
-	kill $$pid; wait $$pid; rm -rf $$tmp; exit $$rc
+	$(TRAIN) eval-all $(BUILD)/bin/verdictd $(POLICIES) $(DATA)
 
 # libFuzzer on the protocol decoder and the policy loader; new inputs land in build-fuzz/.
 fuzz:

@@ -3,7 +3,10 @@
   textclf DATA_DIR OUT.bin [--c C] [--split time|random]
       extract hashed tokens from the corpus, train the logistic regression, write the model
   eval SOCKET DATA_DIR [--split time|random]
-      replay the test split through verdictd's mail pipeline and print the figures
+      replay the test split through a running verdictd's mail pipeline and print the figures
+  eval-all VERDICTD POLICIES DATA_DIR
+      start verdictd and report the time-shifted split (shipped models), then the random
+      split (secondary) with a text classifier trained on that split
 """
 
 import argparse
@@ -36,6 +39,11 @@ def cmd_eval(args):
     evaluate.print_report(reports, info)
 
 
+def cmd_eval_all(args):
+    from . import evaluate
+    evaluate.run_all(args.verdictd, args.policies, args.data)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="verdict_train")
     sub = p.add_subparsers(dest="command", required=True)
@@ -48,8 +56,12 @@ def main(argv=None):
     e.add_argument("socket")
     e.add_argument("data")
     e.add_argument("--split", choices=("time", "random"), default="time")
+    a = sub.add_parser("eval-all", help="time-shifted and random-split evaluations")
+    a.add_argument("verdictd")
+    a.add_argument("policies")
+    a.add_argument("data")
     args = p.parse_args(argv)
-    {"textclf": cmd_textclf, "eval": cmd_eval}[args.command](args)
+    {"textclf": cmd_textclf, "eval": cmd_eval, "eval-all": cmd_eval_all}[args.command](args)
     return 0
 
 
