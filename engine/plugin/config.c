@@ -196,3 +196,21 @@ int vd_plugin_config_bool(const vd_plugin_config_t *c, int *out) {
     *out = c->b;
     return VD_PLUGIN_OK;
 }
+
+int vd_plugin_config_check_keys(const vd_plugin_config_t *map, const char *const *known, char *err,
+                                size_t errlen) {
+    for (size_t i = 0; i < vd_plugin_config_len(map); i++) {
+        const char *key = vd_plugin_config_key_at(map, i);
+        const char *const *k = known;
+        while (key && k && *k && strcmp(*k, key) != 0)
+            k++;
+        if (key && (!k || !*k)) {
+            int n = snprintf(err, errlen, "unknown key '%s' (known:", key);
+            for (k = known; k && *k && n > 0 && (size_t)n < errlen; k++)
+                n += snprintf(err + n, errlen - (size_t)n, "%s %s", k == known ? "" : ",", *k);
+            if (n > 0 && (size_t)n < errlen) snprintf(err + n, errlen - (size_t)n, ")");
+            return VD_PLUGIN_ERROR;
+        }
+    }
+    return VD_PLUGIN_OK;
+}

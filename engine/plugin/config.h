@@ -37,5 +37,7 @@ const char *vd_plugin_config_key_at(const vd_plugin_config_t *map, size_t i);
 const char *vd_plugin_config_string(const vd_plugin_config_t *c);
 int vd_plugin_config_number(const vd_plugin_config_t *c, double *out);
 int vd_plugin_config_bool(const vd_plugin_config_t *c, int *out);
+int vd_plugin_config_check_keys(const vd_plugin_config_t *map, const char *const *known, char *err,
+                                size_t errlen);
 
 #endif

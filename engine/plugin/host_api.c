@@ -347,6 +347,7 @@ static const vd_host_api_t host_api = {
     .complete = vd__plugin_complete,
     .call_time_left_ms = time_left_ms,
     .setup_describe = vd__setup_describe,
+    .config_check_keys = vd_plugin_config_check_keys,
 };
 
 const vd_host_api_t *vd_plugin_host_api(void) {

@@ -65,17 +65,7 @@ static void model_version(const char *path, char *out, size_t cap) {
 
 static int check_keys(const vd_plugin_config_t *cfg, char *err, size_t errlen) {
     static const char *const known[] = {"model", "inputs", "prefix", "weight", NULL};
-    for (size_t i = 0; i < api->config_len(cfg); i++) {
-        const char *key = api->config_key_at(cfg, i);
-        const char *const *k = known;
-        while (*k && strcmp(*k, key) != 0)
-            k++;
-        if (!*k)
-            return snprintf(err, errlen, "unknown key '%s' (known: model, inputs, prefix, weight)",
-                            key),
-                   VD_PLUGIN_ERROR;
-    }
-    return VD_PLUGIN_OK;
+    return api->abi_minor >= 1 ? api->config_check_keys(cfg, known, err, errlen) : VD_PLUGIN_OK;
 }
 
 /* Resolves every model input to a feature handle and a field handle of the same name. */

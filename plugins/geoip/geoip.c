@@ -106,20 +106,7 @@ static void geoip_destroy(void *instance) {
 static int check_keys(const vd_plugin_config_t *cfg, char *err, size_t errlen) {
     static const char *const known[] = {"country_db", "asn_db",         "field",
                                         "prefix",     "country_scores", NULL};
-    for (size_t i = 0; i < api->config_len(cfg); i++) {
-        const char *key = api->config_key_at(cfg, i);
-        const char *const *k = known;
-        while (*k && strcmp(*k, key) != 0)
-            k++;
-        if (!*k) {
-            snprintf(err, errlen,
-                     "unknown key '%s' (known: country_db, asn_db, field, prefix, "
-                     "country_scores)",
-                     key);
-            return VD_PLUGIN_ERROR;
-        }
-    }
-    return VD_PLUGIN_OK;
+    return api->abi_minor >= 1 ? api->config_check_keys(cfg, known, err, errlen) : VD_PLUGIN_OK;
 }
 
 static int geoip_create(void *global, vd_plugin_setup_t *s, void **instance, char *err,

@@ -72,16 +72,8 @@ static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, c
     (void)global;
     const vd_plugin_config_t *cfg = api->setup_config(s);
     static const char *const known[] = {"model", "field", "prefix", "weight", "scale", NULL};
-    for (size_t i = 0; i < api->config_len(cfg); i++) {
-        const char *key = api->config_key_at(cfg, i);
-        const char *const *k = known;
-        while (*k && strcmp(*k, key) != 0)
-            k++;
-        if (!*k)
-            return snprintf(err, errlen,
-                            "unknown key '%s' (known: model, field, prefix, weight, scale)", key),
-                   VD_PLUGIN_ERROR;
-    }
+    if (api->abi_minor >= 1 && api->config_check_keys(cfg, known, err, errlen) != VD_PLUGIN_OK)
+        return VD_PLUGIN_ERROR;
     const char *scale = api->config_string(api->config_get(cfg, "scale"));
     if (scale && strcmp(scale, "probability") != 0 && strcmp(scale, "log_odds") != 0)
         return snprintf(err, errlen, "'scale' is \"probability\" or \"log_odds\", not \"%s\"",

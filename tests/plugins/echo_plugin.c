@@ -29,16 +29,10 @@ static int init(const vd_host_api_t *host, void **global, char *err, size_t errl
 static int create(void *global, vd_plugin_setup_t *s, void **instance, char *err, size_t errlen) {
     (void)global;
     const vd_plugin_config_t *cfg = api->setup_config(s);
-    for (size_t i = 0; i < api->config_len(cfg); i++) {
-        const char *key = api->config_key_at(cfg, i);
-        static const char *const known[] = {"field", "nested",          "score",
-                                            "tag",   "read_feature",    "words",
-                                            "opts",  "fail_on_missing", NULL};
-        int ok = 0;
-        for (const char *const *k = known; *k; k++)
-            ok |= strcmp(*k, key) == 0;
-        if (!ok) return snprintf(err, errlen, "unknown key '%s'", key), VD_PLUGIN_ERROR;
-    }
+    static const char *const known[] = {"field", "nested", "score",           "tag", "read_feature",
+                                        "words", "opts",   "fail_on_missing", NULL};
+    if (api->abi_minor >= 1 && api->config_check_keys(cfg, known, err, errlen) != VD_PLUGIN_OK)
+        return VD_PLUGIN_ERROR;
     const char *field = api->config_string(api->config_get(cfg, "field"));
     if (!field) return snprintf(err, errlen, "'field' (a string) is required"), VD_PLUGIN_ERROR;
     echo_t *e = calloc(1, sizeof *e);

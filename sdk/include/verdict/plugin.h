@@ -26,7 +26,7 @@
  * Changelog
  *   1.0  first version.
  *   1.1  setup_describe(): a stage says what it runs (a model's version), shown by the
- *        pipelines and stats methods.
+ *        pipelines and stats methods. config_check_keys(): refuse unknown keys in one call.
  * ---------------------------------------------------------------------------------------------
  *
  * Lifecycle and threads
@@ -224,6 +224,10 @@ typedef struct vd_host_api {
      * "mail.json@3f2a..."), shown by the pipelines and stats methods. Both strings are copied;
      * a key given twice keeps its last value. */
     void (*setup_describe)(vd_plugin_setup_t *s, const char *key, const char *value);
+    /* Refuses a map with a key outside known (NULL-terminated): returns VD_PLUGIN_OK, or
+     * VD_PLUGIN_ERROR with "unknown key 'x' (known: a, b, c)" in err. */
+    int (*config_check_keys)(const vd_plugin_config_t *map, const char *const *known, char *err,
+                             size_t errlen);
 } vd_host_api_t;
 
 /* The plugin descriptor, returned by verdict_plugin_entry(). Static storage. */
