@@ -7,9 +7,11 @@
 #include "stage.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 /* Defined in stage.c. */
 const vd_plugin_config_t *vd__setup_config(vd_plugin_setup_t *s);
@@ -300,6 +302,26 @@ static int64_t time_left_ms(vd_plugin_call_t *c) {
     return now >= c->deadline_ns ? 0 : (c->deadline_ns - now) / 1000000;
 }
 
+static int file_version(const char *path, char *out, size_t cap) {
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    XXH3_state_t *h = XXH3_createState();
+    char buf[65536];
+    size_t n;
+    int ok = f && h;
+    if (h) XXH3_64bits_reset(h);
+    while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        XXH3_64bits_update(h, buf, n);
+    ok = ok && !ferror(f);
+    if (ok) {
+        const char *base = strrchr(path, '/');
+        snprintf(out, cap, "%s@%012llx", base ? base + 1 : path,
+                 (unsigned long long)(XXH3_64bits_digest(h) & 0xffffffffffffULL));
+    }
+    if (f) fclose(f);
+    XXH3_freeState(h);
+    return ok ? VD_PLUGIN_OK : VD_PLUGIN_ERROR;
+}
+
 static const vd_host_api_t host_api = {
     .size = sizeof(vd_host_api_t),
     .abi_major = VD_PLUGIN_ABI_MAJOR,
@@ -348,6 +370,7 @@ static const vd_host_api_t host_api = {
     .call_time_left_ms = time_left_ms,
     .setup_describe = vd__setup_describe,
     .config_check_keys = vd_plugin_config_check_keys,
+    .file_version = file_version,
 };
 
 const vd_host_api_t *vd_plugin_host_api(void) {

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 static const vd_host_api_t *api;
 
@@ -45,22 +44,6 @@ static void gbdt_destroy(void *instance) {
     free(g->features);
     free(g->x);
     free(g);
-}
-
-/* "mail-gbdt.json@3f2a9c01d2e4": the model file's name and a hash of its bytes. */
-static void model_version(const char *path, char *out, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    XXH3_state_t *h = XXH3_createState();
-    char buf[65536];
-    size_t n;
-    XXH3_64bits_reset(h);
-    while (f && h && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        XXH3_64bits_update(h, buf, n);
-    const char *base = strrchr(path, '/');
-    snprintf(out, cap, "%s@%012llx", base ? base + 1 : path,
-             h ? (unsigned long long)(XXH3_64bits_digest(h) & 0xffffffffffffULL) : 0ULL);
-    if (f) fclose(f);
-    XXH3_freeState(h);
 }
 
 static int check_keys(const vd_plugin_config_t *cfg, char *err, size_t errlen) {
@@ -122,7 +105,8 @@ static int gbdt_create(void *global, vd_plugin_setup_t *s, void **instance, char
     g->out = api->setup_feature(s, name);
     snprintf(name, sizeof name, "%smodel", prefix ? prefix : "gbdt_");
     g->out_model = api->setup_feature(s, name);
-    model_version(path, g->version, sizeof g->version);
+    if (api->abi_minor < 1 || api->file_version(path, g->version, sizeof g->version) != 0)
+        snprintf(g->version, sizeof g->version, "%.90s", path); /* an older host: the path */
     if (api->abi_minor >= 1) { /* host 1.1: say which model this stage runs */
         api->setup_describe(s, "model", g->version);
         api->setup_describe(s, "objective", g->model.objective);

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 static const vd_host_api_t *api;
 
@@ -42,22 +41,6 @@ static void textclf_destroy(void *instance) {
     textclf_t *t = instance;
     tc_model_free(&t->model);
     free(t);
-}
-
-/* "textclf.bin@3f2a9c01d2e4": the model file's name and a hash of its bytes. */
-static void model_version(const char *path, char *out, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    XXH3_state_t *h = XXH3_createState();
-    char buf[65536];
-    size_t n;
-    if (h) XXH3_64bits_reset(h);
-    while (f && h && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        XXH3_64bits_update(h, buf, n);
-    const char *base = strrchr(path, '/');
-    snprintf(out, cap, "%s@%012llx", base ? base + 1 : path,
-             h ? (unsigned long long)(XXH3_64bits_digest(h) & 0xffffffffffffULL) : 0ULL);
-    if (f) fclose(f);
-    XXH3_freeState(h);
 }
 
 static void feature(vd_plugin_setup_t *s, const char *prefix, const char *name,
@@ -99,7 +82,8 @@ static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, c
     feature(s, prefix, "model", &t->f_model);
     api->config_number(api->config_get(cfg, "weight"), &t->weight);
     t->log_odds_scale = scale && strcmp(scale, "log_odds") == 0;
-    model_version(path, t->version, sizeof t->version);
+    if (api->abi_minor < 1 || api->file_version(path, t->version, sizeof t->version) != 0)
+        snprintf(t->version, sizeof t->version, "%.90s", path); /* an older host: the path */
     if (api->abi_minor >= 1) api->setup_describe(s, "model", t->version); /* host 1.1 */
     *instance = t;
     return VD_PLUGIN_OK;

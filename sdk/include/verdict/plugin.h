@@ -27,6 +27,7 @@
  *   1.0  first version.
  *   1.1  setup_describe(): a stage says what it runs (a model's version), shown by the
  *        pipelines and stats methods. config_check_keys(): refuse unknown keys in one call.
+ *        file_version(): a short name for a file's content (a model's version).
  * ---------------------------------------------------------------------------------------------
  *
  * Lifecycle and threads
@@ -228,6 +229,10 @@ typedef struct vd_host_api {
      * VD_PLUGIN_ERROR with "unknown key 'x' (known: a, b, c)" in err. */
     int (*config_check_keys)(const vd_plugin_config_t *map, const char *const *known, char *err,
                              size_t errlen);
+    /* Names a file's content: "model.json@3f2a9c01d2e4" (its base name and 48 bits of a hash of
+     * its bytes), so that replies and stats can say which model scored. Any thread. Returns
+     * VD_PLUGIN_OK, or VD_PLUGIN_ERROR when the file cannot be read. */
+    int (*file_version)(const char *path, char *out, size_t cap);
 } vd_host_api_t;
 
 /* The plugin descriptor, returned by verdict_plugin_entry(). Static storage. */
