@@ -24,7 +24,7 @@ SA_VERSION   ?= 0.2.3
 MAIL_DATA     = $(DATA)/spam-assassin/.complete
 # Models the shipped mail pipeline loads, trained from the corpus (deterministic, seconds).
 TRAIN         = PYTHONPATH=sdk/python /usr/bin/python3 -m verdict_train
-MODELS        = $(DATA)/models/textclf.bin
+MODELS        = $(DATA)/models/textclf.bin $(DATA)/models/mail-gbdt.json
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -67,6 +67,10 @@ data: $(GEOIP_DATA) $(MAIL_DATA) $(MODELS)
 $(DATA)/models/textclf.bin: $(MAIL_DATA) $(wildcard sdk/python/verdict_train/*.py) | deps
 	@mkdir -p $(DATA)/models
 	$(TRAIN) textclf $(DATA)/spam-assassin $@
+
+$(DATA)/models/mail-gbdt.json: $(MAIL_DATA) $(wildcard sdk/python/verdict_train/*.py) | deps
+	@mkdir -p $(DATA)/models
+	$(TRAIN) gbdt $(DATA)/spam-assassin $@
 
 $(MAIL_DATA): | deps
 	@rm -rf $(DATA)/spam-assassin && mkdir -p $(DATA)/spam-assassin/.fetch

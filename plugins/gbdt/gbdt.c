@@ -5,6 +5,7 @@
  *     inputs = { "links", "subject_caps", ... },  -- default: the model's feature_names
  *     prefix = "gbdt_",    -- features gbdt_p (or gbdt_margin for logitraw) and gbdt_model
  *     weight = 10,         -- adds weight * output as a reason (0: features only)
+ *     scale  = "output",   -- or "margin": adds weight * margin (a log-odds for logistic)
  *   }
  *
  * Each input is read from the features of earlier stages when one of that name is set, else
@@ -26,7 +27,8 @@ typedef struct {
     vd_plugin_field_t *fields;
     vd_plugin_feature_t *features;
     vd_plugin_feature_t out, out_model;
-    float *x; /* the input row, reused by every call of this instance */
+    float *x;         /* the input row, reused by every call of this instance */
+    int margin_scale; /* the reason's score is weight * margin */
     double weight;
     char version[96]; /* file name and content hash: which model scored */
 } gbdt_t;
@@ -47,7 +49,7 @@ static void gbdt_destroy(void *instance) {
 }
 
 static int check_keys(const vd_plugin_config_t *cfg, char *err, size_t errlen) {
-    static const char *const known[] = {"model", "inputs", "prefix", "weight", NULL};
+    static const char *const known[] = {"model", "inputs", "prefix", "weight", "scale", NULL};
     return api->abi_minor >= 1 ? api->config_check_keys(cfg, known, err, errlen) : VD_PLUGIN_OK;
 }
 
@@ -98,6 +100,13 @@ static int gbdt_create(void *global, vd_plugin_setup_t *s, void **instance, char
         return VD_PLUGIN_ERROR;
     }
     api->config_number(api->config_get(cfg, "weight"), &g->weight);
+    const char *scale = api->config_string(api->config_get(cfg, "scale"));
+    if (scale && strcmp(scale, "output") != 0 && strcmp(scale, "margin") != 0) {
+        snprintf(err, errlen, "'scale' is \"output\" or \"margin\", not \"%s\"", scale);
+        gbdt_destroy(g);
+        return VD_PLUGIN_ERROR;
+    }
+    g->margin_scale = scale && strcmp(scale, "margin") == 0;
     const char *prefix = api->config_string(api->config_get(cfg, "prefix"));
     char name[128];
     snprintf(name, sizeof name, "%s%s", prefix ? prefix : "gbdt_",
@@ -133,14 +142,15 @@ static int gbdt_score(void *instance, vd_plugin_call_t *call) {
     gbdt_t *g = instance; /* score() is never called twice at once for an instance */
     for (int32_t i = 0; i < g->model.nfeatures; i++)
         g->x[i] = input(g, call, i);
-    float out = gbdt_model_predict(&g->model, g->x);
+    float margin = gbdt_model_margin(&g->model, g->x);
+    float out = gbdt_model_link(&g->model, margin);
     api->set_feature_float(call, g->out, out);
     api->set_feature_string(call, g->out_model, g->version, strlen(g->version));
     if (g->weight != 0) {
         char detail[160];
         snprintf(detail, sizeof detail, "%s=%.4f model %s", g->model.logistic ? "p" : "margin",
                  (double)out, g->version);
-        api->add_score(call, g->weight * out, "gbdt", detail);
+        api->add_score(call, g->weight * (g->margin_scale ? margin : out), "gbdt", detail);
     }
     return VD_PLUGIN_OK;
 }

@@ -270,7 +270,10 @@ float gbdt_model_margin(const gbdt_model_t *m, const float *x) {
     return sum;
 }
 
-float gbdt_model_predict(const gbdt_model_t *m, const float *x) {
-    float margin = gbdt_model_margin(m, x);
+float gbdt_model_link(const gbdt_model_t *m, float margin) {
     return m->logistic ? 1.0f / (1.0f + expf(-margin)) : margin;
+}
+
+float gbdt_model_predict(const gbdt_model_t *m, const float *x) {
+    return gbdt_model_link(m, gbdt_model_margin(m, x));
 }

@@ -48,7 +48,11 @@ void gbdt_model_free(gbdt_model_t *m);
 /* The raw margin for one row of nfeatures float32 values (NaN = missing). */
 float gbdt_model_margin(const gbdt_model_t *m, const float *x);
 
-/* The model's output: the probability for binary:logistic, the margin for logitraw. */
+/* The model's output for a margin: xgboost's float sigmoid for binary:logistic, the margin
+ * itself for logitraw. */
+float gbdt_model_link(const gbdt_model_t *m, float margin);
+
+/* The model's output for one row: gbdt_model_link of its margin. */
 float gbdt_model_predict(const gbdt_model_t *m, const float *x);
 
 #endif

@@ -197,7 +197,7 @@ static void add_tokens(buckets_t *bk, const char *prefix, const unsigned char *s
     }
 }
 
-static void add_url_hosts(buckets_t *bk, const unsigned char *s, size_t n) {
+void tc_url_hosts(const unsigned char *s, size_t n, tc_buf_t *out) {
     for (size_t i = 0;;) {
         long at = find_ci(s, n, i, "http");
         if (at < 0) return;
@@ -206,19 +206,30 @@ static void add_url_hosts(buckets_t *bk, const unsigned char *s, size_t n) {
         if (j + 3 <= n && memcmp(s + j, "://", 3) == 0) {
             j += 3;
             size_t k = j;
-            unsigned char host[256];
             while (k < n && (is_alnum(s[k]) || s[k] == '.' || s[k] == '-'))
                 k++;
-            if (k > j && k - j <= sizeof host) {
+            if (k > j && k - j <= 256) {
                 for (size_t m = j; m < k; m++)
-                    host[m - j] = lower(s[m]);
-                add(bk, "u:", host, k - j);
+                    tc_putc(out, lower(s[m]));
+                tc_putc(out, '\0');
             }
             i = k;
         } else {
             i = j;
         }
     }
+}
+
+static void add_url_hosts(buckets_t *bk, const unsigned char *s, size_t n) {
+    tc_buf_t hosts = {0};
+    tc_url_hosts(s, n, &hosts);
+    for (size_t i = 0; i < hosts.len;) {
+        size_t len = strlen((const char *)hosts.p + i);
+        add(bk, "u:", hosts.p + i, len);
+        i += len + 1;
+    }
+    bk->oom |= hosts.oom;
+    tc_free(&hosts);
 }
 
 static int by_value(const void *a, const void *b) {
@@ -245,15 +256,13 @@ static void add_headers(buckets_t *bk, const tc_pieces_t *pc) {
     }
 }
 
-int tc_message_buckets(const unsigned char *raw, size_t len, unsigned bits, uint64_t seed,
-                       uint32_t **out, size_t *count) {
-    tc_pieces_t pc;
+int tc_pieces_buckets(const tc_pieces_t *pc, unsigned bits, uint64_t seed, uint32_t **out,
+                      size_t *count) {
     buckets_t bk = {.bits = bits, .seed = seed};
-    int rc = tc_parse(raw, len, &pc);
-    add_headers(&bk, &pc);
+    add_headers(&bk, pc);
     size_t total = 0;
-    for (size_t i = 0; i < pc.ntexts; i++) {
-        const tc_text_t *t = &pc.texts[i];
+    for (size_t i = 0; i < pc->ntexts; i++) {
+        const tc_text_t *t = &pc->texts[i];
         add_url_hosts(&bk, t->text.p, t->text.len);
         tc_buf_t plain = {0};
         const unsigned char *s = t->text.p;
@@ -269,16 +278,15 @@ int tc_message_buckets(const unsigned char *raw, size_t len, unsigned bits, uint
         add_tokens(&bk, "b:", s, n);
         tc_free(&plain);
     }
-    for (size_t i = 0; i < pc.ntypes; i++)
-        add(&bk, "t:", (const unsigned char *)pc.types[i], strlen(pc.types[i]));
+    for (size_t i = 0; i < pc->ntypes; i++)
+        add(&bk, "t:", (const unsigned char *)pc->types[i], strlen(pc->types[i]));
     char lbuf[32];
     int bitlen = 0;
     for (size_t t = total; t; t >>= 1)
         bitlen++;
     snprintf(lbuf, sizeof lbuf, "l:%d", bitlen);
     add(&bk, "", (const unsigned char *)lbuf, strlen(lbuf));
-    tc_pieces_free(&pc);
-    if (rc || bk.oom) {
+    if (bk.oom) {
         free(bk.b);
         return -1;
     }
@@ -289,4 +297,13 @@ int tc_message_buckets(const unsigned char *raw, size_t len, unsigned bits, uint
     *out = bk.b;
     *count = w;
     return 0;
+}
+
+int tc_message_buckets(const unsigned char *raw, size_t len, unsigned bits, uint64_t seed,
+                       uint32_t **out, size_t *count) {
+    tc_pieces_t pc;
+    int rc = tc_parse(raw, len, &pc);
+    if (rc == 0) rc = tc_pieces_buckets(&pc, bits, seed, out, count);
+    tc_pieces_free(&pc);
+    return rc;
 }

@@ -8,10 +8,12 @@
  *     prefix = "textclf_",   -- features textclf_log_odds, textclf_p, textclf_model
  *     weight = 10,           -- adds weight * probability as reason "textclf"; 0: none
  *     scale  = "probability",  -- or "log_odds": adds weight * log-odds (negative for ham)
+ *     statistics = false,      -- true: also the msg_* statistics features (for a gbdt stage)
  *   }
  */
 #include "features.h"
 #include "model.h"
+#include "stats.h"
 
 #include <verdict/plugin.h>
 
@@ -28,6 +30,8 @@ typedef struct {
     vd_plugin_feature_t f_log_odds, f_p, f_model;
     double weight;
     int log_odds_scale; /* the reason's score is weight * log-odds, not weight * probability */
+    int statistics;     /* also emit the msg_* statistics */
+    vd_plugin_feature_t f_stats[TC_NSTATS];
     char version[96];
 } textclf_t;
 
@@ -54,7 +58,8 @@ static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, c
                           size_t errlen) {
     (void)global;
     const vd_plugin_config_t *cfg = api->setup_config(s);
-    static const char *const known[] = {"model", "field", "prefix", "weight", "scale", NULL};
+    static const char *const known[] = {"model", "field",      "prefix", "weight",
+                                        "scale", "statistics", NULL};
     if (api->abi_minor >= 1 && api->config_check_keys(cfg, known, err, errlen) != VD_PLUGIN_OK)
         return VD_PLUGIN_ERROR;
     const char *scale = api->config_string(api->config_get(cfg, "scale"));
@@ -82,6 +87,9 @@ static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, c
     feature(s, prefix, "model", &t->f_model);
     api->config_number(api->config_get(cfg, "weight"), &t->weight);
     t->log_odds_scale = scale && strcmp(scale, "log_odds") == 0;
+    api->config_bool(api->config_get(cfg, "statistics"), &t->statistics);
+    for (int i = 0; t->statistics && i < TC_NSTATS; i++)
+        feature(s, "msg_", tc_stat_names[i], &t->f_stats[i]);
     if (api->abi_minor < 1 || api->file_version(path, t->version, sizeof t->version) != 0)
         snprintf(t->version, sizeof t->version, "%.90s", path); /* an older host: the path */
     if (api->abi_minor >= 1) api->setup_describe(s, "model", t->version); /* host 1.1 */
@@ -93,15 +101,23 @@ static int textclf_score(void *instance, vd_plugin_call_t *call) {
     textclf_t *t = instance;
     const char *raw;
     size_t len, n;
-    uint32_t *buckets;
+    uint32_t *buckets = NULL;
+    tc_pieces_t pc;
+    double st[TC_NSTATS];
     if (api->field_string(call, t->field, &raw, &len) != VD_PLUGIN_OK) return VD_PLUGIN_OK;
-    if (tc_message_buckets((const unsigned char *)raw, len, t->model.bits, t->model.seed, &buckets,
-                           &n) != 0) {
+    int rc = tc_parse((const unsigned char *)raw, len, &pc);
+    if (rc == 0) rc = tc_pieces_buckets(&pc, t->model.bits, t->model.seed, &buckets, &n);
+    if (rc == 0 && t->statistics) rc = tc_stats(&pc, st);
+    tc_pieces_free(&pc);
+    if (rc != 0) {
+        free(buckets);
         api->set_error(call, "out of memory parsing the message");
         return VD_PLUGIN_ERROR;
     }
     double lo = tc_model_log_odds(&t->model, buckets, n);
     free(buckets);
+    for (int i = 0; t->statistics && i < TC_NSTATS; i++)
+        api->set_feature_float(call, t->f_stats[i], st[i]);
     double p = 1.0 / (1.0 + exp(-lo));
     api->set_feature_float(call, t->f_log_odds, lo);
     api->set_feature_float(call, t->f_p, p);

@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "sdk", "python"))
 from vdtest import DATA, Client, Daemon, policy_dir, run_tests  # noqa: E402
-from verdict_train import corpus, features, textclf  # noqa: E402
+from verdict_train import corpus, features, stats, textclf  # noqa: E402
 
 SCORE = os.environ.get("TEXTCLF_SCORE", "build-test/bin/textclf-score")
 CRAFTED = sorted(glob.glob(os.path.join(HERE, "messages", "*.eml")))
@@ -37,6 +37,14 @@ def test_buckets_equal_on_crafted_messages():
     for path, line in zip(CRAFTED, c_lines("-", CRAFTED)):
         c = [int(x) for x in line.split()]
         assert c == features.message_buckets(corpus.read(path)), path
+
+
+def test_statistics_equal():
+    paths = [p for p, _ in test] + CRAFTED
+    for path, line in zip(paths, c_lines("--stats", paths)):
+        got = [float(x) for x in line.split()]
+        want = stats.message_stats(corpus.read(path))
+        assert len(got) == len(stats.NAMES) and got == want, (path, got, want)
 
 
 def test_model_scores_equal():
@@ -74,7 +82,8 @@ def test_plugin_in_verdictd():
 
 def main():
     try:
-        return run_tests([test_buckets_equal_on_crafted_messages, test_model_scores_equal,
+        return run_tests([test_buckets_equal_on_crafted_messages, test_statistics_equal,
+                          test_model_scores_equal,
                           test_plugin_in_verdictd])
     finally:
         shutil.rmtree(TMP, ignore_errors=True)

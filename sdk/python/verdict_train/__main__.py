@@ -2,6 +2,8 @@
 
   textclf DATA_DIR OUT.bin [--c C] [--split time|random]
       extract hashed tokens from the corpus, train the logistic regression, write the model
+  gbdt DATA_DIR OUT.json [--split time|random]
+      train the mail pipeline's gbdt on message statistics (verdict_train/stats.py)
   eval SOCKET DATA_DIR [--split time|random]
       replay the test split through a running verdictd's mail pipeline and print the figures
   eval-all VERDICTD POLICIES DATA_DIR
@@ -32,6 +34,14 @@ def cmd_textclf(args):
                                                              time.time() - t0, args.out))
 
 
+def cmd_gbdt(args):
+    from . import gbdt
+    train, _ = (corpus.time_shifted if args.split == "time" else corpus.random_split)(args.data)
+    t0 = time.time()
+    gbdt.train_stats_model(train, args.out)
+    print("gbdt: %d messages, %.1f s -> %s" % (len(train), time.time() - t0, args.out))
+
+
 def cmd_eval(args):
     from . import evaluate
     reports, info = evaluate.run(args.socket, args.data, args.split)
@@ -52,6 +62,10 @@ def main(argv=None):
     t.add_argument("out")
     t.add_argument("--c", type=float, default=TEXTCLF_C)
     t.add_argument("--split", choices=("time", "random"), default="time")
+    g = sub.add_parser("gbdt", help="train the gbdt on message statistics")
+    g.add_argument("data")
+    g.add_argument("out")
+    g.add_argument("--split", choices=("time", "random"), default="time")
     e = sub.add_parser("eval", help="replay the test split through verdictd")
     e.add_argument("socket")
     e.add_argument("data")
@@ -61,7 +75,8 @@ def main(argv=None):
     a.add_argument("policies")
     a.add_argument("data")
     args = p.parse_args(argv)
-    {"textclf": cmd_textclf, "eval": cmd_eval, "eval-all": cmd_eval_all}[args.command](args)
+    {"textclf": cmd_textclf, "gbdt": cmd_gbdt, "eval": cmd_eval,
+     "eval-all": cmd_eval_all}[args.command](args)
     return 0
 
 

@@ -96,7 +96,7 @@ def run_all(verdictd, policies, data_dir):
     import os
     import shutil
     import tempfile
-    from . import features, textclf
+    from . import features, gbdt, textclf
     corpus_dir = os.path.join(data_dir, "spam-assassin")
     reports, info = with_daemon(verdictd, policies, data_dir,
                                 lambda s: run(s, corpus_dir, "time"))
@@ -113,6 +113,7 @@ def run_all(verdictd, policies, data_dir):
         bias, weights = textclf.train(buckets, [label for _, label in train], 3.0)
         textclf.save(os.path.join(tmp, "models", "textclf.bin"), bias, weights,
                      {"split": "random", "seed": corpus.RANDOM_SEED})
+        gbdt.train_stats_model(train, os.path.join(tmp, "models", "mail-gbdt.json"))
         reports, info = with_daemon(verdictd, policies, tmp,
                                     lambda s: run(s, os.path.join(tmp, "spam-assassin"), "random"))
         info["split"] = "random (secondary: near-duplicates across the split)"
