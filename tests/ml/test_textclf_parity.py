@@ -13,7 +13,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "sdk", "python"))
-from vdtest import DATA, Client, Daemon, policy_dir, run_tests  # noqa: E402
+from vdtest import DATA, Client, Daemon, expect_error, policy_dir, run_tests  # noqa: E402
 from verdict_train import corpus, features, stats, textclf  # noqa: E402
 
 SCORE = os.environ.get("TEXTCLF_SCORE", "build-test/bin/textclf-score")
@@ -78,6 +78,17 @@ def test_plugin_in_verdictd():
             assert math.isclose(r["score"], 10 * got, rel_tol=1e-12)
         r = c.decide("mail", {"subject": "no raw field"})
         assert "textclf_p" not in r["features"] and r["faults"] == []
+        # The model's version is in the reply and in stats; a corrupt model file is refused at
+        # reload and the loaded one keeps scoring.
+        version = c.decide("mail", {"raw": corpus.read(CRAFTED[0])})["features"]["textclf_model"]
+        assert c.call("stats", [])["plugins"][0]["info"]["model"] == version
+        with open(MODEL, "r+b") as f:
+            f.write(b"NOTAMODEL")
+        with open(os.path.join(pol, "p.lua"), "a") as f:
+            f.write("-- corrupt model\n")
+        expect_error(lambda: c.call("reload", []), "internal", "textclf.bin", "bad magic")
+        r = c.decide("mail", {"raw": corpus.read(CRAFTED[0])})
+        assert r["features"]["textclf_model"] == version
 
 
 def main():
