@@ -17,6 +17,7 @@ void vd_suite_ipaddr(void);
 void vd_suite_policy(void);
 void vd_suite_rules(void);
 void vd_suite_sandbox(void);
+void vd_suite_store(void);
 
 /* Adds a suite with the given tests (NULL-terminated {name, fn} pairs). */
 typedef struct {

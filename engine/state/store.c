@@ -1,0 +1,271 @@
+#include "store.h"
+
+#include "../core/error.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#define SHARDS   64
+#define BUCKETS  6 /* sub-buckets per window: a window is exact to 1/6 of its length */
+#define HLL_BITS 10
+#define HLL_REGS (1 << HLL_BITS)
+
+const int64_t vd_window_seconds[VD_WINDOWS] = {60, 3600, 86400};
+const char *const vd_window_names[VD_WINDOWS] = {"1m", "1h", "24h"};
+
+enum { COUNTER, DISTINCT, LABEL };
+
+typedef struct entry {
+    struct entry *next;          /* hash chain */
+    struct entry *newer, *older; /* LRU list */
+    uint64_t hash;
+    int64_t expires; /* 0: never */
+    size_t size;     /* bytes counted against the cap */
+    uint32_t count[VD_WINDOWS][BUCKETS];
+    int64_t epoch[VD_WINDOWS][BUCKETS];
+    uint8_t *regs; /* DISTINCT: HLL_REGS registers after the key */
+    int type;
+    uint32_t keylen;
+    char key[];
+} entry_t;
+
+typedef struct {
+    pthread_mutex_t lock;
+    entry_t **table;
+    size_t cap, n, bytes;
+    entry_t *newest, *oldest;
+    uint64_t evictions, expired;
+} shard_t;
+
+struct vd_store {
+    shard_t shards[SHARDS];
+    size_t shard_bytes;
+};
+
+vd_store_t *vd_store_new(size_t max_bytes) {
+    vd_store_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->shard_bytes = max_bytes / SHARDS;
+    for (int i = 0; i < SHARDS; i++) {
+        pthread_mutex_init(&s->shards[i].lock, NULL);
+        s->shards[i].cap = 64;
+        if (!(s->shards[i].table = calloc(64, sizeof(entry_t *)))) {
+            vd_store_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+void vd_store_free(vd_store_t *s) {
+    if (!s) return;
+    for (int i = 0; i < SHARDS; i++) {
+        shard_t *sh = &s->shards[i];
+        for (entry_t *e = sh->newest, *next; e; e = next) {
+            next = e->older;
+            free(e);
+        }
+        free(sh->table);
+        pthread_mutex_destroy(&sh->lock);
+    }
+    free(s);
+}
+
+static void lru_unlink(shard_t *sh, entry_t *e) {
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        sh->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        sh->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void lru_push(shard_t *sh, entry_t *e) {
+    e->older = sh->newest;
+    e->newer = NULL;
+    if (sh->newest) sh->newest->newer = e;
+    sh->newest = e;
+    if (!sh->oldest) sh->oldest = e;
+}
+
+static void remove_entry(shard_t *sh, entry_t *e) {
+    entry_t **p = &sh->table[e->hash & (sh->cap - 1)];
+    while (*p != e)
+        p = &(*p)->next;
+    *p = e->next;
+    lru_unlink(sh, e);
+    sh->n--;
+    sh->bytes -= e->size;
+    free(e);
+}
+
+static void grow(shard_t *sh) {
+    size_t cap = sh->cap * 2;
+    entry_t **table = calloc(cap, sizeof *table);
+    if (!table) return; /* longer chains, still correct */
+    for (size_t i = 0; i < sh->cap; i++) {
+        for (entry_t *e = sh->table[i], *next; e; e = next) {
+            next = e->next;
+            e->next = table[e->hash & (cap - 1)];
+            table[e->hash & (cap - 1)] = e;
+        }
+    }
+    free(sh->table);
+    sh->table = table;
+    sh->cap = cap;
+}
+
+/* Finds (or with create, makes) the entry; expired entries are dropped on the way. The
+ * shard's lock is held by the caller. */
+static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const char *key,
+                       size_t len, int64_t now, int create) {
+    for (entry_t *e = sh->table[h & (sh->cap - 1)]; e; e = e->next) {
+        if (e->hash != h || e->type != type || e->keylen != len || memcmp(e->key, key, len) != 0)
+            continue;
+        if (e->expires && now >= e->expires) {
+            remove_entry(sh, e);
+            sh->expired++;
+            break;
+        }
+        lru_unlink(sh, e);
+        lru_push(sh, e);
+        return e;
+    }
+    if (!create) return NULL;
+    size_t extra = type == DISTINCT ? HLL_REGS : 0;
+    size_t size = sizeof(entry_t) + len + extra;
+    entry_t *e = calloc(1, size);
+    if (!e) return NULL;
+    e->hash = h;
+    e->type = type;
+    e->keylen = (uint32_t)len;
+    e->size = size;
+    memcpy(e->key, key, len);
+    if (extra) e->regs = (uint8_t *)e->key + len;
+    e->next = sh->table[h & (sh->cap - 1)];
+    sh->table[h & (sh->cap - 1)] = e;
+    lru_push(sh, e);
+    sh->n++;
+    sh->bytes += size;
+    while (sh->bytes > s->shard_bytes && sh->oldest && sh->oldest != e) {
+        remove_entry(sh, sh->oldest);
+        sh->evictions++;
+    }
+    if (sh->n > sh->cap * 2) grow(sh);
+    return e;
+}
+
+static shard_t *shard_of(vd_store_t *s, uint64_t h) {
+    return &s->shards[(h >> 58) % SHARDS];
+}
+
+static void count_window(entry_t *e, int w, uint32_t n, int64_t now, uint64_t *total) {
+    int64_t width = vd_window_seconds[w] / BUCKETS;
+    int64_t epoch = now / width;
+    int i = (int)(epoch % BUCKETS);
+    if (n) {
+        if (e->epoch[w][i] != epoch) {
+            e->epoch[w][i] = epoch;
+            e->count[w][i] = 0;
+        }
+        e->count[w][i] = e->count[w][i] > UINT32_MAX - n ? UINT32_MAX : e->count[w][i] + n;
+    }
+    uint64_t sum = 0;
+    for (int b = 0; b < BUCKETS; b++)
+        if (e->epoch[w][b] > epoch - BUCKETS && e->epoch[w][b] <= epoch) sum += e->count[w][b];
+    *total = sum;
+}
+
+int vd_store_count(vd_store_t *s, const char *key, size_t len, uint32_t n, int64_t now,
+                   uint64_t counts[VD_WINDOWS]) {
+    uint64_t h = XXH3_64bits(key, len);
+    shard_t *sh = shard_of(s, h);
+    pthread_mutex_lock(&sh->lock);
+    entry_t *e = lookup(s, sh, h, COUNTER, key, len, now, n > 0);
+    for (int w = 0; w < VD_WINDOWS; w++) {
+        counts[w] = 0;
+        if (e) count_window(e, w, n, now, &counts[w]);
+    }
+    if (e && n) /* a counter idle for longer than its longest window holds nothing */
+        e->expires =
+            now + vd_window_seconds[VD_WINDOWS - 1] + vd_window_seconds[VD_WINDOWS - 1] / BUCKETS;
+    pthread_mutex_unlock(&sh->lock);
+    return e || n == 0 ? 0 : VD_ENOMEM;
+}
+
+static double hll_estimate(const uint8_t *regs) {
+    double sum = 0;
+    int zeros = 0;
+    for (int i = 0; i < HLL_REGS; i++) {
+        sum += ldexp(1.0, -regs[i]);
+        zeros += regs[i] == 0;
+    }
+    double m = HLL_REGS, alpha = 0.7213 / (1.0 + 1.079 / m);
+    double est = alpha * m * m / sum;
+    if (est <= 2.5 * m && zeros) est = m * log(m / zeros); /* small range: linear counting */
+    return est;
+}
+
+int vd_store_distinct(vd_store_t *s, const char *key, size_t len, const char *value, size_t vlen,
+                      int64_t now, int64_t ttl, double *estimate) {
+    uint64_t h = XXH3_64bits(key, len);
+    shard_t *sh = shard_of(s, h);
+    pthread_mutex_lock(&sh->lock);
+    entry_t *e = lookup(s, sh, h, DISTINCT, key, len, now, value != NULL);
+    if (e && value) {
+        uint64_t v = XXH3_64bits(value, vlen);
+        uint32_t idx = (uint32_t)(v >> (64 - HLL_BITS));
+        uint64_t rest = v << HLL_BITS;
+        uint8_t rho = rest ? (uint8_t)(__builtin_clzll(rest) + 1) : (uint8_t)(64 - HLL_BITS + 1);
+        if (rho > e->regs[idx]) e->regs[idx] = rho;
+        e->expires = ttl > 0 ? now + ttl : 0;
+    }
+    *estimate = e ? hll_estimate(e->regs) : 0.0;
+    pthread_mutex_unlock(&sh->lock);
+    return e || !value ? 0 : VD_ENOMEM;
+}
+
+int vd_store_label(vd_store_t *s, const char *key, size_t len, int64_t now, int64_t ttl) {
+    uint64_t h = XXH3_64bits(key, len);
+    shard_t *sh = shard_of(s, h);
+    pthread_mutex_lock(&sh->lock);
+    entry_t *e = lookup(s, sh, h, LABEL, key, len, now, ttl > 0);
+    int rc = 0;
+    if (e && ttl > 0)
+        e->expires = now + ttl;
+    else if (e)
+        remove_entry(sh, e);
+    else if (ttl > 0)
+        rc = VD_ENOMEM;
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+int64_t vd_store_label_ttl(vd_store_t *s, const char *key, size_t len, int64_t now) {
+    uint64_t h = XXH3_64bits(key, len);
+    shard_t *sh = shard_of(s, h);
+    pthread_mutex_lock(&sh->lock);
+    entry_t *e = lookup(s, sh, h, LABEL, key, len, now, 0);
+    int64_t left = e ? e->expires - now : 0;
+    pthread_mutex_unlock(&sh->lock);
+    return left > 0 ? left : 0;
+}
+
+void vd_store_stats(vd_store_t *s, vd_store_stats_t *out) {
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < SHARDS; i++) {
+        shard_t *sh = &s->shards[i];
+        pthread_mutex_lock(&sh->lock);
+        out->entries += sh->n;
+        out->bytes += sh->bytes;
+        out->evictions += sh->evictions;
+        out->expired += sh->expired;
+        pthread_mutex_unlock(&sh->lock);
+    }
+}

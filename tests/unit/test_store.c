@@ -1,0 +1,121 @@
+/* The embedded state store: windows, expiry, distinct counts, labels, eviction, threads. */
+#include "state/store.h"
+#include "vd_test.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#define T0 1767225600 /* some Unix time */
+
+static void test_windows(void) {
+    vd_store_t *s = vd_store_new(1 << 20);
+    uint64_t c[VD_WINDOWS];
+    for (int i = 0; i < 5; i++)
+        CU_ASSERT_EQUAL(vd_store_count(s, "ip:1", 4, 1, T0 + i, c), 0);
+    CU_ASSERT_EQUAL(c[0], 5);
+    CU_ASSERT_EQUAL(c[1], 5);
+    CU_ASSERT_EQUAL(c[2], 5);
+    vd_store_count(s, "ip:1", 4, 0, T0 + 130, c); /* read only, two minutes later */
+    CU_ASSERT_EQUAL(c[0], 0);
+    CU_ASSERT_EQUAL(c[1], 5);
+    vd_store_count(s, "ip:1", 4, 3, T0 + 2 * 3600, c);
+    CU_ASSERT_EQUAL(c[0], 3);
+    CU_ASSERT_EQUAL(c[1], 3); /* the first five are past the hour */
+    CU_ASSERT_EQUAL(c[2], 8);
+    vd_store_count(s, "ip:1", 4, 0, T0 + 3 * 86400, c); /* idle past its longest window */
+    CU_ASSERT_EQUAL(c[2], 0);
+    vd_store_count(s, "ip:2", 4, 0, T0, c); /* reading creates nothing */
+    vd_store_stats_t st;
+    vd_store_stats(s, &st);
+    CU_ASSERT_EQUAL(st.entries, 0);
+    CU_ASSERT_EQUAL(st.expired, 1);
+    vd_store_free(s);
+}
+
+static void test_distinct_error_bound(void) {
+    vd_store_t *s = vd_store_new(1 << 20);
+    double est = 0;
+    char v[32];
+    const int sizes[] = {10, 1000, 10000, 100000};
+    int added = 0;
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        for (; added < sizes[k]; added++) {
+            int n = snprintf(v, sizeof v, "user%d", added);
+            vd_store_distinct(s, "d", 1, v, (size_t)n, T0, 0, &est);
+        }
+        /* 1,024 registers: standard error 3.25%; 4 sigma is 13% */
+        double err = fabs(est - sizes[k]) / sizes[k];
+        if (err > 0.13) fprintf(stderr, "\n  %d distinct, estimate %.0f\n", sizes[k], est);
+        CU_ASSERT(err <= 0.13);
+    }
+    double again;
+    for (int i = 0; i < 1000; i++)
+        vd_store_distinct(s, "d", 1, "user7", 5, T0, 0, &again);
+    CU_ASSERT_DOUBLE_EQUAL(again, est, 1e-9); /* repeats do not count */
+    vd_store_distinct(s, "d2", 2, "x", 1, T0, 60, &est);
+    vd_store_distinct(s, "d2", 2, NULL, 0, T0 + 61, 60, &est);
+    CU_ASSERT_DOUBLE_EQUAL(est, 0, 1e-12); /* expired */
+    vd_store_free(s);
+}
+
+static void test_labels(void) {
+    vd_store_t *s = vd_store_new(1 << 20);
+    CU_ASSERT_EQUAL(vd_store_label_ttl(s, "acct:9:flagged", 14, T0), 0);
+    CU_ASSERT_EQUAL(vd_store_label(s, "acct:9:flagged", 14, T0, 7 * 86400), 0);
+    CU_ASSERT_EQUAL(vd_store_label_ttl(s, "acct:9:flagged", 14, T0 + 86400), 6 * 86400);
+    CU_ASSERT_EQUAL(vd_store_label_ttl(s, "acct:9:flagged", 14, T0 + 8 * 86400), 0);
+    vd_store_label(s, "acct:9:x", 8, T0, 100);
+    vd_store_label(s, "acct:9:x", 8, T0, 0); /* removed */
+    CU_ASSERT_EQUAL(vd_store_label_ttl(s, "acct:9:x", 8, T0), 0);
+    vd_store_free(s);
+}
+
+static void test_memory_cap_evicts_oldest(void) {
+    vd_store_t *s = vd_store_new(64 * 4096); /* about 4 KiB per shard */
+    uint64_t c[VD_WINDOWS];
+    char key[32];
+    for (int i = 0; i < 20000; i++) {
+        int n = snprintf(key, sizeof key, "k%d", i);
+        CU_ASSERT_EQUAL(vd_store_count(s, key, (size_t)n, 1, T0, c), 0);
+    }
+    vd_store_stats_t st;
+    vd_store_stats(s, &st);
+    CU_ASSERT(st.bytes <= 64 * 4096);
+    CU_ASSERT(st.evictions > 19000);
+    vd_store_count(s, "k19999", 6, 0, T0, c); /* the newest survived */
+    CU_ASSERT_EQUAL(c[0], 1);
+    vd_store_free(s);
+}
+
+static void *hammer(void *arg) {
+    uint64_t c[VD_WINDOWS];
+    for (int i = 0; i < 50000; i++)
+        vd_store_count(arg, "shared", 6, 1, T0, c);
+    return NULL;
+}
+
+static void test_threads_count_exactly(void) {
+    vd_store_t *s = vd_store_new(1 << 20);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, hammer, s);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    uint64_t c[VD_WINDOWS];
+    vd_store_count(s, "shared", 6, 0, T0, c);
+    CU_ASSERT_EQUAL(c[0], 200000);
+    vd_store_free(s);
+}
+
+void vd_suite_store(void) {
+    static const vd_test_t tests[] = {
+        {"sliding windows and expiry", test_windows},
+        {"distinct counts within their error bound", test_distinct_error_bound},
+        {"labels expire", test_labels},
+        {"the memory cap evicts the oldest", test_memory_cap_evicts_oldest},
+        {"threads count exactly", test_threads_count_exactly},
+        {NULL, NULL}};
+    vd_add_suite("store", tests);
+}
