@@ -66,6 +66,8 @@ static void usage(FILE *out) {
         "  --drain-timeout-ms MS  how long SIGTERM waits for clients (default 10000)\n"
         "  --lua-memory-mb MB     memory cap of each worker's Lua state (default 256)\n"
         "  --lua-instructions N   instruction budget of one rule call (default 1000000)\n"
+        "  --state-memory-mb MB   memory cap of counters, distinct counts and labels\n"
+        "                         (default 256; the least recently used go first)\n"
         "  --check                load and validate the policies, print the version, exit\n"
         "  --version, --help\n");
 }
@@ -92,6 +94,7 @@ static const numopt_t numopts[] = {
     {"drain-timeout-ms", 0, 3600000, 10},
     {"lua-memory-mb", 1, 1L << 20, 10},
     {"lua-instructions", 1000, INT_MAX, 10},
+    {"state-memory-mb", 1, 1L << 20, 10},
 };
 
 static void set_number(vd_config_t *cfg, int which, long v) {
@@ -116,6 +119,9 @@ static void set_number(vd_config_t *cfg, int which, long v) {
         break;
     case 6:
         cfg->lua.instr_limit = v;
+        break;
+    case 7:
+        cfg->state_bytes = (size_t)v << 20;
         break;
     }
 }
@@ -176,6 +182,7 @@ int main(int argc, char **argv) {
         {"drain-timeout-ms", required_argument, 0, OPT_NUM + 4},
         {"lua-memory-mb", required_argument, 0, OPT_NUM + 5},
         {"lua-instructions", required_argument, 0, OPT_NUM + 6},
+        {"state-memory-mb", required_argument, 0, OPT_NUM + 7},
         {0, 0, 0, 0},
     };
     int c;

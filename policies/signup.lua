@@ -157,6 +157,57 @@ rule "country_mismatch" {
   end,
 }
 
+-- Velocity: how many signups come from the same place (counters shared by every worker) -------
+
+rule "network_burst" {
+  description = "Many signups from one network (/24, or /48 for IPv6) within the hour.",
+  tags = {"velocity"},
+  score = function(ev, ctx)
+    local _, last_hour = verdict.counter("signup:net:" .. ctx.features.ip_prefix, 0)
+    return last_hour > 100 and 10 or 5
+  end,
+  when = function(ev, ctx)
+    local prefix = ctx.features.ip_prefix
+    if not prefix then return false end
+    local minute, hour = verdict.counter("signup:net:" .. prefix)
+    return hour > 20, string.format("%d from %s in the last hour, %d in the last minute",
+                                    hour, prefix, minute)
+  end,
+}
+
+rule "ip_repeat" {
+  description = "The same address signs up again and again.",
+  score = 3, tags = {"velocity"},
+  when = function(ev)
+    local ip = verdict.ip(ev.ip)
+    if not ip then return false end
+    local _, hour, day = verdict.counter("signup:ip:" .. ip)
+    return hour > 5 or day > 20, string.format("%d in the hour, %d in the day", hour, day)
+  end,
+}
+
+rule "many_usernames_per_ip" {
+  description = "One address tries many different user names (account farming).",
+  score = 4, tags = {"velocity", "generated"},
+  when = function(ev)
+    local ip = verdict.ip(ev.ip)
+    if not ip or type(ev.username) ~= "string" then return false end
+    local names = verdict.distinct("signup:names:" .. ip, verdict.lower(ev.username))
+    return names > 5, names .. " user names"
+  end,
+}
+
+rule "busy_network_operator" {
+  description = "An unusual number of signups from one autonomous system within the hour.",
+  score = 2, tags = {"velocity", "trial"},
+  when = function(ev, ctx)
+    local asn = ev.asn or ctx.features.geo_asn
+    if not asn then return false end
+    local _, hour = verdict.counter("signup:asn:" .. tostring(asn))
+    return hour > 500, "AS" .. tostring(asn) .. ": " .. hour .. " in the hour"
+  end,
+}
+
 -- Trial rules: run in shadow until their precision is known ---------------------------------
 
 rule "abused_tld_email" {
@@ -183,7 +234,9 @@ pipeline "signup" {
     plugin "geoip" { country_db = verdict.data_dir .. "/geoip/country.mmdb",
                      asn_db     = verdict.data_dir .. "/geoip/asn.mmdb" },
     stage "network"  { "invalid_ip", "datacenter_network", "country_unknown", "country_mismatch" },
-    stage "trial"    { "abused_tld_email", "hosting_network_name", shadow = true },
+    stage "velocity" { "network_burst", "ip_repeat", "many_usernames_per_ip" },
+    stage "trial"    { "abused_tld_email", "hosting_network_name", "busy_network_operator",
+                       shadow = true },
   },
   actions = { challenge = 5, block = 10 },
 }

@@ -3,6 +3,7 @@
 #include "../net/listener.h"
 #include "../obs/metrics_http.h"
 #include "../policy/policy.h"
+#include "../state/store.h"
 #include "error.h"
 #include "log.h"
 #include "pipeline_run.h"
@@ -199,6 +200,8 @@ static void abandon_start(vd_engine_t *e, vd_policy_t **copies) {
     vd_policy_src_unref(e->src);
     e->src = NULL;
     vd_plugin_registry_close(&e->plugins);
+    vd_store_free(e->store);
+    e->store = NULL;
     pthread_mutex_destroy(&e->reload_lock);
 }
 
@@ -233,7 +236,9 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
     pthread_mutex_init(&e->reload_lock, NULL);
     vd_policy_t **copies = calloc((size_t)e->nworkers, sizeof *copies);
     int rc = vd_plugin_registry_init(&e->plugins, cfg->plugin_dirs, cfg->nplugin_dirs);
-    if (!copies || rc) {
+    e->store = vd_store_new(cfg->state_bytes);
+    e->cfg.lua.store = e->store;
+    if (!copies || rc || !e->store) {
         snprintf(err, errlen, "out of memory");
         abandon_start(e, copies);
         return VD_ENOMEM;
@@ -271,5 +276,6 @@ void vd_engine_close(vd_engine_t *e) {
     uv_loop_close(&e->loop);
     vd_policy_src_unref(e->src);
     vd_plugin_registry_close(&e->plugins); /* after every instance was destroyed */
+    vd_store_free(e->store);
     pthread_mutex_destroy(&e->reload_lock);
 }

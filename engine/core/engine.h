@@ -27,6 +27,7 @@ typedef struct vd_engine {
     uv_async_t worker_done;     /* a worker's loop has ended */
     struct vd_metrics *metrics; /* NULL unless --metrics */
     vd_plugin_registry_t plugins;
+    struct vd_store *store;      /* the embedded state every worker shares */
     pthread_mutex_t reload_lock; /* serialises reloads; never taken on the request path */
     struct vd_policy_src *src;   /* the snapshot serving now, under reload_lock */
     char version[20];            /* copy of src->version, under reload_lock */

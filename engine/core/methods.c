@@ -4,6 +4,7 @@
 #include "../core/log.h"
 #include "../net/conn.h"
 #include "../plugin/stage.h"
+#include "../state/store.h"
 #include "engine.h"
 #include "pipeline_run.h"
 #include "worker.h"
@@ -93,8 +94,7 @@ static void method_pipelines(vd_conn_t *c, const vd_rpc_msg_t *m) {
 }
 
 /* stats "plugins": what each plugin stage of the serving policy runs (model versions). */
-static void pack_plugin_stages(msgpack_packer *pk, const void *ctx) {
-    const vd_policy_t *p = ctx;
+static void pack_plugin_stages(msgpack_packer *pk, const vd_policy_t *p) {
     size_t n = 0;
     for (size_t i = 0; i < p->npipelines; i++)
         for (size_t s = 0; s < p->pipelines[i].nstages; s++)
@@ -120,14 +120,36 @@ static void pack_plugin_stages(msgpack_packer *pk, const void *ctx) {
     }
 }
 
+/* stats "state": the embedded store's size and churn. */
+static void pack_state(msgpack_packer *pk, vd_store_t *store) {
+    vd_store_stats_t st;
+    vd_store_stats(store, &st);
+    vd_pack_cstr(pk, "state");
+    msgpack_pack_map(pk, 4);
+    vd_pack_cstr(pk, "entries");
+    msgpack_pack_uint64(pk, st.entries);
+    vd_pack_cstr(pk, "bytes");
+    msgpack_pack_uint64(pk, st.bytes);
+    vd_pack_cstr(pk, "evictions");
+    msgpack_pack_uint64(pk, st.evictions);
+    vd_pack_cstr(pk, "expired");
+    msgpack_pack_uint64(pk, st.expired);
+}
+
+static void pack_extra(msgpack_packer *pk, const void *ctx) {
+    const vd_worker_t *w = ctx;
+    pack_plugin_stages(pk, w->policy);
+    pack_state(pk, w->engine->store);
+}
+
 static void method_stats(vd_conn_t *c, const vd_rpc_msg_t *m) {
     vd_stats_snapshot_t snap;
     vd_stats_globals_t g;
     char version[20];
     int rc = vd_engine_stats(c->w->engine, &snap, &g, version);
-    g.nextra = 1;
-    g.pack_extra = pack_plugin_stages;
-    g.extra_ctx = c->w->policy;
+    g.nextra = 2;
+    g.pack_extra = pack_extra;
+    g.extra_ctx = c->w;
     if (rc != 0) {
         vd_reply_error(c, m->msgid, VD_RPC_INTERNAL, "out of memory");
     } else {

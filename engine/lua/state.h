@@ -13,10 +13,11 @@ struct pcre2_real_match_data_8;
 struct pcre2_real_match_context_8;
 
 typedef struct {
-    size_t mem_limit;     /* bytes the state may hold; 0 = unlimited */
-    int64_t instr_limit;  /* VM instructions per rule call (and per policy file at load) */
-    uint32_t regex_limit; /* PCRE2 match limit (backtracking steps) per match */
-    const char *data_dir; /* verdict.data_dir: absolute path of data files (MMDB, models) */
+    size_t mem_limit;       /* bytes the state may hold; 0 = unlimited */
+    int64_t instr_limit;    /* VM instructions per rule call (and per policy file at load) */
+    uint32_t regex_limit;   /* PCRE2 match limit (backtracking steps) per match */
+    const char *data_dir;   /* verdict.data_dir: absolute path of data files (MMDB, models) */
+    struct vd_store *store; /* counters, distinct counts and labels; NULL: not available */
 } vd_lua_limits_t;
 
 typedef struct vd_lstate {
@@ -55,5 +56,6 @@ void vd_lua_open_ip(lua_State *L);
 void vd_lua_open_sets(lua_State *L);
 void vd_lua_open_view(lua_State *L);
 void vd_lua_open_ctx(lua_State *L);
+void vd_lua_open_store(lua_State *L);
 
 #endif

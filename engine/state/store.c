@@ -18,19 +18,38 @@ const char *const vd_window_names[VD_WINDOWS] = {"1m", "1h", "24h"};
 
 enum { COUNTER, DISTINCT, LABEL };
 
+/* One window: BUCKETS counts of consecutive sub-intervals, the newest being `head`. */
+typedef struct {
+    uint32_t head; /* epoch (time / bucket width) of the newest bucket */
+    uint32_t count[BUCKETS];
+} window_t;
+
+/* The key comes right after the header, so a lookup touches one cache line when the key is
+ * short; the windows (counters) or the registers (distinct counts) follow it. */
 typedef struct entry {
-    struct entry *next;          /* hash chain */
-    struct entry *newer, *older; /* LRU list */
+    struct entry *next; /* hash chain */
     uint64_t hash;
-    int64_t expires; /* 0: never */
-    size_t size;     /* bytes counted against the cap */
-    uint32_t count[VD_WINDOWS][BUCKETS];
-    int64_t epoch[VD_WINDOWS][BUCKETS];
-    uint8_t *regs; /* DISTINCT: HLL_REGS registers after the key */
-    int type;
     uint32_t keylen;
-    char key[];
+    uint8_t type;
+    uint8_t referenced; /* used since it was last considered for eviction */
+    uint16_t pad;
+    int64_t expires;             /* 0: never */
+    struct entry *newer, *older; /* recency list, kept approximately (second chance) */
+    uint32_t size;               /* bytes counted against the cap */
+    char key[];                  /* keylen bytes, padded to 8, then the payload */
 } entry_t;
+
+static size_t payload_offset(size_t keylen) {
+    return (keylen + 7) & ~(size_t)7;
+}
+
+static window_t *windows(entry_t *e) {
+    return (window_t *)(void *)(e->key + payload_offset(e->keylen));
+}
+
+static uint8_t *registers(entry_t *e) {
+    return (uint8_t *)e->key + payload_offset(e->keylen);
+}
 
 typedef struct {
     pthread_mutex_t lock;
@@ -121,6 +140,22 @@ static void grow(shard_t *sh) {
     sh->cap = cap;
 }
 
+/* Past the cap, drops the oldest entries; one used since it was last looked at gets a second
+ * chance at the young end instead (an approximate LRU that needs no work on lookups). */
+static void evict(vd_store_t *s, shard_t *sh, entry_t *keep) {
+    while (sh->bytes > s->shard_bytes && sh->oldest && sh->oldest != keep) {
+        entry_t *old = sh->oldest;
+        if (old->referenced) {
+            old->referenced = 0;
+            lru_unlink(sh, old);
+            lru_push(sh, old);
+            continue;
+        }
+        remove_entry(sh, old);
+        sh->evictions++;
+    }
+}
+
 /* Finds (or with create, makes) the entry; expired entries are dropped on the way. The
  * shard's lock is held by the caller. */
 static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const char *key,
@@ -133,31 +168,28 @@ static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const c
             sh->expired++;
             break;
         }
-        lru_unlink(sh, e);
-        lru_push(sh, e);
+        e->referenced = 1; /* no list surgery on the hot path: see evict() */
         return e;
     }
     if (!create) return NULL;
-    size_t extra = type == DISTINCT ? HLL_REGS : 0;
-    size_t size = sizeof(entry_t) + len + extra;
+    size_t extra = type == DISTINCT  ? HLL_REGS
+                   : type == COUNTER ? sizeof(window_t) * VD_WINDOWS
+                                     : 0;
+    size_t size = sizeof(entry_t) + payload_offset(len) + extra;
     entry_t *e = calloc(1, size);
     if (!e) return NULL;
     e->hash = h;
-    e->type = type;
+    e->type = (uint8_t)type;
     e->keylen = (uint32_t)len;
-    e->size = size;
+    e->size = (uint32_t)size;
     memcpy(e->key, key, len);
-    if (extra) e->regs = (uint8_t *)e->key + len;
     e->next = sh->table[h & (sh->cap - 1)];
     sh->table[h & (sh->cap - 1)] = e;
     lru_push(sh, e);
     sh->n++;
     sh->bytes += size;
-    while (sh->bytes > s->shard_bytes && sh->oldest && sh->oldest != e) {
-        remove_entry(sh, sh->oldest);
-        sh->evictions++;
-    }
-    if (sh->n > sh->cap * 2) grow(sh);
+    evict(s, sh, e);
+    if (sh->n > sh->cap) grow(sh); /* short chains: one pointer chase per lookup */
     return e;
 }
 
@@ -165,21 +197,25 @@ static shard_t *shard_of(vd_store_t *s, uint64_t h) {
     return &s->shards[(h >> 58) % SHARDS];
 }
 
-static void count_window(entry_t *e, int w, uint32_t n, int64_t now, uint64_t *total) {
-    int64_t width = vd_window_seconds[w] / BUCKETS;
-    int64_t epoch = now / width;
-    int i = (int)(epoch % BUCKETS);
+/* Adds n to window w at time now (moving the window forward first) and returns its total. A
+ * read (n = 0) does not move the window: it only leaves out buckets that have aged out. */
+static uint64_t count_window(window_t *win, int w, uint32_t n, int64_t now) {
+    uint32_t epoch = (uint32_t)(now / (vd_window_seconds[w] / BUCKETS));
+    uint32_t age = epoch - win->head; /* buckets the window is behind (wraps safely) */
+    if (n && age) {
+        for (uint32_t k = 1; k <= age && k <= BUCKETS; k++)
+            win->count[(win->head + k) % BUCKETS] = 0;
+        win->head = epoch;
+        age = 0;
+    }
     if (n) {
-        if (e->epoch[w][i] != epoch) {
-            e->epoch[w][i] = epoch;
-            e->count[w][i] = 0;
-        }
-        e->count[w][i] = e->count[w][i] > UINT32_MAX - n ? UINT32_MAX : e->count[w][i] + n;
+        uint32_t *c = &win->count[epoch % BUCKETS];
+        *c = *c > UINT32_MAX - n ? UINT32_MAX : *c + n;
     }
     uint64_t sum = 0;
-    for (int b = 0; b < BUCKETS; b++)
-        if (e->epoch[w][b] > epoch - BUCKETS && e->epoch[w][b] <= epoch) sum += e->count[w][b];
-    *total = sum;
+    for (uint32_t k = age; k < BUCKETS; k++) /* the buckets still inside the window */
+        sum += win->count[(win->head + BUCKETS - (k - age)) % BUCKETS];
+    return sum;
 }
 
 int vd_store_count(vd_store_t *s, const char *key, size_t len, uint32_t n, int64_t now,
@@ -188,10 +224,8 @@ int vd_store_count(vd_store_t *s, const char *key, size_t len, uint32_t n, int64
     shard_t *sh = shard_of(s, h);
     pthread_mutex_lock(&sh->lock);
     entry_t *e = lookup(s, sh, h, COUNTER, key, len, now, n > 0);
-    for (int w = 0; w < VD_WINDOWS; w++) {
-        counts[w] = 0;
-        if (e) count_window(e, w, n, now, &counts[w]);
-    }
+    for (int w = 0; w < VD_WINDOWS; w++)
+        counts[w] = e ? count_window(&windows(e)[w], w, n, now) : 0;
     if (e && n) /* a counter idle for longer than its longest window holds nothing */
         e->expires =
             now + vd_window_seconds[VD_WINDOWS - 1] + vd_window_seconds[VD_WINDOWS - 1] / BUCKETS;
@@ -223,10 +257,10 @@ int vd_store_distinct(vd_store_t *s, const char *key, size_t len, const char *va
         uint32_t idx = (uint32_t)(v >> (64 - HLL_BITS));
         uint64_t rest = v << HLL_BITS;
         uint8_t rho = rest ? (uint8_t)(__builtin_clzll(rest) + 1) : (uint8_t)(64 - HLL_BITS + 1);
-        if (rho > e->regs[idx]) e->regs[idx] = rho;
+        if (rho > registers(e)[idx]) registers(e)[idx] = rho;
         e->expires = ttl > 0 ? now + ttl : 0;
     }
-    *estimate = e ? hll_estimate(e->regs) : 0.0;
+    *estimate = e ? hll_estimate(registers(e)) : 0.0;
     pthread_mutex_unlock(&sh->lock);
     return e || !value ? 0 : VD_ENOMEM;
 }

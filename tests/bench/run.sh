@@ -35,6 +35,9 @@ for name, s in p["stages"].items():
     print("  stage %-9s runs=%-8d p50_us=%.2f p99_us=%.2f" % (name, s["runs"], s["latency_us"]["p50"], s["latency_us"]["p99"]))
 '
 
+# The embedded state store's own cost, single-threaded.
+"$build/bin/verdict-state-bench"
+
 # The ML plugins' own cost, single-threaded (no daemon): textclf on a 5 KB spam message,
 # gbdt with 300 trees of depth 4.
 models="$work/models"

@@ -77,7 +77,8 @@ def test_explain_trace():
     with Client(daemon.socket) as c:
         r = c.decide("signup", BOT_SIGNUP, {"explain": True})
         stages = [t["stage"] for t in r["trace"]]
-        assert stages == ["gate", "identity", "client", "geoip", "network", "trial"], stages
+        assert stages == ["gate", "identity", "client", "geoip", "network", "velocity",
+                          "trial"], stages
         identity = r["trace"][1]
         assert any(x["rule"] == "role_username" and x["fired"] for x in identity["rules"])
         assert all("elapsed_us" in t for t in r["trace"])

@@ -1,0 +1,82 @@
+"""Shared state in the shipped signup pipeline: velocity counters, distinct counts, and the
+store's figures in stats."""
+
+import sys
+import threading
+
+from vdtest import Client, Daemon, policy_dir, run_tests
+
+GOOD = {"email": "jane@gmail.com", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+        "country": "AU", "form_ms": 6000}
+daemon = None
+
+
+def signup(c, ip, username):
+    return c.decide("signup", dict(GOOD, ip=ip, username=username))
+
+
+def test_burst_from_one_network_is_challenged_then_blocked():
+    # Several clients at once: the counters are shared by every worker.
+    actions = []
+    lock = threading.Lock()
+
+    def client(k):
+        with Client(daemon.socket) as c:
+            for i in range(50):
+                r = signup(c, "198.51.100.%d" % ((k * 50 + i) % 250 + 1), "person%c%c" % (97 + k, 97 + i % 26))
+                with lock:
+                    actions.append(r["action"])
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(actions) == 200
+    assert actions.count("allow") == 20, actions.count("allow")
+    assert actions.count("challenge") == 80 and actions.count("block") == 100, \
+        (actions.count("challenge"), actions.count("block"))
+    with Client(daemon.socket) as c:
+        r = signup(c, "198.51.100.7", "someone")
+        burst = [x for x in r["reasons"] if x["rule"] == "network_burst"][0]
+        assert burst["score"] == 10 and "198.51.100.0/24" in burst["detail"]
+        other = signup(c, "192.0.2.200", "someone")  # another network is unaffected
+        assert not any(x["rule"] == "network_burst" for x in other["reasons"])
+
+
+def test_usernames_per_ip():
+    with Client(daemon.socket) as c:
+        rules = []
+        for i in range(8):
+            r = signup(c, "203.0.113.77", "farm%c" % (97 + i))
+            rules.append([x["rule"] for x in r["reasons"]])
+        assert "many_usernames_per_ip" not in rules[4] and "many_usernames_per_ip" in rules[7]
+        assert "ip_repeat" in rules[7]  # more than five from one address in the hour
+
+
+def test_state_in_stats():
+    with Client(daemon.socket) as c:
+        state = c.call("stats", [])["state"]
+        assert state["entries"] > 0 and state["bytes"] > 0 and state["evictions"] == 0
+
+
+def test_counters_survive_reload():
+    with Client(daemon.socket) as c:
+        before = [x for x in signup(c, "198.51.100.9", "x")["reasons"] if x["rule"] == "network_burst"]
+        c.call("reload", [])
+        after = [x for x in signup(c, "198.51.100.9", "y")["reasons"] if x["rule"] == "network_burst"]
+        assert before and after and after[0]["score"] == 10
+
+
+def main():
+    global daemon
+    with Daemon(args=["--workers", "2"]) as d:
+        daemon = d
+        status = run_tests([test_burst_from_one_network_is_challenged_then_blocked,
+                            test_usernames_per_ip, test_state_in_stats,
+                            test_counters_survive_reload])
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
