@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -39,16 +40,25 @@ typedef struct entry {
     char key[];                  /* keylen bytes, padded to 8, then the payload */
 } entry_t;
 
+/* Where the payload starts, from the entry's own address: after the key, 8-aligned. */
 static size_t payload_offset(size_t keylen) {
-    return (keylen + 7) & ~(size_t)7;
+    return (offsetof(entry_t, key) + keylen + 7) & ~(size_t)7;
 }
 
 static window_t *windows(entry_t *e) {
-    return (window_t *)(void *)(e->key + payload_offset(e->keylen));
+    return (window_t *)(void *)((char *)e + payload_offset(e->keylen));
 }
 
-static uint8_t *registers(entry_t *e) {
-    return (uint8_t *)e->key + payload_offset(e->keylen);
+/* A distinct count keeps the sum the estimate needs up to date, so that reading it costs
+ * nothing next to the 1,024 registers. */
+typedef struct {
+    double sum;     /* sum of 2^-register */
+    uint32_t zeros; /* registers still 0 */
+    uint8_t regs[HLL_REGS];
+} hll_t;
+
+static hll_t *hll(entry_t *e) {
+    return (hll_t *)(void *)((char *)e + payload_offset(e->keylen));
 }
 
 typedef struct {
@@ -172,10 +182,10 @@ static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const c
         return e;
     }
     if (!create) return NULL;
-    size_t extra = type == DISTINCT  ? HLL_REGS
+    size_t extra = type == DISTINCT  ? sizeof(hll_t)
                    : type == COUNTER ? sizeof(window_t) * VD_WINDOWS
                                      : 0;
-    size_t size = sizeof(entry_t) + payload_offset(len) + extra;
+    size_t size = payload_offset(len) + extra;
     entry_t *e = calloc(1, size);
     if (!e) return NULL;
     e->hash = h;
@@ -183,6 +193,10 @@ static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const c
     e->keylen = (uint32_t)len;
     e->size = (uint32_t)size;
     memcpy(e->key, key, len);
+    if (type == DISTINCT) {
+        hll(e)->sum = HLL_REGS; /* every register 0: 2^0 each */
+        hll(e)->zeros = HLL_REGS;
+    }
     e->next = sh->table[h & (sh->cap - 1)];
     sh->table[h & (sh->cap - 1)] = e;
     lru_push(sh, e);
@@ -233,17 +247,22 @@ int vd_store_count(vd_store_t *s, const char *key, size_t len, uint32_t n, int64
     return e || n == 0 ? 0 : VD_ENOMEM;
 }
 
-static double hll_estimate(const uint8_t *regs) {
-    double sum = 0;
-    int zeros = 0;
-    for (int i = 0; i < HLL_REGS; i++) {
-        sum += ldexp(1.0, -regs[i]);
-        zeros += regs[i] == 0;
-    }
+static double hll_estimate(const hll_t *h) {
     double m = HLL_REGS, alpha = 0.7213 / (1.0 + 1.079 / m);
-    double est = alpha * m * m / sum;
-    if (est <= 2.5 * m && zeros) est = m * log(m / zeros); /* small range: linear counting */
+    double est = alpha * m * m / h->sum;
+    if (est <= 2.5 * m && h->zeros) est = m * log(m / h->zeros); /* small range: linear counting */
     return est;
+}
+
+static void hll_add(hll_t *h, uint64_t v) {
+    uint32_t idx = (uint32_t)(v >> (64 - HLL_BITS));
+    uint64_t rest = v << HLL_BITS;
+    uint8_t rho = rest ? (uint8_t)(__builtin_clzll(rest) + 1) : (uint8_t)(64 - HLL_BITS + 1);
+    uint8_t old = h->regs[idx];
+    if (rho <= old) return;
+    h->sum += ldexp(1.0, -rho) - ldexp(1.0, -old);
+    h->zeros -= old == 0;
+    h->regs[idx] = rho;
 }
 
 int vd_store_distinct(vd_store_t *s, const char *key, size_t len, const char *value, size_t vlen,
@@ -253,14 +272,10 @@ int vd_store_distinct(vd_store_t *s, const char *key, size_t len, const char *va
     pthread_mutex_lock(&sh->lock);
     entry_t *e = lookup(s, sh, h, DISTINCT, key, len, now, value != NULL);
     if (e && value) {
-        uint64_t v = XXH3_64bits(value, vlen);
-        uint32_t idx = (uint32_t)(v >> (64 - HLL_BITS));
-        uint64_t rest = v << HLL_BITS;
-        uint8_t rho = rest ? (uint8_t)(__builtin_clzll(rest) + 1) : (uint8_t)(64 - HLL_BITS + 1);
-        if (rho > registers(e)[idx]) registers(e)[idx] = rho;
+        hll_add(hll(e), XXH3_64bits(value, vlen));
         e->expires = ttl > 0 ? now + ttl : 0;
     }
-    *estimate = e ? hll_estimate(registers(e)) : 0.0;
+    *estimate = e ? hll_estimate(hll(e)) : 0.0;
     pthread_mutex_unlock(&sh->lock);
     return e || !value ? 0 : VD_ENOMEM;
 }
