@@ -89,7 +89,7 @@ def test_ping_pipelines_stats():
     with Client(daemon.socket) as c:
         assert c.call("ping", []) == "pong"
         pipes = {p["name"]: p for p in c.call("pipelines", [])}
-        assert set(pipes) == {"signup", "mail"}
+        assert set(pipes) == {"signup", "mail", "login"}
         assert [s["name"] for s in pipes["mail"]["stages"]][0] == "gate"
         assert pipes["signup"]["actions"] == {"challenge": 5.0, "block": 10.0}
         assert any(s["shadow"] for s in pipes["signup"]["stages"])

@@ -54,6 +54,38 @@ def test_usernames_per_ip():
         assert "ip_repeat" in rules[7]  # more than five from one address in the hour
 
 
+def login(c, account, ip, ok):
+    return c.decide("login", {"account": account, "ip": ip, "password_ok": ok})
+
+
+def test_login_bruteforce_then_second_factor():
+    with Client(daemon.socket) as c:
+        actions = [login(c, "alice", "80.133.10.20", False)["action"] for _ in range(8)]
+        assert actions[:5] == ["allow"] * 5 and actions[5:] == ["second_factor"] * 3, actions
+        r = login(c, "alice", "80.133.10.20", True)  # the right password, just after an attack
+        assert r["action"] == "second_factor"
+        assert [x["rule"] for x in r["reasons"]] == ["account_under_attack"]
+
+
+def test_login_new_country():
+    with Client(daemon.socket) as c:
+        assert login(c, "bob", "80.133.10.20", True)["action"] == "allow"   # first ever: DE
+        assert login(c, "bob", "91.64.1.1", True)["action"] == "allow"      # DE again
+        r = login(c, "bob", "45.77.1.2", True)                              # US: new
+        assert r["action"] == "second_factor", r
+        assert r["reasons"][0]["detail"] == "first sign-in from US"
+        assert login(c, "bob", "45.77.1.2", True)["action"] == "allow"      # now known
+
+
+def test_login_credential_stuffing():
+    with Client(daemon.socket) as c:
+        rs = [login(c, "victim%d" % i, "45.77.9.9", False) for i in range(14)]
+        assert rs[9]["action"] == "allow"
+        last = [x["rule"] for x in rs[13]["reasons"]]
+        assert "many_accounts_from_ip" in last and "failed_logins_from_ip" in last
+        assert rs[13]["action"] == "refuse" or rs[13]["score"] >= 10
+
+
 def test_state_in_stats():
     with Client(daemon.socket) as c:
         state = c.call("stats", [])["state"]
@@ -73,7 +105,9 @@ def main():
     with Daemon(args=["--workers", "2"]) as d:
         daemon = d
         status = run_tests([test_burst_from_one_network_is_challenged_then_blocked,
-                            test_usernames_per_ip, test_state_in_stats,
+                            test_usernames_per_ip, test_login_bruteforce_then_second_factor,
+                            test_login_new_country, test_login_credential_stuffing,
+                            test_state_in_stats,
                             test_counters_survive_reload])
     return status
 
