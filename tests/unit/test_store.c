@@ -85,7 +85,7 @@ static void test_memory_cap_evicts_oldest(void) {
     CU_ASSERT(st.bytes <= 64 * 4096);
     CU_ASSERT(st.evictions > 10000);
     CU_ASSERT_EQUAL(st.evictions + st.entries, 20000); /* every key is either kept or evicted */
-    vd_store_count(s, "k19999", 6, 0, T0, c); /* the newest survived */
+    vd_store_count(s, "k19999", 6, 0, T0, c);          /* the newest survived */
     CU_ASSERT_EQUAL(c[0], 1);
     vd_store_free(s);
 }
