@@ -5,24 +5,12 @@
 #include "../../plugins/textclf/features.h"
 #include "../../plugins/textclf/model.h"
 
+#include "bench_time.h"
 #include <math.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#define BATCHES 31
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static unsigned char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -89,8 +77,8 @@ int main(int argc, char **argv) {
         t[b] = textclf_ns(&tm, msg, len, 200);
         g[b] = gbdt_ns(&gm, rows, nrows, 20000);
     }
-    qsort(t, BATCHES, sizeof *t, cmp);
-    qsort(g, BATCHES, sizeof *g, cmp);
+    sort_batches(t);
+    sort_batches(g);
     printf("textclf: %zu-byte message, median %.1f us per message (min %.1f)\n", len,
            t[BATCHES / 2] / 1000, t[0] / 1000);
     printf("gbdt: %d trees, median %.2f us per row (min %.2f)\n", gm.ntrees, g[BATCHES / 2] / 1000,

@@ -2,26 +2,15 @@
  * of 31 batches: a counter increment with its three window reads, over 100,000 keys. */
 #include "state/store.h"
 
+#include "bench_time.h"
+
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#define BATCHES 31
 #ifndef KEYS
 #define KEYS 100000
 #endif
 #define OPS 200000
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(void) {
     vd_store_t *s = vd_store_new((size_t)256 << 20);
@@ -42,7 +31,7 @@ int main(void) {
         }
         t[b] = (now_ns() - t0) / OPS;
     }
-    qsort(t, BATCHES, sizeof *t, cmp);
+    sort_batches(t);
     printf("state: counter increment + 3 window reads over %d keys: median %.0f ns (min %.0f)%s\n",
            KEYS, t[BATCHES / 2], t[0], sink ? "" : " ");
     vd_store_free(s);
