@@ -68,6 +68,8 @@ static void usage(FILE *out) {
         "  --lua-instructions N   instruction budget of one rule call (default 1000000)\n"
         "  --state-memory-mb MB   memory cap of counters, distinct counts and labels\n"
         "                         (default 256; the least recently used go first)\n"
+        "  --list-check-ms MS     how often list files are looked at for changes, 0 = never\n"
+        "                         (default 1000; a change is loaded once it has settled)\n"
         "  --check                load and validate the policies, print the version, exit\n"
         "  --version, --help\n");
 }
@@ -95,6 +97,7 @@ static const numopt_t numopts[] = {
     {"lua-memory-mb", 1, 1L << 20, 10},
     {"lua-instructions", 1000, INT_MAX, 10},
     {"state-memory-mb", 1, 1L << 20, 10},
+    {"list-check-ms", 0, 3600000, 10},
 };
 
 static void set_number(vd_config_t *cfg, int which, long v) {
@@ -122,6 +125,9 @@ static void set_number(vd_config_t *cfg, int which, long v) {
         break;
     case 7:
         cfg->state_bytes = (size_t)v << 20;
+        break;
+    case 8:
+        cfg->list_check_ms = (int)v;
         break;
     }
 }
@@ -183,6 +189,7 @@ int main(int argc, char **argv) {
         {"lua-memory-mb", required_argument, 0, OPT_NUM + 5},
         {"lua-instructions", required_argument, 0, OPT_NUM + 6},
         {"state-memory-mb", required_argument, 0, OPT_NUM + 7},
+        {"list-check-ms", required_argument, 0, OPT_NUM + 8},
         {0, 0, 0, 0},
     };
     int c;

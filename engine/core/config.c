@@ -12,6 +12,7 @@ void vd_config_defaults(vd_config_t *c) {
     c->deadline_ms = 0;
     c->max_pending = 10000;
     c->state_bytes = (size_t)256 << 20;
+    c->list_check_ms = 1000;
     c->plugin_dirs = NULL;
     c->nplugin_dirs = 0;
     c->lua.mem_limit = (size_t)256 << 20;

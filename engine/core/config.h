@@ -18,6 +18,7 @@ typedef struct {
     int deadline_ms;          /* default decide deadline; 0 = none */
     int max_pending;          /* decisions per worker waiting for plugins before overloaded */
     size_t state_bytes;       /* memory cap of the embedded state store */
+    int list_check_ms;        /* how often list files are looked at for changes; 0 = never */
     const char *const *plugin_dirs; /* where plugin "name" is looked up, in order */
     size_t nplugin_dirs;
     vd_lua_limits_t lua;

@@ -160,6 +160,7 @@ static void on_worker_done(uv_async_t *a) {
     uv_close((uv_handle_t *)&e->sig_int, NULL);
     uv_close((uv_handle_t *)&e->sig_hup, NULL);
     uv_close((uv_handle_t *)&e->worker_done, NULL);
+    vd_list_watch_stop(&e->list_watch);
 }
 
 static int start_workers(vd_engine_t *e, vd_policy_t **copies, char *err, size_t errlen) {
@@ -223,6 +224,7 @@ static int start_main_loop(vd_engine_t *e, char *err, size_t errlen) {
     watch_signal(e, &e->sig_hup, SIGHUP);
     uv_async_init(&e->loop, &e->worker_done, on_worker_done);
     e->worker_done.data = e;
+    vd_list_watch_start(&e->list_watch, &e->loop, e->cfg.list_check_ms);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include "../plugin/registry.h"
 #include "config.h"
+#include "list_watch.h"
 #include "stats.h"
 
 #include <pthread.h>
@@ -25,6 +26,7 @@ typedef struct vd_engine {
     uv_poll_t listen_poll;
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_async_t worker_done;     /* a worker's loop has ended */
+    vd_list_watch_t list_watch; /* reloads changed list files */
     struct vd_metrics *metrics; /* NULL unless --metrics */
     vd_plugin_registry_t plugins;
     struct vd_store *store;      /* the embedded state every worker shares */

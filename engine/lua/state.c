@@ -163,6 +163,7 @@ lua_State *vd_lua_new(const vd_lua_limits_t *limits) {
     vd_lua_open_view(L);
     vd_lua_open_ctx(L);
     vd_lua_open_store(L);
+    vd_lua_open_lists(L);
     lua_pushstring(L, limits->data_dir ? limits->data_dir : "data");
     lua_setfield(L, -2, "data_dir");
     lua_setglobal(L, "verdict");

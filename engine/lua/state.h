@@ -57,5 +57,6 @@ void vd_lua_open_sets(lua_State *L);
 void vd_lua_open_view(lua_State *L);
 void vd_lua_open_ctx(lua_State *L);
 void vd_lua_open_store(lua_State *L);
+void vd_lua_open_lists(lua_State *L);
 
 #endif

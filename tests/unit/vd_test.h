@@ -18,6 +18,7 @@ void vd_suite_policy(void);
 void vd_suite_rules(void);
 void vd_suite_sandbox(void);
 void vd_suite_store(void);
+void vd_suite_lists(void);
 
 /* Adds a suite with the given tests (NULL-terminated {name, fn} pairs). */
 typedef struct {

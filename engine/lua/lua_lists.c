@@ -1,0 +1,113 @@
+/* verdict.list(path, kind [, options]): a list file (IP/CIDR, domain or exact entries) shared
+ * by every worker and reloaded when the file changes (engine/state/list.h). */
+#include "../policy/source.h"
+#include "../state/list.h"
+#include "lua_bindings.h"
+#include "state.h"
+
+#include <lauxlib.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_MT "verdict.list"
+
+/* The absolute path of a list: relative paths are inside the policy directory. */
+static int resolve(lua_State *L, const char *path, char *out) {
+    char joined[PATH_MAX];
+    vd_lstate_t *ls = vd_lua_ls(L);
+    if (path[0] == '/')
+        snprintf(joined, sizeof joined, "%s", path);
+    else
+        snprintf(joined, sizeof joined, "%s/%s", ls->src ? ls->src->dir : ".", path);
+    return realpath(joined, out) != NULL;
+}
+
+static int list_new(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    const char *kind_name = luaL_checkstring(L, 2);
+    int kind = vd_list_kind_parse(kind_name);
+    if (kind < 0)
+        return luaL_error(L, "verdict.list: unknown kind '%s' (known: ip, domain, exact)",
+                          kind_name);
+    int skip_bad = 0;
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 3)) {
+            const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+            if (strcmp(key, "skip_bad_lines") != 0 || !lua_isboolean(L, -1))
+                return luaL_error(L, "verdict.list: unknown option '%s' (known: skip_bad_lines, "
+                                     "a boolean)",
+                                  key);
+            skip_bad = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+        }
+    }
+    if (!vd_lua_ls(L)->loading)
+        return luaL_error(L, "verdict.list can only be called while policies load");
+    char abs[PATH_MAX], err[768];
+    if (!resolve(L, path, abs))
+        return luaL_error(L, "verdict.list: cannot open '%s' (relative paths are inside the "
+                             "policy directory)",
+                          path);
+    vd_list_ref_t *ref = lua_newuserdatauv(L, sizeof *ref, 0);
+    memset(ref, 0, sizeof *ref);
+    if (vd_list_open(abs, (vd_list_kind_t)kind, skip_bad, ref, err, sizeof err) != 0)
+        return luaL_error(L, "verdict.list: %s", err);
+    luaL_setmetatable(L, LIST_MT);
+    return 1;
+}
+
+static int list_gc(lua_State *L) {
+    vd_list_ref_close(luaL_checkudata(L, 1, LIST_MT));
+    return 0;
+}
+
+static int find(lua_State *L, vd_list_hit_t *hit) {
+    vd_list_ref_t *ref = luaL_checkudata(L, 1, LIST_MT);
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
+    size_t len;
+    const char *s = lua_tolstring(L, 2, &len);
+    return vd_list_find(ref, s, len, hit);
+}
+
+/* list:has(x) -> true when x is listed (domains: x or a parent; IPs: inside a prefix) */
+static int list_has(lua_State *L) {
+    vd_list_hit_t hit;
+    lua_pushboolean(L, find(L, &hit));
+    return 1;
+}
+
+/* list:match(x) -> the most specific matching entry and its value ("" when none), or nil */
+static int list_match(lua_State *L) {
+    vd_list_hit_t hit;
+    if (!find(L, &hit)) return lua_pushnil(L), 1;
+    lua_pushlstring(L, hit.entry, hit.entry_len);
+    lua_pushlstring(L, hit.value, hit.value_len);
+    return 2;
+}
+
+static int list_len(lua_State *L) {
+    vd_list_ref_t *ref = luaL_checkudata(L, 1, LIST_MT);
+    vd_list_ref_refresh(ref);
+    lua_pushinteger(L, (lua_Integer)vd_list_size(ref));
+    return 1;
+}
+
+void vd_lua_open_lists(lua_State *L) {
+    static const luaL_Reg methods[] = {{"has", list_has}, {"match", list_match}, {NULL, NULL}};
+    luaL_newmetatable(L, LIST_MT);
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, list_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushcfunction(L, list_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushliteral(L, LIST_MT);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+    lua_pushcfunction(L, list_new);
+    lua_setfield(L, -2, "list");
+}

@@ -1,0 +1,93 @@
+/* Lists loaded from files: IP/CIDR sets (IPv4 and IPv6, longest prefix wins), domain sets
+ * (an entry matches itself and every subdomain) and exact string sets. Each line holds an entry
+ * and an optional value: "203.0.113.0/24 hosting", "mailinator.com", "# comments".
+ *
+ * A list is loaded once per process however many workers and policies name it, and is shared
+ * read-only. When its file changes, a new version is built off the workers' threads and
+ * published; each reader takes the new version at its next lookup (vd_list_ref_refresh), and an
+ * old version is freed when its last reader has moved on. Nothing on the lookup path locks. */
+#ifndef VD_LIST_H
+#define VD_LIST_H
+
+#include "../core/ipaddr.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { VD_LIST_IP, VD_LIST_DOMAIN, VD_LIST_EXACT } vd_list_kind_t;
+
+typedef struct vd_list vd_list_t;           /* one file, shared, lives while referenced */
+typedef struct vd_list_data vd_list_data_t; /* one immutable version of its entries */
+
+/* What a lookup found: the matching entry as written in the file (normalised) and its value
+ * ("" when the line has none). Both point into the version the lookup used. */
+typedef struct {
+    const char *entry, *value;
+    size_t entry_len, value_len;
+} vd_list_hit_t;
+
+/* A reader's handle: the list and the version it currently reads. */
+typedef struct {
+    vd_list_t *list;
+    vd_list_data_t *data;
+    uint64_t version; /* of data; compared with the list's to notice a newer one */
+} vd_list_ref_t;
+
+/* Kind from its policy name ("ip", "domain", "exact"); -1 when unknown. */
+int vd_list_kind_parse(const char *name);
+const char *vd_list_kind_name(vd_list_kind_t kind);
+
+/* Opens the list of file path (absolute) as kind: loaded now unless this process already holds
+ * it with the same kind. skip_bad: lines that cannot be parsed are logged and skipped instead
+ * of failing the load. On failure returns VD_EINVAL/VD_ENOMEM/VD_EIO with "file:line: why" in
+ * err. Thread-safe (policies compile on several threads at once). */
+int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_ref_t *out,
+                 char *err, size_t errlen);
+
+/* Drops the reader's handle (any thread). */
+void vd_list_ref_close(vd_list_ref_t *ref);
+
+/* Moves the reader to the newest version when there is one: one relaxed atomic load when
+ * there is not. */
+static inline void vd_list_ref_refresh(vd_list_ref_t *ref);
+
+/* Lookups on the reader's current version; 1 and *hit filled on a match, else 0. A domain
+ * lookup matches the longest listed suffix, case-insensitively; an IP lookup the longest
+ * prefix. */
+int vd_list_find(vd_list_ref_t *ref, const char *s, size_t len, vd_list_hit_t *hit);
+int vd_list_find_ip(vd_list_ref_t *ref, const vd_ip_t *ip, vd_list_hit_t *hit);
+
+/* Entries in the reader's version. */
+size_t vd_list_size(const vd_list_ref_t *ref);
+
+/* Looks at every open list's file and rebuilds those that changed and have settled (same size
+ * and time at two looks in a row). Builds run in the calling thread; meant for a pool thread
+ * started by a timer of the main loop. A file that fails to load keeps its old version (the
+ * error is logged and counted). */
+void vd_lists_check(void);
+
+typedef struct {
+    const char *path;
+    vd_list_kind_t kind;
+    size_t entries, bytes;
+    uint64_t version, reloads, errors, skipped;
+    double load_seconds;
+} vd_list_info_t;
+
+/* Calls fn for every open list (under the registry lock: fn must not open or close lists). */
+void vd_lists_each(void (*fn)(const vd_list_info_t *info, void *arg), void *arg);
+
+/* ---- inline part ---- */
+struct vd_list_head {
+    _Atomic uint64_t version;
+};
+void vd__list_ref_update(vd_list_ref_t *ref);
+
+static inline void vd_list_ref_refresh(vd_list_ref_t *ref) {
+    const struct vd_list_head *h = (const struct vd_list_head *)ref->list;
+    if (atomic_load_explicit(&h->version, memory_order_relaxed) != ref->version)
+        vd__list_ref_update(ref);
+}
+
+#endif
