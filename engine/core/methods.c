@@ -4,6 +4,7 @@
 #include "../core/log.h"
 #include "../net/conn.h"
 #include "../plugin/stage.h"
+#include "../state/list.h"
 #include "../state/store.h"
 #include "engine.h"
 #include "pipeline_run.h"
@@ -136,10 +137,41 @@ static void pack_state(msgpack_packer *pk, vd_store_t *store) {
     msgpack_pack_uint64(pk, st.expired);
 }
 
+static void pack_list(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
+    msgpack_packer *pk = arg;
+    if (i == 0) msgpack_pack_array(pk, n);
+    msgpack_pack_map(pk, 9);
+    vd_pack_cstr(pk, "path");
+    vd_pack_cstr(pk, l->path);
+    vd_pack_cstr(pk, "kind");
+    vd_pack_cstr(pk, vd_list_kind_name(l->kind));
+    vd_pack_cstr(pk, "entries");
+    msgpack_pack_uint64(pk, l->entries);
+    vd_pack_cstr(pk, "bytes");
+    msgpack_pack_uint64(pk, l->bytes);
+    vd_pack_cstr(pk, "version");
+    msgpack_pack_uint64(pk, l->version);
+    vd_pack_cstr(pk, "reloads");
+    msgpack_pack_uint64(pk, l->reloads);
+    vd_pack_cstr(pk, "errors");
+    msgpack_pack_uint64(pk, l->errors);
+    vd_pack_cstr(pk, "skipped_lines");
+    msgpack_pack_uint64(pk, l->skipped);
+    vd_pack_cstr(pk, "load_seconds");
+    msgpack_pack_double(pk, l->load_seconds);
+}
+
+/* stats "lists": every list file the process holds. */
+static void pack_lists(msgpack_packer *pk) {
+    vd_pack_cstr(pk, "lists");
+    if (vd_lists_each(pack_list, pk) == 0) msgpack_pack_array(pk, 0);
+}
+
 static void pack_extra(msgpack_packer *pk, const void *ctx) {
     const vd_worker_t *w = ctx;
     pack_plugin_stages(pk, w->policy);
     pack_state(pk, w->engine->store);
+    pack_lists(pk);
 }
 
 static void method_stats(vd_conn_t *c, const vd_rpc_msg_t *m) {
@@ -147,7 +179,7 @@ static void method_stats(vd_conn_t *c, const vd_rpc_msg_t *m) {
     vd_stats_globals_t g;
     char version[20];
     int rc = vd_engine_stats(c->w->engine, &snap, &g, version);
-    g.nextra = 2;
+    g.nextra = 3;
     g.pack_extra = pack_extra;
     g.extra_ctx = c->w;
     if (rc != 0) {

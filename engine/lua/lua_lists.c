@@ -38,8 +38,9 @@ static int list_new(lua_State *L) {
         while (lua_next(L, 3)) {
             const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
             if (strcmp(key, "skip_bad_lines") != 0 || !lua_isboolean(L, -1))
-                return luaL_error(L, "verdict.list: unknown option '%s' (known: skip_bad_lines, "
-                                     "a boolean)",
+                return luaL_error(L,
+                                  "verdict.list: unknown option '%s' (known: skip_bad_lines, "
+                                  "a boolean)",
                                   key);
             skip_bad = lua_toboolean(L, -1);
             lua_pop(L, 1);
@@ -49,8 +50,9 @@ static int list_new(lua_State *L) {
         return luaL_error(L, "verdict.list can only be called while policies load");
     char abs[PATH_MAX], err[768];
     if (!resolve(L, path, abs))
-        return luaL_error(L, "verdict.list: cannot open '%s' (relative paths are inside the "
-                             "policy directory)",
+        return luaL_error(L,
+                          "verdict.list: cannot open '%s' (relative paths are inside the "
+                          "policy directory)",
                           path);
     vd_list_ref_t *ref = lua_newuserdatauv(L, sizeof *ref, 0);
     memset(ref, 0, sizeof *ref);
@@ -75,8 +77,7 @@ static int find(lua_State *L, vd_list_hit_t *hit) {
 
 /* list:has(x) -> true when x is listed (domains: x or a parent; IPs: inside a prefix) */
 static int list_has(lua_State *L) {
-    vd_list_hit_t hit;
-    lua_pushboolean(L, find(L, &hit));
+    lua_pushboolean(L, find(L, NULL));
     return 1;
 }
 

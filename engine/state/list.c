@@ -31,6 +31,7 @@ struct vd_list_data {
     vd_prefix_table_t ip;
     vd_string_t *strings;
     vd_string_set_t set;
+    uint64_t label_counts; /* domains: bit k set when some entry has k labels (63: more) */
     size_t bytes;
     uint64_t skipped;
     double load_seconds;
@@ -49,8 +50,8 @@ struct vd_list {
     char *path;
     vd_list_kind_t kind;
     int skip_bad;
-    int refs;                   /* readers; under the registry lock */
-    pthread_mutex_t lock;       /* guards current and its version */
+    int refs;             /* readers; under the registry lock */
+    pthread_mutex_t lock; /* guards current and its version */
     vd_list_data_t *current;
     file_id_t loaded, candidate; /* candidate: a change seen once, built when seen again */
     int has_candidate, building;
@@ -208,11 +209,24 @@ static int parse_lines(parse_t *ps, vd_list_data_t *d, size_t len) {
     return 0;
 }
 
+/* The label_counts bit of a domain: its number of labels, 63 for 63 or more. */
+static size_t labels(const char *s, size_t len) {
+    size_t n = 1;
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == '.';
+    return n;
+}
+
 static int build_index(parse_t *ps, vd_list_data_t *d) {
     if (d->kind == VD_LIST_IP) return vd_prefix_table_build(&d->ip, ps->prefixes, d->n);
     if (!(d->strings = malloc((d->n + 1) * sizeof *d->strings))) return VD_ENOMEM;
-    for (size_t i = 0; i < d->n; i++)
+    for (size_t i = 0; i < d->n; i++) {
         d->strings[i] = (vd_string_t){d->text + d->entries[i].off, d->entries[i].len, (uint32_t)i};
+        if (d->kind == VD_LIST_DOMAIN) {
+            size_t k = labels(d->strings[i].s, d->strings[i].len);
+            d->label_counts |= 1ull << (k > 63 ? 63 : k);
+        }
+    }
     return vd_string_set_build(&d->set, d->strings, d->n);
 }
 
@@ -331,8 +345,8 @@ static int rebuild(vd_list_t *l, char *err, size_t errlen) {
     return 0;
 }
 
-int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_ref_t *out,
-                 char *err, size_t errlen) {
+int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_ref_t *out, char *err,
+                 size_t errlen) {
     pthread_mutex_lock(&registry_lock);
     vd_list_t *l = registry;
     while (l && !(l->kind == kind && strcmp(l->path, path) == 0))
@@ -433,18 +447,23 @@ void vd_lists_check(void) {
     }
 }
 
-void vd_lists_each(void (*fn)(const vd_list_info_t *info, void *arg), void *arg) {
+size_t vd_lists_each(void (*fn)(const vd_list_info_t *info, size_t i, size_t n, void *arg),
+                     void *arg) {
     pthread_mutex_lock(&registry_lock);
+    size_t n = 0, i = 0;
+    for (vd_list_t *l = registry; l; l = l->next)
+        n++;
     for (vd_list_t *l = registry; l; l = l->next) {
         pthread_mutex_lock(&l->lock);
         const vd_list_data_t *d = l->current;
-        vd_list_info_t info = {l->path,         l->kind,    d->n,       d->bytes,
-                               atomic_load(&l->head.version), l->reloads, l->errors,
-                               d->skipped,      d->load_seconds};
+        vd_list_info_t info = {
+            l->path,    l->kind,   d->n,       d->bytes,       atomic_load(&l->head.version),
+            l->reloads, l->errors, d->skipped, d->load_seconds};
         pthread_mutex_unlock(&l->lock);
-        fn(&info, arg);
+        fn(&info, i++, n, arg);
     }
     pthread_mutex_unlock(&registry_lock);
+    return n;
 }
 
 /* ---- lookups ---- */
@@ -460,7 +479,7 @@ int vd_list_find_ip(vd_list_ref_t *ref, const vd_ip_t *ip, vd_list_hit_t *hit) {
     if (d->kind != VD_LIST_IP) return 0;
     uint32_t id = vd_prefix_table_find(&d->ip, ip);
     if (id == VD_PREFIX_NONE) return 0;
-    fill(d, id, hit);
+    if (hit) fill(d, id, hit);
     return 1;
 }
 
@@ -480,15 +499,17 @@ int vd_list_find(vd_list_ref_t *ref, const char *s, size_t len, vd_list_hit_t *h
         if (len == 0 || len >= sizeof buf) return 0;
         for (size_t i = 0; i < len; i++)
             buf[i] = (char)tolower((unsigned char)s[i]);
-        for (size_t at = 0; id == VD_STRING_NONE;) {
-            id = vd_string_set_find(&d->set, buf + at, len - at);
+        /* Only suffixes with as many labels as some entry are looked up: most miss the caches. */
+        for (size_t at = 0, k = labels(buf, len); id == VD_STRING_NONE; k--) {
+            if (d->label_counts >> (k > 63 ? 63 : k) & 1)
+                id = vd_string_set_find(&d->set, buf + at, len - at);
             const char *dot = memchr(buf + at, '.', len - at);
             if (!dot) break;
             at = (size_t)(dot - buf) + 1;
         }
     }
     if (id == VD_STRING_NONE) return 0;
-    fill(d, id, hit);
+    if (hit) fill(d, id, hit);
     return 1;
 }
 

@@ -42,8 +42,8 @@ const char *vd_list_kind_name(vd_list_kind_t kind);
  * it with the same kind. skip_bad: lines that cannot be parsed are logged and skipped instead
  * of failing the load. On failure returns VD_EINVAL/VD_ENOMEM/VD_EIO with "file:line: why" in
  * err. Thread-safe (policies compile on several threads at once). */
-int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_ref_t *out,
-                 char *err, size_t errlen);
+int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_ref_t *out, char *err,
+                 size_t errlen);
 
 /* Drops the reader's handle (any thread). */
 void vd_list_ref_close(vd_list_ref_t *ref);
@@ -52,7 +52,8 @@ void vd_list_ref_close(vd_list_ref_t *ref);
  * there is not. */
 static inline void vd_list_ref_refresh(vd_list_ref_t *ref);
 
-/* Lookups on the reader's current version; 1 and *hit filled on a match, else 0. A domain
+/* Lookups on the reader's current version; 1 on a match (with *hit filled unless hit is NULL),
+ * else 0. A domain
  * lookup matches the longest listed suffix, case-insensitively; an IP lookup the longest
  * prefix. */
 int vd_list_find(vd_list_ref_t *ref, const char *s, size_t len, vd_list_hit_t *hit);
@@ -75,8 +76,10 @@ typedef struct {
     double load_seconds;
 } vd_list_info_t;
 
-/* Calls fn for every open list (under the registry lock: fn must not open or close lists). */
-void vd_lists_each(void (*fn)(const vd_list_info_t *info, void *arg), void *arg);
+/* Calls fn for every open list, i from 0 to n - 1 (under the registry lock: fn must not open or
+ * close lists). Returns n. */
+size_t vd_lists_each(void (*fn)(const vd_list_info_t *info, size_t i, size_t n, void *arg),
+                     void *arg);
 
 /* ---- inline part ---- */
 struct vd_list_head {

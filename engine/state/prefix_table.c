@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BUCKETS 65536
 #define SMALL 256 /* tables up to this many ranges are searched without the bucket index */
 
 static vd_u128_t key_of(const vd_ip_t *ip) {
@@ -68,13 +67,24 @@ static void flatten(const vd_prefix_t *p, size_t n, vd_u128_t lo, vd_u128_t hi, 
     }
 }
 
-static int build_index(vd_prefix_family_t *f, int shift) {
+static size_t start_bucket(const vd_prefix_family_t *f, size_t i) {
+    return f->range4 ? (size_t)(f->range4[i] >> 32 >> f->shift)
+                     : (size_t)(f->start6[i] >> f->shift);
+}
+
+/* IPv4: about four ranges a bucket (2^8 to 2^20 buckets); IPv6: the top 16 bits. */
+static int build_index(vd_prefix_family_t *f, int v4) {
     if (f->n <= SMALL) return 0;
-    if (!(f->index = malloc((BUCKETS + 1) * sizeof *f->index))) return VD_ENOMEM;
+    int bits = 16;
+    if (v4)
+        for (bits = 8; bits < 20 && ((size_t)4 << bits) < f->n;)
+            bits++;
+    f->shift = (v4 ? 32 : 128) - bits;
+    f->nbuckets = (size_t)1 << bits;
+    if (!(f->index = malloc((f->nbuckets + 1) * sizeof *f->index))) return VD_ENOMEM;
     size_t i = 0;
-    for (size_t b = 0; b <= BUCKETS; b++) {
-        while (i < f->n &&
-               (f->start4 ? (size_t)(f->start4[i] >> shift) : (size_t)(f->start6[i] >> shift)) < b)
+    for (size_t b = 0; b <= f->nbuckets; b++) {
+        while (i < f->n && start_bucket(f, i) < b)
             i++;
         f->index[b] = (uint32_t)i;
     }
@@ -92,19 +102,20 @@ static int build_family(vd_prefix_family_t *f, const vd_prefix_t *p, size_t n, i
     }
     flatten(p, n, lo, hi, &r);
     f->n = r.n;
-    f->id = realloc(r.id, r.n * sizeof *r.id);
-    if (!f->id) f->id = r.id;
     if (v4) {
-        f->start4 = malloc(r.n * sizeof *f->start4);
-        for (size_t i = 0; f->start4 && i < r.n; i++)
-            f->start4[i] = (uint32_t)(r.start[i] - lo);
+        f->range4 = malloc(r.n * sizeof *f->range4);
+        for (size_t i = 0; f->range4 && i < r.n; i++)
+            f->range4[i] = (uint64_t)(r.start[i] - lo) << 32 | r.id[i];
         free(r.start);
-        if (!f->start4) return VD_ENOMEM;
-        return build_index(f, 16);
+        free(r.id);
+        if (!f->range4) return VD_ENOMEM;
+    } else {
+        f->start6 = realloc(r.start, r.n * sizeof *f->start6);
+        f->id6 = realloc(r.id, r.n * sizeof *f->id6);
+        if (!f->start6) f->start6 = r.start;
+        if (!f->id6) f->id6 = r.id;
     }
-    f->start6 = realloc(r.start, r.n * sizeof *f->start6);
-    if (!f->start6) f->start6 = r.start;
-    return build_index(f, 112);
+    return build_index(f, v4);
 }
 
 /* Drops all but the last of identical prefixes (sorted: they are adjacent, last = largest id). */
@@ -147,18 +158,6 @@ int vd_prefix_table_build(vd_prefix_table_t *t, vd_prefix_t *p, size_t n) {
     return rc;
 }
 
-/* The last range of [lo, hi) starting at or before x (there is one: ranges cover the space). */
-#define LAST_AT_OR_BEFORE(starts, lo, hi, x)                                                      \
-    do {                                                                                          \
-        while (hi - lo > 1) {                                                                     \
-            size_t mid = lo + (hi - lo) / 2;                                                      \
-            if (starts[mid] <= x)                                                                 \
-                lo = mid;                                                                         \
-            else                                                                                  \
-                hi = mid;                                                                         \
-        }                                                                                         \
-    } while (0)
-
 static void bounds(const vd_prefix_family_t *f, size_t bucket, size_t *lo, size_t *hi) {
     if (!f->index) {
         *lo = 0;
@@ -169,27 +168,38 @@ static void bounds(const vd_prefix_family_t *f, size_t bucket, size_t *lo, size_
     *hi = f->index[bucket + 1];
 }
 
+/* The last range of [lo, hi) starting at or before the key (there is one: ranges cover the
+ * whole space). For IPv4 the key has all ones below the start, so ids never decide. */
+#define LAST_AT_OR_BEFORE(keys, lo, hi, key)                                                       \
+    while (hi - lo > 1) {                                                                          \
+        size_t mid = lo + (hi - lo) / 2;                                                           \
+        if (keys[mid] <= key)                                                                      \
+            lo = mid;                                                                              \
+        else                                                                                       \
+            hi = mid;                                                                              \
+    }
+
 uint32_t vd_prefix_table_find(const vd_prefix_table_t *t, const vd_ip_t *ip) {
+    size_t lo, hi;
     if (ip->v4) {
         const vd_prefix_family_t *f = &t->v4;
         uint32_t x = (uint32_t)ip->b[12] << 24 | (uint32_t)ip->b[13] << 16 |
                      (uint32_t)ip->b[14] << 8 | ip->b[15];
-        size_t lo, hi;
-        bounds(f, x >> 16, &lo, &hi);
-        LAST_AT_OR_BEFORE(f->start4, lo, hi, x);
-        return f->id[lo];
+        uint64_t key = (uint64_t)x << 32 | 0xffffffffu;
+        bounds(f, f->index ? x >> f->shift : 0, &lo, &hi);
+        LAST_AT_OR_BEFORE(f->range4, lo, hi, key)
+        return (uint32_t)f->range4[lo];
     }
     const vd_prefix_family_t *f = &t->v6;
     vd_u128_t x = key_of(ip);
-    size_t lo, hi;
-    bounds(f, (size_t)(x >> 112), &lo, &hi);
-    LAST_AT_OR_BEFORE(f->start6, lo, hi, x);
-    return f->id[lo];
+    bounds(f, f->index ? (size_t)(x >> f->shift) : 0, &lo, &hi);
+    LAST_AT_OR_BEFORE(f->start6, lo, hi, x)
+    return f->id6[lo];
 }
 
 static size_t family_bytes(const vd_prefix_family_t *f) {
-    return f->n * (sizeof *f->id + (f->start4 ? sizeof *f->start4 : sizeof *f->start6)) +
-           (f->index ? (BUCKETS + 1) * sizeof *f->index : 0);
+    return f->n * (f->range4 ? sizeof *f->range4 : sizeof *f->start6 + sizeof *f->id6) +
+           (f->index ? (f->nbuckets + 1) * sizeof *f->index : 0);
 }
 
 size_t vd_prefix_table_bytes(const vd_prefix_table_t *t) {
@@ -197,9 +207,9 @@ size_t vd_prefix_table_bytes(const vd_prefix_table_t *t) {
 }
 
 static void family_free(vd_prefix_family_t *f) {
-    free(f->start4);
+    free(f->range4);
     free(f->start6);
-    free(f->id);
+    free(f->id6);
     free(f->index);
 }
 

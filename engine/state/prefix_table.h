@@ -1,7 +1,8 @@
 /* Longest-prefix matching over a fixed set of CIDR prefixes. The prefixes are flattened into
  * disjoint address ranges, each carrying the id of the most specific prefix that covers it, so
  * a lookup is one search for the last range starting at or before the address: a bucket index
- * on the top 16 bits narrows it to a few cache lines. IPv4 and IPv6 keep separate tables. */
+ * on the top bits (sized to about four ranges a bucket for IPv4) narrows it to one or two cache
+ * lines. IPv4 and IPv6 keep separate tables. */
 #ifndef VD_PREFIX_TABLE_H
 #define VD_PREFIX_TABLE_H
 
@@ -21,11 +22,13 @@ typedef struct {
 
 typedef struct {
     size_t n;
-    uint32_t *start4; /* IPv4: range starts (host order) */
-    vd_u128_t *start6; /* IPv6 */
-    uint32_t *id;      /* id per range, VD_PREFIX_NONE for the gaps */
-    uint32_t *index;   /* 65,537 entries: ranges starting below bucket b (NULL when small) */
-} vd_prefix_family_t;
+    uint64_t *range4;  /* IPv4: start (host order) << 32 | id, so one load gives both */
+    vd_u128_t *start6; /* IPv6: range starts */
+    uint32_t *id6;     /* IPv6: id per range */
+    uint32_t *index;   /* nbuckets + 1 entries: ranges starting below bucket b (NULL: small) */
+    size_t nbuckets;
+    int shift;        /* bucket = key >> shift */
+} vd_prefix_family_t; /* ids are VD_PREFIX_NONE for the gaps between prefixes */
 
 typedef struct {
     vd_prefix_family_t v4, v6;

@@ -37,6 +37,8 @@ for name, s in p["stages"].items():
 
 # The embedded state store's own cost, single-threaded.
 "$build/bin/verdict-state-bench"
+# List files of a million entries: load time, memory, lookups.
+"$build/bin/verdict-list-bench"
 
 # The ML plugins' own cost, single-threaded (no daemon): textclf on a 5 KB spam message,
 # gbdt with 300 trees of depth 4.

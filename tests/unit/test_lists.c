@@ -26,9 +26,9 @@ static uint32_t find(const vd_prefix_table_t *t, const char *s) {
 }
 
 static void test_longest_prefix(void) {
-    vd_prefix_t p[] = {px("10.0.0.0/8", 0),     px("10.1.0.0/16", 1), px("10.1.2.0/24", 2),
-                       px("10.1.2.3", 3),       px("192.0.2.0/24", 4), px("2001:db8::/32", 5),
-                       px("2001:db8:1::/48", 6), px("10.1.0.0/16", 7), px("0.0.0.0/0", 8)};
+    vd_prefix_t p[] = {px("10.0.0.0/8", 0),      px("10.1.0.0/16", 1),  px("10.1.2.0/24", 2),
+                       px("10.1.2.3", 3),        px("192.0.2.0/24", 4), px("2001:db8::/32", 5),
+                       px("2001:db8:1::/48", 6), px("10.1.0.0/16", 7),  px("0.0.0.0/0", 8)};
     vd_prefix_table_t t;
     CU_ASSERT_EQUAL_FATAL(vd_prefix_table_build(&t, p, sizeof p / sizeof *p), 0);
     CU_ASSERT_EQUAL(find(&t, "10.9.9.9"), 0);
@@ -207,8 +207,7 @@ static void test_reload_on_change(void) {
 
 static void test_policy_lists(void) {
     static const char *const files[] = {
-        "lists/blocked.txt", "198.51.100.0/24 bad-net\n",
-        "main.lua",
+        "lists/blocked.txt", "198.51.100.0/24 bad-net\n", "main.lua",
         "local nets = verdict.list('lists/blocked.txt', 'ip')\n"
         "rule 'blocked' { score = 5,\n"
         "  when = function(ev) local e, v = nets:match(ev.ip); return e ~= nil, v end }\n"
@@ -224,9 +223,9 @@ static void test_policy_lists(void) {
     CU_ASSERT_STRING_EQUAL(run.d.action, "block");
     vd_test_run_free(&run);
     vd_policy_unref(p);
-    static const char *const bad[] = {
-        "lists/blocked.txt", "198.51.100.0/24\nnope\n", "main.lua",
-        "\nlocal nets = verdict.list('lists/blocked.txt', 'ip')\n", NULL};
+    static const char *const bad[] = {"lists/blocked.txt", "198.51.100.0/24\nnope\n", "main.lua",
+                                      "\nlocal nets = verdict.list('lists/blocked.txt', 'ip')\n",
+                                      NULL};
     CU_ASSERT_NOT_EQUAL(vd_test_load(bad, &p, err, sizeof err), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "main.lua:2: verdict.list: "));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "blocked.txt:2: not an IP address or CIDR prefix: 'nope'"));
