@@ -11,7 +11,7 @@ POLICIES   ?= ./policies
 DEPS = cmake make gcc pkg-config liblua5.4-dev libuv1-dev libmsgpack-dev libcunit1-dev \
        libpcre2-dev libjansson-dev libxxhash-dev python3 python3-msgpack \
        libmaxminddb-dev libmaxmind-db-writer-perl python3-numpy python3-xgboost \
-       python3-sklearn python3-scipy python3-xxhash
+       python3-sklearn python3-scipy python3-xxhash libhiredis-dev redis-server
 
 # Real IP data for the geoip plugin (CC0 and CC-BY-4.0, see data/geoip/*LICENSE), from npm
 # into the git-ignored data/ folder; the version is pinned so that runs are reproducible.

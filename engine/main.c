@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "plugin/registry.h"
 #include "policy/policy.h"
+#include "state/redis.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -70,6 +71,13 @@ static void usage(FILE *out) {
         "                         (default 256; the least recently used go first)\n"
         "  --list-check-ms MS     how often list files are looked at for changes, 0 = never\n"
         "                         (default 1000; a change is loaded once it has settled)\n"
+        "  --redis ADDRESS        keep counters, distinct counts and labels in Redis, shared\n"
+        "                         by every verdictd pointed at it: host:port,\n"
+        "                         redis://host:port, unix:/path or /path (default: embedded)\n"
+        "  --redis-prefix TEXT    put before every Redis key (default verdict:)\n"
+        "  --redis-timeout-ms MS  how long a rule waits for Redis (default 50)\n"
+        "  --state-fallback MODE  when Redis does not answer: local (this daemon's own state)\n"
+        "                         or open (no counts, no labels); default local\n"
         "  --check                load and validate the policies, print the version, exit\n"
         "  --version, --help\n");
 }
@@ -98,6 +106,7 @@ static const numopt_t numopts[] = {
     {"lua-instructions", 1000, INT_MAX, 10},
     {"state-memory-mb", 1, 1L << 20, 10},
     {"list-check-ms", 0, 3600000, 10},
+    {"redis-timeout-ms", 1, 60000, 10},
 };
 
 static void set_number(vd_config_t *cfg, int which, long v) {
@@ -128,6 +137,9 @@ static void set_number(vd_config_t *cfg, int which, long v) {
         break;
     case 8:
         cfg->list_check_ms = (int)v;
+        break;
+    case 9:
+        cfg->redis_timeout_ms = (int)v;
         break;
     }
 }
@@ -169,6 +181,9 @@ int main(int argc, char **argv) {
         OPT_CHECK,
         OPT_VERSION,
         OPT_HELP,
+        OPT_REDIS,
+        OPT_REDIS_PREFIX,
+        OPT_FALLBACK,
         OPT_NUM
     };
     struct option opts[] = {
@@ -190,6 +205,10 @@ int main(int argc, char **argv) {
         {"lua-instructions", required_argument, 0, OPT_NUM + 6},
         {"state-memory-mb", required_argument, 0, OPT_NUM + 7},
         {"list-check-ms", required_argument, 0, OPT_NUM + 8},
+        {"redis-timeout-ms", required_argument, 0, OPT_NUM + 9},
+        {"redis", required_argument, 0, OPT_REDIS},
+        {"redis-prefix", required_argument, 0, OPT_REDIS_PREFIX},
+        {"state-fallback", required_argument, 0, OPT_FALLBACK},
         {0, 0, 0, 0},
     };
     int c;
@@ -208,6 +227,22 @@ int main(int argc, char **argv) {
             data_dir = optarg;
         else if (c == OPT_CHECK)
             check = 1;
+        else if (c == OPT_REDIS_PREFIX)
+            cfg.redis_prefix = optarg;
+        else if (c == OPT_REDIS) {
+            char err[256];
+            if (vd_redis_check_address(optarg, err, sizeof err) != 0) {
+                fprintf(stderr, "verdictd: --redis: %s\n", err);
+                return 2;
+            }
+            cfg.redis_address = optarg;
+        } else if (c == OPT_FALLBACK) {
+            if (strcmp(optarg, "local") != 0 && strcmp(optarg, "open") != 0) {
+                fprintf(stderr, "verdictd: --state-fallback: expected local or open\n");
+                return 2;
+            }
+            cfg.lua.state_fail_open = strcmp(optarg, "open") == 0;
+        }
         else if (c == OPT_VERSION)
             return puts("verdictd " VERDICT_VERSION), 0;
         else if (c == OPT_HELP)

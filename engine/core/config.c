@@ -13,6 +13,9 @@ void vd_config_defaults(vd_config_t *c) {
     c->max_pending = 10000;
     c->state_bytes = (size_t)256 << 20;
     c->list_check_ms = 1000;
+    c->redis_address = NULL;
+    c->redis_prefix = "verdict:";
+    c->redis_timeout_ms = 50;
     c->plugin_dirs = NULL;
     c->nplugin_dirs = 0;
     c->lua.mem_limit = (size_t)256 << 20;

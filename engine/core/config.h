@@ -19,6 +19,9 @@ typedef struct {
     int max_pending;          /* decisions per worker waiting for plugins before overloaded */
     size_t state_bytes;       /* memory cap of the embedded state store */
     int list_check_ms;        /* how often list files are looked at for changes; 0 = never */
+    const char *redis_address; /* state in Redis when set (see engine/state/redis.h) */
+    const char *redis_prefix;  /* put before every Redis key */
+    int redis_timeout_ms;      /* per Redis operation before the fallback answers */
     const char *const *plugin_dirs; /* where plugin "name" is looked up, in order */
     size_t nplugin_dirs;
     vd_lua_limits_t lua;

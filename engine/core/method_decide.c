@@ -100,14 +100,14 @@ void vd_method_decide(vd_conn_t *c, const vd_rpc_msg_t *m) {
         unknown_pipeline(c, m->msgid, policy, name);
         return;
     }
-    if (pl->has_plugins) {
+    if (pl->has_plugins || w->redis) {
         if (w->nrequests >= w->engine->cfg.max_pending) {
             vd_reply_error(c, m->msgid, VD_RPC_OVERLOADED,
-                           "%d decisions are already waiting for plugins on this worker",
+                           "%d decisions are already waiting for plugins or state on this worker",
                            w->nrequests);
             return;
         }
-        /* May wait for plugins: the request keeps its own copy of the frame. */
+        /* May wait for plugins or Redis: the request keeps its own copy of the frame. */
         vd_request_start(c, m->msgid, policy, pl, c->frame, c->frame_len, opt.explain,
                          opt.deadline_ms, t0);
         return;

@@ -5,6 +5,7 @@
 #include "../net/conn.h"
 #include "../plugin/stage.h"
 #include "../state/list.h"
+#include "../state/redis.h"
 #include "../state/store.h"
 #include "engine.h"
 #include "pipeline_run.h"
@@ -122,11 +123,39 @@ static void pack_plugin_stages(msgpack_packer *pk, const vd_policy_t *p) {
 }
 
 /* stats "state": the embedded store's size and churn. */
-static void pack_state(msgpack_packer *pk, vd_store_t *store) {
+/* The Redis clients of every worker, summed. */
+static void pack_redis(msgpack_packer *pk, const vd_engine_t *e) {
+    uint64_t v[5] = {0};
+    for (int i = 0; i < e->nworkers; i++) {
+        const vd_redis_stats_t *s = vd_redis_stats(e->workers[i].redis);
+        v[0] += atomic_load(&s->ops);
+        v[1] += atomic_load(&s->failed);
+        v[2] += atomic_load(&s->timeouts);
+        v[3] += atomic_load(&s->connects);
+        v[4] += (uint64_t)atomic_load(&s->connected);
+    }
+    static const char *const names[] = {"ops", "fallbacks", "timeouts", "connects",
+                                        "connected_workers"};
+    vd_pack_cstr(pk, "redis");
+    msgpack_pack_map(pk, 6);
+    vd_pack_cstr(pk, "address");
+    vd_pack_cstr(pk, e->cfg.redis_address);
+    for (int i = 0; i < 5; i++) {
+        vd_pack_cstr(pk, names[i]);
+        msgpack_pack_uint64(pk, v[i]);
+    }
+}
+
+static void pack_state(msgpack_packer *pk, const vd_engine_t *e) {
     vd_store_stats_t st;
-    vd_store_stats(store, &st);
+    vd_store_stats(e->store, &st);
     vd_pack_cstr(pk, "state");
-    msgpack_pack_map(pk, 4);
+    msgpack_pack_map(pk, e->cfg.redis_address ? 7 : 6);
+    vd_pack_cstr(pk, "backend");
+    vd_pack_cstr(pk, e->cfg.redis_address ? "redis" : "embedded");
+    vd_pack_cstr(pk, "fallback");
+    vd_pack_cstr(pk, e->cfg.lua.state_fail_open ? "open" : "local");
+    if (e->cfg.redis_address) pack_redis(pk, e);
     vd_pack_cstr(pk, "entries");
     msgpack_pack_uint64(pk, st.entries);
     vd_pack_cstr(pk, "bytes");
@@ -170,7 +199,7 @@ static void pack_lists(msgpack_packer *pk) {
 static void pack_extra(msgpack_packer *pk, const void *ctx) {
     const vd_worker_t *w = ctx;
     pack_plugin_stages(pk, w->policy);
-    pack_state(pk, w->engine->store);
+    pack_state(pk, w->engine);
     pack_lists(pk);
 }
 

@@ -7,6 +7,7 @@
 
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,6 +23,7 @@ typedef struct {
     vd_exec_t *ex;
     const vd_stage_t *stage;
     int ev, ctx;
+    vd_run_state_t *rs;
 } run_t;
 
 static vd_outcome_t *side_of(vd_decision_t *d, const vd_stage_t *st) {
@@ -42,8 +44,9 @@ static void record_fault(vd_decision_t *d, const vd_stage_t *st, const char *rul
     }
 }
 
-static void lua_fault(run_t *r, const vd_rule_t *rule, vd_trace_rule_t *tr) {
-    const char *msg = lua_tostring(r->L, -1);
+/* The error on top of S as a fault of rule. */
+static void lua_fault(run_t *r, lua_State *S, const vd_rule_t *rule, vd_trace_rule_t *tr) {
+    const char *msg = lua_tostring(S, -1);
     record_fault(r->ex->d, r->stage, rule->name, msg ? msg : "rule raised a non-string error", tr);
 }
 
@@ -55,27 +58,22 @@ static int call(run_t *r, int ref, int nres) {
     return vd_lua_pcall(r->L, 2, nres);
 }
 
+/* Reads the score a score function left at idx of S; 0, or -1 with a fault recorded. */
+static int check_score(run_t *r, lua_State *S, int idx, const vd_rule_t *rule,
+                       vd_trace_rule_t *tr, double *score) {
+    int isnum;
+    *score = lua_tonumberx(S, idx, &isnum);
+    if (isnum && *score == *score) return 0;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s:%d: score function of rule '%s' returned no number", rule->file,
+             rule->line, rule->name);
+    record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+    return -1;
+}
+
+/* Applies a rule that fired with its score. */
 static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen,
-                vd_trace_rule_t *tr) {
-    lua_State *L = r->L;
-    double score = rule->score;
-    if (rule->score_ref != LUA_NOREF) {
-        if (call(r, rule->score_ref, 1) != LUA_OK) {
-            lua_fault(r, rule, tr);
-            lua_pop(L, 1);
-            return 0;
-        }
-        int isnum;
-        score = lua_tonumberx(L, -1, &isnum);
-        lua_pop(L, 1);
-        if (!isnum || score != score) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "%s:%d: score function of rule '%s' returned no number",
-                     rule->file, rule->line, rule->name);
-            record_fault(r->ex->d, r->stage, rule->name, msg, tr);
-            return 0;
-        }
-    }
+                vd_trace_rule_t *tr, double score) {
     vd_decision_t *d = r->ex->d;
     int shadow = r->stage->shadow;
     int rc = vd_decision_add_reason(d, shadow, rule->name, r->stage->name, score, detail, dlen);
@@ -101,37 +99,168 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
     return rc;
 }
 
+/* The detail a when function returned at idx of S (a string or a number), or NULL. */
+static const char *detail_at(lua_State *S, int idx, size_t *dlen) {
+    *dlen = 0;
+    int t = lua_type(S, idx);
+    return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tolstring(S, idx, dlen) : NULL;
+}
+
+static vd_trace_rule_t *new_trace(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts,
+                                  int *rc) {
+    vd_trace_rule_t *tr = NULL;
+    *rc = 0;
+    if (ts && !(tr = vd_vec_push(&ts->rules, r->ex->d->arena, sizeof *tr))) *rc = VD_ENOMEM;
+    if (tr) tr->rule = rule->name;
+    return tr;
+}
+
+/* A rule run to its end on the worker's stack. */
 static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     lua_State *L = r->L;
-    vd_trace_rule_t *tr = NULL;
-    if (ts && !(tr = vd_vec_push(&ts->rules, r->ex->d->arena, sizeof *tr))) return VD_ENOMEM;
-    if (tr) tr->rule = rule->name;
+    int rc;
+    vd_trace_rule_t *tr = new_trace(r, rule, ts, &rc);
+    if (rc) return rc;
     r->ex->rule = rule->name;
     if (call(r, rule->when_ref, 2) != LUA_OK) {
-        lua_fault(r, rule, tr);
+        lua_fault(r, L, rule, tr);
         lua_pop(L, 1);
         return 0;
     }
-    int rc = 0;
     if (lua_toboolean(L, -2)) {
-        size_t dlen = 0;
-        const char *detail = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER
-                                 ? lua_tolstring(L, -1, &dlen)
-                                 : NULL;
-        rc = fire(r, rule, detail, dlen, tr);
+        size_t dlen;
+        const char *detail = detail_at(L, -1, &dlen);
+        double score = rule->score;
+        if (rule->score_ref == LUA_NOREF) {
+            rc = fire(r, rule, detail, dlen, tr, score);
+        } else if (call(r, rule->score_ref, 1) != LUA_OK) {
+            lua_fault(r, L, rule, tr);
+        } else if (check_score(r, L, -1, rule, tr, &score) == 0) {
+            rc = fire(r, rule, detail, dlen, tr, score);
+        }
+        if (rule->score_ref != LUA_NOREF) lua_pop(L, 1);
     }
     lua_pop(L, 2);
+    return rc;
+}
+
+/* ---- rules that may wait for state: run whole (when, then score) in a coroutine ---- */
+
+static int rule_body_k(lua_State *L, int status, lua_KContext k) {
+    (void)status;
+    if (k == 1) { /* stack: when, score, ev, ctx, hit, detail */
+        if (!lua_toboolean(L, 5) || lua_isnil(L, 2)) return 2;
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, 3);
+        lua_pushvalue(L, 4);
+        lua_callk(L, 2, 1, 2, rule_body_k);
+    }
+    return 3; /* hit, detail, score */
+}
+
+static int rule_body(lua_State *L) {
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 3);
+    lua_pushvalue(L, 4);
+    lua_callk(L, 2, 2, 1, rule_body_k);
+    return rule_body_k(L, LUA_OK, 1);
+}
+
+/* A coroutine for a rule: the spare one when there is one. */
+static lua_State *take_thread(lua_State *L, int *ref) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    if (ls->spare_co) {
+        lua_State *co = ls->spare_co;
+        *ref = ls->spare_ref;
+        ls->spare_co = NULL;
+        ls->spare_ref = LUA_NOREF;
+        return co;
+    }
+    lua_State *co = lua_newthread(L);
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return co;
+}
+
+/* Gives back a coroutine; one that finished cleanly is kept for the next rule. */
+static void give_thread(lua_State *L, lua_State *co, int ref, int clean) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    if (clean && !ls->spare_co) {
+        lua_settop(co, 0);
+        ls->spare_co = co;
+        ls->spare_ref = ref;
+    } else {
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    }
+}
+
+static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
+    lua_State *L = r->L, *co;
+    vd_run_state_t *rs = r->rs;
+    vd_lstate_t *ls = vd_lua_ls(L);
+    int rc = 0, ref, nres, status;
+    vd_trace_rule_t *tr;
+    r->ex->rule = rule->name;
+    if (rs->co) { /* back with the answer it waited for */
+        co = rs->co;
+        ref = rs->co_ref;
+        rs->co = NULL;
+        tr = ts && ts->rules.len ? &VD_VEC_AT(ts->rules, vd_trace_rule_t, ts->rules.len - 1) : NULL;
+        ls->resumed_op = rs->op;
+        rs->op = NULL;
+        status = lua_resume(co, L, 0, &nres);
+    } else {
+        if (!(tr = new_trace(r, rule, ts, &rc)) && rc) return rc;
+        co = take_thread(L, &ref);
+        lua_pushcfunction(co, rule_body);
+        lua_rawgeti(co, LUA_REGISTRYINDEX, rule->when_ref);
+        lua_rawgeti(co, LUA_REGISTRYINDEX, rule->score_ref);
+        lua_pushvalue(L, r->ev);
+        lua_pushvalue(L, r->ctx);
+        lua_xmove(L, co, 2);
+        vd_lua_arm_budget(co);
+        status = lua_resume(co, L, 4, &nres);
+    }
+    if (status == LUA_YIELD && ls->pending_op) {
+        rs->co = co;
+        rs->co_ref = ref;
+        rs->op = ls->pending_op;
+        ls->pending_op = NULL;
+        return VD_EAGAIN;
+    }
+    lua_sethook(co, NULL, 0, 0);
+    if (status == LUA_YIELD) {
+        lua_pushliteral(co, "a rule yielded without waiting for state");
+        status = LUA_ERRRUN;
+    }
+    if (status != LUA_OK) {
+        lua_fault(r, co, rule, tr);
+        give_thread(L, co, ref, 0);
+        return 0;
+    }
+    int base = lua_gettop(co) - nres; /* results: hit, detail [, score] */
+    if (nres >= 2 && lua_toboolean(co, base + 1)) {
+        size_t dlen;
+        const char *detail = detail_at(co, base + 2, &dlen);
+        double score = rule->score;
+        if (rule->score_ref == LUA_NOREF || check_score(r, co, base + 3, rule, tr, &score) == 0)
+            rc = fire(r, rule, detail, dlen, tr, score);
+    }
+    give_thread(L, co, ref, 1);
     return rc;
 }
 
 static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     const vd_stage_t *st = r->stage;
     vd_outcome_t *o = side_of(r->ex->d, st);
-    for (size_t i = 0; i < st->nrules && !o->stop_action; i++) {
-        if (deadline_ns && vd_now_ns() > deadline_ns) return VD_ETIMEOUT;
-        int rc = run_rule(r, st->rules[i], ts);
+    int can_wait = r->ex->can_wait;
+    size_t i = r->rs->next_rule;
+    for (; i < st->nrules && !o->stop_action; i++) {
+        if (!r->rs->co && deadline_ns && vd_now_ns() > deadline_ns) return VD_ETIMEOUT;
+        int rc = can_wait ? run_rule_async(r, st->rules[i], ts) : run_rule(r, st->rules[i], ts);
+        if (rc == VD_EAGAIN) r->rs->next_rule = i;
         if (rc) return rc;
     }
+    r->rs->next_rule = 0;
     return 0;
 }
 
@@ -226,7 +355,24 @@ static void decide_action(const vd_pipeline_t *pl, vd_decision_t *d) {
     }
 }
 
-/* Runs one stage; VD_EAGAIN when it left a plugin call pending. */
+/* Runs the rules of a Lua stage from rs->next_rule, and counts the stage once it ends. */
+static int run_lua_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
+    vd_decision_t *d = r->ex->d;
+    const vd_stage_t *st = r->stage;
+    vd_run_state_t *rs = r->rs;
+    r->ex->stage = st->name;
+    r->ex->shadow = st->shadow;
+    if (!rs->co) { /* starting, not resuming */
+        rs->stage_before = side_of(d, st)->score;
+        rs->stage_t0 = vd_now_ns();
+    }
+    int rc = run_rules(r, ts, deadline_ns);
+    if (rc != VD_EAGAIN)
+        count_stage(st, vd_now_ns() - rs->stage_t0, ts, side_of(d, st)->score - rs->stage_before);
+    return rc;
+}
+
+/* Runs one stage; VD_EAGAIN when it left a plugin call pending or a rule waiting. */
 static int run_stage(run_t *r, const msgpack_object *event, int64_t deadline_ns,
                      vd_run_state_t *rs) {
     vd_decision_t *d = r->ex->d;
@@ -239,28 +385,36 @@ static int run_stage(run_t *r, const msgpack_object *event, int64_t deadline_ns,
         ts->shadow = st->shadow;
     }
     if (st->kind == VD_STAGE_PLUGIN) return run_plugin(st, event, d, deadline_ns, rs);
-    r->ex->stage = st->name;
-    r->ex->shadow = st->shadow;
-    double before = side_of(d, st)->score;
-    int64_t t0 = vd_now_ns();
-    int rc = run_rules(r, ts, deadline_ns);
-    count_stage(st, vd_now_ns() - t0, ts, side_of(d, st)->score - before);
-    return rc;
+    return run_lua_stage(r, ts, deadline_ns);
+}
+
+/* Lets go of a rule that was waiting when the run ends without it (an error elsewhere). */
+static void drop_waiting_rule(lua_State *L, vd_run_state_t *rs) {
+    if (!rs->co) return;
+    luaL_unref(L, LUA_REGISTRYINDEX, rs->co_ref);
+    rs->co = NULL;
+    free(rs->op);
+    rs->op = NULL;
 }
 
 int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_object *event,
                     vd_decision_t *d, int64_t deadline_ns, vd_run_state_t *rs) {
     lua_State *L = p->L;
     vd_lstate_t *ls = vd_lua_ls(L);
-    vd_exec_t ex = {.d = d, .actions = pl->action_names};
+    vd_exec_t ex = {.d = d, .actions = pl->action_names, .can_wait = rs->owner && ls->redis};
     int top = lua_gettop(L);
-    ls->gen++;
+    if (!rs->gen) rs->gen = ++ls->next_gen;
+    ls->gen = rs->gen; /* the views this request made before it waited work again */
     ls->exec = &ex;
     vd_lua_push_event(L, event);
     vd_lua_push_ctx(L);
-    run_t r = {.L = L, .ex = &ex, .ev = top + 1, .ctx = top + 2};
+    run_t r = {.L = L, .ex = &ex, .ev = top + 1, .ctx = top + 2, .rs = rs};
     int rc = 0;
     rs->pending = NULL;
+    if (rs->co) { /* a rule of stage next_stage - 1 has its answer */
+        r.stage = &pl->stages[rs->next_stage - 1];
+        rc = run_lua_stage(&r, current_trace(d), deadline_ns);
+    }
     while (rc == 0 && rs->next_stage < pl->nstages && !d->main.stop_action) {
         if (deadline_ns && vd_now_ns() > deadline_ns)
             rc = VD_ETIMEOUT;
@@ -269,8 +423,9 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
             rc = run_stage(&r, event, deadline_ns, rs);
         }
     }
+    if (rc != VD_EAGAIN) drop_waiting_rule(L, rs);
     ls->exec = NULL;
-    ls->gen++;
+    ls->gen = ++ls->next_gen; /* no request runs: every view is stale */
     lua_settop(L, top);
     if (rc == 0) decide_action(pl, d);
     return rc;

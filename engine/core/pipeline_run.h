@@ -6,6 +6,7 @@
 #include "../policy/policy.h"
 #include "decision.h"
 
+#include <lua.h>
 #include <msgpack.h>
 #include <stdint.h>
 
@@ -14,19 +15,31 @@ struct vd_plugin_call;
 /* Monotonic clock in nanoseconds. */
 int64_t vd_now_ns(void);
 
+struct vd_state_op;
+
 /* Where a run is; zero it before the first vd_pipeline_run. */
 typedef struct {
     size_t next_stage;
-    struct vd_plugin_call *pending; /* set when the run returned VD_EAGAIN */
+    struct vd_plugin_call *pending; /* set when the run returned VD_EAGAIN for a plugin */
+    struct vd_state_op *op;         /* set when it returned VD_EAGAIN for state (Redis) */
     struct vd_request *owner;       /* the request plugin calls belong to (NULL: none) */
     struct vd_worker *worker;       /* where their completions are queued */
+    /* A rule suspended while it waits for state, and where it is. */
+    lua_State *co;
+    int co_ref;
+    size_t next_rule;
+    int64_t stage_t0;
+    double stage_before;
+    uint64_t gen; /* the request's event views */
 } vd_run_state_t;
 
 /* Runs the stages of pl from rs->next_stage over event, filling d (its action included when
  * the run ends). A rule that fails is a fault recorded in d, never an error of the call.
  * deadline_ns (monotonic, 0 = none) is checked between rules and stages. Returns 0 when the
  * decision is complete, VD_EAGAIN when a plugin call is pending (rs->pending; finish it with
- * vd_pipeline_finish_call, then call this again), VD_ETIMEOUT or VD_ENOMEM. */
+ * vd_pipeline_finish_call, then call this again) or a rule waits for state (rs->op; call this
+ * again once the operation is done), VD_ETIMEOUT or VD_ENOMEM. Rules may wait for state only
+ * when rs->owner is set and the policy's state lives in Redis. */
 int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_object *event,
                     vd_decision_t *d, int64_t deadline_ns, vd_run_state_t *rs);
 

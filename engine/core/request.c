@@ -2,6 +2,7 @@
 
 #include "../net/conn.h"
 #include "../plugin/stage.h"
+#include "../state/state_op.h"
 #include "decide.h"
 #include "error.h"
 #include "log.h"
@@ -77,11 +78,23 @@ static void remove_deadline(vd_worker_t *w, vd_plugin_call_t *c) {
     c->next = c->prev = NULL;
 }
 
-/* Runs the pipeline on; stops at the next pending call or answers. */
+static void advance(vd_request_t *r);
+
+/* A rule's state operation is done (answered or failed): the rule resumes. */
+static void on_state_done(vd_state_op_t *op) {
+    advance(op->owner);
+}
+
+/* Runs the pipeline on; stops at the next pending call or state operation, or answers. */
 static void advance(vd_request_t *r) {
     int rc = vd_pipeline_run(r->policy, r->pl, r->event, &r->d, r->deadline_ns, &r->rs);
     if (rc != VD_EAGAIN) {
         finish(r, rc);
+        return;
+    }
+    if (r->rs.op) { /* done comes from the worker's loop, never before we return */
+        r->rs.op->done = on_state_done;
+        r->rs.op->owner = r;
         return;
     }
     r->refs++; /* the call's: the plugin may read the event until it completes */

@@ -5,6 +5,8 @@
 #include "error.h"
 #include "log.h"
 #include "request.h"
+#include "../lua/state.h"
+#include "../state/redis.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@ static void bind_stats(vd_worker_t *w, vd_policy_t *p) {
         for (size_t s = 0; s < pl->nstages; s++)
             pl->stages[s].stats = vd_stats_node(&w->stats, pl->name, pl->stages[s].name);
     }
+    vd_lua_ls(p->L)->redis = w->redis; /* rules of this copy wait on this worker's connection */
 }
 
 void vd_worker_adopt_pending(vd_worker_t *w) {
@@ -46,6 +49,7 @@ static void finish_if_drained(vd_worker_t *w) {
         uv_close((uv_handle_t *)&w->wake, NULL);
         uv_close((uv_handle_t *)&w->drain_timer, NULL);
         uv_close((uv_handle_t *)&w->call_timer, NULL);
+        vd_redis_shutdown(w->redis);
     }
 }
 
@@ -114,6 +118,10 @@ int vd_worker_init(vd_worker_t *w, vd_engine_t *e, int id, vd_policy_t *policy) 
     pthread_mutex_init(&w->done_lock, NULL);
     uv_timer_init(&w->loop, &w->call_timer);
     w->call_timer.data = w;
+    if (e->cfg.redis_address) {
+        vd_redis_config_t rc = {e->cfg.redis_address, e->cfg.redis_prefix, e->cfg.redis_timeout_ms};
+        if (!(w->redis = vd_redis_new(&w->loop, &rc, id))) return VD_ENOMEM;
+    }
     w->policy = policy;
     bind_stats(w, policy);
     return 0;
@@ -175,6 +183,7 @@ void vd_worker_close(vd_worker_t *w) {
     vd_policy_unref(atomic_exchange(&w->pending, NULL));
     vd_policy_unref(w->policy);
     vd_request_process_completions(w);
+    vd_redis_free(w->redis);
     pthread_mutex_destroy(&w->done_lock);
     msgpack_zone_destroy(&w->zone);
     vd_arena_close(&w->arena);

@@ -15,6 +15,12 @@ void vd_lua_push_value(lua_State *L, const msgpack_object *o);
  * when the view outlived its request. */
 const msgpack_object *vd_lua_to_view(lua_State *L, int idx);
 
+struct vd_state_op;
+
+/* Pushes the results of a state operation a rule waited for (or of its fallback when it
+ * failed) and frees it; returns how many. Raises a Lua error when out of memory. */
+int vd_lua_push_state_op(lua_State *L, struct vd_state_op *op);
+
 /* Pushes the reusable ctx object handed to rules. */
 void vd_lua_push_ctx(lua_State *L);
 

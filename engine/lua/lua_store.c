@@ -1,25 +1,135 @@
 /* State for rules: verdict.counter (sliding-window counters), verdict.distinct (approximate
- * distinct counts) and verdict.label / verdict.labeled (labels with expiry), over the store
- * every worker shares (engine/state/store.h). */
+ * distinct counts) and verdict.label / verdict.labeled (labels with expiry). Embedded, they
+ * run on the store every worker shares (engine/state/store.h). With Redis, a read yields the
+ * rule's coroutine until the answer (engine/state/redis.h); when it does not come, the
+ * configured fallback answers: this daemon's local state, or nothing (fail open). Either way
+ * the decision's faults say so, once per request. */
+#include "../core/decision.h"
+#include "../state/redis.h"
+#include "../state/state_op.h"
 #include "../state/store.h"
 #include "lua_bindings.h"
 #include "state.h"
 
 #include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
-
-static vd_store_t *store(lua_State *L) {
-    vd_store_t *s = vd_lua_ls(L)->limits.store;
-    if (!s) luaL_error(L, "state (counters, labels) is not available here");
-    return s;
-}
 
 static int64_t now(void) {
     return (int64_t)time(NULL);
 }
 
-static void oom(lua_State *L, int rc) {
-    if (rc) luaL_error(L, "state store: out of memory");
+/* Runs an operation on the embedded store; 0 or VD_ENOMEM. */
+static int run_local(vd_store_t *s, const vd_state_op_t *op, int64_t res[VD_WINDOWS]) {
+    uint64_t c[VD_WINDOWS];
+    double est;
+    int rc = 0;
+    switch (op->kind) {
+    case VD_OP_COUNT:
+        rc = vd_store_count(s, op->key, op->klen, op->n, op->now, c);
+        for (int w = 0; w < VD_WINDOWS; w++)
+            res[w] = (int64_t)c[w];
+        break;
+    case VD_OP_DISTINCT:
+        rc = vd_store_distinct(s, op->key, op->klen, op->value, op->vlen, op->now, op->ttl, &est);
+        res[0] = (int64_t)(est + 0.5);
+        break;
+    case VD_OP_LABELED:
+        res[0] = vd_store_label_ttl(s, op->key, op->klen, op->now);
+        if (res[0] <= 0) res[0] = -1;
+        break;
+    }
+    return rc;
+}
+
+static int push_results(lua_State *L, vd_state_op_kind_t kind, const int64_t res[VD_WINDOWS]) {
+    if (kind == VD_OP_COUNT) {
+        for (int w = 0; w < VD_WINDOWS; w++)
+            lua_pushinteger(L, (lua_Integer)res[w]);
+        return VD_WINDOWS;
+    }
+    if (kind == VD_OP_LABELED && res[0] < 0)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, (lua_Integer)res[0]);
+    return 1;
+}
+
+/* Notes in the decision that state fell back (once per reason and request). */
+static void note_fallback(lua_State *L, const char *why) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    vd_exec_t *e = ls->exec;
+    if (!e) return;
+    char msg[256];
+    snprintf(msg, sizeof msg, "state fell back: %s; %s", why,
+             ls->limits.state_fail_open ? "failed open (no counts, no labels)"
+                                        : "used this daemon's local state");
+    for (uint32_t i = 0; i < e->d->faults.len; i++)
+        if (strcmp(VD_VEC_AT(e->d->faults, vd_fault_t, i).message, msg) == 0) return;
+    vd_decision_add_fault(e->d, e->stage, e->rule, msg);
+}
+
+int vd_lua_push_state_op(lua_State *L, vd_state_op_t *op) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    int64_t res[VD_WINDOWS] = {0};
+    int rc = 0;
+    vd_state_op_kind_t kind = op->kind;
+    if (!op->failed) {
+        memcpy(res, op->result, sizeof res);
+    } else {
+        note_fallback(L, op->why);
+        if (kind == VD_OP_LABELED) res[0] = -1;
+        if (!ls->limits.state_fail_open && ls->limits.store)
+            rc = run_local(ls->limits.store, op, res);
+    }
+    free(op);
+    if (rc) return luaL_error(L, "state store: out of memory");
+    return push_results(L, kind, res);
+}
+
+static int after_wait(lua_State *L, int status, lua_KContext k) {
+    (void)status;
+    (void)k;
+    vd_lstate_t *ls = vd_lua_ls(L);
+    vd_state_op_t *op = ls->resumed_op;
+    ls->resumed_op = NULL;
+    return vd_lua_push_state_op(L, op);
+}
+
+/* Answers op: on the embedded store, or through Redis (yielding until the answer when the
+ * rule runs where it may wait). Takes op. */
+static int answer(lua_State *L, vd_state_op_t *op) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    op->now = now();
+    if (!ls->redis) {
+        int64_t res[VD_WINDOWS];
+        vd_store_t *s = ls->limits.store;
+        int rc = s ? run_local(s, op, res) : 0;
+        vd_state_op_kind_t kind = op->kind;
+        free(op);
+        if (!s) return luaL_error(L, "state (counters, labels) is not available here");
+        if (rc) return luaL_error(L, "state store: out of memory");
+        return push_results(L, kind, res);
+    }
+    if (ls->exec && ls->exec->can_wait && lua_isyieldable(L)) {
+        if (vd_redis_submit(ls->redis, op) == 0) {
+            ls->pending_op = op;
+            return lua_yieldk(L, 0, 0, after_wait);
+        }
+    } else {
+        op->failed = 1;
+        snprintf(op->why, sizeof op->why, "Redis cannot be waited for here");
+    }
+    return vd_lua_push_state_op(L, op);
+}
+
+static vd_state_op_t *new_op(lua_State *L, vd_state_op_kind_t kind, const char *key, size_t len,
+                             const char *value, size_t vlen) {
+    vd_state_op_t *op = vd_state_op_new(kind, key, len, value, vlen);
+    if (!op) luaL_error(L, "out of memory");
+    return op;
 }
 
 /* verdict.counter(key [, n]) -> the counts of the last minute, hour and day, after adding n
@@ -29,11 +139,9 @@ static int l_count(lua_State *L) {
     const char *key = luaL_checklstring(L, 1, &len);
     lua_Integer n = luaL_optinteger(L, 2, 1);
     luaL_argcheck(L, n >= 0 && n <= 1000000, 2, "must be an integer from 0 to 1000000");
-    uint64_t c[VD_WINDOWS];
-    oom(L, vd_store_count(store(L), key, len, (uint32_t)n, now(), c));
-    for (int w = 0; w < VD_WINDOWS; w++)
-        lua_pushinteger(L, (lua_Integer)c[w]);
-    return VD_WINDOWS;
+    vd_state_op_t *op = new_op(L, VD_OP_COUNT, key, len, NULL, 0);
+    op->n = (uint32_t)n;
+    return answer(L, op);
 }
 
 /* verdict.distinct(key, value [, ttl]) -> the approximate number of distinct values seen
@@ -44,31 +152,35 @@ static int l_distinct(lua_State *L) {
     const char *key = luaL_checklstring(L, 1, &len);
     const char *value = lua_isnoneornil(L, 2) ? NULL : luaL_checklstring(L, 2, &vlen);
     lua_Integer ttl = luaL_optinteger(L, 3, 86400);
-    double est;
-    oom(L, vd_store_distinct(store(L), key, len, value, vlen, now(), ttl, &est));
-    lua_pushinteger(L, (lua_Integer)(est + 0.5));
-    return 1;
-}
-
-/* verdict.label(key, ttl) sets the label for ttl seconds (0 removes it). */
-static int l_label(lua_State *L) {
-    size_t len;
-    const char *key = luaL_checklstring(L, 1, &len);
-    lua_Integer ttl = luaL_checkinteger(L, 2);
-    oom(L, vd_store_label(store(L), key, len, now(), ttl));
-    return 0;
+    vd_state_op_t *op = new_op(L, VD_OP_DISTINCT, key, len, value, vlen);
+    op->ttl = ttl;
+    return answer(L, op);
 }
 
 /* verdict.labeled(key) -> seconds the label has left, or nil when it is not set. */
 static int l_labeled(lua_State *L) {
     size_t len;
     const char *key = luaL_checklstring(L, 1, &len);
-    int64_t left = vd_store_label_ttl(store(L), key, len, now());
-    if (left > 0)
-        lua_pushinteger(L, (lua_Integer)left);
-    else
-        lua_pushnil(L);
-    return 1;
+    return answer(L, new_op(L, VD_OP_LABELED, key, len, NULL, 0));
+}
+
+/* verdict.label(key, ttl) sets the label for ttl seconds (0 removes it). Never waits: with
+ * Redis the write is sent and the rule goes on. */
+static int l_label(lua_State *L) {
+    size_t len;
+    const char *key = luaL_checklstring(L, 1, &len);
+    lua_Integer ttl = luaL_checkinteger(L, 2);
+    vd_lstate_t *ls = vd_lua_ls(L);
+    if (ls->redis) {
+        char why[120];
+        if (vd_redis_label(ls->redis, key, len, ttl, why, sizeof why) == 0) return 0;
+        note_fallback(L, why);
+        if (ls->limits.state_fail_open) return 0;
+    }
+    if (!ls->limits.store) return luaL_error(L, "state (counters, labels) is not available here");
+    if (vd_store_label(ls->limits.store, key, len, now(), ttl))
+        return luaL_error(L, "state store: out of memory");
+    return 0;
 }
 
 void vd_lua_open_store(lua_State *L) {

@@ -142,6 +142,7 @@ lua_State *vd_lua_new(const vd_lua_limits_t *limits) {
     vd_lstate_t *ls = calloc(1, sizeof *ls);
     if (!ls) return NULL;
     ls->limits = *limits;
+    ls->spare_ref = LUA_NOREF;
     ls->re_md = pcre2_match_data_create(32, NULL);
     ls->re_mctx = pcre2_match_context_create(NULL);
     lua_State *L = ls->re_md && ls->re_mctx ? lua_newstate(capped_alloc, ls) : NULL;

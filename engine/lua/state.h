@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 struct vd_exec;
+struct vd_redis;
+struct vd_state_op;
 struct vd_policy_src;
 struct pcre2_real_match_data_8;
 struct pcre2_real_match_context_8;
@@ -18,6 +20,7 @@ typedef struct {
     uint32_t regex_limit;   /* PCRE2 match limit (backtracking steps) per match */
     const char *data_dir;   /* verdict.data_dir: absolute path of data files (MMDB, models) */
     struct vd_store *store; /* counters, distinct counts and labels; NULL: not available */
+    int state_fail_open;    /* when Redis does not answer: no state instead of local state */
 } vd_lua_limits_t;
 
 typedef struct vd_lstate {
@@ -26,7 +29,13 @@ typedef struct vd_lstate {
     const struct vd_policy_src *src; /* files readable by verdict.lines while loading */
     int loading;                     /* 1 while policy files run: DSL builders are allowed */
     struct vd_exec *exec;            /* the request being decided, NULL between requests */
-    uint64_t gen;                    /* bumped per request: stale event views are refused */
+    uint64_t gen;      /* the running request's: views of other requests are refused */
+    uint64_t next_gen; /* the last generation handed out */
+    struct vd_redis *redis;              /* the worker's Redis client when state lives there */
+    struct vd_state_op *pending_op;      /* what a rule just yielded for */
+    struct vd_state_op *resumed_op;      /* its answer, while the rule resumes */
+    lua_State *spare_co;                 /* a finished rule coroutine kept for the next rule */
+    int spare_ref;
     struct pcre2_real_match_data_8 *re_md;
     struct pcre2_real_match_context_8 *re_mctx;
 } vd_lstate_t;

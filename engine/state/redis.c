@@ -1,0 +1,534 @@
+#include "redis.h"
+
+#include "../core/log.h"
+
+#include <hiredis/adapters/libuv.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_IN_FLIGHT      10000
+#define CONNECT_TIMEOUT_MS 1000
+#define BACKOFF_MIN_MS     100
+#define BACKOFF_MAX_MS     5000
+#define TIMEOUTS_TO_DROP   3 /* in a row: the server is hung, not just slow once */
+
+/* Counter windows in sixths, as the embedded store keeps them: one hash per counter, a field
+ * "<window>:<sixth>" per bucket. Fields that left their window are dropped when the hash has
+ * grown past its working set, and the whole key expires after a quiet day. */
+static const char count_script[] =
+    "local key, now, n = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local out, longest = {}, 0\n"
+    "for i = 3, #ARGV do\n"
+    "  local w = tonumber(ARGV[i])\n"
+    "  local sixth = math.floor(now / (w / 6))\n"
+    "  if n > 0 then redis.call('HINCRBY', key, w .. ':' .. sixth, n) end\n"
+    "  local fields = {}\n"
+    "  for j = 0, 5 do fields[j + 1] = w .. ':' .. (sixth - j) end\n"
+    "  local sum = 0\n"
+    "  for _, v in ipairs(redis.call('HMGET', key, unpack(fields))) do\n"
+    "    if v then sum = sum + tonumber(v) end\n"
+    "  end\n"
+    "  out[#out + 1] = sum\n"
+    "  if w > longest then longest = w end\n"
+    "end\n"
+    "if n > 0 then\n"
+    "  if redis.call('HLEN', key) > 7 * (#ARGV - 2) then\n"
+    "    for _, f in ipairs(redis.call('HKEYS', key)) do\n"
+    "      local w, s = string.match(f, '^(%d+):(%d+)$')\n"
+    "      if w and tonumber(s) <= math.floor(now / (tonumber(w) / 6)) - 6 then\n"
+    "        redis.call('HDEL', key, f)\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  redis.call('EXPIRE', key, longest + longest / 6)\n"
+    "end\n"
+    "return out\n";
+
+/* Distinct counts: a HyperLogLog that expires ttl seconds after its last addition. */
+static const char distinct_script[] =
+    "if ARGV[1] == '1' then\n"
+    "  redis.call('PFADD', KEYS[1], ARGV[2])\n"
+    "  if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end\n"
+    "end\n"
+    "return redis.call('PFCOUNT', KEYS[1])\n";
+
+static const char *const scripts[2] = {count_script, distinct_script};
+
+enum { DOWN, CONNECTING, UP };
+
+typedef struct slot {
+    vd_state_op_t *op; /* NULL once it timed out: the reply is then dropped */
+    struct vd_redis *r;
+    int64_t deadline_ns;
+    struct slot *prev, *next;
+} slot_t;
+
+struct vd_redis {
+    uv_loop_t *loop;
+    vd_redis_config_t cfg;
+    int worker;
+    char host[256];
+    int port; /* 0: host is a Unix socket path */
+    redisAsyncContext *ac;
+    int state, backoff_ms, failures_logged, shutting_down;
+    uv_timer_t retry_timer, op_timer;
+    slot_t *head, *tail; /* sent and waiting, oldest first (deadlines grow) */
+    size_t in_flight;
+    int timeouts_in_a_row;
+    char sha[2][41]; /* of the scripts once loaded; until then they are sent whole */
+    vd_redis_stats_t stats;
+};
+
+static void on_retry(uv_timer_t *t);
+static void on_op_timer(uv_timer_t *t);
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int parse_address(const char *a, char *host, size_t cap, int *port) {
+    if (strncmp(a, "unix:", 5) == 0) a += 5;
+    if (strncmp(a, "redis://", 8) == 0) a += 8;
+    if (a[0] == '/') {
+        *port = 0;
+        return snprintf(host, cap, "%s", a) < (int)cap ? 0 : -1;
+    }
+    const char *colon = strrchr(a, ':');
+    if (!colon || colon == a || (size_t)(colon - a) >= cap) return -1;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 1 || p > 65535) return -1;
+    memcpy(host, a, (size_t)(colon - a));
+    host[colon - a] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+int vd_redis_check_address(const char *address, char *err, size_t errlen) {
+    char host[256];
+    int port;
+    if (parse_address(address, host, sizeof host, &port) == 0) return 0;
+    snprintf(err, errlen, "'%s' is not a Redis address (host:port, redis://host:port, "
+             "unix:/path or /path)", address);
+    return -1;
+}
+
+/* ---- the waiting list ---- */
+
+static void link_slot(vd_redis_t *r, slot_t *s) {
+    s->prev = r->tail;
+    s->next = NULL;
+    if (r->tail)
+        r->tail->next = s;
+    else
+        r->head = s;
+    r->tail = s;
+    r->in_flight++;
+}
+
+static void unlink_slot(vd_redis_t *r, slot_t *s) {
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        r->head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        r->tail = s->prev;
+    s->prev = s->next = NULL;
+    r->in_flight--;
+}
+
+static void arm_op_timer(vd_redis_t *r) {
+    if (r->shutting_down) return;
+    if (!r->head) {
+        uv_timer_stop(&r->op_timer);
+        return;
+    }
+    int64_t left = r->head->deadline_ns - now_ns();
+    uv_timer_start(&r->op_timer, on_op_timer,
+                   left <= 0 ? 0 : (uint64_t)((left + 999999) / 1000000), 0);
+}
+
+static void fail_op(vd_redis_t *r, vd_state_op_t *op, const char *fmt, const char *detail) {
+    char why[120];
+    snprintf(why, sizeof why, fmt, detail);
+    atomic_fetch_add(&r->stats.failed, 1);
+    vd_state_op_fail(op, why);
+}
+
+/* ---- connection ---- */
+
+static void connect_now(vd_redis_t *r);
+
+static void schedule_retry(vd_redis_t *r) {
+    if (r->shutting_down) return;
+    r->state = DOWN;
+    atomic_store(&r->stats.connected, 0);
+    uv_timer_start(&r->retry_timer, on_retry, (uint64_t)r->backoff_ms, 0);
+    r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
+}
+
+static void log_down(vd_redis_t *r, const char *why) {
+    if (r->failures_logged++ == 0)
+        vd_log(VD_LOG_WARN, "worker %d: Redis at %s unavailable (%s): state falls back until it "
+               "returns; retrying with backoff", r->worker, r->cfg.address, why);
+}
+
+/* Drops the connection on purpose: waiting operations fail now. */
+static void drop(vd_redis_t *r, const char *why) {
+    redisAsyncContext *ac = r->ac;
+    r->ac = NULL;
+    log_down(r, why);
+    schedule_retry(r);
+    if (ac) redisAsyncFree(ac); /* runs the waiting callbacks with no reply */
+}
+
+static void on_retry(uv_timer_t *t) {
+    vd_redis_t *r = t->data;
+    if (r->state == CONNECTING) { /* the connection attempt took too long */
+        drop(r, "connect timeout");
+        return;
+    }
+    connect_now(r);
+}
+
+static void on_script_loaded(redisAsyncContext *ac, void *reply, void *priv) {
+    (void)ac;
+    redisReply *rep = reply;
+    slot_t *s = priv; /* only r and the script index (in deadline_ns) are used */
+    if (rep && rep->type == REDIS_REPLY_STRING && rep->len == 40)
+        memcpy(s->r->sha[s->deadline_ns], rep->str, 41);
+    free(s);
+}
+
+static void load_scripts(vd_redis_t *r) {
+    for (int i = 0; i < 2; i++) {
+        slot_t *s = calloc(1, sizeof *s);
+        if (!s) return;
+        s->r = r;
+        s->deadline_ns = i;
+        if (redisAsyncCommand(r->ac, on_script_loaded, s, "SCRIPT LOAD %s", scripts[i]) != REDIS_OK)
+            free(s);
+    }
+}
+
+/* The server answered the first PING: it is serving, not merely accepting connections. */
+static void on_ping(redisAsyncContext *ac, void *reply, void *priv) {
+    vd_redis_t *r = priv;
+    redisReply *rep = reply;
+    if (r->ac != ac || r->state != CONNECTING) return;
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        drop(r, rep ? rep->str : "no answer to PING");
+        return;
+    }
+    uv_timer_stop(&r->retry_timer);
+    r->state = UP;
+    r->backoff_ms = BACKOFF_MIN_MS;
+    r->timeouts_in_a_row = 0;
+    atomic_store(&r->stats.connected, 1);
+    atomic_fetch_add(&r->stats.connects, 1);
+    if (r->failures_logged)
+        vd_log(VD_LOG_INFO, "worker %d: Redis is back", r->worker);
+    else
+        vd_log(VD_LOG_DEBUG, "worker %d: connected to Redis", r->worker);
+    r->failures_logged = 0;
+    memset(r->sha, 0, sizeof r->sha);
+    load_scripts(r);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status) {
+    vd_redis_t *r = ac->data;
+    if (r->ac != ac) return;
+    if (status != REDIS_OK) {
+        r->ac = NULL; /* hiredis frees it */
+        log_down(r, ac->errstr);
+        schedule_retry(r);
+        return;
+    }
+    /* Still connecting until PING is answered; the connect timer keeps running meanwhile. */
+    if (redisAsyncCommand(r->ac, on_ping, r, "PING") != REDIS_OK) drop(r, "cannot send PING");
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status) {
+    vd_redis_t *r = ac->data;
+    (void)status;
+    if (r->ac != ac) return; /* dropped on purpose */
+    r->ac = NULL;
+    log_down(r, ac->errstr[0] ? ac->errstr : "connection closed");
+    schedule_retry(r);
+}
+
+static void connect_now(vd_redis_t *r) {
+    redisAsyncContext *ac =
+        r->port ? redisAsyncConnect(r->host, r->port) : redisAsyncConnectUnix(r->host);
+    if (!ac || ac->err) {
+        log_down(r, ac ? ac->errstr : "out of memory");
+        if (ac) redisAsyncFree(ac);
+        schedule_retry(r);
+        return;
+    }
+    ac->data = r;
+    if (redisLibuvAttach(ac, r->loop) != REDIS_OK) {
+        redisAsyncFree(ac);
+        schedule_retry(r);
+        return;
+    }
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    r->ac = ac;
+    r->state = CONNECTING;
+    uv_timer_start(&r->retry_timer, on_retry, CONNECT_TIMEOUT_MS, 0);
+}
+
+/* ---- operations ---- */
+
+static int64_t as_int(const redisReply *e, int *ok) {
+    if (e->type == REDIS_REPLY_INTEGER) return e->integer;
+    *ok = 0;
+    return 0;
+}
+
+/* Fills op from the reply; 0 when the reply has the expected shape. */
+static int read_reply(vd_state_op_t *op, const redisReply *rep) {
+    int ok = 1;
+    if (op->kind == VD_OP_COUNT) {
+        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != VD_WINDOWS) return -1;
+        for (int w = 0; w < VD_WINDOWS; w++)
+            op->result[w] = as_int(rep->element[w], &ok);
+    } else if (op->kind == VD_OP_DISTINCT) {
+        op->result[0] = as_int(rep, &ok);
+    } else { /* PTTL: -2 no key, -1 no expiry, else milliseconds */
+        int64_t ms = as_int(rep, &ok);
+        op->result[0] = ms == -2 ? -1 : ms == -1 ? INT32_MAX : (ms + 999) / 1000;
+    }
+    return ok ? 0 : -1;
+}
+
+static int send_op(vd_redis_t *r, slot_t *s);
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
+    (void)ac;
+    slot_t *s = priv;
+    vd_redis_t *r = s->r;
+    redisReply *rep = reply;
+    vd_state_op_t *op = s->op;
+    if (!op) { /* answered after its deadline */
+        free(s);
+        return;
+    }
+    unlink_slot(r, s);
+    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 &&
+        op->kind != VD_OP_LABELED && r->ac) {
+        r->sha[op->kind][0] = '\0'; /* flushed on the server: send it whole, then load it again */
+        if (send_op(r, s) == 0) {
+            load_scripts(r);
+            return;
+        }
+    }
+    free(s);
+    if (!rep) {
+        fail_op(r, op, "%s", "Redis connection lost");
+    } else if (rep->type == REDIS_REPLY_ERROR) {
+        fail_op(r, op, "Redis error: %.100s", rep->str);
+    } else if (read_reply(op, rep) != 0) {
+        fail_op(r, op, "%s", "unexpected reply from Redis");
+    } else {
+        r->timeouts_in_a_row = 0;
+        op->done(op);
+    }
+    arm_op_timer(r);
+}
+
+static void on_op_timer(uv_timer_t *t) {
+    vd_redis_t *r = t->data;
+    int64_t now = now_ns();
+    while (r->head && r->head->deadline_ns <= now) {
+        slot_t *s = r->head;
+        vd_state_op_t *op = s->op;
+        unlink_slot(r, s);
+        s->op = NULL; /* hiredis still owns the slot until the reply or the disconnect */
+        atomic_fetch_add(&r->stats.timeouts, 1);
+        r->timeouts_in_a_row++;
+        char why[64];
+        snprintf(why, sizeof why, "%d ms", r->cfg.timeout_ms);
+        fail_op(r, op, "Redis did not answer within %s", why);
+    }
+    if (r->timeouts_in_a_row >= TIMEOUTS_TO_DROP && r->state == UP)
+        drop(r, "not answering");
+    arm_op_timer(r);
+}
+
+/* The key as Redis sees it: prefix, type letter, then the rule's key in a hash tag so that a
+ * key's data stays in one Cluster slot. */
+static size_t redis_key(const vd_redis_t *r, char type, const char *key, size_t klen, char *out,
+                        size_t cap) {
+    size_t plen = strlen(r->cfg.prefix);
+    if (plen + klen + 4 > cap) return 0;
+    memcpy(out, r->cfg.prefix, plen);
+    out[plen] = type;
+    out[plen + 1] = ':';
+    out[plen + 2] = '{';
+    memcpy(out + plen + 3, key, klen);
+    out[plen + 3 + klen] = '}';
+    return plen + klen + 4;
+}
+
+static int send_op(vd_redis_t *r, slot_t *s) {
+    vd_state_op_t *op = s->op;
+    char key[1200], num[3][24];
+    size_t klen = redis_key(r, "cdl"[op->kind], op->key, op->klen, key, sizeof key);
+    if (!klen) {
+        snprintf(op->why, sizeof op->why, "key longer than 1024 bytes");
+        return -1;
+    }
+    const char *argv[9];
+    size_t lens[9];
+    int argc = 0;
+#define ARG(p, n) (argv[argc] = (p), lens[argc++] = (n))
+    if (op->kind == VD_OP_LABELED) {
+        ARG("PTTL", 4);
+        ARG(key, klen);
+    } else {
+        const char *sha = r->sha[op->kind];
+        if (sha[0]) {
+            ARG("EVALSHA", 7);
+            ARG(sha, 40);
+        } else {
+            ARG("EVAL", 4);
+            ARG(scripts[op->kind], strlen(scripts[op->kind]));
+        }
+        ARG("1", 1);
+        ARG(key, klen);
+        if (op->kind == VD_OP_COUNT) {
+            snprintf(num[0], sizeof num[0], "%lld", (long long)op->now);
+            snprintf(num[1], sizeof num[1], "%u", op->n);
+            ARG(num[0], strlen(num[0]));
+            ARG(num[1], strlen(num[1]));
+            for (int w = 0; w < VD_WINDOWS; w++) {
+                static char windows[VD_WINDOWS][12];
+                snprintf(windows[w], sizeof windows[w], "%lld", (long long)vd_window_seconds[w]);
+                ARG(windows[w], strlen(windows[w]));
+            }
+        } else {
+            snprintf(num[2], sizeof num[2], "%lld", (long long)op->ttl);
+            ARG(op->value ? "1" : "0", 1);
+            ARG(op->value ? op->value : "", op->vlen);
+            ARG(num[2], strlen(num[2]));
+        }
+    }
+#undef ARG
+    if (redisAsyncCommandArgv(r->ac, on_reply, s, argc, argv, lens) != REDIS_OK) {
+        snprintf(op->why, sizeof op->why, "Redis connection is closing");
+        return -1;
+    }
+    link_slot(r, s);
+    if (r->head == s) arm_op_timer(r);
+    return 0;
+}
+
+int vd_redis_submit(vd_redis_t *r, vd_state_op_t *op) {
+    if (r->state != UP || !r->ac) {
+        snprintf(op->why, sizeof op->why, "Redis unavailable (reconnecting)");
+    } else if (r->in_flight >= MAX_IN_FLIGHT) {
+        snprintf(op->why, sizeof op->why, "too many Redis operations waiting (%d)", MAX_IN_FLIGHT);
+    } else {
+        slot_t *s = calloc(1, sizeof *s);
+        if (s) {
+            *s = (slot_t){.op = op, .r = r,
+                          .deadline_ns = now_ns() + (int64_t)r->cfg.timeout_ms * 1000000};
+            if (send_op(r, s) == 0) {
+                atomic_fetch_add(&r->stats.ops, 1);
+                return 0;
+            }
+            free(s);
+        } else {
+            snprintf(op->why, sizeof op->why, "out of memory");
+        }
+    }
+    atomic_fetch_add(&r->stats.failed, 1);
+    op->failed = 1;
+    return -1;
+}
+
+static void on_label_reply(redisAsyncContext *ac, void *reply, void *priv) {
+    (void)ac;
+    redisReply *rep = reply;
+    vd_redis_t *r = priv;
+    if (!rep || rep->type == REDIS_REPLY_ERROR) atomic_fetch_add(&r->stats.failed, 1);
+}
+
+int vd_redis_label(vd_redis_t *r, const char *key, size_t klen, int64_t ttl, char *why,
+                   size_t whylen) {
+    char k[1200], secs[24];
+    size_t n = redis_key(r, 'l', key, klen, k, sizeof k);
+    int rc = REDIS_ERR;
+    if (n && r->state == UP && r->ac) {
+        snprintf(secs, sizeof secs, "%lld", (long long)ttl);
+        const char *argv[] = {ttl > 0 ? "SET" : "DEL", k, "1", "EX", secs};
+        size_t lens[] = {3, n, 1, 2, strlen(secs)};
+        rc = redisAsyncCommandArgv(r->ac, on_label_reply, r, ttl > 0 ? 5 : 2, argv, lens);
+    }
+    if (rc == REDIS_OK) {
+        atomic_fetch_add(&r->stats.ops, 1);
+        return 0;
+    }
+    atomic_fetch_add(&r->stats.failed, 1);
+    snprintf(why, whylen, "%s", n ? "Redis unavailable (reconnecting)" : "key longer than 1024 bytes");
+    return -1;
+}
+
+/* ---- lifetime ---- */
+
+vd_redis_t *vd_redis_new(uv_loop_t *loop, const vd_redis_config_t *cfg, int worker_id) {
+    vd_redis_t *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->loop = loop;
+    r->cfg = *cfg;
+    if (!r->cfg.prefix) r->cfg.prefix = "verdict:";
+    if (r->cfg.timeout_ms <= 0) r->cfg.timeout_ms = 50;
+    r->worker = worker_id;
+    r->backoff_ms = BACKOFF_MIN_MS;
+    if (parse_address(cfg->address, r->host, sizeof r->host, &r->port) != 0) {
+        free(r);
+        return NULL;
+    }
+    uv_timer_init(loop, &r->retry_timer);
+    uv_timer_init(loop, &r->op_timer);
+    r->retry_timer.data = r->op_timer.data = r;
+    uv_timer_start(&r->retry_timer, on_retry, 0, 0); /* connect once the loop runs */
+    return r;
+}
+
+void vd_redis_shutdown(vd_redis_t *r) {
+    if (!r || r->shutting_down) return;
+    r->shutting_down = 1;
+    r->state = DOWN;
+    atomic_store(&r->stats.connected, 0);
+    uv_close((uv_handle_t *)&r->retry_timer, NULL);
+    uv_close((uv_handle_t *)&r->op_timer, NULL);
+    redisAsyncContext *ac = r->ac;
+    r->ac = NULL;
+    if (ac) redisAsyncFree(ac);
+    while (r->head) { /* what hiredis did not answer (not yet sent: none) */
+        slot_t *s = r->head;
+        unlink_slot(r, s);
+        vd_state_op_t *op = s->op;
+        s->op = NULL;
+        if (op) fail_op(r, op, "%s", "shutting down");
+    }
+}
+
+void vd_redis_free(vd_redis_t *r) {
+    free(r);
+}
+
+const vd_redis_stats_t *vd_redis_stats(const vd_redis_t *r) {
+    return &r->stats;
+}

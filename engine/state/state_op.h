@@ -1,0 +1,37 @@
+/* A state operation a rule waits for (a counter, a distinct count, a label read) when the
+ * state lives in Redis: the rule's coroutine yields, the worker serves other requests, and
+ * the request resumes when the operation is done, answered or failed. */
+#ifndef VD_STATE_OP_H
+#define VD_STATE_OP_H
+
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { VD_OP_COUNT, VD_OP_DISTINCT, VD_OP_LABELED } vd_state_op_kind_t;
+
+typedef struct vd_state_op {
+    vd_state_op_kind_t kind;
+    /* Arguments, kept for the fallback to local state. */
+    const char *key, *value; /* value: NULL for reads of distinct counts */
+    size_t klen, vlen;
+    uint32_t n;
+    int64_t now, ttl;
+    /* Outcome. */
+    int failed;                    /* the answer did not come: why says what happened */
+    char why[120];
+    int64_t result[VD_WINDOWS];    /* counts; distinct estimate; label seconds left (< 0: none) */
+    void (*done)(struct vd_state_op *op); /* called once, on the worker's loop */
+    void *owner;
+    char data[]; /* key and value bytes */
+} vd_state_op_t;
+
+/* A new operation with copies of key and value. NULL when out of memory. */
+vd_state_op_t *vd_state_op_new(vd_state_op_kind_t kind, const char *key, size_t klen,
+                               const char *value, size_t vlen);
+
+/* Marks op failed with a reason and calls its done callback. */
+void vd_state_op_fail(vd_state_op_t *op, const char *why);
+
+#endif
