@@ -242,8 +242,7 @@ int main(int argc, char **argv) {
                 return 2;
             }
             cfg.lua.state_fail_open = strcmp(optarg, "open") == 0;
-        }
-        else if (c == OPT_VERSION)
+        } else if (c == OPT_VERSION)
             return puts("verdictd " VERDICT_VERSION), 0;
         else if (c == OPT_HELP)
             return usage(stdout), 0;

@@ -162,14 +162,14 @@ rule "country_mismatch" {
 rule "network_burst" {
   description = "Many signups from one network (/24, or /48 for IPv6) within the hour.",
   tags = {"velocity"},
-  score = function(ev, ctx)
-    local _, last_hour = verdict.counter("signup:net:" .. ctx.features.ip_prefix, 0)
-    return last_hour > 100 and 10 or 5
-  end,
+  -- The score uses the count this request made (a feature), not a second read: other
+  -- signups may have counted in between, on this daemon or, with Redis, on another.
+  score = function(ev, ctx) return ctx.features.net_signups_hour > 100 and 10 or 5 end,
   when = function(ev, ctx)
     local prefix = ctx.features.ip_prefix
     if not prefix then return false end
     local minute, hour = verdict.counter("signup:net:" .. prefix)
+    ctx:set("net_signups_hour", hour)
     return hour > 20, string.format("%d from %s in the last hour, %d in the last minute",
                                     hour, prefix, minute)
   end,

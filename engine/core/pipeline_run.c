@@ -59,8 +59,8 @@ static int call(run_t *r, int ref, int nres) {
 }
 
 /* Reads the score a score function left at idx of S; 0, or -1 with a fault recorded. */
-static int check_score(run_t *r, lua_State *S, int idx, const vd_rule_t *rule,
-                       vd_trace_rule_t *tr, double *score) {
+static int check_score(run_t *r, lua_State *S, int idx, const vd_rule_t *rule, vd_trace_rule_t *tr,
+                       double *score) {
     int isnum;
     *score = lua_tonumberx(S, idx, &isnum);
     if (isnum && *score == *score) return 0;
@@ -106,8 +106,7 @@ static const char *detail_at(lua_State *S, int idx, size_t *dlen) {
     return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tolstring(S, idx, dlen) : NULL;
 }
 
-static vd_trace_rule_t *new_trace(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts,
-                                  int *rc) {
+static vd_trace_rule_t *new_trace(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts, int *rc) {
     vd_trace_rule_t *tr = NULL;
     *rc = 0;
     if (ts && !(tr = vd_vec_push(&ts->rules, r->ex->d->arena, sizeof *tr))) *rc = VD_ENOMEM;

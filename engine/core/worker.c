@@ -1,12 +1,12 @@
 #include "worker.h"
 
+#include "../lua/state.h"
 #include "../net/conn.h"
+#include "../state/redis.h"
 #include "engine.h"
 #include "error.h"
 #include "log.h"
 #include "request.h"
-#include "../lua/state.h"
-#include "../state/redis.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -29,12 +29,12 @@ typedef struct vd_lstate {
     const struct vd_policy_src *src; /* files readable by verdict.lines while loading */
     int loading;                     /* 1 while policy files run: DSL builders are allowed */
     struct vd_exec *exec;            /* the request being decided, NULL between requests */
-    uint64_t gen;      /* the running request's: views of other requests are refused */
-    uint64_t next_gen; /* the last generation handed out */
-    struct vd_redis *redis;              /* the worker's Redis client when state lives there */
-    struct vd_state_op *pending_op;      /* what a rule just yielded for */
-    struct vd_state_op *resumed_op;      /* its answer, while the rule resumes */
-    lua_State *spare_co;                 /* a finished rule coroutine kept for the next rule */
+    uint64_t gen;                   /* the running request's: views of other requests are refused */
+    uint64_t next_gen;              /* the last generation handed out */
+    struct vd_redis *redis;         /* the worker's Redis client when state lives there */
+    struct vd_state_op *pending_op; /* what a rule just yielded for */
+    struct vd_state_op *resumed_op; /* its answer, while the rule resumes */
+    lua_State *spare_co;            /* a finished rule coroutine kept for the next rule */
     int spare_ref;
     struct pcre2_real_match_data_8 *re_md;
     struct pcre2_real_match_context_8 *re_mctx;

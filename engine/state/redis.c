@@ -114,8 +114,10 @@ int vd_redis_check_address(const char *address, char *err, size_t errlen) {
     char host[256];
     int port;
     if (parse_address(address, host, sizeof host, &port) == 0) return 0;
-    snprintf(err, errlen, "'%s' is not a Redis address (host:port, redis://host:port, "
-             "unix:/path or /path)", address);
+    snprintf(err, errlen,
+             "'%s' is not a Redis address (host:port, redis://host:port, "
+             "unix:/path or /path)",
+             address);
     return -1;
 }
 
@@ -152,8 +154,8 @@ static void arm_op_timer(vd_redis_t *r) {
         return;
     }
     int64_t left = r->head->deadline_ns - now_ns();
-    uv_timer_start(&r->op_timer, on_op_timer,
-                   left <= 0 ? 0 : (uint64_t)((left + 999999) / 1000000), 0);
+    uv_timer_start(&r->op_timer, on_op_timer, left <= 0 ? 0 : (uint64_t)((left + 999999) / 1000000),
+                   0);
 }
 
 static void fail_op(vd_redis_t *r, vd_state_op_t *op, const char *fmt, const char *detail) {
@@ -177,8 +179,10 @@ static void schedule_retry(vd_redis_t *r) {
 
 static void log_down(vd_redis_t *r, const char *why) {
     if (r->failures_logged++ == 0)
-        vd_log(VD_LOG_WARN, "worker %d: Redis at %s unavailable (%s): state falls back until it "
-               "returns; retrying with backoff", r->worker, r->cfg.address, why);
+        vd_log(VD_LOG_WARN,
+               "worker %d: Redis at %s unavailable (%s): state falls back until it "
+               "returns; retrying with backoff",
+               r->worker, r->cfg.address, why);
 }
 
 /* Drops the connection on purpose: waiting operations fail now. */
@@ -360,8 +364,7 @@ static void on_op_timer(uv_timer_t *t) {
         snprintf(why, sizeof why, "%d ms", r->cfg.timeout_ms);
         fail_op(r, op, "Redis did not answer within %s", why);
     }
-    if (r->timeouts_in_a_row >= TIMEOUTS_TO_DROP && r->state == UP)
-        drop(r, "not answering");
+    if (r->timeouts_in_a_row >= TIMEOUTS_TO_DROP && r->state == UP) drop(r, "not answering");
     arm_op_timer(r);
 }
 
@@ -382,8 +385,8 @@ static size_t redis_key(const vd_redis_t *r, char type, const char *key, size_t 
 
 static int send_op(vd_redis_t *r, slot_t *s) {
     vd_state_op_t *op = s->op;
-    char key[1200], num[3][24];
-    size_t klen = redis_key(r, "cdl"[op->kind], op->key, op->klen, key, sizeof key);
+    char key[1200], num[3 + VD_WINDOWS][24];
+    size_t klen = redis_key(r, "cdl"[op->kind], op -> key, op -> klen, key, sizeof key);
     if (!klen) {
         snprintf(op->why, sizeof op->why, "key longer than 1024 bytes");
         return -1;
@@ -412,9 +415,8 @@ static int send_op(vd_redis_t *r, slot_t *s) {
             ARG(num[0], strlen(num[0]));
             ARG(num[1], strlen(num[1]));
             for (int w = 0; w < VD_WINDOWS; w++) {
-                static char windows[VD_WINDOWS][12];
-                snprintf(windows[w], sizeof windows[w], "%lld", (long long)vd_window_seconds[w]);
-                ARG(windows[w], strlen(windows[w]));
+                snprintf(num[3 + w], sizeof num[3 + w], "%lld", (long long)vd_window_seconds[w]);
+                ARG(num[3 + w], strlen(num[3 + w]));
             }
         } else {
             snprintf(num[2], sizeof num[2], "%lld", (long long)op->ttl);
@@ -441,8 +443,8 @@ int vd_redis_submit(vd_redis_t *r, vd_state_op_t *op) {
     } else {
         slot_t *s = calloc(1, sizeof *s);
         if (s) {
-            *s = (slot_t){.op = op, .r = r,
-                          .deadline_ns = now_ns() + (int64_t)r->cfg.timeout_ms * 1000000};
+            *s = (slot_t){
+                .op = op, .r = r, .deadline_ns = now_ns() + (int64_t)r->cfg.timeout_ms * 1000000};
             if (send_op(r, s) == 0) {
                 atomic_fetch_add(&r->stats.ops, 1);
                 return 0;
@@ -480,7 +482,8 @@ int vd_redis_label(vd_redis_t *r, const char *key, size_t klen, int64_t ttl, cha
         return 0;
     }
     atomic_fetch_add(&r->stats.failed, 1);
-    snprintf(why, whylen, "%s", n ? "Redis unavailable (reconnecting)" : "key longer than 1024 bytes");
+    snprintf(why, whylen, "%s",
+             n ? "Redis unavailable (reconnecting)" : "key longer than 1024 bytes");
     return -1;
 }
 

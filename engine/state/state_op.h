@@ -19,9 +19,9 @@ typedef struct vd_state_op {
     uint32_t n;
     int64_t now, ttl;
     /* Outcome. */
-    int failed;                    /* the answer did not come: why says what happened */
+    int failed; /* the answer did not come: why says what happened */
     char why[120];
-    int64_t result[VD_WINDOWS];    /* counts; distinct estimate; label seconds left (< 0: none) */
+    int64_t result[VD_WINDOWS]; /* counts; distinct estimate; label seconds left (< 0: none) */
     void (*done)(struct vd_state_op *op); /* called once, on the worker's loop */
     void *owner;
     char data[]; /* key and value bytes */

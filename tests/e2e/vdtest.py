@@ -213,3 +213,54 @@ def run_tests(tests):
             traceback.print_exc()
     print("%d passed, %d failed" % (len(tests) - failed, failed), flush=True)
     return 1 if failed else 0
+
+
+class RedisServer:
+    """A private redis-server on a Unix socket in a temporary directory (no TCP port, no
+    persistence). stop() and start() again keep the same socket path, so daemons reconnect."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="vd-e2e-redis-")
+        atexit.register(shutil.rmtree, self.dir, True)
+        self.socket = os.path.join(self.dir, "redis.sock")
+        self.proc = None
+        self.start()
+
+    def start(self, timeout=10):
+        log = open(os.path.join(self.dir, "redis.log"), "a")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
+             "--save", "", "--appendonly", "no", "--dir", self.dir],
+            stdout=log, stderr=log)
+        log.close()
+        atexit.register(self.kill)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if self.command("PING") == b"+PONG\r\n":
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise AssertionError("redis-server did not start")
+
+    def command(self, *args):
+        """Sends one command; returns the raw reply (small replies only)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(self.socket)
+            req = b"*%d\r\n" % len(args) + b"".join(
+                b"$%d\r\n%s\r\n" % (len(a), a) for a in (x.encode() for x in args))
+            s.sendall(req)
+            return s.recv(1 << 16)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def pause(self):
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)

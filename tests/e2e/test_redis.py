@@ -1,0 +1,157 @@
+"""State in Redis: two verdictd processes share counters through a real redis-server that
+this test starts and stops itself; Redis killed or hung mid-test, decisions keep flowing with
+the fallback (noted in the reply and counted in stats) and recover when Redis returns."""
+
+import sys
+import threading
+import time
+
+from vdtest import Client, Daemon, RedisServer, run_tests
+
+GOOD = {"email": "jane@gmail.com", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+        "country": "AU", "form_ms": 6000}
+redis = None
+daemons = []
+
+
+def signup(c, ip, username):
+    return c.decide("signup", dict(GOOD, ip=ip, username=username))
+
+
+def state_stats(d):
+    with Client(d.socket) as c:
+        return c.call("stats", [])["state"]
+
+
+def wait_for(fn, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if fn():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_two_daemons_share_one_burst():
+    # 200 signups from one /24 over four clients, half on each daemon: together they count
+    # exactly as one daemon would (the embedded test in test_state.py sees the same split).
+    actions = []
+    lock = threading.Lock()
+
+    def client(k):
+        with Client(daemons[k % 2].socket) as c:
+            for i in range(50):
+                r = signup(c, "198.51.100.%d" % ((k * 50 + i) % 250 + 1), "person%c%c" % (97 + k, 97 + i % 26))
+                assert not r["faults"], r["faults"]
+                with lock:
+                    actions.append(r["action"])
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(actions) == 200
+    assert (actions.count("allow"), actions.count("challenge"), actions.count("block")) == \
+        (20, 80, 100), (actions.count("allow"), actions.count("challenge"), actions.count("block"))
+    for d in daemons:
+        st = state_stats(d)
+        assert st["backend"] == "redis" and st["entries"] == 0, st  # nothing kept locally
+        assert st["redis"]["connected_workers"] == 2 and st["redis"]["fallbacks"] == 0, st
+
+
+def test_labels_and_distinct_counts_are_shared():
+    a, b = (Client(d.socket) for d in daemons)
+    try:
+        for i in range(6):  # failed logins on daemon A flag the account...
+            a.decide("login", {"account": "shared-acct", "ip": "203.0.113.%d" % (i + 1),
+                               "password_ok": False})
+        r = b.decide("login", {"account": "shared-acct", "ip": "192.0.2.10", "password_ok": True})
+        assert "account_under_attack" in [x["rule"] for x in r["reasons"]], r  # ...seen on B
+        for i in range(8):  # usernames per address, counted across both
+            r = signup(a if i % 2 else b, "203.0.113.200", "farm%c" % (97 + i))
+        assert "many_usernames_per_ip" in [x["rule"] for x in r["reasons"]], r
+    finally:
+        a.close()
+        b.close()
+
+
+def test_redis_killed_then_back():
+    redis.kill()
+    with Client(daemons[0].socket) as c:
+        for i in range(20):  # every decision is answered, from local state, and says so
+            r = signup(c, "198.18.1.%d" % (i + 1), "down%c" % (97 + i))
+            assert r["action"] in ("allow", "challenge", "block")
+            assert any("state fell back" in f["message"] and "local state" in f["message"]
+                       for f in r["faults"]), r["faults"]
+    st = state_stats(daemons[0])
+    assert st["redis"]["fallbacks"] > 0 and st["redis"]["connected_workers"] == 0, st
+    assert st["entries"] > 0, st  # the local store took over
+    connects = st["redis"]["connects"]
+    redis.start()
+    assert wait_for(lambda: state_stats(daemons[0])["redis"]["connected_workers"] == 2), \
+        state_stats(daemons[0])
+    with Client(daemons[0].socket) as c:
+        r = signup(c, "198.18.1.100", "backagain")
+        assert not r["faults"], r["faults"]
+    assert state_stats(daemons[0])["redis"]["connects"] >= connects + 2
+    out = daemons[0].output()
+    assert "unavailable" in out and "Redis is back" in out, out
+
+
+def test_redis_hung_times_out_then_recovers():
+    redis.pause()
+    try:
+        with Client(daemons[1].socket) as c:
+            start = time.time()
+            for i in range(10):
+                r = signup(c, "198.18.2.%d" % (i + 1), "hung%c" % (97 + i))
+                assert r["faults"], r
+            took = time.time() - start
+        # The first few wait for the 50 ms deadline; then the connection is dropped as hung and
+        # the rest fall back at once.
+        assert took < 5, took
+        st = state_stats(daemons[1])
+        assert st["redis"]["timeouts"] >= 1, st
+    finally:
+        redis.resume()
+    assert wait_for(lambda: state_stats(daemons[1])["redis"]["connected_workers"] == 2)
+    with Client(daemons[1].socket) as c:
+        assert not signup(c, "198.18.2.200", "resumed")["faults"]
+
+
+def test_fail_open_reads_nothing():
+    redis.kill()
+    try:
+        with Daemon(args=["--workers", "1", "--redis", "unix:" + redis.socket,
+                          "--state-fallback", "open"]) as d:
+            with Client(d.socket) as c:
+                for i in range(30):
+                    r = signup(c, "198.18.3.%d" % (i + 1), "open%c%c" % (97 + i % 26, 97 + i // 26))
+                # Without counts the burst rules never fire: the signups are allowed.
+                assert r["action"] == "allow", r
+                assert any("failed open" in f["message"] for f in r["faults"]), r["faults"]
+            assert state_stats(d)["entries"] == 0
+    finally:
+        redis.start()
+
+
+def main():
+    global redis
+    redis = RedisServer()
+    args = ["--workers", "2", "--redis", "unix:" + redis.socket]
+    with Daemon(args=args) as a, Daemon(args=args) as b:
+        daemons.extend([a, b])
+        assert wait_for(lambda: all(state_stats(d)["redis"]["connected_workers"] == 2
+                                    for d in daemons))
+        status = run_tests([test_two_daemons_share_one_burst,
+                            test_labels_and_distinct_counts_are_shared,
+                            test_redis_killed_then_back,
+                            test_redis_hung_times_out_then_recovers])
+    status = status or run_tests([test_fail_open_reads_nothing])
+    redis.kill()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
