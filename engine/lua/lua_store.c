@@ -21,29 +21,6 @@ static int64_t now(void) {
     return (int64_t)time(NULL);
 }
 
-/* Runs an operation on the embedded store; 0 or VD_ENOMEM. */
-static int run_local(vd_store_t *s, const vd_state_op_t *op, int64_t res[VD_WINDOWS]) {
-    uint64_t c[VD_WINDOWS];
-    double est;
-    int rc = 0;
-    switch (op->kind) {
-    case VD_OP_COUNT:
-        rc = vd_store_count(s, op->key, op->klen, op->n, op->now, c);
-        for (int w = 0; w < VD_WINDOWS; w++)
-            res[w] = (int64_t)c[w];
-        break;
-    case VD_OP_DISTINCT:
-        rc = vd_store_distinct(s, op->key, op->klen, op->value, op->vlen, op->now, op->ttl, &est);
-        res[0] = (int64_t)(est + 0.5);
-        break;
-    case VD_OP_LABELED:
-        res[0] = vd_store_label_ttl(s, op->key, op->klen, op->now);
-        if (res[0] <= 0) res[0] = -1;
-        break;
-    }
-    return rc;
-}
-
 static int push_results(lua_State *L, vd_state_op_kind_t kind, const int64_t res[VD_WINDOWS]) {
     if (kind == VD_OP_COUNT) {
         for (int w = 0; w < VD_WINDOWS; w++)
@@ -82,7 +59,7 @@ int vd_lua_push_state_op(lua_State *L, vd_state_op_t *op) {
         note_fallback(L, op->why);
         if (kind == VD_OP_LABELED) res[0] = -1;
         if (!ls->limits.state_fail_open && ls->limits.store)
-            rc = run_local(ls->limits.store, op, res);
+            rc = vd_state_op_run_local(ls->limits.store, op, res);
     }
     free(op);
     if (rc) return luaL_error(L, "state store: out of memory");
@@ -106,7 +83,7 @@ static int answer(lua_State *L, vd_state_op_t *op) {
     if (!ls->redis) {
         int64_t res[VD_WINDOWS];
         vd_store_t *s = ls->limits.store;
-        int rc = s ? run_local(s, op, res) : 0;
+        int rc = s ? vd_state_op_run_local(s, op, res) : 0;
         vd_state_op_kind_t kind = op->kind;
         free(op);
         if (!s) return luaL_error(L, "state (counters, labels) is not available here");

@@ -3,6 +3,7 @@
  * and applied by the worker, so a plugin thread never touches a decision. */
 #include "../core/log.h"
 #include "../proto/rpc.h"
+#include "host_state.h"
 #include "registry.h"
 #include "stage.h"
 
@@ -371,6 +372,10 @@ static const vd_host_api_t host_api = {
     .setup_describe = vd__setup_describe,
     .config_check_keys = vd_plugin_config_check_keys,
     .file_version = file_version,
+    .state_counter = vd__state_counter,
+    .state_distinct = vd__state_distinct,
+    .state_labeled = vd__state_labeled,
+    .state_label = vd__state_label,
 };
 
 const vd_host_api_t *vd_plugin_host_api(void) {

@@ -25,3 +25,25 @@ void vd_state_op_fail(vd_state_op_t *op, const char *why) {
     snprintf(op->why, sizeof op->why, "%s", why);
     if (op->done) op->done(op);
 }
+
+int vd_state_op_run_local(vd_store_t *s, const vd_state_op_t *op, int64_t res[VD_WINDOWS]) {
+    uint64_t c[VD_WINDOWS];
+    double est;
+    int rc = 0;
+    switch (op->kind) {
+    case VD_OP_COUNT:
+        rc = vd_store_count(s, op->key, op->klen, op->n, op->now, c);
+        for (int w = 0; w < VD_WINDOWS; w++)
+            res[w] = (int64_t)c[w];
+        break;
+    case VD_OP_DISTINCT:
+        rc = vd_store_distinct(s, op->key, op->klen, op->value, op->vlen, op->now, op->ttl, &est);
+        res[0] = (int64_t)(est + 0.5);
+        break;
+    case VD_OP_LABELED:
+        res[0] = vd_store_label_ttl(s, op->key, op->klen, op->now);
+        if (res[0] <= 0) res[0] = -1;
+        break;
+    }
+    return rc;
+}

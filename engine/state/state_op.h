@@ -31,6 +31,10 @@ typedef struct vd_state_op {
 vd_state_op_t *vd_state_op_new(vd_state_op_kind_t kind, const char *key, size_t klen,
                                const char *value, size_t vlen);
 
+/* Runs op on the embedded store (the fallback, or the only state): fills res as op->result
+ * would be filled (label reads: -1 when unset). Returns 0 or VD_ENOMEM. */
+int vd_state_op_run_local(vd_store_t *s, const vd_state_op_t *op, int64_t res[VD_WINDOWS]);
+
 /* Marks op failed with a reason and calls its done callback. */
 void vd_state_op_fail(vd_state_op_t *op, const char *why);
 

@@ -264,8 +264,25 @@ def test_load_errors_at_reload_keep_the_old_policy():
             assert after["policy"] == before["policy"] and after["reasons"] == before["reasons"]
 
 
+def run_state_plugin(args=()):
+    """Six events for one account through the state test plugin (host API 1.2): the counter
+    passes the limit at the fourth, which labels the account; the label then scores."""
+    with daemon_with('plugin "state" { limit = 3 }', args=args) as vd, Client(vd.socket) as c:
+        replies = [c.decide("p", {"account": "acct-1"}) for _ in range(6)]
+        other = c.decide("p", {"account": "acct-2"})
+    assert [r["features"]["state_plugin_hour"] for r in replies] == [1, 2, 3, 4, 5, 6], replies
+    assert [r["action"] for r in replies] == ["allow"] * 3 + ["review"] * 3, replies
+    assert other["action"] == "allow" and other["features"]["state_plugin_hour"] == 1
+    return replies
+
+
+def test_plugin_uses_embedded_state():
+    replies = run_state_plugin()
+    assert all("state_fallback" not in r["tags"] for r in replies)
+
+
 def main():
-    return run_tests([test_sync_plugin_reads_and_writes, test_older_minor_loads,
+    return run_tests([test_sync_plugin_reads_and_writes, test_plugin_uses_embedded_state, test_older_minor_loads,
                       test_plugin_error_fails_open_or_closed,
                       test_shadow_plugin_stage, test_async_plugin_completes_from_its_thread,
                       test_client_leaves_and_reload_while_calls_pend, test_async_failure,

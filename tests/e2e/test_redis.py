@@ -136,6 +136,15 @@ def test_fail_open_reads_nothing():
         redis.start()
 
 
+def test_plugin_reads_state_from_redis():
+    # The state test plugin (host API 1.2) answers from Redis: its reads complete later.
+    import test_plugins
+    replies = test_plugins.run_state_plugin(["--redis", "unix:" + redis.socket])
+    assert all("state_fallback" not in r["tags"] for r in replies)
+    counted = redis.command("HLEN", "verdict:c:{plugin:acct-1}")
+    assert counted.startswith(b":") and int(counted[1:]) >= 3, counted  # one bucket a window
+
+
 def main():
     global redis
     redis = RedisServer()
@@ -148,7 +157,8 @@ def main():
                             test_labels_and_distinct_counts_are_shared,
                             test_redis_killed_then_back,
                             test_redis_hung_times_out_then_recovers])
-    status = status or run_tests([test_fail_open_reads_nothing])
+    status = status or run_tests([test_fail_open_reads_nothing,
+                                  test_plugin_reads_state_from_redis])
     redis.kill()
     return status
 

@@ -28,6 +28,8 @@
  *   1.1  setup_describe(): a stage says what it runs (a model's version), shown by the
  *        pipelines and stats methods. config_check_keys(): refuse unknown keys in one call.
  *        file_version(): a short name for a file's content (a model's version).
+ *   1.2  state_counter(), state_distinct(), state_labeled(), state_label(): the counters,
+ *        distinct counts and labels rules use (embedded or in Redis), with vd_state_answer_t.
  * ---------------------------------------------------------------------------------------------
  *
  * Lifecycle and threads
@@ -66,7 +68,7 @@ extern "C" {
 #endif
 
 #define VD_PLUGIN_ABI_MAJOR 1
-#define VD_PLUGIN_ABI_MINOR 1
+#define VD_PLUGIN_ABI_MINOR 2
 
 /* The name of the one symbol a plugin exports. */
 #define VD_PLUGIN_ENTRY_SYMBOL "verdict_plugin_entry"
@@ -114,6 +116,17 @@ typedef struct vd_plugin_value vd_plugin_value_t;   /* a value inside the event 
 /* Event fields and features, resolved by name once in create(). 0 is never a valid handle. */
 typedef uint32_t vd_plugin_field_t;
 typedef uint32_t vd_plugin_feature_t;
+
+/* The answer to a state read (1.2). */
+typedef struct {
+    int64_t counts[3];    /* state_counter: the last minute, hour and day, after the addition */
+    int64_t value;        /* state_distinct: the estimate; state_labeled: seconds left, -1 unset */
+    const char *fallback; /* NULL, or why the state backend did not answer (the configured
+                           * fallback did: local state, or zeros when it fails open) */
+} vd_state_answer_t;
+
+/* Receives a state answer on the worker thread; answer is valid during the call only. */
+typedef void (*vd_state_done_t)(void *ud, const vd_state_answer_t *answer);
 
 /* The host functions. Append-only: new functions go at the end and raise the minor. */
 typedef struct vd_host_api {
@@ -233,6 +246,31 @@ typedef struct vd_host_api {
      * its bytes), so that replies and stats can say which model scored. Any thread. Returns
      * VD_PLUGIN_OK, or VD_PLUGIN_ERROR when the file cannot be read. */
     int (*file_version)(const char *path, char *out, size_t cap);
+
+    /* ---- 1.2: shared state (in score(), on the worker thread; check abi_minor >= 2) ---- */
+
+    /* The state rules use through verdict.counter/distinct/labeled/label, with the same keys:
+     * embedded in verdictd, or in Redis when it runs with --redis. A read answers through
+     * done(ud, answer), exactly once, on the worker thread: before the function returns when
+     * the state is embedded (or Redis is unavailable and the fallback answers), later when
+     * Redis answers. So a plugin that reads state returns VD_PLUGIN_PENDING from score() and
+     * completes the call from done (done may run inside the read, before score() returned:
+     * score() must then still return VD_PLUGIN_PENDING). Each read returns VD_PLUGIN_OK when
+     * done will be called, VD_PLUGIN_ERROR when it will not (no state here, out of memory). */
+
+    /* Adds n (0 only reads) to the counter key; answer->counts. */
+    int (*state_counter)(vd_plugin_call_t *call, const char *key, size_t len, uint32_t n,
+                         vd_state_done_t done, void *ud);
+    /* Adds value (NULL only reads) to the distinct set key, which expires ttl_s seconds after
+     * its last addition; answer->value is about how many distinct values it has seen. */
+    int (*state_distinct)(vd_plugin_call_t *call, const char *key, size_t len, const char *value,
+                          size_t vlen, int64_t ttl_s, vd_state_done_t done, void *ud);
+    /* answer->value: seconds the label key has left, -1 when it is not set. */
+    int (*state_labeled)(vd_plugin_call_t *call, const char *key, size_t len, vd_state_done_t done,
+                         void *ud);
+    /* Sets the label key for ttl_s seconds (0 removes it) without waiting. VD_PLUGIN_OK, or
+     * VD_PLUGIN_ERROR when there is no state here. */
+    int (*state_label)(vd_plugin_call_t *call, const char *key, size_t len, int64_t ttl_s);
 } vd_host_api_t;
 
 /* The plugin descriptor, returned by verdict_plugin_entry(). Static storage. */

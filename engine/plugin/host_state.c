@@ -1,0 +1,97 @@
+/* Host API 1.2: plugins read and write the state rules use. The reads go through the same
+ * operations as verdict.counter & co. (engine/state/state_op.h): answered at once by the
+ * embedded store, or later by the worker's Redis connection, with the same fallback. */
+#include "host_state.h"
+#include "../core/engine.h"
+#include "../core/worker.h"
+#include "../state/redis.h"
+#include "../state/state_op.h"
+#include "stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+typedef struct {
+    vd_state_done_t done;
+    void *ud;
+    vd_store_t *store;
+    int fail_open;
+} waiter_t;
+
+/* Answers the plugin from op (or from the fallback when op failed), then frees both. */
+static void answer(vd_state_op_t *op) {
+    waiter_t *w = op->owner;
+    vd_state_answer_t a = {.value = -1};
+    int64_t res[VD_WINDOWS] = {0};
+    if (!op->failed) {
+        for (int i = 0; i < VD_WINDOWS; i++)
+            res[i] = op->result[i];
+    } else {
+        a.fallback = op->why;
+        if (op->kind == VD_OP_LABELED) res[0] = -1;
+        if (!w->fail_open && w->store) vd_state_op_run_local(w->store, op, res);
+    }
+    if (op->kind == VD_OP_COUNT)
+        for (int i = 0; i < VD_WINDOWS; i++)
+            a.counts[i] = res[i];
+    else
+        a.value = res[0];
+    w->done(w->ud, &a);
+    free(w);
+    free(op);
+}
+
+static int start(vd_plugin_call_t *call, vd_state_op_t *op, vd_state_done_t done, void *ud) {
+    vd_worker_t *wk = call ? call->worker : NULL;
+    waiter_t *w = op && wk && done ? malloc(sizeof *w) : NULL;
+    if (!w) {
+        free(op);
+        return VD_PLUGIN_ERROR;
+    }
+    *w = (waiter_t){done, ud, wk->engine->store, wk->engine->cfg.lua.state_fail_open};
+    op->owner = w;
+    op->done = answer;
+    op->now = (int64_t)time(NULL);
+    if (!wk->redis) { /* embedded: answered now */
+        if (vd_state_op_run_local(w->store, op, op->result) != 0) {
+            op->failed = 1;
+            snprintf(op->why, sizeof op->why, "state store: out of memory");
+        }
+        answer(op);
+        return VD_PLUGIN_OK;
+    }
+    if (vd_redis_submit(wk->redis, op) != 0) answer(op); /* failed at once: the fallback */
+    return VD_PLUGIN_OK;
+}
+
+int vd__state_counter(vd_plugin_call_t *call, const char *key, size_t len, uint32_t n,
+                      vd_state_done_t done, void *ud) {
+    vd_state_op_t *op = key ? vd_state_op_new(VD_OP_COUNT, key, len, NULL, 0) : NULL;
+    if (op) op->n = n;
+    return start(call, op, done, ud);
+}
+
+int vd__state_distinct(vd_plugin_call_t *call, const char *key, size_t len, const char *value,
+                       size_t vlen, int64_t ttl_s, vd_state_done_t done, void *ud) {
+    vd_state_op_t *op = key ? vd_state_op_new(VD_OP_DISTINCT, key, len, value, vlen) : NULL;
+    if (op) op->ttl = ttl_s;
+    return start(call, op, done, ud);
+}
+
+int vd__state_labeled(vd_plugin_call_t *call, const char *key, size_t len, vd_state_done_t done,
+                      void *ud) {
+    return start(call, key ? vd_state_op_new(VD_OP_LABELED, key, len, NULL, 0) : NULL, done, ud);
+}
+
+int vd__state_label(vd_plugin_call_t *call, const char *key, size_t len, int64_t ttl_s) {
+    vd_worker_t *wk = call ? call->worker : NULL;
+    if (!wk || !key) return VD_PLUGIN_ERROR;
+    char why[120];
+    if (wk->redis && vd_redis_label(wk->redis, key, len, ttl_s, why, sizeof why) == 0)
+        return VD_PLUGIN_OK;
+    if (wk->redis && wk->engine->cfg.lua.state_fail_open) return VD_PLUGIN_OK;
+    return vd_store_label(wk->engine->store, key, len, (int64_t)time(NULL), ttl_s) == 0
+               ? VD_PLUGIN_OK
+               : VD_PLUGIN_ERROR;
+}
