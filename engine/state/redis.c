@@ -17,26 +17,29 @@
 #define TIMEOUTS_TO_DROP   3 /* in a row: the server is hung, not just slow once */
 
 /* Counter windows in sixths, as the embedded store keeps them: one hash per counter, a field
- * "<window>:<sixth>" per bucket. Fields that left their window are dropped when the hash has
- * grown past its working set, and the whole key expires after a quiet day. */
+ * "<window>:<sixth>" per bucket. The client names the six fields of each window (the current
+ * sixth first), so the script is three HINCRBY and one HMGET. Only when an addition opens a
+ * new bucket (at most once per sixth of the shortest window) does it refresh the expiry (the
+ * longest window and a sixth) and, past the working set, drop buckets that left their window.
+ * ARGV: n, now, ttl, then 6 fields per window. */
 static const char count_script[] =
-    "local key, now, n = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-    "local out, longest = {}, 0\n"
-    "for i = 3, #ARGV do\n"
-    "  local w = tonumber(ARGV[i])\n"
-    "  local sixth = math.floor(now / (w / 6))\n"
-    "  if n > 0 then redis.call('HINCRBY', key, w .. ':' .. sixth, n) end\n"
-    "  local fields = {}\n"
-    "  for j = 0, 5 do fields[j + 1] = w .. ':' .. (sixth - j) end\n"
-    "  local sum = 0\n"
-    "  for _, v in ipairs(redis.call('HMGET', key, unpack(fields))) do\n"
-    "    if v then sum = sum + tonumber(v) end\n"
-    "  end\n"
-    "  out[#out + 1] = sum\n"
-    "  if w > longest then longest = w end\n"
-    "end\n"
+    "local key, n, now = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local nw, opened = (#ARGV - 3) / 6, false\n"
     "if n > 0 then\n"
-    "  if redis.call('HLEN', key) > 7 * (#ARGV - 2) then\n"
+    "  for i = 0, nw - 1 do\n"
+    "    if redis.call('HINCRBY', key, ARGV[4 + 6 * i], n) == n then opened = true end\n"
+    "  end\n"
+    "end\n"
+    "local values = redis.call('HMGET', key, unpack(ARGV, 4))\n"
+    "local out = {}\n"
+    "for i = 0, nw - 1 do\n"
+    "  local sum = 0\n"
+    "  for j = 1, 6 do sum = sum + (tonumber(values[6 * i + j]) or 0) end\n"
+    "  out[i + 1] = sum\n"
+    "end\n"
+    "if opened then\n"
+    "  redis.call('EXPIRE', key, ARGV[3])\n"
+    "  if redis.call('HLEN', key) > 7 * nw then\n"
     "    for _, f in ipairs(redis.call('HKEYS', key)) do\n"
     "      local w, s = string.match(f, '^(%d+):(%d+)$')\n"
     "      if w and tonumber(s) <= math.floor(now / (tonumber(w) / 6)) - 6 then\n"
@@ -44,19 +47,8 @@ static const char count_script[] =
     "      end\n"
     "    end\n"
     "  end\n"
-    "  redis.call('EXPIRE', key, longest + longest / 6)\n"
     "end\n"
     "return out\n";
-
-/* Distinct counts: a HyperLogLog that expires ttl seconds after its last addition. */
-static const char distinct_script[] =
-    "if ARGV[1] == '1' then\n"
-    "  redis.call('PFADD', KEYS[1], ARGV[2])\n"
-    "  if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end\n"
-    "end\n"
-    "return redis.call('PFCOUNT', KEYS[1])\n";
-
-static const char *const scripts[2] = {count_script, distinct_script};
 
 enum { DOWN, CONNECTING, UP };
 
@@ -79,7 +71,7 @@ struct vd_redis {
     slot_t *head, *tail; /* sent and waiting, oldest first (deadlines grow) */
     size_t in_flight;
     int timeouts_in_a_row;
-    char sha[2][41]; /* of the scripts once loaded; until then they are sent whole */
+    char sha[41]; /* of the counter script once loaded; until then it is sent whole */
     vd_redis_stats_t stats;
 };
 
@@ -206,21 +198,12 @@ static void on_retry(uv_timer_t *t) {
 static void on_script_loaded(redisAsyncContext *ac, void *reply, void *priv) {
     (void)ac;
     redisReply *rep = reply;
-    slot_t *s = priv; /* only r and the script index (in deadline_ns) are used */
-    if (rep && rep->type == REDIS_REPLY_STRING && rep->len == 40)
-        memcpy(s->r->sha[s->deadline_ns], rep->str, 41);
-    free(s);
+    vd_redis_t *r = priv;
+    if (rep && rep->type == REDIS_REPLY_STRING && rep->len == 40) memcpy(r->sha, rep->str, 41);
 }
 
-static void load_scripts(vd_redis_t *r) {
-    for (int i = 0; i < 2; i++) {
-        slot_t *s = calloc(1, sizeof *s);
-        if (!s) return;
-        s->r = r;
-        s->deadline_ns = i;
-        if (redisAsyncCommand(r->ac, on_script_loaded, s, "SCRIPT LOAD %s", scripts[i]) != REDIS_OK)
-            free(s);
-    }
+static void load_script(vd_redis_t *r) {
+    redisAsyncCommand(r->ac, on_script_loaded, r, "SCRIPT LOAD %s", count_script);
 }
 
 /* The server answered the first PING: it is serving, not merely accepting connections. */
@@ -243,8 +226,8 @@ static void on_ping(redisAsyncContext *ac, void *reply, void *priv) {
     else
         vd_log(VD_LOG_DEBUG, "worker %d: connected to Redis", r->worker);
     r->failures_logged = 0;
-    memset(r->sha, 0, sizeof r->sha);
-    load_scripts(r);
+    r->sha[0] = '\0';
+    load_script(r);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status) {
@@ -306,7 +289,8 @@ static int read_reply(vd_state_op_t *op, const redisReply *rep) {
         if (rep->type != REDIS_REPLY_ARRAY || rep->elements != VD_WINDOWS) return -1;
         for (int w = 0; w < VD_WINDOWS; w++)
             op->result[w] = as_int(rep->element[w], &ok);
-    } else if (op->kind == VD_OP_DISTINCT) {
+    } else if (op->kind == VD_OP_DISTINCT) { /* PFCOUNT, or EXEC of PFADD, EXPIRE, PFCOUNT */
+        if (rep->type == REDIS_REPLY_ARRAY && rep->elements) rep = rep->element[rep->elements - 1];
         op->result[0] = as_int(rep, &ok);
     } else { /* PTTL: -2 no key, -1 no expiry, else milliseconds */
         int64_t ms = as_int(rep, &ok);
@@ -328,11 +312,10 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
         return;
     }
     unlink_slot(r, s);
-    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 &&
-        op->kind != VD_OP_LABELED && r->ac) {
-        r->sha[op->kind][0] = '\0'; /* flushed on the server: send it whole, then load it again */
+    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 && r->ac) {
+        r->sha[0] = '\0'; /* flushed on the server: send it whole, then load it again */
         if (send_op(r, s) == 0) {
-            load_scripts(r);
+            load_script(r);
             return;
         }
     }
@@ -383,50 +366,73 @@ static size_t redis_key(const vd_redis_t *r, char type, const char *key, size_t 
     return plen + klen + 4;
 }
 
+/* The counter script with n, now, the expiry, and the six fields of each window. */
+static int send_count(vd_redis_t *r, slot_t *s, const char *key, size_t klen) {
+    const vd_state_op_t *op = s->op;
+    enum { ARGS = 7 + 6 * VD_WINDOWS };
+    const char *argv[ARGS];
+    size_t lens[ARGS];
+    char num[3][24], fields[6 * VD_WINDOWS][32];
+    int64_t longest = vd_window_seconds[VD_WINDOWS - 1];
+    int argc = 0;
+    if (r->sha[0]) {
+        argv[0] = "EVALSHA", lens[0] = 7, argv[1] = r->sha, lens[1] = 40;
+    } else {
+        argv[0] = "EVAL", lens[0] = 4, argv[1] = count_script, lens[1] = strlen(count_script);
+    }
+    argv[2] = "1", lens[2] = 1, argv[3] = key, lens[3] = klen;
+    argc = 4;
+    snprintf(num[0], sizeof num[0], "%u", op->n);
+    snprintf(num[1], sizeof num[1], "%lld", (long long)op->now);
+    snprintf(num[2], sizeof num[2], "%lld", (long long)(longest + longest / 6));
+    for (int i = 0; i < 3; i++, argc++)
+        argv[argc] = num[i], lens[argc] = strlen(num[i]);
+    for (int w = 0; w < VD_WINDOWS; w++) {
+        int64_t width = vd_window_seconds[w], sixth = op->now / (width / 6);
+        for (int j = 0; j < 6; j++, argc++) {
+            argv[argc] = fields[6 * w + j];
+            lens[argc] = (size_t)snprintf(fields[6 * w + j], sizeof fields[0], "%lld:%lld",
+                                          (long long)width, (long long)(sixth - j));
+        }
+    }
+    return redisAsyncCommandArgv(r->ac, on_reply, s, argc, argv, lens);
+}
+
+/* Distinct counts need no script: PFADD, EXPIRE and PFCOUNT in one MULTI (atomic, one key);
+ * a read is PFCOUNT alone. Only the last reply carries the operation. */
+static int send_distinct(vd_redis_t *r, slot_t *s, const char *key, size_t klen) {
+    const vd_state_op_t *op = s->op;
+    const char *count[] = {"PFCOUNT", key};
+    size_t count_lens[] = {7, klen};
+    if (!op->value) return redisAsyncCommandArgv(r->ac, on_reply, s, 2, count, count_lens);
+    char ttl[24];
+    snprintf(ttl, sizeof ttl, "%lld", (long long)op->ttl);
+    const char *add[] = {"PFADD", key, op->value}, *expire[] = {"EXPIRE", key, ttl};
+    size_t add_lens[] = {5, klen, op->vlen}, expire_lens[] = {6, klen, strlen(ttl)};
+    int rc = redisAsyncCommand(r->ac, NULL, NULL, "MULTI");
+    if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 3, add, add_lens);
+    if (rc == REDIS_OK && op->ttl > 0)
+        rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 3, expire, expire_lens);
+    if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 2, count, count_lens);
+    return rc == REDIS_OK ? redisAsyncCommand(r->ac, on_reply, s, "EXEC") : rc;
+}
+
 static int send_op(vd_redis_t *r, slot_t *s) {
     vd_state_op_t *op = s->op;
-    char key[1200], num[3 + VD_WINDOWS][24];
-    size_t klen = redis_key(r, "cdl"[op->kind], op -> key, op -> klen, key, sizeof key);
+    char key[1200];
+    char type = op->kind == VD_OP_COUNT ? 'c' : op->kind == VD_OP_DISTINCT ? 'd' : 'l';
+    size_t klen = redis_key(r, type, op->key, op->klen, key, sizeof key);
     if (!klen) {
         snprintf(op->why, sizeof op->why, "key longer than 1024 bytes");
         return -1;
     }
-    const char *argv[9];
-    size_t lens[9];
-    int argc = 0;
-#define ARG(p, n) (argv[argc] = (p), lens[argc++] = (n))
-    if (op->kind == VD_OP_LABELED) {
-        ARG("PTTL", 4);
-        ARG(key, klen);
-    } else {
-        const char *sha = r->sha[op->kind];
-        if (sha[0]) {
-            ARG("EVALSHA", 7);
-            ARG(sha, 40);
-        } else {
-            ARG("EVAL", 4);
-            ARG(scripts[op->kind], strlen(scripts[op->kind]));
-        }
-        ARG("1", 1);
-        ARG(key, klen);
-        if (op->kind == VD_OP_COUNT) {
-            snprintf(num[0], sizeof num[0], "%lld", (long long)op->now);
-            snprintf(num[1], sizeof num[1], "%u", op->n);
-            ARG(num[0], strlen(num[0]));
-            ARG(num[1], strlen(num[1]));
-            for (int w = 0; w < VD_WINDOWS; w++) {
-                snprintf(num[3 + w], sizeof num[3 + w], "%lld", (long long)vd_window_seconds[w]);
-                ARG(num[3 + w], strlen(num[3 + w]));
-            }
-        } else {
-            snprintf(num[2], sizeof num[2], "%lld", (long long)op->ttl);
-            ARG(op->value ? "1" : "0", 1);
-            ARG(op->value ? op->value : "", op->vlen);
-            ARG(num[2], strlen(num[2]));
-        }
-    }
-#undef ARG
-    if (redisAsyncCommandArgv(r->ac, on_reply, s, argc, argv, lens) != REDIS_OK) {
+    const char *pttl[] = {"PTTL", key};
+    size_t pttl_lens[] = {4, klen};
+    int rc = op->kind == VD_OP_COUNT ? send_count(r, s, key, klen)
+             : op->kind == VD_OP_DISTINCT
+                 ? send_distinct(r, s, key, klen)
+                 : redisAsyncCommandArgv(r->ac, on_reply, s, 2, pttl, pttl_lens);
+    if (rc != REDIS_OK) {
         snprintf(op->why, sizeof op->why, "Redis connection is closing");
         return -1;
     }

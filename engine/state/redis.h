@@ -1,9 +1,10 @@
 /* The Redis state backend: one asynchronous connection per worker (hiredis on the worker's
- * libuv loop). Counters and distinct counts run as Lua scripts inside Redis, one key each
- * (hash-tagged, so they work on Redis Cluster slots unchanged); labels are plain keys with an
- * expiry. Every operation has a deadline; when Redis is down, slow or refusing, the operation
- * fails at once or at its deadline with a reason, the connection is dropped after repeated
- * timeouts, and reconnection backs off from 100 ms to 5 s. */
+ * libuv loop). A counter is a hash updated and read by one Lua script, a distinct count a
+ * HyperLogLog updated in one MULTI, a label a plain key with an expiry: one key each, hash-
+ * tagged, so every operation stays in one Redis Cluster slot. Every operation has a deadline; when
+ * Redis is down, slow or refusing, the operation fails at once or at its deadline with a reason,
+ * the connection is dropped after repeated timeouts, and reconnection backs off from 100 ms to 5 s.
+ */
 #ifndef VD_REDIS_H
 #define VD_REDIS_H
 

@@ -6,7 +6,20 @@ build=${1:-build}
 seconds=${2:-5}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/verdict-bench.XXXXXX)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+pid= rpid= redis_pid=
+stop_all() {
+  for p in $pid $rpid $redis_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap stop_all EXIT
+
+wait_ping() {
+  for _ in $(seq 100); do
+    "$build/bin/verdict" --socket "$1" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
 
 # The shipped policies plus an empty pipeline that measures the engine's own overhead.
 cp -r "$root/policies" "$work/policies"
@@ -14,16 +27,33 @@ echo 'pipeline "empty" { stages = {} }' > "$work/policies/zz_bench_empty.lua"
 
 "$build/bin/verdictd" --socket "$work/v.sock" --policies "$work/policies" --log-level warn &
 pid=$!
-for _ in $(seq 100); do
-  "$build/bin/verdict" --socket "$work/v.sock" ping >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_ping "$work/v.sock"
 
 echo "verdictd bench: $(nproc) CPUs, ${seconds}s per run, load generator on the same machine"
 for pipeline in signup empty; do
   "$build/bin/verdict-bench" --socket "$work/v.sock" --pipeline $pipeline --conns 4 --depth 64 --seconds "$seconds"
   "$build/bin/verdict-bench" --socket "$work/v.sock" --pipeline $pipeline --conns 8 --depth 1 --seconds "$seconds"
 done
+
+# The same signup pipeline with its state (velocity counters, distinct counts) in Redis: a
+# private redis-server on a Unix socket, sharing the two CPUs with the daemon and the load.
+redis-server --port 0 --unixsocket "$work/redis.sock" --save "" --appendonly no \
+  --dir "$work" --loglevel warning >/dev/null &
+redis_pid=$!
+"$build/bin/verdictd" --socket "$work/r.sock" --policies "$work/policies" --log-level warn \
+  --redis "unix:$work/redis.sock" &
+rpid=$!
+wait_ping "$work/r.sock"
+sleep 0.5 # the workers' first connections
+echo "signup with state in Redis:"
+"$build/bin/verdict-bench" --socket "$work/r.sock" --pipeline signup --conns 4 --depth 64 --seconds "$seconds"
+"$build/bin/verdict-bench" --socket "$work/r.sock" --pipeline signup --conns 8 --depth 1 --seconds "$seconds"
+"$build/bin/verdict" --socket "$work/r.sock" stats | /usr/bin/python3 -c '
+import json, sys
+r = json.load(sys.stdin)["state"]["redis"]
+print("  redis: ops=%d fallbacks=%d timeouts=%d" % (r["ops"], r["fallbacks"], r["timeouts"]))
+'
+kill $rpid $redis_pid; wait $rpid $redis_pid 2>/dev/null || true; rpid= redis_pid=
 
 # Where the time goes inside the daemon: per-stage latency of the signup pipeline, from the
 # daemon's own histograms (all the runs above).
