@@ -111,7 +111,8 @@ typedef struct vd_exec {
     const char *rule;           /* name of the running rule */
     int shadow;                 /* the running stage is in shadow mode */
     const char *const *actions; /* NULL-terminated names the pipeline knows, for ctx:stop */
-    int can_wait; /* the rule runs in a coroutine of a request that can wait (for Redis) */
+    int can_wait;        /* the rule runs in a coroutine of a request that can wait (for Redis) */
+    int64_t deadline_ns; /* the request's, monotonic; 0 = none */
 } vd_exec_t;
 
 #endif

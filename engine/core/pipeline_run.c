@@ -400,7 +400,10 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
                     vd_decision_t *d, int64_t deadline_ns, vd_run_state_t *rs) {
     lua_State *L = p->L;
     vd_lstate_t *ls = vd_lua_ls(L);
-    vd_exec_t ex = {.d = d, .actions = pl->action_names, .can_wait = rs->owner && ls->redis};
+    vd_exec_t ex = {.d = d,
+                    .actions = pl->action_names,
+                    .can_wait = rs->owner && ls->redis,
+                    .deadline_ns = deadline_ns};
     int top = lua_gettop(L);
     if (!rs->gen) rs->gen = ++ls->next_gen;
     ls->gen = rs->gen; /* the views this request made before it waited work again */

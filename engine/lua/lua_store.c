@@ -91,6 +91,7 @@ static int answer(lua_State *L, vd_state_op_t *op) {
         return push_results(L, kind, res);
     }
     if (ls->exec && ls->exec->can_wait && lua_isyieldable(L)) {
+        op->deadline_ns = ls->exec->deadline_ns;
         if (vd_redis_submit(ls->redis, op) == 0) {
             ls->pending_op = op;
             return lua_yieldk(L, 0, 0, after_wait);

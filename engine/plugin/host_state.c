@@ -53,7 +53,8 @@ static int start(vd_plugin_call_t *call, vd_state_op_t *op, vd_state_done_t done
     op->owner = w;
     op->done = answer;
     op->now = (int64_t)time(NULL);
-    if (!wk->redis) { /* embedded: answered now */
+    op->deadline_ns = call->deadline_ns; /* the stage's: waiting longer is pointless */
+    if (!wk->redis) {                    /* embedded: answered now */
         if (vd_state_op_run_local(w->store, op, op->result) != 0) {
             op->failed = 1;
             snprintf(op->why, sizeof op->why, "state store: out of memory");

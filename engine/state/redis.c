@@ -56,6 +56,7 @@ typedef struct slot {
     vd_state_op_t *op; /* NULL once it timed out: the reply is then dropped */
     struct vd_redis *r;
     int64_t deadline_ns;
+    int request_bound; /* the deadline is the request's, shorter than the Redis timeout */
     struct slot *prev, *next;
 } slot_t;
 
@@ -68,7 +69,7 @@ struct vd_redis {
     redisAsyncContext *ac;
     int state, backoff_ms, failures_logged, shutting_down;
     uv_timer_t retry_timer, op_timer;
-    slot_t *head, *tail; /* sent and waiting, oldest first (deadlines grow) */
+    slot_t *head, *tail; /* sent and waiting, earliest deadline first */
     size_t in_flight;
     int timeouts_in_a_row;
     char sha[41]; /* of the counter script once loaded; until then it is sent whole */
@@ -116,13 +117,19 @@ int vd_redis_check_address(const char *address, char *err, size_t errlen) {
 /* ---- the waiting list ---- */
 
 static void link_slot(vd_redis_t *r, slot_t *s) {
-    s->prev = r->tail;
-    s->next = NULL;
-    if (r->tail)
-        r->tail->next = s;
+    slot_t *after = r->tail; /* deadlines mostly grow: search from the end */
+    while (after && after->deadline_ns > s->deadline_ns)
+        after = after->prev;
+    s->prev = after;
+    s->next = after ? after->next : r->head;
+    if (s->next)
+        s->next->prev = s;
+    else
+        r->tail = s;
+    if (after)
+        after->next = s;
     else
         r->head = s;
-    r->tail = s;
     r->in_flight++;
 }
 
@@ -340,7 +347,11 @@ static void on_op_timer(uv_timer_t *t) {
         slot_t *s = r->head;
         vd_state_op_t *op = s->op;
         unlink_slot(r, s);
-        s->op = NULL; /* hiredis still owns the slot until the reply or the disconnect */
+        s->op = NULL;           /* hiredis still owns the slot until the reply or the disconnect */
+        if (s->request_bound) { /* the request's own deadline: no sign of a hung server */
+            fail_op(r, op, "%s", "the request's deadline passed while waiting for Redis");
+            continue;
+        }
         atomic_fetch_add(&r->stats.timeouts, 1);
         r->timeouts_in_a_row++;
         char why[64];
@@ -451,6 +462,10 @@ int vd_redis_submit(vd_redis_t *r, vd_state_op_t *op) {
         if (s) {
             *s = (slot_t){
                 .op = op, .r = r, .deadline_ns = now_ns() + (int64_t)r->cfg.timeout_ms * 1000000};
+            if (op->deadline_ns && op->deadline_ns < s->deadline_ns) {
+                s->deadline_ns = op->deadline_ns;
+                s->request_bound = 1;
+            }
             if (send_op(r, s) == 0) {
                 atomic_fetch_add(&r->stats.ops, 1);
                 return 0;

@@ -18,6 +18,7 @@ typedef struct vd_state_op {
     size_t klen, vlen;
     uint32_t n;
     int64_t now, ttl;
+    int64_t deadline_ns; /* the request's (monotonic, 0 = none): the wait ends by then */
     /* Outcome. */
     int failed; /* the answer did not come: why says what happened */
     char why[120];

@@ -120,6 +120,59 @@ def test_redis_hung_times_out_then_recovers():
         assert not signup(c, "198.18.2.200", "resumed")["faults"]
 
 
+def test_explain_traces_rules_that_waited():
+    with Client(daemons[0].socket) as c:
+        r = c.decide("signup", dict(GOOD, ip="198.18.4.1", username="explained"),
+                     {"explain": True})
+    velocity = [s for s in r["trace"] if s["stage"] == "velocity"][0]
+    assert [x["rule"] for x in velocity["rules"]] == \
+        ["network_burst", "ip_repeat", "many_usernames_per_ip"], velocity
+
+
+def test_request_deadline_while_redis_hangs():
+    # A decision whose deadline is shorter than the Redis timeout gets its timeout error at its
+    # own deadline, and does not count as a sign that Redis hangs.
+    with Client(daemons[0].socket) as c:
+        before = state_stats(daemons[0])["redis"]["timeouts"]
+        redis.pause()
+        try:
+            start = time.time()
+            try:
+                c.decide("signup", dict(GOOD, ip="198.18.5.1", username="hurry"),
+                         {"deadline_ms": 10})
+                raise AssertionError("expected a timeout")
+            except Exception as e:
+                assert "deadline" in str(e), e
+            assert time.time() - start < 0.045
+        finally:
+            redis.resume()
+        assert state_stats(daemons[0])["redis"]["timeouts"] == before
+        assert not signup(c, "198.18.5.2", "after")["faults"]
+
+
+def test_reload_and_leaving_clients_while_rules_wait():
+    # 300 pipelined decisions on two connections: one client leaves with its requests still
+    # waiting for Redis, a reload swaps the policy meanwhile; the other gets every answer.
+    stay, leave = Client(daemons[1].socket), Client(daemons[1].socket)
+    ids = [stay.send("decide", ["signup", dict(GOOD, ip="198.18.6.%d" % (i % 250 + 1),
+                                                username="pipe%d" % i)]) for i in range(150)]
+    for i in range(150):
+        leave.send("decide", ["signup", dict(GOOD, ip="198.18.7.%d" % (i % 250 + 1),
+                                             username="gone%d" % i)])
+    leave.close()
+    with Client(daemons[1].socket) as admin:
+        admin.call("reload", [])
+    got = {}
+    while len(got) < len(ids):
+        msgid, err, result = stay.recv()
+        assert err is None, err
+        got[msgid] = result["action"]
+    stay.close()
+    assert sorted(got) == ids
+    with Client(daemons[1].socket) as c:
+        assert c.call("ping", []) == "pong"
+
+
 def test_fail_open_reads_nothing():
     redis.kill()
     try:
@@ -156,7 +209,10 @@ def main():
         status = run_tests([test_two_daemons_share_one_burst,
                             test_labels_and_distinct_counts_are_shared,
                             test_redis_killed_then_back,
-                            test_redis_hung_times_out_then_recovers])
+                            test_redis_hung_times_out_then_recovers,
+                            test_explain_traces_rules_that_waited,
+                            test_request_deadline_while_redis_hangs,
+                            test_reload_and_leaving_clients_while_rules_wait])
     status = status or run_tests([test_fail_open_reads_nothing,
                                   test_plugin_reads_state_from_redis])
     redis.kill()
