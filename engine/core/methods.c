@@ -125,15 +125,10 @@ static void pack_plugin_stages(msgpack_packer *pk, const vd_policy_t *p) {
 /* stats "state": the embedded store's size and churn. */
 /* The Redis clients of every worker, summed. */
 static void pack_redis(msgpack_packer *pk, const vd_engine_t *e) {
-    uint64_t v[5] = {0};
-    for (int i = 0; i < e->nworkers; i++) {
-        const vd_redis_stats_t *s = vd_redis_stats(e->workers[i].redis);
-        v[0] += atomic_load(&s->ops);
-        v[1] += atomic_load(&s->failed);
-        v[2] += atomic_load(&s->timeouts);
-        v[3] += atomic_load(&s->connects);
-        v[4] += (uint64_t)atomic_load(&s->connected);
-    }
+    vd_redis_totals_t t = {0};
+    for (int i = 0; i < e->nworkers; i++)
+        vd_redis_totals_add(e->workers[i].redis, &t);
+    const uint64_t v[] = {t.ops, t.fallbacks, t.timeouts, t.connects, t.connected};
     static const char *const names[] = {"ops", "fallbacks", "timeouts", "connects",
                                         "connected_workers"};
     vd_pack_cstr(pk, "redis");

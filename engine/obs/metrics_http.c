@@ -3,6 +3,7 @@
 #include "../core/engine.h"
 #include "../core/error.h"
 #include "../core/log.h"
+#include "../core/worker.h"
 #include "prometheus.h"
 
 #include <stdio.h>
@@ -74,7 +75,12 @@ static void serve_metrics(client_t *c) {
     char version[20], *text = NULL;
     size_t len = 0;
     int rc = vd_engine_stats(c->m->engine, &snap, &g, version);
-    if (rc == 0) rc = vd_prometheus_render(&snap, &g, &text, &len);
+    vd_engine_t *e = c->m->engine;
+    vd_state_metrics_t st = {.redis = e->cfg.redis_address != NULL};
+    vd_store_stats(e->store, &st.store);
+    for (int i = 0; i < e->nworkers; i++)
+        vd_redis_totals_add(e->workers[i].redis, &st.totals);
+    if (rc == 0) rc = vd_prometheus_render(&snap, &g, &st, &text, &len);
     vd_stats_snapshot_free(&snap);
     if (rc == 0)
         respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text, len);

@@ -1,5 +1,7 @@
 #include "prometheus.h"
 
+#include "../state/list.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,11 +146,59 @@ static void pipeline_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
                   TIMEOUTS);
 }
 
-int vd_prometheus_render(const vd_stats_snapshot_t *s, const vd_stats_globals_t *g, char **out,
-                         size_t *len) {
+static void gauge_or_counter(buf_t *b, const char *name, const char *type, const char *help,
+                             uint64_t v) {
+    family(b, name, type, help);
+    put(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void state_metrics(buf_t *b, const vd_state_metrics_t *st) {
+    gauge_or_counter(b, "verdict_state_entries", "gauge",
+                     "Counters, distinct sets and labels in the embedded store.",
+                     st->store.entries);
+    gauge_or_counter(b, "verdict_state_bytes", "gauge", "Memory of the embedded store.",
+                     st->store.bytes);
+    gauge_or_counter(b, "verdict_state_evictions_total", "counter",
+                     "Entries evicted by the memory cap.", st->store.evictions);
+    if (!st->redis) return;
+    gauge_or_counter(b, "verdict_redis_ops_total", "counter", "State operations sent to Redis.",
+                     st->totals.ops);
+    gauge_or_counter(b, "verdict_redis_fallbacks_total", "counter",
+                     "State operations answered by the fallback.", st->totals.fallbacks);
+    gauge_or_counter(b, "verdict_redis_timeouts_total", "counter",
+                     "State operations past the Redis timeout.", st->totals.timeouts);
+    gauge_or_counter(b, "verdict_redis_connected_workers", "gauge",
+                     "Workers with a working Redis connection.", st->totals.connected);
+}
+
+/* List files: one family per pass over the registry. */
+static void list_entries(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
+    buf_t *b = arg;
+    char path[1024];
+    (void)n;
+    if (i == 0) family(b, "verdict_list_entries", "gauge", "Entries of a list file.");
+    put(b, "verdict_list_entries{path=\"%s\",kind=\"%s\"} %zu\n", esc(l->path, path, sizeof path),
+        vd_list_kind_name(l->kind), l->entries);
+}
+
+static void list_errors(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
+    buf_t *b = arg;
+    char path[1024];
+    (void)n;
+    if (i == 0)
+        family(b, "verdict_list_reload_errors_total", "counter", "List file versions refused.");
+    put(b, "verdict_list_reload_errors_total{path=\"%s\"} %llu\n", esc(l->path, path, sizeof path),
+        (unsigned long long)l->errors);
+}
+
+int vd_prometheus_render(const vd_stats_snapshot_t *s, const vd_stats_globals_t *g,
+                         const vd_state_metrics_t *st, char **out, size_t *len) {
     buf_t b = {0};
     process_metrics(&b, s, g);
     pipeline_metrics(&b, s);
+    if (st) state_metrics(&b, st);
+    vd_lists_each(list_entries, &b);
+    vd_lists_each(list_errors, &b);
     if (b.failed || !b.data) {
         free(b.data);
         return -1;

@@ -553,6 +553,11 @@ void vd_redis_free(vd_redis_t *r) {
     free(r);
 }
 
-const vd_redis_stats_t *vd_redis_stats(const vd_redis_t *r) {
-    return &r->stats;
+void vd_redis_totals_add(const vd_redis_t *r, vd_redis_totals_t *t) {
+    if (!r) return;
+    t->ops += atomic_load(&r->stats.ops);
+    t->fallbacks += atomic_load(&r->stats.failed);
+    t->timeouts += atomic_load(&r->stats.timeouts);
+    t->connects += atomic_load(&r->stats.connects);
+    t->connected += (uint64_t)atomic_load(&r->stats.connected);
 }

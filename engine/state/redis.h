@@ -52,6 +52,12 @@ void vd_redis_shutdown(vd_redis_t *r);
 /* Frees the client once its loop has ended. */
 void vd_redis_free(vd_redis_t *r);
 
-const vd_redis_stats_t *vd_redis_stats(const vd_redis_t *r);
+/* Figures summed over clients (one per worker). */
+typedef struct {
+    uint64_t ops, fallbacks, timeouts, connects, connected;
+} vd_redis_totals_t;
+
+/* Adds r's figures to t (any thread; r may be NULL). */
+void vd_redis_totals_add(const vd_redis_t *r, vd_redis_totals_t *t);
 
 #endif
