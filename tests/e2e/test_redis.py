@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 
-from vdtest import Client, Daemon, RedisServer, run_tests
+from vdtest import Client, Daemon, RedisServer, policy_dir, run_tests
 
 GOOD = {"email": "jane@gmail.com", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
         "country": "AU", "form_ms": 6000}
@@ -173,6 +173,37 @@ def test_reload_and_leaving_clients_while_rules_wait():
         assert c.call("ping", []) == "pong"
 
 
+WAITING_RULES = """
+rule "waits_then_loops" { score = 1,
+  when = function(ev) verdict.counter("t:loop"); while true do end end }
+rule "waits_then_fails" { score = 1, when = function(ev) verdict.counter("t:fail"); error("boom") end }
+rule "waits_in_pcall" { score = 2,
+  when = function(ev) local ok, m = pcall(verdict.counter, "t:pcall"); return ok and m >= 1, m end }
+rule "score_waits" { when = function() return true end,
+  score = function(ev) local m = verdict.counter("t:score:" .. ev.k); return m * 10 end }
+rule "labels" { score = 1, when = function(ev)
+  verdict.label("t:label:" .. ev.k, 60)
+  return verdict.labeled("t:label:" .. ev.k) ~= nil and verdict.distinct("t:d", ev.k) >= 1 end }
+pipeline "p" { stages = { stage "s" { "waits_then_loops", "waits_then_fails", "waits_in_pcall",
+                                      "score_waits", "labels" } }, actions = { block = 100 } }
+"""
+
+
+def test_rules_that_wait_keep_the_sandbox():
+    # Budget, errors, pcall and score functions behave the same when a rule waits for Redis.
+    pol = policy_dir({"main.lua": WAITING_RULES})
+    with Daemon(policies=pol, args=["--workers", "1", "--redis", "unix:" + redis.socket,
+                                    "--lua-instructions", "100000"]) as d:
+        with Client(d.socket) as c:
+            for i in range(1, 4):
+                r = c.decide("p", {"k": "a"})
+                faults = {f["rule"]: f["message"] for f in r["faults"]}
+                assert "instruction budget exceeded" in faults["waits_then_loops"], faults
+                assert "boom" in faults["waits_then_fails"], faults
+                fired = {x["rule"]: x["score"] for x in r["reasons"]}
+                assert fired == {"waits_in_pcall": 2, "score_waits": 10 * i, "labels": 1}, r
+
+
 def test_fail_open_reads_nothing():
     redis.kill()
     try:
@@ -213,7 +244,8 @@ def main():
                             test_explain_traces_rules_that_waited,
                             test_request_deadline_while_redis_hangs,
                             test_reload_and_leaving_clients_while_rules_wait])
-    status = status or run_tests([test_fail_open_reads_nothing,
+    status = status or run_tests([test_rules_that_wait_keep_the_sandbox,
+                                  test_fail_open_reads_nothing,
                                   test_plugin_reads_state_from_redis])
     redis.kill()
     return status
