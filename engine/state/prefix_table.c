@@ -132,7 +132,7 @@ static size_t dedup(vd_prefix_t *p, size_t n) {
 
 int vd_prefix_table_build(vd_prefix_table_t *t, vd_prefix_t *p, size_t n) {
     memset(t, 0, sizeof *t);
-    qsort(p, n, sizeof *p, by_start_then_length);
+    if (n) qsort(p, n, sizeof *p, by_start_then_length); /* p may be NULL when n is 0 */
     n = dedup(p, n);
     size_t n6 = 0; /* IPv6 sorts first: ::ffff:0:0/96 lies above most of it, but not all */
     while (n6 < n && !p[n6].cidr.ip.v4)
