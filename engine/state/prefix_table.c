@@ -131,8 +131,10 @@ static size_t dedup(vd_prefix_t *p, size_t n) {
 }
 
 int vd_prefix_table_build(vd_prefix_table_t *t, vd_prefix_t *p, size_t n) {
+    vd_prefix_t none;
     memset(t, 0, sizeof *t);
-    if (n) qsort(p, n, sizeof *p, by_start_then_length); /* p may be NULL when n is 0 */
+    if (!p) p = &none, n = 0; /* a list without entries */
+    qsort(p, n, sizeof *p, by_start_then_length);
     n = dedup(p, n);
     size_t n6 = 0; /* IPv6 sorts first: ::ffff:0:0/96 lies above most of it, but not all */
     while (n6 < n && !p[n6].cidr.ip.v4)
