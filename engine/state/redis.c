@@ -16,39 +16,22 @@
 #define BACKOFF_MAX_MS     5000
 #define TIMEOUTS_TO_DROP   3 /* in a row: the server is hung, not just slow once */
 
-/* Counter windows in sixths, as the embedded store keeps them: one hash per counter, a field
- * "<window>:<sixth>" per bucket. The client names the six fields of each window (the current
- * sixth first), so the script is three HINCRBY and one HMGET. Only when an addition opens a
- * new bucket (at most once per sixth of the shortest window) does it refresh the expiry (the
- * longest window and a sixth) and, past the working set, drop buckets that left their window.
- * ARGV: n, now, ttl, then 6 fields per window. */
-static const char count_script[] =
-    "local key, n, now = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-    "local nw, opened = (#ARGV - 3) / 6, false\n"
-    "if n > 0 then\n"
-    "  for i = 0, nw - 1 do\n"
-    "    if redis.call('HINCRBY', key, ARGV[4 + 6 * i], n) == n then opened = true end\n"
+/* Counters: one hash per counter, a field "<window>:<sixth>" per bucket, as the embedded store
+ * keeps them. An addition is one MULTI (atomic, one key): HINCRBY of the current bucket of
+ * each window, HMGET of the six buckets of each window, EXPIRE (the longest window and a
+ * sixth), HLEN. Buckets that left their window are only dropped when HLEN shows more than a
+ * working set, by this script (rare: a key must be used across many sixths). */
+static const char cleanup_script[] =
+    "local now = tonumber(ARGV[1])\n"
+    "for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do\n"
+    "  local w, s = string.match(f, '^(%d+):(-?%d+)$')\n"
+    "  if w and tonumber(s) <= math.floor(now / (tonumber(w) / 6)) - 6 then\n"
+    "    redis.call('HDEL', KEYS[1], f)\n"
     "  end\n"
     "end\n"
-    "local values = redis.call('HMGET', key, unpack(ARGV, 4))\n"
-    "local out = {}\n"
-    "for i = 0, nw - 1 do\n"
-    "  local sum = 0\n"
-    "  for j = 1, 6 do sum = sum + (tonumber(values[6 * i + j]) or 0) end\n"
-    "  out[i + 1] = sum\n"
-    "end\n"
-    "if opened then\n"
-    "  redis.call('EXPIRE', key, ARGV[3])\n"
-    "  if redis.call('HLEN', key) > 7 * nw then\n"
-    "    for _, f in ipairs(redis.call('HKEYS', key)) do\n"
-    "      local w, s = string.match(f, '^(%d+):(%d+)$')\n"
-    "      if w and tonumber(s) <= math.floor(now / (tonumber(w) / 6)) - 6 then\n"
-    "        redis.call('HDEL', key, f)\n"
-    "      end\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "return out\n";
+    "return 0\n";
+
+#define WORKING_SET (7 * VD_WINDOWS) /* buckets a counter holds when used steadily */
 
 enum { DOWN, CONNECTING, UP };
 
@@ -72,7 +55,6 @@ struct vd_redis {
     slot_t *head, *tail; /* sent and waiting, earliest deadline first */
     size_t in_flight;
     int timeouts_in_a_row;
-    char sha[41]; /* of the counter script once loaded; until then it is sent whole */
     vd_redis_stats_t stats;
 };
 
@@ -202,17 +184,6 @@ static void on_retry(uv_timer_t *t) {
     connect_now(r);
 }
 
-static void on_script_loaded(redisAsyncContext *ac, void *reply, void *priv) {
-    (void)ac;
-    redisReply *rep = reply;
-    vd_redis_t *r = priv;
-    if (rep && rep->type == REDIS_REPLY_STRING && rep->len == 40) memcpy(r->sha, rep->str, 41);
-}
-
-static void load_script(vd_redis_t *r) {
-    redisAsyncCommand(r->ac, on_script_loaded, r, "SCRIPT LOAD %s", count_script);
-}
-
 /* The server answered the first PING: it is serving, not merely accepting connections. */
 static void on_ping(redisAsyncContext *ac, void *reply, void *priv) {
     vd_redis_t *r = priv;
@@ -233,8 +204,6 @@ static void on_ping(redisAsyncContext *ac, void *reply, void *priv) {
     else
         vd_log(VD_LOG_DEBUG, "worker %d: connected to Redis", r->worker);
     r->failures_logged = 0;
-    r->sha[0] = '\0';
-    load_script(r);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status) {
@@ -289,14 +258,36 @@ static int64_t as_int(const redisReply *e, int *ok) {
     return 0;
 }
 
-/* Fills op from the reply; 0 when the reply has the expected shape. */
-static int read_reply(vd_state_op_t *op, const redisReply *rep) {
+/* Sums the buckets of each window from an HMGET reply (bulk strings or nils). */
+static int sum_buckets(vd_state_op_t *op, const redisReply *vals) {
+    if (vals->type != REDIS_REPLY_ARRAY || vals->elements != 6 * VD_WINDOWS) return -1;
+    for (int w = 0; w < VD_WINDOWS; w++) {
+        op->result[w] = 0;
+        for (int j = 0; j < 6; j++) {
+            const redisReply *v = vals->element[6 * w + j];
+            if (v->type == REDIS_REPLY_STRING)
+                op->result[w] += strtoll(v->str, NULL, 10);
+            else if (v->type != REDIS_REPLY_NIL)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Fills op from the reply; 0 when the reply has the expected shape. *crowded: a counter holds
+ * more buckets than its working set. */
+static int read_reply(vd_state_op_t *op, const redisReply *rep, int *crowded) {
     int ok = 1;
-    if (op->kind == VD_OP_COUNT) {
-        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != VD_WINDOWS) return -1;
-        for (int w = 0; w < VD_WINDOWS; w++)
-            op->result[w] = as_int(rep->element[w], &ok);
-    } else if (op->kind == VD_OP_DISTINCT) { /* PFCOUNT, or EXEC of PFADD, EXPIRE, PFCOUNT */
+    *crowded = 0;
+    if (op->kind == VD_OP_COUNT) { /* HMGET, or EXEC of HINCRBY x3, HMGET, EXPIRE, HLEN */
+        if (rep->type == REDIS_REPLY_ARRAY && rep->elements == VD_WINDOWS + 3) {
+            const redisReply *hlen = rep->element[VD_WINDOWS + 2];
+            *crowded = hlen->type == REDIS_REPLY_INTEGER && hlen->integer > WORKING_SET;
+            rep = rep->element[VD_WINDOWS];
+        }
+        return sum_buckets(op, rep);
+    }
+    if (op->kind == VD_OP_DISTINCT) { /* PFCOUNT, or EXEC of PFADD, EXPIRE, PFCOUNT */
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements) rep = rep->element[rep->elements - 1];
         op->result[0] = as_int(rep, &ok);
     } else { /* PTTL: -2 no key, -1 no expiry, else milliseconds */
@@ -306,6 +297,8 @@ static int read_reply(vd_state_op_t *op, const redisReply *rep) {
     return ok ? 0 : -1;
 }
 
+static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op);
+
 static int send_op(vd_redis_t *r, slot_t *s);
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
@@ -314,26 +307,21 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
     vd_redis_t *r = s->r;
     redisReply *rep = reply;
     vd_state_op_t *op = s->op;
+    int crowded;
     if (!op) { /* answered after its deadline */
         free(s);
         return;
     }
     unlink_slot(r, s);
-    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 && r->ac) {
-        r->sha[0] = '\0'; /* flushed on the server: send it whole, then load it again */
-        if (send_op(r, s) == 0) {
-            load_script(r);
-            return;
-        }
-    }
     free(s);
     if (!rep) {
         fail_op(r, op, "%s", "Redis connection lost");
     } else if (rep->type == REDIS_REPLY_ERROR) {
         fail_op(r, op, "Redis error: %.100s", rep->str);
-    } else if (read_reply(op, rep) != 0) {
+    } else if (read_reply(op, rep, &crowded) != 0) {
         fail_op(r, op, "%s", "unexpected reply from Redis");
     } else {
+        if (crowded) cleanup_counter(r, op);
         r->timeouts_in_a_row = 0;
         op->done(op);
     }
@@ -377,36 +365,44 @@ static size_t redis_key(const vd_redis_t *r, char type, const char *key, size_t 
     return plen + klen + 4;
 }
 
-/* The counter script with n, now, the expiry, and the six fields of each window. */
+/* A command of one word, without hiredis' printf-style formatting. */
+static int word(vd_redis_t *r, redisCallbackFn *fn, void *priv, const char *w) {
+    size_t len = strlen(w);
+    return redisAsyncCommandArgv(r->ac, fn, priv, 1, &w, &len);
+}
+
 static int send_count(vd_redis_t *r, slot_t *s, const char *key, size_t klen) {
     const vd_state_op_t *op = s->op;
-    enum { ARGS = 7 + 6 * VD_WINDOWS };
-    const char *argv[ARGS];
-    size_t lens[ARGS];
-    char num[3][24], fields[6 * VD_WINDOWS][32];
-    int64_t longest = vd_window_seconds[VD_WINDOWS - 1];
-    int argc = 0;
-    if (r->sha[0]) {
-        argv[0] = "EVALSHA", lens[0] = 7, argv[1] = r->sha, lens[1] = 40;
-    } else {
-        argv[0] = "EVAL", lens[0] = 4, argv[1] = count_script, lens[1] = strlen(count_script);
-    }
-    argv[2] = "1", lens[2] = 1, argv[3] = key, lens[3] = klen;
-    argc = 4;
-    snprintf(num[0], sizeof num[0], "%u", op->n);
-    snprintf(num[1], sizeof num[1], "%lld", (long long)op->now);
-    snprintf(num[2], sizeof num[2], "%lld", (long long)(longest + longest / 6));
-    for (int i = 0; i < 3; i++, argc++)
-        argv[argc] = num[i], lens[argc] = strlen(num[i]);
+    const char *get[2 + 6 * VD_WINDOWS] = {"HMGET", key};
+    size_t get_lens[2 + 6 * VD_WINDOWS] = {5, klen};
+    char fields[6 * VD_WINDOWS][32], n[16], ttl[24];
     for (int w = 0; w < VD_WINDOWS; w++) {
         int64_t width = vd_window_seconds[w], sixth = op->now / (width / 6);
-        for (int j = 0; j < 6; j++, argc++) {
-            argv[argc] = fields[6 * w + j];
-            lens[argc] = (size_t)snprintf(fields[6 * w + j], sizeof fields[0], "%lld:%lld",
-                                          (long long)width, (long long)(sixth - j));
+        for (int j = 0; j < 6; j++) {
+            get[2 + 6 * w + j] = fields[6 * w + j];
+            get_lens[2 + 6 * w + j] =
+                (size_t)snprintf(fields[6 * w + j], sizeof fields[0], "%lld:%lld", (long long)width,
+                                 (long long)(sixth - j));
         }
     }
-    return redisAsyncCommandArgv(r->ac, on_reply, s, argc, argv, lens);
+    if (op->n == 0)
+        return redisAsyncCommandArgv(r->ac, on_reply, s, 2 + 6 * VD_WINDOWS, get, get_lens);
+    int64_t longest = vd_window_seconds[VD_WINDOWS - 1];
+    snprintf(n, sizeof n, "%u", op->n);
+    snprintf(ttl, sizeof ttl, "%lld", (long long)(longest + longest / 6));
+    const char *expire[] = {"EXPIRE", key, ttl}, *hlen[] = {"HLEN", key};
+    size_t expire_lens[] = {6, klen, strlen(ttl)}, hlen_lens[] = {4, klen};
+    int rc = word(r, NULL, NULL, "MULTI");
+    for (int w = 0; rc == REDIS_OK && w < VD_WINDOWS; w++) {
+        const char *incr[] = {"HINCRBY", key, fields[6 * w], n};
+        size_t incr_lens[] = {7, klen, get_lens[2 + 6 * w], strlen(n)};
+        rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 4, incr, incr_lens);
+    }
+    if (rc == REDIS_OK)
+        rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 2 + 6 * VD_WINDOWS, get, get_lens);
+    if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 3, expire, expire_lens);
+    if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 2, hlen, hlen_lens);
+    return rc == REDIS_OK ? word(r, on_reply, s, "EXEC") : rc;
 }
 
 /* Distinct counts need no script: PFADD, EXPIRE and PFCOUNT in one MULTI (atomic, one key);
@@ -420,12 +416,22 @@ static int send_distinct(vd_redis_t *r, slot_t *s, const char *key, size_t klen)
     snprintf(ttl, sizeof ttl, "%lld", (long long)op->ttl);
     const char *add[] = {"PFADD", key, op->value}, *expire[] = {"EXPIRE", key, ttl};
     size_t add_lens[] = {5, klen, op->vlen}, expire_lens[] = {6, klen, strlen(ttl)};
-    int rc = redisAsyncCommand(r->ac, NULL, NULL, "MULTI");
+    int rc = word(r, NULL, NULL, "MULTI");
     if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 3, add, add_lens);
     if (rc == REDIS_OK && op->ttl > 0)
         rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 3, expire, expire_lens);
     if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 2, count, count_lens);
-    return rc == REDIS_OK ? redisAsyncCommand(r->ac, on_reply, s, "EXEC") : rc;
+    return rc == REDIS_OK ? word(r, on_reply, s, "EXEC") : rc;
+}
+
+/* Drops the buckets of a crowded counter that left their window; nobody waits for it. */
+static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op) {
+    char key[1200], now[24];
+    size_t klen = redis_key(r, 'c', op->key, op->klen, key, sizeof key);
+    snprintf(now, sizeof now, "%lld", (long long)op->now);
+    const char *argv[] = {"EVAL", cleanup_script, "1", key, now};
+    size_t lens[] = {4, strlen(cleanup_script), 1, klen, strlen(now)};
+    if (klen && r->ac) redisAsyncCommandArgv(r->ac, NULL, NULL, 5, argv, lens);
 }
 
 static int send_op(vd_redis_t *r, slot_t *s) {

@@ -48,11 +48,15 @@ sleep 0.5 # the workers' first connections
 echo "signup with state in Redis:"
 "$build/bin/verdict-bench" --socket "$work/r.sock" --pipeline signup --conns 4 --depth 64 --seconds "$seconds"
 "$build/bin/verdict-bench" --socket "$work/r.sock" --pipeline signup --conns 8 --depth 1 --seconds "$seconds"
+redis-cli -s "$work/redis.sock" info commandstats > "$work/redis-stats.txt"
 "$build/bin/verdict" --socket "$work/r.sock" stats | /usr/bin/python3 -c '
-import json, sys
-r = json.load(sys.stdin)["state"]["redis"]
-print("  redis: ops=%d fallbacks=%d timeouts=%d" % (r["ops"], r["fallbacks"], r["timeouts"]))
-'
+import json, re, sys
+st = json.load(sys.stdin)
+r, decisions = st["state"]["redis"], st["pipelines"]["signup"]["requests"]
+usec = sum(int(m) for m in re.findall(r"usec=(\d+),", open(sys.argv[1]).read()))
+print("  redis: ops=%d fallbacks=%d timeouts=%d; Redis CPU per decision %.1f us" %
+      (r["ops"], r["fallbacks"], r["timeouts"], usec / max(decisions, 1)))
+' "$work/redis-stats.txt"
 kill $rpid $redis_pid; wait $rpid $redis_pid 2>/dev/null || true; rpid= redis_pid=
 
 # Where the time goes inside the daemon: per-stage latency of the signup pipeline, from the
