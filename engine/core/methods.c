@@ -135,10 +135,8 @@ static void pack_redis(msgpack_packer *pk, const vd_engine_t *e) {
     msgpack_pack_map(pk, 6);
     vd_pack_cstr(pk, "address");
     vd_pack_cstr(pk, e->cfg.redis_address);
-    for (int i = 0; i < 5; i++) {
-        vd_pack_cstr(pk, names[i]);
-        msgpack_pack_uint64(pk, v[i]);
-    }
+    for (int i = 0; i < 5; i++)
+        vd_pack_u64(pk, names[i], v[i]);
 }
 
 static void pack_state(msgpack_packer *pk, const vd_engine_t *e) {
@@ -151,14 +149,10 @@ static void pack_state(msgpack_packer *pk, const vd_engine_t *e) {
     vd_pack_cstr(pk, "fallback");
     vd_pack_cstr(pk, e->cfg.lua.state_fail_open ? "open" : "local");
     if (e->cfg.redis_address) pack_redis(pk, e);
-    vd_pack_cstr(pk, "entries");
-    msgpack_pack_uint64(pk, st.entries);
-    vd_pack_cstr(pk, "bytes");
-    msgpack_pack_uint64(pk, st.bytes);
-    vd_pack_cstr(pk, "evictions");
-    msgpack_pack_uint64(pk, st.evictions);
-    vd_pack_cstr(pk, "expired");
-    msgpack_pack_uint64(pk, st.expired);
+    vd_pack_u64(pk, "entries", st.entries);
+    vd_pack_u64(pk, "bytes", st.bytes);
+    vd_pack_u64(pk, "evictions", st.evictions);
+    vd_pack_u64(pk, "expired", st.expired);
 }
 
 static void pack_list(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
@@ -169,18 +163,12 @@ static void pack_list(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
     vd_pack_cstr(pk, l->path);
     vd_pack_cstr(pk, "kind");
     vd_pack_cstr(pk, vd_list_kind_name(l->kind));
-    vd_pack_cstr(pk, "entries");
-    msgpack_pack_uint64(pk, l->entries);
-    vd_pack_cstr(pk, "bytes");
-    msgpack_pack_uint64(pk, l->bytes);
-    vd_pack_cstr(pk, "version");
-    msgpack_pack_uint64(pk, l->version);
-    vd_pack_cstr(pk, "reloads");
-    msgpack_pack_uint64(pk, l->reloads);
-    vd_pack_cstr(pk, "errors");
-    msgpack_pack_uint64(pk, l->errors);
-    vd_pack_cstr(pk, "skipped_lines");
-    msgpack_pack_uint64(pk, l->skipped);
+    vd_pack_u64(pk, "entries", l->entries);
+    vd_pack_u64(pk, "bytes", l->bytes);
+    vd_pack_u64(pk, "version", l->version);
+    vd_pack_u64(pk, "reloads", l->reloads);
+    vd_pack_u64(pk, "errors", l->errors);
+    vd_pack_u64(pk, "skipped_lines", l->skipped);
     vd_pack_cstr(pk, "load_seconds");
     msgpack_pack_double(pk, l->load_seconds);
 }

@@ -3,11 +3,6 @@
 
 #include <string.h>
 
-static void pack_u64(msgpack_packer *pk, const char *key, uint64_t v) {
-    vd_pack_cstr(pk, key);
-    msgpack_pack_uint64(pk, v);
-}
-
 static void pack_latency(msgpack_packer *pk, const vd_stats_agg_t *a) {
     static const double qs[] = {0.5, 0.9, 0.99};
     static const char *const names[] = {"p50", "p90", "p99"};
@@ -30,13 +25,13 @@ static void pack_pipeline(msgpack_packer *pk, const vd_stats_snapshot_t *snap,
         nstages += is_stage_of(&snap->nodes[i], p);
     vd_pack_cstr(pk, p->pipeline);
     msgpack_pack_map(pk, 5);
-    pack_u64(pk, "requests", p->count);
-    pack_u64(pk, "errors", p->errors);
+    vd_pack_u64(pk, "requests", p->count);
+    vd_pack_u64(pk, "errors", p->errors);
     pack_latency(pk, p);
     vd_pack_cstr(pk, "actions");
     msgpack_pack_map(pk, (size_t)p->nactions);
     for (int i = 0; i < p->nactions; i++)
-        pack_u64(pk, p->action_names[i], p->action_counts[i]);
+        vd_pack_u64(pk, p->action_names[i], p->action_counts[i]);
     vd_pack_cstr(pk, "stages");
     msgpack_pack_map(pk, nstages);
     for (size_t i = 0; i < snap->nnodes; i++) {
@@ -44,10 +39,10 @@ static void pack_pipeline(msgpack_packer *pk, const vd_stats_snapshot_t *snap,
         if (!is_stage_of(s, p)) continue;
         vd_pack_cstr(pk, s->stage);
         msgpack_pack_map(pk, 5);
-        pack_u64(pk, "runs", s->count);
-        pack_u64(pk, "faults", s->errors);
-        pack_u64(pk, "timeouts", s->timeouts);
-        pack_u64(pk, "fired", s->fired);
+        vd_pack_u64(pk, "runs", s->count);
+        vd_pack_u64(pk, "faults", s->errors);
+        vd_pack_u64(pk, "timeouts", s->timeouts);
+        vd_pack_u64(pk, "fired", s->fired);
         pack_latency(pk, s);
     }
 }
@@ -57,23 +52,23 @@ void vd_stats_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd_st
     for (size_t i = 0; i < s->nnodes; i++)
         npipes += !*s->nodes[i].stage;
     msgpack_pack_map(pk, 15 + (size_t)(g->pack_extra ? g->nextra : 0));
-    pack_u64(pk, "workers", (uint64_t)g->workers);
-    pack_u64(pk, "requests", s->requests);
-    pack_u64(pk, "decisions", s->decisions);
-    pack_u64(pk, "notifications", s->notifications);
-    pack_u64(pk, "errors", s->errors_total);
+    vd_pack_u64(pk, "workers", (uint64_t)g->workers);
+    vd_pack_u64(pk, "requests", s->requests);
+    vd_pack_u64(pk, "decisions", s->decisions);
+    vd_pack_u64(pk, "notifications", s->notifications);
+    vd_pack_u64(pk, "errors", s->errors_total);
     vd_pack_cstr(pk, "errors_by_code");
     msgpack_pack_map(pk, VD_RPC__ERR_COUNT);
     for (int e = 0; e < VD_RPC__ERR_COUNT; e++)
-        pack_u64(pk, vd_rpc_err_name(e), s->errors[e]);
-    pack_u64(pk, "connections_total", s->conns_total);
-    pack_u64(pk, "connections_open", s->conns_open);
-    pack_u64(pk, "bytes_in", s->bytes_in);
-    pack_u64(pk, "bytes_out", s->bytes_out);
+        vd_pack_u64(pk, vd_rpc_err_name(e), s->errors[e]);
+    vd_pack_u64(pk, "connections_total", s->conns_total);
+    vd_pack_u64(pk, "connections_open", s->conns_open);
+    vd_pack_u64(pk, "bytes_in", s->bytes_in);
+    vd_pack_u64(pk, "bytes_out", s->bytes_out);
     vd_pack_cstr(pk, "policy");
     vd_pack_cstr(pk, g->policy);
-    pack_u64(pk, "reloads", g->reloads);
-    pack_u64(pk, "reload_failures", g->reload_failures);
+    vd_pack_u64(pk, "reloads", g->reloads);
+    vd_pack_u64(pk, "reload_failures", g->reload_failures);
     vd_pack_cstr(pk, "uptime_s");
     msgpack_pack_double(pk, g->uptime_s);
     vd_pack_cstr(pk, "pipelines");

@@ -71,6 +71,11 @@ void vd_pack_cstr(msgpack_packer *pk, const char *s) {
     msgpack_pack_str_body(pk, s, n);
 }
 
+void vd_pack_u64(msgpack_packer *pk, const char *key, uint64_t v) {
+    vd_pack_cstr(pk, key);
+    msgpack_pack_uint64(pk, v);
+}
+
 void vd_rpc_pack_result_head(msgpack_packer *pk, uint32_t msgid) {
     msgpack_pack_array(pk, 4);
     msgpack_pack_uint8(pk, VD_RPC_RESPONSE);

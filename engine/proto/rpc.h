@@ -56,6 +56,9 @@ void vd_rpc_pack_error(msgpack_packer *pk, uint32_t msgid, vd_rpc_err_t code, co
 /* Packs a NUL-terminated string. */
 void vd_pack_cstr(msgpack_packer *pk, const char *s);
 
+/* Packs a map entry: the key, then an unsigned integer. */
+void vd_pack_u64(msgpack_packer *pk, const char *key, uint64_t v);
+
 /* Looks up a string key in a msgpack map, exactly or ignoring ASCII case; NULL when absent
  * or when map is not a map. */
 const msgpack_object *vd_rpc_map_get(const msgpack_object *map, const char *key, size_t len,

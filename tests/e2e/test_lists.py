@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from vdtest import Client, Daemon, policy_dir, run_tests
+from vdtest import Client, Daemon, policy_dir, run_tests, wait_for
 
 POLICY = """
 local nets = verdict.list("lists/nets.txt", "ip")
@@ -31,15 +31,6 @@ def replace(rel, text):
 
 def reasons(c, ip, email="a@example.org"):
     return {r["rule"]: r.get("detail") for r in c.decide("p", {"ip": ip, "email": email})["reasons"]}
-
-
-def wait_for(fn, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_lookups_with_values():

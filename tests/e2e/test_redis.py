@@ -3,10 +3,9 @@ this test starts and stops itself; Redis killed or hung mid-test, decisions keep
 the fallback (noted in the reply and counted in stats) and recover when Redis returns."""
 
 import sys
-import threading
 import time
 
-from vdtest import Client, Daemon, RedisServer, policy_dir, run_tests
+from vdtest import Client, Daemon, RedisServer, policy_dir, run_tests, signup_burst, wait_for
 
 GOOD = {"email": "jane@gmail.com", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
         "country": "AU", "form_ms": 6000}
@@ -23,37 +22,13 @@ def state_stats(d):
         return c.call("stats", [])["state"]
 
 
-def wait_for(fn, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_two_daemons_share_one_burst():
     # 200 signups from one /24 over four clients, half on each daemon: together they count
     # exactly as one daemon would (the embedded test in test_state.py sees the same split).
-    actions = []
-    lock = threading.Lock()
-
-    def client(k):
-        with Client(daemons[k % 2].socket) as c:
-            for i in range(50):
-                r = signup(c, "198.51.100.%d" % ((k * 50 + i) % 250 + 1), "person%c%c" % (97 + k, 97 + i % 26))
-                assert not r["faults"], r["faults"]
-                with lock:
-                    actions.append(r["action"])
-
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert len(actions) == 200
-    assert (actions.count("allow"), actions.count("challenge"), actions.count("block")) == \
-        (20, 80, 100), (actions.count("allow"), actions.count("challenge"), actions.count("block"))
+    faults = []
+    actions = signup_burst([d.socket for d in daemons], lambda r: faults.extend(r["faults"]))
+    counts = (actions.count("allow"), actions.count("challenge"), actions.count("block"))
+    assert len(actions) == 200 and counts == (20, 80, 100) and not faults, (counts, faults)
     for d in daemons:
         st = state_stats(d)
         assert st["backend"] == "redis" and st["entries"] == 0, st  # nothing kept locally

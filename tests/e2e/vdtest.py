@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -196,6 +197,43 @@ def expect_error(fn, code, *needles):
             assert n in e.message, "%r not in %r" % (n, e.message)
         return e
     raise AssertionError("expected an error %s" % code)
+
+
+def wait_for(fn, timeout=15):
+    """Polls fn until it returns true; False when timeout seconds passed first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if fn():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def signup_burst(sockets, check=None):
+    """200 signups from one /24 by four concurrent clients spread over the sockets (daemons);
+    returns the actions. check(reply) runs on every reply."""
+    good = {"email": "jane@gmail.com", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+            "country": "AU", "form_ms": 6000}
+    actions = []
+    lock = threading.Lock()
+
+    def client(k):
+        with Client(sockets[k % len(sockets)]) as c:
+            for i in range(50):
+                event = dict(good, ip="198.51.100.%d" % ((k * 50 + i) % 250 + 1),
+                             username="person%c%c" % (97 + k, 97 + i % 26))
+                r = c.decide("signup", event)
+                if check:
+                    check(r)
+                with lock:
+                    actions.append(r["action"])
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return actions
 
 
 def run_tests(tests):
