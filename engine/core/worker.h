@@ -41,9 +41,9 @@ typedef struct vd_worker {
     int done_closed;                          /* the loop is gone: completions are not signalled */
     struct vd_plugin_call *dl_head, *dl_tail; /* pending calls, earliest deadline first */
     uv_timer_t call_timer;
-    int nrequests;       /* decide requests waiting for plugins or state */
+    int nrequests;          /* decide requests waiting for plugins or state */
     struct vd_redis *redis; /* this worker's connection when state lives in Redis, else NULL */
-    atomic_int finished; /* the loop has ended */
+    atomic_int finished;    /* the loop has ended */
 } vd_worker_t;
 
 /* Prepares a worker around its first policy (the worker takes the reference). */

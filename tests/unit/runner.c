@@ -11,7 +11,7 @@ static const struct {
 } suites[] = {
     {"frame", vd_suite_frame},     {"rpc", vd_suite_rpc},       {"arena", vd_suite_arena},
     {"ipaddr", vd_suite_ipaddr},   {"policy", vd_suite_policy}, {"rules", vd_suite_rules},
-    {"sandbox", vd_suite_sandbox}, {"store", vd_suite_store}, {"lists", vd_suite_lists},
+    {"sandbox", vd_suite_sandbox}, {"store", vd_suite_store},   {"lists", vd_suite_lists},
 };
 
 void vd_add_suite(const char *name, const vd_test_t *tests) {
