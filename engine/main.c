@@ -75,6 +75,7 @@ static void usage(FILE *out) {
         "                         by every verdictd pointed at it: host:port,\n"
         "                         redis://host:port, unix:/path or /path (default: embedded)\n"
         "  --redis-prefix TEXT    put before every Redis key (default verdict:)\n"
+        "  --redis-auth-file PATH AUTH with \"password\" or \"user password\" from this file\n"
         "  --redis-timeout-ms MS  how long a rule waits for Redis (default 50)\n"
         "  --state-fallback MODE  when Redis does not answer: local (this daemon's own state)\n"
         "                         or open (no counts, no labels); default local\n"
@@ -183,6 +184,7 @@ int main(int argc, char **argv) {
         OPT_HELP,
         OPT_REDIS,
         OPT_REDIS_PREFIX,
+        OPT_REDIS_AUTH,
         OPT_FALLBACK,
         OPT_NUM
     };
@@ -208,6 +210,7 @@ int main(int argc, char **argv) {
         {"redis-timeout-ms", required_argument, 0, OPT_NUM + 9},
         {"redis", required_argument, 0, OPT_REDIS},
         {"redis-prefix", required_argument, 0, OPT_REDIS_PREFIX},
+        {"redis-auth-file", required_argument, 0, OPT_REDIS_AUTH},
         {"state-fallback", required_argument, 0, OPT_FALLBACK},
         {0, 0, 0, 0},
     };
@@ -229,7 +232,14 @@ int main(int argc, char **argv) {
             check = 1;
         else if (c == OPT_REDIS_PREFIX)
             cfg.redis_prefix = optarg;
-        else if (c == OPT_REDIS) {
+        else if (c == OPT_REDIS_AUTH) {
+            char err[512];
+            if (vd_redis_read_auth(optarg, &cfg.redis_user, &cfg.redis_password, err, sizeof err) !=
+                0) {
+                fprintf(stderr, "verdictd: --redis-auth-file: %s\n", err);
+                return 2;
+            }
+        } else if (c == OPT_REDIS) {
             char err[256];
             if (vd_redis_check_address(optarg, err, sizeof err) != 0) {
                 fprintf(stderr, "verdictd: --redis: %s\n", err);

@@ -1,6 +1,9 @@
 #include "config.h"
 
+#include <string.h>
+
 void vd_config_defaults(vd_config_t *c) {
+    memset(c, 0, sizeof *c); /* what is not named below is off, NULL or 0 */
     c->socket_path = "./verdict.sock";
     c->policy_dir = "./policies";
     c->metrics_addr = NULL;
@@ -16,6 +19,7 @@ void vd_config_defaults(vd_config_t *c) {
     c->redis_address = NULL;
     c->redis_prefix = "verdict:";
     c->redis_timeout_ms = 50;
+    c->redis_user = c->redis_password = NULL;
     c->plugin_dirs = NULL;
     c->nplugin_dirs = 0;
     c->lua.mem_limit = (size_t)256 << 20;

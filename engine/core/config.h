@@ -22,7 +22,8 @@ typedef struct {
     const char *redis_address; /* state in Redis when set (see engine/state/redis.h) */
     const char *redis_prefix;  /* put before every Redis key */
     int redis_timeout_ms;      /* per Redis operation before the fallback answers */
-    const char *const *plugin_dirs; /* where plugin "name" is looked up, in order */
+    const char *redis_user, *redis_password; /* AUTH, from --redis-auth-file */
+    const char *const *plugin_dirs;          /* where plugin "name" is looked up, in order */
     size_t nplugin_dirs;
     vd_lua_limits_t lua;
 } vd_config_t;

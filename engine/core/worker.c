@@ -119,7 +119,8 @@ int vd_worker_init(vd_worker_t *w, vd_engine_t *e, int id, vd_policy_t *policy) 
     uv_timer_init(&w->loop, &w->call_timer);
     w->call_timer.data = w;
     if (e->cfg.redis_address) {
-        vd_redis_config_t rc = {e->cfg.redis_address, e->cfg.redis_prefix, e->cfg.redis_timeout_ms};
+        vd_redis_config_t rc = {e->cfg.redis_address, e->cfg.redis_prefix, e->cfg.redis_timeout_ms,
+                                e->cfg.redis_user, e->cfg.redis_password};
         if (!(w->redis = vd_redis_new(&w->loop, &rc, id))) return VD_ENOMEM;
     }
     w->policy = policy;

@@ -2,6 +2,7 @@
 
 #include "../core/log.h"
 
+#include <errno.h>
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -82,6 +83,28 @@ static int parse_address(const char *a, char *host, size_t cap, int *port) {
     memcpy(host, a, (size_t)(colon - a));
     host[colon - a] = '\0';
     *port = (int)p;
+    return 0;
+}
+
+int vd_redis_read_auth(const char *path, const char **user, const char **password, char *err,
+                       size_t errlen) {
+    static char line[512];
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    char *save = NULL, *a = got ? strtok_r(line, " \t\r\n", &save) : NULL;
+    char *b = a ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+    if (!a || (b && strtok_r(NULL, " \t\r\n", &save))) {
+        snprintf(err, errlen, "%s: expected \"password\" or \"user password\" on its first line",
+                 path);
+        return -1;
+    }
+    *user = b ? a : NULL;
+    *password = b ? b : a;
     return 0;
 }
 
@@ -206,6 +229,15 @@ static void on_ping(redisAsyncContext *ac, void *reply, void *priv) {
     r->failures_logged = 0;
 }
 
+static void on_auth(redisAsyncContext *ac, void *reply, void *priv) {
+    vd_redis_t *r = priv;
+    redisReply *rep = reply;
+    if (r->ac != ac || r->state != CONNECTING || !rep || rep->type != REDIS_REPLY_ERROR) return;
+    char why[160];
+    snprintf(why, sizeof why, "AUTH refused: %.120s", rep->str);
+    drop(r, why);
+}
+
 static void on_connect(const redisAsyncContext *ac, int status) {
     vd_redis_t *r = ac->data;
     if (r->ac != ac) return;
@@ -214,6 +246,11 @@ static void on_connect(const redisAsyncContext *ac, int status) {
         log_down(r, ac->errstr);
         schedule_retry(r);
         return;
+    }
+    if (r->cfg.password) { /* the PING below waits behind it */
+        const char *argv[] = {"AUTH", r->cfg.user ? r->cfg.user : r->cfg.password, r->cfg.password};
+        size_t lens[] = {4, strlen(argv[1]), strlen(r->cfg.password)};
+        redisAsyncCommandArgv(r->ac, on_auth, r, r->cfg.user ? 3 : 2, argv, lens);
     }
     /* Still connecting until PING is answered; the connect timer keeps running meanwhile. */
     if (redisAsyncCommand(r->ac, on_ping, r, "PING") != REDIS_OK) drop(r, "cannot send PING");

@@ -16,9 +16,11 @@
 #include <uv.h>
 
 typedef struct {
-    const char *address; /* "unix:/path", "/path", "host:port" or "redis://host:port" */
-    const char *prefix;  /* put before every key; default "verdict:" */
-    int timeout_ms;      /* per operation */
+    const char *address;  /* "unix:/path", "/path", "host:port" or "redis://host:port" */
+    const char *prefix;   /* put before every key; default "verdict:" */
+    int timeout_ms;       /* per operation */
+    const char *user;     /* AUTH user (Redis 6 ACL), or NULL */
+    const char *password; /* AUTH password, or NULL for none */
 } vd_redis_config_t;
 
 typedef struct {
@@ -30,6 +32,11 @@ typedef struct {
 } vd_redis_stats_t;
 
 typedef struct vd_redis vd_redis_t;
+
+/* Reads the AUTH file: "password" or "user password" on its first line. The strings are
+ * allocated once for the process. 0, or -1 with a message in err. */
+int vd_redis_read_auth(const char *path, const char **user, const char **password, char *err,
+                       size_t errlen);
 
 /* Checks an address; 0, or -1 with a message in err. */
 int vd_redis_check_address(const char *address, char *err, size_t errlen);

@@ -2,6 +2,7 @@
 this test starts and stops itself; Redis killed or hung mid-test, decisions keep flowing with
 the fallback (noted in the reply and counted in stats) and recover when Redis returns."""
 
+import os
 import sys
 import time
 
@@ -212,6 +213,28 @@ def test_plugin_reads_state_from_redis():
     assert counted.startswith(b":") and int(counted[1:]) >= 3, counted  # one bucket a window
 
 
+def test_auth():
+    # A password-protected Redis: the right password connects, a wrong one is reported once
+    # and decisions fall back meanwhile.
+    secured = RedisServer(["--requirepass", "s3cret"])
+    good, bad = (os.path.join(secured.dir, name) for name in ("good", "bad"))
+    for path, text in ((good, "s3cret\n"), (bad, "default wrong\n")):
+        with open(path, "w") as f:
+            f.write(text)
+    try:
+        for path, ok in ((good, True), (bad, False)):
+            with Daemon(args=["--workers", "1", "--redis", "unix:" + secured.socket,
+                              "--redis-auth-file", path]) as d:
+                wait_for(lambda: state_stats(d)["redis"]["connected_workers"] == 1, timeout=2)
+                with Client(d.socket) as c:
+                    r = signup(c, "198.18.8.1", "auth")
+                assert (not r["faults"]) == ok, r["faults"]
+                if not ok:
+                    assert "AUTH refused: WRONGPASS" in d.output(), d.output()
+    finally:
+        secured.kill()
+
+
 def main():
     global redis
     redis = RedisServer()
@@ -227,7 +250,7 @@ def main():
                             test_explain_traces_rules_that_waited,
                             test_request_deadline_while_redis_hangs,
                             test_reload_and_leaving_clients_while_rules_wait])
-    status = status or run_tests([test_rules_that_wait_keep_the_sandbox,
+    status = status or run_tests([test_auth, test_rules_that_wait_keep_the_sandbox,
                                   test_fail_open_reads_nothing,
                                   test_plugin_reads_state_from_redis])
     redis.kill()

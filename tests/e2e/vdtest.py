@@ -257,7 +257,8 @@ class RedisServer:
     """A private redis-server on a Unix socket in a temporary directory (no TCP port, no
     persistence). stop() and start() again keep the same socket path, so daemons reconnect."""
 
-    def __init__(self):
+    def __init__(self, args=()):
+        self.args = list(args)
         self.dir = tempfile.mkdtemp(prefix="vd-e2e-redis-")
         atexit.register(shutil.rmtree, self.dir, True)
         self.socket = os.path.join(self.dir, "redis.sock")
@@ -268,14 +269,14 @@ class RedisServer:
         log = open(os.path.join(self.dir, "redis.log"), "a")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
-             "--save", "", "--appendonly", "no", "--dir", self.dir],
+             "--save", "", "--appendonly", "no", "--dir", self.dir] + self.args,
             stdout=log, stderr=log)
         log.close()
         atexit.register(self.kill)
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
-                if self.command("PING") == b"+PONG\r\n":
+                if self.command("PING") in (b"+PONG\r\n", b"-NOAUTH Authentication required.\r\n"):
                     return
             except OSError:
                 pass
