@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ENTRIES 1000000
-#define OPS     200000
+static int ENTRIES = 1000000; /* VD_LIST_BENCH_ENTRIES overrides */
+#define OPS 200000
 
 static unsigned rnd(unsigned *x) {
     *x = *x * 1103515245u + 12345u;
@@ -64,10 +64,12 @@ static vd_list_ref_t load(const char *path, vd_list_kind_t kind, const char *wha
 }
 
 int main(void) {
+    const char *entries = getenv("VD_LIST_BENCH_ENTRIES");
+    if (entries && atoi(entries) > 0) ENTRIES = atoi(entries);
     char ip_path[] = "/tmp/vd-list-bench-ip-XXXXXX", dom_path[] = "/tmp/vd-list-bench-dom-XXXXXX";
     close(mkstemp(ip_path));
     close(mkstemp(dom_path));
-    unsigned *addrs = malloc(ENTRIES * sizeof *addrs);
+    unsigned *addrs = malloc((size_t)ENTRIES * sizeof *addrs);
     write_ip_file(ip_path, addrs);
     write_domain_file(dom_path);
 
