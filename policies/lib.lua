@@ -4,7 +4,7 @@
 
 -- List files are loaded once for all workers and reloaded when they change on disk (replace
 -- them with a rename); a domain list matches subdomains too.
-disposable_domains = verdict.list("lists/disposable_domains.txt", "domain")
+disposable_domains = verdict.list.domains "lists/disposable_domains.txt"
 
 -- A `when` function: the event field matches the regular expression; what matched (its first
 -- capture, if it has captures) is the reason's detail.

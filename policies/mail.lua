@@ -18,7 +18,7 @@
 --
 -- Total score: 5 or more goes to the junk folder, 12 or more is rejected at SMTP time.
 
-local trusted = verdict.list("lists/trusted_senders.txt", "domain")
+local trusted = verdict.list.domains "lists/trusted_senders.txt"
 
 local address      = verdict.re([[<?([^<>\s@]+@([^<>\s@]+?))>?\s*$]])
 local display_mail = verdict.re([[@([a-z0-9.-]+\.[a-z]{2,})[^<]*<]], "i")

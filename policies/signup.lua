@@ -15,9 +15,9 @@
 --
 -- Total score: 5 or more challenges (captcha / phone check), 10 or more blocks.
 
-local internal   = verdict.list("lists/internal_networks.txt", "ip")
-local typo_mail  = verdict.list("lists/email_typo_domains.txt", "domain")
-local datacenter = verdict.list("lists/datacenter_asns.txt", "exact")
+local internal   = verdict.list.ips "lists/internal_networks.txt"
+local typo_mail  = verdict.list.domains "lists/email_typo_domains.txt"
+local datacenter = verdict.list.exact "lists/datacenter_asns.txt"
 
 local bot_agent     = verdict.re([[\b(curl|wget|python-requests|python-urllib|go-http-client|java/|libwww-perl|scrapy|httpclient|headlesschrome|phantomjs|selenium|puppeteer)\b]], "i")
 local role_name     = verdict.re([[^(admin(istrator)?|root|support|help(desk)?|security|abuse|postmaster|hostmaster|webmaster|billing|noreply|no-reply|official|staff|moderator)[._-]?\d*$]], "i")

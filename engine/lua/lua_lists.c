@@ -1,5 +1,5 @@
-/* verdict.list(path, kind [, options]): a list file (IP/CIDR, domain or exact entries) shared
- * by every worker and reloaded when the file changes (engine/state/list.h). */
+/* verdict.list(path, kind [, options]), or verdict.list.ips / .domains / .exact (path [, options]):
+ * a list file shared by every worker and reloaded when the file changes (engine/state/list.h). */
 #include "../policy/source.h"
 #include "../state/list.h"
 #include "lua_bindings.h"
@@ -24,18 +24,14 @@ static int resolve(lua_State *L, const char *path, char *out) {
     return realpath(joined, out) != NULL;
 }
 
-static int list_new(lua_State *L) {
-    const char *path = luaL_checkstring(L, 1);
-    const char *kind_name = luaL_checkstring(L, 2);
-    int kind = vd_list_kind_parse(kind_name);
-    if (kind < 0)
-        return luaL_error(L, "verdict.list: unknown kind '%s' (known: ip, domain, exact)",
-                          kind_name);
+/* Opens the list at path (argument p) as kind, with the options table at argument opts. */
+static int open_list(lua_State *L, int p, int opts, int kind) {
+    const char *path = luaL_checkstring(L, p);
     int skip_bad = 0;
-    if (!lua_isnoneornil(L, 3)) {
-        luaL_checktype(L, 3, LUA_TTABLE);
+    if (!lua_isnoneornil(L, opts)) {
+        luaL_checktype(L, opts, LUA_TTABLE);
         lua_pushnil(L);
-        while (lua_next(L, 3)) {
+        while (lua_next(L, opts)) {
             const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
             if (strcmp(key, "skip_bad_lines") != 0 || !lua_isboolean(L, -1))
                 return luaL_error(L,
@@ -60,6 +56,21 @@ static int list_new(lua_State *L) {
         return luaL_error(L, "verdict.list: %s", err);
     luaL_setmetatable(L, LIST_MT);
     return 1;
+}
+
+/* verdict.list(path, kind [, options]) */
+static int list_call(lua_State *L) {
+    const char *kind_name = luaL_checkstring(L, 3); /* 1 is the verdict.list table */
+    int kind = vd_list_kind_parse(kind_name);
+    if (kind < 0)
+        return luaL_error(L, "verdict.list: unknown kind '%s' (known: ip, domain, exact)",
+                          kind_name);
+    return open_list(L, 2, 4, kind);
+}
+
+/* verdict.list.ips / .domains / .exact (path [, options]) */
+static int list_of_kind(lua_State *L) {
+    return open_list(L, 1, 2, (int)lua_tointeger(L, lua_upvalueindex(1)));
 }
 
 static int list_gc(lua_State *L) {
@@ -109,6 +120,20 @@ void vd_lua_open_lists(lua_State *L) {
     lua_pushliteral(L, LIST_MT);
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
-    lua_pushcfunction(L, list_new);
+    /* verdict.list: callable, with one constructor per kind. */
+    static const struct {
+        const char *name;
+        vd_list_kind_t kind;
+    } kinds[] = {{"ips", VD_LIST_IP}, {"domains", VD_LIST_DOMAIN}, {"exact", VD_LIST_EXACT}};
+    lua_createtable(L, 0, 3);
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        lua_pushinteger(L, kinds[i].kind);
+        lua_pushcclosure(L, list_of_kind, 1);
+        lua_setfield(L, -2, kinds[i].name);
+    }
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, list_call);
+    lua_setfield(L, -2, "__call");
+    lua_setmetatable(L, -2);
     lua_setfield(L, -2, "list");
 }

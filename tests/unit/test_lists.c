@@ -209,6 +209,10 @@ static void test_policy_lists(void) {
     static const char *const files[] = {
         "lists/blocked.txt", "198.51.100.0/24 bad-net\n", "main.lua",
         "local nets = verdict.list('lists/blocked.txt', 'ip')\n"
+        "local same = verdict.list.ips 'lists/blocked.txt'\n"
+        "assert(#same == 1 and same:has('198.51.100.1') and not same:has('192.0.2.1'))\n"
+        "assert(verdict.list.domains('lists/blocked.txt', {skip_bad_lines = true}):has('x') == "
+        "false)\n"
         "rule 'blocked' { score = 5,\n"
         "  when = function(ev) local e, v = nets:match(ev.ip); return e ~= nil, v end }\n"
         "pipeline 'p' { stages = { stage 's' { 'blocked' } }, actions = { block = 5 } }\n",
