@@ -60,6 +60,7 @@ struct vd_list {
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 static vd_list_t *registry;
 
 static const char *const kind_names[] = {"ip", "domain", "exact"};
@@ -345,48 +346,73 @@ static int rebuild(vd_list_t *l, char *err, size_t errlen) {
     return 0;
 }
 
-int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_ref_t *out, char *err,
-                 size_t errlen) {
-    pthread_mutex_lock(&registry_lock);
+static vd_list_t *find_list(const char *path, vd_list_kind_t kind) {
     vd_list_t *l = registry;
     while (l && !(l->kind == kind && strcmp(l->path, path) == 0))
         l = l->next;
-    int rc = 0;
+    return l;
+}
+
+/* A new list around its first version, in the registry with one reference. */
+static int add_list(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_data_t *d,
+                    const file_id_t *id, vd_list_t **out) {
+    vd_list_t *l = calloc(1, sizeof *l);
+    if (!l || !(l->path = strdup(path))) {
+        free(l);
+        return VD_ENOMEM;
+    }
+    l->kind = kind;
+    l->skip_bad = skip_bad;
+    pthread_mutex_init(&l->lock, NULL);
+    atomic_init(&l->head.version, 1);
+    l->current = d;
+    l->loaded = *id;
+    l->refs = 1;
+    pthread_mutex_lock(&registry_lock);
+    l->next = registry;
+    registry = l;
+    pthread_mutex_unlock(&registry_lock);
+    *out = l;
+    return 0;
+}
+
+int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_ref_t *out, char *err,
+                 size_t errlen) {
+    /* Loads run under load_lock only, so that several policy copies compiling at once load a
+     * file once, while stats and the lookups (which take the registry lock or none) go on. */
+    pthread_mutex_lock(&load_lock);
+    pthread_mutex_lock(&registry_lock);
+    vd_list_t *l = find_list(path, kind);
+    file_id_t now;
+    int stale = 0;
     if (l) {
+        l->refs++;
         /* Opened again by a reload of the policies: pick up a changed file now. */
-        file_id_t now;
-        if (!l->building && stat_id(path, &now) == 0 && !same_file(&now, &l->loaded))
-            rc = rebuild(l, err, errlen);
-    } else {
+        stale = !l->building && stat_id(path, &now) == 0 && !same_file(&now, &l->loaded);
+        if (stale) l->building = 1;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    int rc = 0;
+    if (stale) {
+        rc = rebuild(l, err, errlen);
+        pthread_mutex_lock(&registry_lock);
+        l->building = 0;
+        pthread_mutex_unlock(&registry_lock);
+    } else if (!l) {
         vd_list_data_t *d = NULL;
         file_id_t id;
-        l = calloc(1, sizeof *l);
-        rc = l ? load(path, kind, skip_bad, &d, &id, err, errlen) : VD_ENOMEM;
-        if (!rc && !(l->path = strdup(path))) rc = VD_ENOMEM;
-        if (rc) {
-            if (rc == VD_ENOMEM) snprintf(err, errlen, "%s: out of memory", path);
+        rc = load(path, kind, skip_bad, &d, &id, err, errlen);
+        if (!rc && (rc = add_list(path, kind, skip_bad, d, &id, &l)) != 0) {
+            snprintf(err, errlen, "%s: out of memory", path);
             data_release(d);
-            if (l) free(l->path);
-            free(l);
-            pthread_mutex_unlock(&registry_lock);
-            return rc;
         }
-        l->kind = kind;
-        l->skip_bad = skip_bad;
-        pthread_mutex_init(&l->lock, NULL);
-        atomic_init(&l->head.version, 1);
-        l->current = d;
-        l->loaded = id;
-        l->next = registry;
-        registry = l;
     }
+    pthread_mutex_unlock(&load_lock);
+    *out = (vd_list_ref_t){.list = l};
     if (rc) {
-        pthread_mutex_unlock(&registry_lock);
+        vd_list_ref_close(out); /* the reference taken above, if any */
         return rc;
     }
-    l->refs++;
-    pthread_mutex_unlock(&registry_lock);
-    *out = (vd_list_ref_t){.list = l};
     vd__list_ref_update(out);
     return 0;
 }

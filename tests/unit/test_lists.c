@@ -3,6 +3,7 @@
 #include "state/prefix_table.h"
 #include "vd_test.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,47 @@ static void test_reload_on_change(void) {
     unlink(path);
 }
 
+typedef struct {
+    const char *path;
+    vd_list_ref_t ref;
+    int rc;
+} opener_t;
+
+static void *open_in_thread(void *arg) {
+    opener_t *o = arg;
+    char err[256];
+    o->rc = vd_list_open(o->path, VD_LIST_EXACT, 0, &o->ref, err, sizeof err);
+    return NULL;
+}
+
+/* Policy copies compile on several threads: a file is loaded once; opening it again after it
+ * changed (a policy reload) loads the new version at once. */
+static void test_concurrent_open_and_reopen(void) {
+    char *path = write_list("a\nb\n");
+    opener_t o[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        o[i] = (opener_t){.path = path};
+        pthread_create(&t[i], NULL, open_in_thread, &o[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(o[i].rc, 0);
+        CU_ASSERT_PTR_EQUAL(o[i].ref.data, o[0].ref.data);
+    }
+    rewrite(path, "c\n");
+    vd_list_ref_t again;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(vd_list_open(path, VD_LIST_EXACT, 0, &again, err, sizeof err), 0);
+    CU_ASSERT(has(&again, "c", NULL) && !has(&again, "a", NULL));
+    CU_ASSERT(has(&o[1].ref, "c", NULL)); /* older handles move on at their next lookup */
+    vd_list_ref_close(&again);
+    for (int i = 0; i < 4; i++)
+        vd_list_ref_close(&o[i].ref);
+    unlink(path);
+}
+
 static void test_policy_lists(void) {
     static const char *const files[] = {
         "lists/blocked.txt", "198.51.100.0/24 bad-net\n", "main.lua",
@@ -247,6 +289,7 @@ void vd_suite_lists(void) {
         {"exact and IP lists, shared when opened twice", test_exact_and_ip_lists},
         {"bad lines are reported with file:line", test_bad_lines},
         {"a changed file is reloaded once settled", test_reload_on_change},
+        {"opened at once on threads, reopened after a change", test_concurrent_open_and_reopen},
         {"policies load lists", test_policy_lists},
         {NULL, NULL}};
     vd_add_suite("lists", tests);
