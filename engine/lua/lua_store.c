@@ -48,20 +48,25 @@ static void note_fallback(lua_State *L, const char *why) {
     vd_decision_add_fault(e->d, e->stage, e->rule, msg);
 }
 
-int vd_lua_push_state_op(lua_State *L, vd_state_op_t *op) {
+/* The results of op: its answer, or (noted in the decision) the fallback's. */
+static int resolve(lua_State *L, const vd_state_op_t *op, int64_t res[VD_WINDOWS]) {
     vd_lstate_t *ls = vd_lua_ls(L);
-    int64_t res[VD_WINDOWS] = {0};
-    int rc = 0;
+    if (op->failed) note_fallback(L, op->why);
+    return vd_state_op_resolve(op, ls->limits.store, ls->limits.state_fail_open, res);
+}
+
+/* Pushes the results of req, which stays the caller's. */
+static int push_op(lua_State *L, const vd_state_op_t *req) {
+    int64_t res[VD_WINDOWS];
+    if (resolve(L, req, res)) return luaL_error(L, "state store: out of memory");
+    return push_results(L, req->kind, res);
+}
+
+int vd_lua_push_state_op(lua_State *L, vd_state_op_t *op) {
+    int64_t res[VD_WINDOWS];
     vd_state_op_kind_t kind = op->kind;
-    if (!op->failed) {
-        memcpy(res, op->result, sizeof res);
-    } else {
-        note_fallback(L, op->why);
-        if (kind == VD_OP_LABELED) res[0] = -1;
-        if (!ls->limits.state_fail_open && ls->limits.store)
-            rc = vd_state_op_run_local(ls->limits.store, op, res);
-    }
-    free(op);
+    int rc = resolve(L, op, res);
+    free(op); /* before any Lua error can jump past it */
     if (rc) return luaL_error(L, "state store: out of memory");
     return push_results(L, kind, res);
 }
@@ -75,39 +80,31 @@ static int after_wait(lua_State *L, int status, lua_KContext k) {
     return vd_lua_push_state_op(L, op);
 }
 
-/* Answers op: on the embedded store, or through Redis (yielding until the answer when the
- * rule runs where it may wait). Takes op. */
-static int answer(lua_State *L, vd_state_op_t *op) {
+/* Answers req (built on the stack, borrowing the Lua strings): on the embedded store at once,
+ * or through Redis, yielding until the answer when the rule runs where it may wait. */
+static int answer(lua_State *L, vd_state_op_t *req) {
     vd_lstate_t *ls = vd_lua_ls(L);
-    op->now = now();
-    if (!ls->redis) {
-        int64_t res[VD_WINDOWS];
-        vd_store_t *s = ls->limits.store;
-        int rc = s ? vd_state_op_run_local(s, op, res) : 0;
-        vd_state_op_kind_t kind = op->kind;
-        free(op);
-        if (!s) return luaL_error(L, "state (counters, labels) is not available here");
-        if (rc) return luaL_error(L, "state store: out of memory");
-        return push_results(L, kind, res);
+    req->now = now();
+    if (!ls->redis) { /* the common case: no allocation */
+        if (!ls->limits.store)
+            return luaL_error(L, "state (counters, labels) is not available here");
+        if (vd_state_op_run_local(ls->limits.store, req, req->result))
+            return luaL_error(L, "state store: out of memory");
+        return push_results(L, req->kind, req->result);
     }
-    if (ls->exec && ls->exec->can_wait && lua_isyieldable(L)) {
-        op->deadline_ns = ls->exec->deadline_ns;
-        if (vd_redis_submit(ls->redis, op) == 0) {
-            ls->pending_op = op;
-            return lua_yieldk(L, 0, 0, after_wait);
-        }
-    } else {
-        op->failed = 1;
-        snprintf(op->why, sizeof op->why, "Redis cannot be waited for here");
+    if (!(ls->exec && ls->exec->can_wait && lua_isyieldable(L))) {
+        req->failed = 1;
+        snprintf(req->why, sizeof req->why, "Redis cannot be waited for here");
+        return push_op(L, req);
+    }
+    req->deadline_ns = ls->exec->deadline_ns;
+    vd_state_op_t *op = vd_state_op_copy(req);
+    if (!op) return luaL_error(L, "out of memory");
+    if (vd_redis_submit(ls->redis, op) == 0) {
+        ls->pending_op = op;
+        return lua_yieldk(L, 0, 0, after_wait);
     }
     return vd_lua_push_state_op(L, op);
-}
-
-static vd_state_op_t *new_op(lua_State *L, vd_state_op_kind_t kind, const char *key, size_t len,
-                             const char *value, size_t vlen) {
-    vd_state_op_t *op = vd_state_op_new(kind, key, len, value, vlen);
-    if (!op) luaL_error(L, "out of memory");
-    return op;
 }
 
 /* verdict.counter(key [, n]) -> the counts of the last minute, hour and day, after adding n
@@ -117,9 +114,8 @@ static int l_count(lua_State *L) {
     const char *key = luaL_checklstring(L, 1, &len);
     lua_Integer n = luaL_optinteger(L, 2, 1);
     luaL_argcheck(L, n >= 0 && n <= 1000000, 2, "must be an integer from 0 to 1000000");
-    vd_state_op_t *op = new_op(L, VD_OP_COUNT, key, len, NULL, 0);
-    op->n = (uint32_t)n;
-    return answer(L, op);
+    vd_state_op_t req = {.kind = VD_OP_COUNT, .key = key, .klen = len, .n = (uint32_t)n};
+    return answer(L, &req);
 }
 
 /* verdict.distinct(key, value [, ttl]) -> the approximate number of distinct values seen
@@ -130,16 +126,17 @@ static int l_distinct(lua_State *L) {
     const char *key = luaL_checklstring(L, 1, &len);
     const char *value = lua_isnoneornil(L, 2) ? NULL : luaL_checklstring(L, 2, &vlen);
     lua_Integer ttl = luaL_optinteger(L, 3, 86400);
-    vd_state_op_t *op = new_op(L, VD_OP_DISTINCT, key, len, value, vlen);
-    op->ttl = ttl;
-    return answer(L, op);
+    vd_state_op_t req = {
+        .kind = VD_OP_DISTINCT, .key = key, .klen = len, .value = value, .vlen = vlen, .ttl = ttl};
+    return answer(L, &req);
 }
 
 /* verdict.labeled(key) -> seconds the label has left, or nil when it is not set. */
 static int l_labeled(lua_State *L) {
     size_t len;
     const char *key = luaL_checklstring(L, 1, &len);
-    return answer(L, new_op(L, VD_OP_LABELED, key, len, NULL, 0));
+    vd_state_op_t req = {.kind = VD_OP_LABELED, .key = key, .klen = len};
+    return answer(L, &req);
 }
 
 /* verdict.label(key, ttl) sets the label for ttl seconds (0 removes it). Never waits: with

@@ -23,15 +23,9 @@ typedef struct {
 static void answer(vd_state_op_t *op) {
     waiter_t *w = op->owner;
     vd_state_answer_t a = {.value = -1};
-    int64_t res[VD_WINDOWS] = {0};
-    if (!op->failed) {
-        for (int i = 0; i < VD_WINDOWS; i++)
-            res[i] = op->result[i];
-    } else {
-        a.fallback = op->why;
-        if (op->kind == VD_OP_LABELED) res[0] = -1;
-        if (!w->fail_open && w->store) vd_state_op_run_local(w->store, op, res);
-    }
+    int64_t res[VD_WINDOWS];
+    if (op->failed) a.fallback = op->why;
+    vd_state_op_resolve(op, w->store, w->fail_open, res); /* out of memory: zeros */
     if (op->kind == VD_OP_COUNT)
         for (int i = 0; i < VD_WINDOWS; i++)
             a.counts[i] = res[i];

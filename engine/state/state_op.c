@@ -20,6 +20,27 @@ vd_state_op_t *vd_state_op_new(vd_state_op_kind_t kind, const char *key, size_t 
     return op;
 }
 
+vd_state_op_t *vd_state_op_copy(const vd_state_op_t *req) {
+    vd_state_op_t *op = vd_state_op_new(req->kind, req->key, req->klen, req->value, req->vlen);
+    if (!op) return NULL;
+    op->n = req->n;
+    op->now = req->now;
+    op->ttl = req->ttl;
+    op->deadline_ns = req->deadline_ns;
+    return op;
+}
+
+int vd_state_op_resolve(const vd_state_op_t *op, vd_store_t *store, int fail_open,
+                        int64_t res[VD_WINDOWS]) {
+    if (!op->failed) {
+        memcpy(res, op->result, VD_WINDOWS * sizeof *res);
+        return 0;
+    }
+    memset(res, 0, VD_WINDOWS * sizeof *res);
+    if (op->kind == VD_OP_LABELED) res[0] = -1;
+    return fail_open || !store ? 0 : vd_state_op_run_local(store, op, res);
+}
+
 void vd_state_op_fail(vd_state_op_t *op, const char *why) {
     op->failed = 1;
     snprintf(op->why, sizeof op->why, "%s", why);

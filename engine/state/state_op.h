@@ -32,6 +32,16 @@ typedef struct vd_state_op {
 vd_state_op_t *vd_state_op_new(vd_state_op_kind_t kind, const char *key, size_t klen,
                                const char *value, size_t vlen);
 
+/* A heap copy of req (a request built on the stack, borrowing its key and value) for an
+ * operation that outlives the caller. NULL when out of memory. */
+vd_state_op_t *vd_state_op_copy(const vd_state_op_t *req);
+
+/* The results of a finished op: its answer, or when it failed the fallback's (the embedded
+ * store, or nothing when fail_open or there is no store; label reads: -1 when unset).
+ * Returns 0 or VD_ENOMEM. */
+int vd_state_op_resolve(const vd_state_op_t *op, vd_store_t *store, int fail_open,
+                        int64_t res[VD_WINDOWS]);
+
 /* Runs op on the embedded store (the fallback, or the only state): fills res as op->result
  * would be filled (label reads: -1 when unset). Returns 0 or VD_ENOMEM. */
 int vd_state_op_run_local(vd_store_t *s, const vd_state_op_t *op, int64_t res[VD_WINDOWS]);
