@@ -165,7 +165,16 @@ static int rule_body(lua_State *L) {
     return rule_body_k(L, LUA_OK, 1);
 }
 
-/* A coroutine for a rule: the spare one when there is one. */
+/* Creates a coroutine anchored in the registry: (thread, ref). */
+static int new_thread(lua_State *L) {
+    lua_State *co = lua_newthread(L);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushlightuserdata(L, co);
+    lua_pushinteger(L, ref);
+    return 2;
+}
+
+/* A coroutine for a rule: the spare one when there is one; NULL when out of memory. */
 static lua_State *take_thread(lua_State *L, int *ref) {
     vd_lstate_t *ls = vd_lua_ls(L);
     if (ls->spare_co) {
@@ -175,8 +184,15 @@ static lua_State *take_thread(lua_State *L, int *ref) {
         ls->spare_ref = LUA_NOREF;
         return co;
     }
-    lua_State *co = lua_newthread(L);
-    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    /* Allocating may fail at the state's memory cap: protected, so that it is a fault. */
+    lua_pushcfunction(L, new_thread);
+    if (lua_pcall(L, 0, 2, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    lua_State *co = lua_touserdata(L, -2);
+    *ref = (int)lua_tointeger(L, -1);
+    lua_pop(L, 2);
     return co;
 }
 
@@ -209,7 +225,13 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
         status = lua_resume(co, L, 0, &nres);
     } else {
         if (!(tr = new_trace(r, rule, ts, &rc)) && rc) return rc;
-        co = take_thread(L, &ref);
+        if (!(co = take_thread(L, &ref))) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s:%d: rule '%s' could not start: out of Lua memory",
+                     rule->file, rule->line, rule->name);
+            record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+            return 0;
+        }
         lua_pushcfunction(co, rule_body);
         lua_rawgeti(co, LUA_REGISTRYINDEX, rule->when_ref);
         lua_rawgeti(co, LUA_REGISTRYINDEX, rule->score_ref);
