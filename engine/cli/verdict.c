@@ -1,5 +1,5 @@
 /* verdict: the command-line client of verdictd. JSON in, JSON out. */
-#include "json_msgpack.h"
+#include "proto/json_msgpack.h"
 #include "verdict/client.h"
 
 #include <getopt.h>
@@ -9,7 +9,7 @@
 
 enum { EXIT_RPC = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3 };
 
-typedef struct {
+typedef struct cli {
     const char *socket;
     int explain, compact, timeout_ms;
     long deadline_ms;

@@ -1,7 +1,7 @@
 /* ctx: what a rule may do besides reading the event. One object per state, reused by every
  * request; it works only while a request is being decided. */
-#include "../core/decision.h"
-#include "lua_bindings.h"
+#include "lua_ctx.h"
+#include "decision/decision.h"
 #include "state.h"
 
 #include <lauxlib.h>

@@ -1,8 +1,9 @@
 /* Everyday string helpers for rule writers: verdict.lower, trim, email_domain, email_local,
  * header, count, entropy. They take any value and return nil for non-strings, so a rule can
  * call them on a missing field without a guard. */
-#include "../proto/rpc.h"
-#include "lua_bindings.h"
+#include "lua_helpers.h"
+#include "lua_view.h"
+#include "proto/rpc.h"
 #include "state.h"
 
 #include <ctype.h>

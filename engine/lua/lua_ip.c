@@ -1,7 +1,7 @@
 /* IP helpers for rules: verdict.ip (canonical form), verdict.ip_prefix (the network an address
  * belongs to, for grouping) and verdict.cidrs (a set of networks, longest prefix first). */
-#include "../core/ipaddr.h"
-#include "lua_bindings.h"
+#include "lua_ip.h"
+#include "base/ipaddr.h"
 #include "state.h"
 
 #include <lauxlib.h>
@@ -10,7 +10,7 @@
 
 #define CIDRS_MT "verdict.cidrs"
 
-typedef struct {
+typedef struct cidrs {
     size_t n;
     vd_cidr_t nets[]; /* sorted by prefix length, longest first */
 } cidrs_t;

@@ -1,9 +1,8 @@
 /* verdict.list(path, kind [, options]), or verdict.list.ips / .domains / .exact (path [, options]):
  * a list file shared by every worker and reloaded when the file changes (engine/state/list.h). */
-#include "../policy/source.h"
-#include "../state/list.h"
-#include "lua_bindings.h"
+#include "lua_lists.h"
 #include "state.h"
+#include "state/list.h"
 
 #include <lauxlib.h>
 #include <limits.h>
@@ -20,7 +19,7 @@ static int resolve(lua_State *L, const char *path, char *out) {
     if (path[0] == '/')
         snprintf(joined, sizeof joined, "%s", path);
     else
-        snprintf(joined, sizeof joined, "%s/%s", ls->src ? ls->src->dir : ".", path);
+        snprintf(joined, sizeof joined, "%s/%s", ls->files.dir ? ls->files.dir : ".", path);
     return realpath(joined, out) != NULL;
 }
 

@@ -1,6 +1,6 @@
 /* verdict.re(pattern [, flags]): PCRE2 regular expressions, JIT-compiled, with a match limit
  * so that no input can make a match run away. Compile them at the top of a policy file. */
-#include "lua_bindings.h"
+#include "lua_re.h"
 #include "state.h"
 
 #include <lauxlib.h>
@@ -11,7 +11,7 @@
 
 #define RE_MT "verdict.re"
 
-typedef struct {
+typedef struct re {
     pcre2_code *code;
     int jit;
 } re_t;

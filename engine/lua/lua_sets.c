@@ -1,7 +1,6 @@
 /* Lookup sets for rules: verdict.set (exact strings), verdict.domains (a domain and all its
  * subdomains) and verdict.lines (the entries of a list file shipped beside the policies). */
-#include "../policy/source.h"
-#include "lua_bindings.h"
+#include "lua_sets.h"
 #include "state.h"
 
 #include <ctype.h>
@@ -10,7 +9,7 @@
 
 #define SET_MT "verdict.set"
 
-typedef struct {
+typedef struct set {
     int domains; /* match suffixes at label boundaries */
 } set_t;
 
@@ -104,15 +103,16 @@ static int set_len(lua_State *L) {
 static int lines(lua_State *L) {
     const char *path = luaL_checkstring(L, 1);
     vd_lstate_t *ls = vd_lua_ls(L);
-    if (!ls->loading || !ls->src)
+    if (!ls->loading || !ls->files.dir)
         return luaL_error(L, "verdict.lines can only be called while policies load");
-    const vd_src_file_t *f = vd_policy_src_find(ls->src, path);
-    if (!f)
+    size_t len;
+    const char *data = ls->files.find(ls->files.ud, path, &len);
+    if (!data)
         return luaL_error(L, "verdict.lines: no file '%s' in the policy directory %s", path,
-                          ls->src->dir);
+                          ls->files.dir);
     lua_newtable(L);
     lua_Integer n = 0;
-    const char *p = f->data, *end = f->data + f->len;
+    const char *p = data, *end = data + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl ? nl : end;

@@ -4,21 +4,23 @@
  * rule's coroutine until the answer (engine/state/redis.h); when it does not come, the
  * configured fallback answers: this daemon's local state, or nothing (fail open). Either way
  * the decision's faults say so, once per request. */
-#include "../core/decision.h"
-#include "../state/redis.h"
-#include "../state/state_op.h"
-#include "../state/store.h"
-#include "lua_bindings.h"
+#include "lua_store.h"
+#include "base/clock.h"
+#include "decision/decision.h"
 #include "state.h"
+#include "state/redis.h"
+#include "state/state_op.h"
+#include "state/store.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static int64_t now(void) {
-    return (int64_t)time(NULL);
+/* The decision's time (a caller may set it, as replays do); the system's outside requests. */
+static int64_t now(lua_State *L) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    return e ? e->now_s : vd_clock_now_s(NULL);
 }
 
 static int push_results(lua_State *L, vd_state_op_kind_t kind, const int64_t res[VD_WINDOWS]) {
@@ -84,7 +86,7 @@ static int after_wait(lua_State *L, int status, lua_KContext k) {
  * or through Redis, yielding until the answer when the rule runs where it may wait. */
 static int answer(lua_State *L, vd_state_op_t *req) {
     vd_lstate_t *ls = vd_lua_ls(L);
-    req->now = now();
+    req->now = now(L);
     if (!ls->redis) { /* the common case: no allocation */
         if (!ls->limits.store)
             return luaL_error(L, "state (counters, labels) is not available here");
@@ -153,7 +155,7 @@ static int l_label(lua_State *L) {
         if (ls->limits.state_fail_open) return 0;
     }
     if (!ls->limits.store) return luaL_error(L, "state (counters, labels) is not available here");
-    if (vd_store_label(ls->limits.store, key, len, now(), ttl))
+    if (vd_store_label(ls->limits.store, key, len, now(L), ttl))
         return luaL_error(L, "state store: out of memory");
     return 0;
 }

@@ -1,8 +1,8 @@
 /* verdict.view: read-only, lazy access to the msgpack event of the current request.
  * Values are converted only when a rule reads them; a view kept past its request is refused,
  * because the msgpack buffer it points into is freed with the reply. */
-#include "../proto/rpc.h"
-#include "lua_bindings.h"
+#include "lua_view.h"
+#include "proto/rpc.h"
 #include "state.h"
 
 #include <lauxlib.h>
@@ -10,7 +10,7 @@
 
 #define VIEW_MT "verdict.view"
 
-typedef struct {
+typedef struct view {
     const msgpack_object *o; /* a map or an array */
     uint64_t gen;
 } view_t;

@@ -1,5 +1,14 @@
 #include "state.h"
 
+#include "lua_ctx.h"
+#include "lua_helpers.h"
+#include "lua_ip.h"
+#include "lua_lists.h"
+#include "lua_re.h"
+#include "lua_sets.h"
+#include "lua_store.h"
+#include "lua_view.h"
+
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdlib.h>

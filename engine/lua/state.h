@@ -3,6 +3,8 @@
 #ifndef VD_LUA_STATE_H
 #define VD_LUA_STATE_H
 
+#include "decision/decision.h"
+
 #include <lua.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,11 +12,23 @@
 struct vd_exec;
 struct vd_redis;
 struct vd_state_op;
-struct vd_policy_src;
+struct vd_store;
 struct pcre2_real_match_data_8;
 struct pcre2_real_match_context_8;
 
-typedef struct {
+/* The request being decided, as the Lua bindings see it. */
+typedef struct vd_exec {
+    vd_decision_t *d;
+    const char *stage;          /* name of the running stage */
+    const char *rule;           /* name of the running rule */
+    int shadow;                 /* the running stage is in shadow mode */
+    const char *const *actions; /* NULL-terminated names the pipeline knows, for ctx:stop */
+    int can_wait;        /* the rule runs in a coroutine of a request that can wait (for Redis) */
+    int64_t deadline_ns; /* the request's, monotonic; 0 = none */
+    int64_t now_s;       /* the wall-clock time of the decision: what state operations see */
+} vd_exec_t;
+
+typedef struct vd_lua_limits {
     size_t mem_limit;       /* bytes the state may hold; 0 = unlimited */
     int64_t instr_limit;    /* VM instructions per rule call (and per policy file at load) */
     uint32_t regex_limit;   /* PCRE2 match limit (backtracking steps) per match */
@@ -23,12 +37,21 @@ typedef struct {
     int state_fail_open;    /* when Redis does not answer: no state instead of local state */
 } vd_lua_limits_t;
 
+/* The policy directory as the bindings see it while a policy loads: relative paths of
+ * verdict.list are joined to dir, verdict.lines reads the snapshot through find. */
+typedef struct vd_lua_files {
+    const char *dir; /* NULL outside loading */
+    /* The bytes of the file at path (relative to dir), or NULL; borrowed while loading. */
+    const char *(*find)(void *ud, const char *path, size_t *len);
+    void *ud;
+} vd_lua_files_t;
+
 typedef struct vd_lstate {
     size_t mem_used;
     vd_lua_limits_t limits;
-    const struct vd_policy_src *src; /* files readable by verdict.lines while loading */
-    int loading;                     /* 1 while policy files run: DSL builders are allowed */
-    struct vd_exec *exec;            /* the request being decided, NULL between requests */
+    vd_lua_files_t files;           /* what verdict.lines and verdict.list read while loading */
+    int loading;                    /* 1 while policy files run: DSL builders are allowed */
+    struct vd_exec *exec;           /* the request being decided, NULL between requests */
     uint64_t gen;                   /* the running request's: views of other requests are refused */
     uint64_t next_gen;              /* the last generation handed out */
     struct vd_redis *redis;         /* the worker's Redis client when state lives there */
@@ -57,15 +80,5 @@ void vd_lua_arm_budget(lua_State *L);
 
 /* Calls the function below nargs arguments with the budget armed; like lua_pcall. */
 int vd_lua_pcall(lua_State *L, int nargs, int nresults);
-
-/* Registration of the bindings, one per file. Each expects the verdict table on top. */
-void vd_lua_open_helpers(lua_State *L);
-void vd_lua_open_re(lua_State *L);
-void vd_lua_open_ip(lua_State *L);
-void vd_lua_open_sets(lua_State *L);
-void vd_lua_open_view(lua_State *L);
-void vd_lua_open_ctx(lua_State *L);
-void vd_lua_open_store(lua_State *L);
-void vd_lua_open_lists(lua_State *L);
 
 #endif

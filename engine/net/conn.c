@@ -1,11 +1,9 @@
 #include "conn.h"
 
-#include "../core/dispatch.h"
-#include "../core/engine.h"
-#include "../core/error.h"
-#include "../core/log.h"
-#include "../core/worker.h"
-#include "../proto/frame.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "proto/frame.h"
+#include "proto/rpc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +12,7 @@
 
 #define READ_CHUNK ((size_t)64 * 1024)
 
-typedef struct {
+typedef struct write {
     uv_write_t req;
     vd_conn_t *conn;
     char *data;
@@ -57,7 +55,15 @@ void vd_conn_end_op(vd_conn_t *c) {
 
 static void on_close(uv_handle_t *h) {
     vd_conn_t *c = h->data;
-    vd_worker_conn_closed(c->w, c);
+    vd_conn_env_t *env = c->env;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        env->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    env->nconns--;
+    vd_counter_add(&env->stats->conns_open, (uint64_t)-1);
+    env->on_closed(env->ud, c);
     vd_conn_release(c);
 }
 
@@ -107,11 +113,11 @@ int vd_conn_idle(const vd_conn_t *c) {
 
 /* Closes an idle connection when the worker drains. */
 static void maybe_finish_drain(vd_conn_t *c) {
-    if (c->w->draining && !c->closing && vd_conn_idle(c)) vd_conn_close(c);
+    if (c->env->draining && !c->closing && vd_conn_idle(c)) vd_conn_close(c);
 }
 
 static int over_high_water(const vd_conn_t *c) {
-    return c->unsent > c->w->engine->cfg.write_high_water;
+    return c->unsent > c->env->write_high_water;
 }
 
 static void on_write(uv_write_t *req, int status) {
@@ -126,7 +132,7 @@ static void on_write(uv_write_t *req, int status) {
     } else if (!c->closing) {
         if (c->close_after_flush && c->unsent == 0)
             linger(c);
-        else if (!c->reading && c->unsent <= c->w->engine->cfg.write_high_water / 2)
+        else if (!c->reading && c->unsent <= c->env->write_high_water / 2)
             process(c);
         maybe_finish_drain(c);
     }
@@ -146,7 +152,7 @@ void vd_conn_flush(vd_conn_t *c) {
     wr->data = msgpack_sbuffer_release(&c->out);
     uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->len);
     c->unsent += wr->len;
-    vd_counter_add(&c->w->stats.bytes_out, wr->len);
+    vd_counter_add(&c->env->stats->bytes_out, wr->len);
     int rc = uv_write(&wr->req, (uv_stream_t *)&c->pipe, &b, 1, on_write);
     if (rc < 0) {
         c->unsent -= wr->len;
@@ -162,7 +168,7 @@ void vd_conn_flush(vd_conn_t *c) {
 static void fatal_frame(vd_conn_t *c, const char *at, size_t avail, vd_rpc_err_t code,
                         const char *msg) {
     uint32_t msgid;
-    vd_counter_add(&c->w->stats.errors[code], 1);
+    vd_counter_add(&c->env->errors[code], 1);
     if (vd_frame_peek_msgid((const uint8_t *)at, avail, &msgid) == 0) {
         vd_rpc_pack_error(&c->pk, msgid, code, msg);
         c->close_after_flush = 1;
@@ -176,8 +182,8 @@ static void fatal_frame(vd_conn_t *c, const char *at, size_t avail, vd_rpc_err_t
 
 /* Handles every complete frame in the buffer while the reply queue is below its mark. */
 static void process(vd_conn_t *c) {
-    size_t off = 0, limit = c->w->engine->cfg.max_request;
-    vd_worker_adopt_pending(c->w);
+    size_t off = 0, limit = c->env->max_request;
+    c->env->on_batch(c->env->ud);
     c->in_process = 1;
     while (!c->closing && !c->close_after_flush && !over_high_water(c)) {
         size_t flen;
@@ -193,7 +199,7 @@ static void process(vd_conn_t *c) {
             fatal_frame(c, c->buf + off, c->len - off, VD_RPC_BAD_REQUEST, "not valid msgpack");
             break;
         }
-        vd_dispatch_frame(c, c->buf + off, flen);
+        c->env->on_frame(c->env->ud, c, c->buf + off, flen);
         off += flen;
     }
     c->in_process = 0;
@@ -239,7 +245,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
         vd_conn_close(c);
         return;
     }
-    vd_counter_add(&c->w->stats.bytes_in, (uint64_t)nread);
+    vd_counter_add(&c->env->stats->bytes_in, (uint64_t)nread);
     if (c->lingering) return; /* discarded: the buffer is reused as it is */
     c->len += (size_t)nread;
     process(c);
@@ -254,16 +260,16 @@ static void start_reading(vd_conn_t *c) {
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 
-int vd_conn_open(vd_worker_t *w, int fd) {
+int vd_conn_open(vd_conn_env_t *env, int fd) {
     vd_conn_t *c = calloc(1, sizeof *c);
     if (!c) return VD_ENOMEM;
-    c->w = w;
+    c->env = env;
     c->refs = 1;
     msgpack_sbuffer_init(&c->out);
     msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
-    uv_pipe_init(&w->loop, &c->pipe, 0);
+    uv_pipe_init(env->loop, &c->pipe, 0);
     c->pipe.data = c;
-    uv_timer_init(&w->loop, &c->linger);
+    uv_timer_init(env->loop, &c->linger);
     c->linger.data = c;
     int rc = uv_pipe_open(&c->pipe, fd);
     if (rc < 0) {
@@ -274,12 +280,12 @@ int vd_conn_open(vd_worker_t *w, int fd) {
         uv_close((uv_handle_t *)&c->pipe, free_unopened);
         return VD_EIO;
     }
-    c->next = w->conns;
-    if (w->conns) w->conns->prev = c;
-    w->conns = c;
-    w->nconns++;
-    vd_counter_add(&w->stats.conns_total, 1);
-    vd_counter_add(&w->stats.conns_open, 1);
+    c->next = env->conns;
+    if (env->conns) env->conns->prev = c;
+    env->conns = c;
+    env->nconns++;
+    vd_counter_add(&env->stats->conns_total, 1);
+    vd_counter_add(&env->stats->conns_open, 1);
     start_reading(c);
     return 0;
 }

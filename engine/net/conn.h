@@ -1,17 +1,45 @@
-/* One client connection: framing, backpressure and ordered writes of replies. */
+/* One client connection: framing, backpressure and ordered writes of replies. It knows frames,
+ * not methods: each complete frame goes to the handler its environment names. */
 #ifndef VD_CONN_H
 #define VD_CONN_H
+
+#include "base/stats.h"
 
 #include <msgpack.h>
 #include <stddef.h>
 #include <uv.h>
 
-struct vd_worker;
+struct vd_conn;
+
+typedef struct vd_net_stats {
+    vd_counter_t conns_total, conns_open, bytes_in, bytes_out;
+} vd_net_stats_t;
+
+/* What the connections of one loop share: limits, figures, handlers, and the list of those
+ * open. The owner (a worker) fills it before the first vd_conn_open; it outlives them. */
+typedef struct vd_conn_env {
+    uv_loop_t *loop;
+    size_t max_request;      /* bytes per frame; a larger one closes the connection */
+    size_t write_high_water; /* unsent reply bytes before a connection stops being read */
+    int draining;            /* set by the owner: connections close once idle */
+    vd_net_stats_t *stats;
+    vd_counter_t *errors; /* per vd_rpc_err_t: frames refused before a handler saw them */
+    /* A complete frame data[0..len) arrived on c; its replies are packed into c->pk. data is
+     * borrowed for the call. */
+    void (*on_frame)(void *ud, struct vd_conn *c, const char *data, size_t len);
+    /* Before a batch of frames is handled: the moment to switch to a new policy. */
+    void (*on_batch)(void *ud);
+    /* c has closed (its memory goes when the last hold on it is released). */
+    void (*on_closed)(void *ud, struct vd_conn *c);
+    void *ud;
+    struct vd_conn *conns; /* open connections */
+    int nconns;
+} vd_conn_env_t;
 
 typedef struct vd_conn {
     uv_pipe_t pipe;
     uv_timer_t linger; /* bounds the lingering close after a fatal protocol error */
-    struct vd_worker *w;
+    vd_conn_env_t *env;
     char *buf; /* bytes read and not yet consumed */
     size_t len, cap;
     msgpack_sbuffer out;   /* replies not yet handed to uv_write */
@@ -21,16 +49,14 @@ typedef struct vd_conn {
     int closing;           /* uv_close was called */
     int close_after_flush; /* a fatal protocol error: close once the error reply is written */
     int lingering;         /* write side shut down; input is read and discarded until EOF */
-    const char *frame;     /* the frame being dispatched, for requests that copy it */
-    size_t frame_len;
-    int in_process; /* inside the read loop: replies are flushed once at its end */
-    int ops;        /* requests and reloads still working for this connection */
-    int refs;       /* the handle itself plus asynchronous operations in flight */
+    int in_process;        /* inside the read loop: replies are flushed once at its end */
+    int ops;               /* requests and reloads still working for this connection */
+    int refs;              /* the handle itself plus asynchronous operations in flight */
     struct vd_conn *prev, *next;
 } vd_conn_t;
 
-/* Adopts a connected socket on the worker's loop and starts reading. */
-int vd_conn_open(struct vd_worker *w, int fd);
+/* Adopts a connected socket on env's loop and starts reading. */
+int vd_conn_open(vd_conn_env_t *env, int fd);
 
 /* Hands the packed replies to the socket. */
 void vd_conn_flush(vd_conn_t *c);

@@ -1,6 +1,6 @@
 #include "listener.h"
 
-#include "../core/error.h"
+#include "base/error.h"
 
 #include <errno.h>
 #include <stdio.h>

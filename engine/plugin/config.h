@@ -1,11 +1,10 @@
-/* A plugin stage's configuration: the Lua table of the policy turned into a C tree that the
- * plugin reads through the host API (and may keep reading from any thread). */
+/* A plugin stage's configuration: a C tree (made from the policy's Lua table by
+ * policy/plugin_config.h) that the plugin reads through the host API, from any thread. */
 #ifndef VD_PLUGIN_CONFIG_H
 #define VD_PLUGIN_CONFIG_H
 
 #include "verdict/plugin.h"
 
-#include <lua.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,11 +19,8 @@ struct vd_plugin_config {
     char **keys;                    /* MAP keys, sorted */
 };
 
-/* Converts the table at idx, leaving out the string keys in skip (NULL-terminated). A table
- * must be a list (keys 1..n) or a map (string keys); values are booleans, numbers, strings
- * or such tables. Returns 0, or VD_EPOLICY with the offending key path in err. */
-int vd_plugin_config_from_lua(lua_State *L, int idx, const char *const *skip,
-                              vd_plugin_config_t **out, char *err, size_t errlen);
+/* Sorts the keys of a MAP being built (before its values are filled), as lookups expect. */
+void vd_plugin_config_sort_keys(vd_plugin_config_t *map);
 
 void vd_plugin_config_free(vd_plugin_config_t *c);
 

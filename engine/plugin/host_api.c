@@ -1,11 +1,15 @@
 /* The host API table: what plugins call. Request data is read straight from the msgpack
  * event (values are msgpack objects behind an opaque type); outputs are buffered in the call
  * and applied by the worker, so a plugin thread never touches a decision. */
-#include "../core/log.h"
-#include "../proto/rpc.h"
+#include "host_api.h"
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "call.h"
 #include "host_state.h"
+#include "proto/rpc.h"
 #include "registry.h"
-#include "stage.h"
+#include "setup.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -13,14 +17,6 @@
 #include <string.h>
 #include <time.h>
 #include <xxhash.h>
-
-/* Defined in stage.c. */
-const vd_plugin_config_t *vd__setup_config(vd_plugin_setup_t *s);
-const char *vd__setup_stage(vd_plugin_setup_t *s);
-int vd__setup_path(vd_plugin_setup_t *s, const char *path, char *out, size_t cap);
-vd_plugin_field_t vd__setup_field(vd_plugin_setup_t *s, const char *path);
-vd_plugin_feature_t vd__setup_feature(vd_plugin_setup_t *s, const char *name);
-void vd__setup_describe(vd_plugin_setup_t *s, const char *key, const char *value);
 
 #define OBJ(v) ((const msgpack_object *)(v))
 #define VAL(o) ((const vd_plugin_value_t *)(o))
@@ -292,14 +288,9 @@ static void set_error(vd_plugin_call_t *c, const char *message) {
     if (c) vd_plugin_call_set_error(c, message);
 }
 
-/* Defined by the engine's asynchronous completion (core/pending.c). */
-void vd__plugin_complete(vd_plugin_call_t *c, int status);
-
 static int64_t time_left_ms(vd_plugin_call_t *c) {
     if (!c || !c->deadline_ns) return INT64_MAX;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t now = vd_now_ns();
     return now >= c->deadline_ns ? 0 : (c->deadline_ns - now) / 1000000;
 }
 

@@ -2,17 +2,15 @@
  * operations as verdict.counter & co. (engine/state/state_op.h): answered at once by the
  * embedded store, or later by the worker's Redis connection, with the same fallback. */
 #include "host_state.h"
-#include "../core/engine.h"
-#include "../core/worker.h"
-#include "../state/redis.h"
-#include "../state/state_op.h"
-#include "stage.h"
+
+#include "call.h"
+#include "state/redis.h"
+#include "state/state_op.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-typedef struct {
+typedef struct waiter {
     vd_state_done_t done;
     void *ud;
     vd_store_t *store;
@@ -36,19 +34,25 @@ static void answer(vd_state_op_t *op) {
     free(op);
 }
 
+/* Where the call's state lives, or NULL when its host has none. */
+static const vd_state_env_t *env_of(const vd_plugin_call_t *call) {
+    return call && call->host && call->host->state && call->host->state->store ? call->host->state
+                                                                               : NULL;
+}
+
 static int start(vd_plugin_call_t *call, vd_state_op_t *op, vd_state_done_t done, void *ud) {
-    vd_worker_t *wk = call ? call->worker : NULL;
-    waiter_t *w = op && wk && done ? malloc(sizeof *w) : NULL;
+    const vd_state_env_t *env = env_of(call);
+    waiter_t *w = op && env && done ? malloc(sizeof *w) : NULL;
     if (!w) {
         free(op);
         return VD_PLUGIN_ERROR;
     }
-    *w = (waiter_t){done, ud, wk->engine->store, wk->engine->cfg.lua.state_fail_open};
+    *w = (waiter_t){done, ud, env->store, env->fail_open};
     op->owner = w;
     op->done = answer;
-    op->now = (int64_t)time(NULL);
+    op->now = call->now_s;
     op->deadline_ns = call->deadline_ns; /* the stage's: waiting longer is pointless */
-    if (!wk->redis) {                    /* embedded: answered now */
+    if (!env->redis) {                   /* embedded: answered now */
         if (vd_state_op_run_local(w->store, op, op->result) != 0) {
             op->failed = 1;
             snprintf(op->why, sizeof op->why, "state store: out of memory");
@@ -56,7 +60,7 @@ static int start(vd_plugin_call_t *call, vd_state_op_t *op, vd_state_done_t done
         answer(op);
         return VD_PLUGIN_OK;
     }
-    if (vd_redis_submit(wk->redis, op) != 0) answer(op); /* failed at once: the fallback */
+    if (vd_redis_submit(env->redis, op) != 0) answer(op); /* failed at once: the fallback */
     return VD_PLUGIN_OK;
 }
 
@@ -80,13 +84,12 @@ int vd__state_labeled(vd_plugin_call_t *call, const char *key, size_t len, vd_st
 }
 
 int vd__state_label(vd_plugin_call_t *call, const char *key, size_t len, int64_t ttl_s) {
-    vd_worker_t *wk = call ? call->worker : NULL;
-    if (!wk || !key) return VD_PLUGIN_ERROR;
+    const vd_state_env_t *env = env_of(call);
+    if (!env || !key) return VD_PLUGIN_ERROR;
     char why[120];
-    if (wk->redis && vd_redis_label(wk->redis, key, len, ttl_s, why, sizeof why) == 0)
+    if (env->redis && vd_redis_label(env->redis, key, len, ttl_s, why, sizeof why) == 0)
         return VD_PLUGIN_OK;
-    if (wk->redis && wk->engine->cfg.lua.state_fail_open) return VD_PLUGIN_OK;
-    return vd_store_label(wk->engine->store, key, len, (int64_t)time(NULL), ttl_s) == 0
-               ? VD_PLUGIN_OK
-               : VD_PLUGIN_ERROR;
+    if (env->redis && env->fail_open) return VD_PLUGIN_OK;
+    return vd_store_label(env->store, key, len, call->now_s, ttl_s) == 0 ? VD_PLUGIN_OK
+                                                                         : VD_PLUGIN_ERROR;
 }

@@ -1,6 +1,7 @@
 #include "registry.h"
 
-#include "../core/error.h"
+#include "base/error.h"
+#include "host_api.h"
 
 #include <dlfcn.h>
 #include <errno.h>

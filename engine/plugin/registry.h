@@ -16,7 +16,7 @@ typedef struct vd_plugin_lib {
     struct vd_plugin_lib *next;
 } vd_plugin_lib_t;
 
-typedef struct {
+typedef struct vd_plugin_registry {
     pthread_mutex_t lock; /* taken while loading policies only */
     vd_plugin_lib_t *libs;
     char **dirs; /* where plugin "name" is looked up as DIR/name.so, in order */
@@ -35,8 +35,5 @@ int vd_plugin_registry_open(vd_plugin_registry_t *r, const char *name, const cha
 
 /* Runs fini() of every plugin and unloads them. Call after every instance was destroyed. */
 void vd_plugin_registry_close(vd_plugin_registry_t *r);
-
-/* The host API table handed to plugins (one, static, immutable). */
-const vd_host_api_t *vd_plugin_host_api(void);
 
 #endif

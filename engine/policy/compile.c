@@ -1,8 +1,9 @@
 #include "compile.h"
 
-#include "../core/error.h"
-#include "../plugin/stage.h"
+#include "base/error.h"
 #include "dsl.h"
+#include "plugin/stage.h"
+#include "plugin_config.h"
 
 #include <ctype.h>
 #include <lauxlib.h>
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
+typedef struct cc {
     lua_State *L;
     vd_policy_t *p;
     char *err;
@@ -20,7 +21,7 @@ typedef struct {
 } cc_t;
 
 /* Where a declaration was made, read from its record. */
-typedef struct {
+typedef struct where {
     const char *name, *file;
     int line;
 } where_t;

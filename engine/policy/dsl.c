@@ -1,6 +1,6 @@
 #include "dsl.h"
 
-#include "../lua/state.h"
+#include "lua/state.h"
 
 #include <lauxlib.h>
 

@@ -1,6 +1,6 @@
 #include "policy.h"
 
-#include "../core/error.h"
+#include "base/error.h"
 #include "compile.h"
 #include "dsl.h"
 
@@ -26,6 +26,13 @@ static int run_file(lua_State *L, const vd_policy_src_t *src, const vd_src_file_
     snprintf(err, errlen, "%s", msg ? msg : "error object is not a string");
     lua_pop(L, 1);
     return rc == LUA_ERRMEM ? VD_ENOMEM : VD_EPOLICY;
+}
+
+static const char *find_file(void *ud, const char *path, size_t *len) {
+    const vd_src_file_t *f = vd_policy_src_find(ud, path);
+    if (!f) return NULL;
+    *len = f->len;
+    return f->data;
 }
 
 static int undefined_global(lua_State *L) {
@@ -64,7 +71,7 @@ int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, void *pl
     p->plugins = plugins;
     vd_policy_src_ref(src);
     vd_lstate_t *ls = vd_lua_ls(p->L);
-    ls->src = src;
+    ls->files = (vd_lua_files_t){src->dir, find_file, src};
     ls->loading = 1;
     vd_dsl_open(p->L);
     int rc = 0, nlua = 0;
@@ -74,7 +81,7 @@ int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, void *pl
         rc = run_file(p->L, src, &src->files[i], err, errlen);
     }
     ls->loading = 0;
-    ls->src = NULL;
+    ls->files = (vd_lua_files_t){0};
     if (rc == 0 && nlua == 0) {
         snprintf(err, errlen, "%s: no policy files (*.lua) found", src->dir);
         rc = VD_EPOLICY;

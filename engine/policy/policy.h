@@ -4,7 +4,7 @@
 #ifndef VD_POLICY_H
 #define VD_POLICY_H
 
-#include "../lua/state.h"
+#include "lua/state.h"
 #include "source.h"
 
 #include <stddef.h>
@@ -23,14 +23,14 @@ typedef struct vd_rule {
     char *stop; /* action that ends the pipeline when the rule fires, or NULL */
 } vd_rule_t;
 
-typedef struct {
+typedef struct vd_threshold {
     char *name;
     double bound; /* the action applies from this total score upwards */
 } vd_threshold_t;
 
 typedef enum { VD_STAGE_RULES, VD_STAGE_PLUGIN } vd_stage_kind_t;
 
-typedef struct {
+typedef struct vd_stage {
     vd_stage_kind_t kind;
     char *name, *description, *file;
     int line;
@@ -43,7 +43,7 @@ typedef struct {
     struct vd_stat_node *stats; /* bound by the owning worker */
 } vd_stage_t;
 
-typedef struct {
+typedef struct vd_pipeline {
     char *name, *description, *file;
     int line;
     vd_stage_t *stages;

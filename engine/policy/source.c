@@ -1,6 +1,6 @@
 #include "source.h"
 
-#include "../core/error.h"
+#include "base/error.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #define MAX_TOTAL_BYTES (512u << 20)
 #define MAX_DEPTH       8
 
-typedef struct {
+typedef struct reader {
     vd_policy_src_t *src;
     size_t cap;
     size_t total;

@@ -6,7 +6,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-typedef struct {
+typedef struct vd_src_file {
     char *path; /* relative to the directory, '/'-separated */
     char *data;
     size_t len;

@@ -1,6 +1,6 @@
 #include "frame.h"
 
-#include "../core/error.h"
+#include "base/error.h"
 
 static uint64_t be(const uint8_t *p, int n) {
     uint64_t v = 0;
@@ -11,7 +11,7 @@ static uint64_t be(const uint8_t *p, int n) {
 
 /* Describes the value whose first byte is at p: bytes of header and of payload, and how many
  * child values follow. hdr is the header length needed to know the rest. */
-typedef struct {
+typedef struct head {
     unsigned hdr;      /* fixed header bytes (type byte included) */
     unsigned len_size; /* bytes of the big-endian length/count inside the header */
     int kind;          /* 0 scalar/blob (length = payload), 1 array (count), 2 map (count*2) */

@@ -1,6 +1,6 @@
 #include "rpc.h"
 
-#include "../core/error.h"
+#include "base/error.h"
 
 #include <string.h>
 #include <strings.h>

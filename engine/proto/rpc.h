@@ -31,7 +31,7 @@ const char *vd_rpc_err_name(vd_rpc_err_t err);
 typedef enum { VD_RPC_REQUEST = 0, VD_RPC_RESPONSE = 1, VD_RPC_NOTIFY = 2 } vd_rpc_kind_t;
 
 /* A decoded request or notification. Pointers borrow from the msgpack object. */
-typedef struct {
+typedef struct vd_rpc_msg {
     vd_rpc_kind_t kind;
     int has_msgid; /* set as soon as a msgid could be read, even if decoding failed later */
     uint32_t msgid;

@@ -1,7 +1,9 @@
 #include "list.h"
 
-#include "../core/error.h"
-#include "../core/log.h"
+#include "base/clock.h"
+
+#include "base/error.h"
+#include "base/log.h"
 #include "prefix_table.h"
 #include "string_set.h"
 
@@ -18,7 +20,7 @@
 
 #define MAX_LINE_ERRORS_LOGGED 10
 
-typedef struct {
+typedef struct entry {
     uint32_t off, len, voff, vlen; /* entry and value, offsets into the version's text */
 } entry_t;
 
@@ -38,7 +40,7 @@ struct vd_list_data {
 };
 
 /* The file identity a version was built from. */
-typedef struct {
+typedef struct file_id {
     dev_t dev;
     ino_t ino;
     off_t size;
@@ -87,10 +89,8 @@ static void data_release(vd_list_data_t *d) {
     free(d);
 }
 
-static double seconds_since(const struct timespec *t0) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+static double seconds_since(int64_t t0) {
+    return (double)(vd_now_ns() - t0) / 1e9;
 }
 
 /* ---- parsing ---- */
@@ -122,7 +122,7 @@ static int normalise_domain(char *s, uint32_t *off, uint32_t *len) {
     return 1;
 }
 
-typedef struct {
+typedef struct parse {
     const char *path;
     int skip_bad;
     char *err;
@@ -271,8 +271,7 @@ static int read_file(const char *path, char **text, size_t *len, file_id_t *id, 
 /* Reads and indexes the file: one new version, or an error in err. */
 static int load(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_data_t **out,
                 file_id_t *id, char *err, size_t errlen) {
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = vd_now_ns();
     vd_list_data_t *d = calloc(1, sizeof *d);
     if (!d) return VD_ENOMEM;
     atomic_init(&d->refs, 1);
@@ -290,7 +289,7 @@ static int load(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_dat
     }
     d->bytes = len + d->n * sizeof *d->entries + vd_prefix_table_bytes(&d->ip) +
                (d->strings ? d->n * sizeof *d->strings + vd_string_set_bytes(&d->set) : 0);
-    d->load_seconds = seconds_since(&t0);
+    d->load_seconds = seconds_since(t0);
     *out = d;
     return 0;
 }

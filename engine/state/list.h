@@ -9,7 +9,7 @@
 #ifndef VD_LIST_H
 #define VD_LIST_H
 
-#include "../core/ipaddr.h"
+#include "base/ipaddr.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -22,13 +22,13 @@ typedef struct vd_list_data vd_list_data_t; /* one immutable version of its entr
 
 /* What a lookup found: the matching entry as written in the file (normalised) and its value
  * ("" when the line has none). Both point into the version the lookup used. */
-typedef struct {
+typedef struct vd_list_hit {
     const char *entry, *value;
     size_t entry_len, value_len;
 } vd_list_hit_t;
 
 /* A reader's handle: the list and the version it currently reads. */
-typedef struct {
+typedef struct vd_list_ref {
     vd_list_t *list;
     vd_list_data_t *data;
     uint64_t version; /* of data; compared with the list's to notice a newer one */
@@ -68,7 +68,7 @@ size_t vd_list_size(const vd_list_ref_t *ref);
  * error is logged and counted). */
 void vd_lists_check(void);
 
-typedef struct {
+typedef struct vd_list_info {
     const char *path;
     vd_list_kind_t kind;
     size_t entries, bytes;

@@ -1,6 +1,6 @@
 #include "prefix_table.h"
 
-#include "../core/error.h"
+#include "base/error.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,7 @@ static int by_start_then_length(const void *a, const void *b) {
 }
 
 /* Ranges under construction, 128-bit starts for both families. */
-typedef struct {
+typedef struct ranges {
     vd_u128_t *start;
     uint32_t *id;
     size_t n;
@@ -44,7 +44,7 @@ static void emit(ranges_t *r, vd_u128_t pos, uint32_t id) {
     r->id[r->n++] = id;
 }
 
-typedef struct {
+typedef struct open {
     vd_u128_t last;
     uint32_t id;
 } open_t;

@@ -6,7 +6,7 @@
 #ifndef VD_PREFIX_TABLE_H
 #define VD_PREFIX_TABLE_H
 
-#include "../core/ipaddr.h"
+#include "base/ipaddr.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,12 +15,12 @@
 
 typedef unsigned __int128 vd_u128_t;
 
-typedef struct {
+typedef struct vd_prefix {
     vd_cidr_t cidr;
     uint32_t id; /* the caller's; of two identical prefixes the one with the larger id wins */
 } vd_prefix_t;
 
-typedef struct {
+typedef struct vd_prefix_family {
     size_t n;
     uint64_t *range4;  /* IPv4: start (host order) << 32 | id, so one load gives both */
     vd_u128_t *start6; /* IPv6: range starts */
@@ -30,7 +30,7 @@ typedef struct {
     int shift;        /* bucket = key >> shift */
 } vd_prefix_family_t; /* ids are VD_PREFIX_NONE for the gaps between prefixes */
 
-typedef struct {
+typedef struct vd_prefix_table {
     vd_prefix_family_t v4, v6;
 } vd_prefix_table_t;
 

@@ -1,6 +1,8 @@
 #include "redis.h"
 
-#include "../core/log.h"
+#include "base/clock.h"
+
+#include "base/log.h"
 
 #include <errno.h>
 #include <hiredis/adapters/libuv.h>
@@ -61,12 +63,6 @@ struct vd_redis {
 
 static void on_retry(uv_timer_t *t);
 static void on_op_timer(uv_timer_t *t);
-
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int parse_address(const char *a, char *host, size_t cap, int *port) {
     if (strncmp(a, "unix:", 5) == 0) a += 5;
@@ -157,7 +153,7 @@ static void arm_op_timer(vd_redis_t *r) {
         uv_timer_stop(&r->op_timer);
         return;
     }
-    int64_t left = r->head->deadline_ns - now_ns();
+    int64_t left = r->head->deadline_ns - vd_now_ns();
     uv_timer_start(&r->op_timer, on_op_timer, left <= 0 ? 0 : (uint64_t)((left + 999999) / 1000000),
                    0);
 }
@@ -367,7 +363,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
 
 static void on_op_timer(uv_timer_t *t) {
     vd_redis_t *r = t->data;
-    int64_t now = now_ns();
+    int64_t now = vd_now_ns();
     while (r->head && r->head->deadline_ns <= now) {
         slot_t *s = r->head;
         vd_state_op_t *op = s->op;
@@ -503,8 +499,9 @@ int vd_redis_submit(vd_redis_t *r, vd_state_op_t *op) {
     } else {
         slot_t *s = calloc(1, sizeof *s);
         if (s) {
-            *s = (slot_t){
-                .op = op, .r = r, .deadline_ns = now_ns() + (int64_t)r->cfg.timeout_ms * 1000000};
+            *s = (slot_t){.op = op,
+                          .r = r,
+                          .deadline_ns = vd_now_ns() + (int64_t)r->cfg.timeout_ms * 1000000};
             if (op->deadline_ns && op->deadline_ns < s->deadline_ns) {
                 s->deadline_ns = op->deadline_ns;
                 s->request_bound = 1;

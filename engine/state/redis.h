@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-typedef struct {
+typedef struct vd_redis_config {
     const char *address;  /* "unix:/path", "/path", "host:port" or "redis://host:port" */
     const char *prefix;   /* put before every key; default "verdict:" */
     int timeout_ms;       /* per operation */
@@ -23,7 +23,7 @@ typedef struct {
     const char *password; /* AUTH password, or NULL for none */
 } vd_redis_config_t;
 
-typedef struct {
+typedef struct vd_redis_stats {
     atomic_uint_fast64_t ops;      /* sent */
     atomic_uint_fast64_t failed;   /* not answered: down, error reply or timeout */
     atomic_uint_fast64_t timeouts; /* of those, past their deadline */
@@ -60,7 +60,7 @@ void vd_redis_shutdown(vd_redis_t *r);
 void vd_redis_free(vd_redis_t *r);
 
 /* Figures summed over clients (one per worker). */
-typedef struct {
+typedef struct vd_redis_totals {
     uint64_t ops, fallbacks, timeouts, connects, connected;
 } vd_redis_totals_t;
 

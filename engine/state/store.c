@@ -1,6 +1,6 @@
 #include "store.h"
 
-#include "../core/error.h"
+#include "base/error.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -20,7 +20,7 @@ const char *const vd_window_names[VD_WINDOWS] = {"1m", "1h", "24h"};
 enum { COUNTER, DISTINCT, LABEL };
 
 /* One window: BUCKETS counts of consecutive sub-intervals, the newest being `head`. */
-typedef struct {
+typedef struct window {
     uint32_t head; /* epoch (time / bucket width) of the newest bucket */
     uint32_t count[BUCKETS];
 } window_t;
@@ -51,7 +51,7 @@ static window_t *windows(entry_t *e) {
 
 /* A distinct count keeps the sum the estimate needs up to date, so that reading it costs
  * nothing next to the 1,024 registers. */
-typedef struct {
+typedef struct hll {
     double sum;     /* sum of 2^-register */
     uint32_t zeros; /* registers still 0 */
     uint8_t regs[HLL_REGS];
@@ -61,7 +61,7 @@ static hll_t *hll(entry_t *e) {
     return (hll_t *)(void *)((char *)e + payload_offset(e->keylen));
 }
 
-typedef struct {
+typedef struct shard {
     pthread_mutex_t lock;
     entry_t **table;
     size_t cap, n, bytes;

@@ -16,7 +16,7 @@ extern const char *const vd_window_names[VD_WINDOWS]; /* "1m", "1h", "24h" */
 
 typedef struct vd_store vd_store_t;
 
-typedef struct {
+typedef struct vd_store_stats {
     uint64_t entries, bytes, evictions, expired;
 } vd_store_stats_t;
 

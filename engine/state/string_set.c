@@ -1,6 +1,6 @@
 #include "string_set.h"
 
-#include "../core/error.h"
+#include "base/error.h"
 
 #include <stdlib.h>
 #include <string.h>

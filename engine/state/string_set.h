@@ -8,13 +8,13 @@
 
 #define VD_STRING_NONE UINT32_MAX
 
-typedef struct {
+typedef struct vd_string {
     const char *s;
     uint32_t len;
     uint32_t id; /* the caller's; of two equal strings the one with the larger id wins */
 } vd_string_t;
 
-typedef struct {
+typedef struct vd_string_set {
     uint64_t *slots; /* high 32 bits: hash tag; low 32: index into strings, or all ones */
     size_t mask;
     const vd_string_t *strings; /* the caller's array; must outlive the set */

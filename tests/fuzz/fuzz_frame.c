@@ -1,5 +1,5 @@
 /* libFuzzer target: the frame scanner and the msgpack-RPC decoder on arbitrary bytes. */
-#include "core/error.h"
+#include "base/error.h"
 #include "proto/frame.h"
 #include "proto/rpc.h"
 

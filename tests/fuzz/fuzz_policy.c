@@ -1,7 +1,7 @@
 /* libFuzzer target: the policy loader (Lua source, DSL, validation) and a run of every
  * pipeline it declares, on arbitrary policy text. */
-#include "core/arena.h"
-#include "core/pipeline_run.h"
+#include "base/arena.h"
+#include "exec/run.h"
 #include "policy/policy.h"
 
 #include <msgpack.h>

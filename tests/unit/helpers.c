@@ -1,6 +1,6 @@
 #include "vd_test.h"
 
-#include "core/pipeline_run.h"
+#include "exec/run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +32,21 @@ static void remove_tree(const char *dir) {
     if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
 }
 
-int vd_test_load(const char *const *files, vd_policy_t **out, char *err, size_t errlen) {
-    char dir[] = "/tmp/vd-unit-XXXXXX";
+int vd_test_write_dir(const char *const *files, char dir[32]) {
+    snprintf(dir, 32, "/tmp/vd-unit-XXXXXX");
     if (!mkdtemp(dir)) return -1;
     for (; files[0]; files += 2)
         write_file(dir, files[0], files[1]);
+    return 0;
+}
+
+void vd_test_remove_dir(const char *dir) {
+    remove_tree(dir);
+}
+
+int vd_test_load(const char *const *files, vd_policy_t **out, char *err, size_t errlen) {
+    char dir[32];
+    if (vd_test_write_dir(files, dir) != 0) return -1;
     vd_policy_src_t *src;
     int rc = vd_policy_src_read(dir, &src, err, errlen);
     if (rc == 0) {

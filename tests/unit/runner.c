@@ -9,9 +9,9 @@ static const struct {
     const char *name;
     void (*add)(void);
 } suites[] = {
-    {"frame", vd_suite_frame},     {"rpc", vd_suite_rpc},       {"arena", vd_suite_arena},
-    {"ipaddr", vd_suite_ipaddr},   {"policy", vd_suite_policy}, {"rules", vd_suite_rules},
-    {"sandbox", vd_suite_sandbox}, {"store", vd_suite_store},   {"lists", vd_suite_lists},
+#define VD_SUITE_ENTRY(name) {#name, vd_suite_##name},
+    VD_UNIT_SUITES(VD_SUITE_ENTRY)
+#undef VD_SUITE_ENTRY
 };
 
 void vd_add_suite(const char *name, const vd_test_t *tests) {

@@ -1,5 +1,5 @@
-#include "core/arena.h"
-#include "core/decision.h"
+#include "base/arena.h"
+#include "decision/decision.h"
 #include "vd_test.h"
 
 #include <stdint.h>

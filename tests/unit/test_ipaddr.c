@@ -1,4 +1,4 @@
-#include "core/ipaddr.h"
+#include "base/ipaddr.h"
 #include "vd_test.h"
 
 #include <string.h>

@@ -1,5 +1,5 @@
 /* The policy loader: what loads, and the file:line of everything that must not. */
-#include "core/error.h"
+#include "base/error.h"
 #include "vd_test.h"
 
 #include <string.h>

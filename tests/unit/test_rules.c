@@ -1,7 +1,8 @@
 /* The rule API as a policy writer sees it, run through vd_pipeline_run. */
-#include "core/arena.h"
-#include "core/error.h"
-#include "core/pipeline_run.h"
+#include "base/arena.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "exec/run.h"
 #include "vd_test.h"
 
 #include <string.h>

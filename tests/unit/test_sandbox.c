@@ -1,6 +1,6 @@
 /* What rules must not be able to do, and the limits that stop runaway rules. */
-#include "core/arena.h"
-#include "core/pipeline_run.h"
+#include "base/arena.h"
+#include "exec/run.h"
 #include "vd_test.h"
 
 #include <string.h>

@@ -2,23 +2,19 @@
 #ifndef VD_TEST_H
 #define VD_TEST_H
 
+#include "suites.h"
+
 #include <CUnit/CUnit.h>
 #include <msgpack.h>
 
-#include "core/arena.h"
-#include "core/decision.h"
+#include "base/arena.h"
+#include "decision/decision.h"
 #include "policy/policy.h"
 
-/* Each test file defines one of these, listed in runner.c. */
-void vd_suite_frame(void);
-void vd_suite_rpc(void);
-void vd_suite_arena(void);
-void vd_suite_ipaddr(void);
-void vd_suite_policy(void);
-void vd_suite_rules(void);
-void vd_suite_sandbox(void);
-void vd_suite_store(void);
-void vd_suite_lists(void);
+/* Each test_<name>.c defines vd_suite_<name>, listed once in suites.h. */
+#define VD_SUITE_DECL(name) void vd_suite_##name(void);
+VD_UNIT_SUITES(VD_SUITE_DECL)
+#undef VD_SUITE_DECL
 
 /* Adds a suite with the given tests (NULL-terminated {name, fn} pairs). */
 typedef struct {
@@ -26,6 +22,13 @@ typedef struct {
     CU_TestFunc fn;
 } vd_test_t;
 void vd_add_suite(const char *name, const vd_test_t *tests);
+
+/* Writes the files (NULL-terminated path/content pairs) into a fresh temporary directory,
+ * whose path goes into dir. Returns 0 or -1. */
+int vd_test_write_dir(const char *const *files, char dir[32]);
+
+/* Removes a directory made by vd_test_write_dir. */
+void vd_test_remove_dir(const char *dir);
 
 /* Writes the files (NULL-terminated path/content pairs) into a fresh temporary directory and
  * loads it as a policy. Returns the load result; err gets the message. The directory is

@@ -1,0 +1,34 @@
+/* Daemon settings, filled from the command line and read-only once the engine starts. */
+#ifndef VD_CONFIG_H
+#define VD_CONFIG_H
+
+#include "lua/state.h"
+
+#include <stddef.h>
+
+typedef struct vd_config {
+    const char *socket_path;
+    const char *policy_dir;
+    const char *metrics_addr;  /* HOST:PORT of the Prometheus endpoint, or NULL */
+    int workers;               /* worker threads; 0 = number of CPUs */
+    unsigned socket_mode;      /* file mode of the socket, default 0660 */
+    size_t max_request;        /* bytes per request frame, default 1 MiB */
+    size_t write_high_water;   /* unsent reply bytes per connection before it stops being read */
+    int drain_timeout_ms;      /* how long SIGTERM waits for connections to finish */
+    int deadline_ms;           /* default decide deadline; 0 = none */
+    int max_pending;           /* decisions per worker waiting for plugins before overloaded */
+    size_t state_bytes;        /* memory cap of the embedded state store */
+    int list_check_ms;         /* how often list files are looked at for changes; 0 = never */
+    const char *redis_address; /* state in Redis when set (see engine/state/redis.h) */
+    const char *redis_prefix;  /* put before every Redis key */
+    int redis_timeout_ms;      /* per Redis operation before the fallback answers */
+    const char *redis_user, *redis_password; /* AUTH, from --redis-auth-file */
+    const char *const *plugin_dirs;          /* where plugin "name" is looked up, in order */
+    size_t nplugin_dirs;
+    vd_lua_limits_t lua;
+} vd_config_t;
+
+/* Fills the documented defaults. */
+void vd_config_defaults(vd_config_t *c);
+
+#endif

@@ -1,0 +1,300 @@
+#include "engine.h"
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "metrics_http.h"
+#include "net/listener.h"
+#include "policy/policy.h"
+#include "state/redis.h"
+#include "state/store.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Compiles one copy of src per worker into out[]; all or nothing. */
+static int compile_copies(vd_engine_t *e, vd_policy_src_t *src, vd_policy_t **out, char *err,
+                          size_t errlen) {
+    for (int i = 0; i < e->nworkers; i++) {
+        int rc = vd_policy_load(src, &e->cfg.lua, &e->plugins, &out[i], err, errlen);
+        if (rc) {
+            while (i-- > 0)
+                vd_policy_unref(out[i]);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int load_all(vd_engine_t *e, vd_policy_src_t **src, vd_policy_t **out, char *err,
+                    size_t errlen) {
+    int rc = vd_policy_src_read(e->cfg.policy_dir, src, err, errlen);
+    if (rc) return rc;
+    rc = compile_copies(e, *src, out, err, errlen);
+    if (rc) {
+        vd_policy_src_unref(*src);
+        *src = NULL;
+    }
+    return rc;
+}
+
+int vd_engine_reload(vd_engine_t *e, char *version, char *err, size_t errlen) {
+    vd_policy_t **copies = calloc((size_t)e->nworkers, sizeof *copies);
+    if (!copies) return VD_ENOMEM;
+    pthread_mutex_lock(&e->reload_lock);
+    vd_policy_src_t *src = NULL;
+    int rc = load_all(e, &src, copies, err, errlen);
+    if (rc == 0) {
+        for (int i = 0; i < e->nworkers; i++)
+            vd_executor_offer(&e->workers[i].exec, copies[i]);
+        vd_policy_src_unref(e->src);
+        e->src = src;
+        memcpy(e->version, src->version, sizeof e->version);
+        memcpy(version, src->version, sizeof e->version);
+        atomic_fetch_add(&e->reloads, 1);
+        vd_log(VD_LOG_INFO, "policy reloaded: version %s", version);
+    } else {
+        atomic_fetch_add(&e->reload_failures, 1);
+        vd_log(VD_LOG_ERROR, "policy reload failed, still serving %s: %s", e->version, err);
+    }
+    pthread_mutex_unlock(&e->reload_lock);
+    free(copies);
+    return rc;
+}
+
+void vd_engine_version(vd_engine_t *e, char *out) {
+    pthread_mutex_lock(&e->reload_lock);
+    memcpy(out, e->version, sizeof e->version);
+    pthread_mutex_unlock(&e->reload_lock);
+}
+
+/* Adds one worker's figures into snap. */
+static void add_worker(vd_stats_snapshot_t *snap, vd_worker_t *w) {
+    vd_snapshot_add_serve(snap, &w->server.stats);
+    snap->conns_total += vd_counter_get(&w->net.conns_total);
+    snap->conns_open += vd_counter_get(&w->net.conns_open);
+    snap->bytes_in += vd_counter_get(&w->net.bytes_in);
+    snap->bytes_out += vd_counter_get(&w->net.bytes_out);
+    vd_redis_totals_add(w->redis, &snap->redis);
+}
+
+int vd_engine_snapshot(vd_engine_t *e, vd_stats_snapshot_t *snap) {
+    vd_stat_nodes_t *sets[256];
+    int n = e->nworkers < 256 ? e->nworkers : 256;
+    memset(snap, 0, sizeof *snap);
+    for (int i = 0; i < n; i++) {
+        sets[i] = &e->workers[i].exec.stats;
+        add_worker(snap, &e->workers[i]);
+    }
+    vd_engine_version(e, snap->policy);
+    snap->workers = e->nworkers;
+    snap->reloads = atomic_load(&e->reloads);
+    snap->reload_failures = atomic_load(&e->reload_failures);
+    snap->uptime_s = (double)(vd_now_ns() - e->started_ns) / 1e9;
+    snap->redis_address = e->cfg.redis_address;
+    snap->state_fail_open = e->cfg.lua.state_fail_open;
+    vd_store_stats(e->store, &snap->store);
+    return vd_stats_aggs_sum(sets, n, &snap->aggs) == 0 ? 0 : VD_ENOMEM;
+}
+
+static int metrics_snapshot(void *ud, vd_stats_snapshot_t *snap) {
+    return vd_engine_snapshot(ud, snap);
+}
+
+static void on_listen_ready(uv_poll_t *p, int status, int events) {
+    vd_engine_t *e = p->data;
+    (void)events;
+    if (status < 0) return;
+    for (int n = 0; n < 256; n++) {
+        int fd = accept4(e->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                vd_log(VD_LOG_WARN, "accept: %s", strerror(errno));
+            return;
+        }
+        vd_worker_add_fd(&e->workers[e->next_worker], fd);
+        e->next_worker = (e->next_worker + 1) % e->nworkers;
+    }
+}
+
+static void reload_in_pool(uv_work_t *req) {
+    vd_engine_t *e = req->data;
+    char version[20], err[2048];
+    vd_engine_reload(e, version, err, sizeof err);
+}
+
+static void reload_after(uv_work_t *req, int status) {
+    (void)status;
+    free(req);
+}
+
+static void stop_listening(vd_engine_t *e) {
+    if (e->listen_fd < 0) return;
+    uv_close((uv_handle_t *)&e->listen_poll, NULL);
+    close(e->listen_fd);
+    unlink(e->cfg.socket_path);
+    e->listen_fd = -1;
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+    vd_engine_t *e = s->data;
+    if (signum == SIGHUP) {
+        uv_work_t *req = calloc(1, sizeof *req);
+        if (!req) return;
+        req->data = e;
+        vd_log(VD_LOG_INFO, "SIGHUP: reloading policies from %s", e->cfg.policy_dir);
+        uv_queue_work(&e->loop, req, reload_in_pool, reload_after);
+        return;
+    }
+    const char *name = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (atomic_exchange(&e->draining, 1)) {
+        /* An operator who asks twice wants out now: the replies still pending are lost. */
+        vd_log(VD_LOG_WARN, "second %s while draining: exiting without waiting", name);
+        _exit(1);
+    }
+    vd_log(VD_LOG_INFO, "%s: no longer accepting; draining in-flight requests", name);
+    stop_listening(e);
+    vd_metrics_stop(e->metrics);
+    for (int i = 0; i < e->nworkers; i++)
+        vd_worker_drain(&e->workers[i]);
+}
+
+/* A worker's loop ended. When the last one did, the signal handlers go and the main loop ends
+ * (until then a second SIGTERM/SIGINT is answered instead of killing the process). */
+static void on_worker_done(uv_async_t *a) {
+    vd_engine_t *e = a->data;
+    int done = 0;
+    for (int i = 0; i < e->nworkers; i++)
+        done += atomic_load(&e->workers[i].finished);
+    if (done < e->nworkers) return;
+    uv_close((uv_handle_t *)&e->sig_term, NULL);
+    uv_close((uv_handle_t *)&e->sig_int, NULL);
+    uv_close((uv_handle_t *)&e->sig_hup, NULL);
+    uv_close((uv_handle_t *)&e->worker_done, NULL);
+    vd_list_watch_stop(&e->list_watch);
+}
+
+static int start_workers(vd_engine_t *e, vd_policy_t **copies, char *err, size_t errlen) {
+    e->workers = calloc((size_t)e->nworkers, sizeof *e->workers);
+    if (!e->workers) return VD_ENOMEM;
+    for (int i = 0; i < e->nworkers; i++) {
+        int rc = vd_worker_init(&e->workers[i], e, i, copies[i]);
+        if (rc) {
+            snprintf(err, errlen, "cannot start worker %d: %s", i, vd_strerror(rc));
+            return rc;
+        }
+    }
+    for (int i = 0; i < e->nworkers; i++) {
+        if (vd_worker_start(&e->workers[i]) != 0) {
+            snprintf(err, errlen, "cannot start worker thread %d", i);
+            return VD_EIO;
+        }
+    }
+    return 0;
+}
+
+static void watch_signal(vd_engine_t *e, uv_signal_t *s, int signum) {
+    uv_signal_init(&e->loop, s);
+    s->data = e;
+    uv_signal_start(s, on_signal, signum);
+}
+
+/* Undoes a start that failed before any worker ran. */
+static void abandon_start(vd_engine_t *e, vd_policy_t **copies) {
+    for (int i = 0; copies && i < e->nworkers; i++)
+        vd_policy_unref(copies[i]);
+    free(copies);
+    if (e->listen_fd >= 0) {
+        close(e->listen_fd);
+        unlink(e->cfg.socket_path);
+        e->listen_fd = -1;
+    }
+    vd_policy_src_unref(e->src);
+    e->src = NULL;
+    vd_plugin_registry_close(&e->plugins);
+    vd_store_free(e->store);
+    e->store = NULL;
+    pthread_mutex_destroy(&e->reload_lock);
+}
+
+/* Listener, signals and metrics on the main loop; fails only on the metrics address. */
+static int start_main_loop(vd_engine_t *e, char *err, size_t errlen) {
+    uv_loop_init(&e->loop);
+    if (e->cfg.metrics_addr) {
+        int rc = vd_metrics_start(&e->loop, metrics_snapshot, e, e->cfg.metrics_addr, &e->metrics,
+                                  err, errlen);
+        if (rc) {
+            uv_loop_close(&e->loop);
+            return rc;
+        }
+    }
+    uv_poll_init(&e->loop, &e->listen_poll, e->listen_fd);
+    e->listen_poll.data = e;
+    uv_poll_start(&e->listen_poll, UV_READABLE, on_listen_ready);
+    watch_signal(e, &e->sig_term, SIGTERM);
+    watch_signal(e, &e->sig_int, SIGINT);
+    watch_signal(e, &e->sig_hup, SIGHUP);
+    uv_async_init(&e->loop, &e->worker_done, on_worker_done);
+    e->worker_done.data = e;
+    vd_list_watch_start(&e->list_watch, &e->loop, e->cfg.list_check_ms);
+    return 0;
+}
+
+int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t errlen) {
+    memset(e, 0, sizeof *e);
+    e->cfg = *cfg;
+    e->listen_fd = -1;
+    e->started_ns = vd_now_ns();
+    e->nworkers = cfg->workers > 0 ? cfg->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (e->nworkers < 1) e->nworkers = 1;
+    pthread_mutex_init(&e->reload_lock, NULL);
+    vd_policy_t **copies = calloc((size_t)e->nworkers, sizeof *copies);
+    int rc = vd_plugin_registry_init(&e->plugins, cfg->plugin_dirs, cfg->nplugin_dirs);
+    e->store = vd_store_new(cfg->state_bytes);
+    e->cfg.lua.store = e->store;
+    if (!copies || rc || !e->store) {
+        snprintf(err, errlen, "out of memory");
+        abandon_start(e, copies);
+        return VD_ENOMEM;
+    }
+    rc = load_all(e, &e->src, copies, err, errlen);
+    if (rc == 0) {
+        memcpy(e->version, e->src->version, sizeof e->version);
+        int fd = vd_listener_open(cfg->socket_path, cfg->socket_mode, err, errlen);
+        if (fd < 0)
+            rc = fd;
+        else
+            e->listen_fd = fd;
+    }
+    if (rc == 0) rc = start_main_loop(e, err, errlen);
+    if (rc) {
+        abandon_start(e, copies);
+        return rc;
+    }
+    rc = start_workers(e, copies, err, errlen); /* the workers now own the copies */
+    free(copies);
+    return rc;
+}
+
+int vd_engine_run(vd_engine_t *e) {
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    for (int i = 0; i < e->nworkers; i++)
+        vd_worker_join(&e->workers[i]);
+    return 0;
+}
+
+void vd_engine_close(vd_engine_t *e) {
+    for (int i = 0; e->workers && i < e->nworkers; i++)
+        vd_worker_close(&e->workers[i]);
+    free(e->workers);
+    uv_loop_close(&e->loop);
+    vd_policy_src_unref(e->src);
+    vd_plugin_registry_close(&e->plugins); /* after every instance was destroyed */
+    vd_store_free(e->store);
+    pthread_mutex_destroy(&e->reload_lock);
+}

@@ -1,0 +1,312 @@
+/* verdictd: arguments, signals, start. Everything else lives in the engine. */
+#include "base/error.h"
+#include "base/log.h"
+#include "engine.h"
+#include "plugin/registry.h"
+#include "policy/policy.h"
+#include "state/redis.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VERDICT_VERSION "0.1.0"
+#define MAX_PLUGIN_DIRS 16
+#ifndef VD_PLUGIN_INSTALL_DIR
+#define VD_PLUGIN_INSTALL_DIR "/usr/local/lib/verdict/plugins"
+#endif
+
+/* path made absolute against the working directory, so that policies can join it with file
+ * names that plugins then resolve unchanged. */
+static int absolute(const char *path, char *out, size_t cap) {
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd)) {
+        int n = snprintf(out, cap, "%s", path);
+        return n >= 0 && (size_t)n < cap ? 0 : -1;
+    }
+    if (path[0] == '.' && path[1] == '/') path += 2;
+    int n = snprintf(out, cap, "%s/%s", cwd, path);
+    return n >= 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* DIR/../SUB for the executable in DIR: build/bin -> build/plugins, or in an installation
+ * moved elsewhere, PREFIX/bin -> PREFIX/lib/verdict/plugins. */
+static int beside_exe(const char *sub, char *out, size_t cap) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return -1;
+    *slash = '\0';
+    int w = snprintf(out, cap, "%s/../%s", exe, sub);
+    return w > 0 && (size_t)w < cap ? 0 : -1;
+}
+
+static void usage(FILE *out) {
+    fprintf(
+        out,
+        "usage: verdictd [options]\n"
+        "  --socket PATH          Unix socket to listen on (default ./verdict.sock)\n"
+        "  --socket-mode MODE     octal file mode of the socket (default 0660)\n"
+        "  --policies DIR         policy directory (default ./policies)\n"
+        "  --workers N            worker threads (default: number of CPUs)\n"
+        "  --plugin-dir DIR       where plugin \"name\" is found as DIR/name.so (repeatable;\n"
+        "                         default: ../plugins and ../lib/verdict/plugins from\n"
+        "                         the executable's directory, then\n"
+        "                         " VD_PLUGIN_INSTALL_DIR ")\n"
+        "  --data-dir DIR         data files for policies, as verdict.data_dir (default ./data)\n"
+        "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics\n"
+        "  --log-level LEVEL      debug, info, warn or error (default info)\n"
+        "  --max-request BYTES    largest request frame accepted (default 1048576)\n"
+        "  --deadline-ms MS       default deadline of a decision, 0 = none (default 0)\n"
+        "  --drain-timeout-ms MS  how long SIGTERM waits for clients (default 10000)\n"
+        "  --lua-memory-mb MB     memory cap of each worker's Lua state (default 256)\n"
+        "  --lua-instructions N   instruction budget of one rule call (default 1000000)\n"
+        "  --state-memory-mb MB   memory cap of counters, distinct counts and labels\n"
+        "                         (default 256; the least recently used go first)\n"
+        "  --list-check-ms MS     how often list files are looked at for changes, 0 = never\n"
+        "                         (default 1000; a change is loaded once it has settled)\n"
+        "  --redis ADDRESS        keep counters, distinct counts and labels in Redis, shared\n"
+        "                         by every verdictd pointed at it: host:port,\n"
+        "                         redis://host:port, unix:/path or /path (default: embedded)\n"
+        "  --redis-prefix TEXT    put before every Redis key (default verdict:)\n"
+        "  --redis-auth-file PATH AUTH with \"password\" or \"user password\" from this file\n"
+        "  --redis-timeout-ms MS  how long a rule waits for Redis (default 50)\n"
+        "  --state-fallback MODE  when Redis does not answer: local (this daemon's own state)\n"
+        "                         or open (no counts, no labels); default local\n"
+        "  --check                load and validate the policies, print the version, exit\n"
+        "  --version, --help\n");
+}
+
+static int parse_long(const char *s, long min, long max, int base, long *out) {
+    char *end;
+    long v = strtol(s, &end, base);
+    if (!*s || *end || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct numopt {
+    const char *name;
+    long min, max;
+    int base;
+} numopt_t;
+
+static const numopt_t numopts[] = {
+    {"workers", 1, 1024, 10},
+    {"socket-mode", 0, 0777, 8},
+    {"max-request", 64, 1L << 30, 10},
+    {"deadline-ms", 0, 3600000, 10},
+    {"drain-timeout-ms", 0, 3600000, 10},
+    {"lua-memory-mb", 1, 1L << 20, 10},
+    {"lua-instructions", 1000, INT_MAX, 10},
+    {"state-memory-mb", 1, 1L << 20, 10},
+    {"list-check-ms", 0, 3600000, 10},
+    {"redis-timeout-ms", 1, 60000, 10},
+};
+
+static void set_number(vd_config_t *cfg, int which, long v) {
+    switch (which) {
+    case 0:
+        cfg->workers = (int)v;
+        break;
+    case 1:
+        cfg->socket_mode = (unsigned)v;
+        break;
+    case 2:
+        cfg->max_request = (size_t)v;
+        break;
+    case 3:
+        cfg->deadline_ms = (int)v;
+        break;
+    case 4:
+        cfg->drain_timeout_ms = (int)v;
+        break;
+    case 5:
+        cfg->lua.mem_limit = (size_t)v << 20;
+        break;
+    case 6:
+        cfg->lua.instr_limit = v;
+        break;
+    case 7:
+        cfg->state_bytes = (size_t)v << 20;
+        break;
+    case 8:
+        cfg->list_check_ms = (int)v;
+        break;
+    case 9:
+        cfg->redis_timeout_ms = (int)v;
+        break;
+    }
+}
+
+/* Validates the policies without serving: for editors, CI and `verdict` users. */
+static int check_only(const vd_config_t *cfg) {
+    char err[4096];
+    vd_policy_src_t *src = NULL;
+    vd_policy_t *p = NULL;
+    vd_plugin_registry_t plugins;
+    if (vd_plugin_registry_init(&plugins, cfg->plugin_dirs, cfg->nplugin_dirs) != 0) return 1;
+    int rc = vd_policy_src_read(cfg->policy_dir, &src, err, sizeof err);
+    if (rc == 0) rc = vd_policy_load(src, &cfg->lua, &plugins, &p, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "verdictd: policy error: %s\n", err);
+    else
+        printf("policies OK: %zu pipeline(s), %zu rule(s), version %s\n", p->npipelines, p->nrules,
+               src->version);
+    vd_policy_unref(p);
+    vd_policy_src_unref(src);
+    vd_plugin_registry_close(&plugins);
+    return rc != 0;
+}
+
+int main(int argc, char **argv) {
+    vd_config_t cfg;
+    vd_config_defaults(&cfg);
+    int check = 0;
+    const char *dirs[MAX_PLUGIN_DIRS];
+    const char *data_dir = "./data";
+    size_t ndirs = 0;
+    enum {
+        OPT_SOCKET = 1000,
+        OPT_POLICIES,
+        OPT_PLUGIN_DIR,
+        OPT_DATA_DIR,
+        OPT_METRICS,
+        OPT_LOG,
+        OPT_CHECK,
+        OPT_VERSION,
+        OPT_HELP,
+        OPT_REDIS,
+        OPT_REDIS_PREFIX,
+        OPT_REDIS_AUTH,
+        OPT_FALLBACK,
+        OPT_NUM
+    };
+    struct option opts[] = {
+        {"socket", required_argument, 0, OPT_SOCKET},
+        {"policies", required_argument, 0, OPT_POLICIES},
+        {"metrics", required_argument, 0, OPT_METRICS},
+        {"plugin-dir", required_argument, 0, OPT_PLUGIN_DIR},
+        {"data-dir", required_argument, 0, OPT_DATA_DIR},
+        {"log-level", required_argument, 0, OPT_LOG},
+        {"check", no_argument, 0, OPT_CHECK},
+        {"version", no_argument, 0, OPT_VERSION},
+        {"help", no_argument, 0, OPT_HELP},
+        {"workers", required_argument, 0, OPT_NUM + 0},
+        {"socket-mode", required_argument, 0, OPT_NUM + 1},
+        {"max-request", required_argument, 0, OPT_NUM + 2},
+        {"deadline-ms", required_argument, 0, OPT_NUM + 3},
+        {"drain-timeout-ms", required_argument, 0, OPT_NUM + 4},
+        {"lua-memory-mb", required_argument, 0, OPT_NUM + 5},
+        {"lua-instructions", required_argument, 0, OPT_NUM + 6},
+        {"state-memory-mb", required_argument, 0, OPT_NUM + 7},
+        {"list-check-ms", required_argument, 0, OPT_NUM + 8},
+        {"redis-timeout-ms", required_argument, 0, OPT_NUM + 9},
+        {"redis", required_argument, 0, OPT_REDIS},
+        {"redis-prefix", required_argument, 0, OPT_REDIS_PREFIX},
+        {"redis-auth-file", required_argument, 0, OPT_REDIS_AUTH},
+        {"state-fallback", required_argument, 0, OPT_FALLBACK},
+        {0, 0, 0, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        vd_log_level_t level;
+        long v;
+        if (c == OPT_SOCKET)
+            cfg.socket_path = optarg;
+        else if (c == OPT_POLICIES)
+            cfg.policy_dir = optarg;
+        else if (c == OPT_METRICS)
+            cfg.metrics_addr = optarg;
+        else if (c == OPT_PLUGIN_DIR && ndirs < MAX_PLUGIN_DIRS)
+            dirs[ndirs++] = optarg;
+        else if (c == OPT_DATA_DIR)
+            data_dir = optarg;
+        else if (c == OPT_CHECK)
+            check = 1;
+        else if (c == OPT_REDIS_PREFIX)
+            cfg.redis_prefix = optarg;
+        else if (c == OPT_REDIS_AUTH) {
+            char err[512];
+            if (vd_redis_read_auth(optarg, &cfg.redis_user, &cfg.redis_password, err, sizeof err) !=
+                0) {
+                fprintf(stderr, "verdictd: --redis-auth-file: %s\n", err);
+                return 2;
+            }
+        } else if (c == OPT_REDIS) {
+            char err[256];
+            if (vd_redis_check_address(optarg, err, sizeof err) != 0) {
+                fprintf(stderr, "verdictd: --redis: %s\n", err);
+                return 2;
+            }
+            cfg.redis_address = optarg;
+        } else if (c == OPT_FALLBACK) {
+            if (strcmp(optarg, "local") != 0 && strcmp(optarg, "open") != 0) {
+                fprintf(stderr, "verdictd: --state-fallback: expected local or open\n");
+                return 2;
+            }
+            cfg.lua.state_fail_open = strcmp(optarg, "open") == 0;
+        } else if (c == OPT_VERSION)
+            return puts("verdictd " VERDICT_VERSION), 0;
+        else if (c == OPT_HELP)
+            return usage(stdout), 0;
+        else if (c == OPT_LOG) {
+            if (vd_log_parse_level(optarg, &level) != 0) {
+                fprintf(stderr, "verdictd: --log-level: expected debug, info, warn or error\n");
+                return 2;
+            }
+            vd_log_set_level(level);
+        } else if (c >= OPT_NUM && c < OPT_NUM + (int)(sizeof numopts / sizeof *numopts)) {
+            const numopt_t *n = &numopts[c - OPT_NUM];
+            if (parse_long(optarg, n->min, n->max, n->base, &v) != 0) {
+                fprintf(stderr, "verdictd: --%s: expected a number from %ld to %ld, got '%s'\n",
+                        n->name, n->min, n->max, optarg);
+                return 2;
+            }
+            set_number(&cfg, c - OPT_NUM, v);
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    char in_build[PATH_MAX], in_prefix[PATH_MAX];
+    if (ndirs == 0) {
+        if (beside_exe("plugins", in_build, sizeof in_build) == 0) dirs[ndirs++] = in_build;
+        if (beside_exe("lib/verdict/plugins", in_prefix, sizeof in_prefix) == 0)
+            dirs[ndirs++] = in_prefix;
+        dirs[ndirs++] = VD_PLUGIN_INSTALL_DIR;
+    }
+    char data_abs[PATH_MAX];
+    if (absolute(data_dir, data_abs, sizeof data_abs) != 0) {
+        fprintf(stderr, "verdictd: --data-dir %s: path too long\n", data_dir);
+        return 2;
+    }
+    cfg.lua.data_dir = data_abs;
+    cfg.plugin_dirs = dirs;
+    cfg.nplugin_dirs = ndirs;
+    if (optind < argc) {
+        fprintf(stderr, "verdictd: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (check) return check_only(&cfg);
+    signal(SIGPIPE, SIG_IGN); /* a client that hangs up must not kill the daemon */
+    vd_engine_t e;
+    char err[4096];
+    int rc = vd_engine_start(&e, &cfg, err, sizeof err);
+    if (rc) {
+        vd_log(VD_LOG_ERROR, "cannot start: %s", err);
+        return 1;
+    }
+    vd_log(VD_LOG_INFO, "verdictd %s listening on %s: %d worker(s), policies %s version %s",
+           VERDICT_VERSION, cfg.socket_path, e.nworkers, cfg.policy_dir, e.version);
+    vd_engine_run(&e);
+    vd_engine_close(&e);
+    vd_log(VD_LOG_INFO, "verdictd stopped");
+    return 0;
+}

@@ -1,0 +1,208 @@
+#include "prometheus.h"
+
+#include "state/list.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct buf {
+    char *data;
+    size_t len, cap;
+    int failed;
+} buf_t;
+
+static void put(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(buf_t *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = b->failed ? -1 : vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = 1;
+            return;
+        }
+        if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap + (size_t)n + 1) * 2;
+        char *data = realloc(b->data, cap);
+        if (!data) {
+            b->failed = 1;
+            return;
+        }
+        b->data = data;
+        b->cap = cap;
+    }
+}
+
+/* Label values may hold any byte of a policy name: escape as the format asks. */
+static const char *esc(const char *s, char *out, size_t cap) {
+    size_t o = 0;
+    for (; *s && o + 3 < cap; s++) {
+        if (*s == '\\' || *s == '"')
+            out[o++] = '\\', out[o++] = *s;
+        else if (*s == '\n')
+            out[o++] = '\\', out[o++] = 'n';
+        else
+            out[o++] = *s;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void family(buf_t *b, const char *name, const char *type, const char *help) {
+    put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Latency histogram with fixed bounds in seconds, summed from the log-scale buckets. */
+static void histogram(buf_t *b, const char *name, const char *labels, const vd_stats_agg_t *a) {
+    static const double bounds_us[] = {10,   25,    50,    100,   250,    500,    1000,   2500,
+                                       5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+    int bucket = 0;
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < sizeof bounds_us / sizeof *bounds_us; i++) {
+        while (bucket < VD_HIST_BUCKETS && vd_hist_bucket_upper_ns(bucket) <= bounds_us[i] * 1000)
+            cumulative += a->hist[bucket++];
+        put(b, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels, bounds_us[i] / 1e6,
+            (unsigned long long)cumulative);
+    }
+    put(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels, (unsigned long long)a->count);
+    put(b, "%s_sum{%s} %.9f\n", name, labels, (double)a->sum_ns / 1e9);
+    put(b, "%s_count{%s} %llu\n", name, labels, (unsigned long long)a->count);
+}
+
+static void process_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
+    char v[64];
+    family(b, "verdict_requests_total", "counter", "msgpack-RPC requests received.");
+    put(b, "verdict_requests_total %llu\n", (unsigned long long)s->requests);
+    family(b, "verdict_decisions_total", "counter", "Decisions answered.");
+    put(b, "verdict_decisions_total %llu\n", (unsigned long long)s->decisions);
+    family(b, "verdict_errors_total", "counter", "Error replies by code.");
+    for (int e = 0; e < VD_RPC__ERR_COUNT; e++)
+        put(b, "verdict_errors_total{code=\"%s\"} %llu\n", vd_rpc_err_name(e),
+            (unsigned long long)s->errors[e]);
+    family(b, "verdict_connections_open", "gauge", "Client connections open now.");
+    put(b, "verdict_connections_open %llu\n", (unsigned long long)s->conns_open);
+    family(b, "verdict_connections_total", "counter", "Client connections accepted.");
+    put(b, "verdict_connections_total %llu\n", (unsigned long long)s->conns_total);
+    family(b, "verdict_policy_info", "gauge", "The policy version serving now.");
+    put(b, "verdict_policy_info{version=\"%s\"} 1\n", esc(s->policy, v, sizeof v));
+    family(b, "verdict_reloads_total", "counter", "Successful policy reloads.");
+    put(b, "verdict_reloads_total %llu\n", (unsigned long long)s->reloads);
+    family(b, "verdict_reload_failures_total", "counter", "Policy reloads refused.");
+    put(b, "verdict_reload_failures_total %llu\n", (unsigned long long)s->reload_failures);
+    family(b, "verdict_uptime_seconds", "gauge", "Seconds since verdictd started.");
+    put(b, "verdict_uptime_seconds %.3f\n", s->uptime_s);
+}
+
+/* One counter family over every stage: fired, faults or timeouts. */
+enum { FIRED, FAULTS, TIMEOUTS };
+
+static void stage_counter(buf_t *b, const vd_stats_aggs_t *s, const char *name, const char *help,
+                          int which) {
+    char p[256], st[256];
+    family(b, name, "counter", help);
+    for (size_t i = 0; i < s->nnodes; i++) {
+        const vd_stats_agg_t *a = &s->nodes[i];
+        if (!*a->stage) continue;
+        uint64_t v = which == FAULTS ? a->errors : which == TIMEOUTS ? a->timeouts : a->fired;
+        put(b, "%s{pipeline=\"%s\",stage=\"%s\"} %llu\n", name, esc(a->pipeline, p, sizeof p),
+            esc(a->stage, st, sizeof st), (unsigned long long)v);
+    }
+}
+
+static void pipeline_metrics(buf_t *b, const vd_stats_aggs_t *s) {
+    char p[256], st[256], labels[600];
+    family(b, "verdict_pipeline_actions_total", "counter", "Decisions per pipeline and action.");
+    for (size_t i = 0; i < s->nnodes; i++) {
+        const vd_stats_agg_t *a = &s->nodes[i];
+        for (int k = 0; !*a->stage && k < a->nactions; k++)
+            put(b, "verdict_pipeline_actions_total{pipeline=\"%s\",action=\"%s\"} %llu\n",
+                esc(a->pipeline, p, sizeof p), esc(a->action_names[k], st, sizeof st),
+                (unsigned long long)a->action_counts[k]);
+    }
+    family(b, "verdict_pipeline_seconds", "histogram", "Time to decide, per pipeline.");
+    for (size_t i = 0; i < s->nnodes; i++) {
+        if (*s->nodes[i].stage) continue;
+        snprintf(labels, sizeof labels, "pipeline=\"%s\"", esc(s->nodes[i].pipeline, p, sizeof p));
+        histogram(b, "verdict_pipeline_seconds", labels, &s->nodes[i]);
+    }
+    family(b, "verdict_stage_seconds", "histogram", "Time per stage run.");
+    for (size_t i = 0; i < s->nnodes; i++) {
+        const vd_stats_agg_t *a = &s->nodes[i];
+        if (!*a->stage) continue;
+        snprintf(labels, sizeof labels, "pipeline=\"%s\",stage=\"%s\"",
+                 esc(a->pipeline, p, sizeof p), esc(a->stage, st, sizeof st));
+        histogram(b, "verdict_stage_seconds", labels, a);
+    }
+    stage_counter(b, s, "verdict_stage_fired_total", "Rules that fired, per stage.", FIRED);
+    stage_counter(b, s, "verdict_stage_faults_total", "Rule and plugin faults, per stage.", FAULTS);
+    stage_counter(b, s, "verdict_stage_timeouts_total", "Plugin calls past their deadline.",
+                  TIMEOUTS);
+}
+
+static void gauge_or_counter(buf_t *b, const char *name, const char *type, const char *help,
+                             uint64_t v) {
+    family(b, name, type, help);
+    put(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void state_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
+    gauge_or_counter(b, "verdict_state_entries", "gauge",
+                     "Counters, distinct sets and labels in the embedded store.",
+                     st->store.entries);
+    gauge_or_counter(b, "verdict_state_bytes", "gauge", "Memory of the embedded store.",
+                     st->store.bytes);
+    gauge_or_counter(b, "verdict_state_evictions_total", "counter",
+                     "Entries evicted by the memory cap.", st->store.evictions);
+    if (!st->redis_address) return;
+    gauge_or_counter(b, "verdict_redis_ops_total", "counter", "State operations sent to Redis.",
+                     st->redis.ops);
+    gauge_or_counter(b, "verdict_redis_fallbacks_total", "counter",
+                     "State operations answered by the fallback.", st->redis.fallbacks);
+    gauge_or_counter(b, "verdict_redis_timeouts_total", "counter",
+                     "State operations past the Redis timeout.", st->redis.timeouts);
+    gauge_or_counter(b, "verdict_redis_connected_workers", "gauge",
+                     "Workers with a working Redis connection.", st->redis.connected);
+}
+
+/* List files: one family per pass over the registry. */
+static void list_entries(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
+    buf_t *b = arg;
+    char path[1024];
+    (void)n;
+    if (i == 0) family(b, "verdict_list_entries", "gauge", "Entries of a list file.");
+    put(b, "verdict_list_entries{path=\"%s\",kind=\"%s\"} %zu\n", esc(l->path, path, sizeof path),
+        vd_list_kind_name(l->kind), l->entries);
+}
+
+static void list_errors(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
+    buf_t *b = arg;
+    char path[1024];
+    (void)n;
+    if (i == 0)
+        family(b, "verdict_list_reload_errors_total", "counter", "List file versions refused.");
+    put(b, "verdict_list_reload_errors_total{path=\"%s\"} %llu\n", esc(l->path, path, sizeof path),
+        (unsigned long long)l->errors);
+}
+
+int vd_prometheus_render(const vd_stats_snapshot_t *s, char **out, size_t *len) {
+    buf_t b = {0};
+    process_metrics(&b, s);
+    pipeline_metrics(&b, &s->aggs);
+    state_metrics(&b, s);
+    vd_lists_each(list_entries, &b);
+    vd_lists_each(list_errors, &b);
+    if (b.failed || !b.data) {
+        free(b.data);
+        return -1;
+    }
+    *out = b.data;
+    *len = b.len;
+    return 0;
+}

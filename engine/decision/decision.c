@@ -1,0 +1,81 @@
+#include "decision.h"
+
+#include "base/error.h"
+
+#include <string.h>
+
+void vd_decision_init(vd_decision_t *d, vd_arena_t *arena, int explain) {
+    memset(d, 0, sizeof *d);
+    d->arena = arena;
+    d->explain = explain;
+}
+
+static vd_outcome_t *side(vd_decision_t *d, int shadow) {
+    if (shadow) d->has_shadow = 1;
+    return shadow ? &d->shadow : &d->main;
+}
+
+int vd_decision_add_reason(vd_decision_t *d, int shadow, const char *rule, const char *stage,
+                           double score, const char *detail, size_t detail_len) {
+    vd_outcome_t *o = side(d, shadow);
+    vd_reason_t *r = vd_vec_push(&o->reasons, d->arena, sizeof *r);
+    if (!r) return VD_ENOMEM;
+    r->rule = rule;
+    r->stage = stage;
+    r->score = score;
+    if (detail && !(r->detail = vd_arena_strndup(d->arena, detail, detail_len))) return VD_ENOMEM;
+    o->score += score;
+    return 0;
+}
+
+int vd_decision_add_tag(vd_decision_t *d, int shadow, const char *tag, size_t len) {
+    vd_outcome_t *o = side(d, shadow);
+    for (uint32_t i = 0; i < o->tags.len; i++) {
+        const char *t = VD_VEC_AT(o->tags, const char *, i);
+        if (strncmp(t, tag, len) == 0 && t[len] == '\0') return 0;
+    }
+    const char **slot = vd_vec_push(&o->tags, d->arena, sizeof *slot);
+    if (!slot || !(*slot = vd_arena_strndup(d->arena, tag, len))) return VD_ENOMEM;
+    return 0;
+}
+
+static vd_feature_t *find_feature(const vd_decision_t *d, const char *name, size_t len,
+                                  int see_shadow) {
+    for (uint32_t i = d->features.len; i-- > 0;) {
+        vd_feature_t *f = &VD_VEC_AT(d->features, vd_feature_t, i);
+        if ((see_shadow || !f->shadow) && strncmp(f->name, name, len) == 0 && f->name[len] == 0)
+            return f;
+    }
+    return NULL;
+}
+
+int vd_decision_set_feature(vd_decision_t *d, int shadow, const char *name, size_t len,
+                            const vd_value_t *value) {
+    vd_feature_t *f = find_feature(d, name, len, 1);
+    if (!f || f->shadow != shadow) {
+        f = vd_vec_push(&d->features, d->arena, sizeof *f);
+        if (!f || !(f->name = vd_arena_strndup(d->arena, name, len))) return VD_ENOMEM;
+        f->shadow = shadow;
+    }
+    f->value = *value;
+    if (value->type == VD_VAL_STR) {
+        f->value.u.s.ptr = vd_arena_strndup(d->arena, value->u.s.ptr, value->u.s.len);
+        if (!f->value.u.s.ptr) return VD_ENOMEM;
+    }
+    return 0;
+}
+
+const vd_feature_t *vd_decision_feature(const vd_decision_t *d, const char *name, size_t len,
+                                        int see_shadow) {
+    return find_feature(d, name, len, see_shadow);
+}
+
+int vd_decision_add_fault(vd_decision_t *d, const char *stage, const char *rule,
+                          const char *message) {
+    vd_fault_t *f = vd_vec_push(&d->faults, d->arena, sizeof *f);
+    if (!f || !(f->message = vd_arena_strndup(d->arena, message, strlen(message))))
+        return VD_ENOMEM;
+    f->stage = stage;
+    f->rule = rule;
+    return 0;
+}

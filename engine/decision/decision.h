@@ -1,0 +1,97 @@
+/* The decision a pipeline builds for one request: score, reasons, tags, features, faults,
+ * the shadow outcome and the optional trace. All memory comes from the request's arena. */
+#ifndef VD_DECISION_H
+#define VD_DECISION_H
+
+#include "base/arena.h"
+#include "base/vec.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { VD_VAL_NIL, VD_VAL_BOOL, VD_VAL_INT, VD_VAL_NUM, VD_VAL_STR } vd_val_type_t;
+
+typedef struct vd_value {
+    vd_val_type_t type;
+    union {
+        int b;
+        int64_t i;
+        double n;
+        struct {
+            const char *ptr;
+            size_t len;
+        } s;
+    } u;
+} vd_value_t;
+
+typedef struct vd_reason {
+    const char *rule, *stage; /* borrowed from the policy, which outlives the request */
+    double score;
+    const char *detail; /* arena copy or NULL */
+} vd_reason_t;
+
+typedef struct vd_feature {
+    const char *name;
+    vd_value_t value;
+    int shadow; /* set by a shadow stage: reported, invisible to non-shadow stages */
+} vd_feature_t;
+
+/* A rule or stage that failed at run time (error, budget, memory). */
+typedef struct vd_fault {
+    const char *stage, *rule, *message;
+} vd_fault_t;
+
+typedef struct vd_trace_rule {
+    const char *rule;
+    int fired;
+    double score;
+    const char *error;
+} vd_trace_rule_t;
+
+typedef struct vd_trace_stage {
+    const char *stage;
+    int shadow;
+    int64_t elapsed_ns;
+    double score;
+    vd_vec_t rules; /* vd_trace_rule_t */
+} vd_trace_stage_t;
+
+/* What the stages contributed to one side (the real one or the shadow one). */
+typedef struct vd_outcome {
+    double score;
+    vd_vec_t reasons; /* vd_reason_t */
+    vd_vec_t tags;    /* const char * */
+    const char *stop_action, *stop_rule;
+} vd_outcome_t;
+
+typedef struct vd_decision {
+    vd_arena_t *arena;
+    vd_outcome_t main, shadow;
+    int has_shadow;
+    int explain;
+    vd_vec_t features; /* vd_feature_t */
+    vd_vec_t faults;   /* vd_fault_t */
+    vd_vec_t trace;    /* vd_trace_stage_t, only with explain */
+    const char *action, *shadow_action;
+} vd_decision_t;
+
+void vd_decision_init(vd_decision_t *d, vd_arena_t *arena, int explain);
+
+int vd_decision_add_reason(vd_decision_t *d, int shadow, const char *rule, const char *stage,
+                           double score, const char *detail, size_t detail_len);
+
+/* Adds a tag once (duplicates are ignored); the text is copied. */
+int vd_decision_add_tag(vd_decision_t *d, int shadow, const char *tag, size_t len);
+
+/* Sets or replaces a feature; name and string values are copied. */
+int vd_decision_set_feature(vd_decision_t *d, int shadow, const char *name, size_t len,
+                            const vd_value_t *value);
+
+/* Finds a feature by name; shadow features are visible only when see_shadow is set. */
+const vd_feature_t *vd_decision_feature(const vd_decision_t *d, const char *name, size_t len,
+                                        int see_shadow);
+
+int vd_decision_add_fault(vd_decision_t *d, const char *stage, const char *rule,
+                          const char *message);
+
+#endif

@@ -1,0 +1,18 @@
+/* The decide result map of DESIGN.md section 3, packed from a vd_decision_t. */
+#ifndef VD_DECISION_PACK_H
+#define VD_DECISION_PACK_H
+
+#include "decision.h"
+
+#include <msgpack.h>
+
+typedef struct vd_decision_meta {
+    const char *pipeline, *policy;
+    int64_t elapsed_us;
+} vd_decision_meta_t;
+
+/* Packs the result map: action, score, reasons, tags, pipeline, policy, elapsed_us,
+ * features, faults, and when present stopped_by, shadow and trace. */
+void vd_decision_pack(msgpack_packer *pk, const vd_decision_t *d, const vd_decision_meta_t *m);
+
+#endif

@@ -1,0 +1,455 @@
+#include "run.h"
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/stats.h"
+#include "lua/lua_ctx.h"
+#include "lua/lua_view.h"
+#include "lua/state.h"
+#include "plugin/call.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Stack slots the run keeps for its Lua stages. */
+typedef struct run {
+    lua_State *L;
+    vd_exec_t *ex;
+    const vd_stage_t *stage;
+    int ev, ctx;
+    vd_run_state_t *rs;
+} run_t;
+
+static vd_outcome_t *side_of(vd_decision_t *d, const vd_stage_t *st) {
+    return st->shadow ? &d->shadow : &d->main;
+}
+
+/* Records a failure of a rule or plugin; with on_error set, the stage's side stops. */
+static void record_fault(vd_decision_t *d, const vd_stage_t *st, const char *rule, const char *msg,
+                         vd_trace_rule_t *tr) {
+    vd_decision_add_fault(d, st->name, rule, msg);
+    if (tr && d->faults.len)
+        tr->error = VD_VEC_AT(d->faults, vd_fault_t, d->faults.len - 1).message;
+    if (st->stats) vd_counter_add(&st->stats->errors, 1);
+    vd_outcome_t *o = side_of(d, st);
+    if (st->on_error && !o->stop_action) {
+        o->stop_action = st->on_error;
+        o->stop_rule = rule;
+    }
+}
+
+/* The error on top of S as a fault of rule. */
+static void lua_fault(run_t *r, lua_State *S, const vd_rule_t *rule, vd_trace_rule_t *tr) {
+    const char *msg = lua_tostring(S, -1);
+    record_fault(r->ex->d, r->stage, rule->name, msg ? msg : "rule raised a non-string error", tr);
+}
+
+/* Calls the function in the registry slot ref with (ev, ctx); leaves nres results. */
+static int call(run_t *r, int ref, int nres) {
+    lua_rawgeti(r->L, LUA_REGISTRYINDEX, ref);
+    lua_pushvalue(r->L, r->ev);
+    lua_pushvalue(r->L, r->ctx);
+    return vd_lua_pcall(r->L, 2, nres);
+}
+
+/* Reads the score a score function left at idx of S; 0, or -1 with a fault recorded. */
+static int check_score(run_t *r, lua_State *S, int idx, const vd_rule_t *rule, vd_trace_rule_t *tr,
+                       double *score) {
+    int isnum;
+    *score = lua_tonumberx(S, idx, &isnum);
+    if (isnum && *score == *score) return 0;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s:%d: score function of rule '%s' returned no number", rule->file,
+             rule->line, rule->name);
+    record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+    return -1;
+}
+
+/* Applies a rule that fired with its score. */
+static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen,
+                vd_trace_rule_t *tr, double score) {
+    vd_decision_t *d = r->ex->d;
+    int shadow = r->stage->shadow;
+    int rc = vd_decision_add_reason(d, shadow, rule->name, r->stage->name, score, detail, dlen);
+    for (size_t t = 0; rc == 0 && t < rule->ntags; t++)
+        rc = vd_decision_add_tag(d, shadow, rule->tags[t], strlen(rule->tags[t]));
+    if (rc == 0 && r->stage->as_features) { /* for the models of later stages */
+        char name[160];
+        int n = snprintf(name, sizeof name, "rule.%s", rule->name);
+        vd_value_t v = {.type = VD_VAL_NUM, .u.n = score};
+        if (n > 0 && (size_t)n < sizeof name)
+            rc = vd_decision_set_feature(d, shadow, name, (size_t)n, &v);
+    }
+    vd_outcome_t *o = side_of(d, r->stage);
+    if (rule->stop && !o->stop_action) {
+        o->stop_action = rule->stop;
+        o->stop_rule = rule->name;
+    }
+    if (tr) {
+        tr->fired = 1;
+        tr->score = score;
+    }
+    if (r->stage->stats) vd_counter_add(&r->stage->stats->fired, 1);
+    return rc;
+}
+
+/* The detail a when function returned at idx of S (a string or a number), or NULL. */
+static const char *detail_at(lua_State *S, int idx, size_t *dlen) {
+    *dlen = 0;
+    int t = lua_type(S, idx);
+    return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tolstring(S, idx, dlen) : NULL;
+}
+
+static vd_trace_rule_t *new_trace(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts, int *rc) {
+    vd_trace_rule_t *tr = NULL;
+    *rc = 0;
+    if (ts && !(tr = vd_vec_push(&ts->rules, r->ex->d->arena, sizeof *tr))) *rc = VD_ENOMEM;
+    if (tr) tr->rule = rule->name;
+    return tr;
+}
+
+/* A rule run to its end on the worker's stack. */
+static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
+    lua_State *L = r->L;
+    int rc;
+    vd_trace_rule_t *tr = new_trace(r, rule, ts, &rc);
+    if (rc) return rc;
+    r->ex->rule = rule->name;
+    if (call(r, rule->when_ref, 2) != LUA_OK) {
+        lua_fault(r, L, rule, tr);
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_toboolean(L, -2)) {
+        size_t dlen;
+        const char *detail = detail_at(L, -1, &dlen);
+        double score = rule->score;
+        if (rule->score_ref == LUA_NOREF) {
+            rc = fire(r, rule, detail, dlen, tr, score);
+        } else if (call(r, rule->score_ref, 1) != LUA_OK) {
+            lua_fault(r, L, rule, tr);
+        } else if (check_score(r, L, -1, rule, tr, &score) == 0) {
+            rc = fire(r, rule, detail, dlen, tr, score);
+        }
+        if (rule->score_ref != LUA_NOREF) lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    return rc;
+}
+
+/* ---- rules that may wait for state: run whole (when, then score) in a coroutine ---- */
+
+static int rule_body_k(lua_State *L, int status, lua_KContext k) {
+    (void)status;
+    if (k == 1) { /* stack: when, score, ev, ctx, hit, detail */
+        if (!lua_toboolean(L, 5) || lua_isnil(L, 2)) return 2;
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, 3);
+        lua_pushvalue(L, 4);
+        lua_callk(L, 2, 1, 2, rule_body_k);
+    }
+    return 3; /* hit, detail, score */
+}
+
+static int rule_body(lua_State *L) {
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 3);
+    lua_pushvalue(L, 4);
+    lua_callk(L, 2, 2, 1, rule_body_k);
+    return rule_body_k(L, LUA_OK, 1);
+}
+
+/* Creates a coroutine anchored in the registry: (thread, ref). */
+static int new_thread(lua_State *L) {
+    lua_State *co = lua_newthread(L);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushlightuserdata(L, co);
+    lua_pushinteger(L, ref);
+    return 2;
+}
+
+/* A coroutine for a rule: the spare one when there is one; NULL when out of memory. */
+static lua_State *take_thread(lua_State *L, int *ref) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    if (ls->spare_co) {
+        lua_State *co = ls->spare_co;
+        *ref = ls->spare_ref;
+        ls->spare_co = NULL;
+        ls->spare_ref = LUA_NOREF;
+        return co;
+    }
+    /* Allocating may fail at the state's memory cap: protected, so that it is a fault. */
+    lua_pushcfunction(L, new_thread);
+    if (lua_pcall(L, 0, 2, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    lua_State *co = lua_touserdata(L, -2);
+    *ref = (int)lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    return co;
+}
+
+/* Gives back a coroutine; one that finished cleanly is kept for the next rule. */
+static void give_thread(lua_State *L, lua_State *co, int ref, int clean) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    if (clean && !ls->spare_co) {
+        lua_settop(co, 0);
+        ls->spare_co = co;
+        ls->spare_ref = ref;
+    } else {
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    }
+}
+
+static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
+    lua_State *L = r->L, *co;
+    vd_run_state_t *rs = r->rs;
+    vd_lstate_t *ls = vd_lua_ls(L);
+    int rc = 0, ref, nres, status;
+    vd_trace_rule_t *tr;
+    r->ex->rule = rule->name;
+    if (rs->co) { /* back with the answer it waited for */
+        co = rs->co;
+        ref = rs->co_ref;
+        rs->co = NULL;
+        tr = ts && ts->rules.len ? &VD_VEC_AT(ts->rules, vd_trace_rule_t, ts->rules.len - 1) : NULL;
+        ls->resumed_op = rs->op;
+        rs->op = NULL;
+        status = lua_resume(co, L, 0, &nres);
+    } else {
+        if (!(tr = new_trace(r, rule, ts, &rc)) && rc) return rc;
+        if (!(co = take_thread(L, &ref))) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s:%d: rule '%s' could not start: out of Lua memory",
+                     rule->file, rule->line, rule->name);
+            record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+            return 0;
+        }
+        lua_pushcfunction(co, rule_body);
+        lua_rawgeti(co, LUA_REGISTRYINDEX, rule->when_ref);
+        lua_rawgeti(co, LUA_REGISTRYINDEX, rule->score_ref);
+        lua_pushvalue(L, r->ev);
+        lua_pushvalue(L, r->ctx);
+        lua_xmove(L, co, 2);
+        vd_lua_arm_budget(co);
+        status = lua_resume(co, L, 4, &nres);
+    }
+    if (status == LUA_YIELD && ls->pending_op) {
+        rs->co = co;
+        rs->co_ref = ref;
+        rs->op = ls->pending_op;
+        ls->pending_op = NULL;
+        return VD_EAGAIN;
+    }
+    lua_sethook(co, NULL, 0, 0);
+    if (status == LUA_YIELD) {
+        lua_pushliteral(co, "a rule yielded without waiting for state");
+        status = LUA_ERRRUN;
+    }
+    if (status != LUA_OK) {
+        lua_fault(r, co, rule, tr);
+        give_thread(L, co, ref, 0);
+        return 0;
+    }
+    int base = lua_gettop(co) - nres; /* results: hit, detail [, score] */
+    if (nres >= 2 && lua_toboolean(co, base + 1)) {
+        size_t dlen;
+        const char *detail = detail_at(co, base + 2, &dlen);
+        double score = rule->score;
+        if (rule->score_ref == LUA_NOREF || check_score(r, co, base + 3, rule, tr, &score) == 0)
+            rc = fire(r, rule, detail, dlen, tr, score);
+    }
+    give_thread(L, co, ref, 1);
+    return rc;
+}
+
+static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
+    const vd_stage_t *st = r->stage;
+    vd_outcome_t *o = side_of(r->ex->d, st);
+    int can_wait = r->ex->can_wait;
+    size_t i = r->rs->next_rule;
+    for (; i < st->nrules && !o->stop_action; i++) {
+        if (!r->rs->co && deadline_ns && vd_now_ns() > deadline_ns) return VD_ETIMEOUT;
+        int rc = can_wait ? run_rule_async(r, st->rules[i], ts) : run_rule(r, st->rules[i], ts);
+        if (rc == VD_EAGAIN) r->rs->next_rule = i;
+        if (rc) return rc;
+    }
+    r->rs->next_rule = 0;
+    return 0;
+}
+
+static void count_stage(const vd_stage_t *st, int64_t took_ns, vd_trace_stage_t *ts, double score) {
+    if (st->stats) {
+        vd_counter_add(&st->stats->count, 1);
+        vd_hist_add(&st->stats->latency, took_ns);
+    }
+    if (ts) {
+        ts->elapsed_ns = took_ns;
+        ts->score = score;
+    }
+}
+
+/* The trace entry of the stage that is running (the last one), or NULL without explain. */
+static vd_trace_stage_t *current_trace(vd_decision_t *d) {
+    return d->explain && d->trace.len ? &VD_VEC_AT(d->trace, vd_trace_stage_t, d->trace.len - 1)
+                                      : NULL;
+}
+
+int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int status,
+                            vd_decision_t *d) {
+    vd_outcome_t *o = side_of(d, st);
+    double before = o->score;
+    vd_trace_stage_t *ts = current_trace(d);
+    vd_trace_rule_t *tr = NULL;
+    if (ts && !(tr = vd_vec_push(&ts->rules, d->arena, sizeof *tr))) return VD_ENOMEM;
+    const char *who = st->plugin->lib->desc->name;
+    if (tr) tr->rule = who;
+    int rc = 0;
+    if (c->timed_out) {
+        if (st->stats) vd_counter_add(&st->stats->timeouts, 1);
+        char msg[256];
+        snprintf(msg, sizeof msg, "plugin '%s' did not answer within its deadline", who);
+        record_fault(d, st, who, msg, tr);
+    } else if (status != VD_PLUGIN_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "plugin '%s' failed: %s", who,
+                 c->error ? c->error : "no reason given");
+        record_fault(d, st, who, msg, tr);
+    } else {
+        rc = vd_plugin_call_merge(c, d);
+    }
+    if (tr && !tr->error) {
+        tr->fired = o->score != before;
+        tr->score = o->score - before;
+    }
+    if (o->score != before && st->stats) vd_counter_add(&st->stats->fired, 1);
+    count_stage(st, vd_now_ns() - c->started_ns, ts, o->score - before);
+    return rc;
+}
+
+/* Starts the plugin call of stage st; returns 0 when it finished, VD_EAGAIN when pending. */
+static int run_plugin(const vd_stage_t *st, const msgpack_object *event, vd_decision_t *d,
+                      int64_t deadline_ns, vd_run_state_t *rs) {
+    vd_plugin_stage_t *ps = st->plugin;
+    int64_t now = vd_now_ns();
+    int64_t stage_deadline = now + (int64_t)ps->timeout_ms * 1000000;
+    if (deadline_ns && deadline_ns < stage_deadline) stage_deadline = deadline_ns;
+    vd_plugin_call_t *c = vd_plugin_call_new(ps, st->name, event, d, st->shadow, stage_deadline);
+    if (!c) return VD_ENOMEM;
+    c->started_ns = now;
+    c->host = rs->host;
+    c->owner = rs->owner;
+    c->now_s = rs->now_s;
+    int status = ps->lib->desc->score(ps->instance, c);
+    if (status == VD_PLUGIN_PENDING && !rs->host) {
+        /* Nobody here can wait; a pending call is lost work, not a hang. */
+        vd_plugin_call_set_error(c, "asynchronous completion is not available here");
+        status = VD_PLUGIN_ERROR;
+    }
+    if (status == VD_PLUGIN_PENDING) {
+        rs->pending = c;
+        return VD_EAGAIN;
+    }
+    int rc = vd_pipeline_finish_call(st, c, status, d);
+    vd_plugin_call_free(c);
+    return rc;
+}
+
+static const char *by_thresholds(const vd_pipeline_t *pl, double score) {
+    const char *action = pl->default_action;
+    for (size_t i = 0; i < pl->nactions; i++)
+        if (score >= pl->actions[i].bound) action = pl->actions[i].name;
+    return action;
+}
+
+static void decide_action(const vd_pipeline_t *pl, vd_decision_t *d) {
+    d->action = d->main.stop_action ? d->main.stop_action : by_thresholds(pl, d->main.score);
+    if (d->has_shadow) {
+        const char *stop = d->main.stop_action ? d->main.stop_action : d->shadow.stop_action;
+        d->shadow_action = stop ? stop : by_thresholds(pl, d->main.score + d->shadow.score);
+    }
+}
+
+/* Runs the rules of a Lua stage from rs->next_rule, and counts the stage once it ends. */
+static int run_lua_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
+    vd_decision_t *d = r->ex->d;
+    const vd_stage_t *st = r->stage;
+    vd_run_state_t *rs = r->rs;
+    r->ex->stage = st->name;
+    r->ex->shadow = st->shadow;
+    if (!rs->co) { /* starting, not resuming */
+        rs->stage_before = side_of(d, st)->score;
+        rs->stage_t0 = vd_now_ns();
+    }
+    int rc = run_rules(r, ts, deadline_ns);
+    if (rc != VD_EAGAIN)
+        count_stage(st, vd_now_ns() - rs->stage_t0, ts, side_of(d, st)->score - rs->stage_before);
+    return rc;
+}
+
+/* Runs one stage; VD_EAGAIN when it left a plugin call pending or a rule waiting. */
+static int run_stage(run_t *r, const msgpack_object *event, int64_t deadline_ns,
+                     vd_run_state_t *rs) {
+    vd_decision_t *d = r->ex->d;
+    const vd_stage_t *st = r->stage;
+    if (st->shadow) d->has_shadow = 1;
+    vd_trace_stage_t *ts = NULL;
+    if (d->explain) {
+        if (!(ts = vd_vec_push(&d->trace, d->arena, sizeof *ts))) return VD_ENOMEM;
+        ts->stage = st->name;
+        ts->shadow = st->shadow;
+    }
+    if (st->kind == VD_STAGE_PLUGIN) return run_plugin(st, event, d, deadline_ns, rs);
+    return run_lua_stage(r, ts, deadline_ns);
+}
+
+/* Lets go of a rule that was waiting when the run ends without it (an error elsewhere). */
+static void drop_waiting_rule(lua_State *L, vd_run_state_t *rs) {
+    if (!rs->co) return;
+    luaL_unref(L, LUA_REGISTRYINDEX, rs->co_ref);
+    rs->co = NULL;
+    free(rs->op);
+    rs->op = NULL;
+}
+
+int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_object *event,
+                    vd_decision_t *d, int64_t deadline_ns, vd_run_state_t *rs) {
+    lua_State *L = p->L;
+    vd_lstate_t *ls = vd_lua_ls(L);
+    if (!rs->now_s) rs->now_s = vd_clock_now_s(NULL);
+    vd_exec_t ex = {.d = d,
+                    .actions = pl->action_names,
+                    .can_wait = rs->host && ls->redis,
+                    .deadline_ns = deadline_ns,
+                    .now_s = rs->now_s};
+    int top = lua_gettop(L);
+    if (!rs->gen) rs->gen = ++ls->next_gen;
+    ls->gen = rs->gen; /* the views this request made before it waited work again */
+    ls->exec = &ex;
+    vd_lua_push_event(L, event);
+    vd_lua_push_ctx(L);
+    run_t r = {.L = L, .ex = &ex, .ev = top + 1, .ctx = top + 2, .rs = rs};
+    int rc = 0;
+    rs->pending = NULL;
+    if (rs->co) { /* a rule of stage next_stage - 1 has its answer */
+        r.stage = &pl->stages[rs->next_stage - 1];
+        rc = run_lua_stage(&r, current_trace(d), deadline_ns);
+    }
+    while (rc == 0 && rs->next_stage < pl->nstages && !d->main.stop_action) {
+        if (deadline_ns && vd_now_ns() > deadline_ns)
+            rc = VD_ETIMEOUT;
+        else {
+            r.stage = &pl->stages[rs->next_stage++];
+            rc = run_stage(&r, event, deadline_ns, rs);
+        }
+    }
+    if (rc != VD_EAGAIN) drop_waiting_rule(L, rs);
+    ls->exec = NULL;
+    ls->gen = ++ls->next_gen; /* no request runs: every view is stale */
+    lua_settop(L, top);
+    if (rc == 0) decide_action(pl, d);
+    return rc;
+}

@@ -1,0 +1,86 @@
+#include "call.h"
+
+#include "base/error.h"
+#include "stage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+vd_plugin_call_t *vd_plugin_call_new(vd_plugin_stage_t *ps, const char *stage_name,
+                                     const msgpack_object *event, const vd_decision_t *d,
+                                     int shadow, int64_t deadline_ns) {
+    vd_plugin_call_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    size_t n = ps->nfields ? ps->nfields : 1;
+    c->field_cache = calloc(n, sizeof *c->field_cache);
+    c->field_done = calloc(n, 1);
+    if (!c->field_cache || !c->field_done) {
+        vd_plugin_call_free(c);
+        return NULL;
+    }
+    c->ps = ps;
+    c->stage_name = stage_name;
+    c->event = event;
+    c->d = d;
+    c->shadow = shadow;
+    c->deadline_ns = deadline_ns;
+    return c;
+}
+
+static int merge_one(const vd_plugin_call_t *c, const vd_plugin_out_t *o, vd_decision_t *d) {
+    switch (o->kind) {
+    case VD_OUT_SCORE:
+        return vd_decision_add_reason(d, c->shadow, o->rule, c->stage_name, o->score, o->detail,
+                                      o->detail ? strlen(o->detail) : 0);
+    case VD_OUT_TAG:
+        return vd_decision_add_tag(d, c->shadow, o->tag, strlen(o->tag));
+    case VD_OUT_FEATURE: {
+        const char *name = c->ps->features[o->feature - 1];
+        return vd_decision_set_feature(d, c->shadow, name, strlen(name), &o->value);
+    }
+    }
+    return 0;
+}
+
+int vd_plugin_call_merge(const vd_plugin_call_t *c, vd_decision_t *d) {
+    for (size_t i = 0; i < c->nouts; i++) {
+        const vd_plugin_out_t *o = &c->outs[i];
+        /* Reason rule names must outlive the call: copy them into the request arena. */
+        vd_plugin_out_t copy = *o;
+        if (o->kind == VD_OUT_SCORE) {
+            const char *rule = o->rule ? o->rule : c->stage_name;
+            if (!(copy.rule = vd_arena_strndup(d->arena, rule, strlen(rule)))) return VD_ENOMEM;
+        }
+        int rc = merge_one(c, &copy, d);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+void vd_plugin_call_set_error(vd_plugin_call_t *c, const char *message) {
+    free(c->error);
+    c->error = message ? strdup(message) : NULL;
+}
+
+void vd_plugin_call_free(vd_plugin_call_t *c) {
+    if (!c) return;
+    for (size_t i = 0; i < c->nouts; i++) {
+        free(c->outs[i].rule);
+        free(c->outs[i].detail);
+        free(c->outs[i].tag);
+        if (c->outs[i].value.type == VD_VAL_STR) free((char *)c->outs[i].value.u.s.ptr);
+    }
+    free(c->outs);
+    free(c->field_cache);
+    free(c->field_done);
+    free(c->error);
+    free(c);
+}
+
+void vd__plugin_complete(vd_plugin_call_t *c, int status) {
+    if (!c || !c->host) return;
+    c->status = status == VD_PLUGIN_OK ? VD_PLUGIN_OK : VD_PLUGIN_ERROR;
+    int expected = VD_CALL_PENDING;
+    if (!atomic_compare_exchange_strong(&c->state, &expected, VD_CALL_COMPLETED)) return;
+    c->host->completed(c, c->host->ud);
+}

@@ -1,0 +1,63 @@
+#include "setup.h"
+
+#include "stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const vd_plugin_config_t *vd__setup_config(vd_plugin_setup_t *s) {
+    return s->ps->config;
+}
+
+const char *vd__setup_stage(vd_plugin_setup_t *s) {
+    return s->stage;
+}
+
+int vd__setup_path(vd_plugin_setup_t *s, const char *path, char *out, size_t cap) {
+    if (!path || !out) return VD_PLUGIN_ERROR;
+    int n = path[0] == '/' ? snprintf(out, cap, "%s", path)
+                           : snprintf(out, cap, "%s/%s", s->policy_dir, path);
+    return n >= 0 && (size_t)n < cap ? VD_PLUGIN_OK : VD_PLUGIN_ERROR;
+}
+
+/* Interns name in the list and returns its 1-based handle (0 on failure). */
+static uint32_t intern(char ***list, size_t *n, const char *name) {
+    if (!name || !*name || strlen(name) > 255) return 0;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*list)[i], name) == 0) return (uint32_t)i + 1;
+    char **grown = realloc(*list, (*n + 1) * sizeof *grown);
+    if (!grown) return 0;
+    *list = grown;
+    if (!(grown[*n] = strdup(name))) return 0;
+    return (uint32_t)++ * n;
+}
+
+vd_plugin_field_t vd__setup_field(vd_plugin_setup_t *s, const char *path) {
+    return intern(&s->ps->fields, &s->ps->nfields, path);
+}
+
+vd_plugin_feature_t vd__setup_feature(vd_plugin_setup_t *s, const char *name) {
+    return intern(&s->ps->features, &s->ps->nfeatures, name);
+}
+
+void vd__setup_describe(vd_plugin_setup_t *s, const char *key, const char *value) {
+    vd_plugin_stage_t *ps = s->ps;
+    if (!key || !value) return;
+    for (size_t i = 0; i < ps->ninfo; i++) {
+        if (strcmp(ps->info[2 * i], key) == 0) {
+            char *v = strdup(value);
+            if (v) free(ps->info[2 * i + 1]), ps->info[2 * i + 1] = v;
+            return;
+        }
+    }
+    char **grown = realloc(ps->info, (ps->ninfo + 1) * 2 * sizeof *grown);
+    if (!grown) return;
+    ps->info = grown;
+    grown[2 * ps->ninfo] = strdup(key);
+    grown[2 * ps->ninfo + 1] = strdup(value);
+    if (grown[2 * ps->ninfo] && grown[2 * ps->ninfo + 1])
+        ps->ninfo++;
+    else
+        free(grown[2 * ps->ninfo]), free(grown[2 * ps->ninfo + 1]);
+}

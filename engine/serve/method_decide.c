@@ -1,0 +1,89 @@
+#include "method_decide.h"
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "decision/decision_pack.h"
+#include "exec/request.h"
+#include "proto/decide_params.h"
+#include "server.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void unknown_pipeline(vd_server_t *s, vd_conn_t *c, uint32_t msgid,
+                             const vd_decide_params_t *p) {
+    const vd_policy_t *policy = s->x->policy;
+    char known[512] = "";
+    for (size_t i = 0; i < policy->npipelines; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                 policy->pipelines[i].name);
+    vd_server_error(s, c, msgid, VD_RPC_UNKNOWN_PIPELINE, "no pipeline '%.*s' (loaded: %s)",
+                    (int)(p->pipeline_len > 96 ? 96 : p->pipeline_len), p->pipeline, known);
+}
+
+/* The decision ended: answer (unless the client left) and let the connection go. */
+static void decided(vd_request_t *r, int rc) {
+    vd_server_t *s = r->in.ud;
+    vd_conn_t *c = r->in.peer;
+    uint32_t msgid = (uint32_t)r->in.cookie;
+    const vd_pipeline_t *pl = r->in.pl;
+    if (c->closing) {
+        /* nobody to tell */
+    } else if (rc == VD_ETIMEOUT) {
+        vd_server_error(s, c, msgid, VD_RPC_TIMEOUT,
+                        "pipeline '%s' did not finish within its deadline of %lld ms", pl->name,
+                        (long long)r->in.deadline_ms);
+    } else if (rc) {
+        vd_server_error(s, c, msgid, VD_RPC_INTERNAL, "decision failed: %s", vd_strerror(rc));
+    } else {
+        vd_counter_add(&s->stats.decisions, 1);
+        vd_rpc_pack_result_head(&c->pk, msgid);
+        vd_decision_meta_t meta = {pl->name, vd_policy_version(r->policy), r->elapsed_ns / 1000};
+        vd_decision_pack(&c->pk, &r->d, &meta);
+    }
+    vd_conn_end_op(c);
+}
+
+static void give_back(void *ud, void *input) {
+    vd_server_recycle(ud, input);
+}
+
+void vd_method_decide(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
+    int64_t t0 = vd_now_ns();
+    const vd_rpc_msg_t *m = &(*in)->msg;
+    vd_decide_params_t p;
+    const char *bad = vd_decide_params_read(m->params, &p);
+    if (bad) {
+        vd_server_error(s, c, m->msgid, VD_RPC_BAD_REQUEST, "%s", bad);
+        return;
+    }
+    const vd_pipeline_t *pl = vd_executor_pipeline(s->x, p.pipeline, p.pipeline_len);
+    if (!pl) {
+        unknown_pipeline(s, c, m->msgid, &p);
+        return;
+    }
+    vd_decide_req_t req = {.pl = pl,
+                           .event = p.event,
+                           .explain = p.explain,
+                           .deadline_ms = p.has_deadline ? p.deadline_ms : s->deadline_ms,
+                           .t0 = t0,
+                           .input = *in,
+                           .free_input = give_back,
+                           .done = decided,
+                           .ud = s,
+                           .peer = c,
+                           .cookie = m->msgid};
+    vd_conn_begin_op(c); /* ended by decided, now or once the decision has waited */
+    int rc = vd_executor_decide(s->x, &req);
+    if (rc == 0) {
+        *in = NULL; /* the executor's now */
+        return;
+    }
+    vd_conn_end_op(c);
+    if (rc == VD_EBUSY)
+        vd_server_error(s, c, m->msgid, VD_RPC_OVERLOADED,
+                        "%d decisions are already waiting for plugins or state on this worker",
+                        s->x->nwaiting);
+    else
+        vd_server_error(s, c, m->msgid, VD_RPC_INTERNAL, "out of memory");
+}

@@ -1,0 +1,82 @@
+#include "server.h"
+
+#include "base/error.h"
+#include "methods.h"
+#include "proto/frame.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void vd_server_init(vd_server_t *s, vd_executor_t *x, uv_loop_t *loop, int deadline_ms,
+                    const vd_server_hooks_t *hooks) {
+    memset(s, 0, sizeof *s);
+    s->x = x;
+    s->loop = loop;
+    s->deadline_ms = deadline_ms;
+    s->hooks = *hooks;
+}
+
+void vd_server_close(vd_server_t *s) {
+    while (s->nspare > 0)
+        vd_inbound_free(s->spare[--s->nspare]);
+}
+
+void vd_server_recycle(vd_server_t *s, vd_inbound_t *in) {
+    if (!in) return;
+    if (s->nspare == VD_SERVER_SPARES) {
+        vd_inbound_free(in);
+        return;
+    }
+    vd_inbound_clear(in);
+    s->spare[s->nspare++] = in;
+}
+
+void vd_server_error(vd_server_t *s, vd_conn_t *c, uint32_t msgid, vd_rpc_err_t code,
+                     const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    vd_counter_add(&s->stats.errors[code], 1);
+    vd_rpc_pack_error(&c->pk, msgid, code, msg);
+}
+
+/* A frame whose envelope is unusable: answer if a msgid is known, then close. */
+static void envelope_error(vd_server_t *s, vd_conn_t *c, const vd_rpc_msg_t *m, const char *why) {
+    if (m->has_msgid)
+        vd_server_error(s, c, m->msgid, VD_RPC_BAD_REQUEST, "%s", why);
+    else
+        vd_counter_add(&s->stats.errors[VD_RPC_BAD_REQUEST], 1);
+    c->close_after_flush = 1;
+    if (!m->has_msgid) vd_conn_close(c);
+}
+
+void vd_server_frame(vd_server_t *s, vd_conn_t *c, const char *data, size_t len) {
+    vd_inbound_t *in = s->nspare ? s->spare[--s->nspare] : vd_inbound_new();
+    const char *why = NULL;
+    int rc = in ? vd_inbound_read(in, data, len, &why) : VD_ENOMEM;
+    if (rc == VD_ENOMEM) {
+        uint32_t msgid;
+        if (vd_frame_peek_msgid((const uint8_t *)data, len, &msgid) == 0)
+            vd_server_error(s, c, msgid, VD_RPC_INTERNAL, "out of memory");
+        else
+            vd_counter_add(&s->stats.errors[VD_RPC_INTERNAL], 1);
+    } else if (rc != 0) {
+        envelope_error(s, c, &in->msg, why);
+    } else if (in->msg.kind == VD_RPC_NOTIFY) {
+        vd_counter_add(&s->stats.notifications, 1); /* accepted and ignored */
+    } else {
+        vd_counter_add(&s->stats.requests, 1);
+        const vd_method_t *mt = vd_method_find(in->msg.method, in->msg.method_len);
+        if (mt)
+            mt->handle(s, c, &in);
+        else
+            vd_server_error(s, c, in->msg.msgid, VD_RPC_UNKNOWN_METHOD,
+                            "unknown method '%.*s' (known: %s)",
+                            (int)(in->msg.method_len > 64 ? 64 : in->msg.method_len),
+                            in->msg.method, vd_method_names());
+    }
+    vd_server_recycle(s, in);
+}

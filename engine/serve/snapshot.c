@@ -1,0 +1,183 @@
+#include "snapshot.h"
+
+#include "plugin/stage.h"
+#include "policy/policy.h"
+#include "stage_info.h"
+#include "state/list.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void vd_snapshot_add_serve(vd_stats_snapshot_t *snap, vd_serve_stats_t *s) {
+    snap->requests += vd_counter_get(&s->requests);
+    snap->decisions += vd_counter_get(&s->decisions);
+    snap->notifications += vd_counter_get(&s->notifications);
+    for (int e = 0; e < VD_RPC__ERR_COUNT; e++) {
+        uint64_t n = vd_counter_get(&s->errors[e]);
+        snap->errors[e] += n;
+        snap->errors_total += n;
+    }
+}
+
+void vd_snapshot_free(vd_stats_snapshot_t *snap) {
+    vd_stats_aggs_free(&snap->aggs);
+}
+
+/* stats "plugins": what each plugin stage of the serving policy runs (model versions). */
+static void pack_plugin_stages(msgpack_packer *pk, const vd_policy_t *p) {
+    size_t n = 0;
+    for (size_t i = 0; i < p->npipelines; i++)
+        for (size_t s = 0; s < p->pipelines[i].nstages; s++)
+            n += p->pipelines[i].stages[s].kind == VD_STAGE_PLUGIN;
+    vd_pack_cstr(pk, "plugins");
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < p->npipelines; i++) {
+        for (size_t s = 0; s < p->pipelines[i].nstages; s++) {
+            const vd_stage_t *st = &p->pipelines[i].stages[s];
+            if (st->kind != VD_STAGE_PLUGIN) continue;
+            msgpack_pack_map(pk, 5);
+            vd_pack_cstr(pk, "pipeline");
+            vd_pack_cstr(pk, p->pipelines[i].name);
+            vd_pack_cstr(pk, "stage");
+            vd_pack_cstr(pk, st->name);
+            vd_pack_cstr(pk, "plugin");
+            vd_pack_cstr(pk, st->plugin->lib->desc->name);
+            vd_pack_cstr(pk, "version");
+            vd_pack_cstr(pk, st->plugin->lib->desc->version ? st->plugin->lib->desc->version : "");
+            vd_pack_cstr(pk, "info");
+            vd_pack_stage_info(pk, st->plugin);
+        }
+    }
+}
+
+/* The Redis clients of every worker, summed. */
+static void pack_redis(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
+    const vd_redis_totals_t *t = &snap->redis;
+    const uint64_t v[] = {t->ops, t->fallbacks, t->timeouts, t->connects, t->connected};
+    static const char *const names[] = {"ops", "fallbacks", "timeouts", "connects",
+                                        "connected_workers"};
+    vd_pack_cstr(pk, "redis");
+    msgpack_pack_map(pk, 6);
+    vd_pack_cstr(pk, "address");
+    vd_pack_cstr(pk, snap->redis_address);
+    for (int i = 0; i < 5; i++)
+        vd_pack_u64(pk, names[i], v[i]);
+}
+
+/* stats "state": the backend, and the embedded store's size and churn. */
+static void pack_state(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
+    const vd_store_stats_t *st = &snap->store;
+    vd_pack_cstr(pk, "state");
+    msgpack_pack_map(pk, snap->redis_address ? 7 : 6);
+    vd_pack_cstr(pk, "backend");
+    vd_pack_cstr(pk, snap->redis_address ? "redis" : "embedded");
+    vd_pack_cstr(pk, "fallback");
+    vd_pack_cstr(pk, snap->state_fail_open ? "open" : "local");
+    if (snap->redis_address) pack_redis(pk, snap);
+    vd_pack_u64(pk, "entries", st->entries);
+    vd_pack_u64(pk, "bytes", st->bytes);
+    vd_pack_u64(pk, "evictions", st->evictions);
+    vd_pack_u64(pk, "expired", st->expired);
+}
+
+static void pack_list(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
+    msgpack_packer *pk = arg;
+    if (i == 0) msgpack_pack_array(pk, n);
+    msgpack_pack_map(pk, 9);
+    vd_pack_cstr(pk, "path");
+    vd_pack_cstr(pk, l->path);
+    vd_pack_cstr(pk, "kind");
+    vd_pack_cstr(pk, vd_list_kind_name(l->kind));
+    vd_pack_u64(pk, "entries", l->entries);
+    vd_pack_u64(pk, "bytes", l->bytes);
+    vd_pack_u64(pk, "version", l->version);
+    vd_pack_u64(pk, "reloads", l->reloads);
+    vd_pack_u64(pk, "errors", l->errors);
+    vd_pack_u64(pk, "skipped_lines", l->skipped);
+    vd_pack_cstr(pk, "load_seconds");
+    msgpack_pack_double(pk, l->load_seconds);
+}
+
+/* stats "lists": every list file the process holds. */
+static void pack_lists(msgpack_packer *pk) {
+    vd_pack_cstr(pk, "lists");
+    if (vd_lists_each(pack_list, pk) == 0) msgpack_pack_array(pk, 0);
+}
+
+static void pack_latency(msgpack_packer *pk, const vd_stats_agg_t *a) {
+    static const double qs[] = {0.5, 0.9, 0.99};
+    static const char *const names[] = {"p50", "p90", "p99"};
+    vd_pack_cstr(pk, "latency_us");
+    msgpack_pack_map(pk, 3);
+    for (int i = 0; i < 3; i++) {
+        vd_pack_cstr(pk, names[i]);
+        msgpack_pack_double(pk, vd_stats_quantile_us(a, qs[i]));
+    }
+}
+
+static int is_stage_of(const vd_stats_agg_t *s, const vd_stats_agg_t *p) {
+    return *s->stage && strcmp(s->pipeline, p->pipeline) == 0;
+}
+
+static void pack_pipeline(msgpack_packer *pk, const vd_stats_aggs_t *snap,
+                          const vd_stats_agg_t *p) {
+    size_t nstages = 0;
+    for (size_t i = 0; i < snap->nnodes; i++)
+        nstages += is_stage_of(&snap->nodes[i], p);
+    vd_pack_cstr(pk, p->pipeline);
+    msgpack_pack_map(pk, 5);
+    vd_pack_u64(pk, "requests", p->count);
+    vd_pack_u64(pk, "errors", p->errors);
+    pack_latency(pk, p);
+    vd_pack_cstr(pk, "actions");
+    msgpack_pack_map(pk, (size_t)p->nactions);
+    for (int i = 0; i < p->nactions; i++)
+        vd_pack_u64(pk, p->action_names[i], p->action_counts[i]);
+    vd_pack_cstr(pk, "stages");
+    msgpack_pack_map(pk, nstages);
+    for (size_t i = 0; i < snap->nnodes; i++) {
+        const vd_stats_agg_t *s = &snap->nodes[i];
+        if (!is_stage_of(s, p)) continue;
+        vd_pack_cstr(pk, s->stage);
+        msgpack_pack_map(pk, 5);
+        vd_pack_u64(pk, "runs", s->count);
+        vd_pack_u64(pk, "faults", s->errors);
+        vd_pack_u64(pk, "timeouts", s->timeouts);
+        vd_pack_u64(pk, "fired", s->fired);
+        pack_latency(pk, s);
+    }
+}
+
+void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd_policy_t *policy) {
+    const vd_stats_aggs_t *a = &s->aggs;
+    size_t npipes = 0;
+    for (size_t i = 0; i < a->nnodes; i++)
+        npipes += !*a->nodes[i].stage;
+    msgpack_pack_map(pk, 18);
+    vd_pack_u64(pk, "workers", (uint64_t)s->workers);
+    vd_pack_u64(pk, "requests", s->requests);
+    vd_pack_u64(pk, "decisions", s->decisions);
+    vd_pack_u64(pk, "notifications", s->notifications);
+    vd_pack_u64(pk, "errors", s->errors_total);
+    vd_pack_cstr(pk, "errors_by_code");
+    msgpack_pack_map(pk, VD_RPC__ERR_COUNT);
+    for (int e = 0; e < VD_RPC__ERR_COUNT; e++)
+        vd_pack_u64(pk, vd_rpc_err_name(e), s->errors[e]);
+    vd_pack_u64(pk, "connections_total", s->conns_total);
+    vd_pack_u64(pk, "connections_open", s->conns_open);
+    vd_pack_u64(pk, "bytes_in", s->bytes_in);
+    vd_pack_u64(pk, "bytes_out", s->bytes_out);
+    vd_pack_cstr(pk, "policy");
+    vd_pack_cstr(pk, s->policy);
+    vd_pack_u64(pk, "reloads", s->reloads);
+    vd_pack_u64(pk, "reload_failures", s->reload_failures);
+    vd_pack_cstr(pk, "uptime_s");
+    msgpack_pack_double(pk, s->uptime_s);
+    vd_pack_cstr(pk, "pipelines");
+    msgpack_pack_map(pk, npipes);
+    for (size_t i = 0; i < a->nnodes; i++)
+        if (!*a->nodes[i].stage) pack_pipeline(pk, a, &a->nodes[i]);
+    pack_plugin_stages(pk, policy);
+    pack_state(pk, s);
+    pack_lists(pk);
+}

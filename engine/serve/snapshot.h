@@ -1,0 +1,48 @@
+/* The figures the stats method and the Prometheus endpoint show: every worker's counters
+ * summed at one moment, with the whole-process ones. */
+#ifndef VD_SNAPSHOT_H
+#define VD_SNAPSHOT_H
+
+#include "base/stats.h"
+#include "proto/rpc.h"
+#include "state/redis.h"
+#include "state/store.h"
+
+#include <msgpack.h>
+#include <stdint.h>
+
+struct vd_policy;
+
+/* What the serving layer counts on one worker (that worker is the only writer). */
+typedef struct vd_serve_stats {
+    vd_counter_t requests, decisions, notifications;
+    vd_counter_t errors[VD_RPC__ERR_COUNT];
+} vd_serve_stats_t;
+
+typedef struct vd_stats_snapshot {
+    int workers;
+    uint64_t requests, decisions, notifications, errors_total;
+    uint64_t errors[VD_RPC__ERR_COUNT];
+    uint64_t conns_total, conns_open, bytes_in, bytes_out;
+    vd_stats_aggs_t aggs; /* pipelines and stages */
+    char policy[20];
+    uint64_t reloads, reload_failures;
+    double uptime_s;
+    /* State. */
+    const char *redis_address; /* NULL: embedded */
+    int state_fail_open;
+    vd_store_stats_t store;
+    vd_redis_totals_t redis;
+} vd_stats_snapshot_t;
+
+/* Adds one worker's serving counters into snap (relaxed reads). */
+void vd_snapshot_add_serve(vd_stats_snapshot_t *snap, vd_serve_stats_t *s);
+
+void vd_snapshot_free(vd_stats_snapshot_t *snap);
+
+/* Packs the stats map of the stats method (docs/protocol.md); the plugins section describes the
+ * plugin stages of policy. */
+void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *snap,
+                      const struct vd_policy *policy);
+
+#endif

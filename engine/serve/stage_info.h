@@ -1,0 +1,12 @@
+/* What a plugin stage says about itself (setup_describe: model versions), as a msgpack map;
+ * the pipelines and stats methods both show it. */
+#ifndef VD_STAGE_INFO_H
+#define VD_STAGE_INFO_H
+
+#include "plugin/stage.h"
+
+#include <msgpack.h>
+
+void vd_pack_stage_info(msgpack_packer *pk, const vd_plugin_stage_t *ps);
+
+#endif
