@@ -25,10 +25,15 @@ int vd_cidr_parse(const char *s, size_t len, vd_cidr_t *out);
 /* True when ip lies inside the prefix. */
 int vd_cidr_contains(const vd_cidr_t *c, const vd_ip_t *ip);
 
-/* Writes the address in canonical text form into buf (at least 46 bytes). */
-void vd_ip_format(const vd_ip_t *ip, char *buf, size_t cap);
+/* Writes the address in canonical text form into buf (at least 46 bytes); returns its length
+ * (0, with buf empty, when cap is too small). */
+size_t vd_ip_format(const vd_ip_t *ip, char *buf, size_t cap);
 
-/* Writes "network/len" in the address's own family into buf (at least 50 bytes). */
-void vd_cidr_format(const vd_cidr_t *c, char *buf, size_t cap);
+/* The network of bits (counted in the address's own family) that ip belongs to. */
+void vd_cidr_of(const vd_ip_t *ip, int bits, vd_cidr_t *out);
+
+/* Writes "network/len" in the address's own family into buf (at least 50 bytes); returns its
+ * length (0, with buf empty, when cap is too small). */
+size_t vd_cidr_format(const vd_cidr_t *c, char *buf, size_t cap);
 
 #endif

@@ -11,8 +11,8 @@ typedef struct vd_decision_meta {
     int64_t elapsed_us;
 } vd_decision_meta_t;
 
-/* Packs the result map: action, score, reasons, tags, pipeline, policy, elapsed_us,
+/* Packs the result map into sb: action, score, reasons, tags, pipeline, policy, elapsed_us,
  * features, faults, and when present stopped_by, shadow and trace. */
-void vd_decision_pack(msgpack_packer *pk, const vd_decision_t *d, const vd_decision_meta_t *m);
+void vd_decision_pack(msgpack_sbuffer *sb, const vd_decision_t *d, const vd_decision_meta_t *m);
 
 #endif

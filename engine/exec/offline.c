@@ -231,7 +231,7 @@ int vd_executor_run_json(vd_executor_t *x, const char *pipeline, const char *jso
     return rc ? rc : vd_executor_run(x, pipeline, &ev, opts, res);
 }
 
-void vd_result_pack(msgpack_packer *pk, const vd_result_t *res) {
+void vd_result_pack(msgpack_sbuffer *sb, const vd_result_t *res) {
     vd_decision_meta_t meta = {res->pipeline, res->policy, res->elapsed_ns / 1000};
-    vd_decision_pack(pk, res->d, &meta);
+    vd_decision_pack(sb, res->d, &meta);
 }

@@ -57,8 +57,8 @@ int vd_executor_run_msgpack(vd_executor_t *x, const char *pipeline, const char *
 int vd_executor_run_json(vd_executor_t *x, const char *pipeline, const char *json, size_t len,
                          const vd_run_opts_t *opts, vd_result_t *res);
 
-/* Packs a successful result as the decide method's result map (docs/protocol.md). */
-void vd_result_pack(msgpack_packer *pk, const vd_result_t *res);
+/* Packs a successful result into sb as the decide method's result map (docs/protocol.md). */
+void vd_result_pack(msgpack_sbuffer *sb, const vd_result_t *res);
 
 /* Frees an executor made by vd_executor_open. */
 void vd_executor_free(vd_executor_t *x);

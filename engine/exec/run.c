@@ -18,7 +18,8 @@ typedef struct run {
     lua_State *L;
     vd_exec_t *ex;
     const vd_stage_t *stage;
-    int ev, ctx;
+    const msgpack_object *event;
+    int ev, ctx; /* stack slots of the event view and ctx; 0 until a Lua stage needs them */
     vd_run_state_t *rs;
 } run_t;
 
@@ -373,8 +374,19 @@ static void decide_action(const vd_pipeline_t *pl, vd_decision_t *d) {
     }
 }
 
+/* Pushes the event view and ctx the first time a Lua stage runs: pipelines of plugins only
+ * never make them. */
+static void push_frame(run_t *r) {
+    if (r->ev) return;
+    vd_lua_push_event(r->L, r->event);
+    vd_lua_push_ctx(r->L);
+    r->ctx = lua_gettop(r->L);
+    r->ev = r->ctx - 1;
+}
+
 /* Runs the rules of a Lua stage from rs->next_rule, and counts the stage once it ends. */
 static int run_lua_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
+    push_frame(r);
     vd_decision_t *d = r->ex->d;
     const vd_stage_t *st = r->stage;
     vd_run_state_t *rs = r->rs;
@@ -426,12 +438,9 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
                     .deadline_ns = deadline_ns,
                     .now_s = rs->now_s};
     int top = lua_gettop(L);
-    if (!rs->gen) rs->gen = ++ls->next_gen;
-    ls->gen = rs->gen; /* the views this request made before it waited work again */
+    vd_lua_views_enter(L, &rs->views); /* the views made before it waited read again */
     ls->exec = &ex;
-    vd_lua_push_event(L, event);
-    vd_lua_push_ctx(L);
-    run_t r = {.L = L, .ex = &ex, .ev = top + 1, .ctx = top + 2, .rs = rs};
+    run_t r = {.L = L, .ex = &ex, .event = event, .rs = rs};
     int rc = 0;
     rs->pending = NULL;
     if (rs->co) { /* a rule of stage next_stage - 1 has its answer */
@@ -448,7 +457,7 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
     }
     if (rc != VD_EAGAIN) drop_waiting_rule(L, rs);
     ls->exec = NULL;
-    ls->gen = ++ls->next_gen; /* no request runs: every view is stale */
+    vd_lua_views_leave(L, &rs->views, rc == VD_EAGAIN && rs->co != NULL);
     lua_settop(L, top);
     if (rc == 0) decide_action(pl, d);
     return rc;

@@ -28,7 +28,7 @@ typedef struct vd_run_state {
     size_t next_rule;
     int64_t stage_t0;
     double stage_before;
-    uint64_t gen; /* the request's event views */
+    int views; /* while the request waits: its event views (lua_view.h), else 0 */
 } vd_run_state_t;
 
 /* Runs the stages of pl from rs->next_stage over event, filling d (its action included when

@@ -7,10 +7,6 @@
 #include <lauxlib.h>
 #include <string.h>
 
-#define CTX_MT      "verdict.ctx"
-#define FEATURES_MT "verdict.features"
-#define CTX_KEY     "verdict.ctx.instance"
-
 static vd_exec_t *current(lua_State *L) {
     vd_exec_t *e = vd_lua_ls(L)->exec;
     if (!e) luaL_error(L, "ctx can only be used while a rule runs");
@@ -121,18 +117,23 @@ static int ctx_stop(lua_State *L) {
     return luaL_error(L, "ctx:stop('%s'): the pipeline has no such action", action);
 }
 
+static int key_is(const char *key, size_t len, const char *name, size_t nlen) {
+    return len == nlen && memcmp(key, name, len) == 0;
+}
+
 static int ctx_index(lua_State *L) {
-    const char *key = luaL_checkstring(L, 2);
-    if (strcmp(key, "features") == 0) {
+    size_t len;
+    const char *key = luaL_checklstring(L, 2, &len);
+    if (key_is(key, len, "features", 8)) {
         lua_getiuservalue(L, 1, 1);
         return 1;
     }
-    if (strcmp(key, "stage") == 0 || strcmp(key, "rule") == 0) {
+    if (key_is(key, len, "stage", 5) || key_is(key, len, "rule", 4)) {
         vd_exec_t *e = current(L);
         lua_pushstring(L, key[0] == 's' ? e->stage : e->rule);
         return 1;
     }
-    if (strcmp(key, "shadow") == 0) {
+    if (key_is(key, len, "shadow", 6)) {
         lua_pushboolean(L, current(L)->shadow);
         return 1;
     }
@@ -142,35 +143,29 @@ static int ctx_index(lua_State *L) {
 }
 
 void vd_lua_push_ctx(lua_State *L) {
-    lua_getfield(L, LUA_REGISTRYINDEX, CTX_KEY);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vd_lua_ls(L)->ctx_ref);
 }
 
 void vd_lua_open_ctx(lua_State *L) {
-    luaL_newmetatable(L, FEATURES_MT);
+    vd_udata_newtype(L, VD_UDATA_FEATURES);
     lua_pushcfunction(L, features_index);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, features_newindex);
     lua_setfield(L, -2, "__newindex");
-    lua_pushliteral(L, "verdict.features");
-    lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
 
     static const luaL_Reg methods[] = {
         {"set", ctx_set}, {"tag", ctx_tag}, {"stop", ctx_stop}, {NULL, NULL}};
-    luaL_newmetatable(L, CTX_MT);
+    vd_udata_newtype(L, VD_UDATA_CTX);
     luaL_newlib(L, methods);
     lua_pushcclosure(L, ctx_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, features_newindex);
     lua_setfield(L, -2, "__newindex");
-    lua_pushliteral(L, "verdict.ctx");
-    lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
 
-    lua_newuserdatauv(L, 1, 1);
-    luaL_setmetatable(L, CTX_MT);
-    lua_newuserdatauv(L, 1, 0);
-    luaL_setmetatable(L, FEATURES_MT);
+    vd_udata_new(L, VD_UDATA_CTX, 1, 1);
+    vd_udata_new(L, VD_UDATA_FEATURES, 1, 0);
     lua_setiuservalue(L, -2, 1);
-    lua_setfield(L, LUA_REGISTRYINDEX, CTX_KEY);
+    vd_lua_ls(L)->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CIDRS_MT "verdict.cidrs"
-
 typedef struct cidrs {
     size_t n;
     vd_cidr_t nets[]; /* sorted by prefix length, longest first */
@@ -22,13 +20,22 @@ static int opt_ip(lua_State *L, int idx, vd_ip_t *ip) {
     return vd_ip_parse(s, len, ip) == 0;
 }
 
+static size_t len_of(lua_State *L, int idx) {
+    size_t len;
+    lua_tolstring(L, idx, &len);
+    return len;
+}
+
 /* verdict.ip(s) -> canonical address text, or nil when s is not an IP address */
 static int ip_canon(lua_State *L) {
     vd_ip_t ip;
     if (!opt_ip(L, 1, &ip)) return lua_pushnil(L), 1;
     char buf[64];
-    vd_ip_format(&ip, buf, sizeof buf);
-    lua_pushstring(L, buf);
+    size_t n = vd_ip_format(&ip, buf, sizeof buf);
+    if (n == len_of(L, 1) && memcmp(buf, lua_tostring(L, 1), n) == 0)
+        lua_pushvalue(L, 1); /* already canonical: the same string, nothing to intern */
+    else
+        lua_pushlstring(L, buf, n);
     lua_pushinteger(L, ip.v4 ? 4 : 6);
     return 2;
 }
@@ -40,13 +47,10 @@ static int ip_prefix(lua_State *L) {
     if (!opt_ip(L, 1, &ip)) return lua_pushnil(L), 1;
     if (bits < 0 || bits > (ip.v4 ? 32 : 128))
         return luaL_argerror(L, 2, "prefix length out of range");
-    char text[64], buf[80];
-    vd_ip_format(&ip, text, sizeof text);
-    snprintf(buf, sizeof buf, "%s/%d", text, (int)bits);
+    char buf[80];
     vd_cidr_t c;
-    vd_cidr_parse(buf, strlen(buf), &c);
-    vd_cidr_format(&c, buf, sizeof buf);
-    lua_pushstring(L, buf);
+    vd_cidr_of(&ip, (int)bits, &c);
+    lua_pushlstring(L, buf, vd_cidr_format(&c, buf, sizeof buf));
     return 1;
 }
 
@@ -71,12 +75,12 @@ static int cidrs_new(lua_State *L) {
         lua_pop(L, 1);
     }
     qsort(set->nets, set->n, sizeof *set->nets, by_length_desc);
-    luaL_setmetatable(L, CIDRS_MT);
+    vd_udata_set(L, VD_UDATA_CIDRS);
     return 1;
 }
 
 static const vd_cidr_t *lookup(lua_State *L) {
-    const cidrs_t *set = luaL_checkudata(L, 1, CIDRS_MT);
+    const cidrs_t *set = vd_udata_check(L, 1, VD_UDATA_CIDRS);
     vd_ip_t ip;
     if (!opt_ip(L, 2, &ip)) return NULL;
     for (size_t i = 0; i < set->n; i++)
@@ -102,11 +106,9 @@ static int cidrs_match(lua_State *L) {
 
 void vd_lua_open_ip(lua_State *L) {
     static const luaL_Reg methods[] = {{"has", cidrs_has}, {"match", cidrs_match}, {NULL, NULL}};
-    luaL_newmetatable(L, CIDRS_MT);
+    vd_udata_newtype(L, VD_UDATA_CIDRS);
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");
-    lua_pushliteral(L, CIDRS_MT);
-    lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {
         {"ip", ip_canon}, {"ip_prefix", ip_prefix}, {"cidrs", cidrs_new}, {NULL, NULL}};

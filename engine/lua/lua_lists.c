@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LIST_MT "verdict.list"
-
 /* The absolute path of a list: relative paths are inside the policy directory. */
 static int resolve(lua_State *L, const char *path, char *out) {
     char joined[PATH_MAX];
@@ -53,7 +51,7 @@ static int open_list(lua_State *L, int p, int opts, int kind) {
     memset(ref, 0, sizeof *ref);
     if (vd_list_open(abs, (vd_list_kind_t)kind, skip_bad, ref, err, sizeof err) != 0)
         return luaL_error(L, "verdict.list: %s", err);
-    luaL_setmetatable(L, LIST_MT);
+    vd_udata_set(L, VD_UDATA_LIST);
     return 1;
 }
 
@@ -73,12 +71,12 @@ static int list_of_kind(lua_State *L) {
 }
 
 static int list_gc(lua_State *L) {
-    vd_list_ref_close(luaL_checkudata(L, 1, LIST_MT));
+    vd_list_ref_close(vd_udata_check(L, 1, VD_UDATA_LIST));
     return 0;
 }
 
 static int find(lua_State *L, vd_list_hit_t *hit) {
-    vd_list_ref_t *ref = luaL_checkudata(L, 1, LIST_MT);
+    vd_list_ref_t *ref = vd_udata_check(L, 1, VD_UDATA_LIST);
     if (lua_type(L, 2) != LUA_TSTRING) return 0;
     size_t len;
     const char *s = lua_tolstring(L, 2, &len);
@@ -101,7 +99,7 @@ static int list_match(lua_State *L) {
 }
 
 static int list_len(lua_State *L) {
-    vd_list_ref_t *ref = luaL_checkudata(L, 1, LIST_MT);
+    vd_list_ref_t *ref = vd_udata_check(L, 1, VD_UDATA_LIST);
     vd_list_ref_refresh(ref);
     lua_pushinteger(L, (lua_Integer)vd_list_size(ref));
     return 1;
@@ -109,15 +107,13 @@ static int list_len(lua_State *L) {
 
 void vd_lua_open_lists(lua_State *L) {
     static const luaL_Reg methods[] = {{"has", list_has}, {"match", list_match}, {NULL, NULL}};
-    luaL_newmetatable(L, LIST_MT);
+    vd_udata_newtype(L, VD_UDATA_LIST);
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, list_len);
     lua_setfield(L, -2, "__len");
     lua_pushcfunction(L, list_gc);
     lua_setfield(L, -2, "__gc");
-    lua_pushliteral(L, LIST_MT);
-    lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
     /* verdict.list: callable, with one constructor per kind. */
     static const struct {

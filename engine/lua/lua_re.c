@@ -9,8 +9,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#define RE_MT "verdict.re"
-
 typedef struct re {
     pcre2_code *code;
     int jit;
@@ -48,7 +46,7 @@ static int re_new(lua_State *L) {
     uint32_t opts = parse_flags(L, luaL_optstring(L, 2, ""));
     re_t *re = lua_newuserdatauv(L, sizeof *re, 0);
     re->code = NULL;
-    luaL_setmetatable(L, RE_MT);
+    vd_udata_set(L, VD_UDATA_RE);
     int err;
     PCRE2_SIZE off;
     re->code = pcre2_compile((PCRE2_SPTR)pat, plen, opts, &err, &off, NULL);
@@ -80,7 +78,7 @@ static int run(lua_State *L, const re_t *re, const char *s, size_t len) {
 
 /* re:test(s) -> true when s matches; false for non-strings. */
 static int re_test(lua_State *L) {
-    const re_t *re = luaL_checkudata(L, 1, RE_MT);
+    const re_t *re = vd_udata_check(L, 1, VD_UDATA_RE);
     size_t len;
     if (lua_type(L, 2) != LUA_TSTRING) return lua_pushboolean(L, 0), 1;
     const char *s = lua_tolstring(L, 2, &len);
@@ -90,7 +88,7 @@ static int re_test(lua_State *L) {
 
 /* re:match(s) -> the captures (or the whole match when there are none), or nil. */
 static int re_match(lua_State *L) {
-    const re_t *re = luaL_checkudata(L, 1, RE_MT);
+    const re_t *re = vd_udata_check(L, 1, VD_UDATA_RE);
     size_t len;
     if (lua_type(L, 2) != LUA_TSTRING) return lua_pushnil(L), 1;
     const char *s = lua_tolstring(L, 2, &len);
@@ -110,7 +108,7 @@ static int re_match(lua_State *L) {
 
 /* re:count(s) -> how many non-overlapping matches s holds (0 for non-strings). */
 static int re_count(lua_State *L) {
-    const re_t *re = luaL_checkudata(L, 1, RE_MT);
+    const re_t *re = vd_udata_check(L, 1, VD_UDATA_RE);
     size_t len;
     if (lua_type(L, 2) != LUA_TSTRING) return lua_pushinteger(L, 0), 1;
     const char *s = lua_tolstring(L, 2, &len);
@@ -126,7 +124,7 @@ static int re_count(lua_State *L) {
 }
 
 static int re_gc(lua_State *L) {
-    re_t *re = luaL_checkudata(L, 1, RE_MT);
+    re_t *re = vd_udata_check(L, 1, VD_UDATA_RE);
     pcre2_code_free(re->code);
     re->code = NULL;
     return 0;
@@ -135,13 +133,11 @@ static int re_gc(lua_State *L) {
 void vd_lua_open_re(lua_State *L) {
     static const luaL_Reg methods[] = {
         {"test", re_test}, {"match", re_match}, {"count", re_count}, {NULL, NULL}};
-    luaL_newmetatable(L, RE_MT);
+    vd_udata_newtype(L, VD_UDATA_RE);
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, re_gc);
     lua_setfield(L, -2, "__gc");
-    lua_pushliteral(L, RE_MT);
-    lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
     lua_pushcfunction(L, re_new);
     lua_setfield(L, -2, "re");

@@ -7,8 +7,6 @@
 #include <lauxlib.h>
 #include <string.h>
 
-#define SET_MT "verdict.set"
-
 typedef struct set {
     int domains; /* match suffixes at label boundaries */
 } set_t;
@@ -40,7 +38,7 @@ static int set_build(lua_State *L, int domains) {
         lua_rawset(L, -3);
     }
     lua_setiuservalue(L, -2, 1);
-    luaL_setmetatable(L, SET_MT);
+    vd_udata_set(L, VD_UDATA_SET);
     return 1;
 }
 
@@ -61,7 +59,7 @@ static int contains(lua_State *L, const char *s, size_t len) {
 
 /* set:has(s) -> true when s is in the set; for domain sets, when s or a parent domain is. */
 static int set_has(lua_State *L) {
-    const set_t *set = luaL_checkudata(L, 1, SET_MT);
+    const set_t *set = vd_udata_check(L, 1, VD_UDATA_SET);
     size_t len;
     if (lua_type(L, 2) != LUA_TSTRING) return lua_pushboolean(L, 0), 1;
     const char *s = lua_tolstring(L, 2, &len);
@@ -86,7 +84,7 @@ static int set_has(lua_State *L) {
 }
 
 static int set_len(lua_State *L) {
-    luaL_checkudata(L, 1, SET_MT);
+    vd_udata_check(L, 1, VD_UDATA_SET);
     lua_getiuservalue(L, 1, 1);
     lua_Integer n = 0;
     lua_pushnil(L);
@@ -131,15 +129,13 @@ static int lines(lua_State *L) {
 }
 
 void vd_lua_open_sets(lua_State *L) {
-    luaL_newmetatable(L, SET_MT);
+    vd_udata_newtype(L, VD_UDATA_SET);
     lua_newtable(L);
     lua_pushcfunction(L, set_has);
     lua_setfield(L, -2, "has");
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, set_len);
     lua_setfield(L, -2, "__len");
-    lua_pushliteral(L, SET_MT);
-    lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {
         {"set", set_new}, {"domains", domains_new}, {"lines", lines}, {NULL, NULL}};

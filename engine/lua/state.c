@@ -82,6 +82,19 @@ static int plain_find(lua_State *L) {
     return 2;
 }
 
+/* rawset, except into an event view: its reads come from a cache the empty view table hides,
+ * and a raw write there would change what later rules (live ones too) read. */
+static int guarded_rawset(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkany(L, 2);
+    luaL_checkany(L, 3);
+    if (vd_lua_is_view(L, 1))
+        return luaL_error(L, "the event is read-only; use ctx:set(name, value) for features");
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 1;
+}
+
 /* load() of text chunks only: bytecode can break the VM's safety. */
 static int text_load(lua_State *L) {
     size_t len;
@@ -119,6 +132,8 @@ static void open_safe_libs(lua_State *L) {
     remove_fields(L, base_out);
     lua_pushcfunction(L, text_load);
     lua_setfield(L, -2, "load");
+    lua_pushcfunction(L, guarded_rawset);
+    lua_setfield(L, -2, "rawset");
     lua_pop(L, 1);
 
     /* os: only the clock and calendar functions. */

@@ -4,6 +4,7 @@
 #define VD_LUA_STATE_H
 
 #include "decision/decision.h"
+#include "udata.h"
 
 #include <lua.h>
 #include <stddef.h>
@@ -52,8 +53,6 @@ typedef struct vd_lstate {
     vd_lua_files_t files;           /* what verdict.lines and verdict.list read while loading */
     int loading;                    /* 1 while policy files run: DSL builders are allowed */
     struct vd_exec *exec;           /* the request being decided, NULL between requests */
-    uint64_t gen;                   /* the running request's: views of other requests are refused */
-    uint64_t next_gen;              /* the last generation handed out */
     struct vd_redis *redis;         /* the worker's Redis client when state lives there */
     struct vd_state_op *pending_op; /* what a rule just yielded for */
     struct vd_state_op *resumed_op; /* its answer, while the rule resumes */
@@ -61,6 +60,12 @@ typedef struct vd_lstate {
     int spare_ref;
     struct pcre2_real_match_data_8 *re_md;
     struct pcre2_real_match_context_8 *re_mctx;
+    int udata_mt[VD_UDATA__COUNT]; /* registry references of the metatables (udata.h) */
+    int view_stale;    /* registry reference: the metatable of views whose request ended or waits */
+    int view_pool;     /* registry reference: view metatables (with their caches) for reuse */
+    int view_cache_mt; /* registry reference: metatable of the views' caches */
+    int views;         /* registry reference: the running request's view list */
+    int ctx_ref;       /* registry reference: the ctx object rules receive */
 } vd_lstate_t;
 
 /* Creates a sandboxed state: base (without dofile/loadfile/collectgarbage/print), string

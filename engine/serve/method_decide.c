@@ -39,7 +39,7 @@ static void decided(vd_request_t *r, int rc) {
         vd_counter_add(&s->stats.decisions, 1);
         vd_rpc_pack_result_head(&c->pk, msgid);
         vd_decision_meta_t meta = {pl->name, vd_policy_version(r->policy), r->elapsed_ns / 1000};
-        vd_decision_pack(&c->pk, &r->d, &meta);
+        vd_decision_pack(&c->out, &r->d, &meta);
     }
     vd_conn_end_op(c);
 }

@@ -203,7 +203,7 @@ static void test_msgpack_and_json_agree(void) {
     CU_ASSERT_STRING_EQUAL(res.d->action, action);
     /* The result packs as the decide method's result map. */
     msgpack_sbuffer_clear(&sb);
-    vd_result_pack(&pk, &res);
+    vd_result_pack(&sb, &res);
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
     CU_ASSERT_EQUAL(msgpack_unpack_next(&up, sb.data, sb.size, NULL), MSGPACK_UNPACK_SUCCESS);

@@ -1,6 +1,9 @@
 #include "base/ipaddr.h"
 #include "vd_test.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static vd_ip_t ip(const char *s) {
@@ -27,6 +30,42 @@ static void test_parse(void) {
     a = ip("::ffff:10.1.2.3");
     vd_ip_format(&a, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "10.1.2.3");
+}
+
+/* The IPv4 fast path agrees with inet_pton and inet_ntop, on odd text and on random bytes. */
+static void test_agrees_with_libc(void) {
+    const char *odd[] = {"0.0.0.0",    "255.255.255.255", "01.2.3.4", "1.2.3.04",
+                         "1.2.3.256",  "1.2.3.4.",        ".1.2.3.4", "1..2.3",
+                         "1.2.3.4 ",   " 1.2.3.4",        "1.2.3.-4", "1.2.3.4/8",
+                         "1234.1.1.1", "0.00.0.0",        "1.2.3.4x", "999.0.0.0"};
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        vd_ip_t a;
+        unsigned char want[4];
+        int ok = inet_pton(AF_INET, odd[i], want) == 1;
+        int got = vd_ip_parse(odd[i], strlen(odd[i]), &a) == 0 && a.v4;
+        CU_ASSERT_EQUAL(got, ok);
+        if (ok && got) CU_ASSERT_EQUAL(memcmp(a.b + 12, want, 4), 0);
+    }
+    srand(7);
+    for (int i = 0; i < 20000; i++) {
+        unsigned char b[4] = {(unsigned char)rand(), (unsigned char)rand(), (unsigned char)rand(),
+                              (unsigned char)rand()};
+        char text[32], want[32];
+        snprintf(text, sizeof text, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+        inet_ntop(AF_INET, b, want, sizeof want);
+        vd_ip_t a = ip(text);
+        char got[64];
+        CU_ASSERT_EQUAL(vd_ip_format(&a, got, sizeof got), strlen(want));
+        CU_ASSERT_STRING_EQUAL(got, want);
+        vd_cidr_t c;
+        vd_cidr_of(&a, i % 33, &c);
+        char viatext[64], direct[64];
+        snprintf(viatext, sizeof viatext, "%s/%d", want, i % 33);
+        vd_cidr_t parsed = net(viatext);
+        vd_cidr_format(&parsed, viatext, sizeof viatext);
+        vd_cidr_format(&c, direct, sizeof direct);
+        CU_ASSERT_STRING_EQUAL(direct, viatext);
+    }
 }
 
 static void test_cidr_v4(void) {
@@ -63,6 +102,7 @@ static void test_cidr_v6(void) {
 
 void vd_suite_ipaddr(void) {
     static const vd_test_t tests[] = {{"parse and format", test_parse},
+                                      {"IPv4 as libc reads and writes it", test_agrees_with_libc},
                                       {"IPv4 prefixes", test_cidr_v4},
                                       {"IPv6 prefixes", test_cidr_v6},
                                       {NULL, NULL}};

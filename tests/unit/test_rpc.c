@@ -1,4 +1,5 @@
 #include "base/error.h"
+#include "proto/mpbuf.h"
 #include "proto/rpc.h"
 #include "vd_test.h"
 
@@ -134,12 +135,58 @@ static void test_error_names(void) {
     CU_ASSERT_STRING_EQUAL(vd_rpc_err_name((vd_rpc_err_t)99), "internal");
 }
 
+/* The inline writers produce what msgpack-c's packer produces, at every size boundary. */
+static void test_inline_writers_match_msgpack(void) {
+    msgpack_sbuffer a, b;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&a);
+    msgpack_sbuffer_init(&b);
+    msgpack_packer_init(&pk, &b, msgpack_sbuffer_write);
+    static const int64_t ints[] = {
+        0,        1,   127, 128,  255,  256,    65535,  65536,         4294967295LL,  4294967296LL,
+        -1,       -32, -33, -128, -129, -32768, -32769, -2147483648LL, -2147483649LL, INT64_MIN,
+        INT64_MAX};
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+        vd_mp_int(&a, ints[i]);
+        msgpack_pack_int64(&pk, ints[i]);
+    }
+    static char text[70000];
+    memset(text, 'x', sizeof text);
+    static const size_t lens[] = {0, 1, 31, 32, 255, 256, 65535, 65536};
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+        vd_mp_str(&a, text, lens[i]);
+        msgpack_pack_str_with_body(&pk, text, lens[i]);
+    }
+    static const uint32_t sizes[] = {0, 15, 16, 65535, 65536};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        vd_mp_map(&a, sizes[i]);
+        msgpack_pack_map(&pk, sizes[i]);
+        vd_mp_array(&a, sizes[i]);
+        msgpack_pack_array(&pk, sizes[i]);
+    }
+    vd_mp_double(&a, -2.5);
+    msgpack_pack_double(&pk, -2.5);
+    vd_mp_bool(&a, 1);
+    msgpack_pack_true(&pk);
+    vd_mp_bool(&a, 0);
+    msgpack_pack_false(&pk);
+    vd_mp_nil(&a);
+    msgpack_pack_nil(&pk);
+    VD_MP_LIT(&a, "action");
+    msgpack_pack_str_with_body(&pk, "action", 6);
+    CU_ASSERT_EQUAL_FATAL(a.size, b.size);
+    CU_ASSERT_EQUAL(memcmp(a.data, b.data, a.size), 0);
+    msgpack_sbuffer_destroy(&a);
+    msgpack_sbuffer_destroy(&b);
+}
+
 void vd_suite_rpc(void) {
     static const vd_test_t tests[] = {{"decode a request", test_decode_request},
                                       {"decode a notification", test_decode_notification},
                                       {"malformed envelopes", test_decode_errors},
                                       {"pack an error reply", test_pack_error},
                                       {"error code names", test_error_names},
+                                      {"inline writers", test_inline_writers_match_msgpack},
                                       {NULL, NULL}};
     vd_add_suite("rpc", tests);
 }
