@@ -26,7 +26,7 @@ rule "failed_logins_for_account" {
     if ev.password_ok ~= false or type(ev.account) ~= "string" then return false end
     local _, hour = verdict.counter("login:fail:acct:" .. ev.account)
     if hour > 5 then verdict.label("login:attack:" .. ev.account, HOUR) end
-    return hour > 5, hour .. " failures in the hour"
+    return hour > 5, "%d failures in the hour", hour
   end,
 }
 
@@ -41,7 +41,7 @@ rule "failed_logins_from_ip" {
     local ip = verdict.ip(ev.ip)
     if ev.password_ok ~= false or not ip then return false end
     local _, hour = verdict.counter("login:fail:ip:" .. ip)
-    return hour > 10, hour .. " failures in the hour"
+    return hour > 10, "%d failures in the hour", hour
   end,
 }
 
@@ -52,7 +52,7 @@ rule "many_accounts_from_ip" {
     local ip = verdict.ip(ev.ip)
     if not ip or type(ev.account) ~= "string" then return false end
     local accounts = verdict.distinct("login:accounts:" .. ip, ev.account, HOUR)
-    return accounts > 10, accounts .. " accounts"
+    return accounts > 10, "%d accounts", accounts
   end,
 }
 
@@ -62,7 +62,7 @@ rule "account_under_attack" {
   when = function(ev)
     if ev.password_ok ~= true or type(ev.account) ~= "string" then return false end
     local left = verdict.labeled("login:attack:" .. ev.account)
-    return left ~= nil, left and ("for " .. left .. " more seconds")
+    return left ~= nil, "for %d more seconds", left
   end,
 }
 
@@ -77,7 +77,7 @@ rule "new_country" {
     local has_history = verdict.labeled("login:history:" .. ev.account) ~= nil
     verdict.label(seen, 90 * DAY)  -- remembered for the next time, whatever we decide
     verdict.label("login:history:" .. ev.account, 90 * DAY)
-    return has_history and not known, "first sign-in from " .. where
+    return has_history and not known, "first sign-in from %s", where
   end,
 }
 

@@ -77,7 +77,7 @@ rule "display_name_spoof" {
     local shown = display_mail:match(ev.from)
     local actual = header_domain(ev.from)
     return shown ~= nil and actual ~= nil and verdict.lower(shown) ~= actual,
-           string.format("shows %s, sent from %s", tostring(shown), tostring(actual))
+           "shows %s, sent from %s", shown, actual
   end,
 }
 
@@ -149,7 +149,7 @@ rule "link_heavy_body" {
   when = function(ev, ctx)
     local links = link:count(ev.body)
     ctx:set("links", links)
-    return links > 10, links .. " links"
+    return links > 10, "%d links", links
   end,
 }
 

@@ -70,8 +70,7 @@ rule "random_email_local_part" {
     local localpart = verdict.email_local(ev.email)
     if not localpart or #localpart < 10 then return false end
     local entropy = verdict.entropy(localpart)
-    return entropy > 3.2 and verdict.count(localpart, "digit") >= 3,
-           string.format("entropy %.2f bits", entropy)
+    return entropy > 3.2 and verdict.count(localpart, "digit") >= 3, "entropy %.2f bits", entropy
   end,
 }
 
@@ -112,7 +111,7 @@ rule "form_filled_too_fast" {
   score = 5, tags = {"client", "automation"},
   when = function(ev)
     local ms = ev.form_ms
-    return type(ms) == "number" and ms >= 0 and ms < 1500, ms and (ms .. " ms")
+    return type(ms) == "number" and ms >= 0 and ms < 1500, "%s ms", ms
   end,
 }
 
@@ -137,7 +136,7 @@ rule "datacenter_network" {
   when = function(ev, ctx)
     local asn = ev.asn or ctx.features.geo_asn
     return asn ~= nil and datacenter:has(tostring(asn)),
-           string.format("AS%s %s", tostring(asn), ctx.features.geo_asn_org or "")
+           "AS%s %s", asn, ctx.features.geo_asn_org or ""
   end,
 }
 
@@ -153,7 +152,7 @@ rule "country_mismatch" {
   when = function(ev, ctx)
     local claimed, actual = ev.country, ctx.features.geo_country
     return claimed ~= nil and actual ~= nil and claimed ~= actual,
-           string.format("claims %s, IP in %s", tostring(claimed), tostring(actual))
+           "claims %s, IP in %s", claimed, actual
   end,
 }
 
@@ -170,8 +169,7 @@ rule "network_burst" {
     if not prefix then return false end
     local minute, hour = verdict.counter("signup:net:" .. prefix)
     ctx:set("net_signups_hour", hour)
-    return hour > 20, string.format("%d from %s in the last hour, %d in the last minute",
-                                    hour, prefix, minute)
+    return hour > 20, "%d from %s in the last hour, %d in the last minute", hour, prefix, minute
   end,
 }
 
@@ -182,7 +180,7 @@ rule "ip_repeat" {
     local ip = verdict.ip(ev.ip)
     if not ip then return false end
     local _, hour, day = verdict.counter("signup:ip:" .. ip)
-    return hour > 5 or day > 20, string.format("%d in the hour, %d in the day", hour, day)
+    return hour > 5 or day > 20, "%d in the hour, %d in the day", hour, day
   end,
 }
 
@@ -193,7 +191,7 @@ rule "many_usernames_per_ip" {
     local ip = verdict.ip(ev.ip)
     if not ip or type(ev.username) ~= "string" then return false end
     local names = verdict.distinct("signup:names:" .. ip, verdict.lower(ev.username))
-    return names > 5, names .. " user names"
+    return names > 5, "%d user names", names
   end,
 }
 
@@ -204,7 +202,7 @@ rule "busy_network_operator" {
     local asn = ev.asn or ctx.features.geo_asn
     if not asn then return false end
     local _, hour = verdict.counter("signup:asn:" .. tostring(asn))
-    return hour > 500, "AS" .. tostring(asn) .. ": " .. hour .. " in the hour"
+    return hour > 500, "AS%s: %d in the hour", asn, hour
   end,
 }
 

@@ -96,11 +96,47 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
     return rc;
 }
 
-/* The detail a when function returned at idx of S (a string or a number), or NULL. */
-static const char *detail_at(lua_State *S, int idx, size_t *dlen) {
+/* The detail of a rule that fired: its when function's results after the first, at
+ * first..last of S. Nothing; a string or number; or a format and its arguments, formatted now
+ * as string.format does (so rules pay for formatting only when they fire). The formatted text
+ * replaces the format on the stack. Returns 0, or -1 with a fault recorded. */
+static int take_detail(run_t *r, lua_State *S, int first, int last, const vd_rule_t *rule,
+                       vd_trace_rule_t *tr, const char **detail, size_t *dlen) {
+    *detail = NULL;
     *dlen = 0;
-    int t = lua_type(S, idx);
-    return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tolstring(S, idx, dlen) : NULL;
+    if (first > last) return 0;
+    int t = lua_type(S, first);
+    if (t == LUA_TSTRING && last > first) {
+        lua_rawgeti(S, LUA_REGISTRYINDEX, vd_lua_ls(S)->format_ref);
+        for (int i = first; i <= last; i++)
+            lua_pushvalue(S, i);
+        if (lua_pcall(S, last - first + 1, 1, 0) != LUA_OK) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s:%d: detail of rule '%s': %s", rule->file, rule->line,
+                     rule->name, lua_tostring(S, -1) ? lua_tostring(S, -1) : "format failed");
+            lua_pop(S, 1);
+            record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+            return -1;
+        }
+        lua_replace(S, first);
+    } else if (t != LUA_TSTRING && t != LUA_TNUMBER) {
+        return 0;
+    }
+    *detail = lua_tolstring(S, first, dlen);
+    return 0;
+}
+
+/* Applies what a rule's functions returned, at first..last of S: hit, detail [, format
+ * arguments] and, when the rule has a score function and hit, its score last. */
+static int conclude(run_t *r, lua_State *S, const vd_rule_t *rule, vd_trace_rule_t *tr, int first,
+                    int last) {
+    if (last < first || !lua_toboolean(S, first)) return 0;
+    double score = rule->score;
+    if (rule->score_ref != LUA_NOREF && check_score(r, S, last--, rule, tr, &score) != 0) return 0;
+    const char *detail;
+    size_t dlen;
+    if (take_detail(r, S, first + 1, last, rule, tr, &detail, &dlen) != 0) return 0;
+    return fire(r, rule, detail, dlen, tr, score);
 }
 
 static vd_trace_rule_t *new_trace(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts, int *rc) {
@@ -114,51 +150,42 @@ static vd_trace_rule_t *new_trace(run_t *r, const vd_rule_t *rule, vd_trace_stag
 /* A rule run to its end on the worker's stack. */
 static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     lua_State *L = r->L;
-    int rc;
+    int rc, top = lua_gettop(L);
     vd_trace_rule_t *tr = new_trace(r, rule, ts, &rc);
     if (rc) return rc;
     r->ex->rule = rule->name;
-    if (call(r, rule->when_ref, 2) != LUA_OK) {
+    if (call(r, rule->when_ref, LUA_MULTRET) != LUA_OK) {
         lua_fault(r, L, rule, tr);
-        lua_pop(L, 1);
-        return 0;
+    } else if (top < lua_gettop(L) && lua_toboolean(L, top + 1) && rule->score_ref != LUA_NOREF &&
+               call(r, rule->score_ref, 1) != LUA_OK) {
+        lua_fault(r, L, rule, tr);
+    } else {
+        rc = conclude(r, L, rule, tr, top + 1, lua_gettop(L));
     }
-    if (lua_toboolean(L, -2)) {
-        size_t dlen;
-        const char *detail = detail_at(L, -1, &dlen);
-        double score = rule->score;
-        if (rule->score_ref == LUA_NOREF) {
-            rc = fire(r, rule, detail, dlen, tr, score);
-        } else if (call(r, rule->score_ref, 1) != LUA_OK) {
-            lua_fault(r, L, rule, tr);
-        } else if (check_score(r, L, -1, rule, tr, &score) == 0) {
-            rc = fire(r, rule, detail, dlen, tr, score);
-        }
-        if (rule->score_ref != LUA_NOREF) lua_pop(L, 1);
-    }
-    lua_pop(L, 2);
+    lua_settop(L, top);
     return rc;
 }
 
 /* ---- rules that may wait for state: run whole (when, then score) in a coroutine ---- */
 
+/* Stack: when, score, ev, ctx, then when's results (hit, detail, format arguments), then the
+ * score when the rule hit and has a score function; all of those after ctx are returned. */
 static int rule_body_k(lua_State *L, int status, lua_KContext k) {
     (void)status;
-    if (k == 1) { /* stack: when, score, ev, ctx, hit, detail */
-        if (!lua_toboolean(L, 5) || lua_isnil(L, 2)) return 2;
+    if (k == 1 && lua_toboolean(L, 5) && !lua_isnil(L, 2)) {
         lua_pushvalue(L, 2);
         lua_pushvalue(L, 3);
         lua_pushvalue(L, 4);
         lua_callk(L, 2, 1, 2, rule_body_k);
     }
-    return 3; /* hit, detail, score */
+    return lua_gettop(L) - 4;
 }
 
 static int rule_body(lua_State *L) {
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 3);
     lua_pushvalue(L, 4);
-    lua_callk(L, 2, 2, 1, rule_body_k);
+    lua_callk(L, 2, LUA_MULTRET, 1, rule_body_k);
     return rule_body_k(L, LUA_OK, 1);
 }
 
@@ -255,14 +282,8 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
         give_thread(L, co, ref, 0);
         return 0;
     }
-    int base = lua_gettop(co) - nres; /* results: hit, detail [, score] */
-    if (nres >= 2 && lua_toboolean(co, base + 1)) {
-        size_t dlen;
-        const char *detail = detail_at(co, base + 2, &dlen);
-        double score = rule->score;
-        if (rule->score_ref == LUA_NOREF || check_score(r, co, base + 3, rule, tr, &score) == 0)
-            rc = fire(r, rule, detail, dlen, tr, score);
-    }
+    int base = lua_gettop(co) - nres; /* results: hit, detail [, format arguments] [, score] */
+    rc = conclude(r, co, rule, tr, base + 1, base + nres);
     give_thread(L, co, ref, 1);
     return rc;
 }

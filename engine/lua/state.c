@@ -144,6 +144,8 @@ static void open_safe_libs(lua_State *L) {
     lua_pop(L, 1);
 
     lua_getglobal(L, "string");
+    lua_getfield(L, -1, "format"); /* kept: rules may replace string.format for themselves */
+    vd_lua_ls(L)->format_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     static const char *const pat[] = {"match", "gmatch", "gsub"};
     for (size_t i = 0; i < sizeof pat / sizeof *pat; i++) {
         lua_pushcfunction(L, patterns_disabled);

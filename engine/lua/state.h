@@ -66,6 +66,7 @@ typedef struct vd_lstate {
     int view_cache_mt; /* registry reference: metatable of the views' caches */
     int views;         /* registry reference: the running request's view list */
     int ctx_ref;       /* registry reference: the ctx object rules receive */
+    int format_ref;    /* registry reference: string.format, for rule details */
 } vd_lstate_t;
 
 /* Creates a sandboxed state: base (without dofile/loadfile/collectgarbage/print), string

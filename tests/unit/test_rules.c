@@ -54,6 +54,41 @@ static void test_thresholds_and_reasons(void) {
     vd_policy_unref(p);
 }
 
+/* A detail given as a format and its arguments is formatted only when the rule fires. */
+static void test_detail_formats(void) {
+    vd_policy_t *p = vd_test_policy(
+        "rule \"fmt\" { score = 1, when = function(ev) return ev.n ~= nil, '%d seen from %s', "
+        "tonumber(ev.n), ev.ip end }\n"
+        "rule \"lazy\" { score = 1, when = function(ev) return false, '%d', 'not a number' end }\n"
+        "rule \"bad\" { score = 1, when = function(ev) return ev.bad ~= nil, '%d', 'oops' end }\n"
+        "rule \"scored\" { score = function(ev) return 2 end,\n"
+        "  when = function(ev) return ev.n ~= nil, 'n=%s', ev.n end }\n"
+        "rule \"plain\" { score = 1, when = function(ev) return ev.n ~= nil, '100%', 'x' == 'y' "
+        "end }\n"
+        "pipeline \"p\" { stages = { stage \"s\" {\"fmt\", \"lazy\", \"bad\", \"scored\"} } }\n"
+        "pipeline \"q\" { stages = { stage \"s\" {\"plain\"} } }\n");
+    run_t r;
+    const char *kv[] = {"n", "7", "ip", "203.0.113.9", NULL};
+    run(&r, p, "p", kv);
+    CU_ASSERT_EQUAL(r.d.faults.len, 0);
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 0)->detail, "7 seen from 203.0.113.9");
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 1)->rule, "scored");
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 1)->detail, "n=7");
+    CU_ASSERT_DOUBLE_EQUAL(reason(&r.d.main, 1)->score, 2.0, 1e-12);
+    done(&r);
+    const char *bad[] = {"bad", "1", NULL};
+    run(&r, p, "p", bad);
+    CU_ASSERT_EQUAL(r.d.faults.len, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 0), "detail of rule 'bad'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 0), "number expected"));
+    done(&r);
+    /* A format whose arguments are all used up formats as string.format does. */
+    run(&r, p, "q", kv);
+    CU_ASSERT_EQUAL(r.d.faults.len, 1); /* '100%' is not a valid format */
+    done(&r);
+    vd_policy_unref(p);
+}
+
 static void test_stop_and_features(void) {
     vd_policy_t *p = vd_test_policy(
         "local office = verdict.cidrs {'10.0.0.0/8', '2001:db8::/32'}\n"
@@ -244,6 +279,7 @@ static void test_deadline(void) {
 void vd_suite_rules(void) {
     static const vd_test_t tests[] = {
         {"thresholds, reasons, details, tags", test_thresholds_and_reasons},
+        {"details formatted only when rules fire", test_detail_formats},
         {"stop actions and features between stages", test_stop_and_features},
         {"shadow stages", test_shadow},
         {"fired rules as features", test_rules_as_features},
