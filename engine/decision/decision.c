@@ -28,14 +28,28 @@ int vd_decision_add_reason(vd_decision_t *d, int shadow, const char *rule, const
     return 0;
 }
 
-int vd_decision_add_tag(vd_decision_t *d, int shadow, const char *tag, size_t len) {
-    vd_outcome_t *o = side(d, shadow);
+static int has_tag(const vd_outcome_t *o, const char *tag, size_t len) {
     for (uint32_t i = 0; i < o->tags.len; i++) {
         const char *t = VD_VEC_AT(o->tags, const char *, i);
-        if (strncmp(t, tag, len) == 0 && t[len] == '\0') return 0;
+        if (t == tag || (strncmp(t, tag, len) == 0 && t[len] == '\0')) return 1;
     }
+    return 0;
+}
+
+int vd_decision_add_tag(vd_decision_t *d, int shadow, const char *tag, size_t len) {
+    vd_outcome_t *o = side(d, shadow);
+    if (has_tag(o, tag, len)) return 0;
     const char **slot = vd_vec_push(&o->tags, d->arena, sizeof *slot);
     if (!slot || !(*slot = vd_arena_strndup(d->arena, tag, len))) return VD_ENOMEM;
+    return 0;
+}
+
+int vd_decision_add_lasting_tag(vd_decision_t *d, int shadow, const char *tag) {
+    vd_outcome_t *o = side(d, shadow);
+    if (has_tag(o, tag, strlen(tag))) return 0;
+    const char **slot = vd_vec_push(&o->tags, d->arena, sizeof *slot);
+    if (!slot) return VD_ENOMEM;
+    *slot = tag;
     return 0;
 }
 

@@ -83,6 +83,10 @@ int vd_decision_add_reason(vd_decision_t *d, int shadow, const char *rule, const
 /* Adds a tag once (duplicates are ignored); the text is copied. */
 int vd_decision_add_tag(vd_decision_t *d, int shadow, const char *tag, size_t len);
 
+/* The same for a NUL-terminated tag that outlives the decision (a rule's, from the policy the
+ * request holds): kept by pointer, not copied. */
+int vd_decision_add_lasting_tag(vd_decision_t *d, int shadow, const char *tag);
+
 /* Sets or replaces a feature; name and string values are copied. */
 int vd_decision_set_feature(vd_decision_t *d, int shadow, const char *name, size_t len,
                             const vd_value_t *value);

@@ -44,6 +44,8 @@ int vd_executor_init(vd_executor_t *x, const vd_executor_env_t *env, vd_policy_t
 }
 
 void vd_executor_close(vd_executor_t *x) {
+    x->closing = 1;
+    vd__requests_free_spares(x);
     vd__requests_process(x);
     vd_policy_unref(atomic_exchange(&x->pending, NULL));
     vd_policy_unref(x->policy);
@@ -85,14 +87,11 @@ int vd_executor_decide(vd_executor_t *x, const vd_decide_req_t *req) {
         return 0;
     }
     if (x->nwaiting >= x->env.max_waiting) return VD_EBUSY;
-    vd_request_t *r = calloc(1, sizeof *r);
+    vd_request_t *r = vd__request_new(x);
     if (!r) return VD_ENOMEM;
-    r->x = x;
     r->in = *req;
     if (!r->in.t0) r->in.t0 = vd_now_ns();
     r->policy = x->policy;
-    r->heap = 1;
-    vd_arena_init(&r->own_arena);
     vd__request_start(r);
     return 0;
 }

@@ -55,6 +55,9 @@ typedef struct vd_executor {
     int done_closed;                          /* the loop is gone: completions are not signalled */
     struct vd_plugin_call *dl_head, *dl_tail; /* pending calls, earliest deadline first */
     int nwaiting;                             /* decisions waiting for plugins or state */
+    struct vd_request *spare;                 /* finished requests kept for reuse */
+    int nspare;
+    int closing;
     struct vd_offline *offline;               /* set by vd_executor_open */
 } vd_executor_t;
 

@@ -7,13 +7,52 @@
 #include "state/state_op.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#define SPARE_REQUESTS 64 /* finished requests kept, with their arenas, for the next ones */
 
 void vd__request_release(void *req) {
     vd_request_t *r = req;
     if (--r->refs > 0) return;
     if (r->in.free_input) r->in.free_input(r->in.ud, r->in.input);
+    vd_executor_t *x = r->x;
+    if (x->nspare < SPARE_REQUESTS && !x->closing) {
+        vd_arena_reset(&r->own_arena);
+        r->next_spare = x->spare;
+        x->spare = r;
+        x->nspare++;
+        return;
+    }
     vd_arena_close(&r->own_arena);
     free(r);
+}
+
+vd_request_t *vd__request_new(vd_executor_t *x) {
+    vd_request_t *r = x->spare;
+    if (r) {
+        x->spare = r->next_spare;
+        x->nspare--;
+        vd_arena_t arena = r->own_arena;
+        memset(r, 0, sizeof *r);
+        r->own_arena = arena;
+    } else if ((r = calloc(1, sizeof *r)) != NULL) {
+        vd_arena_init(&r->own_arena);
+    }
+    if (r) {
+        r->x = x;
+        r->heap = 1;
+    }
+    return r;
+}
+
+void vd__requests_free_spares(vd_executor_t *x) {
+    while (x->spare) {
+        vd_request_t *r = x->spare;
+        x->spare = r->next_spare;
+        vd_arena_close(&r->own_arena);
+        free(r);
+    }
+    x->nspare = 0;
 }
 
 void vd__request_hold(vd_request_t *r) {

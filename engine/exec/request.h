@@ -22,7 +22,14 @@ typedef struct vd_request {
     int64_t elapsed_ns; /* from t0 to the end of the decision */
     int refs;           /* the executor's while it runs, plus one per plugin call not finished */
     int heap;           /* allocated (may wait); else on the caller's stack */
+    struct vd_request *next_spare; /* in the executor's list of finished requests */
 } vd_request_t;
+
+/* A request of the executor's own (a spare one when it has one), or NULL when out of memory. */
+vd_request_t *vd__request_new(vd_executor_t *x);
+
+/* Frees the spare requests (the executor is closing). */
+void vd__requests_free_spares(vd_executor_t *x);
 
 /* Starts r (filled by vd_executor_decide) and runs it as far as it can. */
 void vd__request_start(vd_request_t *r);

@@ -75,7 +75,7 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
     int shadow = r->stage->shadow;
     int rc = vd_decision_add_reason(d, shadow, rule->name, r->stage->name, score, detail, dlen);
     for (size_t t = 0; rc == 0 && t < rule->ntags; t++)
-        rc = vd_decision_add_tag(d, shadow, rule->tags[t], strlen(rule->tags[t]));
+        rc = vd_decision_add_lasting_tag(d, shadow, rule->tags[t]);
     if (rc == 0 && r->stage->as_features) { /* for the models of later stages */
         char name[160];
         int n = snprintf(name, sizeof name, "rule.%s", rule->name);

@@ -6,17 +6,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Frees what the plugin emitted, keeping the arrays. */
+static void clear_outputs(vd_plugin_call_t *c) {
+    for (size_t i = 0; i < c->nouts; i++) {
+        free(c->outs[i].rule);
+        free(c->outs[i].detail);
+        free(c->outs[i].tag);
+        if (c->outs[i].value.type == VD_VAL_STR) free((char *)c->outs[i].value.u.s.ptr);
+    }
+    c->nouts = 0;
+    free(c->error);
+    c->error = NULL;
+}
+
+static void destroy(vd_plugin_call_t *c) {
+    clear_outputs(c);
+    free(c->outs);
+    free(c->field_cache);
+    free(c->field_done);
+    free(c);
+}
+
+/* The stage's spare call (one a previous request finished with), emptied; NULL if none. */
+static vd_plugin_call_t *reuse(vd_plugin_stage_t *ps) {
+    vd_plugin_call_t *c = ps->spare;
+    if (!c) return NULL;
+    ps->spare = NULL;
+    size_t n = ps->nfields ? ps->nfields : 1;
+    memset(c->field_done, 0, n);
+    vd_plugin_out_t *outs = c->outs;
+    size_t capouts = c->capouts;
+    const msgpack_object **cache = c->field_cache;
+    unsigned char *done = c->field_done;
+    memset(c, 0, sizeof *c);
+    c->outs = outs;
+    c->capouts = capouts;
+    c->field_cache = cache;
+    c->field_done = done;
+    atomic_init(&c->state, VD_CALL_PENDING);
+    return c;
+}
+
 vd_plugin_call_t *vd_plugin_call_new(vd_plugin_stage_t *ps, const char *stage_name,
                                      const msgpack_object *event, const vd_decision_t *d,
                                      int shadow, int64_t deadline_ns) {
-    vd_plugin_call_t *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
-    size_t n = ps->nfields ? ps->nfields : 1;
-    c->field_cache = calloc(n, sizeof *c->field_cache);
-    c->field_done = calloc(n, 1);
-    if (!c->field_cache || !c->field_done) {
-        vd_plugin_call_free(c);
-        return NULL;
+    vd_plugin_call_t *c = reuse(ps);
+    if (!c) {
+        if (!(c = calloc(1, sizeof *c))) return NULL;
+        size_t n = ps->nfields ? ps->nfields : 1;
+        c->field_cache = calloc(n, sizeof *c->field_cache);
+        c->field_done = calloc(n, 1);
+        if (!c->field_cache || !c->field_done) {
+            destroy(c);
+            return NULL;
+        }
     }
     c->ps = ps;
     c->stage_name = stage_name;
@@ -64,17 +107,19 @@ void vd_plugin_call_set_error(vd_plugin_call_t *c, const char *message) {
 
 void vd_plugin_call_free(vd_plugin_call_t *c) {
     if (!c) return;
-    for (size_t i = 0; i < c->nouts; i++) {
-        free(c->outs[i].rule);
-        free(c->outs[i].detail);
-        free(c->outs[i].tag);
-        if (c->outs[i].value.type == VD_VAL_STR) free((char *)c->outs[i].value.u.s.ptr);
+    /* An abandoned call may outlive its stage: it must not touch it. */
+    vd_plugin_stage_t *ps = atomic_load(&c->state) == VD_CALL_ABANDONED ? NULL : c->ps;
+    if (ps && !ps->spare && !ps->closing) { /* kept for the stage's next call */
+        clear_outputs(c);
+        ps->spare = c;
+        return;
     }
-    free(c->outs);
-    free(c->field_cache);
-    free(c->field_done);
-    free(c->error);
-    free(c);
+    destroy(c);
+}
+
+void vd_plugin_call_drop_spare(vd_plugin_stage_t *ps) {
+    if (ps->spare) destroy(ps->spare);
+    ps->spare = NULL;
 }
 
 void vd__plugin_complete(vd_plugin_call_t *c, int status) {

@@ -70,7 +70,11 @@ int vd_plugin_call_merge(const vd_plugin_call_t *call, vd_decision_t *d);
 /* Records why the call failed (copied). */
 void vd_plugin_call_set_error(vd_plugin_call_t *call, const char *message);
 
+/* Ends a call; its memory is kept as the stage's spare for the next call (owner thread). */
 void vd_plugin_call_free(vd_plugin_call_t *call);
+
+/* Frees the stage's spare call (before the stage goes). */
+void vd_plugin_call_drop_spare(vd_plugin_stage_t *ps);
 
 /* The host API's complete(): any thread. Marks the call completed (once; a call the host
  * already gave up on is ignored) and hands it to its host. */

@@ -54,8 +54,10 @@ static void abandon_orphans(vd_plugin_stage_t *ps) {
 
 void vd_plugin_stage_free(vd_plugin_stage_t *ps) {
     if (!ps) return;
+    ps->closing = 1;
     if (ps->instance) ps->lib->desc->destroy(ps->instance);
     abandon_orphans(ps);
+    vd_plugin_call_drop_spare(ps);
     vd_plugin_config_free(ps->config);
     free_list(ps->fields, ps->nfields);
     free_list(ps->features, ps->nfeatures);

@@ -18,6 +18,8 @@ typedef struct vd_plugin_stage {
     size_t nfeatures;
     int timeout_ms;                 /* deadline of one call; 0 = only the request's own deadline */
     struct vd_plugin_call *orphans; /* timed out, not yet completed: freed at destroy */
+    struct vd_plugin_call *spare;   /* a finished call kept for the next (the owner's thread) */
+    int closing;                    /* being freed: calls are not kept any more */
     char **info;                    /* setup_describe(): key, value, key, value, ... */
     size_t ninfo;                   /* pairs */
 } vd_plugin_stage_t;

@@ -93,6 +93,9 @@ int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, void *pl
     }
     freeze_globals(p->L);
     lua_gc(p->L, LUA_GCCOLLECT);
+    /* Requests leave short-lived garbage (strings, views) around long-lived policy data: the
+     * generational collector mostly sweeps the young objects only. */
+    lua_gc(p->L, LUA_GCGEN, 0, 0);
     *out = p;
     return 0;
 }
