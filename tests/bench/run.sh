@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench: throughput and latency of verdictd on this machine, load generator included.
 # Usage: tests/bench/run.sh BUILD_DIR [SECONDS]
+# With VD_BENCH_BASELINE=OTHER_BUILD_DIR (and VD_BENCH_BASELINE_POLICIES, its policy directory,
+# by default the same shipped ones), the CPU figures of both builds come from the same rounds.
 set -euo pipefail
 build=${1:-build}
 seconds=${2:-5}
@@ -30,9 +32,19 @@ pid=$!
 wait_ping "$work/v.sock"
 
 echo "verdictd bench: $(nproc) CPUs, ${seconds}s per run, load generator on the same machine"
-for pipeline in signup empty; do
-  "$build/bin/verdict-bench" --socket "$work/v.sock" --pipeline $pipeline --conns 4 --depth 64 --seconds "$seconds"
-  "$build/bin/verdict-bench" --socket "$work/v.sock" --pipeline $pipeline --conns 8 --depth 1 --seconds "$seconds"
+# The daemon's CPU per decision: the figure to compare across machines (as ratios).
+baseline_policies=
+if [ -n "${VD_BENCH_BASELINE:-}" ]; then
+  baseline_policies="$work/baseline-policies"
+  cp -r "${VD_BENCH_BASELINE_POLICIES:-$root/policies}" "$baseline_policies"
+  echo 'pipeline "empty" { stages = {} }' > "$baseline_policies/zz_bench_empty.lua"
+fi
+"$root/tests/bench/cpu.sh" "$build" "$work/policies" 3 ${VD_BENCH_BASELINE:+"$VD_BENCH_BASELINE"} \
+  ${baseline_policies:+"$baseline_policies"}
+echo "throughput and latency (all workers):"
+for pipeline in signup login mail empty; do
+  "$build/bin/verdict-bench" --socket "$work/v.sock" --pid $pid --pipeline $pipeline --conns 4 --depth 64 --seconds "$seconds"
+  "$build/bin/verdict-bench" --socket "$work/v.sock" --pid $pid --pipeline $pipeline --conns 8 --depth 1 --seconds "$seconds"
 done
 
 # The same signup pipeline with its state (velocity counters, distinct counts) in Redis: a
