@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/stats.h"
 #include "lua/lua_ctx.h"
+#include "lua/lua_format.h"
 #include "lua/lua_view.h"
 #include "lua/state.h"
 #include "plugin/call.h"
@@ -101,12 +102,21 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
  * as string.format does (so rules pay for formatting only when they fire). The formatted text
  * replaces the format on the stack. Returns 0, or -1 with a fault recorded. */
 static int take_detail(run_t *r, lua_State *S, int first, int last, const vd_rule_t *rule,
-                       vd_trace_rule_t *tr, const char **detail, size_t *dlen) {
+                       vd_trace_rule_t *tr, const char **detail, size_t *dlen, char *buf,
+                       size_t cap) {
     *detail = NULL;
     *dlen = 0;
     if (first > last) return 0;
     int t = lua_type(S, first);
     if (t == LUA_TSTRING && last > first) {
+        size_t flen;
+        const char *fmt = lua_tolstring(S, first, &flen);
+        int n = vd_lua_format(S, fmt, flen, first + 1, last, buf, cap);
+        if (n >= 0) { /* the common conversions, without making Lua strings */
+            *detail = buf;
+            *dlen = (size_t)n;
+            return 0;
+        }
         lua_rawgeti(S, LUA_REGISTRYINDEX, vd_lua_ls(S)->format_ref);
         for (int i = first; i <= last; i++)
             lua_pushvalue(S, i);
@@ -135,7 +145,9 @@ static int conclude(run_t *r, lua_State *S, const vd_rule_t *rule, vd_trace_rule
     if (rule->score_ref != LUA_NOREF && check_score(r, S, last--, rule, tr, &score) != 0) return 0;
     const char *detail;
     size_t dlen;
-    if (take_detail(r, S, first + 1, last, rule, tr, &detail, &dlen) != 0) return 0;
+    char buf[512];
+    if (take_detail(r, S, first + 1, last, rule, tr, &detail, &dlen, buf, sizeof buf) != 0)
+        return 0;
     return fire(r, rule, detail, dlen, tr, score);
 }
 

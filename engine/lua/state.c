@@ -95,6 +95,30 @@ static int guarded_rawset(lua_State *L) {
     return 1;
 }
 
+/* tostring, with the cases rules use most (integers for keys, strings) done without
+ * formatting through the C library; the same text as Lua's own tostring. */
+static int fast_tostring(lua_State *L) {
+    luaL_checkany(L, 1);
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    if (lua_isinteger(L, 1)) {
+        lua_Integer v = lua_tointeger(L, 1);
+        char text[24];
+        int n = sizeof text;
+        uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        do
+            text[--n] = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        if (v < 0) text[--n] = '-';
+        lua_pushlstring(L, text + n, sizeof text - (size_t)n);
+        return 1;
+    }
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
 /* load() of text chunks only: bytecode can break the VM's safety. */
 static int text_load(lua_State *L) {
     size_t len;
@@ -134,6 +158,8 @@ static void open_safe_libs(lua_State *L) {
     lua_setfield(L, -2, "load");
     lua_pushcfunction(L, guarded_rawset);
     lua_setfield(L, -2, "rawset");
+    lua_pushcfunction(L, fast_tostring);
+    lua_setfield(L, -2, "tostring");
     lua_pop(L, 1);
 
     /* os: only the clock and calendar functions. */

@@ -3,8 +3,12 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "exec/run.h"
+#include "lua/lua_format.h"
+#include "lua/state.h"
 #include "vd_test.h"
 
+#include <lauxlib.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef vd_test_run_t run_t;
@@ -87,6 +91,72 @@ static void test_detail_formats(void) {
     CU_ASSERT_EQUAL(r.d.faults.len, 1); /* '100%' is not a valid format */
     done(&r);
     vd_policy_unref(p);
+}
+
+/* The C formatter writes what string.format writes, or leaves the case to it. */
+static void test_format_like_string_format(void) {
+    vd_lua_limits_t limits = {.mem_limit = 16u << 20, .instr_limit = 100000};
+    lua_State *L = vd_lua_new(&limits);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(L);
+    /* Each case: a format and its arguments, as Lua source. */
+    static const char *const cases[] = {"'%d from %s', 7, '203.0.113.0/24'",
+                                        "'%d', -9223372036854775807 - 1",
+                                        "'%i%%', 42",
+                                        "'%s', 3",
+                                        "'%s', true",
+                                        "'%s', false",
+                                        "'%s', nil",
+                                        "'entropy %.2f bits', 3.14159",
+                                        "'%.0f', 2.5",
+                                        "'%s', 1.5",
+                                        "'%d', 3.0",
+                                        "'%5d', 1",
+                                        "'%x', 255",
+                                        "'%s', {}",
+                                        "'%d', 'x'",
+                                        "'%s and %s', 'a'",
+                                        "'tail %'",
+                                        "'no conversions', 1, 2",
+                                        "'%s', 'a\\0b'",
+                                        "'AS%s: %d in the hour', 20473, 501",
+                                        "'%.9f', 1/3",
+                                        NULL};
+    int formatted = 0;
+    for (const char *const *c = cases; *c; c++) {
+        char src[256];
+        snprintf(src, sizeof src, "return %s", *c);
+        lua_settop(L, 0);
+        CU_ASSERT_FATAL(luaL_dostring(L, src) == LUA_OK);
+        int n = lua_gettop(L);
+        size_t flen;
+        const char *fmt = lua_tolstring(L, 1, &flen);
+        char buf[256];
+        int len = vd_lua_format(L, fmt, flen, 2, n, buf, sizeof buf);
+        lua_getglobal(L, "string");
+        lua_getfield(L, -1, "format");
+        for (int i = 1; i <= n; i++)
+            lua_pushvalue(L, i);
+        int ok = lua_pcall(L, n, 1, 0) == LUA_OK;
+        if (len >= 0) { /* when the C path formats, string.format agrees to the byte */
+            formatted++;
+            CU_ASSERT(ok);
+            if (ok) {
+                size_t want;
+                const char *w = lua_tolstring(L, -1, &want);
+                CU_ASSERT_EQUAL((size_t)len, want);
+                CU_ASSERT_EQUAL(memcmp(buf, w, want), 0);
+            }
+        }
+    }
+    CU_ASSERT(formatted >= 12); /* the common cases do not need Lua */
+    /* tostring's own fast path writes what Lua's does. */
+    lua_settop(L, 0);
+    CU_ASSERT_FATAL(luaL_dostring(L, "return tostring(math.mininteger) .. ' ' .. tostring(-7) .. "
+                                     "' ' .. tostring(0) .. ' ' .. tostring(1.5) .. ' ' .. "
+                                     "tostring(3.0) .. ' ' .. tostring(true) .. ' ' .. "
+                                     "tostring(nil) .. ' ' .. tostring('s')") == LUA_OK);
+    CU_ASSERT_STRING_EQUAL(lua_tostring(L, -1), "-9223372036854775808 -7 0 1.5 3.0 true nil s");
+    vd_lua_close(L);
 }
 
 static void test_stop_and_features(void) {
@@ -280,6 +350,7 @@ void vd_suite_rules(void) {
     static const vd_test_t tests[] = {
         {"thresholds, reasons, details, tags", test_thresholds_and_reasons},
         {"details formatted only when rules fire", test_detail_formats},
+        {"details formatted as string.format does", test_format_like_string_format},
         {"stop actions and features between stages", test_stop_and_features},
         {"shadow stages", test_shadow},
         {"fired rules as features", test_rules_as_features},
