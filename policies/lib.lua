@@ -6,12 +6,7 @@
 -- them with a rename); a domain list matches subdomains too.
 disposable_domains = verdict.list.domains "lists/disposable_domains.txt"
 
--- A `when` function: the event field matches the regular expression; what matched (its first
--- capture, if it has captures) is the reason's detail.
-function field_matches(field, re)
-  return function(ev)
-    local value = ev[field]
-    if not re:test(value) then return false end
-    return true, re:match(value)
-  end
-end
+-- A `when` condition: the event field matches the regular expression; what matched (its first
+-- capture, if it has captures) is the reason's detail. A verdict.when condition is decided
+-- without running Lua code, so the common shapes of rules cost little (docs/policies.md).
+field_matches = verdict.when.matches

@@ -27,12 +27,9 @@ local hosting_name = verdict.re([[\b(hosting|cloud|datacenter|data center|server
 local abused_tld   = verdict.domains {"xyz", "top", "click", "buzz", "icu", "monster", "rest",
                                        "cfd", "sbs", "quest"}
 
--- A `when` function: the domain of the email address is in the set; it is the detail.
+-- A `when` condition: the domain of the email address is in the set; it is the detail.
 local function email_domain_in(set)
-  return function(ev)
-    local domain = verdict.email_domain(ev.email)
-    return set:has(domain), domain
-  end
+  return verdict.when.email_domain_in("email", set)
 end
 
 -- Gate --------------------------------------------------------------------------------------
@@ -40,7 +37,7 @@ end
 rule "internal_network" {
   description = "Signups from our own networks (QA, support staff) are always allowed.",
   stop = "allow",
-  when = function(ev) return internal:has(ev.ip), ev.ip end,
+  when = verdict.when.is_in("ip", internal),
 }
 
 -- Identity: the email address and the user name ------------------------------------------

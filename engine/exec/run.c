@@ -6,6 +6,7 @@
 #include "lua/lua_ctx.h"
 #include "lua/lua_format.h"
 #include "lua/lua_view.h"
+#include "lua/lua_when.h"
 #include "lua/state.h"
 #include "plugin/call.h"
 
@@ -159,6 +160,41 @@ static vd_trace_rule_t *new_trace(run_t *r, const vd_rule_t *rule, vd_trace_stag
     return tr;
 }
 
+/* A rule whose when is a verdict.when condition: decided in C, without a Lua call (its score
+ * function, if it has one, still runs in Lua). */
+static int run_native(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
+    lua_State *L = r->L;
+    int rc, top = lua_gettop(L);
+    vd_trace_rule_t *tr = new_trace(r, rule, ts, &rc);
+    if (rc) return rc;
+    r->ex->rule = rule->name;
+    char buf[256], err[256];
+    const char *detail;
+    size_t dlen;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rule->when_ref);
+    int hit = vd_lua_cond_eval(L, -1, r->event, buf, sizeof buf, &detail, &dlen, err, sizeof err);
+    lua_settop(L, top);
+    if (hit < 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s:%d: rule '%s': %s", rule->file, rule->line, rule->name, err);
+        record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+        return 0;
+    }
+    if (!hit) return 0;
+    double score = rule->score;
+    if (rule->score_ref != LUA_NOREF) {
+        if (call(r, rule->score_ref, 1) != LUA_OK) {
+            lua_fault(r, L, rule, tr);
+            lua_settop(L, top);
+            return 0;
+        }
+        int bad = check_score(r, L, -1, rule, tr, &score);
+        lua_settop(L, top);
+        if (bad) return 0;
+    }
+    return fire(r, rule, detail, dlen, tr, score);
+}
+
 /* A rule run to its end on the worker's stack. */
 static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     lua_State *L = r->L;
@@ -307,7 +343,13 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     size_t i = r->rs->next_rule;
     for (; i < st->nrules && !o->stop_action; i++) {
         if (!r->rs->co && deadline_ns && vd_now_ns() > deadline_ns) return VD_ETIMEOUT;
-        int rc = can_wait ? run_rule_async(r, st->rules[i], ts) : run_rule(r, st->rules[i], ts);
+        const vd_rule_t *rule = st->rules[i];
+        /* A score function that may wait for Redis needs the coroutine, and a condition can be
+         * called from Lua as well. */
+        int native = rule->native && !r->rs->co && (!can_wait || rule->score_ref == LUA_NOREF);
+        int rc = native     ? run_native(r, rule, ts)
+                 : can_wait ? run_rule_async(r, rule, ts)
+                            : run_rule(r, rule, ts);
         if (rc == VD_EAGAIN) r->rs->next_rule = i;
         if (rc) return rc;
     }

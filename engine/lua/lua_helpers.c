@@ -67,6 +67,15 @@ static int split_email(const char *s, size_t len, size_t *at, size_t *start, siz
     return 1;
 }
 
+size_t vd_email_domain(const char *s, size_t len, char *out, size_t cap) {
+    size_t at, a, b;
+    if (!split_email(s, len, &at, &a, &b) || b - at - 1 >= cap) return 0;
+    for (size_t i = at + 1; i < b; i++)
+        out[i - at - 1] = (char)tolower((unsigned char)s[i]);
+    out[b - at - 1] = '\0';
+    return b - at - 1;
+}
+
 /* verdict.email_domain("Bob@Mail.Example.com") -> "mail.example.com", or nil */
 static int h_email_domain(lua_State *L) {
     size_t len, at, a, b;

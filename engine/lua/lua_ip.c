@@ -79,13 +79,22 @@ static int cidrs_new(lua_State *L) {
     return 1;
 }
 
+static const vd_cidr_t *longest(const cidrs_t *set, const vd_ip_t *ip) {
+    for (size_t i = 0; i < set->n; i++)
+        if (vd_cidr_contains(&set->nets[i], ip)) return &set->nets[i];
+    return NULL;
+}
+
 static const vd_cidr_t *lookup(lua_State *L) {
     const cidrs_t *set = vd_udata_check(L, 1, VD_UDATA_CIDRS);
     vd_ip_t ip;
     if (!opt_ip(L, 2, &ip)) return NULL;
-    for (size_t i = 0; i < set->n; i++)
-        if (vd_cidr_contains(&set->nets[i], &ip)) return &set->nets[i];
-    return NULL;
+    return longest(set, &ip);
+}
+
+int vd_lua_cidrs_contains(const void *cidrs_ud, const char *s, size_t len) {
+    vd_ip_t ip;
+    return vd_ip_parse(s, len, &ip) == 0 && longest(cidrs_ud, &ip) != NULL;
 }
 
 /* set:has(ip) -> true when ip lies in one of the networks */

@@ -4,6 +4,12 @@
 
 #include <lua.h>
 
+#include <stddef.h>
+
+/* True when the address s lies in one of the networks (the memory of a verdict.cidrs
+ * userdata), as set:has(s). */
+int vd_lua_cidrs_contains(const void *cidrs, const char *s, size_t len);
+
 /* Adds the functions to the verdict table on top. */
 void vd_lua_open_ip(lua_State *L);
 

@@ -83,6 +83,10 @@ static int find(lua_State *L, vd_list_hit_t *hit) {
     return vd_list_find(ref, s, len, hit);
 }
 
+int vd_lua_list_contains(const void *list_ud, const char *s, size_t len) {
+    return vd_list_find((vd_list_ref_t *)list_ud, s, len, NULL);
+}
+
 /* list:has(x) -> true when x is listed (domains: x or a parent; IPs: inside a prefix) */
 static int list_has(lua_State *L) {
     lua_pushboolean(L, find(L, NULL));

@@ -4,6 +4,7 @@
 #include "state.h"
 
 #include <lauxlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -74,6 +75,31 @@ static int run_at(lua_State *L, const re_t *re, const char *s, size_t len, size_
 
 static int run(lua_State *L, const re_t *re, const char *s, size_t len) {
     return run_at(L, re, s, len, 0);
+}
+
+int vd_lua_re_find(lua_State *L, const void *re_ud, const char *s, size_t len, const char **m,
+                   size_t *mlen, char *err, size_t errlen) {
+    const re_t *re = re_ud;
+    vd_lstate_t *ls = vd_lua_ls(L);
+    int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, 0, 0, ls->re_md, ls->re_mctx)
+                     : pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, ls->re_md, ls->re_mctx);
+    if (rc == PCRE2_ERROR_NOMATCH) return 0;
+    if (rc < 0) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(rc, msg, sizeof msg);
+        snprintf(err, errlen, "regex match failed: %s", (const char *)msg);
+        return -1;
+    }
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ls->re_md);
+    size_t i = rc > 1 ? 1 : 0; /* the first capture, as re:match returns first */
+    if (ov[2 * i] == PCRE2_UNSET) {
+        *m = NULL;
+        *mlen = 0;
+    } else {
+        *m = s + ov[2 * i];
+        *mlen = ov[2 * i + 1] - ov[2 * i];
+    }
+    return 1;
 }
 
 /* re:test(s) -> true when s matches; false for non-strings. */

@@ -2,43 +2,91 @@
  * subdomains) and verdict.lines (the entries of a list file shipped beside the policies). */
 #include "lua_sets.h"
 #include "state.h"
+#include "state/string_set.h"
 
 #include <ctype.h>
 #include <lauxlib.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct set {
-    int domains; /* match suffixes at label boundaries */
+    int domains;           /* match suffixes at label boundaries */
+    vd_string_set_t index; /* over strings (C memory: lookups make no Lua strings) */
+    vd_string_t *strings;  /* into text */
+    char *text;
+    size_t distinct;
 } set_t;
 
-/* Builds a set from an array of strings; domains are stored in lower case. */
+/* The entry at the top of the stack as the set keeps it (domains: lower case, one leading
+ * dot dropped), appended to text. Returns its length, or -1 when out of memory. */
+static long keep_entry(lua_State *L, int domains, char **text, size_t *len, size_t *cap) {
+    size_t n;
+    const char *e = lua_tolstring(L, -1, &n);
+    if (*cap - *len < n + 1) {
+        size_t grown = *cap ? *cap * 2 : 1024;
+        while (grown - *len < n + 1)
+            grown *= 2;
+        char *t = realloc(*text, grown);
+        if (!t) return -1;
+        *text = t;
+        *cap = grown;
+    }
+    char *out = *text + *len;
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (domains && j == 0 && e[j] == '.') continue;
+        out[k++] = domains ? (char)tolower((unsigned char)e[j]) : e[j];
+    }
+    out[k] = '\0';
+    *len += k + 1;
+    return (long)k;
+}
+
+static int set_gc(lua_State *L) {
+    set_t *set = vd_udata_check(L, 1, VD_UDATA_SET);
+    vd_string_set_free(&set->index);
+    free(set->strings);
+    free(set->text);
+    set->strings = NULL;
+    set->text = NULL;
+    return 0;
+}
+
+/* Builds a set from an array of strings. */
 static int set_build(lua_State *L, int domains) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    set_t *s = lua_newuserdatauv(L, sizeof *s, 1);
-    s->domains = domains;
     lua_Integer n = luaL_len(L, 1);
-    lua_createtable(L, 0, (int)(n > 1 << 20 ? 1 << 20 : n));
+    if (n < 0 || n > (1 << 24)) return luaL_error(L, "verdict.set: too many entries");
+    set_t *set = lua_newuserdatauv(L, sizeof *set, 0);
+    memset(set, 0, sizeof *set);
+    set->domains = domains;
+    vd_udata_set(L, VD_UDATA_SET); /* from here __gc frees what is built */
+    size_t len = 0, cap = 0;
+    size_t *ends = calloc((size_t)n + 1, sizeof *ends);
+    set->strings = calloc((size_t)n + 1, sizeof *set->strings);
+    if (!ends || !set->strings) return free(ends), luaL_error(L, "verdict.set: out of memory");
     for (lua_Integer i = 1; i <= n; i++) {
         lua_geti(L, 1, i);
-        if (lua_type(L, -1) != LUA_TSTRING)
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            free(ends);
             return luaL_error(L, "verdict.%s: entry %d is a %s, not a string",
                               domains ? "domains" : "set", (int)i, luaL_typename(L, -1));
-        if (domains) {
-            size_t len;
-            const char *d = lua_tolstring(L, -1, &len);
-            luaL_Buffer b;
-            char *p = luaL_buffinitsize(L, &b, len);
-            size_t k = 0;
-            for (size_t j = 0; j < len; j++)
-                if (!(j == 0 && d[j] == '.')) p[k++] = (char)tolower((unsigned char)d[j]);
-            luaL_pushresultsize(&b, k);
-            lua_remove(L, -2);
         }
-        lua_pushboolean(L, 1);
-        lua_rawset(L, -3);
+        long k = keep_entry(L, domains, &set->text, &len, &cap);
+        lua_pop(L, 1);
+        if (k < 0) return free(ends), luaL_error(L, "verdict.set: out of memory");
+        ends[i - 1] = len - 1;
+        set->strings[i - 1].len = (uint32_t)k;
+        set->strings[i - 1].id = (uint32_t)(i - 1);
     }
-    lua_setiuservalue(L, -2, 1);
-    vd_udata_set(L, VD_UDATA_SET);
+    for (lua_Integer i = 0; i < n; i++) /* text may have moved while it grew */
+        set->strings[i].s = set->text + ends[i] - set->strings[i].len;
+    free(ends);
+    if (vd_string_set_build(&set->index, set->strings, (size_t)n) != 0)
+        return luaL_error(L, "verdict.set: out of memory");
+    for (lua_Integer i = 0; i < n; i++) /* equal entries: the one with the largest id answers */
+        set->distinct +=
+            vd_string_set_find(&set->index, set->strings[i].s, set->strings[i].len) == (uint32_t)i;
     return 1;
 }
 
@@ -50,11 +98,20 @@ static int domains_new(lua_State *L) {
     return set_build(L, 1);
 }
 
-static int contains(lua_State *L, const char *s, size_t len) {
-    lua_pushlstring(L, s, len);
-    int hit = lua_rawget(L, -2) != LUA_TNIL;
-    lua_pop(L, 1);
-    return hit;
+int vd_lua_set_contains(const void *set_ud, const char *s, size_t len) {
+    const set_t *set = set_ud;
+    if (!set->domains) return vd_string_set_find(&set->index, s, len) != VD_STRING_NONE;
+    char buf[256];
+    if (len >= sizeof buf) return 0;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char)tolower((unsigned char)s[i]);
+    for (size_t start = 0; start < len;) {
+        if (vd_string_set_find(&set->index, buf + start, len - start) != VD_STRING_NONE) return 1;
+        const char *dot = memchr(buf + start, '.', len - start);
+        if (!dot) break;
+        start = (size_t)(dot - buf) + 1;
+    }
+    return 0;
 }
 
 /* set:has(s) -> true when s is in the set; for domain sets, when s or a parent domain is. */
@@ -63,36 +120,13 @@ static int set_has(lua_State *L) {
     size_t len;
     if (lua_type(L, 2) != LUA_TSTRING) return lua_pushboolean(L, 0), 1;
     const char *s = lua_tolstring(L, 2, &len);
-    lua_getiuservalue(L, 1, 1);
-    int hit = 0;
-    if (!set->domains) {
-        hit = contains(L, s, len);
-    } else {
-        char buf[256];
-        if (len >= sizeof buf) return lua_pushboolean(L, 0), 1;
-        for (size_t i = 0; i < len; i++)
-            buf[i] = (char)tolower((unsigned char)s[i]);
-        for (size_t start = 0; !hit && start < len;) {
-            hit = contains(L, buf + start, len - start);
-            const char *dot = memchr(buf + start, '.', len - start);
-            if (!dot) break;
-            start = (size_t)(dot - buf) + 1;
-        }
-    }
-    lua_pushboolean(L, hit);
+    lua_pushboolean(L, vd_lua_set_contains(set, s, len));
     return 1;
 }
 
 static int set_len(lua_State *L) {
-    vd_udata_check(L, 1, VD_UDATA_SET);
-    lua_getiuservalue(L, 1, 1);
-    lua_Integer n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        n++;
-        lua_pop(L, 1);
-    }
-    lua_pushinteger(L, n);
+    const set_t *set = vd_udata_check(L, 1, VD_UDATA_SET);
+    lua_pushinteger(L, (lua_Integer)set->distinct);
     return 1;
 }
 
@@ -136,6 +170,8 @@ void vd_lua_open_sets(lua_State *L) {
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, set_len);
     lua_setfield(L, -2, "__len");
+    lua_pushcfunction(L, set_gc);
+    lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {
         {"set", set_new}, {"domains", domains_new}, {"lines", lines}, {NULL, NULL}};

@@ -8,6 +8,7 @@
 #include "lua_sets.h"
 #include "lua_store.h"
 #include "lua_view.h"
+#include "lua_when.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -217,6 +218,7 @@ lua_State *vd_lua_new(const vd_lua_limits_t *limits) {
     vd_lua_open_ctx(L);
     vd_lua_open_store(L);
     vd_lua_open_lists(L);
+    vd_lua_open_when(L);
     lua_pushstring(L, limits->data_dir ? limits->data_dir : "data");
     lua_setfield(L, -2, "data_dir");
     lua_setglobal(L, "verdict");

@@ -14,7 +14,8 @@
     X(SET, "verdict.set")                                                                          \
     X(CIDRS, "verdict.cidrs")                                                                      \
     X(RE, "verdict.re")                                                                            \
-    X(LIST, "verdict.list")
+    X(LIST, "verdict.list")                                                                        \
+    X(COND, "verdict.condition")
 
 typedef enum {
 #define VD_UDATA_ENUM(e, name) VD_UDATA_##e,

@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "dsl.h"
+#include "lua/lua_when.h"
 #include "plugin/stage.h"
 #include "plugin_config.h"
 
@@ -124,14 +125,24 @@ static int compile_rule_body(cc_t *c, int spec, vd_rule_t *r, const where_t *w) 
     lua_State *L = c->L;
     int rc = check_keys(c, spec, keys, "rule", w, 0);
     if (rc) return rc;
-    if ((rc = get_field(c, spec, "when", LUA_TFUNCTION, "rule", w))) return rc;
-    if (lua_isnil(L, -1))
+    int t = lua_getfield(L, spec, "when");
+    r->native = t == LUA_TUSERDATA && vd_lua_to_cond(L, -1) != NULL;
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
         return failf(c, w, "rule '%s' needs when = function(ev, ctx) ... end", w->name);
+    }
+    if (t != LUA_TFUNCTION && !r->native) {
+        rc = failf(c, w,
+                   "rule '%s': 'when' must be a function or a verdict.when condition, not a %s",
+                   w->name, luaL_typename(L, -1));
+        lua_pop(L, 1);
+        return rc;
+    }
     r->when_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     if ((rc = get_field(c, spec, "stop", LUA_TSTRING, "rule", w))) return rc;
     r->stop = dup_opt(L, -1);
     lua_pop(L, 1);
-    int t = lua_getfield(L, spec, "score");
+    t = lua_getfield(L, spec, "score");
     if (t == LUA_TFUNCTION) {
         r->score_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     } else if (t == LUA_TNUMBER && isfinite(lua_tonumber(L, -1))) {

@@ -17,7 +17,8 @@ typedef struct vd_rule {
     int line;
     double score;  /* fixed score, used when score_ref is LUA_NOREF */
     int score_ref; /* registry ref of a score function, or LUA_NOREF */
-    int when_ref;  /* registry ref of the condition function */
+    int when_ref;  /* registry ref of the condition function (or verdict.when condition) */
+    int native;    /* when is a verdict.when condition: decided in C, no Lua call */
     char **tags;
     size_t ntags;
     char *stop; /* action that ends the pipeline when the rule fires, or NULL */

@@ -159,6 +159,81 @@ static void test_format_like_string_format(void) {
     vd_lua_close(L);
 }
 
+/* verdict.when conditions decide rules in C, as the when functions they stand for would. */
+static void test_when_conditions(void) {
+    vd_policy_t *p = vd_test_policy(
+        "local re = verdict.re([[^(adm)in\\d*$]])\n"
+        "local tld = verdict.domains {'xyz', 'Top'}\n"
+        "local names = verdict.set {'alice', 'bob'}\n"
+        "local office = verdict.cidrs {'10.0.0.0/8'}\n"
+        "rule \"role\" { score = 1, when = verdict.when.matches('user', re) }\n"
+        "rule \"tld\" { score = 2, when = verdict.when.email_domain_in('email', tld) }\n"
+        "rule \"known\" { score = function(ev) return 4 end, when = verdict.when.is_in('user', "
+        "names) }\n"
+        "rule \"office\" { stop = 'allow', when = verdict.when.is_in('ip', office) }\n"
+        "local cond = verdict.when.matches('user', re)\n"
+        "rule \"from_lua\" { score = 8, when = function(ev) local hit, d = cond(ev) "
+        "return hit, d end }\n"
+        "pipeline \"p\" { stages = { stage \"s\" {\"office\", \"role\", \"tld\", "
+        "\"known\", \"from_lua\"} } }\n");
+    run_t r;
+    const char *hit[] = {"user", "admin7", "email", "X <x@Mail.Example.TOP>", NULL};
+    run(&r, p, "p", hit);
+    CU_ASSERT_EQUAL(r.d.faults.len, 0);
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 0)->rule, "role");
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 0)->detail, "adm"); /* the first capture */
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 1)->detail, "mail.example.top");
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 2)->rule, "from_lua");
+    CU_ASSERT_DOUBLE_EQUAL(r.d.main.score, 11.0, 1e-12);
+    done(&r);
+    const char *known[] = {"user", "bob", "email", "bob@example.org", NULL};
+    run(&r, p, "p", known);
+    CU_ASSERT_EQUAL(r.d.main.reasons.len, 1);
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 0)->detail, "bob");
+    CU_ASSERT_DOUBLE_EQUAL(r.d.main.score, 4.0, 1e-12);
+    done(&r);
+    const char *office[] = {"ip", "10.1.2.3", "user", "admin", NULL};
+    run(&r, p, "p", office);
+    CU_ASSERT_STRING_EQUAL(r.d.action, "allow");
+    CU_ASSERT_EQUAL(r.d.main.reasons.len, 1); /* the stop rule, and nothing after it */
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 0)->detail, "10.1.2.3");
+    done(&r);
+    const char *none[] = {"email", "no-at-sign", NULL};
+    run(&r, p, "p", none);
+    CU_ASSERT_EQUAL(r.d.main.reasons.len, 0);
+    CU_ASSERT_EQUAL(r.d.faults.len, 0);
+    done(&r);
+    vd_policy_unref(p);
+    /* Wrong arguments are load errors with file:line. */
+    const char *files[] = {
+        "main.lua", "rule \"r\" { score = 1,\n when = verdict.when.matches('x', {}) }\n", NULL};
+    char err[512] = "";
+    CU_ASSERT_NOT_EQUAL(vd_test_load(files, &p, err, sizeof err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "main.lua:2:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "must be a verdict.re"));
+    const char *notcond[] = {"main.lua", "rule \"r\" { score = 1, when = 42 }\n", NULL};
+    CU_ASSERT_NOT_EQUAL(vd_test_load(notcond, &p, err, sizeof err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "verdict.when condition"));
+}
+
+/* A condition over its regex match limit is a fault of its rule. */
+static void test_when_condition_fault(void) {
+    vd_policy_t *p = vd_test_policy(
+        "rule \"r\" { score = 1, when = verdict.when.matches('s', verdict.re('^(a+)+$')) }\n"
+        "pipeline \"p\" { stages = { stage \"s\" {\"r\"} } }\n");
+    char text[64];
+    memset(text, 'a', 40);
+    strcpy(text + 40, "b");
+    const char *kv[] = {"s", text, NULL};
+    run_t r;
+    run(&r, p, "p", kv);
+    CU_ASSERT_EQUAL(r.d.faults.len, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 0), "main.lua:1: rule 'r'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 0), "match limit"));
+    done(&r);
+    vd_policy_unref(p);
+}
+
 static void test_stop_and_features(void) {
     vd_policy_t *p = vd_test_policy(
         "local office = verdict.cidrs {'10.0.0.0/8', '2001:db8::/32'}\n"
@@ -351,6 +426,8 @@ void vd_suite_rules(void) {
         {"thresholds, reasons, details, tags", test_thresholds_and_reasons},
         {"details formatted only when rules fire", test_detail_formats},
         {"details formatted as string.format does", test_format_like_string_format},
+        {"verdict.when conditions", test_when_conditions},
+        {"a verdict.when condition that fails", test_when_condition_fault},
         {"stop actions and features between stages", test_stop_and_features},
         {"shadow stages", test_shadow},
         {"fired rules as features", test_rules_as_features},
