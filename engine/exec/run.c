@@ -160,14 +160,21 @@ static vd_trace_rule_t *new_trace(run_t *r, const vd_rule_t *rule, vd_trace_stag
     return tr;
 }
 
+/* A rule starts: its trace entry (with explain) and its name for ctx. 0 or VD_ENOMEM. */
+static int begin_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts, vd_trace_rule_t **tr) {
+    int rc;
+    *tr = new_trace(r, rule, ts, &rc);
+    r->ex->rule = rule->name;
+    return rc;
+}
+
 /* A rule whose when is a verdict.when condition: decided in C, without a Lua call (its score
  * function, if it has one, still runs in Lua). */
 static int run_native(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     lua_State *L = r->L;
-    int rc, top = lua_gettop(L);
-    vd_trace_rule_t *tr = new_trace(r, rule, ts, &rc);
-    if (rc) return rc;
-    r->ex->rule = rule->name;
+    int top = lua_gettop(L);
+    vd_trace_rule_t *tr;
+    if (begin_rule(r, rule, ts, &tr)) return VD_ENOMEM;
     char buf[256], err[256];
     const char *detail;
     size_t dlen;
@@ -198,10 +205,9 @@ static int run_native(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
 /* A rule run to its end on the worker's stack. */
 static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     lua_State *L = r->L;
-    int rc, top = lua_gettop(L);
-    vd_trace_rule_t *tr = new_trace(r, rule, ts, &rc);
-    if (rc) return rc;
-    r->ex->rule = rule->name;
+    int rc = 0, top = lua_gettop(L);
+    vd_trace_rule_t *tr;
+    if (begin_rule(r, rule, ts, &tr)) return VD_ENOMEM;
     if (call(r, rule->when_ref, LUA_MULTRET) != LUA_OK) {
         lua_fault(r, L, rule, tr);
     } else if (top < lua_gettop(L) && lua_toboolean(L, top + 1) && rule->score_ref != LUA_NOREF &&

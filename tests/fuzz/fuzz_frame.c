@@ -1,35 +1,40 @@
-/* libFuzzer target: the frame scanner and the msgpack-RPC decoder on arbitrary bytes. */
+/* libFuzzer target: the frame scanner, the decode-once holder (msgpack-RPC envelope) and the
+ * decide params, on arbitrary bytes. */
 #include "base/error.h"
+#include "proto/decide_params.h"
 #include "proto/frame.h"
+#include "proto/inbound.h"
 #include "proto/rpc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint32_t msgid;
     (void)vd_frame_peek_msgid(data, size, &msgid);
+    vd_inbound_t *in = vd_inbound_new();
+    if (!in) return 0;
     size_t off = 0;
     while (off < size) {
         size_t flen = 0;
         int rc = vd_frame_scan(data + off, size - off, 4096, &flen);
         if (rc != 0) break;
         if (flen == 0 || flen > size - off) abort(); /* the scanner must stay inside the input */
-        msgpack_zone zone;
-        msgpack_zone_init(&zone, 1024);
-        msgpack_object root;
-        size_t used = 0;
-        if (msgpack_unpack((const char *)data + off, flen, &used, &zone, &root) ==
-            MSGPACK_UNPACK_SUCCESS) {
-            if (used != flen) abort(); /* scanner and decoder agree on the frame's end */
-            vd_rpc_msg_t m;
-            const char *why;
-            (void)vd_rpc_decode(&root, &m, &why);
+        const char *why = NULL;
+        rc = vd_inbound_read(in, (const char *)data + off, flen, &why);
+        if (rc != 0 && !why) abort(); /* every refusal says why */
+        if (rc == 0 && in->msg.kind == VD_RPC_REQUEST && in->msg.method_len == 6 &&
+            memcmp(in->msg.method, "decide", 6) == 0) {
+            vd_decide_params_t p;
+            if (!vd_decide_params_read(in->msg.params, &p) && p.event->type != MSGPACK_OBJECT_MAP)
+                abort(); /* accepted params carry a map */
         }
-        msgpack_zone_destroy(&zone);
+        vd_inbound_clear(in);
         off += flen;
     }
+    vd_inbound_free(in);
     return 0;
 }
