@@ -117,29 +117,25 @@ static int ctx_stop(lua_State *L) {
     return luaL_error(L, "ctx:stop('%s'): the pipeline has no such action", action);
 }
 
-static int key_is(const char *key, size_t len, const char *name, size_t nlen) {
-    return len == nlen && memcmp(key, name, len) == 0;
-}
-
-static int ctx_index(lua_State *L) {
+/* The parts of ctx that change with the rule: ctx.stage, ctx.rule, ctx.shadow. */
+static int ctx_dynamic(lua_State *L) {
     size_t len;
-    const char *key = luaL_checklstring(L, 2, &len);
-    if (key_is(key, len, "features", 8)) {
-        lua_getiuservalue(L, 1, 1);
-        return 1;
-    }
-    if (key_is(key, len, "stage", 5) || key_is(key, len, "rule", 4)) {
+    const char *key = lua_tolstring(L, 2, &len);
+    if (!key) return 0;
+    if ((len == 5 && memcmp(key, "stage", 5) == 0) || (len == 4 && memcmp(key, "rule", 4) == 0)) {
         vd_exec_t *e = current(L);
         lua_pushstring(L, key[0] == 's' ? e->stage : e->rule);
         return 1;
     }
-    if (key_is(key, len, "shadow", 6)) {
+    if (len == 6 && memcmp(key, "shadow", 6) == 0) {
         lua_pushboolean(L, current(L)->shadow);
         return 1;
     }
-    lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(1));
-    return 1;
+    return 0;
+}
+
+static int ctx_newindex(lua_State *L) {
+    return luaL_error(L, "ctx is read-only; use ctx:set(name, value) for features");
 }
 
 void vd_lua_push_ctx(lua_State *L) {
@@ -153,19 +149,24 @@ void vd_lua_open_ctx(lua_State *L) {
     lua_pushcfunction(L, features_newindex);
     lua_setfield(L, -2, "__newindex");
     lua_pop(L, 1);
-
+    /* ctx is an empty table: features and the methods are read by the Lua VM from the table
+     * behind it, stage, rule and shadow through C; writes raise. */
     static const luaL_Reg methods[] = {
         {"set", ctx_set}, {"tag", ctx_tag}, {"stop", ctx_stop}, {NULL, NULL}};
-    vd_udata_newtype(L, VD_UDATA_CTX);
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 3);
     luaL_newlib(L, methods);
-    lua_pushcclosure(L, ctx_index, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, features_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pop(L, 1);
-
-    vd_udata_new(L, VD_UDATA_CTX, 1, 1);
     vd_udata_new(L, VD_UDATA_FEATURES, 1, 0);
-    lua_setiuservalue(L, -2, 1);
+    lua_setfield(L, -2, "features");
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, ctx_dynamic);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, ctx_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "verdict.ctx");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
     vd_lua_ls(L)->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }

@@ -83,14 +83,26 @@ static int plain_find(lua_State *L) {
     return 2;
 }
 
-/* rawset, except into an event view: its reads come from a cache the empty view table hides,
- * and a raw write there would change what later rules (live ones too) read. */
+/* True when the table at idx is one of the engine's read-only objects (event views, ctx): its
+ * metatable is protected with a "verdict." name. */
+static int engine_object(lua_State *L, int idx) {
+    if (!lua_getmetatable(L, idx)) return 0;
+    int is = lua_getfield(L, -1, "__metatable") == LUA_TSTRING &&
+             strncmp(lua_tostring(L, -1), "verdict.", 8) == 0;
+    lua_pop(L, 2);
+    return is;
+}
+
+/* rawset, except into the engine's read-only objects: an event view's reads come from a cache
+ * the empty view table hides, ctx is shared by every request, and a raw write into either
+ * would change what later rules (live ones, other requests) see. */
 static int guarded_rawset(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
-    if (vd_lua_is_view(L, 1))
-        return luaL_error(L, "the event is read-only; use ctx:set(name, value) for features");
+    if (vd_lua_is_view(L, 1) || engine_object(L, 1))
+        return luaL_error(L, "%s is read-only; use ctx:set(name, value) for features",
+                          vd_lua_is_view(L, 1) ? "the event" : "ctx");
     lua_settop(L, 3);
     lua_rawset(L, 1);
     return 1;

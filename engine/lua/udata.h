@@ -9,7 +9,6 @@
 
 /* X(ENUM, "name shown in errors and by getmetatable") */
 #define VD_UDATA_TYPES(X)                                                                          \
-    X(CTX, "verdict.ctx")                                                                          \
     X(FEATURES, "verdict.features")                                                                \
     X(SET, "verdict.set")                                                                          \
     X(CIDRS, "verdict.cidrs")                                                                      \

@@ -74,6 +74,10 @@ static void test_patterns_disabled(void) {
 static void test_event_is_read_only_and_request_scoped(void) {
     expect_fault("ev.email = 'x'", "read-only");
     expect_fault("ctx.features.x = 1", "read-only");
+    expect_fault("rawset(ev, 'email', 'x')", "read-only");
+    expect_fault("ctx.set = nil", "read-only");
+    expect_fault("rawset(ctx, 'features', {})", "read-only");
+    expect_fault("setmetatable(ctx, nil)", "protected metatable");
     expect_fault("newglobal = 1", "cannot create globals");
     expect_fault("ctx:stop('nuke')", "no such action");
     expect_fault("ctx:set('t', {})", "not a table");
