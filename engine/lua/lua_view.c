@@ -21,7 +21,7 @@
 static const char KEY_OBJ;   /* metatable and cache: the msgpack object (light userdata) */
 static const char KEY_CACHE; /* metatable: its cache table */
 
-#define POOL_MAX 64 /* metatable and cache pairs kept for reuse */
+#define POOL_MAX 64 /* view metatables kept for reuse */
 
 static int stale(lua_State *L) {
     return luaL_error(L, "event data used after its request ended (do not keep it in upvalues)");
@@ -115,7 +115,7 @@ static int view_tostring(lua_State *L) {
     return 1;
 }
 
-/* A metatable for a new view, with its cache (from the pool when it has one). */
+/* A metatable for a new view (from the pool when it has one). */
 static void push_metatable(lua_State *L) {
     vd_lstate_t *ls = vd_lua_ls(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ls->view_pool);
@@ -137,7 +137,19 @@ static void push_metatable(lua_State *L) {
     luaL_setfuncs(L, mt, 0);
     lua_pushliteral(L, "verdict.view");
     lua_setfield(L, -2, "__metatable");
-    lua_createtable(L, 0, 8);
+}
+
+/* A new cache for the metatable on top, sized for n entries: a new table costs less than
+ * emptying an old one. */
+static void new_cache(lua_State *L, const msgpack_object *o) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    uint32_t n = entries(o);
+    if (o->type == MSGPACK_OBJECT_ARRAY)
+        lua_createtable(L, (int)n, 1);
+    else
+        lua_createtable(L, 0, (int)n + 1);
+    lua_pushlightuserdata(L, (void *)o);
+    lua_rawsetp(L, -2, &KEY_OBJ);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ls->view_cache_mt);
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
@@ -151,10 +163,7 @@ static void push_view(lua_State *L, const msgpack_object *o) {
     push_metatable(L);
     lua_pushlightuserdata(L, (void *)o);
     lua_rawsetp(L, -2, &KEY_OBJ);
-    lua_rawgetp(L, -1, &KEY_CACHE);
-    lua_pushlightuserdata(L, (void *)o);
-    lua_rawsetp(L, -2, &KEY_OBJ);
-    lua_pop(L, 1);
+    new_cache(L, o);
     /* The running request's list: view, metatable, view, metatable, ... */
     lua_rawgeti(L, LUA_REGISTRYINDEX, ls->views);
     lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
@@ -221,20 +230,11 @@ int vd_lua_is_view(lua_State *L, int idx) {
     return is;
 }
 
-/* Empties the cache of the metatable on top and puts the metatable back in the pool. */
+/* Puts the metatable on top back in the pool; its cache goes with the request. */
 static void recycle(lua_State *L) {
     vd_lstate_t *ls = vd_lua_ls(L);
     lua_pushnil(L);
     lua_rawsetp(L, -2, &KEY_OBJ);
-    lua_rawgetp(L, -1, &KEY_CACHE);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) { /* clearing fields while traversing is allowed */
-        lua_pop(L, 1);
-        lua_pushvalue(L, -1);
-        lua_pushnil(L);
-        lua_rawset(L, -4);
-    }
-    lua_pop(L, 1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ls->view_pool);
     lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
     if (n < POOL_MAX) {
