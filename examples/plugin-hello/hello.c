@@ -10,7 +10,7 @@
 
 static const vd_host_api_t *api; /* valid from init() to fini() */
 
-typedef struct {
+typedef struct hello {
     vd_plugin_field_t field;    /* resolved once, used on every request */
     vd_plugin_feature_t length; /* the feature this stage writes */
     double max_length, score;

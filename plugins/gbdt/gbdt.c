@@ -22,7 +22,7 @@
 
 static const vd_host_api_t *api;
 
-typedef struct {
+typedef struct gbdt {
     gbdt_model_t model;
     vd_plugin_field_t *fields;
     vd_plugin_feature_t *features;

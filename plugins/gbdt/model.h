@@ -12,7 +12,7 @@
 
 /* One node in 16 bytes. A leaf points to itself (both children are its own index), so a
  * walk can take a fixed number of steps without asking whether it has arrived. */
-typedef struct {
+typedef struct gbdt_node {
     float value;      /* split threshold, or the leaf value for leaves */
     uint32_t feature; /* split feature index; bit 31: missing values go left */
     int32_t left;
@@ -21,13 +21,13 @@ typedef struct {
 
 #define GBDT_DEFAULT_LEFT 0x80000000u
 
-typedef struct {
+typedef struct gbdt_tree {
     gbdt_node_t *nodes;
     int32_t n;
     int32_t depth; /* longest path from the root to a leaf */
 } gbdt_tree_t;
 
-typedef struct {
+typedef struct gbdt_model {
     gbdt_tree_t *trees;
     int32_t ntrees;
     char **feature_names; /* NULL when the model has none */

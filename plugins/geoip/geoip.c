@@ -21,12 +21,12 @@
 
 static const vd_host_api_t *api;
 
-typedef struct {
+typedef struct country_score {
     char code[3];
     double score;
 } country_score_t;
 
-typedef struct {
+typedef struct geoip {
     MMDB_s country, asn;
     int has_country, has_asn;
     vd_plugin_field_t field;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
+typedef struct tc_buf {
     unsigned char *p;
     size_t len, cap;
     int oom;

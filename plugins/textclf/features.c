@@ -149,7 +149,7 @@ void tc_strip_html(const unsigned char *s, size_t n, tc_buf_t *out) {
 
 /* ---- the feature set, as hash buckets ---- */
 
-typedef struct {
+typedef struct buckets {
     uint32_t *b;
     size_t n, cap;
     unsigned bits;

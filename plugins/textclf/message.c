@@ -6,12 +6,12 @@
 #define MAX_DEPTH 8
 #define MAX_PARTS 64
 
-typedef struct {
+typedef struct slice {
     const unsigned char *p;
     size_t n;
 } slice_t;
 
-typedef struct {
+typedef struct headers {
     tc_header_t *items;
     size_t n, cap;
     int oom;
@@ -245,7 +245,7 @@ static void decode_words(slice_t s, tc_buf_t *out) {
     }
 }
 
-typedef struct {
+typedef struct ctype {
     char type[128];
     slice_t boundary, charset;
     int has_boundary;

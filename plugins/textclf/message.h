@@ -9,17 +9,17 @@
 
 #include <stddef.h>
 
-typedef struct {
+typedef struct tc_header {
     char *name; /* lower case */
     tc_buf_t value;
 } tc_header_t;
 
-typedef struct {
+typedef struct tc_text {
     int html;
     tc_buf_t text;
 } tc_text_t;
 
-typedef struct {
+typedef struct tc_pieces {
     tc_header_t *headers; /* decoded values */
     size_t nheaders;
     tc_text_t *texts;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
+typedef struct tc_model {
     unsigned bits;
     uint64_t seed;
     double bias;

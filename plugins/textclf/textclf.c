@@ -24,7 +24,7 @@
 
 static const vd_host_api_t *api;
 
-typedef struct {
+typedef struct textclf {
     tc_model_t model;
     vd_plugin_field_t field;
     vd_plugin_feature_t f_log_odds, f_p, f_model;

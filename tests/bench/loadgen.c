@@ -20,7 +20,7 @@
 
 #define POOL 512
 
-typedef struct {
+typedef struct conn {
     int fd;
     int inflight;
     char *in;
@@ -29,7 +29,7 @@ typedef struct {
     size_t outlen, outoff;
 } conn_t;
 
-typedef struct {
+typedef struct opts {
     const char *socket, *pipeline;
     int conns, depth;
     double seconds;
@@ -156,7 +156,7 @@ static void pack_event(msgpack_packer *pk, const char *pipeline, int i) {
 
 /* A request as sent: its msgid is packed as a uint32 at msgid_at, so that a copy can be given
  * any msgid without packing the event again. */
-typedef struct {
+typedef struct packed {
     char *data;
     size_t len;
 } packed_t;

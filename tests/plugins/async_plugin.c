@@ -17,7 +17,7 @@ typedef struct job {
     struct job *next;
 } job_t;
 
-typedef struct {
+typedef struct async {
     int delay_ms, never, fail;
     double score;
     vd_plugin_field_t field;

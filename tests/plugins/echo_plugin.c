@@ -11,7 +11,7 @@
 
 static const vd_host_api_t *api;
 
-typedef struct {
+typedef struct echo {
     vd_plugin_field_t field, nested;
     vd_plugin_feature_t out, seen, in;
     double score;

@@ -13,13 +13,13 @@
 
 static const vd_host_api_t *api;
 
-typedef struct {
+typedef struct state {
     double limit;
     vd_plugin_field_t account;
     vd_plugin_feature_t hour;
 } state_t;
 
-typedef struct {
+typedef struct job {
     const state_t *st;
     vd_plugin_call_t *call;
     char key[128];

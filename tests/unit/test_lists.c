@@ -206,7 +206,7 @@ static void test_reload_on_change(void) {
     unlink(path);
 }
 
-typedef struct {
+typedef struct opener {
     const char *path;
     vd_list_ref_t ref;
     int rc;

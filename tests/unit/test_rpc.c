@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-typedef struct {
+typedef struct buf {
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_unpacked up;

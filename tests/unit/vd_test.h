@@ -17,7 +17,7 @@ VD_UNIT_SUITES(VD_SUITE_DECL)
 #undef VD_SUITE_DECL
 
 /* Adds a suite with the given tests (NULL-terminated {name, fn} pairs). */
-typedef struct {
+typedef struct vd_test {
     const char *name;
     CU_TestFunc fn;
 } vd_test_t;
@@ -39,7 +39,7 @@ int vd_test_load(const char *const *files, vd_policy_t **out, char *err, size_t 
 vd_policy_t *vd_test_policy(const char *lua);
 
 /* Builds a msgpack map event from a JSON-like list of string pairs (NULL-terminated). */
-typedef struct {
+typedef struct vd_test_event {
     msgpack_sbuffer sb;
     msgpack_unpacked up;
 } vd_test_event_t;
@@ -47,7 +47,7 @@ const msgpack_object *vd_test_event(vd_test_event_t *e, const char *const *kv);
 void vd_test_event_free(vd_test_event_t *e);
 
 /* Runs a pipeline of p over the event kv; the decision stays valid until vd_test_run_free. */
-typedef struct {
+typedef struct vd_test_run {
     vd_arena_t arena;
     vd_decision_t d;
     vd_test_event_t ev;

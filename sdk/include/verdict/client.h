@@ -18,7 +18,7 @@ typedef struct vd_client vd_client_t;
 
 /* A reply. error is NULL on success, else the error map {code, message}; result is the
  * result object. Both borrow from the client and stay valid until the next receive. */
-typedef struct {
+typedef struct vd_client_reply {
     uint32_t msgid;
     const msgpack_object *error;
     const msgpack_object *result;

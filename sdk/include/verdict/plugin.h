@@ -118,7 +118,7 @@ typedef uint32_t vd_plugin_field_t;
 typedef uint32_t vd_plugin_feature_t;
 
 /* The answer to a state read (1.2). */
-typedef struct {
+typedef struct vd_state_answer {
     int64_t counts[3];    /* state_counter: the last minute, hour and day, after the addition */
     int64_t value;        /* state_distinct: the estimate; state_labeled: seconds left, -1 unset */
     const char *fallback; /* NULL, or why the state backend did not answer (the configured
