@@ -22,11 +22,12 @@ rule "failed_logins_for_account" {
     local _, hour = verdict.counter("login:fail:acct:" .. ev.account, 0)
     return hour > 20 and 10 or 5
   end,
+  detail = "%d failures in the hour",
   when = function(ev)
     if ev.password_ok ~= false or type(ev.account) ~= "string" then return false end
     local _, hour = verdict.counter("login:fail:acct:" .. ev.account)
     if hour > 5 then verdict.label("login:attack:" .. ev.account, HOUR) end
-    return hour > 5, "%d failures in the hour", hour
+    return hour > 5, hour
   end,
 }
 
@@ -37,38 +38,42 @@ rule "failed_logins_from_ip" {
     local _, hour = verdict.counter("login:fail:ip:" .. verdict.ip(ev.ip), 0)
     return hour > 50 and 10 or 5
   end,
+  detail = "%d failures in the hour",
   when = function(ev)
     local ip = verdict.ip(ev.ip)
     if ev.password_ok ~= false or not ip then return false end
     local _, hour = verdict.counter("login:fail:ip:" .. ip)
-    return hour > 10, "%d failures in the hour", hour
+    return hour > 10, hour
   end,
 }
 
 rule "many_accounts_from_ip" {
   description = "One address tries many different accounts.",
   score = 6, tags = {"ato", "stuffing"},
+  detail = "%d accounts",
   when = function(ev)
     local ip = verdict.ip(ev.ip)
     if not ip or type(ev.account) ~= "string" then return false end
     local accounts = verdict.distinct("login:accounts:" .. ip, ev.account, HOUR)
-    return accounts > 10, "%d accounts", accounts
+    return accounts > 10, accounts
   end,
 }
 
 rule "account_under_attack" {
   description = "The account was attacked within the hour: ask even the right password for more.",
   score = 5, tags = {"ato"},
+  detail = "for %d more seconds",
   when = function(ev)
     if ev.password_ok ~= true or type(ev.account) ~= "string" then return false end
     local left = verdict.labeled("login:attack:" .. ev.account)
-    return left ~= nil, "for %d more seconds", left
+    return left ~= nil, left
   end,
 }
 
 rule "new_country" {
   description = "A right password from a country this account has never signed in from.",
   score = 5, tags = {"ato", "geo"},
+  detail = "first sign-in from %s",
   when = function(ev, ctx)
     local where = country(ev, ctx)
     if ev.password_ok ~= true or type(ev.account) ~= "string" or not where then return false end
@@ -77,7 +82,7 @@ rule "new_country" {
     local has_history = verdict.labeled("login:history:" .. ev.account) ~= nil
     verdict.label(seen, 90 * DAY)  -- remembered for the next time, whatever we decide
     verdict.label("login:history:" .. ev.account, 90 * DAY)
-    return has_history and not known, "first sign-in from %s", where
+    return has_history and not known, where
   end,
 }
 

@@ -73,11 +73,11 @@ rule "missing_date" {
 rule "display_name_spoof" {
   description = "The display name shows one address, the real address is another domain.",
   score = 3, tags = {"headers", "phishing"},
+  detail = "shows %s, sent from %s",
   when = function(ev)
     local shown = display_mail:match(ev.from)
     local actual = header_domain(ev.from)
-    return shown ~= nil and actual ~= nil and verdict.lower(shown) ~= actual,
-           "shows %s, sent from %s", shown, actual
+    return shown ~= nil and actual ~= nil and verdict.lower(shown) ~= actual, shown, actual
   end,
 }
 
@@ -146,10 +146,11 @@ rule "pharma_body" {
 rule "link_heavy_body" {
   description = "More than ten links.",
   score = 2, tags = {"body", "links"},
+  detail = "%d links",
   when = function(ev, ctx)
     local links = link:count(ev.body)
     ctx:set("links", links)
-    return links > 10, "%d links", links
+    return links > 10, links
   end,
 }
 

@@ -63,11 +63,12 @@ rule "email_domain_typo" {
 rule "random_email_local_part" {
   description = "Machine-generated mailbox name: long, high entropy, mixed with digits.",
   score = 3, tags = {"email", "generated"},
+  detail = "entropy %.2f bits",
   when = function(ev)
     local localpart = verdict.email_local(ev.email)
     if not localpart or #localpart < 10 then return false end
     local entropy = verdict.entropy(localpart)
-    return entropy > 3.2 and verdict.count(localpart, "digit") >= 3, "entropy %.2f bits", entropy
+    return entropy > 3.2 and verdict.count(localpart, "digit") >= 3, entropy
   end,
 }
 
@@ -106,9 +107,10 @@ rule "automation_user_agent" {
 rule "form_filled_too_fast" {
   description = "The form was submitted faster than a person can type an address and a password.",
   score = 5, tags = {"client", "automation"},
+  detail = "%s ms",
   when = function(ev)
     local ms = ev.form_ms
-    return type(ms) == "number" and ms >= 0 and ms < 1500, "%s ms", ms
+    return type(ms) == "number" and ms >= 0 and ms < 1500, ms
   end,
 }
 
@@ -130,10 +132,10 @@ rule "invalid_ip" {
 rule "datacenter_network" {
   description = "The request comes from a hosting provider's network, not an ISP.",
   score = 4, tags = {"network", "hosting"},
+  detail = "AS%s %s",
   when = function(ev, ctx)
     local asn = ev.asn or ctx.features.geo_asn
-    return asn ~= nil and datacenter:has(tostring(asn)),
-           "AS%s %s", asn, ctx.features.geo_asn_org or ""
+    return asn ~= nil and datacenter:has(tostring(asn)), asn, ctx.features.geo_asn_org or ""
   end,
 }
 
@@ -146,10 +148,10 @@ rule "country_unknown" {
 rule "country_mismatch" {
   description = "The country the client claims is not where its IP is.",
   score = 2, tags = {"network", "geo"},
+  detail = "claims %s, IP in %s",
   when = function(ev, ctx)
     local claimed, actual = ev.country, ctx.features.geo_country
-    return claimed ~= nil and actual ~= nil and claimed ~= actual,
-           "claims %s, IP in %s", claimed, actual
+    return claimed ~= nil and actual ~= nil and claimed ~= actual, claimed, actual
   end,
 }
 
@@ -161,45 +163,49 @@ rule "network_burst" {
   -- The score uses the count this request made (a feature), not a second read: other
   -- signups may have counted in between, on this daemon or, with Redis, on another.
   score = function(ev, ctx) return ctx.features.net_signups_hour > 100 and 10 or 5 end,
+  detail = "%d from %s in the last hour, %d in the last minute",
   when = function(ev, ctx)
     local prefix = ctx.features.ip_prefix
     if not prefix then return false end
     local minute, hour = verdict.counter("signup:net:" .. prefix)
     ctx:set("net_signups_hour", hour)
-    return hour > 20, "%d from %s in the last hour, %d in the last minute", hour, prefix, minute
+    return hour > 20, hour, prefix, minute
   end,
 }
 
 rule "ip_repeat" {
   description = "The same address signs up again and again.",
   score = 3, tags = {"velocity"},
+  detail = "%d in the hour, %d in the day",
   when = function(ev)
     local ip = verdict.ip(ev.ip)
     if not ip then return false end
     local _, hour, day = verdict.counter("signup:ip:" .. ip)
-    return hour > 5 or day > 20, "%d in the hour, %d in the day", hour, day
+    return hour > 5 or day > 20, hour, day
   end,
 }
 
 rule "many_usernames_per_ip" {
   description = "One address tries many different user names (account farming).",
   score = 4, tags = {"velocity", "generated"},
+  detail = "%d user names",
   when = function(ev)
     local ip = verdict.ip(ev.ip)
     if not ip or type(ev.username) ~= "string" then return false end
     local names = verdict.distinct("signup:names:" .. ip, verdict.lower(ev.username))
-    return names > 5, "%d user names", names
+    return names > 5, names
   end,
 }
 
 rule "busy_network_operator" {
   description = "An unusual number of signups from one autonomous system within the hour.",
   score = 2, tags = {"velocity", "trial"},
+  detail = "AS%s: %d in the hour",
   when = function(ev, ctx)
     local asn = ev.asn or ctx.features.geo_asn
     if not asn then return false end
     local _, hour = verdict.counter("signup:asn:" .. tostring(asn))
-    return hour > 500, "AS%s: %d in the hour", asn, hour
+    return hour > 500, asn, hour
   end,
 }
 

@@ -1,4 +1,4 @@
-/* The decide result map of DESIGN.md section 3, packed from a vd_decision_t. */
+/* The decide result map (docs/protocol.md), packed from a vd_decision_t. */
 #ifndef VD_DECISION_PACK_H
 #define VD_DECISION_PACK_H
 

@@ -1,8 +1,8 @@
 /* The executor: runs decisions of one policy on one thread, with no sockets. It owns that
  * thread's copy of the policy, the requests that wait (for plugins or Redis), their deadlines
  * and the pipeline and stage figures. The daemon gives each worker one and drives it from the
- * worker's event loop through hooks; offline tools (unit tests, `verdict test`, replays) open
- * one on a policy directory and decide synchronously, with a clock and a store of their own.
+ * worker's event loop through hooks; offline tools (unit tests; policy tests and replays to come)
+ * open one on a policy directory and decide synchronously, with a clock and a store of their own.
  *
  * Threads: everything is called on the executor's thread, except vd_executor_offer and the
  * completions plugins report (which reach the executor through hooks.wake). */
@@ -58,7 +58,7 @@ typedef struct vd_executor {
     struct vd_request *spare;                 /* finished requests kept for reuse */
     int nspare;
     int closing;
-    struct vd_offline *offline;               /* set by vd_executor_open */
+    struct vd_offline *offline; /* set by vd_executor_open */
 } vd_executor_t;
 
 /* Called once a decision has ended, with rc 0 (r->d is complete), VD_ETIMEOUT (the deadline

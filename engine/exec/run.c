@@ -45,7 +45,8 @@ static void record_fault(vd_decision_t *d, const vd_stage_t *st, const char *rul
 
 /* The error on top of S as a fault of rule. */
 static void lua_fault(run_t *r, lua_State *S, const vd_rule_t *rule, vd_trace_rule_t *tr) {
-    const char *msg = lua_tostring(S, -1);
+    /* Only a string is read: converting a number would allocate outside a protected call. */
+    const char *msg = lua_type(S, -1) == LUA_TSTRING ? lua_tostring(S, -1) : NULL;
     record_fault(r->ex->d, r->stage, rule->name, msg ? msg : "rule raised a non-string error", tr);
 }
 
@@ -98,47 +99,70 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
     return rc;
 }
 
-/* The detail of a rule that fired: its when function's results after the first, at
- * first..last of S. Nothing; a string or number; or a format and its arguments, formatted now
- * as string.format does (so rules pay for formatting only when they fire). The formatted text
- * replaces the format on the stack. Returns 0, or -1 with a fault recorded. */
+/* string.format(fmt, ...) for a detail: (fmt, args...) -> text, run protected. */
+static int format_detail(lua_State *L) {
+    int n = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vd_lua_ls(L)->format_ref);
+    lua_insert(L, 1);
+    lua_call(L, n, 1);
+    return 1;
+}
+
+/* The detail of a rule that fired: what its when function returned after the hit, at
+ * first..last of S. Without a detail format: the first of those values when it is a string or a
+ * number. With one (the rule's `detail`), the values are its arguments, formatted now as
+ * string.format does, so that a rule pays for formatting only when it fires. Returns 0, or -1
+ * with a fault recorded. */
 static int take_detail(run_t *r, lua_State *S, int first, int last, const vd_rule_t *rule,
                        vd_trace_rule_t *tr, const char **detail, size_t *dlen, char *buf,
                        size_t cap) {
     *detail = NULL;
     *dlen = 0;
-    if (first > last) return 0;
-    int t = lua_type(S, first);
-    if (t == LUA_TSTRING && last > first) {
-        size_t flen;
-        const char *fmt = lua_tolstring(S, first, &flen);
-        int n = vd_lua_format(S, fmt, flen, first + 1, last, buf, cap);
-        if (n >= 0) { /* the common conversions, without making Lua strings */
-            *detail = buf;
-            *dlen = (size_t)n;
-            return 0;
+    if (!rule->detail) {
+        int t = first <= last ? lua_type(S, first) : LUA_TNONE;
+        if (t == LUA_TSTRING) {
+            *detail = lua_tolstring(S, first, dlen);
+        } else if (t == LUA_TNUMBER) { /* written here: a Lua string would allocate */
+            int n = vd_lua_number_text(S, first, buf, cap);
+            if (n >= 0) *detail = buf, *dlen = (size_t)n;
         }
-        lua_rawgeti(S, LUA_REGISTRYINDEX, vd_lua_ls(S)->format_ref);
-        for (int i = first; i <= last; i++)
-            lua_pushvalue(S, i);
-        if (lua_pcall(S, last - first + 1, 1, 0) != LUA_OK) {
-            char msg[512];
-            snprintf(msg, sizeof msg, "%s:%d: detail of rule '%s': %s", rule->file, rule->line,
-                     rule->name, lua_tostring(S, -1) ? lua_tostring(S, -1) : "format failed");
-            lua_pop(S, 1);
-            record_fault(r->ex->d, r->stage, rule->name, msg, tr);
-            return -1;
-        }
-        lua_replace(S, first);
-    } else if (t != LUA_TSTRING && t != LUA_TNUMBER) {
         return 0;
     }
-    *detail = lua_tolstring(S, first, dlen);
-    return 0;
+    int n = vd_lua_format(S, rule->detail, strlen(rule->detail), first, last, buf, cap);
+    if (n >= 0) { /* the common conversions, without making Lua strings */
+        *detail = buf;
+        *dlen = (size_t)n;
+        return 0;
+    }
+    /* Everything else: string.format itself, protected and under the budget (a __tostring
+     * metamethod is Lua code too). */
+    int nargs = last >= first ? last - first + 1 : 0;
+    char why[400];
+    if (!lua_checkstack(S, nargs + 3)) {
+        snprintf(why, sizeof why, "too many values to format");
+    } else {
+        lua_pushcfunction(S, format_detail);
+        lua_pushstring(S, rule->detail);
+        for (int i = first; i <= last; i++)
+            lua_pushvalue(S, i);
+        if (vd_lua_pcall(S, nargs + 1, 1) == LUA_OK) {
+            if (nargs > 0) lua_replace(S, first); /* else the text stays on top */
+            *detail = lua_tolstring(S, nargs > 0 ? first : -1, dlen);
+            return 0;
+        }
+        snprintf(why, sizeof why, "%s", lua_tostring(S, -1) ? lua_tostring(S, -1) : "failed");
+        lua_pop(S, 1);
+    }
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s:%d: detail of rule '%s': %s", rule->file, rule->line, rule->name,
+             why);
+    record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+    return -1;
 }
 
-/* Applies what a rule's functions returned, at first..last of S: hit, detail [, format
- * arguments] and, when the rule has a score function and hit, its score last. */
+/* Applies what a rule's functions returned, at first..last of S: hit, then the detail (or
+ * the arguments of the rule's detail format), and, when the rule has a score function and
+ * hit, its score last. */
 static int conclude(run_t *r, lua_State *S, const vd_rule_t *rule, vd_trace_rule_t *tr, int first,
                     int last) {
     if (last < first || !lua_toboolean(S, first)) return 0;
@@ -208,10 +232,16 @@ static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     int rc = 0, top = lua_gettop(L);
     vd_trace_rule_t *tr;
     if (begin_rule(r, rule, ts, &tr)) return VD_ENOMEM;
+    int hit = 0;
     if (call(r, rule->when_ref, LUA_MULTRET) != LUA_OK) {
         lua_fault(r, L, rule, tr);
-    } else if (top < lua_gettop(L) && lua_toboolean(L, top + 1) && rule->score_ref != LUA_NOREF &&
-               call(r, rule->score_ref, 1) != LUA_OK) {
+    } else if ((hit = top < lua_gettop(L) && lua_toboolean(L, top + 1)) &&
+               rule->score_ref != LUA_NOREF && !lua_checkstack(L, 3)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s:%d: rule '%s' returned too many values", rule->file,
+                 rule->line, rule->name);
+        record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+    } else if (hit && rule->score_ref != LUA_NOREF && call(r, rule->score_ref, 1) != LUA_OK) {
         lua_fault(r, L, rule, tr);
     } else {
         rc = conclude(r, L, rule, tr, top + 1, lua_gettop(L));
@@ -457,20 +487,39 @@ static void decide_action(const vd_pipeline_t *pl, vd_decision_t *d) {
 
 /* Pushes the event view and ctx the first time a Lua stage runs: pipelines of plugins only
  * never make them. */
-static void push_frame(run_t *r) {
-    if (r->ev) return;
-    vd_lua_push_event(r->L, r->event);
-    vd_lua_push_ctx(r->L);
+static int push_frame_body(lua_State *L) {
+    vd_lua_push_event(L, lua_touserdata(L, 1));
+    vd_lua_push_ctx(L);
+    return 2;
+}
+
+/* Making the view allocates, within the Lua state's memory cap: done protected, so that a
+ * state at its cap fails the stage instead of the process. Returns 0 or -1. */
+static int push_frame(run_t *r) {
+    if (r->ev) return 0;
+    lua_pushcfunction(r->L, push_frame_body);
+    lua_pushlightuserdata(r->L, (void *)r->event);
+    if (lua_pcall(r->L, 1, 2, 0) != LUA_OK) {
+        lua_pop(r->L, 1);
+        return -1;
+    }
     r->ctx = lua_gettop(r->L);
     r->ev = r->ctx - 1;
+    return 0;
 }
 
 /* Runs the rules of a Lua stage from rs->next_rule, and counts the stage once it ends. */
 static int run_lua_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
-    push_frame(r);
     vd_decision_t *d = r->ex->d;
     const vd_stage_t *st = r->stage;
     vd_run_state_t *rs = r->rs;
+    if (push_frame(r) != 0) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "stage '%s' could not start: out of Lua memory", st->name);
+        record_fault(d, st, st->name, msg, NULL);
+        count_stage(st, 0, ts, 0);
+        return 0;
+    }
     r->ex->stage = st->name;
     r->ex->shadow = st->shadow;
     if (!rs->co) { /* starting, not resuming */

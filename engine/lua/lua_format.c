@@ -49,6 +49,21 @@ static int put_value(out_t *o, lua_State *L, int idx) {
     }
 }
 
+int vd_lua_number_text(lua_State *L, int idx, char *buf, size_t cap) {
+    out_t o = {buf, buf + cap};
+    if (lua_isinteger(L, idx)) {
+        if (put_int(&o, lua_tointeger(L, idx)) != 0) return -1;
+    } else {
+        /* As Lua writes a float: "%.14g", and ".0" when that looks like an integer. */
+        int n = snprintf(buf, cap, "%.14g", (double)lua_tonumber(L, idx));
+        if (n < 0 || (size_t)n + 3 > cap) return -1;
+        if (buf[strspn(buf, "-0123456789")] == '\0') buf[n++] = '.', buf[n++] = '0';
+        o.p = buf + n;
+    }
+    *o.p = '\0';
+    return (int)(o.p - buf);
+}
+
 /* %.Nf of the number at idx. */
 static int put_fixed(out_t *o, lua_State *L, int idx, int precision) {
     if (lua_type(L, idx) != LUA_TNUMBER) return -1;

@@ -13,4 +13,8 @@
 int vd_lua_format(lua_State *L, const char *fmt, size_t flen, int first, int last, char *buf,
                   size_t cap);
 
+/* The number at idx as tostring writes it, into buf (cap bytes, NUL terminated), without making
+ * a Lua string. Returns the length, or -1 when buf is too small. */
+int vd_lua_number_text(lua_State *L, int idx, char *buf, size_t cap);
+
 #endif

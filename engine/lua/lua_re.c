@@ -83,7 +83,7 @@ int vd_lua_re_find(lua_State *L, const void *re_ud, const char *s, size_t len, c
     vd_lstate_t *ls = vd_lua_ls(L);
     int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, 0, 0, ls->re_md, ls->re_mctx)
                      : pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, ls->re_md, ls->re_mctx);
-    if (rc == PCRE2_ERROR_NOMATCH) return 0;
+    if (rc == PCRE2_ERROR_NOMATCH || rc == 0) return 0; /* 0: as re:test and re:match read it */
     if (rc < 0) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(rc, msg, sizeof msg);

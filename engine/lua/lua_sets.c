@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <lauxlib.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ typedef struct set {
     vd_string_t *strings;  /* into text */
     char *text;
     size_t distinct;
+    size_t charged; /* bytes counted in the state's memory use */
 } set_t;
 
 /* The entry at the top of the stack as the set keeps it (domains: lower case, one leading
@@ -42,8 +44,15 @@ static long keep_entry(lua_State *L, int domains, char **text, size_t *len, size
     return (long)k;
 }
 
+/* The C memory of a set counts against the Lua state's cap, as if Lua had allocated it. */
+static size_t set_bytes(const set_t *set, size_t text_cap, size_t n) {
+    return text_cap + n * sizeof *set->strings + vd_string_set_bytes(&set->index);
+}
+
 static int set_gc(lua_State *L) {
     set_t *set = vd_udata_check(L, 1, VD_UDATA_SET);
+    vd_lua_ls(L)->mem_used -= set->charged;
+    set->charged = 0;
     vd_string_set_free(&set->index);
     free(set->strings);
     free(set->text);
@@ -62,28 +71,30 @@ static int set_build(lua_State *L, int domains) {
     set->domains = domains;
     vd_udata_set(L, VD_UDATA_SET); /* from here __gc frees what is built */
     size_t len = 0, cap = 0;
-    size_t *ends = calloc((size_t)n + 1, sizeof *ends);
-    set->strings = calloc((size_t)n + 1, sizeof *set->strings);
-    if (!ends || !set->strings) return free(ends), luaL_error(L, "verdict.set: out of memory");
+    if (!(set->strings = calloc((size_t)n + 1, sizeof *set->strings)))
+        return luaL_error(L, "verdict.set: out of memory");
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_geti(L, 1, i);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            free(ends);
+        if (lua_rawgeti(L, 1, i) != LUA_TSTRING)
             return luaL_error(L, "verdict.%s: entry %d is a %s, not a string",
                               domains ? "domains" : "set", (int)i, luaL_typename(L, -1));
-        }
         long k = keep_entry(L, domains, &set->text, &len, &cap);
         lua_pop(L, 1);
-        if (k < 0) return free(ends), luaL_error(L, "verdict.set: out of memory");
-        ends[i - 1] = len - 1;
+        if (k < 0) return luaL_error(L, "verdict.set: out of memory");
+        /* Where the entry ends, until the text stops moving; made a pointer below. */
+        set->strings[i - 1].s = (const char *)(uintptr_t)(len - 1 - (size_t)k);
         set->strings[i - 1].len = (uint32_t)k;
         set->strings[i - 1].id = (uint32_t)(i - 1);
     }
-    for (lua_Integer i = 0; i < n; i++) /* text may have moved while it grew */
-        set->strings[i].s = set->text + ends[i] - set->strings[i].len;
-    free(ends);
+    for (lua_Integer i = 0; i < n; i++)
+        set->strings[i].s = set->text + (uintptr_t)set->strings[i].s;
     if (vd_string_set_build(&set->index, set->strings, (size_t)n) != 0)
         return luaL_error(L, "verdict.set: out of memory");
+    vd_lstate_t *ls = vd_lua_ls(L);
+    size_t bytes = set_bytes(set, cap, (size_t)n);
+    if (ls->limits.mem_limit && ls->mem_used + bytes > ls->limits.mem_limit)
+        return luaL_error(L, "verdict.set: not enough memory (the Lua memory cap)");
+    ls->mem_used += bytes;
+    set->charged = bytes;
     for (lua_Integer i = 0; i < n; i++) /* equal entries: the one with the largest id answers */
         set->distinct +=
             vd_string_set_find(&set->index, set->strings[i].s, set->strings[i].len) == (uint32_t)i;

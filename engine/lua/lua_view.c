@@ -255,11 +255,13 @@ static void point_views(lua_State *L, int live, int end) {
             lua_rawgeti(L, -2, i + 1);
         else
             lua_rawgeti(L, LUA_REGISTRYINDEX, ls->view_stale);
-        lua_setmetatable(L, -2);
+        if (lua_type(L, -1) == LUA_TTABLE && lua_type(L, -2) == LUA_TTABLE)
+            lua_setmetatable(L, -2);
+        else
+            lua_pop(L, 1); /* a view left half made when memory ran out */
         lua_pop(L, 1);
         if (!end) continue;
-        lua_rawgeti(L, -1, i + 1);
-        recycle(L);
+        if (lua_rawgeti(L, -1, i + 1) == LUA_TTABLE) recycle(L);
         lua_pop(L, 1);
         lua_pushnil(L);
         lua_rawseti(L, -2, i);
@@ -279,15 +281,32 @@ void vd_lua_views_enter(lua_State *L, int *saved) {
     *saved = 0;
 }
 
+/* The allocations of a waiting request's leave: a reference to its list, a new list for the
+ * requests that run meanwhile. (list) -> ref */
+static int keep_list(lua_State *L) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    lua_createtable(L, 4, 0);
+    lua_pushvalue(L, 1);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_rawseti(L, LUA_REGISTRYINDEX, ls->views);
+    lua_pushinteger(L, ref);
+    return 1;
+}
+
 void vd_lua_views_leave(lua_State *L, int *saved, int waiting) {
     vd_lstate_t *ls = vd_lua_ls(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ls->views);
     if (waiting) { /* the list goes with the request; the next one starts a new list */
-        point_views(L, 0, 0);
-        *saved = luaL_ref(L, LUA_REGISTRYINDEX);
-        lua_createtable(L, 4, 0);
-        lua_rawseti(L, LUA_REGISTRYINDEX, ls->views);
-        return;
+        lua_pushcfunction(L, keep_list);
+        lua_pushvalue(L, -2);
+        if (lua_pcall(L, 1, 1, 0) == LUA_OK) { /* at the memory cap: the views just end */
+            *saved = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            point_views(L, 0, 0);
+            lua_pop(L, 1);
+            return;
+        }
+        lua_pop(L, 1);
     }
     point_views(L, 0, 1);
     lua_pop(L, 1);

@@ -121,7 +121,8 @@ static int compile_tags(cc_t *c, int idx, vd_rule_t *r, const where_t *w) {
 }
 
 static int compile_rule_body(cc_t *c, int spec, vd_rule_t *r, const where_t *w) {
-    static const char *const keys[] = {"description", "score", "when", "tags", "stop", NULL};
+    static const char *const keys[] = {"description", "score",  "when", "tags",
+                                       "stop",        "detail", NULL};
     lua_State *L = c->L;
     int rc = check_keys(c, spec, keys, "rule", w, 0);
     if (rc) return rc;
@@ -142,6 +143,14 @@ static int compile_rule_body(cc_t *c, int spec, vd_rule_t *r, const where_t *w) 
     if ((rc = get_field(c, spec, "stop", LUA_TSTRING, "rule", w))) return rc;
     r->stop = dup_opt(L, -1);
     lua_pop(L, 1);
+    if ((rc = get_field(c, spec, "detail", LUA_TSTRING, "rule", w))) return rc;
+    r->detail = dup_opt(L, -1);
+    lua_pop(L, 1);
+    if (r->detail && r->native)
+        return failf(c, w,
+                     "rule '%s': 'detail' formats what a when function returns; a verdict.when "
+                     "condition gives its own detail",
+                     w->name);
     t = lua_getfield(L, spec, "score");
     if (t == LUA_TFUNCTION) {
         r->score_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -535,6 +544,7 @@ void vd_policy_compiled_free(vd_policy_t *p) {
         vd_rule_t *r = &p->rules[i];
         for (size_t t = 0; t < r->ntags; t++)
             free(r->tags[t]);
+        free(r->detail);
         free(r->tags);
         free(r->name);
         free(r->description);

@@ -21,7 +21,8 @@ typedef struct vd_rule {
     int native;    /* when is a verdict.when condition: decided in C, no Lua call */
     char **tags;
     size_t ntags;
-    char *stop; /* action that ends the pipeline when the rule fires, or NULL */
+    char *stop;   /* action that ends the pipeline when the rule fires, or NULL */
+    char *detail; /* a string.format format for the detail, its arguments from when; or NULL */
 } vd_rule_t;
 
 typedef struct vd_threshold {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Error codes of DESIGN.md section 3, as sent in the "code" field. */
+/* Error codes of the protocol (docs/protocol.md), as sent in the "code" field. */
 #define VD_RPC_ERRORS(X)                                                                           \
     X(BAD_REQUEST, "bad_request")                                                                  \
     X(UNKNOWN_METHOD, "unknown_method")                                                            \

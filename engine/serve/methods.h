@@ -1,4 +1,4 @@
-/* The msgpack-RPC methods of DESIGN.md section 3: one list, from which the dispatch table and
+/* The msgpack-RPC methods (docs/protocol.md): one list, from which the dispatch table and
  * the "known methods" of the unknown_method error are both made. */
 #ifndef VD_METHODS_H
 #define VD_METHODS_H

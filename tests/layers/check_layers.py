@@ -90,15 +90,23 @@ def main():
                 continue
             text = open(path).read()
             for n, l in enumerate(text.split('\n'), 1):
-                m = re.match(r'\s*#\s*include\s+"([^"]+)"', l)
+                m = re.match(r'\s*#\s*include\s+(["<])([^">]+)[">]', l)
                 if not m:
                     continue
-                inc = m.group(1)
+                inc = m.group(2)
                 if '/' not in inc or inc.startswith('verdict/'):
                     continue
+                if inc.startswith('.'):  # relative to the file: where does it land?
+                    landed = os.path.normpath(os.path.join(engine, folder, inc))
+                    if not landed.startswith(engine + os.sep):
+                        continue
+                    inc = os.path.relpath(landed, engine)
                 target = inc.split('/')[0]
                 if target not in graph or target == folder:
                     continue
+                if m.group(1) == '<' or m.group(2).startswith('.'):
+                    problems.append('%s:%d: include engine headers as "floor/file.h", not %s'
+                                    % (rel, n, l.strip()))
                 graph[folder].add(target)
                 if layer is not None and target not in layer:
                     problems.append('%s:%d: includes %s, but vd_%s does not declare vd_%s'

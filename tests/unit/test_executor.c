@@ -267,6 +267,58 @@ static void test_waiting_plugins_resolved_inline(void) {
     vd_test_remove_dir(dir);
 }
 
+/* An event too big for the Lua state's memory cap fails its Lua stages, not the process. */
+static void test_event_over_the_memory_cap(void) {
+    const char *files[] = {"p.lua",
+                           "rule \"r\" { score = 1, when = function(ev) return ev.k1 ~= nil end }\n"
+                           "pipeline \"p\" { stages = { stage \"s\" {\"r\"} } }\n",
+                           NULL};
+    char dir[32];
+    CU_ASSERT_FATAL(vd_test_write_dir(files, dir) == 0);
+    vd_offline_config_t cfg = {.policy_dir = dir, .lua_memory = (size_t)1 << 20};
+    vd_executor_t *x = NULL;
+    char err[512];
+    CU_ASSERT_FATAL(vd_executor_open(&x, &cfg, err, sizeof err) == 0);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 100000);
+    for (int i = 0; i < 100000; i++) {
+        char key[16];
+        int n = snprintf(key, sizeof key, "k%d", i);
+        msgpack_pack_str_with_body(&pk, key, (size_t)n);
+        msgpack_pack_int(&pk, i);
+    }
+    vd_result_t res;
+    CU_ASSERT_EQUAL(vd_executor_run_msgpack(x, "p", sb.data, sb.size, NULL, &res), 0);
+    CU_ASSERT_EQUAL_FATAL(res.d->faults.len, 1);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(VD_VEC_AT(res.d->faults, vd_fault_t, 0).message, "out of Lua memory"));
+    CU_ASSERT_EQUAL(run(x, "p", "{\"k1\": 1}", &res), 0); /* and the next one is decided */
+    CU_ASSERT_EQUAL(res.d->main.reasons.len, 1);
+    msgpack_sbuffer_destroy(&sb);
+    vd_executor_free(x);
+    vd_test_remove_dir(dir);
+    /* A rule that keeps what it allocates fills the state: requests still get decisions. */
+    const char *hog[] = {
+        "p.lua",
+        "local head = {}\n"
+        "rule \"hog\" { score = 1, when = function(ev)\n"
+        "  pcall(function() while true do head = {head, string.rep('x', 999)} end end)\n"
+        "  return false end }\n"
+        "pipeline \"p\" { stages = { stage \"s\" {\"hog\"} } }\n",
+        NULL};
+    CU_ASSERT_FATAL(vd_test_write_dir(hog, dir) == 0);
+    cfg.policy_dir = dir;
+    cfg.lua_instructions = 100000000;
+    CU_ASSERT_FATAL(vd_executor_open(&x, &cfg, err, sizeof err) == 0);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(run(x, "p", "{\"a\": 1}", &res), 0);
+    vd_executor_free(x);
+    vd_test_remove_dir(dir);
+}
+
 void vd_suite_executor(void) {
     locate();
     static const vd_test_t tests[] = {
@@ -277,6 +329,7 @@ void vd_suite_executor(void) {
         {"msgpack and JSON events agree", test_msgpack_and_json_agree},
         {"errors of the caller", test_caller_errors},
         {"waiting plugins resolved inline", test_waiting_plugins_resolved_inline},
+        {"an event over the Lua memory cap", test_event_over_the_memory_cap},
         {NULL, NULL}};
     vd_add_suite("executor", tests);
 }

@@ -58,19 +58,28 @@ static void test_thresholds_and_reasons(void) {
     vd_policy_unref(p);
 }
 
-/* A detail given as a format and its arguments is formatted only when the rule fires. */
+/* A rule's detail format is filled with what its when function returns, only when it fires;
+ * rules without one keep their detail as returned, extra values ignored. */
 static void test_detail_formats(void) {
     vd_policy_t *p = vd_test_policy(
-        "rule \"fmt\" { score = 1, when = function(ev) return ev.n ~= nil, '%d seen from %s', "
-        "tonumber(ev.n), ev.ip end }\n"
-        "rule \"lazy\" { score = 1, when = function(ev) return false, '%d', 'not a number' end }\n"
-        "rule \"bad\" { score = 1, when = function(ev) return ev.bad ~= nil, '%d', 'oops' end }\n"
-        "rule \"scored\" { score = function(ev) return 2 end,\n"
-        "  when = function(ev) return ev.n ~= nil, 'n=%s', ev.n end }\n"
-        "rule \"plain\" { score = 1, when = function(ev) return ev.n ~= nil, '100%', 'x' == 'y' "
+        "rule \"fmt\" { score = 1, detail = '%d seen from %s',\n"
+        "  when = function(ev) return ev.n ~= nil, tonumber(ev.n), ev.ip end }\n"
+        "rule \"lazy\" { score = 1, detail = '%d', when = function(ev) return false, 'x' end }\n"
+        "rule \"bad\" { score = 1, detail = '%d', when = function(ev) return ev.bad ~= nil, 'x' "
         "end }\n"
-        "pipeline \"p\" { stages = { stage \"s\" {\"fmt\", \"lazy\", \"bad\", \"scored\"} } }\n"
-        "pipeline \"q\" { stages = { stage \"s\" {\"plain\"} } }\n");
+        "rule \"scored\" { score = function(ev) return 2 end, detail = 'n=%s',\n"
+        "  when = function(ev) return ev.n ~= nil, ev.n end }\n"
+        "rule \"plain\" { score = 1, when = function(ev) return ev.n ~= nil, '100% sure', 'x' end "
+        "}\n"
+        "local evil = setmetatable({}, {__tostring = function() while true do end end})\n"
+        "rule \"spin\" { score = 1, detail = '%s', when = function(ev) return ev.spin ~= nil, evil "
+        "end }\n"
+        "rule \"many\" { score = 1, detail = string.rep('%s', 3000) .. '%x',\n"
+        "  when = function(ev) local t = {} for i = 1, 3001 do t[i] = i end\n"
+        "    return ev.many ~= nil, table.unpack(t) end }\n"
+        "pipeline \"p\" { stages = { stage \"s\" {\"fmt\", \"lazy\", \"bad\", \"scored\", "
+        "\"plain\"} } }\n"
+        "pipeline \"q\" { stages = { stage \"s\" {\"spin\", \"many\"} } }\n");
     run_t r;
     const char *kv[] = {"n", "7", "ip", "203.0.113.9", NULL};
     run(&r, p, "p", kv);
@@ -79,6 +88,7 @@ static void test_detail_formats(void) {
     CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 1)->rule, "scored");
     CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 1)->detail, "n=7");
     CU_ASSERT_DOUBLE_EQUAL(reason(&r.d.main, 1)->score, 2.0, 1e-12);
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 2)->detail, "100% sure"); /* no format: as is */
     done(&r);
     const char *bad[] = {"bad", "1", NULL};
     run(&r, p, "p", bad);
@@ -86,9 +96,14 @@ static void test_detail_formats(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 0), "detail of rule 'bad'"));
     CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 0), "number expected"));
     done(&r);
-    /* A format whose arguments are all used up formats as string.format does. */
-    run(&r, p, "q", kv);
-    CU_ASSERT_EQUAL(r.d.faults.len, 1); /* '100%' is not a valid format */
+    /* Lua run by the formatting keeps the budget; thousands of values are not a crash. */
+    const char *spin[] = {"spin", "1", "many", "1", NULL};
+    run(&r, p, "q", spin);
+    CU_ASSERT_EQUAL(r.d.faults.len, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 0), "instruction budget"));
+    CU_ASSERT_EQUAL_FATAL(r.d.main.reasons.len, 1);
+    CU_ASSERT_STRING_EQUAL(reason(&r.d.main, 0)->rule, "many");
+    CU_ASSERT_EQUAL(strlen(reason(&r.d.main, 0)->detail), 10896u); /* 1..3000, then bb9 */
     done(&r);
     vd_policy_unref(p);
 }
