@@ -134,10 +134,6 @@ static int ctx_dynamic(lua_State *L) {
     return 0;
 }
 
-static int ctx_newindex(lua_State *L) {
-    return luaL_error(L, "ctx is read-only; use ctx:set(name, value) for features");
-}
-
 void vd_lua_push_ctx(lua_State *L) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, vd_lua_ls(L)->ctx_ref);
 }
@@ -163,7 +159,7 @@ void vd_lua_open_ctx(lua_State *L) {
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, ctx_newindex);
+    lua_pushcfunction(L, features_newindex); /* the message ctx writes have always had */
     lua_setfield(L, -2, "__newindex");
     lua_pushliteral(L, "verdict.ctx");
     lua_setfield(L, -2, "__metatable");
