@@ -232,20 +232,23 @@ static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     int rc = 0, top = lua_gettop(L);
     vd_trace_rule_t *tr;
     if (begin_rule(r, rule, ts, &tr)) return VD_ENOMEM;
-    int hit = 0;
-    if (call(r, rule->when_ref, LUA_MULTRET) != LUA_OK) {
-        lua_fault(r, L, rule, tr);
-    } else if ((hit = top < lua_gettop(L) && lua_toboolean(L, top + 1)) &&
-               rule->score_ref != LUA_NOREF && !lua_checkstack(L, 3)) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "%s:%d: rule '%s' returned too many values", rule->file,
-                 rule->line, rule->name);
-        record_fault(r->ex->d, r->stage, rule->name, msg, tr);
-    } else if (hit && rule->score_ref != LUA_NOREF && call(r, rule->score_ref, 1) != LUA_OK) {
-        lua_fault(r, L, rule, tr);
-    } else {
-        rc = conclude(r, L, rule, tr, top + 1, lua_gettop(L));
+    int failed = call(r, rule->when_ref, LUA_MULTRET) != LUA_OK;
+    int hit = !failed && top < lua_gettop(L) && lua_toboolean(L, top + 1);
+    if (hit && rule->score_ref != LUA_NOREF) {
+        if (!lua_checkstack(L, 3)) { /* the when function used up the stack */
+            char msg[300];
+            snprintf(msg, sizeof msg, "%s:%d: rule '%s' returned too many values", rule->file,
+                     rule->line, rule->name);
+            record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+            lua_settop(L, top);
+            return 0;
+        }
+        failed = call(r, rule->score_ref, 1) != LUA_OK;
     }
+    if (failed)
+        lua_fault(r, L, rule, tr);
+    else
+        rc = conclude(r, L, rule, tr, top + 1, lua_gettop(L));
     lua_settop(L, top);
     return rc;
 }

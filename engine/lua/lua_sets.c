@@ -37,7 +37,9 @@ static long keep_entry(lua_State *L, int domains, char **text, size_t *len, size
     size_t k = 0;
     for (size_t j = 0; j < n; j++) {
         if (domains && j == 0 && e[j] == '.') continue;
-        out[k++] = domains ? (char)tolower((unsigned char)e[j]) : e[j];
+        char ch = e[j];
+        if (domains) ch = (char)tolower((unsigned char)ch);
+        out[k++] = ch;
     }
     out[k] = '\0';
     *len += k + 1;
