@@ -15,7 +15,15 @@ static const char *opt_str(lua_State *L, int idx, size_t *len) {
     return lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, len) : NULL;
 }
 
+/* Pushes s[0..len) in ASCII lower case (short texts through a stack buffer). */
 static void push_lower(lua_State *L, const char *s, size_t len) {
+    char small[256];
+    if (len <= sizeof small) {
+        for (size_t i = 0; i < len; i++)
+            small[i] = (char)tolower((unsigned char)s[i]);
+        lua_pushlstring(L, small, len);
+        return;
+    }
     luaL_Buffer b;
     char *p = luaL_buffinitsize(L, &b, len);
     for (size_t i = 0; i < len; i++)
@@ -23,12 +31,21 @@ static void push_lower(lua_State *L, const char *s, size_t len) {
     luaL_pushresultsize(&b, len);
 }
 
+static int has_upper(const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (s[i] >= 'A' && s[i] <= 'Z') return 1;
+    return 0;
+}
+
 /* verdict.lower(s) -> s in ASCII lower case, or nil */
 static int h_lower(lua_State *L) {
     size_t len;
     const char *s = opt_str(L, 1, &len);
     if (!s) return lua_pushnil(L), 1;
-    push_lower(L, s, len);
+    if (has_upper(s, len))
+        push_lower(L, s, len);
+    else
+        lua_pushvalue(L, 1); /* already lower case: the same string, nothing new to make */
     return 1;
 }
 
@@ -42,7 +59,10 @@ static int h_trim(lua_State *L) {
         a++;
     while (b > a && isspace((unsigned char)s[b - 1]))
         b--;
-    lua_pushlstring(L, s + a, b - a);
+    if (a == 0 && b == len)
+        lua_pushvalue(L, 1); /* nothing to trim: the same string */
+    else
+        lua_pushlstring(L, s + a, b - a);
     return 1;
 }
 

@@ -20,23 +20,35 @@ static int opt_ip(lua_State *L, int idx, vd_ip_t *ip) {
     return vd_ip_parse(s, len, ip) == 0;
 }
 
-static size_t len_of(lua_State *L, int idx) {
-    size_t len;
-    lua_tolstring(L, idx, &len);
-    return len;
-}
+/* The last address verdict.ip was given, and its answer: rules of one request ask about the
+ * same address several times. A pure function's memory: nothing of a request is kept. */
+typedef struct ip_memo {
+    char in[64], out[64];
+    size_t in_len, out_len;
+    int version; /* 0: empty, or not an address */
+} ip_memo_t;
 
-/* verdict.ip(s) -> canonical address text, or nil when s is not an IP address */
+/* verdict.ip(s) -> canonical address text and version (4 or 6), or nil when s is not an IP
+ * address. Upvalue 1: the memo. */
 static int ip_canon(lua_State *L) {
-    vd_ip_t ip;
-    if (!opt_ip(L, 1, &ip)) return lua_pushnil(L), 1;
-    char buf[64];
-    size_t n = vd_ip_format(&ip, buf, sizeof buf);
-    if (n == len_of(L, 1) && memcmp(buf, lua_tostring(L, 1), n) == 0)
+    ip_memo_t *m = lua_touserdata(L, lua_upvalueindex(1));
+    size_t len;
+    if (lua_type(L, 1) != LUA_TSTRING) return lua_pushnil(L), 1;
+    const char *s = lua_tolstring(L, 1, &len);
+    if (!(m->version && len == m->in_len && memcmp(s, m->in, len) == 0)) {
+        vd_ip_t ip;
+        m->version = 0;
+        if (len >= sizeof m->in || vd_ip_parse(s, len, &ip) != 0) return lua_pushnil(L), 1;
+        m->out_len = vd_ip_format(&ip, m->out, sizeof m->out);
+        memcpy(m->in, s, len);
+        m->in_len = len;
+        m->version = ip.v4 ? 4 : 6;
+    }
+    if (m->out_len == len && memcmp(m->out, s, len) == 0)
         lua_pushvalue(L, 1); /* already canonical: the same string, nothing to intern */
     else
-        lua_pushlstring(L, buf, n);
-    lua_pushinteger(L, ip.v4 ? 4 : 6);
+        lua_pushlstring(L, m->out, m->out_len);
+    lua_pushinteger(L, m->version);
     return 2;
 }
 
@@ -119,7 +131,10 @@ void vd_lua_open_ip(lua_State *L) {
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
-    static const luaL_Reg fns[] = {
-        {"ip", ip_canon}, {"ip_prefix", ip_prefix}, {"cidrs", cidrs_new}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"ip_prefix", ip_prefix}, {"cidrs", cidrs_new}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
+    ip_memo_t *memo = lua_newuserdatauv(L, sizeof *memo, 0);
+    memset(memo, 0, sizeof *memo);
+    lua_pushcclosure(L, ip_canon, 1);
+    lua_setfield(L, -2, "ip");
 }
