@@ -9,7 +9,6 @@
 #include "request.h"
 #include "state/store.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +76,11 @@ int vd_executor_open(vd_executor_t **out, const vd_offline_config_t *cfg, char *
     if (!o) return snprintf(err, errlen, "out of memory"), VD_ENOMEM;
     msgpack_zone_init(&o->zone, 4096);
     msgpack_sbuffer_init(&o->sbuf);
-    pthread_cond_init(&o->wake, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* deadlines are vd_now_ns() values */
+    pthread_cond_init(&o->wake, &attr);
+    pthread_condattr_destroy(&attr);
     int rc = vd_plugin_registry_init(&o->plugins, cfg->plugin_dirs, cfg->nplugin_dirs);
     if (rc == 0 && !cfg->store && !(o->own_store = vd_store_new((size_t)64 << 20))) rc = VD_ENOMEM;
     if (rc) snprintf(err, errlen, "out of memory");
@@ -133,18 +136,10 @@ static void wait_for_calls(struct vd_offline *o) {
     vd_executor_t *x = &o->x;
     while (!o->ended) {
         pthread_mutex_lock(&x->done_lock);
-        if (!x->done_head) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-            int64_t until = o->next_deadline ? o->next_deadline : now + 1000000000;
-            if (until > now) {
-                struct timespec rt;
-                clock_gettime(CLOCK_REALTIME, &rt);
-                int64_t at = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec + (until - now);
-                struct timespec abs = {at / 1000000000, at % 1000000000};
-                pthread_cond_timedwait(&o->wake, &x->done_lock, &abs);
-            }
+        if (!x->done_head) { /* the condition variable waits on the monotonic clock */
+            int64_t until = o->next_deadline ? o->next_deadline : vd_now_ns() + 1000000000;
+            struct timespec at = {until / 1000000000, until % 1000000000};
+            pthread_cond_timedwait(&o->wake, &x->done_lock, &at);
         }
         pthread_mutex_unlock(&x->done_lock);
         vd_executor_process(x);

@@ -60,11 +60,6 @@ int vd_rpc_decode(const msgpack_object *root, vd_rpc_msg_t *out, const char **wh
     return 0;
 }
 
-int vd_rpc_method_is(const vd_rpc_msg_t *m, const char *name) {
-    size_t n = strlen(name);
-    return m->method_len == n && memcmp(m->method, name, n) == 0;
-}
-
 void vd_pack_cstr(msgpack_packer *pk, const char *s) {
     size_t n = strlen(s);
     msgpack_pack_str(pk, n);

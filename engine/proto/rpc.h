@@ -44,9 +44,6 @@ typedef struct vd_rpc_msg {
  * explanation; out->has_msgid tells whether an error reply can be addressed. */
 int vd_rpc_decode(const msgpack_object *root, vd_rpc_msg_t *out, const char **why);
 
-/* True when the method name equals the NUL-terminated name. */
-int vd_rpc_method_is(const vd_rpc_msg_t *m, const char *name);
-
 /* Packs [1, msgid, nil, ...]: the caller packs the result next. */
 void vd_rpc_pack_result_head(msgpack_packer *pk, uint32_t msgid);
 

@@ -183,17 +183,12 @@ static void test_shared_store_and_event_time(void) {
 
 static void test_msgpack_and_json_agree(void) {
     vd_executor_t *x = open_shipped(NULL, NULL);
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2);
-    msgpack_pack_str_with_body(&pk, "ip", 2);
-    msgpack_pack_str_with_body(&pk, "203.0.113.7", 11);
-    msgpack_pack_str_with_body(&pk, "email", 5);
-    msgpack_pack_str_with_body(&pk, "x@mailinator.com", 16);
+    const char *kv[] = {"ip", "203.0.113.7", "email", "x@mailinator.com", NULL};
+    vd_test_event_t ev;
+    vd_test_event(&ev, kv);
     vd_result_t res;
-    CU_ASSERT_EQUAL_FATAL(vd_executor_run_msgpack(x, "signup", sb.data, sb.size, NULL, &res), 0);
+    CU_ASSERT_EQUAL_FATAL(vd_executor_run_msgpack(x, "signup", ev.sb.data, ev.sb.size, NULL, &res),
+                          0);
     double score = res.d->main.score;
     const char *action = res.d->action;
     CU_ASSERT_PTR_NOT_NULL(reason(&res, "disposable_email"));
@@ -202,7 +197,8 @@ static void test_msgpack_and_json_agree(void) {
     CU_ASSERT_EQUAL(res.d->main.score, score);
     CU_ASSERT_STRING_EQUAL(res.d->action, action);
     /* The result packs as the decide method's result map. */
-    msgpack_sbuffer_clear(&sb);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
     vd_result_pack(&sb, &res);
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
@@ -210,6 +206,7 @@ static void test_msgpack_and_json_agree(void) {
     CU_ASSERT_EQUAL(up.data.type, MSGPACK_OBJECT_MAP);
     msgpack_unpacked_destroy(&up);
     msgpack_sbuffer_destroy(&sb);
+    vd_test_event_free(&ev);
     vd_executor_free(x);
 }
 

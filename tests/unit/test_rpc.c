@@ -40,8 +40,7 @@ static void test_decode_request(void) {
     CU_ASSERT_EQUAL(vd_rpc_decode(buf_obj(&b), &m, &why), 0);
     CU_ASSERT_EQUAL(m.kind, VD_RPC_REQUEST);
     CU_ASSERT_EQUAL(m.msgid, 4000000000u);
-    CU_ASSERT(vd_rpc_method_is(&m, "decide"));
-    CU_ASSERT(!vd_rpc_method_is(&m, "decid"));
+    CU_ASSERT(m.method_len == 6 && memcmp(m.method, "decide", 6) == 0);
     buf_free(&b);
 }
 
