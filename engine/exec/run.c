@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/stats.h"
+#include "lua/freeze.h"
 #include "lua/lua_ctx.h"
 #include "lua/lua_format.h"
 #include "lua/lua_view.h"
@@ -43,11 +44,39 @@ static void record_fault(vd_decision_t *d, const vd_stage_t *st, const char *rul
     }
 }
 
-/* The error on top of S as a fault of rule. */
-static void lua_fault(run_t *r, lua_State *S, const vd_rule_t *rule, vd_trace_rule_t *tr) {
+/* A rule's call stopped at its stage's timeout: what the run does next. */
+#define STAGE_TIMED_OUT 1
+
+/* The error on top of S (a call that ended with status) as a fault of rule. A call the budget
+ * hook interrupted says why: past the request's deadline the run ends (VD_ETIMEOUT), past the
+ * stage's timeout the stage ends (STAGE_TIMED_OUT), out of memory the state gives its memory
+ * back. Returns 0 otherwise. */
+static int lua_fault(run_t *r, lua_State *S, int status, const vd_rule_t *rule,
+                     vd_trace_rule_t *tr) {
+    vd_lstate_t *ls = vd_lua_ls(r->L);
     /* Only a string is read: converting a number would allocate outside a protected call. */
     const char *msg = lua_type(S, -1) == LUA_TSTRING ? lua_tostring(S, -1) : NULL;
+    char buf[800];
+    if (ls->stop == VD_LUA_STOP_DEADLINE && r->ex->deadline_ns && vd_now_ns() > r->ex->deadline_ns)
+        return VD_ETIMEOUT;
+    if (ls->stop == VD_LUA_STOP_DEADLINE) {
+        snprintf(buf, sizeof buf,
+                 "%s (stage '%s' has timeout_ms = %d; its other rules were skipped)",
+                 msg ? msg : "deadline passed", r->stage->name, r->stage->timeout_ms);
+        if (r->stage->stats) vd_counter_add(&r->stage->stats->timeouts, 1);
+        record_fault(r->ex->d, r->stage, rule->name, buf, tr);
+        return STAGE_TIMED_OUT;
+    }
+    if (status == LUA_ERRMEM && ls->stop != VD_LUA_STOP_MEMORY) { /* the hard cap: no line */
+        snprintf(buf, sizeof buf,
+                 "%s:%d: rule '%s' ran out of memory: the policy's Lua state reached its cap "
+                 "(%zu MiB)",
+                 rule->file, rule->line, rule->name, ls->limits.mem_limit >> 20);
+        msg = buf;
+    }
     record_fault(r->ex->d, r->stage, rule->name, msg ? msg : "rule raised a non-string error", tr);
+    if (status == LUA_ERRMEM || ls->stop == VD_LUA_STOP_MEMORY) vd_lua_reclaim(r->L);
+    return 0;
 }
 
 /* Calls the function in the registry slot ref with (ev, ctx); leaves nres results. */
@@ -214,10 +243,11 @@ static int run_native(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     if (!hit) return 0;
     double score = rule->score;
     if (rule->score_ref != LUA_NOREF) {
-        if (call(r, rule->score_ref, 1) != LUA_OK) {
-            lua_fault(r, L, rule, tr);
+        int status = call(r, rule->score_ref, 1);
+        if (status != LUA_OK) {
+            int rc = lua_fault(r, L, status, rule, tr);
             lua_settop(L, top);
-            return 0;
+            return rc;
         }
         int bad = check_score(r, L, -1, rule, tr, &score);
         lua_settop(L, top);
@@ -232,8 +262,8 @@ static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     int rc = 0, top = lua_gettop(L);
     vd_trace_rule_t *tr;
     if (begin_rule(r, rule, ts, &tr)) return VD_ENOMEM;
-    int failed = call(r, rule->when_ref, LUA_MULTRET) != LUA_OK;
-    int hit = !failed && top < lua_gettop(L) && lua_toboolean(L, top + 1);
+    int status = call(r, rule->when_ref, LUA_MULTRET);
+    int hit = status == LUA_OK && top < lua_gettop(L) && lua_toboolean(L, top + 1);
     if (hit && rule->score_ref != LUA_NOREF) {
         if (!lua_checkstack(L, 3)) { /* the when function used up the stack */
             char msg[300];
@@ -243,10 +273,10 @@ static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
             lua_settop(L, top);
             return 0;
         }
-        failed = call(r, rule->score_ref, 1) != LUA_OK;
+        status = call(r, rule->score_ref, 1);
     }
-    if (failed)
-        lua_fault(r, L, rule, tr);
+    if (status != LUA_OK)
+        rc = lua_fault(r, L, status, rule, tr);
     else
         rc = conclude(r, L, rule, tr, top + 1, lua_gettop(L));
     lua_settop(L, top);
@@ -319,6 +349,18 @@ static void give_thread(lua_State *L, lua_State *co, int ref, int clean) {
     }
 }
 
+/* A rule segment that assigned a guarded upvalue (lua/freeze.h) fails, whether it finished or
+ * yielded (then its state operation is dropped): returns the status the rule ends with. */
+static int check_guards(lua_State *L, lua_State *co, int status) {
+    char msg[600];
+    if (!vd_lua_guard_check(L, msg, sizeof msg)) return status;
+    vd_lstate_t *ls = vd_lua_ls(L);
+    free(ls->pending_op);
+    ls->pending_op = NULL;
+    lua_pushstring(co, msg);
+    return LUA_ERRRUN;
+}
+
 static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     lua_State *L = r->L, *co;
     vd_run_state_t *rs = r->rs;
@@ -333,6 +375,7 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
         tr = ts && ts->rules.len ? &VD_VEC_AT(ts->rules, vd_trace_rule_t, ts->rules.len - 1) : NULL;
         ls->resumed_op = rs->op;
         rs->op = NULL;
+        vd_lua_arm_budget(co, rs->budget_left);
         status = lua_resume(co, L, 0, &nres);
     } else {
         if (!(tr = new_trace(r, rule, ts, &rc)) && rc) return rc;
@@ -349,9 +392,11 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
         lua_pushvalue(L, r->ev);
         lua_pushvalue(L, r->ctx);
         lua_xmove(L, co, 2);
-        vd_lua_arm_budget(co);
+        vd_lua_arm_budget(co, 0);
         status = lua_resume(co, L, 4, &nres);
     }
+    rs->budget_left = vd_lua_disarm(co);
+    status = check_guards(L, co, status);
     if (status == LUA_YIELD && ls->pending_op) {
         rs->co = co;
         rs->co_ref = ref;
@@ -359,15 +404,14 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
         ls->pending_op = NULL;
         return VD_EAGAIN;
     }
-    lua_sethook(co, NULL, 0, 0);
     if (status == LUA_YIELD) {
         lua_pushliteral(co, "a rule yielded without waiting for state");
         status = LUA_ERRRUN;
     }
     if (status != LUA_OK) {
-        lua_fault(r, co, rule, tr);
+        rc = lua_fault(r, co, status, rule, tr);
         give_thread(L, co, ref, 0);
-        return 0;
+        return rc;
     }
     int base = lua_gettop(co) - nres; /* results: hit, detail [, format arguments] [, score] */
     rc = conclude(r, co, rule, tr, base + 1, base + nres);
@@ -382,6 +426,17 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     size_t i = r->rs->next_rule;
     for (; i < st->nrules && !o->stop_action; i++) {
         if (!r->rs->co && deadline_ns && vd_now_ns() > deadline_ns) return VD_ETIMEOUT;
+        if (!r->rs->co && st->timeout_ms && i > 0 &&
+            vd_now_ns() > r->rs->stage_t0 + (int64_t)st->timeout_ms * 1000000) {
+            char msg[300];
+            snprintf(msg, sizeof msg,
+                     "stage '%s' ran past its timeout_ms (%d) before rule '%s'; its other rules "
+                     "were skipped",
+                     st->name, st->timeout_ms, st->rules[i]->name);
+            if (st->stats) vd_counter_add(&st->stats->timeouts, 1);
+            record_fault(r->ex->d, st, st->rules[i]->name, msg, NULL);
+            break;
+        }
         const vd_rule_t *rule = st->rules[i];
         /* A score function that may wait for Redis needs the coroutine, and a condition can be
          * called from Lua as well. */
@@ -390,6 +445,7 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
                  : can_wait ? run_rule_async(r, rule, ts)
                             : run_rule(r, rule, ts);
         if (rc == VD_EAGAIN) r->rs->next_rule = i;
+        if (rc == STAGE_TIMED_OUT) break;
         if (rc) return rc;
     }
     r->rs->next_rule = 0;
@@ -529,6 +585,10 @@ static int run_lua_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
         rs->stage_before = side_of(d, st)->score;
         rs->stage_t0 = vd_now_ns();
     }
+    /* Rules are interrupted at the request's deadline or the stage's timeout, the earlier. */
+    int64_t stop_ns = st->timeout_ms ? rs->stage_t0 + (int64_t)st->timeout_ms * 1000000 : 0;
+    if (deadline_ns && (!stop_ns || deadline_ns < stop_ns)) stop_ns = deadline_ns;
+    vd_lua_ls(r->L)->deadline_ns = stop_ns;
     int rc = run_rules(r, ts, deadline_ns);
     if (rc != VD_EAGAIN)
         count_stage(st, vd_now_ns() - rs->stage_t0, ts, side_of(d, st)->score - rs->stage_before);
@@ -590,6 +650,7 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
     }
     if (rc != VD_EAGAIN) drop_waiting_rule(L, rs);
     ls->exec = NULL;
+    ls->deadline_ns = 0;
     vd_lua_views_leave(L, &rs->views, rc == VD_EAGAIN && rs->co != NULL);
     lua_settop(L, top);
     if (rc == 0) decide_action(pl, d);

@@ -25,6 +25,7 @@ typedef struct vd_run_state {
     /* A rule suspended while it waits for state, and where it is. */
     lua_State *co;
     int co_ref;
+    int64_t budget_left; /* its instructions left */
     size_t next_rule;
     int64_t stage_t0;
     double stage_before;

@@ -10,13 +10,59 @@
 #include "lua_view.h"
 #include "lua_when.h"
 
+#include "base/clock.h"
+#include "freeze.h"
+#include "readonly.h"
+
 #include <lauxlib.h>
 #include <lualib.h>
+#include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+
+static const char *stop_reason(vd_lstate_t *ls, char *buf, size_t cap) {
+    switch (ls->stop) {
+    case VD_LUA_STOP_BUDGET:
+        snprintf(buf, cap, "instruction budget exceeded (%lld instructions): an endless loop?",
+                 (long long)ls->limits.instr_limit);
+        break;
+    case VD_LUA_STOP_DEADLINE:
+        snprintf(buf, cap, "deadline passed while the rule ran");
+        break;
+    default:
+        snprintf(buf, cap, "out of memory: the policy's Lua state holds %zu MiB (cap %zu MiB)",
+                 ls->mem_used >> 20, ls->limits.mem_limit >> 20);
+    }
+    return buf;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    if (ls->stop == VD_LUA_RUNS) {
+        ls->budget_left -= ls->hook_step;
+        if (ls->mem_over)
+            ls->stop = VD_LUA_STOP_MEMORY;
+        else if (ls->budget_left <= 0)
+            ls->stop = VD_LUA_STOP_BUDGET;
+        else if (ls->deadline_ns && vd_now_ns() > ls->deadline_ns)
+            ls->stop = VD_LUA_STOP_DEADLINE;
+        else {
+            ls->hook_step =
+                ls->budget_left < VD_LUA_HOOK_STEP ? (int)ls->budget_left : VD_LUA_HOOK_STEP;
+            lua_sethook(L, budget_hook, LUA_MASKCOUNT, ls->hook_step);
+            return;
+        }
+    }
+    /* Keep firing on every instruction so a rule cannot pcall its way past the stop. */
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    char why[160];
+    lua_getinfo(L, "Sl", ar);
+    luaL_error(L, "%s:%d: %s", ar->short_src, ar->currentline, stop_reason(ls, why, sizeof why));
+}
 
 /* The host owns the allocator: every byte a state holds is counted against its cap, so a rule
  * that allocates without bound fails with a memory error instead of taking the process down. */
@@ -28,32 +74,59 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         ls->mem_used -= old;
         return NULL;
     }
-    if (nsize > old && ls->limits.mem_limit && ls->mem_used + (nsize - old) > ls->limits.mem_limit)
-        return NULL;
+    if (nsize > old && ls->limits.mem_limit) {
+        size_t after = ls->mem_used + (nsize - old);
+        if (after > ls->limits.mem_limit) return NULL;
+        if (after > ls->mem_soft && ls->running && !ls->mem_over) {
+            /* Stop the call at its next instruction, with its file and line; the headroom
+             * above mem_soft lets it unwind and report. lua_sethook is safe at any point. */
+            ls->mem_over = 1;
+            lua_sethook(ls->running, budget_hook, LUA_MASKCOUNT, 1);
+        }
+    }
     void *p = realloc(ptr, nsize);
     if (!p) return NULL;
     ls->mem_used = ls->mem_used - old + nsize;
     return p;
 }
 
-static void budget_hook(lua_State *L, lua_Debug *ar) {
-    /* Keep firing on every instruction so a rule cannot pcall its way past the limit. */
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-    lua_getinfo(L, "Sl", ar);
-    luaL_error(L, "%s:%d: instruction budget exceeded (%d instructions): an endless loop?",
-               ar->short_src, ar->currentline, (int)vd_lua_ls(L)->limits.instr_limit);
+void vd_lua_arm_budget(lua_State *L, int64_t left) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    ls->budget_left = left > 0 ? left : ls->limits.instr_limit;
+    ls->stop = VD_LUA_RUNS;
+    ls->mem_over = 0;
+    ls->running = L;
+    ls->hook_step = ls->budget_left < VD_LUA_HOOK_STEP ? (int)ls->budget_left : VD_LUA_HOOK_STEP;
+    if (ls->hook_step > 0) lua_sethook(L, budget_hook, LUA_MASKCOUNT, ls->hook_step);
 }
 
-void vd_lua_arm_budget(lua_State *L) {
-    int64_t n = vd_lua_ls(L)->limits.instr_limit;
-    if (n > 0) lua_sethook(L, budget_hook, LUA_MASKCOUNT, n > INT32_MAX ? INT32_MAX : (int)n);
+int64_t vd_lua_disarm(lua_State *L) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    lua_sethook(L, NULL, 0, 0);
+    ls->running = NULL;
+    return ls->budget_left;
 }
 
 int vd_lua_pcall(lua_State *L, int nargs, int nresults) {
-    vd_lua_arm_budget(L);
+    int base = lua_gettop(L) - nargs - 1;
+    vd_lua_arm_budget(L, 0);
     int rc = lua_pcall(L, nargs, nresults, 0);
-    lua_sethook(L, NULL, 0, 0);
+    vd_lua_disarm(L);
+    char msg[600];
+    if (vd_lua_guard_check(L, msg, sizeof msg)) {
+        if (rc == LUA_OK)
+            lua_settop(L, base);
+        else
+            lua_pop(L, 1);
+        lua_pushstring(L, msg);
+        rc = LUA_ERRRUN;
+    }
     return rc;
+}
+
+void vd_lua_reclaim(lua_State *L) {
+    lua_gc(L, LUA_GCCOLLECT);
+    malloc_trim(0);
 }
 
 static int patterns_disabled(lua_State *L) {
@@ -81,31 +154,6 @@ static int plain_find(lua_State *L) {
     lua_pushinteger(L, hit - s + 1);
     lua_pushinteger(L, hit - s + (lua_Integer)lp);
     return 2;
-}
-
-/* True when the table at idx is one of the engine's read-only objects (event views, ctx): its
- * metatable is protected with a "verdict." name. */
-static int engine_object(lua_State *L, int idx) {
-    if (!lua_getmetatable(L, idx)) return 0;
-    int is = lua_getfield(L, -1, "__metatable") == LUA_TSTRING &&
-             strncmp(lua_tostring(L, -1), "verdict.", 8) == 0;
-    lua_pop(L, 2);
-    return is;
-}
-
-/* rawset, except into the engine's read-only objects: an event view's reads come from a cache
- * the empty view table hides, ctx is shared by every request, and a raw write into either
- * would change what later rules (live ones, other requests) see. */
-static int guarded_rawset(lua_State *L) {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_checkany(L, 2);
-    luaL_checkany(L, 3);
-    if (vd_lua_is_view(L, 1) || engine_object(L, 1))
-        return luaL_error(L, "%s is read-only; use ctx:set(name, value) for features",
-                          vd_lua_is_view(L, 1) ? "the event" : "ctx");
-    lua_settop(L, 3);
-    lua_rawset(L, 1);
-    return 1;
 }
 
 /* tostring, with the cases rules use most (integers for keys, strings) done without
@@ -169,11 +217,10 @@ static void open_safe_libs(lua_State *L) {
     remove_fields(L, base_out);
     lua_pushcfunction(L, text_load);
     lua_setfield(L, -2, "load");
-    lua_pushcfunction(L, guarded_rawset);
-    lua_setfield(L, -2, "rawset");
     lua_pushcfunction(L, fast_tostring);
     lua_setfield(L, -2, "tostring");
     lua_pop(L, 1);
+    vd_lua_open_readonly(L);
 
     /* os: only the clock and calendar functions. */
     lua_getglobal(L, "os");
@@ -207,7 +254,9 @@ lua_State *vd_lua_new(const vd_lua_limits_t *limits) {
     vd_lstate_t *ls = calloc(1, sizeof *ls);
     if (!ls) return NULL;
     ls->limits = *limits;
+    ls->mem_soft = limits->mem_limit - limits->mem_limit / 8;
     ls->spare_ref = LUA_NOREF;
+    ls->guard_ref = LUA_NOREF;
     ls->re_md = pcre2_match_data_create(32, NULL);
     ls->re_mctx = pcre2_match_context_create(NULL);
     lua_State *L = ls->re_md && ls->re_mctx ? lua_newstate(capped_alloc, ls) : NULL;
@@ -243,5 +292,6 @@ void vd_lua_close(lua_State *L) {
     lua_close(L);
     pcre2_match_data_free(ls->re_md);
     pcre2_match_context_free(ls->re_mctx);
+    free(ls->guard_up);
     free(ls);
 }

@@ -47,8 +47,30 @@ typedef struct vd_lua_files {
     void *ud;
 } vd_lua_files_t;
 
+/* Why the running call was interrupted (the hook raised an error no pcall can keep). */
+typedef enum {
+    VD_LUA_RUNS = 0,
+    VD_LUA_STOP_BUDGET,   /* the instruction budget ran out */
+    VD_LUA_STOP_DEADLINE, /* deadline_ns passed */
+    VD_LUA_STOP_MEMORY,   /* the state went past the memory cap's soft limit */
+} vd_lua_stop_t;
+
+/* The hook fires every this many instructions of a rule: to count the budget, and to check
+ * the deadline and memory. */
+#define VD_LUA_HOOK_STEP 1000
+
 typedef struct vd_lstate {
     size_t mem_used;
+    size_t mem_soft;     /* past this, the running call is stopped (the rest is headroom) */
+    int mem_over;        /* the running call went past mem_soft */
+    lua_State *running;  /* the thread running a call under the budget, else NULL */
+    int64_t budget_left; /* instructions the running call may still execute */
+    int hook_step;       /* instructions until the hook fires next */
+    int64_t deadline_ns; /* the running rule's deadline (request or stage), monotonic; 0 = none */
+    vd_lua_stop_t stop;  /* why the running call was interrupted */
+    int guard_ref;       /* registry reference: functions and values of the guarded upvalues */
+    int *guard_up;       /* upvalue numbers, one per guarded upvalue (freeze.h) */
+    size_t nguard;
     vd_lua_limits_t limits;
     vd_lua_files_t files;           /* what verdict.lines and verdict.list read while loading */
     int loading;                    /* 1 while policy files run: DSL builders are allowed */
@@ -81,10 +103,20 @@ static inline vd_lstate_t *vd_lua_ls(lua_State *L) {
     return *(vd_lstate_t **)lua_getextraspace(L);
 }
 
-/* Arms the instruction budget for the next call (a rule, or a policy file at load). */
-void vd_lua_arm_budget(lua_State *L);
+/* Arms the budget for the next call on thread L (a rule, or a policy file at load): left
+ * instructions (0: the whole instruction budget), the deadline in ls->deadline_ns, the memory
+ * cap. */
+void vd_lua_arm_budget(lua_State *L, int64_t left);
 
-/* Calls the function below nargs arguments with the budget armed; like lua_pcall. */
+/* Ends the budget of thread L; returns the instructions it had left (to resume with). */
+int64_t vd_lua_disarm(lua_State *L);
+
+/* Calls the function below nargs arguments with the budget armed; like lua_pcall. A call
+ * that assigned a guarded upvalue (freeze.h) fails, with the upvalue set back. */
 int vd_lua_pcall(lua_State *L, int nargs, int nresults);
+
+/* After a call stopped for memory: collects everything and gives free pages back to the
+ * system, so that the process shrinks back to its size before the call. */
+void vd_lua_reclaim(lua_State *L);
 
 #endif

@@ -302,7 +302,7 @@ static int compile_stage_rules(cc_t *c, int spec, vd_stage_t *st, const vd_pipel
     return 0;
 }
 
-/* shadow, description and on_error: what every kind of stage understands. */
+/* shadow, description, timeout_ms and on_error: what every kind of stage understands. */
 static int compile_stage_common(cc_t *c, int spec, vd_stage_t *st, const vd_pipeline_t *pl,
                                 const where_t *w) {
     lua_State *L = c->L;
@@ -313,6 +313,15 @@ static int compile_stage_common(cc_t *c, int spec, vd_stage_t *st, const vd_pipe
     if ((rc = get_field(c, spec, "description", LUA_TSTRING, "stage", w))) return rc;
     st->description = dup_opt(L, -1);
     lua_pop(L, 1);
+    if (lua_getfield(L, spec, "timeout_ms") != LUA_TNIL) {
+        lua_Integer t = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+        if (t < 1 || t > 3600000)
+            rc = failf(c, w, "stage '%s': timeout_ms must be an integer from 1 to 3600000",
+                       st->name);
+        st->timeout_ms = (int)t;
+    }
+    lua_pop(L, 1);
+    if (rc) return rc;
     if ((rc = get_field(c, spec, "on_error", LUA_TSTRING, "stage", w))) return rc;
     const char *oe = lua_tostring(L, -1);
     if (oe && strcmp(oe, "open") != 0) {
@@ -334,7 +343,8 @@ static int unique_stage_name(cc_t *c, const vd_stage_t *st, const vd_pipeline_t 
 }
 
 static int compile_rule_stage(cc_t *c, vd_stage_t *st, const vd_pipeline_t *pl) {
-    static const char *const keys[] = {"shadow", "on_error", "description", "as_features", NULL};
+    static const char *const keys[] = {"shadow",     "on_error",    "description",
+                                       "timeout_ms", "as_features", NULL};
     lua_State *L = c->L;
     where_t w = record_where(L);
     st->kind = VD_STAGE_RULES;
@@ -385,15 +395,6 @@ static int compile_plugin_stage(cc_t *c, vd_stage_t *st, vd_pipeline_t *pl) {
     st->line = w.line;
     if (rc == 0) rc = unique_stage_name(c, st, pl, &w);
     if (rc == 0) rc = compile_stage_common(c, spec, st, pl, &w);
-    int timeout_ms = 1000;
-    if (rc == 0 && lua_getfield(L, spec, "timeout_ms") != LUA_TNIL) {
-        lua_Integer t = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
-        if (t < 1 || t > 3600000)
-            rc = failf(c, &w, "plugin '%s': timeout_ms must be an integer from 1 to 3600000",
-                       w.name);
-        timeout_ms = (int)t;
-    }
-    lua_pop(L, 1);
     char perr[1024];
     vd_plugin_config_t *config = NULL;
     vd_plugin_lib_t *lib = NULL;
@@ -411,7 +412,7 @@ static int compile_plugin_stage(cc_t *c, vd_stage_t *st, vd_pipeline_t *pl) {
         if (rc)
             rc = failf(c, &w, "%s", perr);
         else
-            st->plugin->timeout_ms = timeout_ms;
+            st->plugin->timeout_ms = st->timeout_ms ? st->timeout_ms : 1000;
     }
     vd_plugin_config_free(config);
     pl->has_plugins = 1;

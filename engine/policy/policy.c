@@ -3,6 +3,8 @@
 #include "base/error.h"
 #include "compile.h"
 #include "dsl.h"
+#include "lua/freeze.h"
+#include "lua/readonly.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -40,22 +42,42 @@ static int undefined_global(lua_State *L) {
 }
 
 static int global_write(lua_State *L) {
-    return luaL_error(L,
-                      "rules cannot create globals at run time ('%s'); use ctx:set for "
-                      "per-request data",
-                      luaL_optstring(L, 2, "?"));
+    vd_lua_where(L);
+    lua_pushfstring(L,
+                    "rules cannot create or change globals at run time ('%s'); keep "
+                    "per-request values in locals or ctx:set",
+                    luaL_optstring(L, 2, "?"));
+    lua_concat(L, 2);
+    return lua_error(L);
 }
 
-/* After loading, new globals are refused and unknown ones raise: both are bugs in a rule. */
-static void freeze_globals(lua_State *L) {
+/* After loading, reading an unknown global raises (a typo in a rule); writing any global is
+ * refused by the global table's read-only proxy with this message. */
+static void refuse_unknown_globals(lua_State *L) {
     lua_pushglobaltable(L);
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 1);
     lua_pushcfunction(L, undefined_global);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, global_write);
-    lua_setfield(L, -2, "__newindex");
     lua_setmetatable(L, -2);
     lua_pop(L, 1);
+}
+
+/* Makes everything the policy built read-only for the requests to come (lua/freeze.h). */
+static int freeze(vd_policy_t *p, char *err, size_t errlen) {
+    int *refs = malloc((2 * p->nrules + 1) * sizeof *refs);
+    if (!refs) {
+        snprintf(err, errlen, "out of memory freezing the policy");
+        return VD_ENOMEM;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < p->nrules; i++) {
+        if (p->rules[i].when_ref != LUA_NOREF) refs[n++] = p->rules[i].when_ref;
+        if (p->rules[i].score_ref != LUA_NOREF) refs[n++] = p->rules[i].score_ref;
+    }
+    refuse_unknown_globals(p->L);
+    int rc = vd_lua_freeze(p->L, refs, n, global_write, err, errlen);
+    free(refs);
+    return rc == 0 ? 0 : VD_ENOMEM;
 }
 
 int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, void *plugins,
@@ -87,11 +109,11 @@ int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, void *pl
         rc = VD_EPOLICY;
     }
     if (rc == 0) rc = vd_policy_compile(p, err, errlen);
+    if (rc == 0) rc = freeze(p, err, errlen);
     if (rc != 0) {
         vd_policy_unref(p);
         return rc;
     }
-    freeze_globals(p->L);
     lua_gc(p->L, LUA_GCCOLLECT);
     /* Requests leave short-lived garbage (strings, views) around long-lived policy data: the
      * generational collector mostly sweeps the young objects only. */

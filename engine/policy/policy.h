@@ -42,6 +42,7 @@ typedef struct vd_stage {
     int shadow;      /* runs and is reported, but does not change the action */
     int as_features; /* a rule that fires also sets feature "rule.<name>" to its score */
     char *on_error;  /* NULL: fail open (skip the failing rule); else the action to stop with */
+    int timeout_ms;  /* 0: none (rules) or the default (plugins); past it the stage is stopped */
     struct vd_stat_node *stats; /* bound by the owning worker */
 } vd_stage_t;
 

@@ -90,12 +90,17 @@ void vd_test_event_free(vd_test_event_t *e) {
 }
 
 void vd_test_run(vd_test_run_t *r, vd_policy_t *p, const char *pipeline, const char *const *kv) {
+    vd_test_run_until(r, p, pipeline, kv, 0);
+}
+
+void vd_test_run_until(vd_test_run_t *r, vd_policy_t *p, const char *pipeline,
+                       const char *const *kv, int64_t deadline_ns) {
     vd_arena_init(&r->arena);
     vd_decision_init(&r->d, &r->arena, 1);
     const vd_pipeline_t *pl = vd_policy_pipeline(p, pipeline, strlen(pipeline));
     CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
     vd_run_state_t rs = {0};
-    r->rc = vd_pipeline_run(p, pl, vd_test_event(&r->ev, kv), &r->d, 0, &rs);
+    r->rc = vd_pipeline_run(p, pl, vd_test_event(&r->ev, kv), &r->d, deadline_ns, &rs);
 }
 
 void vd_test_run_free(vd_test_run_t *r) {

@@ -1,6 +1,9 @@
 /* What rules must not be able to do, and the limits that stop runaway rules. */
 #include "base/arena.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "exec/run.h"
+#include "lua/freeze.h"
 #include "vd_test.h"
 
 #include <string.h>
@@ -78,28 +81,216 @@ static void test_event_is_read_only_and_request_scoped(void) {
     expect_fault("ctx.set = nil", "read-only");
     expect_fault("rawset(ctx, 'features', {})", "read-only");
     expect_fault("setmetatable(ctx, nil)", "protected metatable");
-    expect_fault("newglobal = 1", "cannot create globals");
+    expect_fault("newglobal = 1", "cannot create or change globals");
     expect_fault("ctx:stop('nuke')", "no such action");
     expect_fault("ctx:set('t', {})", "not a table");
 }
 
-static void test_stale_view(void) {
-    /* A view smuggled out through an upvalue is refused in the next request. */
-    vd_policy_t *p = vd_test_policy("local kept\n"
-                                    "rule \"r\" { score = 1, when = function(ev) if kept then "
-                                    "return kept.email end kept = ev end }\n"
-                                    "pipeline \"p\" { stages = { stage \"s\" {\"r\"} } }\n");
-    for (int i = 0; i < 2; i++) {
-        const char *kv[] = {"email", "a@b.c", NULL};
+/* Runs pipeline "p" of policy p n times over the same event; returns the faults and reasons
+ * of the last run as "fault|reason detail" text. */
+static void run_times(vd_policy_t *p, int n, char *out, size_t cap) {
+    for (int i = 0; i < n; i++) {
+        const char *kv[] = {"email", i % 2 ? "bob@b.c" : "alice@a.c", NULL};
         vd_test_run_t r;
         vd_test_run(&r, p, "p", kv);
         CU_ASSERT_EQUAL(r.rc, 0);
-        CU_ASSERT_EQUAL(r.d.faults.len, (uint32_t)i);
-        if (i == 1 && r.d.faults.len)
-            CU_ASSERT_PTR_NOT_NULL(
-                strstr(VD_VEC_AT(r.d.faults, vd_fault_t, 0).message, "after its request"));
+        size_t len = 0;
+        out[0] = 0;
+        for (size_t f = 0; f < r.d.faults.len; f++)
+            len += (size_t)snprintf(out + len, cap - len, "fault: %s|",
+                                    VD_VEC_AT(r.d.faults, vd_fault_t, f).message);
+        for (size_t k = 0; k < r.d.main.reasons.len && len < cap; k++) {
+            const vd_reason_t *re = &VD_VEC_AT(r.d.main.reasons, vd_reason_t, k);
+            len += (size_t)snprintf(out + len, cap - len, "reason: %s %s|", re->rule,
+                                    re->detail ? re->detail : "");
+        }
         vd_test_run_free(&r);
     }
+}
+
+static vd_policy_t *one_rule(const char *prelude, const char *body) {
+    char lua[4096];
+    snprintf(lua, sizeof lua,
+             "%s\nrule \"r\" { score = 1, when = function(ev, ctx)\n%s\nend }\n"
+             "pipeline \"p\" { stages = { stage \"s\" {\"r\"} } }\n",
+             prelude, body);
+    return vd_test_policy(lua);
+}
+
+static void expect_runs(const char *prelude, const char *body, int n, const char *needle,
+                        const char *absent) {
+    vd_policy_t *p = one_rule(prelude, body);
+    char out[2048];
+    run_times(p, n, out, sizeof out);
+    if (!strstr(out, needle) || (absent && strstr(out, absent))) {
+        fprintf(stderr, "\n  body: %s\n  got: '%s'\n  expected: %s\n", body, out, needle);
+        CU_FAIL("unexpected outcome");
+    }
+    vd_policy_unref(p);
+}
+
+static void test_stale_view(void) {
+    /* A view kept in a file-level local: the assignment itself is refused and undone. */
+    expect_runs("local kept", "if kept then return true, kept.email end kept = ev", 2,
+                "a local captured when the policy loaded", "reason");
+}
+
+static void test_file_level_tables_are_read_only(void) {
+    /* The account of one request must never reach the reason of the next. */
+    expect_runs("local last = {}",
+                "local prev = last.account\nlast.account = ev.email\nreturn prev ~= nil, prev", 2,
+                "main.lua:4: tables the policy built while loading are read-only", "alice");
+    expect_runs("local seen = {}", "table.insert(seen, ev.email) return #seen > 1", 2, "read-only",
+                "reason");
+    expect_fault("string.upper = function() return 'x' end", "read-only");
+    expect_fault("verdict.email_domain = function() return nil end", "read-only");
+    expect_runs("local order = {3, 1, 2}", "table.sort(order)", 1, "read-only", NULL);
+}
+
+static void test_globals_stay_frozen(void) {
+    expect_fault("setmetatable(_G, nil)", "protected metatable");
+    expect_fault("rawset(_G, 'x', ev.email)", "read-only");
+    expect_fault("_G.string = nil", "cannot create or change globals");
+    expect_fault("local mt = getmetatable(_G) mt.__newindex = nil", "read-only");
+    expect_fault("rawset(string, 'upper', nil)", "read-only");
+    expect_fault("setmetatable(verdict, {})", "protected metatable");
+}
+
+static void test_upvalues_are_set_back(void) {
+    /* A counter in a file-level local would carry over; the rule fails and it is reset. */
+    expect_runs("local n = 0", "n = n + 1 return n > 1, n", 3, "a local captured", "reason");
+    /* The same through a closure made at run time and through a helper function. */
+    expect_runs("local last", "local function f() last = ev.email end f() return last ~= nil", 2,
+                "main.lua:2: a rule assigned 'last'", "reason");
+    expect_runs("local hits = 0\nlocal function bump() hits = hits + 1 return hits end",
+                "return bump() > 1", 2, "'hits'", "reason");
+}
+
+static void test_load_time_code_is_free(void) {
+    /* While loading, tables and closures are built and changed freely; reading them at run
+     * time works as before, through every way Lua reads a table. */
+    const char *prelude =
+        "local Class = {}\nClass.__index = Class\n"
+        "function Class.new(x) return setmetatable({x = x}, Class) end\n"
+        "function Class:get() return self.x end\n"
+        "local words = {}\nfor _, w in ipairs({'b', 'a', 'c'}) do words[#words + 1] = w end\n"
+        "table.sort(words)\nlocal weights = {a = 1, b = 2}\nlocal n = 0\nn = n + 1\n"
+        "local obj = Class.new('kept')";
+    const char *body =
+        "local total = 0 for k, v in pairs(weights) do total = total + v end\n"
+        "local keys = 0 for k in next, weights do keys = keys + 1 end\n"
+        "local text = table.concat(words, ',') .. ' ' .. #words .. ' ' .. rawlen(words)\n"
+        "local fresh = Class.new(ev.email)\n"
+        "assert(getmetatable(fresh) == Class and getmetatable(obj) == Class)\n"
+        "return true, string.format('%s %d %d %s %s %s %d %s', text, total, keys, "
+        "fresh:get(), obj:get(), rawget(weights, 'b'), n, table.unpack(words, 2, 2))";
+    expect_runs(prelude, body, 2, "reason: r a,b,c 3 3 3 2 bob@b.c kept 2 1 b|", "fault");
+}
+
+static void test_finalizers_are_refused(void) {
+    expect_fault("setmetatable({}, {__gc = function() while true do end end})", "__gc");
+    char err[512];
+    const char *files[] = {"main.lua", "setmetatable({}, {__gc = function() end})", NULL};
+    vd_policy_t *p = NULL;
+    CU_ASSERT_NOT_EQUAL(vd_test_load(files, &p, err, sizeof err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "main.lua:1:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "__gc"));
+}
+
+static void test_shadow_cannot_change_live(void) {
+    vd_policy_t *p = vd_test_policy(
+        "rule \"tamper\" { score = 1, when = function(ev)\n"
+        "  verdict.email_domain = function() return nil end end }\n"
+        "rule \"domain\" { score = 1, when = function(ev)\n"
+        "  return verdict.email_domain(ev.email) ~= nil, verdict.email_domain(ev.email) end }\n"
+        "pipeline \"p\" { stages = { stage \"sh\" {\"tamper\", shadow = true},\n"
+        "                           stage \"live\" {\"domain\"} } }\n");
+    char out[2048];
+    run_times(p, 2, out, sizeof out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "reason: domain b.c|"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "read-only"));
+    vd_policy_unref(p);
+}
+
+static void test_guarded_upvalues_are_found_at_load(void) {
+    /* Only upvalues some reachable code can assign are checked after each rule. */
+    struct {
+        const char *prelude, *body;
+        size_t guarded;
+    } cases[] = {
+        {"local a = 1", "return a > 0", 0},
+        {"local a = 1", "a = 2", 1},
+        {"local a, b = 1, 2", "local function f() b = a end f()", 1},
+        {"local a = 1\nlocal function set() a = 3 end\nlocal function get() return a end",
+         "return get() > 0", 0},
+        {"local a = 1\nlocal function set() a = 3 end", "set()", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        vd_policy_t *p = one_rule(cases[i].prelude, cases[i].body);
+        CU_ASSERT_EQUAL(vd_lua_guarded_count(p->L), cases[i].guarded);
+        vd_policy_unref(p);
+    }
+}
+
+/* A rule slow per instruction (within its budget) and what stops it. */
+#define SLOW_BODY "local s = string.rep('x', 20000) for i = 1, 40000 do local u = s:upper() end"
+
+static void test_deadline_interrupts_a_rule(void) {
+    vd_policy_t *p = one_rule("", SLOW_BODY);
+    const char *kv[] = {"email", "a@b.c", NULL};
+    vd_test_run_t r;
+    int64_t t0 = vd_now_ns();
+    vd_test_run_until(&r, p, "p", kv, t0 + 20 * 1000000);
+    int64_t took = vd_now_ns() - t0;
+    CU_ASSERT_EQUAL(r.rc, VD_ETIMEOUT);
+    CU_ASSERT(took < 150 * 1000000);
+    vd_test_run_free(&r);
+    vd_policy_unref(p);
+}
+
+static void test_stage_timeout_interrupts_a_rule(void) {
+    vd_policy_t *p =
+        vd_test_policy("rule \"slow\" { score = 1, when = function(ev) " SLOW_BODY " end }\n"
+                       "rule \"after\" { score = 1, when = function(ev) return true end }\n"
+                       "rule \"live\" { score = 1, when = function(ev) return true end }\n"
+                       "pipeline \"p\" { stages = {\n"
+                       "  stage \"sh\" {\"slow\", \"after\", shadow = true, timeout_ms = 20},\n"
+                       "  stage \"live\" {\"live\"} } }\n");
+    const char *kv[] = {"email", "a@b.c", NULL};
+    vd_test_run_t r;
+    int64_t t0 = vd_now_ns();
+    vd_test_run(&r, p, "p", kv);
+    int64_t took = vd_now_ns() - t0;
+    CU_ASSERT_EQUAL(r.rc, 0);
+    CU_ASSERT(took < 150 * 1000000);
+    CU_ASSERT_EQUAL(r.d.main.reasons.len, 1);
+    CU_ASSERT_EQUAL(r.d.shadow.reasons.len, 0);
+    CU_ASSERT_EQUAL_FATAL(r.d.faults.len, 1);
+    const char *msg = VD_VEC_AT(r.d.faults, vd_fault_t, 0).message;
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "main.lua:1: deadline passed"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "timeout_ms = 20"));
+    vd_test_run_free(&r);
+    vd_policy_unref(p);
+}
+
+static void test_memory_stop_is_quick_and_gives_back(void) {
+    vd_policy_t *p =
+        one_rule("", "local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 20000) .. i end");
+    size_t before = vd_lua_ls(p->L)->mem_used;
+    const char *kv[] = {"email", "a@b.c", NULL};
+    vd_test_run_t r;
+    int64_t t0 = vd_now_ns();
+    vd_test_run(&r, p, "p", kv);
+    int64_t took = vd_now_ns() - t0;
+    CU_ASSERT(took < 2000 * 1000000LL); /* under ASan; about 0.1 s in a release build */
+    CU_ASSERT_EQUAL_FATAL(r.d.faults.len, 1);
+    const char *msg = VD_VEC_AT(r.d.faults, vd_fault_t, 0).message;
+    if (!strstr(msg, "main.lua:4: out of memory")) fprintf(stderr, "\n  fault: %s\n", msg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, "main.lua:4: out of memory"));
+    if (vd_lua_ls(p->L)->mem_used >= before + (1u << 20))
+        fprintf(stderr, "\n  memory: %zu before, %zu after\n", before, vd_lua_ls(p->L)->mem_used);
+    CU_ASSERT(vd_lua_ls(p->L)->mem_used < before + (1u << 20));
+    vd_test_run_free(&r);
     vd_policy_unref(p);
 }
 
@@ -119,6 +310,16 @@ void vd_suite_sandbox(void) {
         {"Lua patterns are disabled", test_patterns_disabled},
         {"event and globals are read-only", test_event_is_read_only_and_request_scoped},
         {"a view kept past its request is refused", test_stale_view},
+        {"file-level tables are read-only", test_file_level_tables_are_read_only},
+        {"globals stay frozen", test_globals_stay_frozen},
+        {"assigned upvalues are set back", test_upvalues_are_set_back},
+        {"load-time code is free, reads work", test_load_time_code_is_free},
+        {"finalizers are refused", test_finalizers_are_refused},
+        {"a shadow stage cannot change live ones", test_shadow_cannot_change_live},
+        {"guarded upvalues are found at load", test_guarded_upvalues_are_found_at_load},
+        {"the deadline interrupts a rule", test_deadline_interrupts_a_rule},
+        {"a stage timeout interrupts a rule", test_stage_timeout_interrupts_a_rule},
+        {"a memory stop is quick and gives back", test_memory_stop_is_quick_and_gives_back},
         {"regex match limit", test_regex_match_limit},
         {NULL, NULL}};
     vd_add_suite("sandbox", tests);

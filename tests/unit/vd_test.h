@@ -54,6 +54,9 @@ typedef struct vd_test_run {
     int rc;
 } vd_test_run_t;
 void vd_test_run(vd_test_run_t *r, vd_policy_t *p, const char *pipeline, const char *const *kv);
+/* The same with a deadline (monotonic, as vd_now_ns; 0 = none). */
+void vd_test_run_until(vd_test_run_t *r, vd_policy_t *p, const char *pipeline,
+                       const char *const *kv, int64_t deadline_ns);
 void vd_test_run_free(vd_test_run_t *r);
 
 #endif
