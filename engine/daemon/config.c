@@ -23,6 +23,7 @@ void vd_config_defaults(vd_config_t *c) {
     c->plugin_dirs = NULL;
     c->nplugin_dirs = 0;
     c->lua.mem_limit = (size_t)256 << 20;
+    c->lua.call_mem_limit = (size_t)32 << 20;
     c->lua.instr_limit = 1000000;
     c->lua.regex_limit = 100000;
 }

@@ -66,6 +66,8 @@ static void usage(FILE *out) {
         "  --deadline-ms MS       default deadline of a decision, 0 = none (default 0)\n"
         "  --drain-timeout-ms MS  how long SIGTERM waits for clients (default 10000)\n"
         "  --lua-memory-mb MB     memory cap of each worker's Lua state (default 256)\n"
+        "  --lua-rule-memory-mb MB\n"
+        "                         memory one rule call may add to its Lua state (default 32)\n"
         "  --lua-instructions N   instruction budget of one rule call (default 1000000)\n"
         "  --state-memory-mb MB   memory cap of counters, distinct counts and labels\n"
         "                         (default 256; the least recently used go first)\n"
@@ -108,6 +110,7 @@ static const numopt_t numopts[] = {
     {"state-memory-mb", 1, 1L << 20, 10},
     {"list-check-ms", 0, 3600000, 10},
     {"redis-timeout-ms", 1, 60000, 10},
+    {"lua-rule-memory-mb", 1, 1L << 20, 10},
 };
 
 static void set_number(vd_config_t *cfg, int which, long v) {
@@ -141,6 +144,9 @@ static void set_number(vd_config_t *cfg, int which, long v) {
         break;
     case 9:
         cfg->redis_timeout_ms = (int)v;
+        break;
+    case 10:
+        cfg->lua.call_mem_limit = (size_t)v << 20;
         break;
     }
 }
@@ -208,6 +214,7 @@ int main(int argc, char **argv) {
         {"state-memory-mb", required_argument, 0, OPT_NUM + 7},
         {"list-check-ms", required_argument, 0, OPT_NUM + 8},
         {"redis-timeout-ms", required_argument, 0, OPT_NUM + 9},
+        {"lua-rule-memory-mb", required_argument, 0, OPT_NUM + 10},
         {"redis", required_argument, 0, OPT_REDIS},
         {"redis-prefix", required_argument, 0, OPT_REDIS_PREFIX},
         {"redis-auth-file", required_argument, 0, OPT_REDIS_AUTH},

@@ -58,6 +58,7 @@ static int load(struct vd_offline *o, const vd_offline_config_t *cfg, vd_policy_
                 size_t errlen) {
     vd_lua_limits_t limits = {
         .mem_limit = cfg->lua_memory ? cfg->lua_memory : (size_t)256 << 20,
+        .call_mem_limit = (size_t)32 << 20,
         .instr_limit = cfg->lua_instructions ? cfg->lua_instructions : 1000000,
         .regex_limit = 100000,
         .data_dir = cfg->data_dir,

@@ -10,15 +10,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The absolute path of a list: relative paths are inside the policy directory. */
-static int resolve(lua_State *L, const char *path, char *out) {
+/* 1 when the resolved path lies inside the directory dir (resolved here too). */
+static int inside(const char *path, const char *dir) {
+    char root[PATH_MAX];
+    if (!dir || !realpath(dir, root)) return 0;
+    size_t n = strlen(root);
+    if (n == 1) return 1; /* "/" */
+    return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* The absolute path of a list, with symbolic links resolved: relative paths are inside the
+ * policy directory, and the result must be inside it or the data directory, so that a policy
+ * can neither read other files nor show their lines in an error. Raises a Lua error. */
+static void resolve(lua_State *L, const char *path, char *out) {
     char joined[PATH_MAX];
     vd_lstate_t *ls = vd_lua_ls(L);
     if (path[0] == '/')
         snprintf(joined, sizeof joined, "%s", path);
     else
         snprintf(joined, sizeof joined, "%s/%s", ls->files.dir ? ls->files.dir : ".", path);
-    return realpath(joined, out) != NULL;
+    if (!realpath(joined, out))
+        luaL_error(L,
+                   "verdict.list: cannot open '%s' (relative paths are inside the policy "
+                   "directory)",
+                   path);
+    if (!inside(out, ls->files.dir) && !inside(out, ls->limits.data_dir))
+        luaL_error(L,
+                   "verdict.list: '%s' is outside the policy directory and the data directory "
+                   "(--data-dir); policies read files only there",
+                   path);
 }
 
 /* Opens the list at path (argument p) as kind, with the options table at argument opts. */
@@ -42,11 +62,7 @@ static int open_list(lua_State *L, int p, int opts, int kind) {
     if (!vd_lua_ls(L)->loading)
         return luaL_error(L, "verdict.list can only be called while policies load");
     char abs[PATH_MAX], err[768];
-    if (!resolve(L, path, abs))
-        return luaL_error(L,
-                          "verdict.list: cannot open '%s' (relative paths are inside the "
-                          "policy directory)",
-                          path);
+    resolve(L, path, abs);
     vd_list_ref_t *ref = lua_newuserdatauv(L, sizeof *ref, 0);
     memset(ref, 0, sizeof *ref);
     if (vd_list_open(abs, (vd_list_kind_t)kind, skip_bad, ref, err, sizeof err) != 0)

@@ -34,8 +34,10 @@ static const char *stop_reason(vd_lstate_t *ls, char *buf, size_t cap) {
         snprintf(buf, cap, "deadline passed while the rule ran");
         break;
     default:
-        snprintf(buf, cap, "out of memory: the policy's Lua state holds %zu MiB (cap %zu MiB)",
-                 ls->mem_used >> 20, ls->limits.mem_limit >> 20);
+        snprintf(buf, cap,
+                 "out of memory: the rule holds too much (a call may add %zu MiB, the "
+                 "policy's Lua state may hold %zu MiB)",
+                 ls->limits.call_mem_limit >> 20, ls->limits.mem_limit >> 20);
     }
     return buf;
 }
@@ -95,6 +97,11 @@ void vd_lua_arm_budget(lua_State *L, int64_t left) {
     ls->budget_left = left > 0 ? left : ls->limits.instr_limit;
     ls->stop = VD_LUA_RUNS;
     ls->mem_over = 0;
+    /* The call may add call_mem_limit bytes, and the state keeps an eighth of its cap as
+     * headroom for unwinding and reporting. */
+    size_t cap = ls->limits.mem_limit - ls->limits.mem_limit / 8;
+    size_t call = ls->limits.call_mem_limit;
+    ls->mem_soft = call && ls->mem_used + call < cap ? ls->mem_used + call : cap;
     ls->running = L;
     ls->hook_step = ls->budget_left < VD_LUA_HOOK_STEP ? (int)ls->budget_left : VD_LUA_HOOK_STEP;
     if (ls->hook_step > 0) lua_sethook(L, budget_hook, LUA_MASKCOUNT, ls->hook_step);
@@ -254,7 +261,6 @@ lua_State *vd_lua_new(const vd_lua_limits_t *limits) {
     vd_lstate_t *ls = calloc(1, sizeof *ls);
     if (!ls) return NULL;
     ls->limits = *limits;
-    ls->mem_soft = limits->mem_limit - limits->mem_limit / 8;
     ls->spare_ref = LUA_NOREF;
     ls->guard_ref = LUA_NOREF;
     ls->re_md = pcre2_match_data_create(32, NULL);

@@ -31,6 +31,7 @@ typedef struct vd_exec {
 
 typedef struct vd_lua_limits {
     size_t mem_limit;       /* bytes the state may hold; 0 = unlimited */
+    size_t call_mem_limit;  /* bytes one rule call may add to what the state holds; 0 = any */
     int64_t instr_limit;    /* VM instructions per rule call (and per policy file at load) */
     uint32_t regex_limit;   /* PCRE2 match limit (backtracking steps) per match */
     const char *data_dir;   /* verdict.data_dir: absolute path of data files (MMDB, models) */
@@ -61,7 +62,7 @@ typedef enum {
 
 typedef struct vd_lstate {
     size_t mem_used;
-    size_t mem_soft;     /* past this, the running call is stopped (the rest is headroom) */
+    size_t mem_soft;     /* past this, the running call is stopped (see vd_lua_arm_budget) */
     int mem_over;        /* the running call went past mem_soft */
     lua_State *running;  /* the thread running a call under the budget, else NULL */
     int64_t budget_left; /* instructions the running call may still execute */

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 typedef struct reader {
     vd_policy_src_t *src;
+    char root[PATH_MAX]; /* the policy directory, resolved */
     size_t cap;
     size_t total;
     char *err;
@@ -57,6 +59,14 @@ static int read_file(reader_t *r, const char *full, const char *rel, size_t size
     return 0;
 }
 
+/* 1 when the link at path leads to a place inside the policy directory (or nowhere). */
+static int link_inside(const reader_t *r, const char *path) {
+    char to[PATH_MAX];
+    if (!realpath(path, to)) return 1; /* dangling: skipped, nothing is read */
+    size_t n = strlen(r->root);
+    return strncmp(to, r->root, n) == 0 && (to[n] == '/' || to[n] == '\0' || n == 1);
+}
+
 static int walk(reader_t *r, const char *dir, const char *rel, int depth) {
     DIR *d = opendir(dir);
     if (!d) {
@@ -71,6 +81,14 @@ static int walk(reader_t *r, const char *dir, const char *rel, int depth) {
         snprintf(full, sizeof full, "%s/%s", dir, de->d_name);
         snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
         struct stat st;
+        if (lstat(full, &st) == 0 && S_ISLNK(st.st_mode) && !link_inside(r, full)) {
+            snprintf(r->err, r->errlen,
+                     "%s: a link to outside the policy directory; policies read files only "
+                     "inside it and the data directory (--data-dir)",
+                     full);
+            rc = VD_EPOLICY;
+            break;
+        }
         if (stat(full, &st) != 0) continue; /* dangling link: nothing to read */
         if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH)
             rc = walk(r, full, sub, depth + 1);
@@ -93,6 +111,7 @@ int vd_policy_src_read(const char *dir, vd_policy_src_t **out, char *err, size_t
     }
     atomic_init(&src->refs, 1);
     reader_t r = {.src = src, .err = err, .errlen = errlen};
+    if (!realpath(dir, r.root)) snprintf(r.root, sizeof r.root, "%s", dir);
     int rc = walk(&r, dir, "", 0);
     if (rc != 0) {
         if (rc == VD_ENOMEM) snprintf(err, errlen, "%s: out of memory", dir);

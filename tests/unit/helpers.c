@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const vd_lua_limits_t limits = {
-    .mem_limit = 32u << 20, .instr_limit = 200000, .regex_limit = 100000};
+static const vd_lua_limits_t limits = {.mem_limit = 32u << 20,
+                                       .call_mem_limit = 8u << 20,
+                                       .instr_limit = 200000,
+                                       .regex_limit = 100000};
 
 static void write_file(const char *dir, const char *rel, const char *content) {
     char path[512];

@@ -7,6 +7,7 @@
 #include "vd_test.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /* Runs a one-rule pipeline whose condition is body; returns the first fault or "". */
 static void run_body(const char *body, char *fault, size_t cap) {
@@ -232,6 +233,46 @@ static void test_guarded_upvalues_are_found_at_load(void) {
     }
 }
 
+static void expect_load_error(const char *lua, const char *needle) {
+    const char *files[] = {"main.lua", lua, NULL};
+    vd_policy_t *p = NULL;
+    char err[1024] = "";
+    CU_ASSERT_NOT_EQUAL(vd_test_load(files, &p, err, sizeof err), 0);
+    if (!strstr(err, needle) || strstr(err, "Debian")) {
+        fprintf(stderr, "\n  policy: %s\n  error: %s\n  expected: %s\n", lua, err, needle);
+        CU_FAIL("unexpected load error");
+    }
+}
+
+/* Reads the directory dir as a policy source; returns its error text (or ""). */
+static void read_source(const char *dir, char *err, size_t cap) {
+    vd_policy_src_t *src = NULL;
+    err[0] = 0;
+    if (vd_policy_src_read(dir, &src, err, cap) == 0) vd_policy_src_unref(src);
+}
+
+static void test_files_outside_are_refused(void) {
+    expect_load_error("local l = verdict.list.exact('/etc/os-release')",
+                      "outside the policy directory");
+    expect_load_error("local l = verdict.list.ips('../../../../etc/os-release')",
+                      "outside the policy directory");
+    /* A link is followed before the check: one leading out is refused, one inside works. */
+    const char *files[] = {"main.lua", "local l = verdict.list.exact('lists/b.txt')", "lists/a.txt",
+                           "x\n", NULL};
+    char dir[32], path[128], err[1024];
+    CU_ASSERT_EQUAL_FATAL(vd_test_write_dir(files, dir), 0);
+    snprintf(path, sizeof path, "%s/lists/b.txt", dir);
+    CU_ASSERT_EQUAL(symlink("a.txt", path), 0);
+    read_source(dir, err, sizeof err);
+    CU_ASSERT_STRING_EQUAL(err, "");
+    snprintf(path, sizeof path, "%s/lists/c.txt", dir);
+    CU_ASSERT_EQUAL(symlink("/etc/os-release", path), 0);
+    read_source(dir, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "lists/c.txt: a link to outside the policy directory"));
+    CU_ASSERT_PTR_NULL(strstr(err, "Debian"));
+    vd_test_remove_dir(dir);
+}
+
 /* A rule slow per instruction (within its budget) and what stops it. */
 #define SLOW_BODY "local s = string.rep('x', 20000) for i = 1, 40000 do local u = s:upper() end"
 
@@ -320,6 +361,7 @@ void vd_suite_sandbox(void) {
         {"the deadline interrupts a rule", test_deadline_interrupts_a_rule},
         {"a stage timeout interrupts a rule", test_stage_timeout_interrupts_a_rule},
         {"a memory stop is quick and gives back", test_memory_stop_is_quick_and_gives_back},
+        {"files outside the policy are refused", test_files_outside_are_refused},
         {"regex match limit", test_regex_match_limit},
         {NULL, NULL}};
     vd_add_suite("sandbox", tests);
