@@ -187,6 +187,17 @@ static int fast_tostring(lua_State *L) {
     return 1;
 }
 
+/* math.randomseed, while the policy loads only: seeded from a request, the generator every
+ * later request draws from would carry that request's data to them. */
+static int load_time_randomseed(lua_State *L) {
+    if (!vd_lua_ls(L)->loading)
+        return luaL_error(L, "math.randomseed can only be called while policies load");
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
 /* load() of text chunks only: bytecode can break the VM's safety. */
 static int text_load(lua_State *L) {
     size_t len;
@@ -234,6 +245,12 @@ static void open_safe_libs(lua_State *L) {
     static const char *const os_out[] = {"execute", "exit",    "getenv",    "remove",
                                          "rename",  "tmpname", "setlocale", NULL};
     remove_fields(L, os_out);
+    lua_pop(L, 1);
+
+    lua_getglobal(L, "math");
+    lua_getfield(L, -1, "randomseed");
+    lua_pushcclosure(L, load_time_randomseed, 1);
+    lua_setfield(L, -2, "randomseed");
     lua_pop(L, 1);
 
     lua_getglobal(L, "string");

@@ -155,6 +155,7 @@ static void test_globals_stay_frozen(void) {
     expect_fault("local mt = getmetatable(_G) mt.__newindex = nil", "read-only");
     expect_fault("rawset(string, 'upper', nil)", "read-only");
     expect_fault("setmetatable(verdict, {})", "protected metatable");
+    expect_fault("math.randomseed(#ev.email)", "only be called while policies load");
 }
 
 static void test_upvalues_are_set_back(void) {
