@@ -41,7 +41,8 @@ typedef struct vd_stat_node {
     struct vd_stat_node *_Atomic next;
     char pipeline[96], stage[96];
     vd_counter_t count, errors, fired;
-    vd_counter_t timeouts; /* plugin stages: calls that missed their deadline (also errors) */
+    vd_counter_t timeouts; /* plugin calls past their deadline, rule stages past timeout_ms (also
+                              errors) */
     vd_hist_t latency;
     /* Pipelines: decisions per action. Names are written before nactions is published. */
     char action_names[VD_STAT_ACTIONS][32];

@@ -142,7 +142,8 @@ static void pipeline_metrics(buf_t *b, const vd_stats_aggs_t *s) {
     }
     stage_counter(b, s, "verdict_stage_fired_total", "Rules that fired, per stage.", FIRED);
     stage_counter(b, s, "verdict_stage_faults_total", "Rule and plugin faults, per stage.", FAULTS);
-    stage_counter(b, s, "verdict_stage_timeouts_total", "Plugin calls past their deadline.",
+    stage_counter(b, s, "verdict_stage_timeouts_total",
+                  "Plugin calls past their deadline and rule stages past their timeout_ms.",
                   TIMEOUTS);
 }
 
