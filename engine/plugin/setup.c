@@ -2,6 +2,7 @@
 
 #include "stage.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,30 @@ const char *vd__setup_stage(vd_plugin_setup_t *s) {
     return s->stage;
 }
 
+/* 1 when the resolved path lies inside the directory dir (resolved here too). */
+static int inside(const char *path, const char *dir) {
+    char root[PATH_MAX];
+    if (!dir || !realpath(dir, root)) return 0;
+    size_t n = strlen(root);
+    return n == 1 || (strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0'));
+}
+
 int vd__setup_path(vd_plugin_setup_t *s, const char *path, char *out, size_t cap) {
     if (!path || !out) return VD_PLUGIN_ERROR;
-    int n = path[0] == '/' ? snprintf(out, cap, "%s", path)
-                           : snprintf(out, cap, "%s/%s", s->policy_dir, path);
+    char joined[PATH_MAX], real[PATH_MAX];
+    int n = path[0] == '/' ? snprintf(joined, sizeof joined, "%s", path)
+                           : snprintf(joined, sizeof joined, "%s/%s", s->policy_dir, path);
+    if (n < 0 || (size_t)n >= sizeof joined) return VD_PLUGIN_ERROR;
+    /* A file that does not exist is left to the plugin to report: nothing can be read. */
+    const char *use = realpath(joined, real) ? real : joined;
+    if (use == real && !inside(real, s->policy_dir) && !inside(real, s->data_dir)) {
+        snprintf(s->refused, sizeof s->refused,
+                 "'%s' is outside the policy directory and the data directory (--data-dir); "
+                 "policies name files only there",
+                 path);
+        return VD_PLUGIN_ERROR;
+    }
+    n = snprintf(out, cap, "%s", use);
     return n >= 0 && (size_t)n < cap ? VD_PLUGIN_OK : VD_PLUGIN_ERROR;
 }
 

@@ -10,7 +10,7 @@
 
 int vd_plugin_stage_create(vd_plugin_stage_t **out, vd_plugin_lib_t *lib,
                            vd_plugin_config_t *config, const char *stage_name,
-                           const char *policy_dir, char *err, size_t errlen) {
+                           const char *policy_dir, const char *data_dir, char *err, size_t errlen) {
     vd_plugin_stage_t *ps = calloc(1, sizeof *ps);
     if (!ps) {
         vd_plugin_config_free(config);
@@ -18,11 +18,15 @@ int vd_plugin_stage_create(vd_plugin_stage_t **out, vd_plugin_lib_t *lib,
     }
     ps->lib = lib;
     ps->config = config;
-    vd_plugin_setup_t setup = {ps, stage_name, policy_dir};
+    vd_plugin_setup_t setup = {
+        .ps = ps, .stage = stage_name, .policy_dir = policy_dir, .data_dir = data_dir};
     char perr[512] = "";
     if (lib->desc->create(lib->global, &setup, &ps->instance, perr, sizeof perr) != VD_PLUGIN_OK) {
         snprintf(err, errlen, "plugin '%s' (%s) refused its configuration: %s", lib->desc->name,
-                 lib->path, *perr ? perr : "no reason given");
+                 lib->path,
+                 *setup.refused ? setup.refused
+                 : *perr        ? perr
+                                : "no reason given");
         ps->instance = NULL;
         vd_plugin_stage_free(ps);
         return VD_EPOLICY;

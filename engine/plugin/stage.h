@@ -25,10 +25,12 @@ typedef struct vd_plugin_stage {
 } vd_plugin_stage_t;
 
 /* Creates the stage's instance with the given configuration (taken over, freed with the
- * stage). On failure returns VD_EPOLICY with the plugin's message in err. */
+ * stage); files it names must lie in policy_dir or data_dir. On failure returns VD_EPOLICY
+ * with the plugin's message (or the refused path) in err. */
 int vd_plugin_stage_create(vd_plugin_stage_t **out, vd_plugin_lib_t *lib,
                            vd_plugin_config_t *config, const char *stage_name,
-                           const char *policy_dir, char *err, size_t errlen);
+                           const char *policy_dir, const char *data_dir, char *err,
+                           size_t errlen);
 
 /* Destroys the instance and frees the stage. The caller ensures no call is pending. */
 void vd_plugin_stage_free(vd_plugin_stage_t *ps);

@@ -127,8 +127,10 @@ def test_slow_shadow_stage_stops_at_its_timeout():
 
 
 def test_files_outside_are_refused():
+    plugin = ('pipeline "p" { stages = { plugin "gbdt" { model = "%s" } } }')
     for lua in ('local l = verdict.list.exact("/etc/os-release")',
-                'local l = verdict.list.ips("../../../../../../etc/os-release")'):
+                'local l = verdict.list.ips("../../../../../../etc/os-release")',
+                plugin % "/etc/os-release", plugin % "../../../../../../etc/os-release"):
         d = Daemon(policy_dir({"main.lua": lua}), expect_start=False)
         assert d.proc.wait(timeout=20) != 0
         out = d.output()

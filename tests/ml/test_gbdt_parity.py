@@ -109,7 +109,8 @@ def test_plugin_in_verdictd_and_model_reload():
     rows, _ = dataset(13, 50, 0.2)
     ref = bst.predict(xgb.DMatrix(rows, feature_names=NAMES))
     pol = policy_dir({"p.lua": POLICY % model})
-    with Daemon(policies=pol) as vd, Client(vd.socket) as c:
+    # The model lives outside the policy directory: name its folder as the data directory.
+    with Daemon(policies=pol, args=["--data-dir", TMP]) as vd, Client(vd.socket) as c:
         first = None
         for row, want in zip(rows, ref):
             event = {n: float(v) for n, v in zip(NAMES, row) if not np.isnan(v)}

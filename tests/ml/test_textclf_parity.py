@@ -66,7 +66,9 @@ def test_plugin_in_verdictd():
     bias, weights = textclf.load(MODEL)
     pol = policy_dir({"p.lua": 'pipeline "mail" { stages = { plugin "textclf" { model = "%s", '
                                'weight = 10 } }, actions = { junk = 5 } }\n' % MODEL})
-    with Daemon(policies=pol) as vd, Client(vd.socket) as c:
+    # The model lives outside the policy directory: name its folder as the data directory.
+    with Daemon(policies=pol, args=["--data-dir", os.path.dirname(MODEL)]) as vd, \
+            Client(vd.socket) as c:
         for path in [p for p, _ in test[::140]] + CRAFTED:
             raw = corpus.read(path)
             r = c.decide("mail", {"raw": raw})

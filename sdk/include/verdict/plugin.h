@@ -147,8 +147,10 @@ typedef struct vd_host_api {
     /* The stage name (the `name` key, or the plugin name). Valid during create(). */
     const char *(*setup_stage)(vd_plugin_setup_t *s);
     /* Resolves a path from the configuration against the policy directory (absolute paths
-     * are kept). Writes a NUL-terminated path into out; returns VD_PLUGIN_OK or ERROR when it
-     * does not fit. */
+     * are kept), following links. Writes a NUL-terminated path into out; returns
+     * VD_PLUGIN_OK, or ERROR when it does not fit or the file lies outside the policy
+     * directory and the daemon's --data-dir (the host then reports that as the reason).
+     * Open every file the configuration names through it. */
     int (*setup_path)(vd_plugin_setup_t *s, const char *path, char *out, size_t cap);
     /* Resolves an event field: "ip", or a dotted path into nested maps ("user.id"). Returns a
      * handle, or 0 when the path is empty or too long. The field need not exist in events. */
