@@ -482,7 +482,10 @@ int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int statu
     if (c->timed_out) {
         if (st->stats) vd_counter_add(&st->stats->timeouts, 1);
         char msg[256];
-        snprintf(msg, sizeof msg, "plugin '%s' did not answer within its deadline", who);
+        snprintf(msg, sizeof msg,
+                 "plugin '%s' did not answer within its deadline (%lld ms passed, "
+                 "timeout_ms %d)",
+                 who, (long long)((vd_now_ns() - c->started_ns) / 1000000), st->plugin->timeout_ms);
         record_fault(d, st, who, msg, tr);
     } else if (status != VD_PLUGIN_OK) {
         char msg[1024];
@@ -524,6 +527,9 @@ static int run_plugin(const vd_stage_t *st, const msgpack_object *event, vd_deci
         rs->pending = c;
         return VD_EAGAIN;
     }
+    /* A synchronous call cannot be interrupted; one that overran is still a timeout, and its
+     * late outputs are not used. */
+    if (vd_now_ns() > stage_deadline) c->timed_out = 1;
     int rc = vd_pipeline_finish_call(st, c, status, d);
     vd_plugin_call_free(c);
     return rc;

@@ -157,6 +157,14 @@ def test_deadline_when_a_plugin_never_answers():
         stats = c.call("stats", [])["pipelines"]["p"]["stages"]["async"]
         assert stats["faults"] == 1 and stats["timeouts"] == 1
         assert c.call("ping", []) == "pong"
+    # A synchronous call cannot be cut short; past its timeout it is a timeout all the same.
+    stages = ('plugin "echo" { field = "ip", sleep_ms = 150, timeout_ms = 50 }, '
+              'plugin "echo" { name = "after", field = "ip", score = 1 }')
+    with daemon_with(stages) as vd, Client(vd.socket) as c:
+        r = c.decide("p", {"ip": "1.2.3.4"})
+        assert "did not answer within its deadline" in r["faults"][0]["message"], r
+        assert [x["stage"] for x in r["reasons"]] == ["after"], r
+        assert c.call("stats", [])["pipelines"]["p"]["stages"]["echo"]["timeouts"] == 1
     stages = 'plugin "async" { never = true, timeout_ms = 50, on_error = "block" }'
     with daemon_with(stages) as vd, Client(vd.socket) as c:
         assert c.decide("p", {"ip": "1.2.3.4"})["action"] == "block"
@@ -245,8 +253,8 @@ def test_geoip_database_errors():
     ]
     for stages, needles in cases:
         d = policy_dir({"p.lua": policy(stages)})
-        p = subprocess.run([VERDICTD, "--socket", "/tmp/vd-e2e-never.sock", "--policies", d],
-                           capture_output=True, text=True, timeout=60)
+        p = subprocess.run([VERDICTD, "--socket", "/tmp/vd-e2e-never.sock", "--policies", d,
+                            "--data-dir", tmp], capture_output=True, text=True, timeout=60)
         assert p.returncode != 0, stages
         for n in needles + ["p.lua:6:", "geoip.so"]:
             assert n in p.stderr, "%r not in %r" % (n, p.stderr)

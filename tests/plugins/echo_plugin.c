@@ -2,12 +2,14 @@
  * event fields (nested too), features in and out, scores, tags and errors.
  *
  *   plugin "echo.so" { field = "ip", nested = "user.id", score = 2.5, tag = "echoed",
- *                      read_feature = "ip_version", words = {"a", "b"}, opts = {x = true} } */
+ *                      read_feature = "ip_version", words = {"a", "b"}, opts = {x = true},
+ *                      sleep_ms = 200 } -- score() blocks that long: a slow synchronous plugin */
 #include <verdict/plugin.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const vd_host_api_t *api;
 
@@ -17,6 +19,7 @@ typedef struct echo {
     double score;
     char tag[64];
     int fail_on_missing;
+    double sleep_ms;
 } echo_t;
 
 static int init(const vd_host_api_t *host, void **global, char *err, size_t errlen) {
@@ -29,8 +32,9 @@ static int init(const vd_host_api_t *host, void **global, char *err, size_t errl
 static int create(void *global, vd_plugin_setup_t *s, void **instance, char *err, size_t errlen) {
     (void)global;
     const vd_plugin_config_t *cfg = api->setup_config(s);
-    static const char *const known[] = {"field", "nested", "score",           "tag", "read_feature",
-                                        "words", "opts",   "fail_on_missing", NULL};
+    static const char *const known[] = {"field",        "nested", "score", "tag",
+                                        "read_feature", "words",  "opts",  "fail_on_missing",
+                                        "sleep_ms",     NULL};
     if (api->abi_minor >= 1 && api->config_check_keys(cfg, known, err, errlen) != VD_PLUGIN_OK)
         return VD_PLUGIN_ERROR;
     const char *field = api->config_string(api->config_get(cfg, "field"));
@@ -52,6 +56,7 @@ static int create(void *global, vd_plugin_setup_t *s, void **instance, char *err
     int flag = 0;
     api->config_bool(api->config_get(api->config_get(cfg, "opts"), "x"), &flag);
     api->config_bool(api->config_get(cfg, "fail_on_missing"), &e->fail_on_missing);
+    api->config_number(api->config_get(cfg, "sleep_ms"), &e->sleep_ms);
     e->out = api->setup_feature(s, "echo_value");
     e->seen = api->setup_feature(s, "echo_words");
     const char *in = api->config_string(api->config_get(cfg, "read_feature"));
@@ -70,6 +75,11 @@ static int score(void *instance, vd_plugin_call_t *call) {
     echo_t *e = instance;
     const char *v;
     size_t n;
+    if (e->sleep_ms > 0) {
+        struct timespec ts = {(time_t)(e->sleep_ms / 1000),
+                              (long)((long long)e->sleep_ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
     if (api->field_string(call, e->field, &v, &n) != VD_PLUGIN_OK) {
         if (e->fail_on_missing) {
             api->set_error(call, "the configured field is missing");
