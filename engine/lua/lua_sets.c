@@ -76,7 +76,7 @@ static int set_build(lua_State *L, int domains) {
     if (!(set->strings = calloc((size_t)n + 1, sizeof *set->strings)))
         return luaL_error(L, "verdict.set: out of memory");
     for (lua_Integer i = 1; i <= n; i++) {
-        if (lua_rawgeti(L, 1, i) != LUA_TSTRING)
+        if (lua_geti(L, 1, i) != LUA_TSTRING) /* a frozen table reads through its proxy */
             return luaL_error(L, "verdict.%s: entry %d is a %s, not a string",
                               domains ? "domains" : "set", (int)i, luaL_typename(L, -1));
         long k = keep_entry(L, domains, &set->text, &len, &cap);
