@@ -48,6 +48,9 @@ typedef struct vd_stat_node {
     char action_names[VD_STAT_ACTIONS][32];
     vd_counter_t action_counts[VD_STAT_ACTIONS];
     _Atomic int nactions;
+    /* Stages: when a fault was last logged, and the faults since then (the owning worker's). */
+    int64_t fault_logged_ns;
+    uint64_t faults_unlogged;
 } vd_stat_node_t;
 
 /* A worker's nodes, appended and never freed before the worker. */

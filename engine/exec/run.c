@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/log.h"
 #include "base/stats.h"
 #include "lua/freeze.h"
 #include "lua/lua_ctx.h"
@@ -30,6 +31,26 @@ static vd_outcome_t *side_of(vd_decision_t *d, const vd_stage_t *st) {
     return st->shadow ? &d->shadow : &d->main;
 }
 
+/* A stage logs a fault at most once a minute (per worker); the others are counted in stats
+ * and listed in each reply, and the next line says how many there were. */
+#define FAULT_LOG_INTERVAL_NS (60 * (int64_t)1000000000)
+
+static void log_fault(const vd_stage_t *st, const char *rule, const char *msg) {
+    vd_stat_node_t *n = st->stats;
+    if (!n) return; /* offline runs report faults in their results */
+    int64_t now = vd_now_ns();
+    if (n->fault_logged_ns && now - n->fault_logged_ns < FAULT_LOG_INTERVAL_NS) {
+        n->faults_unlogged++;
+        return;
+    }
+    vd_log(VD_LOG_WARN,
+           "pipeline '%s', stage '%s', '%s': %s (%llu more faults of this stage "
+           "since its last line; all are in stats)",
+           n->pipeline, n->stage, rule, msg, (unsigned long long)n->faults_unlogged);
+    n->fault_logged_ns = now;
+    n->faults_unlogged = 0;
+}
+
 /* Records a failure of a rule or plugin; with on_error set, the stage's side stops. */
 static void record_fault(vd_decision_t *d, const vd_stage_t *st, const char *rule, const char *msg,
                          vd_trace_rule_t *tr) {
@@ -37,6 +58,7 @@ static void record_fault(vd_decision_t *d, const vd_stage_t *st, const char *rul
     if (tr && d->faults.len)
         tr->error = VD_VEC_AT(d->faults, vd_fault_t, d->faults.len - 1).message;
     if (st->stats) vd_counter_add(&st->stats->errors, 1);
+    log_fault(st, rule, msg);
     vd_outcome_t *o = side_of(d, st);
     if (st->on_error && !o->stop_action) {
         o->stop_action = st->on_error;

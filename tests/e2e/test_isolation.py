@@ -84,6 +84,9 @@ def test_shadow_stage_cannot_change_live_and_memory_comes_back():
         # A rule call may add 32 MiB: all of it goes back once the rule is stopped.
         assert after < before + 16 * 1024, (before, after)
         assert c.call("stats", [])["pipelines"]["shadowed"]["stages"]["sh"]["faults"] >= 6
+        # Logged once, not once per fault: the rest are counted.
+        lines = [l for l in d.output().splitlines() if "pipeline 'shadowed', stage 'sh'" in l]
+        assert len(lines) == 1, lines
 
 
 def test_deadline_interrupts_a_rule_and_spares_others():
