@@ -20,16 +20,6 @@ typedef struct freeze_args {
     size_t nguard, cap;
 } freeze_args_t;
 
-/* The engine's own read-only objects (event views, ctx) guard themselves: their metatables are
- * protected with a "verdict." name. */
-static int engine_object(lua_State *L, int idx) {
-    if (!lua_getmetatable(L, idx)) return 0;
-    int is = lua_getfield(L, -1, "__metatable") == LUA_TSTRING &&
-             strncmp(lua_tostring(L, -1), "verdict.", 8) == 0;
-    lua_pop(L, 2);
-    return is;
-}
-
 /* Records the value at idx for the walk when it is a table or a Lua function not seen yet;
  * a table gets its proxy now. */
 static void discover(lua_State *L, int idx) {
@@ -38,7 +28,7 @@ static void discover(lua_State *L, int idx) {
     int fn = t == LUA_TFUNCTION && !lua_iscfunction(L, idx);
     if (t != LUA_TTABLE && !fn) return;
     lua_pushvalue(L, idx);
-    if (lua_rawget(L, MAP) != LUA_TNIL || (t == LUA_TTABLE && engine_object(L, idx))) {
+    if (lua_rawget(L, MAP) != LUA_TNIL || (t == LUA_TTABLE && vd_lua_is_engine_object(L, idx))) {
         lua_pop(L, 1);
         return;
     }

@@ -1,6 +1,7 @@
 /* verdict.list(path, kind [, options]), or verdict.list.ips / .domains / .exact (path [, options]):
  * a list file shared by every worker and reloaded when the file changes (engine/state/list.h). */
 #include "lua_lists.h"
+#include "base/path.h"
 #include "state.h"
 #include "state/list.h"
 
@@ -9,15 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* 1 when the resolved path lies inside the directory dir (resolved here too). */
-static int inside(const char *path, const char *dir) {
-    char root[PATH_MAX];
-    if (!dir || !realpath(dir, root)) return 0;
-    size_t n = strlen(root);
-    if (n == 1) return 1; /* "/" */
-    return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
 
 /* The absolute path of a list, with symbolic links resolved: relative paths are inside the
  * policy directory, and the result must be inside it or the data directory, so that a policy
@@ -34,7 +26,7 @@ static void resolve(lua_State *L, const char *path, char *out) {
                    "verdict.list: cannot open '%s' (relative paths are inside the policy "
                    "directory)",
                    path);
-    if (!inside(out, ls->files.dir) && !inside(out, ls->limits.data_dir))
+    if (!vd_path_within(out, ls->files.dir) && !vd_path_within(out, ls->limits.data_dir))
         luaL_error(L,
                    "verdict.list: '%s' is outside the policy directory and the data directory "
                    "(--data-dir); policies read files only there",

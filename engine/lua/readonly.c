@@ -93,9 +93,7 @@ static int guarded_rawlen(lua_State *L) {
     return 1;
 }
 
-/* True when the table at idx is one of the engine's own read-only objects (event views, ctx):
- * its metatable is protected with a "verdict." name. */
-static int engine_object(lua_State *L, int idx) {
+int vd_lua_is_engine_object(lua_State *L, int idx) {
     if (!lua_getmetatable(L, idx)) return 0;
     int is = lua_getfield(L, -1, "__metatable") == LUA_TSTRING &&
              strncmp(lua_tostring(L, -1), "verdict.", 8) == 0;
@@ -111,7 +109,7 @@ static int guarded_rawset(lua_State *L) {
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
     if (vd_lua_is_view(L, 1)) return luaL_error(L, "the event is read-only");
-    if (engine_object(L, 1))
+    if (vd_lua_is_engine_object(L, 1))
         return luaL_error(L, "ctx is read-only; use ctx:set(name, value) for features");
     if (vd_lua_is_readonly(L, 1)) return readonly_write(L);
     lua_settop(L, 3);
@@ -213,12 +211,11 @@ void vd_lua_readonly_new(lua_State *L, int idx) {
     lua_rawsetp(L, -2, &original_key);
     lua_pushvalue(L, idx);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, readonly_write);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushcfunction(L, readonly_len);
-    lua_setfield(L, -2, "__len");
-    lua_pushcfunction(L, readonly_pairs);
-    lua_setfield(L, -2, "__pairs");
+    static const luaL_Reg reads_only[] = {{"__newindex", readonly_write},
+                                          {"__len", readonly_len},
+                                          {"__pairs", readonly_pairs},
+                                          {NULL, NULL}};
+    luaL_setfuncs(L, reads_only, 0);
     lua_pushboolean(L, 0); /* protected: setmetatable refuses, C code sees no metatable */
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);

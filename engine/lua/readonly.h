@@ -26,6 +26,10 @@ void vd_lua_readonly_finish(lua_State *L, int idx, int map_idx);
  * global table's proxy names globals in its error). */
 void vd_lua_readonly_on_write(lua_State *L, int idx, lua_CFunction on_write);
 
+/* 1 when the table at idx is one of the engine's own read-only objects (event views, ctx),
+ * which guard themselves: their metatable is protected with a "verdict." name. */
+int vd_lua_is_engine_object(lua_State *L, int idx);
+
 /* 1 when the value at idx is a read-only proxy. */
 int vd_lua_is_readonly(lua_State *L, int idx);
 

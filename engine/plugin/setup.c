@@ -1,5 +1,6 @@
 #include "setup.h"
 
+#include "base/path.h"
 #include "stage.h"
 
 #include <limits.h>
@@ -15,14 +16,6 @@ const char *vd__setup_stage(vd_plugin_setup_t *s) {
     return s->stage;
 }
 
-/* 1 when the resolved path lies inside the directory dir (resolved here too). */
-static int inside(const char *path, const char *dir) {
-    char root[PATH_MAX];
-    if (!dir || !realpath(dir, root)) return 0;
-    size_t n = strlen(root);
-    return n == 1 || (strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0'));
-}
-
 int vd__setup_path(vd_plugin_setup_t *s, const char *path, char *out, size_t cap) {
     if (!path || !out) return VD_PLUGIN_ERROR;
     char joined[PATH_MAX], real[PATH_MAX];
@@ -31,7 +24,7 @@ int vd__setup_path(vd_plugin_setup_t *s, const char *path, char *out, size_t cap
     if (n < 0 || (size_t)n >= sizeof joined) return VD_PLUGIN_ERROR;
     /* A file that does not exist is left to the plugin to report: nothing can be read. */
     const char *use = realpath(joined, real) ? real : joined;
-    if (use == real && !inside(real, s->policy_dir) && !inside(real, s->data_dir)) {
+    if (use == real && !vd_path_within(real, s->policy_dir) && !vd_path_within(real, s->data_dir)) {
         snprintf(s->refused, sizeof s->refused,
                  "'%s' is outside the policy directory and the data directory (--data-dir); "
                  "policies name files only there",

@@ -1,6 +1,7 @@
 #include "source.h"
 
 #include "base/error.h"
+#include "base/path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -63,8 +64,7 @@ static int read_file(reader_t *r, const char *full, const char *rel, size_t size
 static int link_inside(const reader_t *r, const char *path) {
     char to[PATH_MAX];
     if (!realpath(path, to)) return 1; /* dangling: skipped, nothing is read */
-    size_t n = strlen(r->root);
-    return strncmp(to, r->root, n) == 0 && (to[n] == '/' || to[n] == '\0' || n == 1);
+    return vd_path_within(to, r->root);
 }
 
 static int walk(reader_t *r, const char *dir, const char *rel, int depth) {
