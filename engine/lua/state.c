@@ -97,10 +97,11 @@ void vd_lua_arm_budget(lua_State *L, int64_t left) {
     ls->budget_left = left > 0 ? left : ls->limits.instr_limit;
     ls->stop = VD_LUA_RUNS;
     ls->mem_over = 0;
-    /* The call may add call_mem_limit bytes, and the state keeps an eighth of its cap as
-     * headroom for unwinding and reporting. */
+    /* A rule call may add call_mem_limit bytes (policy files while loading may use the
+     * whole state), and the state keeps an eighth of its cap as headroom for unwinding and
+     * reporting. */
     size_t cap = ls->limits.mem_limit - ls->limits.mem_limit / 8;
-    size_t call = ls->limits.call_mem_limit;
+    size_t call = ls->loading ? 0 : ls->limits.call_mem_limit;
     ls->mem_soft = call && ls->mem_used + call < cap ? ls->mem_used + call : cap;
     ls->running = L;
     ls->hook_step = ls->budget_left < VD_LUA_HOOK_STEP ? (int)ls->budget_left : VD_LUA_HOOK_STEP;

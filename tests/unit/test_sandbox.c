@@ -193,6 +193,16 @@ static void test_load_time_code_is_free(void) {
                 "reason: r ok|", "fault");
 }
 
+static void test_loading_may_use_the_whole_state(void) {
+    /* The per-call allowance (8 MiB in these tests) is for rules; a policy file building its
+     * tables may use the state's whole cap (32 MiB). */
+    vd_policy_t *p =
+        one_rule("local big = {}\nfor i = 1, 12000 do big[i] = string.rep('x', 1000) .. i end",
+                 "return #big > 0");
+    CU_ASSERT(vd_lua_ls(p->L)->mem_used > (10u << 20));
+    vd_policy_unref(p);
+}
+
 static void test_finalizers_are_refused(void) {
     expect_fault("setmetatable({}, {__gc = function() while true do end end})", "__gc");
     char err[512];
@@ -360,6 +370,7 @@ void vd_suite_sandbox(void) {
         {"globals stay frozen", test_globals_stay_frozen},
         {"assigned upvalues are set back", test_upvalues_are_set_back},
         {"load-time code is free, reads work", test_load_time_code_is_free},
+        {"loading may use the whole state", test_loading_may_use_the_whole_state},
         {"finalizers are refused", test_finalizers_are_refused},
         {"a shadow stage cannot change live ones", test_shadow_cannot_change_live},
         {"guarded upvalues are found at load", test_guarded_upvalues_are_found_at_load},
