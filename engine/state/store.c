@@ -9,21 +9,18 @@
 #include <string.h>
 #include <xxhash.h>
 
-#define SHARDS   64
-#define BUCKETS  6 /* sub-buckets per window: a window is exact to 1/6 of its length */
+#define SHARDS   VD_STORE_SHARDS
+#define BUCKETS  VD_STORE_BUCKETS
 #define HLL_BITS 10
-#define HLL_REGS (1 << HLL_BITS)
+#define HLL_REGS VD_STORE_HLL_REGS
+
+_Static_assert(HLL_REGS == 1 << HLL_BITS, "registers are indexed by the hash's top bits");
+_Static_assert(VD_STORE_HLL_RANK == 64 - HLL_BITS + 1, "the rank of the hash's other bits");
 
 const int64_t vd_window_seconds[VD_WINDOWS] = {60, 3600, 86400};
 const char *const vd_window_names[VD_WINDOWS] = {"1m", "1h", "24h"};
 
-enum { COUNTER, DISTINCT, LABEL };
-
-/* One window: BUCKETS counts of consecutive sub-intervals, the newest being `head`. */
-typedef struct window {
-    uint32_t head; /* epoch (time / bucket width) of the newest bucket */
-    uint32_t count[BUCKETS];
-} window_t;
+enum { COUNTER = VD_STORE_COUNTER, DISTINCT = VD_STORE_DISTINCT, LABEL = VD_STORE_LABEL };
 
 /* The key comes right after the header, so a lookup touches one cache line when the key is
  * short; the windows (counters) or the registers (distinct counts) follow it. */
@@ -45,8 +42,8 @@ static size_t payload_offset(size_t keylen) {
     return (offsetof(entry_t, key) + keylen + 7) & ~(size_t)7;
 }
 
-static window_t *windows(entry_t *e) {
-    return (window_t *)(void *)((char *)e + payload_offset(e->keylen));
+static vd_store_window_t *windows(entry_t *e) {
+    return (vd_store_window_t *)(void *)((char *)e + payload_offset(e->keylen));
 }
 
 /* A distinct count keeps the sum the estimate needs up to date, so that reading it costs
@@ -183,7 +180,7 @@ static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const c
     }
     if (!create) return NULL;
     size_t extra = type == DISTINCT  ? sizeof(hll_t)
-                   : type == COUNTER ? sizeof(window_t) * VD_WINDOWS
+                   : type == COUNTER ? sizeof(vd_store_window_t) * VD_WINDOWS
                                      : 0;
     size_t size = payload_offset(len) + extra;
     entry_t *e = calloc(1, size);
@@ -213,7 +210,7 @@ static shard_t *shard_of(vd_store_t *s, uint64_t h) {
 
 /* Adds n to window w at time now (moving the window forward first) and returns its total. A
  * read (n = 0) does not move the window: it only leaves out buckets that have aged out. */
-static uint64_t count_window(window_t *win, int w, uint32_t n, int64_t now) {
+static uint64_t count_window(vd_store_window_t *win, int w, uint32_t n, int64_t now) {
     uint32_t epoch = (uint32_t)(now / (vd_window_seconds[w] / BUCKETS));
     uint32_t age = epoch - win->head; /* buckets the window is behind (wraps safely) */
     if (n && age) {
@@ -317,4 +314,58 @@ void vd_store_stats(vd_store_t *s, vd_store_stats_t *out) {
         out->expired += sh->expired;
         pthread_mutex_unlock(&sh->lock);
     }
+}
+
+int vd_store_visit_shard(vd_store_t *s, int shard, int64_t now, vd_store_visit_fn visit, void *ud) {
+    shard_t *sh = &s->shards[shard];
+    int rc = 0;
+    vd_store_item_t it;
+    pthread_mutex_lock(&sh->lock);
+    for (entry_t *e = sh->oldest; e && rc == 0; e = e->newer) {
+        if (e->expires && now >= e->expires) continue; /* left for lookups to drop */
+        it.kind = (vd_store_kind_t)e->type;
+        it.key = e->key;
+        it.keylen = e->keylen;
+        it.expires = e->expires;
+        it.regs = e->type == DISTINCT ? hll(e)->regs : NULL;
+        if (e->type == COUNTER) memcpy(it.windows, windows(e), sizeof it.windows);
+        rc = visit(ud, &it);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+/* A distinct count's running sum and zero count, from its registers. */
+static void hll_recount(hll_t *h) {
+    h->sum = 0;
+    h->zeros = 0;
+    for (int i = 0; i < HLL_REGS; i++) {
+        h->sum += ldexp(1.0, -h->regs[i]);
+        h->zeros += h->regs[i] == 0;
+    }
+}
+
+int vd_store_restore(vd_store_t *s, const vd_store_item_t *it) {
+    if (it->kind != VD_STORE_COUNTER && it->kind != VD_STORE_DISTINCT && it->kind != VD_STORE_LABEL)
+        return VD_EINVAL;
+    for (int i = 0; it->kind == VD_STORE_DISTINCT && i < HLL_REGS; i++)
+        if (it->regs[i] > VD_STORE_HLL_RANK) return VD_EINVAL;
+    uint64_t h = XXH3_64bits(it->key, it->keylen);
+    shard_t *sh = shard_of(s, h);
+    pthread_mutex_lock(&sh->lock);
+    /* now = 0: an entry already there is replaced, whatever its expiry */
+    entry_t *e = lookup(s, sh, h, (int)it->kind, it->key, it->keylen, 0, 1);
+    if (e) {
+        e->expires = it->expires;
+        if (e->type == COUNTER) memcpy(windows(e), it->windows, sizeof it->windows);
+        if (e->type == DISTINCT) {
+            memcpy(hll(e)->regs, it->regs, HLL_REGS);
+            hll_recount(hll(e));
+        }
+        /* lookup() put a new entry at the young end; one that was there moves there too */
+        lru_unlink(sh, e);
+        lru_push(sh, e);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return e ? 0 : VD_ENOMEM;
 }

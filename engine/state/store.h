@@ -14,7 +14,38 @@
 extern const int64_t vd_window_seconds[VD_WINDOWS];   /* 60, 3600, 86400 */
 extern const char *const vd_window_names[VD_WINDOWS]; /* "1m", "1h", "24h" */
 
+#define VD_STORE_BUCKETS  6    /* sub-buckets per window: a window is exact to 1/6 of its length */
+#define VD_STORE_SHARDS   64   /* each with its own lock */
+#define VD_STORE_HLL_REGS 1024 /* registers of a distinct count */
+#define VD_STORE_HLL_RANK 55   /* the largest value a register can hold (64 - 10 index bits + 1) */
+
 typedef struct vd_store vd_store_t;
+
+typedef enum { VD_STORE_COUNTER, VD_STORE_DISTINCT, VD_STORE_LABEL } vd_store_kind_t;
+
+/* One window of a counter: VD_STORE_BUCKETS counts of consecutive sub-intervals, the newest
+ * being `head` (the wall-clock time divided by the bucket's width), so a window read after any
+ * pause, a restart included, leaves out exactly what aged out meanwhile. */
+typedef struct vd_store_window {
+    uint32_t head;
+    uint32_t count[VD_STORE_BUCKETS];
+} vd_store_window_t;
+
+/* An entry as a state snapshot sees it. Times are wall-clock seconds, so an entry means the
+ * same thing in another process. */
+typedef struct vd_store_item {
+    vd_store_kind_t kind;
+    const char *key;
+    size_t keylen;
+    int64_t expires;                       /* 0: never */
+    vd_store_window_t windows[VD_WINDOWS]; /* counters */
+    const uint8_t *regs;                   /* distinct counts: VD_STORE_HLL_REGS registers */
+} vd_store_item_t;
+
+/* Called for each entry of a shard; nonzero stops the visit. The item (key and registers
+ * included) is borrowed for the call, which runs under the shard's lock: copy, do not call
+ * the store. */
+typedef int (*vd_store_visit_fn)(void *ud, const vd_store_item_t *item);
 
 typedef struct vd_store_stats {
     uint64_t entries, bytes, evictions, expired;
@@ -40,6 +71,16 @@ int vd_store_label(vd_store_t *s, const char *key, size_t len, int64_t now, int6
 
 /* Seconds the label has left at now, or 0 when it is not set. */
 int64_t vd_store_label_ttl(vd_store_t *s, const char *key, size_t len, int64_t now);
+
+/* Visits the entries of one shard (0 <= shard < VD_STORE_SHARDS) that are still alive at now,
+ * least recently used first, holding only that shard's lock, so that workers using the other
+ * shards never wait. Returns what the last visit returned (0 when all were visited). */
+int vd_store_visit_shard(vd_store_t *s, int shard, int64_t now, vd_store_visit_fn visit, void *ud);
+
+/* Puts an entry back as it was (replacing one of the same kind and key), as the most recently
+ * used of its shard. Returns 0, VD_EINVAL (a register above VD_STORE_HLL_RANK, an unknown
+ * kind) or VD_ENOMEM. */
+int vd_store_restore(vd_store_t *s, const vd_store_item_t *item);
 
 /* Totals over every shard (each read under its lock, so consistent per shard). */
 void vd_store_stats(vd_store_t *s, vd_store_stats_t *out);
