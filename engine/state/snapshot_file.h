@@ -14,8 +14,8 @@
  *   trailer  u8 0, u64 number of records, u64 XXH3-64 of every byte before it
  *
  * Times are wall-clock seconds, as the store keeps them, so an entry whose time passed while
- * the daemon was down is not loaded and windows go on sliding as if it had run. Records come
- * shard by shard, least recently used first, so that loading rebuilds the eviction order. */
+ * the daemon was down is not loaded and windows go on sliding as if it had run. The records of
+ * each shard come least recently used first, so that loading rebuilds the eviction order. */
 #ifndef VD_SNAPSHOT_FILE_H
 #define VD_SNAPSHOT_FILE_H
 

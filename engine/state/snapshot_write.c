@@ -14,8 +14,13 @@
 
 #define COUNTER_BYTES (VD_WINDOWS * 4 * (1 + VD_STORE_BUCKETS))
 
-/* Bytes on their way to the file: one shard's records at a time, so memory stays at about a
- * shard's worth of entries whatever the store holds. */
+/* Entries copied per step of the walk: each step holds one shard's lock, so this bounds what a
+ * worker can wait for (tens of microseconds; docs/operations.md has the figures). */
+#define STEP_ENTRIES 64
+/* Bytes gathered before a write: memory stays small whatever the store holds. */
+#define FLUSH_BYTES (256 << 10)
+
+/* Bytes on their way to the file. */
 typedef struct out {
     uint8_t *data;
     size_t len, cap;
@@ -142,17 +147,18 @@ static int sync_dir(const char *path) {
     return rc;
 }
 
-/* Every shard, one at a time, each copied under its lock and written outside it. */
-static int write_shards(vd_store_t *s, out_t *o, int64_t now, vd_state_snapshot_info_t *info) {
-    for (int i = 0; i < VD_STORE_SHARDS; i++) {
-        int64_t t0 = vd_now_ns();
-        if (vd_store_visit_shard(s, i, now, put_item, o) != 0) return ENOMEM;
-        int64_t held = vd_now_ns() - t0;
-        if (held > info->longest_lock_ns) info->longest_lock_ns = held;
-        int rc = flush(o);
-        if (rc) return rc;
-    }
-    return 0;
+/* Every entry, copied a few at a time under its shard's lock and written outside every lock. */
+static int write_entries(vd_store_t *s, out_t *o, int64_t now, vd_state_snapshot_info_t *info) {
+    vd_store_walk_t *w;
+    int rc = vd_store_walk_new(s, now, &w);
+    if (rc) return rc == VD_EBUSY ? EBUSY : ENOMEM;
+    while ((rc = vd_store_walk_step(w, STEP_ENTRIES, put_item, o)) == 1)
+        if (o->len >= FLUSH_BYTES && (rc = flush(o)) != 0) break;
+    if (rc == VD_ENOMEM) rc = ENOMEM;
+    if (rc == 0) rc = flush(o);
+    info->longest_lock_ns = vd_store_walk_longest_hold_ns(w);
+    vd_store_walk_free(w);
+    return rc;
 }
 
 static int fail(int rc, char *err, size_t errlen, const char *file, const char *step, int errnum) {
@@ -169,7 +175,7 @@ static int write_content(vd_store_t *s, out_t *o, int64_t now, vd_state_snapshot
     put_header(p, now);
     o->len = VD_SNAPSHOT_HEADER;
     int rc = flush(o);
-    if (rc == 0) rc = write_shards(s, o, now, info);
+    if (rc == 0) rc = write_entries(s, o, now, info);
     if (rc == 0) rc = put_trailer(o);
     if (rc) return rc;
     *step = "fsync";

@@ -42,10 +42,12 @@ typedef struct vd_store_item {
     const uint8_t *regs;                   /* distinct counts: VD_STORE_HLL_REGS registers */
 } vd_store_item_t;
 
-/* Called for each entry of a shard; nonzero stops the visit. The item (key and registers
- * included) is borrowed for the call, which runs under the shard's lock: copy, do not call
- * the store. */
+/* Called for each entry a walk visits; a negative VD_E* code stops the walk. The item (key and
+ * registers included) is borrowed for the call, which runs under the shard's lock: copy, do not
+ * call the store. */
 typedef int (*vd_store_visit_fn)(void *ud, const vd_store_item_t *item);
+
+typedef struct vd_store_walk vd_store_walk_t;
 
 typedef struct vd_store_stats {
     uint64_t entries, bytes, evictions, expired;
@@ -72,10 +74,24 @@ int vd_store_label(vd_store_t *s, const char *key, size_t len, int64_t now, int6
 /* Seconds the label has left at now, or 0 when it is not set. */
 int64_t vd_store_label_ttl(vd_store_t *s, const char *key, size_t len, int64_t now);
 
-/* Visits the entries of one shard (0 <= shard < VD_STORE_SHARDS) that are still alive at now,
- * least recently used first, holding only that shard's lock, so that workers using the other
- * shards never wait. Returns what the last visit returned (0 when all were visited). */
-int vd_store_visit_shard(vd_store_t *s, int shard, int64_t now, vd_store_visit_fn visit, void *ud);
+/* A walk over every entry of the store a few at a time, for snapshots: each step holds one
+ * shard's lock for a bounded number of entries and the next step goes to the next shard, so a
+ * worker waits at most one step however large the store is. A walk visits each entry that
+ * existed when it began, is still there when its turn comes and is alive at now, exactly once
+ * and as it is at that moment (entries made since are left out); within a shard, least
+ * recently used first. One walk at a time per store. Returns 0, VD_EBUSY (another walk is on) or
+ * VD_ENOMEM. */
+int vd_store_walk_new(vd_store_t *s, int64_t now, vd_store_walk_t **out);
+
+/* One step: visits at most max entries of one shard. Returns 1 while entries are left, 0 when
+ * the walk is over, or what visit returned when it stopped the walk. */
+int vd_store_walk_step(vd_store_walk_t *w, size_t max, vd_store_visit_fn visit, void *ud);
+
+/* The longest time a step of this walk held a shard's lock: what a worker could have waited. */
+int64_t vd_store_walk_longest_hold_ns(const vd_store_walk_t *w);
+
+/* Ends the walk, over or not (the store must outlive it). */
+void vd_store_walk_free(vd_store_walk_t *w);
 
 /* Puts an entry back as it was (replacing one of the same kind and key), as the most recently
  * used of its shard. Returns 0, VD_EINVAL (a register above VD_STORE_HLL_RANK, an unknown
