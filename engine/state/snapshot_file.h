@@ -13,6 +13,11 @@
  *              label     nothing
  *   trailer  u8 0, u64 number of records, u64 XXH3-64 of every byte before it
  *
+ * Changing it: any change to the header, the records or the store's layout (windows, buckets,
+ * registers) raises VD_SNAPSHOT_VERSION, and the release notes say so. A reader loads only its
+ * own version; a file of another one is set aside and the daemon starts empty
+ * (docs/operations.md, "State persistence"), so keep the change rare or add a converter here.
+ *
  * Times are wall-clock seconds, as the store keeps them, so an entry whose time passed while
  * the daemon was down is not loaded and windows go on sliding as if it had run. The records of
  * each shard come least recently used first, so that loading rebuilds the eviction order. */
