@@ -142,9 +142,12 @@ static void write_done(uv_work_t *w, int status) {
 static void on_tick(uv_timer_t *t) {
     vd_persist_t *p = t->data;
     if (p->busy) {
-        vd_log(VD_LOG_WARN, "state snapshot: the previous one is still being written; skipped");
+        vd_log(p->skipped++ ? VD_LOG_DEBUG : VD_LOG_WARN,
+               "state snapshot: the previous one is still being written; skipped (a longer "
+               "--state-snapshot-interval avoids this)");
         return;
     }
+    p->skipped = 0;
     p->busy = 1;
     p->work.data = p;
     uv_queue_work(t->loop, &p->work, write_in_pool, write_done);

@@ -21,6 +21,7 @@ typedef struct vd_persist {
     int timer_on;
     uv_work_t work; /* the interval's write, on the thread pool */
     int busy;       /* a write is on the pool: the next tick skips */
+    int skipped;    /* ticks skipped in a row (the first is logged as a warning) */
     int rc;         /* what the pool's write returned, with info and err */
     vd_state_snapshot_info_t info;
     char err[256];

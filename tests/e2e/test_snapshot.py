@@ -157,6 +157,28 @@ def test_a_damaged_snapshot_is_set_aside():
                 assert s["loaded"] == 1 and s["load_failures"] == 0, s
 
 
+def test_write_failures_are_logged_once():
+    path = snapshot_path()
+    d = os.path.dirname(path)
+    args = ["--state-snapshot", path, "--state-snapshot-interval", "1"]
+    with Daemon(policies=policy_dir({"p.lua": LABELS}), args=args) as vd:
+        with Client(vd.socket) as c:
+            c.decide("p", {"key": "a", "ttl": 600})
+            assert wait_for(lambda: snapshot_stats(c)["writes"] >= 1)
+            shutil.rmtree(d)  # the disk went away: decisions go on from memory
+            assert wait_for(lambda: snapshot_stats(c)["failures"] >= 3)
+            s = snapshot_stats(c)
+            assert path + ".tmp: cannot create: No such file or directory" in s["last_error"], s
+            assert c.decide("p", {"key": "a"})["score"] == 1
+            os.mkdir(d)
+            assert wait_for(lambda: snapshot_stats(c)["last_error"] == "")
+        vd.stop()
+        lines = vd.output().splitlines()
+    failed = [l for l in lines if "state snapshot failed" in l]
+    assert len(failed) >= 3 and sum(" error " in l for l in failed) == 1, failed
+    assert any("state snapshot written again after" in l for l in lines), lines
+
+
 def refused(args, policies):
     p = subprocess.run([VERDICTD, "--socket", os.path.join(tempfile.gettempdir(), "vd-snap.sock"),
                         "--policies", policies, "--data-dir", DATA] + args,
@@ -215,7 +237,8 @@ def main():
     return run_tests([test_state_survives_sigterm,
                       test_state_survives_sigkill_after_an_interval_snapshot,
                       test_entries_expire_while_down, test_a_damaged_snapshot_is_set_aside,
-                      test_bad_settings_are_refused, test_metrics])
+                      test_write_failures_are_logged_once, test_bad_settings_are_refused,
+                      test_metrics])
 
 
 if __name__ == "__main__":
