@@ -29,13 +29,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VD_SNAPSHOT_MAGIC       "VDSTATE" /* with its NUL: 8 bytes */
-#define VD_SNAPSHOT_VERSION     1
-#define VD_SNAPSHOT_HEADER      (8 + 4 + 4 + 8 * VD_WINDOWS + 8)
-#define VD_SNAPSHOT_VERSION_AT  8           /* where the version is, for tests */
-#define VD_SNAPSHOT_RECORD_HEAD (1 + 4 + 8) /* kind, key length, expires */
-#define VD_SNAPSHOT_TRAILER     (1 + 8 + 8) /* end mark, records, checksum */
-#define VD_SNAPSHOT_MAX_KEY     (1 << 20)   /* longer is corruption, not a key */
+#define VD_SNAPSHOT_MAGIC         "VDSTATE" /* with its NUL: 8 bytes */
+#define VD_SNAPSHOT_VERSION       1
+#define VD_SNAPSHOT_HEADER        (8 + 4 + 4 + 8 * VD_WINDOWS + 8)
+#define VD_SNAPSHOT_VERSION_AT    8            /* where the version is, for tests */
+#define VD_SNAPSHOT_WINDOWS_AT    ((size_t)16) /* the window lengths, then the time written */
+#define VD_SNAPSHOT_WRITTEN_AT    (VD_SNAPSHOT_WINDOWS_AT + (size_t)8 * VD_WINDOWS)
+#define VD_SNAPSHOT_COUNTER_BYTES ((size_t)VD_WINDOWS * 4 * (1 + VD_STORE_BUCKETS)) /* payload */
+#define VD_SNAPSHOT_RECORD_HEAD   (1 + 4 + 8) /* kind, key length, expires */
+#define VD_SNAPSHOT_TRAILER       (1 + 8 + 8) /* end mark, records, checksum */
+#define VD_SNAPSHOT_MAX_KEY       (1 << 20)   /* longer is corruption, not a key */
 
 enum {
     VD_SNAPSHOT_END = 0,

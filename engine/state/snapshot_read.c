@@ -45,7 +45,7 @@ static const uint8_t *take(cursor_t *c, size_t n) {
 }
 
 static int read_windows(cursor_t *c, vd_store_window_t *w) {
-    const uint8_t *p = take(c, VD_WINDOWS * 4 * (1 + VD_STORE_BUCKETS));
+    const uint8_t *p = take(c, VD_SNAPSHOT_COUNTER_BYTES);
     if (!p) return problem(c, VD_EAGAIN, "the counter's windows end past the end of the file");
     for (int i = 0; i < VD_WINDOWS; i++) {
         w[i].head = (uint32_t)vd_le_get(p, 4);
@@ -131,7 +131,7 @@ static int next_record(cursor_t *c, vd_store_item_t *it, uint8_t *regs) {
  * trailer: its count, and nothing after it. */
 static int records(cursor_t *c, vd_store_t *s, int64_t now, vd_state_snapshot_info_t *info) {
     uint8_t regs[VD_STORE_HLL_REGS];
-    vd_store_item_t it;
+    vd_store_item_t it = {0};
     int rc;
     c->at = VD_SNAPSHOT_HEADER;
     c->record = 0;
@@ -194,7 +194,8 @@ static int check_layout(const uint8_t *h, char *err, size_t errlen) {
     int same = h[12] == VD_WINDOWS && h[13] == VD_STORE_BUCKETS &&
                vd_le_get(h + 14, 2) == VD_STORE_HLL_REGS;
     for (int w = 0; same && w < VD_WINDOWS; w++)
-        same = vd_le_get(h + 16 + 8 * w, 8) == (uint64_t)vd_window_seconds[w];
+        same = vd_le_get(h + VD_SNAPSHOT_WINDOWS_AT + 8 * (size_t)w, 8) ==
+               (uint64_t)vd_window_seconds[w];
     if (same) return 0;
     snprintf(err, errlen,
              "written by a build whose counters keep %u windows of %u buckets and distinct "
@@ -215,7 +216,7 @@ int vd_state_snapshot_load(vd_store_t *s, const uint8_t *data, size_t len, int64
     uint64_t stored = vd_le_get(data + len - 8, 8), actual = XXH3_64bits(data, len - 8);
     if (stored != actual) return checksum_problem(&c, stored, actual);
     if ((rc = check_layout(data, err, errlen)) != 0) return rc;
-    info->written_at = (int64_t)vd_le_get(data + 16 + 8 * VD_WINDOWS, 8);
+    info->written_at = (int64_t)vd_le_get(data + VD_SNAPSHOT_WRITTEN_AT, 8);
     if ((rc = records(&c, NULL, 0, info)) != 0) return rc == VD_EAGAIN ? VD_EPROTO : rc;
     rc = records(&c, s, now, info);
     if (rc == VD_ENOMEM) snprintf(err, errlen, "out of memory");

@@ -12,8 +12,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define COUNTER_BYTES (VD_WINDOWS * 4 * (1 + VD_STORE_BUCKETS))
-
 /* Entries copied per step of the walk: each step holds one shard's lock, so this bounds what a
  * worker can wait for (tens of microseconds; docs/operations.md has the figures). */
 #define STEP_ENTRIES 64
@@ -78,7 +76,8 @@ static int put_item(void *ud, const vd_store_item_t *it) {
                                     [VD_STORE_DISTINCT] = VD_SNAPSHOT_DISTINCT,
                                     [VD_STORE_LABEL] = VD_SNAPSHOT_LABEL};
     out_t *o = ud;
-    size_t most = VD_SNAPSHOT_RECORD_HEAD + it->keylen + 2 + VD_STORE_HLL_REGS + COUNTER_BYTES;
+    size_t most =
+        VD_SNAPSHOT_RECORD_HEAD + it->keylen + 2 + VD_STORE_HLL_REGS + VD_SNAPSHOT_COUNTER_BYTES;
     uint8_t *p = reserve(o, most);
     if (!p) return VD_ENOMEM;
     p[0] = kinds[it->kind];
@@ -100,8 +99,8 @@ static void put_header(uint8_t *p, int64_t now) {
     p[13] = VD_STORE_BUCKETS;
     vd_le_put(p + 14, VD_STORE_HLL_REGS, 2);
     for (int w = 0; w < VD_WINDOWS; w++)
-        vd_le_put(p + 16 + 8 * w, (uint64_t)vd_window_seconds[w], 8);
-    vd_le_put(p + 16 + 8 * VD_WINDOWS, (uint64_t)now, 8);
+        vd_le_put(p + VD_SNAPSHOT_WINDOWS_AT + 8 * (size_t)w, (uint64_t)vd_window_seconds[w], 8);
+    vd_le_put(p + VD_SNAPSHOT_WRITTEN_AT, (uint64_t)now, 8);
 }
 
 /* Hashes and writes what the buffer holds, then empties it. Returns 0 or errno. */

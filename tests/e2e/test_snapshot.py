@@ -110,11 +110,11 @@ def test_entries_expire_while_down():
     policies = policy_dir({"p.lua": LABELS})
     with Daemon(policies=policies, args=["--state-snapshot", path]) as vd:
         with Client(vd.socket) as c:
-            assert c.decide("p", {"key": "short", "ttl": 2})["score"] == 1
+            assert c.decide("p", {"key": "short", "ttl": 4})["score"] == 1
             assert c.decide("p", {"key": "long", "ttl": 3600})["score"] == 1
         vd.signal(signal.SIGINT)  # SIGINT writes the snapshot as SIGTERM does
         assert vd.proc.wait(30) == 0
-    time.sleep(3)  # the short label's time passes while no daemon runs
+    time.sleep(5)  # the short label's time passes while no daemon runs
     with Daemon(policies=policies, args=["--state-snapshot", path]) as vd:
         with Client(vd.socket) as c:
             s = snapshot_stats(c)
