@@ -15,6 +15,8 @@ void vd_config_defaults(vd_config_t *c) {
     c->deadline_ms = 0;
     c->max_pending = 10000;
     c->state_bytes = (size_t)256 << 20;
+    c->state_snapshot = NULL;
+    c->state_snapshot_interval_s = 60;
     c->list_check_ms = 1000;
     c->redis_address = NULL;
     c->redis_prefix = "verdict:";

@@ -26,6 +26,10 @@ typedef struct vd_config {
     const char *const *plugin_dirs;          /* where plugin "name" is looked up, in order */
     size_t nplugin_dirs;
     vd_lua_limits_t lua;
+    /* The embedded store's snapshot file (--state-snapshot), NULL: none; and the seconds
+     * between snapshots, 0: only at shutdown. */
+    const char *state_snapshot;
+    int state_snapshot_interval_s;
 } vd_config_t;
 
 /* Fills the documented defaults. */

@@ -99,6 +99,7 @@ int vd_engine_snapshot(vd_engine_t *e, vd_stats_snapshot_t *snap) {
     snap->redis_address = e->cfg.redis_address;
     snap->state_fail_open = e->cfg.lua.state_fail_open;
     vd_store_stats(e->store, &snap->store);
+    vd_persist_stats(&e->persist, &snap->persist);
     return vd_stats_aggs_sum(sets, n, &snap->aggs) == 0 ? 0 : VD_ENOMEM;
 }
 
@@ -160,6 +161,7 @@ static void on_signal(uv_signal_t *s, int signum) {
     vd_log(VD_LOG_INFO, "%s: no longer accepting; draining in-flight requests", name);
     stop_listening(e);
     vd_metrics_stop(e->metrics);
+    vd_persist_stop(&e->persist); /* the last snapshot is written once the workers are done */
     for (int i = 0; i < e->nworkers; i++)
         vd_worker_drain(&e->workers[i]);
 }
@@ -177,6 +179,7 @@ static void on_worker_done(uv_async_t *a) {
     uv_close((uv_handle_t *)&e->sig_hup, NULL);
     uv_close((uv_handle_t *)&e->worker_done, NULL);
     vd_list_watch_stop(&e->list_watch);
+    vd_persist_stop(&e->persist);
 }
 
 static int start_workers(vd_engine_t *e, vd_policy_t **copies, char *err, size_t errlen) {
@@ -217,6 +220,7 @@ static void abandon_start(vd_engine_t *e, vd_policy_t **copies) {
     vd_policy_src_unref(e->src);
     e->src = NULL;
     vd_plugin_registry_close(&e->plugins);
+    vd_persist_close(&e->persist);
     vd_store_free(e->store);
     e->store = NULL;
     pthread_mutex_destroy(&e->reload_lock);
@@ -242,6 +246,7 @@ static int start_main_loop(vd_engine_t *e, char *err, size_t errlen) {
     uv_async_init(&e->loop, &e->worker_done, on_worker_done);
     e->worker_done.data = e;
     vd_list_watch_start(&e->list_watch, &e->loop, e->cfg.list_check_ms);
+    vd_persist_start(&e->persist, &e->loop);
     return 0;
 }
 
@@ -271,6 +276,11 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
         else
             e->listen_fd = fd;
     }
+    /* The state comes back before any worker runs, and after the socket proved that no other
+     * daemon runs there (and writes the same snapshot). */
+    if (rc == 0)
+        rc = vd_persist_init(&e->persist, e->store, cfg->state_snapshot,
+                             cfg->state_snapshot_interval_s, err, errlen);
     if (rc == 0) rc = start_main_loop(e, err, errlen);
     if (rc) {
         abandon_start(e, copies);
@@ -285,6 +295,7 @@ int vd_engine_run(vd_engine_t *e) {
     uv_run(&e->loop, UV_RUN_DEFAULT);
     for (int i = 0; i < e->nworkers; i++)
         vd_worker_join(&e->workers[i]);
+    vd_persist_final(&e->persist);
     return 0;
 }
 
@@ -295,6 +306,7 @@ void vd_engine_close(vd_engine_t *e) {
     uv_loop_close(&e->loop);
     vd_policy_src_unref(e->src);
     vd_plugin_registry_close(&e->plugins); /* after every instance was destroyed */
+    vd_persist_close(&e->persist);
     vd_store_free(e->store);
     pthread_mutex_destroy(&e->reload_lock);
 }

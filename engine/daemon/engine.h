@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "list_watch.h"
+#include "persist.h"
 #include "plugin/registry.h"
 #include "serve/snapshot.h"
 
@@ -30,6 +31,7 @@ typedef struct vd_engine {
     struct vd_metrics *metrics; /* NULL unless --metrics */
     vd_plugin_registry_t plugins;
     struct vd_store *store;      /* the embedded state every worker shares */
+    vd_persist_t persist;        /* its snapshots (--state-snapshot) */
     pthread_mutex_t reload_lock; /* serialises reloads; never taken on the request path */
     struct vd_policy_src *src;   /* the snapshot serving now, under reload_lock */
     char version[20];            /* copy of src->version, under reload_lock */

@@ -153,6 +153,40 @@ static void gauge_or_counter(buf_t *b, const char *name, const char *type, const
     put(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
+static void gauge_seconds(buf_t *b, const char *name, const char *help, double v) {
+    family(b, name, "gauge", help);
+    put(b, "%s %.6f\n", name, v);
+}
+
+/* --state-snapshot: alert on failures, or on a last success that is too old. */
+static void snapshot_metrics(buf_t *b, const vd_state_snapshot_stats_t *p) {
+    gauge_or_counter(b, "verdict_state_snapshots_total", "counter", "State snapshots written.",
+                     p->writes);
+    gauge_or_counter(b, "verdict_state_snapshot_failures_total", "counter",
+                     "State snapshots that could not be written (the log says why).", p->failures);
+    gauge_or_counter(b, "verdict_state_snapshot_last_success_timestamp_seconds", "gauge",
+                     "When the last state snapshot was written (Unix time; 0: not yet).",
+                     (uint64_t)p->last.written_at);
+    gauge_seconds(b, "verdict_state_snapshot_duration_seconds",
+                  "Time the last state snapshot took, fsyncs included.",
+                  (double)p->last.elapsed_ns / 1e9);
+    gauge_seconds(b, "verdict_state_snapshot_lock_seconds",
+                  "Longest time the last state snapshot held one shard of the store.",
+                  (double)p->last.longest_lock_ns / 1e9);
+    gauge_or_counter(b, "verdict_state_snapshot_entries", "gauge",
+                     "Entries in the last state snapshot.", p->last.entries);
+    gauge_or_counter(b, "verdict_state_snapshot_bytes", "gauge", "Size of the last state snapshot.",
+                     p->last.bytes);
+    gauge_or_counter(b, "verdict_state_snapshot_loaded_entries", "gauge",
+                     "Entries loaded from the state snapshot at start.", p->loaded);
+    gauge_or_counter(b, "verdict_state_snapshot_loaded_expired_entries", "gauge",
+                     "Entries of the snapshot at start that expired while the daemon was down.",
+                     p->load_expired);
+    gauge_or_counter(b, "verdict_state_snapshot_load_failures_total", "counter",
+                     "State snapshots refused at start (set aside; the state started empty).",
+                     p->load_failures);
+}
+
 static void state_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
     gauge_or_counter(b, "verdict_state_entries", "gauge",
                      "Counters, distinct sets and labels in the embedded store.",
@@ -161,6 +195,7 @@ static void state_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
                      st->store.bytes);
     gauge_or_counter(b, "verdict_state_evictions_total", "counter",
                      "Entries evicted by the memory cap.", st->store.evictions);
+    if (st->persist.path) snapshot_metrics(b, &st->persist);
     if (!st->redis_address) return;
     gauge_or_counter(b, "verdict_redis_ops_total", "counter", "State operations sent to Redis.",
                      st->redis.ops);

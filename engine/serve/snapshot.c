@@ -64,16 +64,49 @@ static void pack_redis(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
         vd_pack_u64(pk, names[i], v[i]);
 }
 
+/* stats "state" "snapshot": --state-snapshot's writes, and what was loaded at start. */
+static void pack_persist(msgpack_packer *pk, const vd_state_snapshot_stats_t *p) {
+    const uint64_t v[] = {p->writes,
+                          p->failures,
+                          (uint64_t)p->last.written_at,
+                          p->last.entries,
+                          p->last.bytes,
+                          (uint64_t)(p->last.longest_lock_ns / 1000),
+                          p->loaded,
+                          p->load_expired,
+                          p->load_failures,
+                          (uint64_t)p->loaded_written_at};
+    static const char *const names[] = {"writes",          "failures",
+                                        "last_written_at", "last_entries",
+                                        "last_bytes",      "last_longest_lock_us",
+                                        "loaded",          "loaded_expired",
+                                        "load_failures",   "loaded_written_at"};
+    vd_pack_cstr(pk, "snapshot");
+    msgpack_pack_map(pk, 15);
+    vd_pack_cstr(pk, "path");
+    vd_pack_cstr(pk, p->path);
+    vd_pack_u64(pk, "interval_s", (uint64_t)p->interval_s);
+    for (int i = 0; i < 10; i++)
+        vd_pack_u64(pk, names[i], v[i]);
+    vd_pack_cstr(pk, "last_seconds");
+    msgpack_pack_double(pk, (double)p->last.elapsed_ns / 1e9);
+    vd_pack_cstr(pk, "last_error");
+    vd_pack_cstr(pk, p->last_error);
+    vd_pack_cstr(pk, "load_error");
+    vd_pack_cstr(pk, p->load_error);
+}
+
 /* stats "state": the backend, and the embedded store's size and churn. */
 static void pack_state(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
     const vd_store_stats_t *st = &snap->store;
     vd_pack_cstr(pk, "state");
-    msgpack_pack_map(pk, snap->redis_address ? 7 : 6);
+    msgpack_pack_map(pk, 6 + (snap->redis_address != NULL) + (snap->persist.path != NULL));
     vd_pack_cstr(pk, "backend");
     vd_pack_cstr(pk, snap->redis_address ? "redis" : "embedded");
     vd_pack_cstr(pk, "fallback");
     vd_pack_cstr(pk, snap->state_fail_open ? "open" : "local");
     if (snap->redis_address) pack_redis(pk, snap);
+    if (snap->persist.path) pack_persist(pk, &snap->persist);
     vd_pack_u64(pk, "entries", st->entries);
     vd_pack_u64(pk, "bytes", st->bytes);
     vd_pack_u64(pk, "evictions", st->evictions);

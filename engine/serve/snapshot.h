@@ -6,6 +6,7 @@
 #include "base/stats.h"
 #include "proto/rpc.h"
 #include "state/redis.h"
+#include "state/snapshot_file.h"
 #include "state/store.h"
 
 #include <msgpack.h>
@@ -33,6 +34,7 @@ typedef struct vd_stats_snapshot {
     int state_fail_open;
     vd_store_stats_t store;
     vd_redis_totals_t redis;
+    vd_state_snapshot_stats_t persist; /* the embedded store's snapshots (path NULL: off) */
 } vd_stats_snapshot_t;
 
 /* Adds one worker's serving counters into snap (relaxed reads). */

@@ -1,29 +1,30 @@
 #include "store.h"
 
+#include "base/clock.h"
 #include "base/error.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
-#define SHARDS   64
-#define BUCKETS  6 /* sub-buckets per window: a window is exact to 1/6 of its length */
+#define SHARDS   VD_STORE_SHARDS
+#define BUCKETS  VD_STORE_BUCKETS
 #define HLL_BITS 10
-#define HLL_REGS (1 << HLL_BITS)
+#define HLL_REGS VD_STORE_HLL_REGS
+
+_Static_assert(HLL_REGS == 1 << HLL_BITS, "registers are indexed by the hash's top bits");
+_Static_assert(VD_STORE_HLL_RANK == 64 - HLL_BITS + 1, "the rank of the hash's other bits");
 
 const int64_t vd_window_seconds[VD_WINDOWS] = {60, 3600, 86400};
 const char *const vd_window_names[VD_WINDOWS] = {"1m", "1h", "24h"};
 
-enum { COUNTER, DISTINCT, LABEL };
-
-/* One window: BUCKETS counts of consecutive sub-intervals, the newest being `head`. */
-typedef struct window {
-    uint32_t head; /* epoch (time / bucket width) of the newest bucket */
-    uint32_t count[BUCKETS];
-} window_t;
+enum { COUNTER = VD_STORE_COUNTER, DISTINCT = VD_STORE_DISTINCT, LABEL = VD_STORE_LABEL };
+enum { CURSOR = 0xff }; /* a walk's place in a recency list; never in the hash table */
 
 /* The key comes right after the header, so a lookup touches one cache line when the key is
  * short; the windows (counters) or the registers (distinct counts) follow it. */
@@ -33,8 +34,8 @@ typedef struct entry {
     uint32_t keylen;
     uint8_t type;
     uint8_t referenced; /* used since it was last considered for eviction */
-    uint16_t pad;
-    int64_t expires;             /* 0: never */
+    uint16_t walked;    /* the last walk that visited it, or the shard's when it was made */
+    int64_t expires;    /* 0: never */
     struct entry *newer, *older; /* recency list, kept approximately (second chance) */
     uint32_t size;               /* bytes counted against the cap */
     char key[];                  /* keylen bytes, padded to 8, then the payload */
@@ -45,8 +46,8 @@ static size_t payload_offset(size_t keylen) {
     return (offsetof(entry_t, key) + keylen + 7) & ~(size_t)7;
 }
 
-static window_t *windows(entry_t *e) {
-    return (window_t *)(void *)((char *)e + payload_offset(e->keylen));
+static vd_store_window_t *windows(entry_t *e) {
+    return (vd_store_window_t *)(void *)((char *)e + payload_offset(e->keylen));
 }
 
 /* A distinct count keeps the sum the estimate needs up to date, so that reading it costs
@@ -66,12 +67,16 @@ typedef struct shard {
     entry_t **table;
     size_t cap, n, bytes;
     entry_t *newest, *oldest;
+    entry_t *cursor; /* where a walk is in the recency list, or NULL */
+    uint16_t walk;   /* the walk that last came here: entries made since are not its */
     uint64_t evictions, expired;
 } shard_t;
 
 struct vd_store {
     shard_t shards[SHARDS];
     size_t shard_bytes;
+    atomic_int walking;
+    uint16_t walks; /* numbers the walks, 0 skipped; only the walking thread writes it */
 };
 
 vd_store_t *vd_store_new(size_t max_bytes) {
@@ -91,6 +96,7 @@ vd_store_t *vd_store_new(size_t max_bytes) {
 
 void vd_store_free(vd_store_t *s) {
     if (!s) return;
+    assert(!atomic_load(&s->walking)); /* a walk's cursors are in the lists */
     for (int i = 0; i < SHARDS; i++) {
         shard_t *sh = &s->shards[i];
         for (entry_t *e = sh->newest, *next; e; e = next) {
@@ -153,8 +159,10 @@ static void grow(shard_t *sh) {
 /* Past the cap, drops the oldest entries; one used since it was last looked at gets a second
  * chance at the young end instead (an approximate LRU that needs no work on lookups). */
 static void evict(vd_store_t *s, shard_t *sh, entry_t *keep) {
-    while (sh->bytes > s->shard_bytes && sh->oldest && sh->oldest != keep) {
+    while (sh->bytes > s->shard_bytes) {
         entry_t *old = sh->oldest;
+        if (old && old == sh->cursor) old = old->newer; /* a walk's place is not an entry */
+        if (!old || old == keep) break;
         if (old->referenced) {
             old->referenced = 0;
             lru_unlink(sh, old);
@@ -183,7 +191,7 @@ static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const c
     }
     if (!create) return NULL;
     size_t extra = type == DISTINCT  ? sizeof(hll_t)
-                   : type == COUNTER ? sizeof(window_t) * VD_WINDOWS
+                   : type == COUNTER ? sizeof(vd_store_window_t) * VD_WINDOWS
                                      : 0;
     size_t size = payload_offset(len) + extra;
     entry_t *e = calloc(1, size);
@@ -192,6 +200,7 @@ static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const c
     e->type = (uint8_t)type;
     e->keylen = (uint32_t)len;
     e->size = (uint32_t)size;
+    e->walked = sh->walk; /* a walk in this shard now leaves it out: it did not exist before */
     memcpy(e->key, key, len);
     if (type == DISTINCT) {
         hll(e)->sum = HLL_REGS; /* every register 0: 2^0 each */
@@ -213,7 +222,7 @@ static shard_t *shard_of(vd_store_t *s, uint64_t h) {
 
 /* Adds n to window w at time now (moving the window forward first) and returns its total. A
  * read (n = 0) does not move the window: it only leaves out buckets that have aged out. */
-static uint64_t count_window(window_t *win, int w, uint32_t n, int64_t now) {
+static uint64_t count_window(vd_store_window_t *win, int w, uint32_t n, int64_t now) {
     uint32_t epoch = (uint32_t)(now / (vd_window_seconds[w] / BUCKETS));
     uint32_t age = epoch - win->head; /* buckets the window is behind (wraps safely) */
     if (n && age) {
@@ -317,4 +326,170 @@ void vd_store_stats(vd_store_t *s, vd_store_stats_t *out) {
         out->expired += sh->expired;
         pthread_mutex_unlock(&sh->lock);
     }
+}
+
+/* A distinct count's running sum and zero count, from its registers (a snapshot loads
+ * thousands of them: one ldexp per possible value, not per register). */
+static void hll_recount(hll_t *h) {
+    double pow2[VD_STORE_HLL_RANK + 1];
+    for (int r = 0; r <= VD_STORE_HLL_RANK; r++)
+        pow2[r] = ldexp(1.0, -r);
+    h->sum = 0;
+    h->zeros = 0;
+    for (int i = 0; i < HLL_REGS; i++) {
+        h->sum += pow2[h->regs[i]];
+        h->zeros += h->regs[i] == 0;
+    }
+}
+
+int vd_store_restore(vd_store_t *s, const vd_store_item_t *it) {
+    if (it->kind != VD_STORE_COUNTER && it->kind != VD_STORE_DISTINCT && it->kind != VD_STORE_LABEL)
+        return VD_EINVAL;
+    for (int i = 0; it->kind == VD_STORE_DISTINCT && i < HLL_REGS; i++)
+        if (it->regs[i] > VD_STORE_HLL_RANK) return VD_EINVAL;
+    uint64_t h = XXH3_64bits(it->key, it->keylen);
+    shard_t *sh = shard_of(s, h);
+    pthread_mutex_lock(&sh->lock);
+    /* now = 0: an entry already there is replaced, whatever its expiry */
+    entry_t *e = lookup(s, sh, h, (int)it->kind, it->key, it->keylen, 0, 1);
+    if (e) {
+        e->expires = it->expires;
+        if (e->type == COUNTER) memcpy(windows(e), it->windows, sizeof it->windows);
+        if (e->type == DISTINCT) {
+            memcpy(hll(e)->regs, it->regs, HLL_REGS);
+            hll_recount(hll(e));
+        }
+        /* lookup() put a new entry at the young end; one that was there moves there too */
+        lru_unlink(sh, e);
+        lru_push(sh, e);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return e ? 0 : VD_ENOMEM;
+}
+
+/* ---- walks: a snapshot's way through the store ---- */
+
+struct vd_store_walk {
+    vd_store_t *store;
+    int64_t now;
+    uint16_t id;
+    int next, left;           /* the shard of the next step; shards not finished */
+    entry_t *cursors[SHARDS]; /* NULL once the shard is finished */
+    int64_t longest_hold_ns;
+};
+
+static void insert_before(shard_t *sh, entry_t *c, entry_t *e) {
+    c->newer = e;
+    c->older = e ? e->older : sh->newest;
+    if (c->older)
+        c->older->newer = c;
+    else
+        sh->oldest = c;
+    if (e)
+        e->older = c;
+    else
+        sh->newest = c;
+}
+
+int vd_store_walk_new(vd_store_t *s, int64_t now, vd_store_walk_t **out) {
+    int idle = 0;
+    if (!atomic_compare_exchange_strong(&s->walking, &idle, 1)) return VD_EBUSY;
+    vd_store_walk_t *w = calloc(1, sizeof *w);
+    for (int i = 0; w && i < SHARDS; i++) {
+        if (!(w->cursors[i] = calloc(1, sizeof(entry_t)))) break;
+        w->cursors[i]->type = CURSOR;
+        w->left++;
+    }
+    if (!w || w->left < SHARDS) {
+        for (int i = 0; w && i < w->left; i++)
+            free(w->cursors[i]);
+        free(w);
+        atomic_store(&s->walking, 0);
+        return VD_ENOMEM;
+    }
+    w->store = s;
+    w->now = now;
+    if (++s->walks == 0) s->walks = 1; /* 0 is what entries of a store never walked carry */
+    w->id = s->walks;
+    for (int i = 0; i < SHARDS; i++) { /* from now on, new entries are not this walk's */
+        shard_t *sh = &s->shards[i];
+        pthread_mutex_lock(&sh->lock);
+        sh->walk = w->id;
+        sh->cursor = w->cursors[i];
+        insert_before(sh, w->cursors[i], sh->oldest);
+        pthread_mutex_unlock(&sh->lock);
+    }
+    *out = w;
+    return 0;
+}
+
+static void fill_item(entry_t *e, vd_store_item_t *it) {
+    it->kind = (vd_store_kind_t)e->type;
+    it->key = e->key;
+    it->keylen = e->keylen;
+    it->expires = e->expires;
+    it->regs = e->type == DISTINCT ? hll(e)->regs : NULL;
+    if (e->type == COUNTER) memcpy(it->windows, windows(e), sizeof it->windows);
+}
+
+/* Visits up to max entries after the cursor of shard i, then moves the cursor past them. The
+ * shard's lock is held. An entry already visited that eviction gives a second chance (at the
+ * young end, past the cursor) is met again and skipped: it carries this walk's number. */
+static int walk_shard(vd_store_walk_t *w, shard_t *sh, int i, size_t max, vd_store_visit_fn visit,
+                      void *ud) {
+    entry_t *c = w->cursors[i], *e;
+    int rc = 0;
+    vd_store_item_t it;
+    size_t n = 0;
+    for (e = c->newer; e && n < max && rc == 0; e = e->newer, n++) {
+        if (e->walked == w->id || (e->expires && w->now >= e->expires)) continue;
+        e->walked = w->id;
+        fill_item(e, &it);
+        rc = visit(ud, &it);
+    }
+    lru_unlink(sh, c);
+    if (e) {
+        insert_before(sh, c, e);
+    } else {
+        sh->cursor = NULL;
+        w->cursors[i] = NULL;
+        free(c);
+        w->left--;
+    }
+    return rc;
+}
+
+int vd_store_walk_step(vd_store_walk_t *w, size_t max, vd_store_visit_fn visit, void *ud) {
+    if (w->left == 0) return 0;
+    int i = w->next;
+    while (!w->cursors[i])
+        i = (i + 1) % SHARDS;
+    w->next = (i + 1) % SHARDS; /* the next step locks another shard: workers get this one */
+    shard_t *sh = &w->store->shards[i];
+    pthread_mutex_lock(&sh->lock);
+    int64_t t0 = vd_now_ns();
+    int rc = walk_shard(w, sh, i, max, visit, ud);
+    int64_t held = vd_now_ns() - t0;
+    pthread_mutex_unlock(&sh->lock);
+    if (held > w->longest_hold_ns) w->longest_hold_ns = held;
+    return rc ? rc : w->left > 0;
+}
+
+int64_t vd_store_walk_longest_hold_ns(const vd_store_walk_t *w) {
+    return w->longest_hold_ns;
+}
+
+void vd_store_walk_free(vd_store_walk_t *w) {
+    if (!w) return;
+    for (int i = 0; i < SHARDS; i++) {
+        if (!w->cursors[i]) continue;
+        shard_t *sh = &w->store->shards[i];
+        pthread_mutex_lock(&sh->lock);
+        lru_unlink(sh, w->cursors[i]);
+        sh->cursor = NULL;
+        pthread_mutex_unlock(&sh->lock);
+        free(w->cursors[i]);
+    }
+    atomic_store(&w->store->walking, 0);
+    free(w);
 }

@@ -14,7 +14,40 @@
 extern const int64_t vd_window_seconds[VD_WINDOWS];   /* 60, 3600, 86400 */
 extern const char *const vd_window_names[VD_WINDOWS]; /* "1m", "1h", "24h" */
 
+#define VD_STORE_BUCKETS  6    /* sub-buckets per window: a window is exact to 1/6 of its length */
+#define VD_STORE_SHARDS   64   /* each with its own lock */
+#define VD_STORE_HLL_REGS 1024 /* registers of a distinct count */
+#define VD_STORE_HLL_RANK 55   /* the largest value a register can hold (64 - 10 index bits + 1) */
+
 typedef struct vd_store vd_store_t;
+
+typedef enum { VD_STORE_COUNTER, VD_STORE_DISTINCT, VD_STORE_LABEL } vd_store_kind_t;
+
+/* One window of a counter: VD_STORE_BUCKETS counts of consecutive sub-intervals, the newest
+ * being `head` (the wall-clock time divided by the bucket's width), so a window read after any
+ * pause, a restart included, leaves out exactly what aged out meanwhile. */
+typedef struct vd_store_window {
+    uint32_t head;
+    uint32_t count[VD_STORE_BUCKETS];
+} vd_store_window_t;
+
+/* An entry as a state snapshot sees it. Times are wall-clock seconds, so an entry means the
+ * same thing in another process. */
+typedef struct vd_store_item {
+    vd_store_kind_t kind;
+    const char *key;
+    size_t keylen;
+    int64_t expires;                       /* 0: never */
+    vd_store_window_t windows[VD_WINDOWS]; /* counters */
+    const uint8_t *regs;                   /* distinct counts: VD_STORE_HLL_REGS registers */
+} vd_store_item_t;
+
+/* Called for each entry a walk visits; a negative VD_E* code stops the walk. The item (key and
+ * registers included) is borrowed for the call, which runs under the shard's lock: copy, do not
+ * call the store. */
+typedef int (*vd_store_visit_fn)(void *ud, const vd_store_item_t *item);
+
+typedef struct vd_store_walk vd_store_walk_t;
 
 typedef struct vd_store_stats {
     uint64_t entries, bytes, evictions, expired;
@@ -40,6 +73,30 @@ int vd_store_label(vd_store_t *s, const char *key, size_t len, int64_t now, int6
 
 /* Seconds the label has left at now, or 0 when it is not set. */
 int64_t vd_store_label_ttl(vd_store_t *s, const char *key, size_t len, int64_t now);
+
+/* A walk over every entry of the store a few at a time, for snapshots: each step holds one
+ * shard's lock for a bounded number of entries and the next step goes to the next shard, so a
+ * worker waits at most one step however large the store is. A walk visits each entry that
+ * existed when it began, is still there when its turn comes and is alive at now, exactly once
+ * and as it is at that moment (entries made since are left out); within a shard, least
+ * recently used first. One walk at a time per store. Returns 0, VD_EBUSY (another walk is on) or
+ * VD_ENOMEM. */
+int vd_store_walk_new(vd_store_t *s, int64_t now, vd_store_walk_t **out);
+
+/* One step: visits at most max entries of one shard. Returns 1 while entries are left, 0 when
+ * the walk is over, or what visit returned when it stopped the walk. */
+int vd_store_walk_step(vd_store_walk_t *w, size_t max, vd_store_visit_fn visit, void *ud);
+
+/* The longest time a step of this walk held a shard's lock: what a worker could have waited. */
+int64_t vd_store_walk_longest_hold_ns(const vd_store_walk_t *w);
+
+/* Ends the walk, over or not (the store must outlive it). */
+void vd_store_walk_free(vd_store_walk_t *w);
+
+/* Puts an entry back as it was (replacing one of the same kind and key), as the most recently
+ * used of its shard. Returns 0, VD_EINVAL (a register above VD_STORE_HLL_RANK, an unknown
+ * kind) or VD_ENOMEM. */
+int vd_store_restore(vd_store_t *s, const vd_store_item_t *item);
 
 /* Totals over every shard (each read under its lock, so consistent per shard). */
 void vd_store_stats(vd_store_t *s, vd_store_stats_t *out);

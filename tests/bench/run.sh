@@ -85,6 +85,8 @@ for name, s in p["stages"].items():
 "$build/bin/verdict-state-bench"
 # List files of a million entries: load time, memory, lookups.
 "$build/bin/verdict-list-bench"
+# State snapshots of 1.2 million entries: writing, reading, and decisions meanwhile.
+"$root/tests/bench/snapshot.sh" "$build" "$work/policies" "$seconds"
 
 # The ML plugins' own cost, single-threaded (no daemon): textclf on a 5 KB spam message,
 # gbdt with 300 trees of depth 4.

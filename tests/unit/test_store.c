@@ -1,10 +1,12 @@
-/* The embedded state store: windows, expiry, distinct counts, labels, eviction, threads. */
+/* The embedded state store: windows, expiry, distinct counts, labels, eviction, threads, walks. */
+#include "base/error.h"
 #include "state/store.h"
 #include "vd_test.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define T0 1767225600 /* some Unix time */
@@ -110,6 +112,81 @@ static void test_threads_count_exactly(void) {
     vd_store_free(s);
 }
 
+#define OLD 2000
+
+/* Visits per key: "k<i>" existed before the walk, "n<i>" were made during it. */
+typedef struct visits {
+    int old[OLD], made;
+} visits_t;
+
+static int count_visit(void *ud, const vd_store_item_t *it) {
+    visits_t *v = ud;
+    char key[16];
+    snprintf(key, sizeof key, "%.*s", (int)it->keylen, it->key);
+    if (key[0] == 'n')
+        v->made++;
+    else
+        v->old[atoi(key + 1)]++;
+    return 0;
+}
+
+/* While a walk goes a few entries at a time, workers read (a second chance at eviction, which
+ * moves entries behind the walk's place), make new entries and evict old ones. */
+static void test_walk_visits_each_entry_once(void) {
+    vd_store_t *s = vd_store_new(64 * 6144); /* room for about 40 counters per shard */
+    uint64_t c[VD_WINDOWS];
+    char key[16];
+    for (int i = 0; i < OLD; i++)
+        vd_store_count(s, key, (size_t)snprintf(key, sizeof key, "k%d", i), 1, T0, c);
+    vd_store_walk_t *w, *other;
+    CU_ASSERT_FATAL(vd_store_walk_new(s, T0, &w) == 0);
+    CU_ASSERT_EQUAL(vd_store_walk_new(s, T0, &other), VD_EBUSY);
+    visits_t v = {{0}, 0};
+    int rc, made = 0;
+    for (int step = 0; (rc = vd_store_walk_step(w, 5, count_visit, &v)) == 1; step++) {
+        for (int i = 0; i < 3; i++) /* reads only: an old key is never made again */
+            vd_store_count(s, key, (size_t)snprintf(key, sizeof key, "k%d", (step * 7 + i) % OLD),
+                           0, T0, c);
+        for (int i = 0; i < 4; i++)
+            vd_store_count(s, key, (size_t)snprintf(key, sizeof key, "n%d", made++), 1, T0, c);
+    }
+    CU_ASSERT_EQUAL(rc, 0);
+    vd_store_walk_free(w);
+    vd_store_stats_t st;
+    vd_store_stats(s, &st);
+    CU_ASSERT_EQUAL(v.made, 0);
+    int visited = 0;
+    for (int i = 0; i < OLD; i++)
+        visited += v.old[i];
+    if (st.evictions < 1000 || visited < 300)
+        fprintf(stderr, "\n  %llu evictions, %d visited\n", (unsigned long long)st.evictions,
+                visited);
+    CU_ASSERT(st.evictions > 1000); /* the walk went on through evictions */
+    for (int i = 0; i < OLD; i++) {
+        CU_ASSERT(v.old[i] <= 1);
+        vd_store_count(s, key, (size_t)snprintf(key, sizeof key, "k%d", i), 0, T0, c);
+        CU_ASSERT(v.old[i] == 1 || c[0] == 0); /* not visited: evicted before its turn */
+    }
+    CU_ASSERT(visited > 300);
+    /* A walk given up halfway leaves nothing behind: the next one sees every entry. */
+    CU_ASSERT_FATAL(vd_store_walk_new(s, T0, &w) == 0);
+    memset(&v, 0, sizeof v);
+    for (int i = 0; i < 20; i++)
+        vd_store_walk_step(w, 5, count_visit, &v);
+    vd_store_walk_free(w);
+    CU_ASSERT_FATAL(vd_store_walk_new(s, T0, &w) == 0);
+    memset(&v, 0, sizeof v);
+    while (vd_store_walk_step(w, 1000, count_visit, &v) == 1)
+        ;
+    vd_store_walk_free(w);
+    vd_store_stats(s, &st);
+    int all = v.made;
+    for (int i = 0; i < OLD; i++)
+        all += v.old[i];
+    CU_ASSERT_EQUAL((uint64_t)all, st.entries);
+    vd_store_free(s);
+}
+
 void vd_suite_store(void) {
     static const vd_test_t tests[] = {
         {"sliding windows and expiry", test_windows},
@@ -117,6 +194,7 @@ void vd_suite_store(void) {
         {"labels expire", test_labels},
         {"the memory cap evicts the oldest", test_memory_cap_evicts_oldest},
         {"threads count exactly", test_threads_count_exactly},
+        {"a walk visits each entry once", test_walk_visits_each_entry_once},
         {NULL, NULL}};
     vd_add_suite("store", tests);
 }
