@@ -405,8 +405,8 @@ static int compile_plugin_stage(cc_t *c, vd_stage_t *st, vd_pipeline_t *pl) {
         vd_plugin_registry_open(c->p->plugins, w.name, c->p->src->dir, &lib, perr, sizeof perr))
         rc = failf(c, &w, "%s", perr);
     if (rc == 0) {
-        rc = vd_plugin_stage_create(&st->plugin, lib, config, st->name, c->p->src->dir, perr,
-                                    sizeof perr);
+        rc = vd_plugin_stage_create(&st->plugin, lib, config, st->name, pl->name, c->p->src->dir,
+                                    perr, sizeof perr);
         config = NULL; /* taken over, even on failure */
         if (rc)
             rc = failf(c, &w, "%s", perr);
