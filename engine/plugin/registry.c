@@ -242,7 +242,7 @@ void vd_plugin_lib_unref(vd_plugin_lib_t *lib) {
     }
     pthread_mutex_unlock(&r->lock);
     if (!last) return;
-    vd_log(VD_LOG_INFO, "plugin '%s' unloaded: no stage uses content %s any more", lib->name,
+    vd_log(VD_LOG_DEBUG, "plugin '%s' unloaded: no stage uses content %s any more", lib->name,
            lib->content);
     run_fini(lib);
     discard(lib);
