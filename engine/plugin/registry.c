@@ -100,19 +100,29 @@ static const char *loader_error(const char *where) {
     return strncmp(msg, where, n) == 0 && strncmp(msg + n, ": ", 2) == 0 ? msg + n + 2 : msg;
 }
 
-/* dlopen of the private copy; where /proc is not mounted, of the installed file itself. */
-static void *map_copy(vd_plugin_lib_t *lib, char *where, size_t cap) {
-    snprintf(where, cap, "/proc/self/fd/%d", lib->fd);
-    if (access(where, F_OK) != 0) {
-        vd_log(VD_LOG_WARN,
-               "%s: no /proc/self/fd to load a private copy from: loading the installed file, "
-               "which must then not be overwritten while verdictd runs",
-               lib->path);
-        snprintf(where, cap, "%s", lib->path);
-    }
+static void *open_marked(vd_plugin_lib_t *lib, const char *where) {
     vd_plugin_activity_t saved = vd_plugin_activity_enter(lib, NULL, "load (constructors)");
     void *dl = dlopen(where, RTLD_NOW | RTLD_LOCAL);
     vd_plugin_activity_leave(saved);
+    return dl;
+}
+
+/* dlopen of the private copy. Where that copy cannot be loaded (no /proc; a system that
+ * refuses to run code from memfds, vm.memfd_noexec=2; a plugin that finds its libraries
+ * through $ORIGIN), the installed file itself, with a warning. where: what was opened. */
+static void *map_copy(vd_plugin_lib_t *lib, char *where, size_t cap) {
+    snprintf(where, cap, "/proc/self/fd/%d", lib->fd);
+    int have_proc = access(where, F_OK) == 0;
+    void *dl = have_proc ? open_marked(lib, where) : NULL;
+    if (dl) return dl;
+    char why[512];
+    snprintf(why, sizeof why, "%s", have_proc ? loader_error(where) : "no /proc/self/fd");
+    snprintf(where, cap, "%s", lib->path);
+    if (!(dl = open_marked(lib, where))) return NULL;
+    vd_log(VD_LOG_WARN,
+           "%s: loaded in place, not from a private copy (%s): overwriting this file while "
+           "verdictd runs will crash it; install a new build by renaming it over the old one",
+           lib->path, why);
     return dl;
 }
 
@@ -150,8 +160,9 @@ static int load(vd_plugin_lib_t *lib, const vd_file_bytes_t *bytes, char *err, s
                  *perr ? perr : "no reason given");
         return VD_EINVAL;
     }
-    vd_log(VD_LOG_INFO, "plugin '%s' %s loaded from %s: content xxh3-128 %s, private copy %s",
-           lib->name, lib->desc->version ? lib->desc->version : "", path, lib->content, where);
+    vd_log(VD_LOG_INFO, "plugin '%s' %s loaded from %s: content xxh3-128 %s, %s%s", lib->name,
+           lib->desc->version ? lib->desc->version : "", path, lib->content,
+           strcmp(where, path) ? "private copy " : "in place", strcmp(where, path) ? where : "");
     return 0;
 }
 

@@ -143,11 +143,34 @@ def test_errors_name_the_installed_file():
         shutil.rmtree(d, True)
 
 
+def test_plugin_that_needs_origin_loads_in_place():
+    """A plugin that finds a library of its own through $ORIGIN cannot be loaded from a
+    private copy (its origin is then /proc/self/fd): it is loaded in place, with a warning."""
+    d = installed_dir()
+    try:
+        with open(os.path.join(d, "dep.c"), "w") as f:
+            f.write("int vd_test_dep(void) { return 1; }\n")
+        subprocess.run([CC, "-shared", "-fPIC", os.path.join(d, "dep.c"), "-o",
+                        os.path.join(d, "libvddep.so")], check=True, timeout=120)
+        path = os.path.join(d, "build.so")
+        compile_plugin("build_plugin.c", path, "-DBUILD_NUMBER=5", "-L", d,
+                       "-Wl,--no-as-needed", "-lvddep", "-Wl,-rpath,$ORIGIN")
+        pol = policy_dir({"p.lua": POLICY % (path, "")})
+        with Daemon(policies=pol) as vd, Client(vd.socket) as c:
+            assert build_of(c) == "build 5"
+            out = vd.output()
+            assert "%s: loaded in place, not from a private copy (libvddep.so" % path in out, out
+            assert "content xxh3-128 " in out and ", in place" in out, out
+    finally:
+        shutil.rmtree(d, True)
+
+
 def main():
     return run_tests([test_overwritten_plugin_keeps_serving_then_reload_loads_it,
                       test_rebuilt_plugin_keeps_serving_then_reload_loads_it,
                       test_calls_pending_in_the_old_build_finish,
-                      test_errors_name_the_installed_file])
+                      test_errors_name_the_installed_file,
+                      test_plugin_that_needs_origin_loads_in_place])
 
 
 if __name__ == "__main__":
