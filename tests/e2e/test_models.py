@@ -102,6 +102,16 @@ def test_gbdt_bad_models_are_refused():
         assert_refused("gbdt", 'model = "m.json"', {"m.json": text}, "m.json", needle)
 
 
+def test_gbdt_without_num_feature_is_refused():
+    """The finding: with num_feature 0 (or none) and inputs given, such a model passed --check
+    and the first decision segfaulted on a split feature index past the (empty) row."""
+    far = [tree(split_indices=[40000000, 0, 0])]
+    for num_feature in ("0", None):
+        model = gbdt(num_feature=num_feature, names=(), trees=far)
+        assert_refused("gbdt", 'model = "m.json", inputs = {}, weight = 1', {"m.json": model},
+                       "m.json", "num_feature")
+
+
 def test_gbdt_good_model_serves():
     code, out, d = check("gbdt", 'model = "m.json", weight = 1', {"m.json": gbdt()})
     assert code == 0, out
@@ -214,7 +224,8 @@ def test_geoip_corrupt_search_tree_never_crashes():
 
 
 def main():
-    return run_tests([test_gbdt_bad_models_are_refused, test_gbdt_good_model_serves,
+    return run_tests([test_gbdt_bad_models_are_refused, test_gbdt_without_num_feature_is_refused,
+                      test_gbdt_good_model_serves,
                       test_textclf_bad_models_are_refused, test_textclf_good_model_serves,
                       test_geoip_database_overwritten_in_place_keeps_serving,
                       test_geoip_corrupt_search_tree_never_crashes])
