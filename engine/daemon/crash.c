@@ -18,8 +18,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define ALT_STACK_BYTES (64 * 1024) /* backtrace() unwinds on it */
-#define MIN_ALT_STACK   (32 * 1024)
+#define ALT_STACK_BYTES ((size_t)64 * 1024) /* backtrace() unwinds on it */
+#define MIN_ALT_STACK   ((size_t)32 * 1024)
 #define MAX_FRAMES      128
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
