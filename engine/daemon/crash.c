@@ -91,15 +91,22 @@ static uint64_t report_signal(int sig, const siginfo_t *si, const void *uctx, lo
     vd_crash_line_str(&l, "verdictd crashed: ");
     vd_crash_line_str(&l, signal_name(sig));
     vd_crash_line_str(&l, " (si_code ");
-    vd_crash_line_dec(&l, (uint64_t)(uint32_t)si->si_code);
+    if (si->si_code < 0) vd_crash_line_str(&l, "-");
+    vd_crash_line_dec(&l, (uint64_t)(si->si_code < 0 ? -(int64_t)si->si_code : si->si_code));
     const char *why = code_text(sig, si->si_code);
     if (why) vd_crash_line_str(&l, ": "), vd_crash_line_str(&l, why);
-    vd_crash_line_str(&l, ") at address ");
-    vd_crash_line_hex(&l, addr);
+    if (si->si_code <= 0) { /* sent, not a fault: si_addr means nothing, the sender does */
+        vd_crash_line_str(&l, ") from pid ");
+        vd_crash_line_dec(&l, (uint64_t)si->si_pid);
+        addr = 0;
+    } else {
+        vd_crash_line_str(&l, ") at address ");
+        vd_crash_line_hex(&l, addr);
+    }
     if (pc) vd_crash_line_str(&l, ", pc "), vd_crash_line_hex(&l, pc);
     vd_crash_line_str(&l, ", thread ");
     vd_crash_line_dec(&l, (uint64_t)tid);
-    if (sig == SIGSEGV && sp && addr < sp + 4096 && addr + ALT_STACK_BYTES * 4 > sp)
+    if (sig == SIGSEGV && sp && addr && addr < sp + 4096 && addr + ALT_STACK_BYTES * 4 > sp)
         vd_crash_line_str(&l, " (next to the stack pointer: a stack overflow?)");
     vd_crash_line_end(&l);
     return pc;

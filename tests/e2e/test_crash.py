@@ -101,7 +101,8 @@ def test_stack_overflow_is_reported():
 def test_abort_and_trap_are_reported():
     vd, out = crash_with("abort", "SIGABRT", signal.SIGABRT)
     vd.discard()
-    assert "raised by the process itself" in out, out
+    assert "(si_code -6: raised by the process itself: abort(), raise() or tgkill()) from pid %d" \
+        % vd.proc.pid in out, out
     vd, out = crash_with("trap", "SIGILL", signal.SIGILL)
     vd.discard()
 
@@ -124,7 +125,8 @@ def test_no_plugin_running_is_said():
         vd.signal(signal.SIGBUS)
         assert vd.wait_crash() == -signal.SIGBUS
         out = vd.output()
-        assert "verdictd crashed: SIGBUS (si_code 0: sent by kill())" in out, out
+        assert "verdictd crashed: SIGBUS (si_code 0: sent by kill()) from pid %d" % os.getpid() \
+            in out, out
         assert "no plugin code was running on this thread" in out, out
         assert not os.path.exists(vd.socket)
     finally:
