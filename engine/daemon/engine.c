@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "crash.h"
 #include "metrics_http.h"
 #include "net/listener.h"
 #include "policy/policy.h"
@@ -44,6 +45,7 @@ static int load_all(vd_engine_t *e, vd_policy_src_t **src, vd_policy_t **out, ch
 }
 
 int vd_engine_reload(vd_engine_t *e, char *version, char *err, size_t errlen) {
+    vd_crash_thread_start(); /* plugins' create() runs here, on a pool thread that keeps it */
     vd_policy_t **copies = calloc((size_t)e->nworkers, sizeof *copies);
     if (!copies) return VD_ENOMEM;
     pthread_mutex_lock(&e->reload_lock);

@@ -1,6 +1,7 @@
 /* verdictd: arguments, signals, start. Everything else lives in the engine. */
 #include "base/error.h"
 #include "base/log.h"
+#include "crash.h"
 #include "engine.h"
 #include "plugin/registry.h"
 #include "policy/policy.h"
@@ -334,6 +335,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (snapshot_conflict(&cfg, interval_given)) return 2;
+    vd_crash_install(); /* a plugin that crashes, even in create(), is reported */
     if (check) return check_only(&cfg);
     signal(SIGPIPE, SIG_IGN); /* a client that hangs up must not kill the daemon */
     vd_engine_t e;
@@ -343,6 +345,7 @@ int main(int argc, char **argv) {
         vd_log(VD_LOG_ERROR, "cannot start: %s", err);
         return 1;
     }
+    vd_crash_own_socket(cfg.socket_path);
     vd_log(VD_LOG_INFO, "verdictd %s listening on %s: %d worker(s), policies %s version %s",
            VERDICT_VERSION, cfg.socket_path, e.nworkers, cfg.policy_dir, e.version);
     vd_engine_run(&e);

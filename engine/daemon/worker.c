@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "crash.h"
 #include "engine.h"
 #include "state/redis.h"
 
@@ -160,7 +161,9 @@ int vd_worker_init(vd_worker_t *w, vd_engine_t *e, int id, vd_policy_t *policy) 
 
 static void run(void *arg) {
     vd_worker_t *w = arg;
+    vd_crash_thread_start();
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    vd_crash_thread_end();
     atomic_store(&w->finished, 1);
     uv_async_send(&w->engine->worker_done);
 }

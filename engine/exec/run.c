@@ -539,7 +539,7 @@ static int run_plugin(const vd_stage_t *st, const msgpack_object *event, vd_deci
     c->host = rs->host;
     c->owner = rs->owner;
     c->now_s = rs->now_s;
-    int status = ps->lib->desc->score(ps->instance, c);
+    int status = vd_plugin_call_score(c);
     if (status == VD_PLUGIN_PENDING && !rs->host) {
         /* Nobody here can wait; a pending call is lost work, not a hang. */
         vd_plugin_call_set_error(c, "asynchronous completion is not available here");

@@ -1,5 +1,6 @@
 #include "call.h"
 
+#include "activity.h"
 #include "base/error.h"
 #include "stage.h"
 
@@ -68,6 +69,14 @@ vd_plugin_call_t *vd_plugin_call_new(vd_plugin_stage_t *ps, const char *stage_na
     c->shadow = shadow;
     c->deadline_ns = deadline_ns;
     return c;
+}
+
+int vd_plugin_call_score(vd_plugin_call_t *c) {
+    const vd_plugin_stage_t *ps = c->ps;
+    vd_plugin_activity_t saved = vd_plugin_activity_enter(ps->lib, ps, "score");
+    int status = ps->lib->desc->score(ps->instance, c);
+    vd_plugin_activity_leave(saved);
+    return status;
 }
 
 static int merge_one(const vd_plugin_call_t *c, const vd_plugin_out_t *o, vd_decision_t *d) {

@@ -64,6 +64,11 @@ vd_plugin_call_t *vd_plugin_call_new(vd_plugin_stage_t *ps, const char *stage_na
                                      const msgpack_object *event, const vd_decision_t *d,
                                      int shadow, int64_t deadline_ns);
 
+/* Runs the plugin's score() for the call (its stage is call->ps), marked in the thread's
+ * activity record so that a crash inside names the plugin, stage and pipeline. Returns what
+ * score() returned: VD_PLUGIN_OK, VD_PLUGIN_PENDING or VD_PLUGIN_ERROR. */
+int vd_plugin_call_score(vd_plugin_call_t *call);
+
 /* Applies the call's outputs to the decision (the worker thread). Returns 0 or VD_ENOMEM. */
 int vd_plugin_call_merge(const vd_plugin_call_t *call, vd_decision_t *d);
 

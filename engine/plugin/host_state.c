@@ -3,6 +3,7 @@
  * embedded store, or later by the worker's Redis connection, with the same fallback. */
 #include "host_state.h"
 
+#include "activity.h"
 #include "call.h"
 #include "state/redis.h"
 #include "state/state_op.h"
@@ -13,6 +14,7 @@
 typedef struct waiter {
     vd_state_done_t done;
     void *ud;
+    const vd_plugin_stage_t *ps; /* whose plugin code done is, for the activity record */
     vd_store_t *store;
     int fail_open;
 } waiter_t;
@@ -29,7 +31,10 @@ static void answer(vd_state_op_t *op) {
             a.counts[i] = res[i];
     else
         a.value = res[0];
+    vd_plugin_activity_t saved =
+        vd_plugin_activity_enter(w->ps ? w->ps->lib : NULL, w->ps, "state answer");
     w->done(w->ud, &a);
+    vd_plugin_activity_leave(saved);
     free(w);
     free(op);
 }
@@ -47,7 +52,7 @@ static int start(vd_plugin_call_t *call, vd_state_op_t *op, vd_state_done_t done
         free(op);
         return VD_PLUGIN_ERROR;
     }
-    *w = (waiter_t){done, ud, env->store, env->fail_open};
+    *w = (waiter_t){done, ud, call->ps, env->store, env->fail_open};
     op->owner = w;
     op->done = answer;
     op->now = call->now_s;

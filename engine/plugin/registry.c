@@ -1,6 +1,8 @@
 #include "registry.h"
 
+#include "activity.h"
 #include "base/error.h"
+#include "base/log.h"
 #include "host_api.h"
 
 #include <dlfcn.h>
@@ -90,10 +92,49 @@ static int check_descriptor(const vd_plugin_t *d, const char *path, char *err, s
     return 0;
 }
 
-static int load(const char *path, vd_plugin_lib_t *lib, char *err, size_t errlen) {
-    lib->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!lib->dl) {
-        snprintf(err, errlen, "%s: cannot load: %s", path, dlerror());
+/* The loader's message without the private copy's /proc name, which means nothing to anyone. */
+static const char *loader_error(const char *where) {
+    const char *msg = dlerror();
+    size_t n = strlen(where);
+    if (!msg) return "unknown error";
+    return strncmp(msg, where, n) == 0 && strncmp(msg + n, ": ", 2) == 0 ? msg + n + 2 : msg;
+}
+
+static void *open_marked(vd_plugin_lib_t *lib, const char *where) {
+    vd_plugin_activity_t saved = vd_plugin_activity_enter(lib, NULL, "load (constructors)");
+    void *dl = dlopen(where, RTLD_NOW | RTLD_LOCAL);
+    vd_plugin_activity_leave(saved);
+    return dl;
+}
+
+/* dlopen of the private copy. Where that copy cannot be loaded (no /proc; a system that
+ * refuses to run code from memfds, vm.memfd_noexec=2; a plugin that finds its libraries
+ * through $ORIGIN), the installed file itself, with a warning. where: what was opened. */
+static void *map_copy(vd_plugin_lib_t *lib, char *where, size_t cap) {
+    snprintf(where, cap, "/proc/self/fd/%d", lib->fd);
+    int have_proc = access(where, F_OK) == 0;
+    void *dl = have_proc ? open_marked(lib, where) : NULL;
+    if (dl) return dl;
+    char why[512];
+    snprintf(why, sizeof why, "%s", have_proc ? loader_error(where) : "no /proc/self/fd");
+    snprintf(where, cap, "%s", lib->path);
+    if (!(dl = open_marked(lib, where))) return NULL;
+    vd_log(VD_LOG_WARN,
+           "%s: loaded in place, not from a private copy (%s): overwriting this file while "
+           "verdictd runs will crash it; install a new build by renaming it over the old one",
+           lib->path, why);
+    return dl;
+}
+
+/* Loads the private copy of bytes, checks it and runs init(). Messages name lib->path. */
+static int load(vd_plugin_lib_t *lib, const vd_file_bytes_t *bytes, char *err, size_t errlen) {
+    const char *path = lib->path, *base = strrchr(path, '/');
+    char memname[64], where[PATH_MAX];
+    snprintf(memname, sizeof memname, "verdict-plugin:%s", base ? base + 1 : path);
+    lib->fd = vd_private_copy_new(bytes, memname, err, errlen);
+    if (lib->fd < 0) return lib->fd;
+    if (!(lib->dl = map_copy(lib, where, sizeof where))) {
+        snprintf(err, errlen, "%s: cannot load: %s", path, loader_error(where));
         return VD_EIO;
     }
     dlerror();
@@ -104,53 +145,127 @@ static int load(const char *path, vd_plugin_lib_t *lib, char *err, size_t errlen
                  VD_PLUGIN_ENTRY_SYMBOL);
         return VD_EINVAL;
     }
+    vd_plugin_activity_t saved = vd_plugin_activity_enter(lib, NULL, VD_PLUGIN_ENTRY_SYMBOL);
     lib->desc = entry();
+    vd_plugin_activity_leave(saved);
     int rc = check_descriptor(lib->desc, path, err, errlen);
     if (rc) return rc;
+    if (!(lib->name = strdup(lib->desc->name))) return VD_ENOMEM;
     char perr[512] = "";
-    if (lib->desc->init(vd_plugin_host_api(), &lib->global, perr, sizeof perr) != VD_PLUGIN_OK) {
+    saved = vd_plugin_activity_enter(lib, NULL, "init");
+    rc = lib->desc->init(vd_plugin_host_api(), &lib->global, perr, sizeof perr);
+    vd_plugin_activity_leave(saved);
+    if (rc != VD_PLUGIN_OK) {
         snprintf(err, errlen, "%s: plugin '%s' failed to initialise: %s", path, lib->desc->name,
                  *perr ? perr : "no reason given");
         return VD_EINVAL;
     }
+    vd_log(VD_LOG_INFO, "plugin '%s' %s loaded from %s: content xxh3-128 %s, %s%s", lib->name,
+           lib->desc->version ? lib->desc->version : "", path, lib->content,
+           strcmp(where, path) ? "private copy " : "in place", strcmp(where, path) ? where : "");
     return 0;
+}
+
+/* Unmaps a copy whose init() did not run or whose fini() ran, and frees it. */
+static void discard(vd_plugin_lib_t *lib) {
+    if (lib->dl) {
+        vd_plugin_activity_t saved = vd_plugin_activity_enter(lib, NULL, "unload (destructors)");
+        dlclose(lib->dl);
+        vd_plugin_activity_leave(saved);
+    }
+    /* The loader finds loaded objects by the name they were opened with: while one stays
+     * (dlclose may keep it), its /proc/self/fd/N must not name another copy. */
+    char where[32];
+    snprintf(where, sizeof where, "/proc/self/fd/%d", lib->fd);
+    void *kept = lib->fd >= 0 && lib->dl ? dlopen(where, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+    if (kept)
+        dlclose(kept);
+    else if (lib->fd >= 0)
+        close(lib->fd);
+    free(lib->path);
+    free(lib->name);
+    free(lib);
+}
+
+/* A new copy of bytes, loaded and initialised, or NULL with err. */
+static vd_plugin_lib_t *load_new(vd_plugin_registry_t *r, const char *path,
+                                 const vd_file_bytes_t *bytes, int *rc, char *err, size_t errlen) {
+    vd_plugin_lib_t *lib = calloc(1, sizeof *lib);
+    if (!lib || !(lib->path = strdup(path))) {
+        free(lib);
+        *rc = VD_ENOMEM;
+        return NULL;
+    }
+    lib->fd = -1;
+    lib->refs = 1;
+    lib->registry = r;
+    memcpy(lib->content, bytes->content, sizeof lib->content);
+    if ((*rc = load(lib, bytes, err, errlen)) != 0) {
+        discard(lib);
+        return NULL;
+    }
+    return lib;
 }
 
 int vd_plugin_registry_open(vd_plugin_registry_t *r, const char *name, const char *policy_dir,
                             vd_plugin_lib_t **out, char *err, size_t errlen) {
     char path[PATH_MAX], real[PATH_MAX];
+    *out = NULL;
     int rc = resolve(r, name, policy_dir, path, sizeof path, err, errlen);
     if (rc) return rc;
     if (!realpath(path, real)) snprintf(real, sizeof real, "%s", path);
+    vd_file_bytes_t bytes;
+    if ((rc = vd_file_bytes_read(real, &bytes, err, errlen)) != 0) return rc;
     pthread_mutex_lock(&r->lock);
     vd_plugin_lib_t *lib = r->libs;
-    while (lib && strcmp(lib->path, real) != 0)
+    while (lib && strcmp(lib->content, bytes.content) != 0)
         lib = lib->next;
-    if (!lib) {
-        lib = calloc(1, sizeof *lib);
-        rc = !lib || !(lib->path = strdup(real)) ? VD_ENOMEM : load(real, lib, err, errlen);
-        if (rc == 0) {
-            lib->next = r->libs;
-            r->libs = lib;
-        } else if (lib) {
-            if (lib->dl) dlclose(lib->dl);
-            free(lib->path);
-            free(lib);
-            lib = NULL;
-        }
+    if (lib) {
+        lib->refs++;
+    } else if ((lib = load_new(r, real, &bytes, &rc, err, errlen))) {
+        lib->next = r->libs;
+        r->libs = lib;
     }
     pthread_mutex_unlock(&r->lock);
+    vd_file_bytes_free(&bytes);
     if (rc == VD_ENOMEM) snprintf(err, errlen, "out of memory loading plugin '%s'", name);
     *out = lib;
     return rc;
 }
 
+static void run_fini(vd_plugin_lib_t *lib) {
+    if (!lib->desc->fini) return;
+    vd_plugin_activity_t saved = vd_plugin_activity_enter(lib, NULL, "fini");
+    lib->desc->fini(lib->global);
+    vd_plugin_activity_leave(saved);
+}
+
+void vd_plugin_lib_unref(vd_plugin_lib_t *lib) {
+    if (!lib) return;
+    vd_plugin_registry_t *r = lib->registry;
+    pthread_mutex_lock(&r->lock);
+    int last = --lib->refs == 0;
+    if (last) {
+        vd_plugin_lib_t **p = &r->libs;
+        while (*p != lib)
+            p = &(*p)->next;
+        *p = lib->next;
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (!last) return;
+    vd_log(VD_LOG_DEBUG, "plugin '%s' unloaded: no stage uses content %s any more", lib->name,
+           lib->content);
+    run_fini(lib);
+    discard(lib);
+}
+
 void vd_plugin_registry_close(vd_plugin_registry_t *r) {
     for (vd_plugin_lib_t *lib = r->libs, *next; lib; lib = next) {
         next = lib->next;
-        if (lib->desc->fini) lib->desc->fini(lib->global);
-        /* Not dlclose'd: a plugin thread still finishing would run unmapped code. */
+        run_fini(lib);
+        /* Still referenced: a stage may yet run it, so it stays mapped (and its fd open). */
         free(lib->path);
+        free(lib->name);
         free(lib);
     }
     r->libs = NULL;

@@ -1,5 +1,6 @@
 #include "stage.h"
 
+#include "activity.h"
 #include "base/error.h"
 #include "call.h"
 #include "setup.h"
@@ -9,19 +10,29 @@
 #include <string.h>
 
 int vd_plugin_stage_create(vd_plugin_stage_t **out, vd_plugin_lib_t *lib,
-                           vd_plugin_config_t *config, const char *stage_name,
+                           vd_plugin_config_t *config, const char *stage_name, const char *pipeline,
                            const char *policy_dir, const char *data_dir, char *err, size_t errlen) {
     vd_plugin_stage_t *ps = calloc(1, sizeof *ps);
-    if (!ps) {
-        vd_plugin_config_free(config);
+    if (ps) {
+        ps->lib = lib;
+        ps->config = config;
+        ps->stage = strdup(stage_name);
+        ps->pipeline = strdup(pipeline ? pipeline : "");
+    }
+    if (!ps || !ps->stage || !ps->pipeline) {
+        if (ps)
+            vd_plugin_stage_free(ps);
+        else
+            vd_plugin_config_free(config), vd_plugin_lib_unref(lib);
         return snprintf(err, errlen, "out of memory"), VD_ENOMEM;
     }
-    ps->lib = lib;
-    ps->config = config;
     vd_plugin_setup_t setup = {
         .ps = ps, .stage = stage_name, .policy_dir = policy_dir, .data_dir = data_dir};
     char perr[512] = "";
-    if (lib->desc->create(lib->global, &setup, &ps->instance, perr, sizeof perr) != VD_PLUGIN_OK) {
+    vd_plugin_activity_t saved = vd_plugin_activity_enter(lib, ps, "create");
+    int rc = lib->desc->create(lib->global, &setup, &ps->instance, perr, sizeof perr);
+    vd_plugin_activity_leave(saved);
+    if (rc != VD_PLUGIN_OK) {
         snprintf(err, errlen, "plugin '%s' (%s) refused its configuration: %s", lib->desc->name,
                  lib->path,
                  *setup.refused ? setup.refused
@@ -59,12 +70,19 @@ static void abandon_orphans(vd_plugin_stage_t *ps) {
 void vd_plugin_stage_free(vd_plugin_stage_t *ps) {
     if (!ps) return;
     ps->closing = 1;
-    if (ps->instance) ps->lib->desc->destroy(ps->instance);
+    if (ps->instance) {
+        vd_plugin_activity_t saved = vd_plugin_activity_enter(ps->lib, ps, "destroy");
+        ps->lib->desc->destroy(ps->instance);
+        vd_plugin_activity_leave(saved);
+    }
     abandon_orphans(ps);
     vd_plugin_call_drop_spare(ps);
     vd_plugin_config_free(ps->config);
     free_list(ps->fields, ps->nfields);
     free_list(ps->features, ps->nfeatures);
     free_list(ps->info, ps->ninfo * 2);
+    free(ps->stage);
+    free(ps->pipeline);
+    vd_plugin_lib_unref(ps->lib); /* after destroy(): the last stage unmaps the code */
     free(ps);
 }

@@ -406,7 +406,7 @@ static int compile_plugin_stage(cc_t *c, vd_stage_t *st, vd_pipeline_t *pl) {
         vd_plugin_registry_open(c->p->plugins, w.name, c->p->src->dir, &lib, perr, sizeof perr))
         rc = failf(c, &w, "%s", perr);
     if (rc == 0) {
-        rc = vd_plugin_stage_create(&st->plugin, lib, config, st->name, c->p->src->dir,
+        rc = vd_plugin_stage_create(&st->plugin, lib, config, st->name, pl->name, c->p->src->dir,
                                     vd_lua_ls(L)->limits.data_dir, perr, sizeof perr);
         config = NULL; /* taken over, even on failure */
         if (rc)

@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,11 @@ static int param_number(json_t *obj, const char *key, double *out) {
 }
 
 static int int_array(json_t *a, int32_t n, int32_t *out) {
-    if (!json_is_array(a) || (int32_t)json_array_size(a) != n) return -1;
+    if (!json_is_array(a) || json_array_size(a) != (size_t)n) return -1;
     for (int32_t i = 0; i < n; i++) {
         json_t *v = json_array_get(a, (size_t)i);
-        if (json_is_integer(v))
+        if (json_is_integer(v) && json_integer_value(v) >= INT32_MIN &&
+            json_integer_value(v) <= INT32_MAX)
             out[i] = (int32_t)json_integer_value(v);
         else if (json_is_boolean(v))
             out[i] = json_is_true(v);
@@ -43,7 +45,7 @@ static int int_array(json_t *a, int32_t n, int32_t *out) {
 }
 
 static int float_array(json_t *a, int32_t n, float *out) {
-    if (!json_is_array(a) || (int32_t)json_array_size(a) != n) return -1;
+    if (!json_is_array(a) || json_array_size(a) != (size_t)n) return -1;
     for (int32_t i = 0; i < n; i++) {
         json_t *v = json_array_get(a, (size_t)i);
         if (!json_is_number(v)) return -1;
@@ -52,33 +54,68 @@ static int float_array(json_t *a, int32_t n, float *out) {
     return 0;
 }
 
-/* Every node's children are inside the tree and below it: evaluation cannot loop. */
-static int check_tree(const gbdt_tree_t *t, int32_t nfeatures) {
+/* What check_tree learns about each node on its way down. */
+typedef struct tree_scratch {
+    unsigned char *has_parent; /* some split names the node as a child */
+    unsigned char *reached;    /* a walk from node 0 can arrive there */
+    int32_t *depth;            /* splits between node 0 (or the node's own root) and it */
+} tree_scratch_t;
+
+/* Why the nodes do not make a tree that a row can walk from node 0, or NULL when they do.
+ * Every split has two distinct children after it and inside the tree, and no node is the
+ * child of two, so that walks cannot loop or leave the array; features are inside the row,
+ * values are finite, and the depth is bounded. Nodes no split reaches (xgboost leaves pruned
+ * nodes in place) are allowed. Sets t->depth, the longest walk to a leaf; *bad: the node. */
+static const char *check_tree(gbdt_tree_t *t, int32_t nfeatures, tree_scratch_t *s, int32_t *bad) {
+    t->depth = 0;
+    s->reached[0] = 1;
     for (int32_t i = 0; i < t->n; i++) {
         const gbdt_node_t *nd = &t->nodes[i];
-        if (nd->left == -1 && nd->right == -1) continue;
-        if (nd->left <= i || nd->right <= i || nd->left >= t->n || nd->right >= t->n) return -1;
-        if (nfeatures > 0 && (nd->feature & ~GBDT_DEFAULT_LEFT) >= (uint32_t)nfeatures) return -1;
+        *bad = i;
+        if (!isfinite(nd->value)) return "a threshold or leaf value that is not a finite float32";
+        if (nd->left == -1 && nd->right == -1) {
+            if (s->reached[i] && s->depth[i] > t->depth) t->depth = s->depth[i];
+            continue;
+        }
+        if (nd->left <= i || nd->right <= i || nd->left >= t->n || nd->right >= t->n)
+            return "a child index out of range (children come after their parent)";
+        if (nd->left == nd->right) return "both children are the same node";
+        if (s->has_parent[nd->left] || s->has_parent[nd->right])
+            return "a child that is already the child of another node";
+        if ((nd->feature & ~GBDT_DEFAULT_LEFT) >= (uint32_t)nfeatures)
+            return "a split on a feature index at or past num_feature";
+        if (s->depth[i] >= GBDT_MAX_DEPTH) return "deeper than " GBDT_MAX_DEPTH_TEXT " levels";
+        s->has_parent[nd->left] = s->has_parent[nd->right] = 1;
+        s->reached[nd->left] = s->reached[nd->right] = s->reached[i];
+        s->depth[nd->left] = s->depth[nd->right] = s->depth[i] + 1;
     }
-    return 0;
+    return NULL;
 }
 
-/* Leaves become self-loops and the depth is measured (children always follow parents). */
+/* Leaves become self-loops, so that a walk can take t->depth steps from any reached node. */
 static void finish_tree(gbdt_tree_t *t) {
-    int32_t *depth = calloc(t->n > 0 ? (size_t)t->n : 1, sizeof *depth);
-    t->depth = 0;
     for (int32_t i = 0; i < t->n; i++) {
         gbdt_node_t *nd = &t->nodes[i];
-        int32_t d = depth ? depth[i] : 64;
         if (nd->left == -1) {
             nd->left = nd->right = i;
             nd->feature = 0;
-            if (d > t->depth) t->depth = d;
-        } else if (depth) {
-            depth[nd->left] = depth[nd->right] = d + 1;
         }
     }
-    free(depth);
+}
+
+/* Checks the tree (check_tree) with its scratch arrays; returns 0 or fails with the reason. */
+static int validate_tree(gbdt_tree_t *t, int idx, int32_t nfeatures, char *err, size_t errlen) {
+    tree_scratch_t s = {calloc((size_t)t->n, 1), calloc((size_t)t->n, 1),
+                        calloc((size_t)t->n, sizeof(int32_t))};
+    int32_t bad = 0;
+    const char *why = !s.has_parent || !s.reached || !s.depth ? "out of memory"
+                                                              : check_tree(t, nfeatures, &s, &bad);
+    free(s.has_parent);
+    free(s.reached);
+    free(s.depth);
+    if (why) return fail(err, errlen, "tree %d, node %d: %s", idx, bad, why);
+    finish_tree(t);
+    return 0;
 }
 
 static int load_tree(json_t *jt, int idx, int32_t nfeatures, gbdt_tree_t *t, char *err,
@@ -86,7 +123,14 @@ static int load_tree(json_t *jt, int idx, int32_t nfeatures, gbdt_tree_t *t, cha
     json_t *left = json_object_get(jt, "left_children");
     if (!json_is_array(left) || json_array_size(left) == 0)
         return fail(err, errlen, "tree %d: no left_children", idx);
+    if (json_array_size(left) > GBDT_MAX_NODES)
+        return fail(err, errlen, "tree %d: more than %d nodes", idx, GBDT_MAX_NODES);
     int32_t n = (int32_t)json_array_size(left);
+    double num_nodes;
+    if (param_number(json_object_get(jt, "tree_param"), "num_nodes", &num_nodes) == 0 &&
+        num_nodes != n)
+        return fail(err, errlen, "tree %d: tree_param.num_nodes is %g, but it has %d nodes", idx,
+                    num_nodes, n);
     json_t *types = json_object_get(jt, "split_type");
     for (size_t i = 0; json_is_array(types) && i < json_array_size(types); i++)
         if (json_integer_value(json_array_get(types, i)) != 0)
@@ -116,16 +160,22 @@ static int load_tree(json_t *jt, int idx, int32_t nfeatures, gbdt_tree_t *t, cha
     free(feat);
     free(dl);
     free(val);
-    if (rc) return fail(err, errlen, "tree %d: missing or malformed node arrays", idx);
-    if (check_tree(t, nfeatures) != 0)
-        return fail(err, errlen, "tree %d: child or feature index out of range", idx);
-    finish_tree(t);
-    return 0;
+    if (rc)
+        return fail(err, errlen,
+                    "tree %d: missing or malformed node arrays (left_children, right_children, "
+                    "split_indices, split_conditions, default_left: %d integers or numbers each)",
+                    idx, n);
+    return validate_tree(t, idx, nfeatures, err, errlen);
 }
 
 static int load_trees(json_t *model, gbdt_model_t *m, char *err, size_t errlen) {
     json_t *trees = json_object_get(model, "trees"), *info = json_object_get(model, "tree_info");
     if (!json_is_array(trees)) return fail(err, errlen, "no gradient_booster.model.trees");
+    if (json_is_array(info) && json_array_size(info) != json_array_size(trees))
+        return fail(err, errlen, "tree_info has %zu entries for %zu trees", json_array_size(info),
+                    json_array_size(trees));
+    if (json_array_size(trees) > GBDT_MAX_TREES)
+        return fail(err, errlen, "more than %d trees", GBDT_MAX_TREES);
     for (size_t i = 0; json_is_array(info) && i < json_array_size(info); i++)
         if (json_integer_value(json_array_get(info, i)) != 0)
             return fail(err, errlen,
@@ -162,9 +212,19 @@ static int load_learner(json_t *learner, gbdt_model_t *m, char *err, size_t errl
         return fail(err, errlen, "no learner_model_param.base_score");
     param_number(param, "num_class", &num_class);
     param_number(param, "num_target", &num_target);
-    param_number(param, "num_feature", &num_feature);
+    if (param_number(param, "num_feature", &num_feature) != 0)
+        return fail(err, errlen,
+                    "no learner_model_param.num_feature: the model must say how many features "
+                    "a row has");
+    if (!(num_feature >= 1 && num_feature <= GBDT_MAX_FEATURES) ||
+        num_feature != floor(num_feature))
+        return fail(err, errlen,
+                    "learner_model_param.num_feature is %g: a whole number from 1 to %d expected",
+                    num_feature, GBDT_MAX_FEATURES);
     if (num_class > 1 || num_target > 1)
         return fail(err, errlen, "multiclass or multi-target models are not supported");
+    if (!isfinite(base_score))
+        return fail(err, errlen, "learner_model_param.base_score is not a finite number");
     /* binary:logistic stores the base score as a probability and the trees add to its logit;
      * binary:logitraw stores the margin itself (xgboost's ProbToMargin of each objective). */
     if (m->logistic) {
@@ -174,6 +234,8 @@ static int load_learner(json_t *learner, gbdt_model_t *m, char *err, size_t errl
     } else {
         m->base_margin = (float)base_score;
     }
+    if (!isfinite(m->base_margin))
+        return fail(err, errlen, "base_score %g makes a margin outside float32", base_score);
     m->nfeatures = (int32_t)num_feature;
     json_t *names = json_object_get(learner, "feature_names");
     if (json_is_array(names) && json_array_size(names) > 0) {

@@ -21,6 +21,14 @@ typedef struct gbdt_node {
 
 #define GBDT_DEFAULT_LEFT 0x80000000u
 
+/* What a model may hold: a file past these is refused at load, so that no model makes a
+ * decision slow (a walk takes up to GBDT_MAX_DEPTH steps per tree) or needs unbounded memory. */
+#define GBDT_MAX_FEATURES   100000
+#define GBDT_MAX_TREES      100000
+#define GBDT_MAX_NODES      (1 << 20) /* per tree */
+#define GBDT_MAX_DEPTH      256
+#define GBDT_MAX_DEPTH_TEXT "256"
+
 typedef struct gbdt_tree {
     gbdt_node_t *nodes;
     int32_t n;
@@ -38,9 +46,12 @@ typedef struct gbdt_model {
     char version[48]; /* xgboost version that wrote the file, e.g. "1.7.4" */
 } gbdt_model_t;
 
-/* Loads a model written by xgboost's save_model("x.json"). Refuses (with a message naming
- * the problem) other boosters, objectives, multiclass or multi-target models, categorical
- * splits and malformed trees. Returns 0 or -1. */
+/* Loads a model written by xgboost's save_model("x.json"). Refuses, with a message naming the
+ * file and the problem: other boosters, objectives, multiclass or multi-target models,
+ * categorical splits, a num_feature missing or out of range, and trees that are not trees
+ * (children out of range or shared, splits on features past num_feature, values that are not
+ * finite, past the limits above). A model it loads cannot make gbdt_model_margin read outside
+ * its arrays or the row. Returns 0 or -1. */
 int gbdt_model_load(const char *path, gbdt_model_t *m, char *err, size_t errlen);
 
 void gbdt_model_free(gbdt_model_t *m);

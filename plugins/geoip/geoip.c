@@ -9,7 +9,11 @@
  *     country_scores = { KP = 6, RU = 1 },        -- optional: score per country code
  *   }
  *
- * Each instance maps the files once (create); a lookup is a tree walk in the mapped file. */
+ * The databases are opened from private in-memory copies that the instances of every worker
+ * share (db_copy.h), so that a file overwritten in place cannot crash the daemon; a lookup is
+ * a tree walk in that copy. */
+#include "db_copy.h"
+
 #include <verdict/plugin.h>
 
 #include <arpa/inet.h>
@@ -26,9 +30,12 @@ typedef struct country_score {
     double score;
 } country_score_t;
 
+/* The longest string a lookup puts in a feature: a database entry cannot make requests large. */
+#define MAX_VALUE_BYTES 256
+
 typedef struct geoip {
-    MMDB_s country, asn;
-    int has_country, has_asn;
+    geo_dbs_t *dbs;          /* the plugin's open databases (its global) */
+    geo_db_t *country, *asn; /* NULL when not configured */
     vd_plugin_field_t field;
     vd_plugin_feature_t f_country, f_asn, f_org;
     country_score_t *scores;
@@ -36,14 +43,22 @@ typedef struct geoip {
 } geoip_t;
 
 static int geoip_init(const vd_host_api_t *host, void **global, char *err, size_t errlen) {
-    (void)global, (void)err, (void)errlen;
     api = host;
+    geo_dbs_t *dbs = calloc(1, sizeof *dbs);
+    if (!dbs) return snprintf(err, errlen, "out of memory"), VD_PLUGIN_ERROR;
+    geo_dbs_init(dbs);
+    *global = dbs;
     return VD_PLUGIN_OK;
+}
+
+static void geoip_fini(void *global) {
+    geo_dbs_close(global);
+    free(global);
 }
 
 /* Opens the database named by key, if configured; a missing or unreadable file is an error
  * that names the key and the path. */
-static int open_db(vd_plugin_setup_t *s, const char *key, MMDB_s *db, int *has, char *err,
+static int open_db(vd_plugin_setup_t *s, geo_dbs_t *dbs, const char *key, geo_db_t **out, char *err,
                    size_t errlen) {
     const vd_plugin_config_t *cfg = api->setup_config(s);
     const vd_plugin_config_t *node = api->config_get(cfg, key);
@@ -54,13 +69,22 @@ static int open_db(vd_plugin_setup_t *s, const char *key, MMDB_s *db, int *has, 
         snprintf(err, errlen, "'%s' must be the path of an MMDB file", key);
         return VD_PLUGIN_ERROR;
     }
-    int rc = MMDB_open(path, MMDB_MODE_MMAP, db);
+    int rc = geo_db_open(dbs, path, out);
     if (rc != MMDB_SUCCESS) {
         snprintf(err, errlen, "%s: cannot open %s: %s%s", key, path, MMDB_strerror(rc),
                  rc == MMDB_FILE_OPEN_ERROR ? " (run 'make data' to fetch the databases)" : "");
         return VD_PLUGIN_ERROR;
     }
-    *has = 1;
+    const MMDB_s *db = &(*out)->mmdb;
+    if (!(*out)->private_copy) {
+        char warn[4200];
+        snprintf(warn, sizeof warn,
+                 "%.4000s: no private copy could be made (memfd, /proc): "
+                 "opened in place, so replace it by renaming, never by "
+                 "copying over it",
+                 path);
+        api->log(VD_PLUGIN_LOG_WARN, "geoip", warn);
+    }
     if (api->abi_minor >= 1) { /* host 1.1: say which database this stage reads, of when */
         char what[4200];
         time_t built = (time_t)db->metadata.build_epoch;
@@ -97,8 +121,8 @@ static int read_scores(const vd_plugin_config_t *map, geoip_t *g, char *err, siz
 
 static void geoip_destroy(void *instance) {
     geoip_t *g = instance;
-    if (g->has_country) MMDB_close(&g->country);
-    if (g->has_asn) MMDB_close(&g->asn);
+    geo_db_release(g->dbs, g->country);
+    geo_db_release(g->dbs, g->asn);
     free(g->scores);
     free(g);
 }
@@ -111,14 +135,14 @@ static int check_keys(const vd_plugin_config_t *cfg, char *err, size_t errlen) {
 
 static int geoip_create(void *global, vd_plugin_setup_t *s, void **instance, char *err,
                         size_t errlen) {
-    (void)global;
     const vd_plugin_config_t *cfg = api->setup_config(s);
     if (check_keys(cfg, err, errlen) != VD_PLUGIN_OK) return VD_PLUGIN_ERROR;
     geoip_t *g = calloc(1, sizeof *g);
     if (!g) return VD_PLUGIN_ERROR;
-    int rc = open_db(s, "country_db", &g->country, &g->has_country, err, errlen);
-    if (rc == VD_PLUGIN_OK) rc = open_db(s, "asn_db", &g->asn, &g->has_asn, err, errlen);
-    if (rc == VD_PLUGIN_OK && !g->has_country && !g->has_asn) {
+    g->dbs = global;
+    int rc = open_db(s, g->dbs, "country_db", &g->country, err, errlen);
+    if (rc == VD_PLUGIN_OK) rc = open_db(s, g->dbs, "asn_db", &g->asn, err, errlen);
+    if (rc == VD_PLUGIN_OK && !g->country && !g->asn) {
         snprintf(err, errlen, "give country_db, asn_db or both");
         rc = VD_PLUGIN_ERROR;
     }
@@ -168,14 +192,17 @@ static void emit_string(vd_plugin_call_t *call, MMDB_entry_s *e, vd_plugin_featu
     MMDB_entry_data_s d;
     if (MMDB_aget_value(e, &d, path) == MMDB_SUCCESS && d.has_data &&
         d.type == MMDB_DATA_TYPE_UTF8_STRING) {
-        api->set_feature_string(call, f, d.utf8_string, d.data_size);
-        if (out) snprintf(out, cap, "%.*s", (int)d.data_size, d.utf8_string);
+        /* libmaxminddb checked that the string lies inside the file; its length is the
+         * file's to say, so it is capped here. */
+        int n = d.data_size > MAX_VALUE_BYTES ? MAX_VALUE_BYTES : (int)d.data_size;
+        api->set_feature_string(call, f, d.utf8_string, (size_t)n);
+        if (out) snprintf(out, cap, "%.*s", n, d.utf8_string);
     }
 }
 
 static void lookup_country(geoip_t *g, vd_plugin_call_t *call, const struct sockaddr *sa) {
     int mmdb_err;
-    MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&g->country, sa, &mmdb_err);
+    MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&g->country->mmdb, sa, &mmdb_err);
     if (mmdb_err != MMDB_SUCCESS || !r.found_entry) return;
     static const char *const flat[] = {"country_code", NULL};          /* ip-location-db */
     static const char *const nested[] = {"country", "iso_code", NULL}; /* MaxMind */
@@ -189,7 +216,7 @@ static void lookup_country(geoip_t *g, vd_plugin_call_t *call, const struct sock
 
 static void lookup_asn(geoip_t *g, vd_plugin_call_t *call, const struct sockaddr *sa) {
     int mmdb_err;
-    MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&g->asn, sa, &mmdb_err);
+    MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&g->asn->mmdb, sa, &mmdb_err);
     if (mmdb_err != MMDB_SUCCESS || !r.found_entry) return;
     static const char *const number[] = {"autonomous_system_number", NULL};
     static const char *const org[] = {"autonomous_system_organization", NULL};
@@ -207,8 +234,8 @@ static int geoip_score(void *instance, vd_plugin_call_t *call) {
     struct sockaddr_storage ss;
     if (api->field_string(call, g->field, &ip, &len) != VD_PLUGIN_OK) return VD_PLUGIN_OK;
     if (to_sockaddr(ip, len, &ss) != 0) return VD_PLUGIN_OK; /* not an address: nothing to add */
-    if (g->has_country) lookup_country(g, call, (const struct sockaddr *)&ss);
-    if (g->has_asn) lookup_asn(g, call, (const struct sockaddr *)&ss);
+    if (g->country) lookup_country(g, call, (const struct sockaddr *)&ss);
+    if (g->asn) lookup_asn(g, call, (const struct sockaddr *)&ss);
     return VD_PLUGIN_OK;
 }
 
@@ -220,6 +247,7 @@ static const vd_plugin_t geoip = {
     .version = "1.0.0",
     .description = "country and ASN of the event's IP address, from MMDB files",
     .init = geoip_init,
+    .fini = geoip_fini,
     .create = geoip_create,
     .destroy = geoip_destroy,
     .score = geoip_score,

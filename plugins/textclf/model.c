@@ -1,10 +1,13 @@
 #include "model.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_BITS 24
+/* The header, 2^24 weights of 12 bytes, and up to 64 MiB of metadata. */
+#define MAX_FILE_BYTES ((size_t)36 + ((size_t)12 << MAX_BITS) + ((size_t)64 << 20))
 
 static uint32_t u32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -26,6 +29,9 @@ static int fail(char *err, size_t errlen, const char *path, const char *why) {
     return -1;
 }
 
+/* Checks every count and offset against the file's size, every bucket against the table and
+ * every number for finiteness: no model file can make the scorer read outside its table or
+ * turn a score into NaN. */
 static int parse(const unsigned char *d, size_t n, tc_model_t *m, const char *path, char *err,
                  size_t errlen) {
     if (n < 36 || memcmp(d, "VDTXTCLF", 8) != 0)
@@ -35,7 +41,8 @@ static int parse(const unsigned char *d, size_t n, tc_model_t *m, const char *pa
     m->seed = u64(d + 16);
     m->bias = f64(d + 24);
     if (m->bits < 8 || m->bits > MAX_BITS)
-        return fail(err, errlen, path, "bucket bits out of range");
+        return fail(err, errlen, path, "bucket bits out of range (8 to 24)");
+    if (!isfinite(m->bias)) return fail(err, errlen, path, "the bias is not a finite number");
     uint32_t count = u32(d + 32);
     if ((n - 36) / 12 < count) return fail(err, errlen, path, "truncated weights");
     if (!(m->weights = calloc((size_t)1 << m->bits, sizeof *m->weights)))
@@ -47,33 +54,49 @@ static int parse(const unsigned char *d, size_t n, tc_model_t *m, const char *pa
         if ((long)b <= prev || b >= (1u << m->bits))
             return fail(err, errlen, path, "weights out of order or out of range");
         m->weights[b] = f64(w + 4);
+        if (!isfinite(m->weights[b]))
+            return fail(err, errlen, path, "a weight is not a finite number");
         prev = (long)b;
     }
     m->nonzero = count;
     size_t meta = 36 + (size_t)count * 12;
     if (n < meta + 4 || n - meta - 4 < u32(d + meta))
         return fail(err, errlen, path, "truncated metadata");
+    if (n - meta - 4 > u32(d + meta))
+        return fail(err, errlen, path, "bytes after the metadata (not one model file)");
     return 0;
+}
+
+/* Reads the whole file, up to the largest model the format allows. Returns 0 or -1. */
+static int read_file(FILE *f, unsigned char **data, size_t *len) {
+    size_t cap = 0, got;
+    *data = NULL;
+    *len = 0;
+    do {
+        if (*len == cap) {
+            unsigned char *more = realloc(*data, cap = cap ? cap * 2 : 1 << 20);
+            if (!more) return -1;
+            *data = more;
+        }
+        got = fread(*data + *len, 1, cap - *len, f);
+        *len += got;
+        if (*len > MAX_FILE_BYTES) return -1;
+    } while (got > 0);
+    return ferror(f) ? -1 : 0;
 }
 
 int tc_model_load(const char *path, tc_model_t *m, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
     FILE *f = fopen(path, "rb");
     if (!f) return fail(err, errlen, path, "cannot open the model file");
-    unsigned char *data = NULL;
-    size_t len = 0, cap = 0, got;
-    do {
-        if (len == cap) {
-            unsigned char *more = realloc(data, cap = cap ? cap * 2 : 1 << 20);
-            if (!more) break;
-            data = more;
-        }
-        got = fread(data + len, 1, cap - len, f);
-        len += got;
-    } while (got > 0);
+    unsigned char *data;
+    size_t len;
+    int rc = read_file(f, &data, &len);
     fclose(f);
-    int rc =
-        data ? parse(data, len, m, path, err, errlen) : fail(err, errlen, path, "out of memory");
+    rc = rc ? fail(err, errlen, path,
+                   "cannot read it whole (unreadable, out of memory, or "
+                   "larger than any textclf model)")
+            : parse(data, len, m, path, err, errlen);
     free(data);
     if (rc) tc_model_free(m);
     return rc;

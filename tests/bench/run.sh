@@ -96,3 +96,8 @@ PYTHONPATH="$root/sdk/python" /usr/bin/python3 -m verdict_train textclf "$root/d
 /usr/bin/python3 "$root/tests/bench/gbdt_bench_model.py" "$models/gbdt.json" "$models/rows.csv"
 "$build/bin/verdict-ml-bench" "$models/textclf.bin" "$root"/data/spam-assassin/spam-2/00032.*.txt \
   "$models/gbdt.json" "$models/rows.csv"
+
+# Start and restart: process start to answering ping, and a crash to serving again under a
+# supervisor that restarts like the systemd unit (packaging/systemd/verdictd.service).
+kill $pid; wait $pid 2>/dev/null || true; pid=
+/usr/bin/python3 "$root/tests/bench/restart_time.py" "$build" "$root/policies" "$root/data" 9

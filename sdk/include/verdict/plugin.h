@@ -34,9 +34,11 @@
  *
  * Lifecycle and threads
  *
- *   init()     once per process, when a policy first names the plugin. It receives the host
- *              API, which stays valid until fini(). Not called concurrently with anything
- *              else of the same plugin.
+ *   init()     once per loaded copy, when a policy first names the plugin. verdictd loads
+ *              a private copy of the file's bytes: a reload that finds a new build loads it
+ *              beside the old one, each copy with its own static variables and its own
+ *              init() and fini(). It receives the host API, which stays valid until fini().
+ *              Not called concurrently with anything else of the same copy.
  *   create()   once per pipeline stage per worker thread: every worker has its own copy of the
  *              policy and so its own instance. Reads the stage's configuration, resolves field
  *              and feature names to handles, opens files. May run on any thread, possibly at
@@ -47,8 +49,16 @@
  *              pending, score() may be called again for other requests.
  *   destroy()  when the policy that created the instance is no longer used (after a reload
  *              has drained, or at exit), and only once every pending call of the instance was
- *              completed. Any thread.
- *   fini()     once at process exit, after every instance was destroyed.
+ *              completed. Any thread. When it returns, no thread of the instance may run.
+ *   fini()     when the copy is unloaded, after its last instance was destroyed: at exit, or
+ *              once a reload replaced the build (or dropped the plugin) and the old policy
+ *              drained. On that thread. When it returns, no thread of the plugin may run:
+ *              its code is unmapped next.
+ *
+ * A plugin runs inside verdictd: a crash in it (a bad pointer, abort(), a stack overflow)
+ * ends the daemon with every request in flight. verdictd then logs a crash report naming
+ * the plugin, the call, the stage and the pipeline, and exits for a supervisor to restart
+ * it. Check what you load (sizes, counts, indices) in create(), not in score().
  *
  * Ownership
  *
