@@ -16,10 +16,13 @@ from vdtest import DATA, VERDICTD, Client, Daemon, policy_dir, run_tests
 PIPELINE = 'pipeline "p" { stages = { plugin "%s" { %s } }, actions = { review = 0.5 } }\n'
 
 
-def check(plugin, config, files):
-    """Runs verdictd --check on a policy with one plugin stage; returns (exit status, output)."""
+def check(plugin, config, files, data_dir=None):
+    """Runs verdictd --check on a policy with one plugin stage; returns (exit status, output).
+    Model files outside the policy directory must be in data_dir (the daemon's --data-dir)."""
     d = policy_dir(dict(files, **{"p.lua": PIPELINE % (plugin, config)}))
-    p = subprocess.run([VERDICTD, "--check", "--policies", d], capture_output=True, timeout=120)
+    extra = ["--data-dir", data_dir] if data_dir else []
+    p = subprocess.run([VERDICTD, "--check", "--policies", d] + extra, capture_output=True,
+                       timeout=120)
     return p.returncode, (p.stdout + p.stderr).decode(errors="replace"), d
 
 
@@ -159,7 +162,7 @@ def test_textclf_bad_models_are_refused():
         d = policy_dir({})
         with open(os.path.join(d, "m.bin"), "wb") as f:
             f.write(blob)
-        code, out, _ = check("textclf", 'model = "%s/m.bin"' % d, {})
+        code, out, _ = check("textclf", 'model = "%s/m.bin"' % d, {}, d)
         assert code == 1, "expected a refusal, got %d:\n%s" % (code, out)
         assert "m.bin" in out and needle in out, "%r not in %r" % (needle, out)
 
@@ -168,9 +171,9 @@ def test_textclf_good_model_serves():
     d = policy_dir({})
     with open(os.path.join(d, "m.bin"), "wb") as f:
         f.write(textclf())
-    code, out, pol = check("textclf", 'model = "%s/m.bin", weight = 1' % d, {})
+    code, out, pol = check("textclf", 'model = "%s/m.bin", weight = 1' % d, {}, d)
     assert code == 0, out
-    with Daemon(policies=pol) as vd, Client(vd.socket) as c:
+    with Daemon(policies=pol, args=["--data-dir", d]) as vd, Client(vd.socket) as c:
         r = c.decide("p", {"raw": "Subject: hi\n\nhello there\n"})
         assert 0 < r["score"] < 1 and r["features"]["textclf_model"].startswith("m.bin@"), r
 
@@ -184,7 +187,7 @@ def test_geoip_database_overwritten_in_place_keeps_serving():
     path = os.path.join(d, "country.mmdb")
     shutil.copyfile(os.path.join(DATA, "geoip", "country.mmdb"), path)
     pol = policy_dir({"p.lua": PIPELINE % ("geoip", 'country_db = "%s"' % path)})
-    with Daemon(policies=pol) as vd, Client(vd.socket) as c:
+    with Daemon(policies=pol, args=["--data-dir", d]) as vd, Client(vd.socket) as c:
         before = c.decide("p", {"ip": "8.8.8.8"})["features"]["geo_country"]
         with open(path, "r+b") as f:  # in place: the same inode, now short
             head = f.read(4096)
@@ -217,11 +220,11 @@ def test_geoip_corrupt_search_tree_never_crashes():
         data[i] = x & 0xFF
     with open(path, "wb") as f:
         f.write(data)
-    code, out, pol = check("geoip", 'country_db = "%s"' % path, {})
+    code, out, pol = check("geoip", 'country_db = "%s"' % path, {}, d)
     if code != 0:  # refused at load: fine too, as long as it says why
         assert code == 1 and "country.mmdb" in out, out
         return
-    with Daemon(policies=pol) as vd, Client(vd.socket) as c:
+    with Daemon(policies=pol, args=["--data-dir", d]) as vd, Client(vd.socket) as c:
         for i in range(500):
             c.decide("p", {"ip": "%d.%d.%d.1" % (i % 223 + 1, i * 7 % 256, i * 13 % 256)})
             c.decide("p", {"ip": "2001:db8:%x::1" % i})
