@@ -90,6 +90,42 @@ def test_segfault_is_reported_and_a_restart_serves():
         vd.discard()
 
 
+COUNTING = """
+rule "seen" { score = 1, when = function(ev)
+  local minute, hour, day = verdict.counter("orders:" .. ev.account)
+  return true, day end }
+pipeline "orders" { stages = { stage "first" {"seen"}, plugin "crash" { name = "boom" } },
+                    actions = { review = 5 } }
+"""
+
+
+def test_restart_after_a_crash_keeps_the_counters():
+    """With --state-snapshot, a crash costs at most the last interval: the restarted daemon
+    serves again and its counters go on from the last snapshot."""
+    pol = policy_dir({"p.lua": COUNTING})
+    keep = policy_dir({})  # outlives the first daemon's own folder
+    snap, sock = os.path.join(keep, "state.snap"), os.path.join(keep, "v.sock")
+    args = ["--plugin-dir", PLUGINS, "--state-snapshot", snap, "--state-snapshot-interval", "1"]
+    vd = Daemon(policies=pol, args=args, socket=sock)
+    try:
+        with Client(vd.socket) as c:
+            for n in range(1, 6):
+                assert c.decide("orders", {"account": "a1"})["reasons"][0]["detail"] == str(n)
+            deadline = time.time() + 10
+            while c.call("stats", [])["state"]["snapshot"]["writes"] == 0:
+                assert time.time() < deadline, "no interval snapshot was written"
+                time.sleep(0.1)
+            c.send("decide", ["orders", {"account": "a1", "crash": "segv"}])
+            assert c.expect_closed() == []
+        assert vd.proc.wait(30) == -signal.SIGSEGV
+        assert "in plugin 'crash'" in vd.output()
+    finally:
+        vd.discard()
+    with Daemon(policies=pol, args=args, socket=sock) as again, Client(again.socket) as c:
+        # The five counted before the snapshot are back; the crashing request may count or not.
+        assert c.decide("orders", {"account": "a1"})["reasons"][0]["detail"] in ("6", "7")
+
+
 def test_stack_overflow_is_reported():
     """The handler runs on an alternate stack, so a thread that ran out of stack still
     reports."""
@@ -135,6 +171,7 @@ def test_no_plugin_running_is_said():
 
 def main():
     return run_tests([test_segfault_is_reported_and_a_restart_serves,
+                      test_restart_after_a_crash_keeps_the_counters,
                       test_stack_overflow_is_reported, test_abort_and_trap_are_reported,
                       test_crash_in_create_names_the_stage, test_no_plugin_running_is_said])
 
