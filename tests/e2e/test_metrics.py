@@ -1,20 +1,11 @@
 """The Prometheus endpoint (--metrics HOST:PORT)."""
 
-import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 
-from vdtest import DATA, SHIPPED, VERDICTD, Client, Daemon, expect_error, run_tests
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from vdtest import DATA, SHIPPED, VERDICTD, Client, Daemon, expect_error, free_port, run_tests
 
 
 def test_metrics_endpoint():

@@ -6,14 +6,14 @@ import atexit
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-from vdtest import DATA, SHIPPED, VERDICTD, Client, Daemon, policy_dir, run_tests, wait_for
+from vdtest import (DATA, SHIPPED, VERDICTD, Client, Daemon, free_port, policy_dir, run_tests,
+                    wait_for)
 
 # A label for ev.ttl seconds when asked, and a rule that fires while it is set.
 LABELS = """
@@ -202,14 +202,6 @@ def test_bad_settings_are_refused():
     assert "No such file or directory" in p.stderr, p.stderr
     p = refused(["--state-snapshot", os.path.dirname(path)], policies)  # a directory
     assert "not a regular file" in p.stderr, p.stderr
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_metrics():

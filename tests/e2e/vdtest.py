@@ -25,6 +25,15 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
                    "UndefinedBehaviorSanitizer")
 
 
+def free_port():
+    """A TCP port on loopback that nothing listens on now (for --metrics)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def policy_dir(files, base=None):
     """A temporary policy directory: a copy of base (if given) plus files {relpath: text}."""
     d = tempfile.mkdtemp(prefix="vd-e2e-pol-")
