@@ -383,6 +383,31 @@ static int check_guards(lua_State *L, lua_State *co, int status) {
     return LUA_ERRRUN;
 }
 
+/* Resumes a rule that waited for state, unless its budget or deadline ran out meanwhile: a
+ * wait counts as VD_LUA_HOOK_STEP instructions, and the clock is read here, since a rule that
+ * waits every few instructions may never reach the hook. Its memory allowance stays the one it
+ * started with. Returns the status lua_resume would. */
+static int resume_waiting(run_t *r, lua_State *co, const vd_rule_t *rule, int *nres) {
+    vd_lstate_t *ls = vd_lua_ls(r->L);
+    vd_run_state_t *rs = r->rs;
+    int64_t left = rs->budget_left - VD_LUA_HOOK_STEP;
+    vd_lua_stop_t stop = left <= 0                                          ? VD_LUA_STOP_BUDGET
+                         : ls->deadline_ns && vd_now_ns() > ls->deadline_ns ? VD_LUA_STOP_DEADLINE
+                                                                            : VD_LUA_RUNS;
+    if (stop == VD_LUA_RUNS) {
+        vd_lua_arm_budget(co, left, rs->mem_base);
+        return lua_resume(co, r->L, 0, nres);
+    }
+    free(ls->resumed_op);
+    ls->resumed_op = NULL;
+    ls->stop = stop;
+    lua_pushfstring(co, "%s:%d: rule '%s': %s", rule->file, rule->line, rule->name,
+                    stop == VD_LUA_STOP_BUDGET
+                        ? "instruction budget exceeded (a wait for state counts as 1000)"
+                        : "deadline passed while the rule waited for state");
+    return LUA_ERRRUN;
+}
+
 static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     lua_State *L = r->L, *co;
     vd_run_state_t *rs = r->rs;
@@ -397,8 +422,7 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
         tr = ts && ts->rules.len ? &VD_VEC_AT(ts->rules, vd_trace_rule_t, ts->rules.len - 1) : NULL;
         ls->resumed_op = rs->op;
         rs->op = NULL;
-        vd_lua_arm_budget(co, rs->budget_left);
-        status = lua_resume(co, L, 0, &nres);
+        status = resume_waiting(r, co, rule, &nres);
     } else {
         if (!(tr = new_trace(r, rule, ts, &rc)) && rc) return rc;
         if (!(co = take_thread(L, &ref))) {
@@ -414,7 +438,8 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
         lua_pushvalue(L, r->ev);
         lua_pushvalue(L, r->ctx);
         lua_xmove(L, co, 2);
-        vd_lua_arm_budget(co, 0);
+        vd_lua_arm_budget(co, 0, 0);
+        rs->mem_base = ls->call_mem_base;
         status = lua_resume(co, L, 4, &nres);
     }
     rs->budget_left = vd_lua_disarm(co);

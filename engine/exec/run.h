@@ -26,6 +26,7 @@ typedef struct vd_run_state {
     lua_State *co;
     int co_ref;
     int64_t budget_left; /* its instructions left */
+    size_t mem_base;     /* what the Lua state held when it started (its memory allowance) */
     size_t next_rule;
     int64_t stage_t0;
     double stage_before;

@@ -95,8 +95,8 @@ static int guarded_rawlen(lua_State *L) {
 
 int vd_lua_is_engine_object(lua_State *L, int idx) {
     if (!lua_getmetatable(L, idx)) return 0;
-    int is = lua_getfield(L, -1, "__metatable") == LUA_TSTRING &&
-             strncmp(lua_tostring(L, -1), "verdict.", 8) == 0;
+    lua_pushliteral(L, "__metatable"); /* raw: no policy code may run here (the freeze) */
+    int is = lua_rawget(L, -2) == LUA_TSTRING && strncmp(lua_tostring(L, -1), "verdict.", 8) == 0;
     lua_pop(L, 2);
     return is;
 }
@@ -221,8 +221,30 @@ void vd_lua_readonly_new(lua_State *L, int idx) {
     lua_setmetatable(L, -2);
 }
 
+/* __index of a proxy whose original has an __index function: that function must get the
+ * proxy as its table, never the original (which it could then write to, or hand out). */
+static int proxy_index(lua_State *L) {
+    lua_settop(L, 2);
+    push_original(L, 1);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, 3) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+    lua_getmetatable(L, 3);
+    lua_pushliteral(L, "__index");
+    if (lua_rawget(L, -2) == LUA_TFUNCTION) {
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, 2);
+        lua_call(L, 2, 1);
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_gettable(L, -2);
+    return 1;
+}
+
 /* The value at idx mapped through the table at map: its proxy when it has one. */
 static void push_mapped(lua_State *L, int idx, int map) {
+    idx = lua_absindex(L, idx);
     lua_pushvalue(L, idx);
     if (lua_type(L, -1) != LUA_TTABLE) return;
     if (lua_rawget(L, map) == LUA_TTABLE) return;
@@ -241,8 +263,21 @@ void vd_lua_readonly_finish(lua_State *L, int idx, int map_idx) {
         return;
     }
     int mt = lua_gettop(L);
-    push_mapped(L, mt, map_idx);
+    /* What getmetatable shows: the original's __metatable field, else its metatable frozen. */
+    lua_pushliteral(L, "__metatable");
+    if (lua_rawget(L, mt) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, mt);
+    }
+    push_mapped(L, -1, map_idx);
     lua_rawsetp(L, pm, &visible_key);
+    lua_pop(L, 1);
+    lua_pushliteral(L, "__index");
+    if (lua_rawget(L, mt) == LUA_TFUNCTION) {
+        lua_pushcfunction(L, proxy_index);
+        lua_setfield(L, pm, "__index");
+    }
+    lua_pop(L, 1);
     lua_pushnil(L);
     while (lua_next(L, mt)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;

@@ -92,7 +92,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return p;
 }
 
-void vd_lua_arm_budget(lua_State *L, int64_t left) {
+void vd_lua_arm_budget(lua_State *L, int64_t left, size_t mem_base) {
     vd_lstate_t *ls = vd_lua_ls(L);
     ls->budget_left = left > 0 ? left : ls->limits.instr_limit;
     ls->stop = VD_LUA_RUNS;
@@ -102,7 +102,8 @@ void vd_lua_arm_budget(lua_State *L, int64_t left) {
      * reporting. */
     size_t cap = ls->limits.mem_limit - ls->limits.mem_limit / 8;
     size_t call = ls->loading ? 0 : ls->limits.call_mem_limit;
-    ls->mem_soft = call && ls->mem_used + call < cap ? ls->mem_used + call : cap;
+    ls->call_mem_base = mem_base ? mem_base : ls->mem_used;
+    ls->mem_soft = call && ls->call_mem_base + call < cap ? ls->call_mem_base + call : cap;
     ls->running = L;
     ls->hook_step = ls->budget_left < VD_LUA_HOOK_STEP ? (int)ls->budget_left : VD_LUA_HOOK_STEP;
     if (ls->hook_step > 0) lua_sethook(L, budget_hook, LUA_MASKCOUNT, ls->hook_step);
@@ -117,7 +118,7 @@ int64_t vd_lua_disarm(lua_State *L) {
 
 int vd_lua_pcall(lua_State *L, int nargs, int nresults) {
     int base = lua_gettop(L) - nargs - 1;
-    vd_lua_arm_budget(L, 0);
+    vd_lua_arm_budget(L, 0, 0);
     int rc = lua_pcall(L, nargs, nresults, 0);
     vd_lua_disarm(L);
     char msg[600];

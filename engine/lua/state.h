@@ -62,15 +62,16 @@ typedef enum {
 
 typedef struct vd_lstate {
     size_t mem_used;
-    size_t mem_soft;     /* past this, the running call is stopped (see vd_lua_arm_budget) */
-    int mem_over;        /* the running call went past mem_soft */
-    lua_State *running;  /* the thread running a call under the budget, else NULL */
-    int64_t budget_left; /* instructions the running call may still execute */
-    int hook_step;       /* instructions until the hook fires next */
-    int64_t deadline_ns; /* the running rule's deadline (request or stage), monotonic; 0 = none */
-    vd_lua_stop_t stop;  /* why the running call was interrupted */
-    int guard_ref;       /* registry reference: functions and values of the guarded upvalues */
-    int *guard_up;       /* upvalue numbers, one per guarded upvalue (freeze.h) */
+    size_t mem_soft;      /* past this, the running call is stopped (see vd_lua_arm_budget) */
+    int mem_over;         /* the running call went past mem_soft */
+    size_t call_mem_base; /* what the state held when the running call started */
+    lua_State *running;   /* the thread running a call under the budget, else NULL */
+    int64_t budget_left;  /* instructions the running call may still execute */
+    int hook_step;        /* instructions until the hook fires next */
+    int64_t deadline_ns;  /* the running rule's deadline (request or stage), monotonic; 0 = none */
+    vd_lua_stop_t stop;   /* why the running call was interrupted */
+    int guard_ref;        /* registry reference: functions and values of the guarded upvalues */
+    int *guard_up;        /* upvalue numbers, one per guarded upvalue (freeze.h) */
     size_t nguard;
     vd_lua_limits_t limits;
     vd_lua_files_t files;           /* what verdict.lines and verdict.list read while loading */
@@ -105,9 +106,10 @@ static inline vd_lstate_t *vd_lua_ls(lua_State *L) {
 }
 
 /* Arms the budget for the next call on thread L (a rule, or a policy file at load): left
- * instructions (0: the whole instruction budget), the deadline in ls->deadline_ns, the memory
- * cap. */
-void vd_lua_arm_budget(lua_State *L, int64_t left);
+ * instructions (0: the whole instruction budget), the deadline in ls->deadline_ns, and the
+ * memory the call may add to what the state held at mem_base (0: what it holds now; a rule
+ * resumed after a wait passes the base of its first start, in ls->call_mem_base). */
+void vd_lua_arm_budget(lua_State *L, int64_t left, size_t mem_base);
 
 /* Ends the budget of thread L; returns the instructions it had left (to resume with). */
 int64_t vd_lua_disarm(lua_State *L);

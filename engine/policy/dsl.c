@@ -29,8 +29,16 @@ static void new_record(lua_State *L, const char *what) {
     }
 }
 
+/* The builders' closures hold records the freeze does not reach (C upvalues): kept past
+ * loading, they must not take or hand out anything. */
+static void loading_only(lua_State *L) {
+    if (!vd_lua_ls(L)->loading)
+        luaL_error(L, "declarations can only be completed while the policy loads");
+}
+
 /* The function returned by rule "x" / pipeline "x": takes the spec table (upvalue: record). */
 static int take_spec(lua_State *L) {
+    loading_only(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_getfield(L, -1, "spec");
     if (!lua_isnil(L, -1)) return luaL_error(L, "declaration body given twice");
@@ -63,6 +71,7 @@ static int dsl_pipeline(lua_State *L) {
 
 /* The function returned by stage "x": turns the record into a stage table. */
 static int stage_body(lua_State *L) {
+    loading_only(L);
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushvalue(L, 1);

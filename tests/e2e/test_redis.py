@@ -6,7 +6,8 @@ import os
 import sys
 import time
 
-from vdtest import Client, Daemon, RedisServer, policy_dir, run_tests, signup_burst, wait_for
+from vdtest import (Client, Daemon, RedisServer, RpcError, policy_dir, run_tests, signup_burst,
+                    wait_for)
 
 GOOD = {"email": "jane@gmail.com", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
         "country": "AU", "form_ms": 6000}
@@ -188,6 +189,54 @@ def test_rules_that_wait_keep_the_sandbox():
         assert 1 <= hlen <= 3 * 7, hlen
 
 
+WAITING_OFTEN = """
+rule "waits_often" { score = 1, when = function(ev)
+  for i = 1, 1e9 do verdict.counter("t:often", 0) end end }
+rule "hoards" { score = 1, when = function(ev)
+  local keep = {}
+  for i = 1, 40 do keep[i] = string.rep("y", (1 << 20) + i) verdict.counter("t:hoard", 0) end end }
+rule "live" { score = 1, when = function(ev) return true end }
+pipeline "budget" { stages = { stage "s" {"waits_often"} } }
+pipeline "shadowed" { stages = { stage "sh" {"waits_often", shadow = true, timeout_ms = 30},
+                                 stage "live" {"live"} } }
+pipeline "memory" { stages = { stage "s" {"hoards"} } }
+"""
+
+
+def test_limits_hold_across_waits():
+    # A rule that waits for Redis every few instructions: each wait counts against the budget,
+    # the deadline and the stage's timeout are checked when it resumes, and its memory
+    # allowance is the one it started with.
+    pol = policy_dir({"main.lua": WAITING_OFTEN})
+    with Daemon(policies=pol, args=["--workers", "1", "--redis", "unix:" + redis.socket,
+                                    "--lua-instructions", "100000",
+                                    "--lua-rule-memory-mb", "16"]) as d, Client(d.socket) as c:
+        t0 = time.monotonic()
+        r = c.decide("budget", {})
+        assert "instruction budget exceeded" in r["faults"][0]["message"], r
+        assert time.monotonic() - t0 < 5
+        r = c.decide("memory", {})
+        assert "out of memory" in r["faults"][0]["message"], r
+        assert c.call("ping", []) == "pong"
+    # With a budget that lasts minutes, the clock has to stop the rule.
+    with Daemon(policies=pol, args=["--workers", "1", "--redis", "unix:" + redis.socket,
+                                    "--lua-instructions", "1000000000"]) as d, \
+            Client(d.socket) as c:
+        t0 = time.monotonic()
+        r = c.decide("shadowed", {})
+        assert time.monotonic() - t0 < 1, time.monotonic() - t0
+        assert [x["rule"] for x in r["reasons"]] == ["live"], r
+        assert "timeout_ms = 30" in r["faults"][0]["message"], r
+        t0 = time.monotonic()
+        try:
+            c.decide("budget", {}, {"deadline_ms": 50})
+            raise AssertionError("the deadline did not hold")
+        except RpcError as e:
+            assert e.code == "timeout", e
+        assert time.monotonic() - t0 < 1
+        assert c.call("ping", []) == "pong"
+
+
 def test_fail_open_reads_nothing():
     redis.kill()
     try:
@@ -251,6 +300,7 @@ def main():
                             test_request_deadline_while_redis_hangs,
                             test_reload_and_leaving_clients_while_rules_wait])
     status = status or run_tests([test_auth, test_rules_that_wait_keep_the_sandbox,
+                                  test_limits_hold_across_waits,
                                   test_fail_open_reads_nothing,
                                   test_plugin_reads_state_from_redis])
     redis.kill()

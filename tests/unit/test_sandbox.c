@@ -148,6 +148,23 @@ static void test_file_level_tables_are_read_only(void) {
     expect_runs("local order = {3, 1, 2}", "table.sort(order)", 1, "read-only", NULL);
 }
 
+static void test_originals_stay_hidden(void) {
+    /* An __index function gets the read-only view, never the table behind it. */
+    expect_runs("local box = setmetatable({}, {__index = function(t, k) return t end})",
+                "local orig = box.self\nlocal prev = orig.last\norig.last = ev.email\n"
+                "return prev ~= nil, prev",
+                2, "read-only", "reason");
+    expect_runs("local memo = setmetatable({}, {__index = function(t, k) rawset(t, k, #k) "
+                "return #k end})",
+                "return memo[ev.email] > 0", 1, "read-only", NULL);
+    /* The declaration builders' closures, kept past loading, take and give nothing. */
+    expect_runs("local mk = stage \"unused\"", "local rec = mk({}) rec.last = ev.email", 1,
+                "only be completed while the policy loads", NULL);
+    /* getmetatable shows what the policy protected its metatable with. */
+    expect_runs("local locked = setmetatable({}, {__metatable = 'locked'})",
+                "return getmetatable(locked) == 'locked', 'same'", 1, "reason: r same|", "fault");
+}
+
 static void test_globals_stay_frozen(void) {
     expect_fault("setmetatable(_G, nil)", "protected metatable");
     expect_fault("rawset(_G, 'x', ev.email)", "read-only");
@@ -367,6 +384,7 @@ void vd_suite_sandbox(void) {
         {"event and globals are read-only", test_event_is_read_only_and_request_scoped},
         {"a view kept past its request is refused", test_stale_view},
         {"file-level tables are read-only", test_file_level_tables_are_read_only},
+        {"the originals of frozen tables stay hidden", test_originals_stay_hidden},
         {"globals stay frozen", test_globals_stay_frozen},
         {"assigned upvalues are set back", test_upvalues_are_set_back},
         {"load-time code is free, reads work", test_load_time_code_is_free},
