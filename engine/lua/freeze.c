@@ -238,6 +238,14 @@ static void describe(lua_State *L, int n, char *msg, size_t cap) {
              ar.short_src, ar.linedefined, what);
 }
 
+/* Raw equality, except that NaN is the same as NaN: a local holding NaN has not changed. */
+static int same_value(lua_State *L, int a, int b) {
+    if (lua_rawequal(L, a, b)) return 1;
+    if (lua_type(L, a) != LUA_TNUMBER || lua_type(L, b) != LUA_TNUMBER) return 0;
+    lua_Number x = lua_tonumber(L, a), y = lua_tonumber(L, b);
+    return x != x && y != y;
+}
+
 int vd_lua_guard_check(lua_State *L, char *msg, size_t cap) {
     vd_lstate_t *ls = vd_lua_ls(L);
     if (!ls->nguard) return 0;
@@ -248,7 +256,7 @@ int vd_lua_guard_check(lua_State *L, char *msg, size_t cap) {
         lua_rawgeti(L, -1, (lua_Integer)(2 * i + 1)); /* the function */
         lua_getupvalue(L, -1, n);
         lua_rawgeti(L, -3, (lua_Integer)(2 * i + 2)); /* its value at load */
-        if (!lua_rawequal(L, -1, -2)) {
+        if (!same_value(L, -1, -2)) {
             lua_setupvalue(L, -3, n);
             lua_pop(L, 1);
             if (!found++) describe(L, n, msg, cap);

@@ -73,7 +73,8 @@ static int by_length_desc(const void *a, const void *b) {
 /* verdict.cidrs{"10.0.0.0/8", "2001:db8::/32", ...} -> a network set */
 static int cidrs_new(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    lua_Integer n = luaL_len(L, 1);
+    lua_Integer n = luaL_len(L, 1); /* a __len may say anything: bounded before sizing */
+    if (n < 0 || n > (1 << 24)) return luaL_error(L, "verdict.cidrs: too many entries");
     cidrs_t *set = lua_newuserdatauv(L, sizeof *set + (size_t)n * sizeof(vd_cidr_t), 0);
     set->n = 0;
     for (lua_Integer i = 1; i <= n; i++) {

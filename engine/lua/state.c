@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -97,6 +98,7 @@ void vd_lua_arm_budget(lua_State *L, int64_t left, size_t mem_base) {
     ls->budget_left = left > 0 ? left : ls->limits.instr_limit;
     ls->stop = VD_LUA_RUNS;
     ls->mem_over = 0;
+    ls->calls++;
     /* A rule call may add call_mem_limit bytes (policy files while loading may use the
      * whole state), and the state keeps an eighth of its cap as headroom for unwinding and
      * reporting. */
@@ -200,6 +202,27 @@ static int load_time_randomseed(lua_State *L) {
     return lua_gettop(L);
 }
 
+/* math.random, seeded afresh from the system for each rule call that uses it: one generator
+ * serves every request of the worker, and what one call draws (or how often) must not show
+ * in another's numbers. Upvalues: the library's random and randomseed. */
+static int per_call_random(lua_State *L) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    if (!ls->loading && ls->seeded_call != ls->calls) {
+        lua_Integer seed[2];
+        if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+            seed[0] = vd_now_ns(), seed[1] = (lua_Integer)ls->calls;
+        lua_pushvalue(L, lua_upvalueindex(2));
+        lua_pushinteger(L, seed[0]);
+        lua_pushinteger(L, seed[1]);
+        lua_call(L, 2, 0);
+        ls->seeded_call = ls->calls;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
 /* load() of text chunks only: bytecode can break the VM's safety. */
 static int text_load(lua_State *L) {
     size_t len;
@@ -250,6 +273,10 @@ static void open_safe_libs(lua_State *L) {
     lua_pop(L, 1);
 
     lua_getglobal(L, "math");
+    lua_getfield(L, -1, "random");
+    lua_getfield(L, -2, "randomseed");
+    lua_pushcclosure(L, per_call_random, 2);
+    lua_setfield(L, -2, "random");
     lua_getfield(L, -1, "randomseed");
     lua_pushcclosure(L, load_time_randomseed, 1);
     lua_setfield(L, -2, "randomseed");

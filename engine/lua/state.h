@@ -65,6 +65,8 @@ typedef struct vd_lstate {
     size_t mem_soft;      /* past this, the running call is stopped (see vd_lua_arm_budget) */
     int mem_over;         /* the running call went past mem_soft */
     size_t call_mem_base; /* what the state held when the running call started */
+    uint64_t calls;       /* calls armed so far: math.random reseeds once per call */
+    uint64_t seeded_call; /* the call math.random was last seeded in */
     lua_State *running;   /* the thread running a call under the budget, else NULL */
     int64_t budget_left;  /* instructions the running call may still execute */
     int hook_step;        /* instructions until the hook fires next */

@@ -173,6 +173,8 @@ static void test_globals_stay_frozen(void) {
     expect_fault("rawset(string, 'upper', nil)", "read-only");
     expect_fault("setmetatable(verdict, {})", "protected metatable");
     expect_fault("math.randomseed(#ev.email)", "only be called while policies load");
+    expect_fault("return verdict.cidrs(setmetatable({}, {__len = function() return 1 << 61 end}))",
+                 "too many entries");
 }
 
 static void test_upvalues_are_set_back(void) {
@@ -181,6 +183,9 @@ static void test_upvalues_are_set_back(void) {
     /* The same through a closure made at run time and through a helper function. */
     expect_runs("local last", "local function f() last = ev.email end f() return last ~= nil", 2,
                 "main.lua:2: a rule assigned 'last'", "reason");
+    /* A local holding NaN is unchanged when it still holds NaN. */
+    expect_runs("local nan = 0 / 0\nfunction configure(v) nan = v end", "return nan ~= nan, 'nan'",
+                1, "reason: r nan|", "fault");
     expect_runs("local hits = 0\nlocal function bump() hits = hits + 1 return hits end",
                 "return bump() > 1", 2, "'hits'", "reason");
 }
@@ -242,6 +247,26 @@ static void test_shadow_cannot_change_live(void) {
     run_times(p, 2, out, sizeof out);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "reason: domain b.c|"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "read-only"));
+    vd_policy_unref(p);
+}
+
+static void test_random_numbers_carry_nothing(void) {
+    /* Seeded at load, the generator's outputs are known; a shadow rule that draws as many
+     * numbers as the address has letters would tell a live rule the length. Reseeded for each
+     * rule call, no draw is where the policy expects it. */
+    vd_policy_t *p =
+        vd_test_policy("math.randomseed(42)\nlocal seq = {}\n"
+                       "for i = 1, 200 do seq[math.random(1 << 40)] = i end\nmath.randomseed(42)\n"
+                       "rule \"draw\" { score = 1, when = function(ev)\n"
+                       "  for i = 1, #ev.email do math.random() end end }\n"
+                       "rule \"guess\" { score = 1, when = function(ev)\n"
+                       "  local at = seq[math.random(1 << 40)] return at ~= nil, at end }\n"
+                       "pipeline \"p\" { stages = { stage \"sh\" {\"draw\", shadow = true},\n"
+                       "                           stage \"live\" {\"guess\"} } }\n");
+    char out[2048];
+    run_times(p, 3, out, sizeof out);
+    CU_ASSERT_PTR_NULL(strstr(out, "reason"));
+    CU_ASSERT_PTR_NULL(strstr(out, "fault"));
     vd_policy_unref(p);
 }
 
@@ -391,6 +416,7 @@ void vd_suite_sandbox(void) {
         {"loading may use the whole state", test_loading_may_use_the_whole_state},
         {"finalizers are refused", test_finalizers_are_refused},
         {"a shadow stage cannot change live ones", test_shadow_cannot_change_live},
+        {"random numbers carry nothing", test_random_numbers_carry_nothing},
         {"guarded upvalues are found at load", test_guarded_upvalues_are_found_at_load},
         {"the deadline interrupts a rule", test_deadline_interrupts_a_rule},
         {"a stage timeout interrupts a rule", test_stage_timeout_interrupts_a_rule},
