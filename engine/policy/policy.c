@@ -80,6 +80,34 @@ static int freeze(vd_policy_t *p, char *err, size_t errlen) {
     return rc == 0 ? 0 : VD_ENOMEM;
 }
 
+typedef struct compile_call {
+    vd_policy_t *p;
+    char *err;
+    size_t errlen;
+    int rc;
+} compile_call_t;
+
+static int compile_body(lua_State *L) {
+    compile_call_t *c = lua_touserdata(L, 1);
+    c->rc = vd_policy_compile(c->p, c->err, c->errlen);
+    return 0;
+}
+
+/* Compiling reads the declarations' tables, and a table with a metatable runs policy code:
+ * protected and under the budget, so that a failing or endless __index is a policy error with
+ * its file:line, not the end of a running daemon at a reload. */
+static int compile(vd_policy_t *p, char *err, size_t errlen) {
+    compile_call_t c = {p, err, errlen, 0};
+    lua_pushcfunction(p->L, compile_body);
+    lua_pushlightuserdata(p->L, &c);
+    int status = vd_lua_pcall(p->L, 1, 0);
+    if (status == LUA_OK) return c.rc;
+    const char *msg = lua_tostring(p->L, -1);
+    snprintf(err, errlen, "%s", msg ? msg : "error object is not a string");
+    lua_pop(p->L, 1);
+    return status == LUA_ERRMEM ? VD_ENOMEM : VD_EPOLICY;
+}
+
 int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, void *plugins,
                    vd_policy_t **out, char *err, size_t errlen) {
     vd_policy_t *p = calloc(1, sizeof *p);
@@ -108,7 +136,7 @@ int vd_policy_load(vd_policy_src_t *src, const vd_lua_limits_t *limits, void *pl
         snprintf(err, errlen, "%s: no policy files (*.lua) found", src->dir);
         rc = VD_EPOLICY;
     }
-    if (rc == 0) rc = vd_policy_compile(p, err, errlen);
+    if (rc == 0) rc = compile(p, err, errlen);
     if (rc == 0) rc = freeze(p, err, errlen);
     if (rc != 0) {
         vd_policy_unref(p);

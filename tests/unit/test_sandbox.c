@@ -225,6 +225,25 @@ static void test_loading_may_use_the_whole_state(void) {
     vd_policy_unref(p);
 }
 
+static void test_declarations_with_metatables(void) {
+    /* Compiling reads the declarations through their metatables: an error there is a policy
+     * error with its place, an endless one stops at the budget. */
+    const char *base = "rule \"r\" { score = 1, when = function() return true end }\n"
+                       "pipeline \"p\" { stages = { stage \"s\" (setmetatable({\"r\"}, "
+                       "{__index = function() %s end})) } }\n";
+    const char *bodies[][2] = {{"error('boom')", "main.lua:2: boom"},
+                               {"while true do end", "instruction budget"}};
+    for (size_t i = 0; i < 2; i++) {
+        char lua[1024], err[1024] = "";
+        snprintf(lua, sizeof lua, base, bodies[i][0]);
+        const char *files[] = {"main.lua", lua, NULL};
+        vd_policy_t *p = NULL;
+        CU_ASSERT_NOT_EQUAL(vd_test_load(files, &p, err, sizeof err), 0);
+        if (!strstr(err, bodies[i][1])) fprintf(stderr, "\n  error: %s\n", err);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, bodies[i][1]));
+    }
+}
+
 static void test_finalizers_are_refused(void) {
     expect_fault("setmetatable({}, {__gc = function() while true do end end})", "__gc");
     char err[512];
@@ -414,6 +433,7 @@ void vd_suite_sandbox(void) {
         {"assigned upvalues are set back", test_upvalues_are_set_back},
         {"load-time code is free, reads work", test_load_time_code_is_free},
         {"loading may use the whole state", test_loading_may_use_the_whole_state},
+        {"declarations with metatables", test_declarations_with_metatables},
         {"finalizers are refused", test_finalizers_are_refused},
         {"a shadow stage cannot change live ones", test_shadow_cannot_change_live},
         {"random numbers carry nothing", test_random_numbers_carry_nothing},
