@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,9 +232,24 @@ static int build_index(parse_t *ps, vd_list_data_t *d) {
     return vd_string_set_build(&d->set, d->strings, d->n);
 }
 
+/* A list is read where it was found, its path resolved when the policy opened it: a link put
+ * in its place later (or in place of a folder on the way) would read a file elsewhere, so the
+ * path must still be its own resolution, and the file is opened without following a link. */
+static int still_in_place(const char *path, char *err, size_t errlen) {
+    char real[PATH_MAX];
+    /* A path that does not resolve is left to open() to report. */
+    if (path[0] != '/' || !realpath(path, real) || strcmp(real, path) == 0) return 1;
+    snprintf(err, errlen,
+             "%s: now reached through a symbolic link; a list is read only where it was when "
+             "the policy loaded",
+             path);
+    return 0;
+}
+
 static int read_file(const char *path, char **text, size_t *len, file_id_t *id, char *err,
                      size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (!still_in_place(path, err, errlen)) return VD_EIO;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 
-from vdtest import Client, Daemon, RpcError, policy_dir, run_tests
+from vdtest import Client, Daemon, RpcError, policy_dir, run_tests, wait_for
 
 POLICY = """
 local last = {}
@@ -151,9 +151,31 @@ def test_files_outside_are_refused():
     d.discard()
 
 
+SWAPPED = """
+local l = verdict.list.exact("lists/x.txt")
+rule "listed" { score = 1, when = function(ev) return l:has(ev.line) end }
+pipeline "p" { stages = { stage "s" {"listed"} } }
+"""
+
+
+def test_list_swapped_for_a_link_is_not_read():
+    pdir = policy_dir({"main.lua": SWAPPED, "lists/x.txt": "fine\n"})
+    with Daemon(pdir, ["--list-check-ms", "50"]) as d, Client(d.socket) as c:
+        assert c.decide("p", {"line": "fine"})["reasons"], "the list did not load"
+        link = os.path.join(pdir, "lists", "x.link")
+        os.symlink("/etc/os-release", link)
+        os.rename(link, os.path.join(pdir, "lists", "x.txt"))
+        assert wait_for(lambda: "now reached through a symbolic link" in d.output())
+        for line in open("/etc/os-release").read().splitlines()[:3]:
+            assert not c.decide("p", {"line": line})["reasons"], line
+        assert c.decide("p", {"line": "fine"})["reasons"]  # the version it had stays
+        assert "PRETTY_NAME" not in d.output()
+
+
 if __name__ == "__main__":
     run_tests([test_requests_do_not_see_each_other,
                test_shadow_stage_cannot_change_live_and_memory_comes_back,
                test_deadline_interrupts_a_rule_and_spares_others,
                test_slow_shadow_stage_stops_at_its_timeout,
-               test_files_outside_are_refused])
+               test_files_outside_are_refused,
+               test_list_swapped_for_a_link_is_not_read])
