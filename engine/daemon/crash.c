@@ -24,7 +24,9 @@
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
-/* The socket to remove: written before the workers start, read by the handler only. */
+/* The socket to remove: written once the daemon listens (socket_owned last), read by the
+ * handler only. A crash in the few milliseconds between the workers' start and then leaves
+ * the socket file behind, as before this report existed. */
 static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static dev_t socket_dev;
 static ino_t socket_ino;

@@ -11,8 +11,12 @@
 #include <math.h>
 #include <string.h>
 
+/* The string argument at idx, or NULL; the helpers' work is charged by its length. */
 static const char *opt_str(lua_State *L, int idx, size_t *len) {
-    return lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, len) : NULL;
+    if (lua_type(L, idx) != LUA_TSTRING) return NULL;
+    const char *s = lua_tolstring(L, idx, len);
+    vd_lua_charge(L, *len);
+    return s;
 }
 
 /* Pushes s[0..len) in ASCII lower case (short texts through a stack buffer). */

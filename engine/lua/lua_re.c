@@ -63,6 +63,7 @@ static int re_new(lua_State *L) {
 /* Matches from byte off; returns the PCRE2 result (>0 match, NOMATCH) or raises on limits. */
 static int run_at(lua_State *L, const re_t *re, const char *s, size_t len, size_t off) {
     vd_lstate_t *ls = vd_lua_ls(L);
+    vd_lua_charge(L, len - off);
     int rc = re->jit ? pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, off, 0, ls->re_md, ls->re_mctx)
                      : pcre2_match(re->code, (PCRE2_SPTR)s, len, off, 0, ls->re_md, ls->re_mctx);
     if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {

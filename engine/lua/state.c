@@ -93,6 +93,41 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return p;
 }
 
+void vd_lua_charge(lua_State *L, size_t bytes) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    if (!ls->running) return;
+    ls->budget_left -= (int64_t)(bytes >> 6);
+    int stop =
+        ls->budget_left <= 0 || (bytes >= 4096 && ls->deadline_ns && vd_now_ns() > ls->deadline_ns);
+    if (stop) lua_sethook(ls->running, budget_hook, LUA_MASKCOUNT, 1);
+}
+
+/* A library function whose work grows with its strings (upvalue: the function), charged by
+ * the bytes it took and gave. */
+static int charged(lua_State *L) {
+    int n = lua_gettop(L);
+    size_t bytes = 0;
+    for (int i = 1; i <= n; i++)
+        if (lua_type(L, i) == LUA_TSTRING) bytes += lua_rawlen(L, i);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    int r = lua_gettop(L);
+    for (int i = 1; i <= r; i++)
+        if (lua_type(L, i) == LUA_TSTRING) bytes += lua_rawlen(L, i);
+    vd_lua_charge(L, bytes);
+    return r;
+}
+
+/* Wraps the named functions of the library table on top of the stack in charged(). */
+static void charge_calls(lua_State *L, const char *const *names) {
+    for (; *names; names++) {
+        lua_getfield(L, -1, *names);
+        lua_pushcclosure(L, charged, 1);
+        lua_setfield(L, -2, *names);
+    }
+}
+
 void vd_lua_arm_budget(lua_State *L, int64_t left, size_t mem_base) {
     vd_lstate_t *ls = vd_lua_ls(L);
     ls->budget_left = left > 0 ? left : ls->limits.instr_limit;
@@ -157,6 +192,7 @@ static int plain_find(lua_State *L) {
         lua_pushnil(L);
         return 1;
     }
+    vd_lua_charge(L, ls - (size_t)init + 1);
     const char *hit = lp == 0 ? s + init - 1 : memmem(s + init - 1, ls - (size_t)init + 1, p, lp);
     if (!hit) {
         lua_pushnil(L);
@@ -265,6 +301,11 @@ static void open_safe_libs(lua_State *L) {
     lua_pop(L, 1);
     vd_lua_open_readonly(L);
 
+    lua_getglobal(L, "table");
+    static const char *const heavy_tables[] = {"concat", NULL};
+    charge_calls(L, heavy_tables);
+    lua_pop(L, 1);
+
     /* os: only the clock and calendar functions. */
     lua_getglobal(L, "os");
     static const char *const os_out[] = {"execute", "exit",    "getenv",    "remove",
@@ -292,6 +333,9 @@ static void open_safe_libs(lua_State *L) {
     }
     lua_pushcfunction(L, plain_find);
     lua_setfield(L, -2, "find");
+    static const char *const heavy_strings[] = {"upper", "lower", "rep",    "reverse", "sub",
+                                                "byte",  "char",  "format", NULL};
+    charge_calls(L, heavy_strings);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
     lua_pop(L, 1);

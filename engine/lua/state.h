@@ -120,6 +120,12 @@ int64_t vd_lua_disarm(lua_State *L);
  * that assigned a guarded upvalue (freeze.h) fails, with the upvalue set back. */
 int vd_lua_pcall(lua_State *L, int nargs, int nresults);
 
+/* Charges work a library function did to the running call: a byte in 64 counts as an
+ * instruction, and a large piece of work also looks at the clock. When the budget is spent or
+ * the deadline passed, the rule stops at its next instruction: a call that handles megabytes
+ * is no longer a free instruction. */
+void vd_lua_charge(lua_State *L, size_t bytes);
+
 /* After a call stopped for memory: collects everything and gives free pages back to the
  * system, so that the process shrinks back to its size before the call. */
 void vd_lua_reclaim(lua_State *L);

@@ -47,12 +47,17 @@ void vd_test_remove_dir(const char *dir) {
 }
 
 int vd_test_load(const char *const *files, vd_policy_t **out, char *err, size_t errlen) {
+    return vd_test_load_with(files, &limits, out, err, errlen);
+}
+
+int vd_test_load_with(const char *const *files, const vd_lua_limits_t *with, vd_policy_t **out,
+                      char *err, size_t errlen) {
     char dir[32];
     if (vd_test_write_dir(files, dir) != 0) return -1;
     vd_policy_src_t *src;
     int rc = vd_policy_src_read(dir, &src, err, errlen);
     if (rc == 0) {
-        rc = vd_policy_load(src, &limits, NULL, out, err, errlen);
+        rc = vd_policy_load(src, with, NULL, out, err, errlen);
         vd_policy_src_unref(src);
     }
     remove_tree(dir);

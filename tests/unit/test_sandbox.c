@@ -219,9 +219,9 @@ static void test_loading_may_use_the_whole_state(void) {
     /* The per-call allowance (8 MiB in these tests) is for rules; a policy file building its
      * tables may use the state's whole cap (32 MiB). */
     vd_policy_t *p =
-        one_rule("local big = {}\nfor i = 1, 12000 do big[i] = string.rep('x', 1000) .. i end",
+        one_rule("local big = {}\nfor i = 1, 100 do big[i] = string.rep('x', 100000) .. i end",
                  "return #big > 0");
-    CU_ASSERT(vd_lua_ls(p->L)->mem_used > (10u << 20));
+    CU_ASSERT(vd_lua_ls(p->L)->mem_used > (9u << 20));
     vd_policy_unref(p);
 }
 
@@ -349,11 +349,26 @@ static void test_files_outside_are_refused(void) {
     vd_test_remove_dir(dir);
 }
 
-/* A rule slow per instruction (within its budget) and what stops it. */
-#define SLOW_BODY "local s = string.rep('x', 20000) for i = 1, 40000 do local u = s:upper() end"
+/* A rule that runs for seconds within its budget (a billion instructions here), and what
+ * stops it. */
+#define SLOW_BODY "for i = 1, 1e8 do end"
+
+static vd_policy_t *patient_policy(const char *lua) {
+    const vd_lua_limits_t patient = {.mem_limit = 32u << 20,
+                                     .call_mem_limit = 8u << 20,
+                                     .instr_limit = 1000000000,
+                                     .regex_limit = 100000};
+    const char *files[] = {"main.lua", lua, NULL};
+    vd_policy_t *p = NULL;
+    char err[1024] = "";
+    CU_ASSERT_EQUAL_FATAL(vd_test_load_with(files, &patient, &p, err, sizeof err), 0);
+    return p;
+}
 
 static void test_deadline_interrupts_a_rule(void) {
-    vd_policy_t *p = one_rule("", SLOW_BODY);
+    vd_policy_t *p =
+        patient_policy("rule \"r\" { score = 1, when = function(ev) " SLOW_BODY
+                       " end }\npipeline \"p\" { stages = { stage \"s\" {\"r\"} } }\n");
     const char *kv[] = {"email", "a@b.c", NULL};
     vd_test_run_t r;
     int64_t t0 = vd_now_ns();
@@ -367,7 +382,7 @@ static void test_deadline_interrupts_a_rule(void) {
 
 static void test_stage_timeout_interrupts_a_rule(void) {
     vd_policy_t *p =
-        vd_test_policy("rule \"slow\" { score = 1, when = function(ev) " SLOW_BODY " end }\n"
+        patient_policy("rule \"slow\" { score = 1, when = function(ev) " SLOW_BODY " end }\n"
                        "rule \"after\" { score = 1, when = function(ev) return true end }\n"
                        "rule \"live\" { score = 1, when = function(ev) return true end }\n"
                        "pipeline \"p\" { stages = {\n"
@@ -388,6 +403,23 @@ static void test_stage_timeout_interrupts_a_rule(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "timeout_ms = 20"));
     vd_test_run_free(&r);
     vd_policy_unref(p);
+}
+
+static void test_heavy_library_calls_are_charged(void) {
+    /* Each call handles a MiB: charged by its bytes, the budget runs out after a few dozen
+     * calls instead of after 40,000 (tens of seconds). */
+    const char *bodies[] = {
+        "local s = string.rep('a', 1 << 20) for i = 1, 1e6 do verdict.entropy(s) end",
+        "local s = string.rep('a', 1 << 20) for i = 1, 1e6 do local u = s:upper() end",
+        "local s = string.rep('a', 1 << 20) for i = 1, 1e6 do s:find('b', 1, true) end",
+        "local s = string.rep('a', 1 << 20) local re = verdict.re('b')\n"
+        "for i = 1, 1e6 do re:test(s) end",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+        int64_t t0 = vd_now_ns();
+        expect_fault(bodies[i], "instruction budget");
+        CU_ASSERT(vd_now_ns() - t0 < 2000 * 1000000LL);
+    }
 }
 
 static void test_memory_stop_is_quick_and_gives_back(void) {
@@ -440,6 +472,7 @@ void vd_suite_sandbox(void) {
         {"guarded upvalues are found at load", test_guarded_upvalues_are_found_at_load},
         {"the deadline interrupts a rule", test_deadline_interrupts_a_rule},
         {"a stage timeout interrupts a rule", test_stage_timeout_interrupts_a_rule},
+        {"heavy library calls are charged", test_heavy_library_calls_are_charged},
         {"a memory stop is quick and gives back", test_memory_stop_is_quick_and_gives_back},
         {"files outside the policy are refused", test_files_outside_are_refused},
         {"regex match limit", test_regex_match_limit},

@@ -35,6 +35,10 @@ void vd_test_remove_dir(const char *dir);
  * removed before returning. */
 int vd_test_load(const char *const *files, vd_policy_t **out, char *err, size_t errlen);
 
+/* The same with other limits than the suites' (32 MiB, 8 MiB a call, 200,000 instructions). */
+int vd_test_load_with(const char *const *files, const vd_lua_limits_t *limits, vd_policy_t **out,
+                      char *err, size_t errlen);
+
 /* Loads a single file named "main.lua"; asserts success. */
 vd_policy_t *vd_test_policy(const char *lua);
 
