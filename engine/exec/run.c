@@ -379,7 +379,8 @@ static int check_guards(lua_State *L, lua_State *co, int status) {
     vd_lstate_t *ls = vd_lua_ls(L);
     free(ls->pending_op);
     ls->pending_op = NULL;
-    lua_pushstring(co, msg);
+    vd_lua_push_message(L, msg); /* made on the main thread: co may be suspended */
+    lua_xmove(L, co, 1);
     return LUA_ERRRUN;
 }
 
@@ -401,10 +402,13 @@ static int resume_waiting(run_t *r, lua_State *co, const vd_rule_t *rule, int *n
     free(ls->resumed_op);
     ls->resumed_op = NULL;
     ls->stop = stop;
-    lua_pushfstring(co, "%s:%d: rule '%s': %s", rule->file, rule->line, rule->name,
-                    stop == VD_LUA_STOP_BUDGET
-                        ? "instruction budget exceeded (a wait for state counts as 1000)"
-                        : "deadline passed while the rule waited for state");
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s:%d: rule '%s': %s", rule->file, rule->line, rule->name,
+             stop == VD_LUA_STOP_BUDGET
+                 ? "instruction budget exceeded (a wait for state counts as 1000)"
+                 : "deadline passed while the rule waited for state");
+    vd_lua_push_message(r->L, msg); /* made on the main thread: co is suspended */
+    lua_xmove(r->L, co, 1);
     return LUA_ERRRUN;
 }
 

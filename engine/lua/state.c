@@ -164,7 +164,7 @@ int vd_lua_pcall(lua_State *L, int nargs, int nresults) {
             lua_settop(L, base);
         else
             lua_pop(L, 1);
-        lua_pushstring(L, msg);
+        vd_lua_push_message(L, msg);
         rc = LUA_ERRRUN;
     }
     return rc;
@@ -269,7 +269,22 @@ static int text_load(lua_State *L) {
         lua_insert(L, -2);
         return 2;
     }
+    if (!lua_isnone(L, 4)) { /* load(chunk, name, mode, env): env becomes the chunk's _ENV */
+        lua_pushvalue(L, 4);
+        lua_setupvalue(L, -2, 1);
+    }
     return 1;
+}
+
+static int push_message_body(lua_State *L) {
+    lua_pushstring(L, lua_touserdata(L, 1));
+    return 1;
+}
+
+void vd_lua_push_message(lua_State *L, const char *msg) {
+    lua_pushcfunction(L, push_message_body); /* a light function: nothing allocated yet */
+    lua_pushlightuserdata(L, (void *)msg);
+    lua_pcall(L, 1, 1, 0); /* at the memory cap, the memory error's message takes its place */
 }
 
 static void remove_fields(lua_State *L, const char *const *names) {

@@ -126,6 +126,11 @@ int vd_lua_pcall(lua_State *L, int nargs, int nresults);
  * is no longer a free instruction. */
 void vd_lua_charge(lua_State *L, size_t bytes);
 
+/* Pushes msg as a Lua string without risking an unprotected memory error (the state may be at
+ * its cap): a string is pushed in any case, msg or the memory error's own message. L must be
+ * able to call (not a suspended coroutine). */
+void vd_lua_push_message(lua_State *L, const char *msg);
+
 /* After a call stopped for memory: collects everything and gives free pages back to the
  * system, so that the process shrinks back to its size before the call. */
 void vd_lua_reclaim(lua_State *L);

@@ -209,6 +209,9 @@ static void test_load_time_code_is_free(void) {
         "return true, string.format('%s %d %d %s %s %s %d %s', text, total, keys, "
         "fresh:get(), obj:get(), rawget(weights, 'b'), n, table.unpack(words, 2, 2))";
     expect_runs(prelude, body, 2, "reason: r a,b,c 3 3 3 2 bob@b.c kept 2 1 b|", "fault");
+    /* load's env argument is the chunk's _ENV, as in Lua. */
+    expect_runs("", "local f = load('return x', 'c', 't', {x = 5}) return f() == 5, 'env'", 1,
+                "reason: r env|", "fault");
     /* The library's functions take frozen tables as they took the originals. */
     expect_runs("local words = {'a', 'b'}",
                 "return verdict.set(words):has('b') and verdict.domains(words):has('x.b'), 'ok'", 1,
