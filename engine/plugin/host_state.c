@@ -5,6 +5,7 @@
 
 #include "activity.h"
 #include "call.h"
+#include "registry.h"
 #include "state/redis.h"
 #include "state/state_op.h"
 
@@ -14,7 +15,9 @@
 typedef struct waiter {
     vd_state_done_t done;
     void *ud;
-    const vd_plugin_stage_t *ps; /* whose plugin code done is, for the activity record */
+    /* Whose code done is: referenced, so that it stays mapped even when the answer comes after
+     * the stage was freed (its call timed out, then a reload let the old policy go). */
+    vd_plugin_lib_t *lib;
     vd_store_t *store;
     int fail_open;
 } waiter_t;
@@ -31,10 +34,10 @@ static void answer(vd_state_op_t *op) {
             a.counts[i] = res[i];
     else
         a.value = res[0];
-    vd_plugin_activity_t saved =
-        vd_plugin_activity_enter(w->ps ? w->ps->lib : NULL, w->ps, "state answer");
+    vd_plugin_activity_t saved = vd_plugin_activity_enter(w->lib, NULL, "state answer");
     w->done(w->ud, &a);
     vd_plugin_activity_leave(saved);
+    vd_plugin_lib_unref(w->lib);
     free(w);
     free(op);
 }
@@ -52,7 +55,8 @@ static int start(vd_plugin_call_t *call, vd_state_op_t *op, vd_state_done_t done
         free(op);
         return VD_PLUGIN_ERROR;
     }
-    *w = (waiter_t){done, ud, call->ps, env->store, env->fail_open};
+    *w = (waiter_t){done, ud, call->ps ? call->ps->lib : NULL, env->store, env->fail_open};
+    if (w->lib) vd_plugin_lib_ref(w->lib);
     op->owner = w;
     op->done = answer;
     op->now = call->now_s;

@@ -240,6 +240,12 @@ static void run_fini(vd_plugin_lib_t *lib) {
     vd_plugin_activity_leave(saved);
 }
 
+void vd_plugin_lib_ref(vd_plugin_lib_t *lib) {
+    pthread_mutex_lock(&lib->registry->lock);
+    lib->refs++;
+    pthread_mutex_unlock(&lib->registry->lock);
+}
+
 void vd_plugin_lib_unref(vd_plugin_lib_t *lib) {
     if (!lib) return;
     vd_plugin_registry_t *r = lib->registry;

@@ -51,6 +51,9 @@ int vd_plugin_registry_open(vd_plugin_registry_t *r, const char *name, const cha
  * destroyed, so no call into it is left. Any thread. */
 void vd_plugin_lib_unref(vd_plugin_lib_t *lib);
 
+/* One more reference to lib: its code stays mapped until the matching unref. */
+void vd_plugin_lib_ref(vd_plugin_lib_t *lib);
+
 /* Frees the registry. Call after every stage was freed; a copy still referenced then gets its
  * fini() but stays mapped. */
 void vd_plugin_registry_close(vd_plugin_registry_t *r);
