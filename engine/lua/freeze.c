@@ -192,7 +192,7 @@ static int freeze_body(lua_State *L) {
         lua_pop(L, 1);
     }
     push_mapped(L, globals);
-    if (a->on_global_write) vd_lua_readonly_on_write(L, -1, a->on_global_write);
+    if (a->on_global_write) vd_lua_readonly_engine_table(L, -1, a->on_global_write);
     lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
     lua_pushvalue(L, GUARDS);
     return 1;

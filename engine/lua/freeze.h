@@ -13,8 +13,9 @@
 #include <stddef.h>
 
 /* Freezes what the global table and the registry references refs[0..nrefs) reach. Writes into
- * the global table's proxy raise on_global_write. Returns 0, or -1 with a message in err (out
- * of memory). */
+ * the global table's proxy raise on_global_write; the global table's metatable must be the
+ * engine's (given on_global_write, its reads skip the __index function check). Returns 0, or
+ * -1 with a message in err (out of memory). */
 int vd_lua_freeze(lua_State *L, const int *refs, size_t nrefs, lua_CFunction on_global_write,
                   char *err, size_t errlen);
 

@@ -293,9 +293,11 @@ void vd_lua_readonly_finish(lua_State *L, int idx, int map_idx) {
     lua_settop(L, pm - 1);
 }
 
-void vd_lua_readonly_on_write(lua_State *L, int idx, lua_CFunction on_write) {
+void vd_lua_readonly_engine_table(lua_State *L, int idx, lua_CFunction on_write) {
     lua_getmetatable(L, idx);
     lua_pushcfunction(L, on_write);
     lua_setfield(L, -2, "__newindex");
+    lua_rawgetp(L, -1, &original_key);
+    lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 }

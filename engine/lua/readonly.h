@@ -22,9 +22,10 @@ void vd_lua_readonly_new(lua_State *L, int idx);
  * map_idx), and getmetatable of the proxy gives the proxy of the original's metatable. */
 void vd_lua_readonly_finish(lua_State *L, int idx, int map_idx);
 
-/* Writes into the proxy at idx raise this function instead of the default message (the
- * global table's proxy names globals in its error). */
-void vd_lua_readonly_on_write(lua_State *L, int idx, lua_CFunction on_write);
+/* The proxy at idx is of a table whose metatable the engine set (the global table: its
+ * __index only raises "undefined global"): reads go to the original directly, the fast way,
+ * and writes raise on_write (which names globals in its message). */
+void vd_lua_readonly_engine_table(lua_State *L, int idx, lua_CFunction on_write);
 
 /* 1 when the table at idx is one of the engine's own read-only objects (event views, ctx),
  * which guard themselves: their metatable is protected with a "verdict." name. */

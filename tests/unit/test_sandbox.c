@@ -154,6 +154,10 @@ static void test_originals_stay_hidden(void) {
                 "local orig = box.self\nlocal prev = orig.last\norig.last = ev.email\n"
                 "return prev ~= nil, prev",
                 2, "read-only", "reason");
+    expect_runs("local box = setmetatable({}, {__index = assert})\n"
+                "setmetatable(_G, {__index = assert})",
+                "local orig = box.self\norig.last = ev.email\nreturn _G.self ~= nil", 1,
+                "read-only", "reason");
     expect_runs("local memo = setmetatable({}, {__index = function(t, k) rawset(t, k, #k) "
                 "return #k end})",
                 "return memo[ev.email] > 0", 1, "read-only", NULL);
