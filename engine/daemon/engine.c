@@ -97,6 +97,7 @@ int vd_engine_snapshot(vd_engine_t *e, vd_stats_snapshot_t *snap) {
     snap->workers = e->nworkers;
     snap->reloads = atomic_load(&e->reloads);
     snap->reload_failures = atomic_load(&e->reload_failures);
+    snap->accept_pauses = atomic_load(&e->accept_pauses);
     snap->uptime_s = (double)(vd_now_ns() - e->started_ns) / 1e9;
     snap->redis_address = e->cfg.redis_address;
     snap->state_fail_open = e->cfg.lua.state_fail_open;
@@ -109,6 +110,37 @@ static int metrics_snapshot(void *ud, vd_stats_snapshot_t *snap) {
     return vd_engine_snapshot(ud, snap);
 }
 
+/* Out of descriptors (or kernel memory), accept fails while the listener stays readable: the
+ * loop would spin on it. Accepting pauses instead, the waiting clients stay in the backlog,
+ * and the pause is counted and logged at most every ACCEPT_LOG_NS. */
+#define ACCEPT_PAUSE_MS 100
+#define ACCEPT_LOG_NS   (10 * (int64_t)1000000000)
+
+static void on_listen_ready(uv_poll_t *p, int status, int events);
+
+static void resume_accepting(uv_timer_t *t) {
+    vd_engine_t *e = t->data;
+    if (e->listen_fd >= 0) uv_poll_start(&e->listen_poll, UV_READABLE, on_listen_ready);
+}
+
+static void pause_accepting(vd_engine_t *e, int err) {
+    uv_poll_stop(&e->listen_poll);
+    uv_timer_start(&e->accept_pause, resume_accepting, ACCEPT_PAUSE_MS, 0);
+    atomic_fetch_add(&e->accept_pauses, 1);
+    int64_t now = vd_now_ns();
+    if (e->pause_logged_ns && now - e->pause_logged_ns < ACCEPT_LOG_NS) {
+        e->pauses_unlogged++;
+        return;
+    }
+    vd_log(VD_LOG_WARN,
+           "accept: %s: not accepting for %d ms (%llu more pauses since the last line); "
+           "clients wait in the backlog. Raise the descriptor limit (LimitNOFILE, ulimit -n) "
+           "if this lasts",
+           strerror(err), ACCEPT_PAUSE_MS, (unsigned long long)e->pauses_unlogged);
+    e->pause_logged_ns = now;
+    e->pauses_unlogged = 0;
+}
+
 static void on_listen_ready(uv_poll_t *p, int status, int events) {
     vd_engine_t *e = p->data;
     (void)events;
@@ -116,7 +148,10 @@ static void on_listen_ready(uv_poll_t *p, int status, int events) {
     for (int n = 0; n < 256; n++) {
         int fd = accept4(e->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accepting(e, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                     errno != ECONNABORTED)
                 vd_log(VD_LOG_WARN, "accept: %s", strerror(errno));
             return;
         }
@@ -139,6 +174,7 @@ static void reload_after(uv_work_t *req, int status) {
 static void stop_listening(vd_engine_t *e) {
     if (e->listen_fd < 0) return;
     uv_close((uv_handle_t *)&e->listen_poll, NULL);
+    uv_close((uv_handle_t *)&e->accept_pause, NULL);
     close(e->listen_fd);
     unlink(e->cfg.socket_path);
     e->listen_fd = -1;
@@ -241,6 +277,8 @@ static int start_main_loop(vd_engine_t *e, char *err, size_t errlen) {
     }
     uv_poll_init(&e->loop, &e->listen_poll, e->listen_fd);
     e->listen_poll.data = e;
+    uv_timer_init(&e->loop, &e->accept_pause);
+    e->accept_pause.data = e;
     uv_poll_start(&e->listen_poll, UV_READABLE, on_listen_ready);
     watch_signal(e, &e->sig_term, SIGTERM);
     watch_signal(e, &e->sig_int, SIGINT);

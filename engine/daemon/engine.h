@@ -25,6 +25,10 @@ typedef struct vd_engine {
     int next_worker; /* round-robin for new connections */
     int listen_fd;
     uv_poll_t listen_poll;
+    uv_timer_t accept_pause;            /* accepting resumes when it fires (out of descriptors) */
+    atomic_uint_fast64_t accept_pauses; /* times accepting paused */
+    uint64_t pauses_unlogged;           /* pauses since the last log line (main thread) */
+    int64_t pause_logged_ns;
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_async_t worker_done;     /* a worker's loop has ended */
     vd_list_watch_t list_watch; /* reloads changed list files */

@@ -204,6 +204,7 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     vd_pack_cstr(pk, s->policy);
     vd_pack_u64(pk, "reloads", s->reloads);
     vd_pack_u64(pk, "reload_failures", s->reload_failures);
+    vd_pack_u64(pk, "accept_pauses", s->accept_pauses);
     vd_pack_cstr(pk, "uptime_s");
     msgpack_pack_double(pk, s->uptime_s);
     vd_pack_cstr(pk, "pipelines");
