@@ -111,8 +111,9 @@ eval: build data
 fuzz:
 	$(MAKE) deps EXTRA_DEPS="$(FUZZ_DEPS)"
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVD_FUZZ=ON -DVD_TESTS=ON
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_frame fuzz_policy fuzz_list fuzz_snapshot
-	for t in frame policy list snapshot; do \
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_frame fuzz_policy fuzz_list fuzz_snapshot \
+	  fuzz_metrics_request
+	for t in frame policy list snapshot metrics_request; do \
 	  mkdir -p build-fuzz/corpus/$$t && \
 	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
 	    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \

@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "http_request.h"
 #include "prometheus.h"
 
 #include <stdio.h>
@@ -28,6 +29,7 @@ typedef struct client {
     char *resp;
     int handles; /* open handles; freed when both closed */
     int answered;
+    int head; /* HEAD: headers only */
 } client_t;
 
 static void on_client_closed(uv_handle_t *h) {
@@ -61,6 +63,7 @@ static void respond(client_t *c, const char *status, const char *type, const cha
                      "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n",
                      status, type, len);
+    if (c->head) len = 0; /* HEAD: the same headers, Content-Length included, no body */
     memcpy(c->resp + n, body, len);
     uv_buf_t b = uv_buf_init(c->resp, (unsigned)((size_t)n + len));
     c->answered = 1;
@@ -82,14 +85,25 @@ static void serve_metrics(client_t *c) {
     free(text);
 }
 
-static void handle(client_t *c) {
-    const char *not_found = "not found: metrics are at /metrics\n";
-    if (strncmp(c->req, "GET ", 4) != 0 && strncmp(c->req, "HEAD ", 5) != 0)
-        respond(c, "405 Method Not Allowed", "text/plain", "use GET\n", 8);
-    else if (strncmp(c->req, "GET /metrics ", 13) == 0 || strncmp(c->req, "GET /metrics?", 13) == 0)
+/* Answers a request read to its end (or refused before it). */
+static void handle(client_t *c, vd_http_request_t r) {
+    static const char not_found[] = "not found: metrics are at /metrics\n";
+    static const char bad[] = "bad request\n";
+    c->head = r.head;
+    switch (r.verdict) {
+    case VD_HTTP_METRICS:
         serve_metrics(c);
-    else
-        respond(c, "404 Not Found", "text/plain", not_found, strlen(not_found));
+        break;
+    case VD_HTTP_NOT_FOUND:
+        respond(c, "404 Not Found", "text/plain", not_found, sizeof not_found - 1);
+        break;
+    case VD_HTTP_METHOD:
+        respond(c, "405 Method Not Allowed\r\nAllow: GET, HEAD", "text/plain", "use GET or HEAD\n",
+                16);
+        break;
+    default:
+        respond(c, "400 Bad Request", "text/plain", bad, sizeof bad - 1);
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
@@ -106,10 +120,10 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
         return;
     }
     c->len += (size_t)n;
-    c->req[c->len] = '\0';
-    if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n")) {
+    vd_http_request_t r = vd_http_request_read(c->req, c->len);
+    if (r.verdict != VD_HTTP_INCOMPLETE) {
         uv_read_stop(s);
-        handle(c);
+        handle(c, r);
     } else if (c->len >= sizeof c->req - 1) {
         uv_read_stop(s);
         respond(c, "431 Request Header Fields Too Large", "text/plain", "too large\n", 10);

@@ -1,7 +1,9 @@
 """The Prometheus endpoint (--metrics HOST:PORT)."""
 
+import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -44,6 +46,38 @@ def test_metrics_endpoint():
             assert e.code == 404
 
 
+def raw_request(port, data):
+    """Sends data to the metrics port; returns (status line, headers text, body, seconds)."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(data)
+        reply = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    status, _, headers = head.decode().partition("\r\n")
+    return status, headers, body, time.monotonic() - t0
+
+
+def test_metrics_requests_odd_and_bad():
+    port = free_port()
+    with Daemon(args=["--metrics", "127.0.0.1:%d" % port]):
+        status, headers, body, _ = raw_request(port, b"HEAD /metrics HTTP/1.1\r\n\r\n")
+        assert status == "HTTP/1.1 200 OK" and body == b"", (status, body)
+        assert int(headers.split("Content-Length: ")[1].split("\r\n")[0]) > 1000, headers
+        status, _, _, took = raw_request(port, b"GET /met\x00rics HTTP/1.1\r\n")
+        assert status == "HTTP/1.1 400 Bad Request" and took < 2, (status, took)
+        status, _, _, _ = raw_request(port, b"hello\n\n")
+        assert status == "HTTP/1.1 400 Bad Request", status
+        status, headers, _, _ = raw_request(port, b"POST /metrics HTTP/1.1\r\n\r\n")
+        assert status == "HTTP/1.1 405 Method Not Allowed" and "Allow: GET, HEAD" in headers
+        status, _, _, _ = raw_request(port, b"GET /metrics?x=1 HTTP/1.0\n\n")
+        assert status == "HTTP/1.1 200 OK", status
+
+
 def test_bad_metrics_address_refused():
     for addr in ("localhost", "127.0.0.1:0", "127.0.0.1:99999", "nonsense:80"):
         p = subprocess.run([VERDICTD, "--socket", "/tmp/vd-e2e-metrics.sock", "--policies",
@@ -53,7 +87,8 @@ def test_bad_metrics_address_refused():
 
 
 def main():
-    return run_tests([test_metrics_endpoint, test_bad_metrics_address_refused])
+    return run_tests([test_metrics_endpoint, test_metrics_requests_odd_and_bad,
+                      test_bad_metrics_address_refused])
 
 
 if __name__ == "__main__":
