@@ -18,6 +18,23 @@ vd_inbound_t *vd_inbound_new(void) {
     return in;
 }
 
+/* msgpack bin is taken as str everywhere (DESIGN: many clients send strings as bin): turned
+ * into str once here, in the decoded tree, so that nothing further has to know. The two have
+ * the same layout; the unpacker's nesting limit bounds the recursion. */
+static void bin_as_str(msgpack_object *o) {
+    if (o->type == MSGPACK_OBJECT_BIN) {
+        o->type = MSGPACK_OBJECT_STR;
+    } else if (o->type == MSGPACK_OBJECT_ARRAY) {
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            bin_as_str(&o->via.array.ptr[i]);
+    } else if (o->type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            bin_as_str(&o->via.map.ptr[i].key);
+            bin_as_str(&o->via.map.ptr[i].val);
+        }
+    }
+}
+
 int vd_inbound_read(vd_inbound_t *in, const char *data, size_t len, const char **why) {
     memset(&in->msg, 0, sizeof in->msg);
     if (len > in->cap) {
@@ -42,6 +59,7 @@ int vd_inbound_read(vd_inbound_t *in, const char *data, size_t len, const char *
         *why = "malformed msgpack (or nested deeper than 32 levels)";
         return VD_EPROTO;
     }
+    bin_as_str(&root);
     return vd_rpc_decode(&root, &in->msg, why);
 }
 

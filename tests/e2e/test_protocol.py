@@ -68,6 +68,25 @@ def test_wrong_params():
         assert c.call("ping", []) == "pong"
 
 
+def test_bin_is_taken_as_str():
+    # Clients that send every string as msgpack bin: method, pipeline, map keys, values,
+    # option names, and a notification's method.
+    def b(text):
+        return text.encode()
+
+    event = {b(k): b(v) for k, v in EVENT.items()}
+    with Client(daemon.socket) as c:
+        c.send_raw(msgpack.packb([2, b("decide"), [b("signup"), event]]))
+        c.send_raw(msgpack.packb([0, 7, b("decide"), [b("signup"), event, {b("explain"): True}]]))
+        msgid, err, res = c.recv()
+        assert (msgid, err) == (7, None), err
+        assert res["action"] == "block" and res["pipeline"] == "signup" and "trace" in res, res
+        same = c.decide("signup", EVENT)  # the same event sent as str: the same verdict
+        assert [r["rule"] for r in same["reasons"]] == [r["rule"] for r in res["reasons"]]
+        c.send_raw(msgpack.packb([0, 8, b("ping"), []]))
+        assert c.recv()[:2] == (8, None)
+
+
 def test_notifications_are_ignored():
     with Client(daemon.socket) as c:
         c.send_raw(msgpack.packb([2, "decide", ["signup", EVENT]]))
@@ -167,6 +186,7 @@ def main():
         daemon = d
         status = run_tests([test_pipelined_1000_matched_by_msgid, test_50_concurrent_clients,
                             test_unknown_method_and_pipeline, test_wrong_params,
+                            test_bin_is_taken_as_str,
                             test_notifications_are_ignored,
                             test_malformed_msgpack_closes_only_that_connection,
                             test_oversize_request, test_disconnect_with_requests_in_flight,
