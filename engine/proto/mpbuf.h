@@ -4,6 +4,8 @@
 #ifndef VD_MPBUF_H
 #define VD_MPBUF_H
 
+#include "base/utf8.h"
+
 #include <msgpack.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,18 +40,24 @@ static inline void vd_mp_head(msgpack_sbuffer *sb, uint8_t type, uint64_t v, int
     sb->size += 1 + (size_t)width;
 }
 
+/* A string, always valid UTF-8: bytes that are not (echoed from a request) become U+FFFD. */
 static inline void vd_mp_str(msgpack_sbuffer *sb, const char *s, size_t n) {
-    if (vd_mp_reserve(sb, n + 5) != 0) return;
-    if (n < 32)
-        sb->data[sb->size++] = (char)(0xa0 | n);
-    else if (n < 256)
-        vd_mp_head(sb, 0xd9, n, 1);
-    else if (n < 65536)
-        vd_mp_head(sb, 0xda, n, 2);
+    int valid = vd_utf8_valid_len(s, n) == n;
+    size_t len = valid ? n : vd_utf8_repair(s, n, NULL);
+    if (vd_mp_reserve(sb, len + 5) != 0) return;
+    if (len < 32)
+        sb->data[sb->size++] = (char)(0xa0 | len);
+    else if (len < 256)
+        vd_mp_head(sb, 0xd9, len, 1);
+    else if (len < 65536)
+        vd_mp_head(sb, 0xda, len, 2);
     else
-        vd_mp_head(sb, 0xdb, n, 4);
-    memcpy(sb->data + sb->size, s, n);
-    sb->size += n;
+        vd_mp_head(sb, 0xdb, len, 4);
+    if (valid)
+        memcpy(sb->data + sb->size, s, n);
+    else
+        vd_utf8_repair(s, n, sb->data + sb->size);
+    sb->size += len;
 }
 
 static inline void vd_mp_cstr(msgpack_sbuffer *sb, const char *s) {

@@ -1,7 +1,9 @@
 #include "rpc.h"
 
 #include "base/error.h"
+#include "base/utf8.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -62,8 +64,19 @@ int vd_rpc_decode(const msgpack_object *root, vd_rpc_msg_t *out, const char **wh
 
 void vd_pack_cstr(msgpack_packer *pk, const char *s) {
     size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
+    if (vd_utf8_valid_len(s, n) == n) {
+        msgpack_pack_str(pk, n);
+        msgpack_pack_str_body(pk, s, n);
+        return;
+    }
+    /* Bytes a request sent (an unknown method's name) are echoed as valid UTF-8. */
+    size_t m = vd_utf8_repair(s, n, NULL);
+    char small[512], *buf = m <= sizeof small ? small : malloc(m);
+    if (!buf) m = 0;
+    if (buf) vd_utf8_repair(s, n, buf);
+    msgpack_pack_str(pk, m);
+    msgpack_pack_str_body(pk, buf, m);
+    if (buf != small) free(buf);
 }
 
 void vd_pack_u64(msgpack_packer *pk, const char *key, uint64_t v) {

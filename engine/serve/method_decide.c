@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/utf8.h"
 #include "decision/decision_pack.h"
 #include "exec/request.h"
 #include "proto/decide_params.h"
@@ -18,7 +19,7 @@ static void unknown_pipeline(vd_server_t *s, vd_conn_t *c, uint32_t msgid,
         snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
                  policy->pipelines[i].name);
     vd_server_error(s, c, msgid, VD_RPC_UNKNOWN_PIPELINE, "no pipeline '%.*s' (loaded: %s)",
-                    (int)(p->pipeline_len > 96 ? 96 : p->pipeline_len), p->pipeline, known);
+                    (int)vd_utf8_cut(p->pipeline, p->pipeline_len, 96), p->pipeline, known);
 }
 
 /* The decision ended: answer (unless the client left) and let the connection go. */

@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "methods.h"
 #include "proto/frame.h"
 
@@ -75,7 +76,7 @@ void vd_server_frame(vd_server_t *s, vd_conn_t *c, const char *data, size_t len)
         else
             vd_server_error(s, c, in->msg.msgid, VD_RPC_UNKNOWN_METHOD,
                             "unknown method '%.*s' (known: %s)",
-                            (int)(in->msg.method_len > 64 ? 64 : in->msg.method_len),
+                            (int)vd_utf8_cut(in->msg.method, in->msg.method_len, 64),
                             in->msg.method, vd_method_names());
     }
     vd_server_recycle(s, in);

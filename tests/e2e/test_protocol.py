@@ -7,7 +7,7 @@ import time
 
 import msgpack
 
-from vdtest import Client, Daemon, expect_error, run_tests
+from vdtest import Client, Daemon, expect_error, policy_dir, run_tests
 
 EVENT = {"ip": "203.0.113.7", "email": "x@mailinator.com", "username": "bob1234"}
 daemon = None
@@ -85,6 +85,32 @@ def test_bin_is_taken_as_str():
         assert [r["rule"] for r in same["reasons"]] == [r["rule"] for r in res["reasons"]]
         c.send_raw(msgpack.packb([0, 8, b("ping"), []]))
         assert c.recv()[:2] == (8, None)
+
+
+UTF8_POLICY = """
+rule "echo" { score = 1, when = function(ev) return true, ev.claim end }
+pipeline "p" { stages = { stage "s" {"echo"} } }
+"""
+
+
+def test_replies_are_valid_utf8():
+    # Invalid UTF-8 from a request is echoed repaired (U+FFFD), and messages are cut between
+    # characters: a client that decodes strictly (msgpack's default) still reads every reply.
+    with Daemon(policies=policy_dir({"main.lua": UTF8_POLICY})) as d, \
+            Client(d.socket) as c:
+        name = "\u20ac".encode() * 40 + b"\xff"  # cut at 64 bytes: inside a character
+        c.send_raw(msgpack.packb([0, 1, name, []], use_bin_type=False))
+        strict = msgpack.Unpacker(raw=False)  # raises on invalid UTF-8
+        reply = c.sock.recv(65536)
+        strict.feed(reply)
+        msg = next(strict)
+        assert msg[2]["code"] == "unknown_method", msg
+        assert "\ufffd" not in msg[2]["message"] and "\u20ac" * 21 in msg[2]["message"], msg
+        c.send_raw(msgpack.packb([0, 2, "decide", ["p", {"claim": b"claims \xff\xfe, IP in GB"}]],
+                                 use_bin_type=False))
+        strict.feed(c.sock.recv(65536))
+        msg = next(strict)
+        assert msg[3]["reasons"][0]["detail"] == "claims \ufffd\ufffd, IP in GB", msg
 
 
 def test_notifications_are_ignored():
@@ -186,7 +212,7 @@ def main():
         daemon = d
         status = run_tests([test_pipelined_1000_matched_by_msgid, test_50_concurrent_clients,
                             test_unknown_method_and_pipeline, test_wrong_params,
-                            test_bin_is_taken_as_str,
+                            test_bin_is_taken_as_str, test_replies_are_valid_utf8,
                             test_notifications_are_ignored,
                             test_malformed_msgpack_closes_only_that_connection,
                             test_oversize_request, test_disconnect_with_requests_in_flight,

@@ -1,4 +1,5 @@
 #include "base/error.h"
+#include "base/utf8.h"
 #include "proto/mpbuf.h"
 #include "proto/rpc.h"
 #include "vd_test.h"
@@ -179,6 +180,38 @@ static void test_inline_writers_match_msgpack(void) {
     msgpack_sbuffer_destroy(&b);
 }
 
+static void test_utf8(void) {
+    /* Valid: ASCII, 2-, 3- and 4-byte characters. Invalid: a lone continuation byte, an
+     * overlong '/', a surrogate, past U+10FFFF, a cut character, 0xff. */
+    const char *valid[] = {"plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", NULL};
+    for (int i = 0; valid[i]; i++)
+        CU_ASSERT_EQUAL(vd_utf8_valid_len(valid[i], strlen(valid[i])), strlen(valid[i]));
+    const char *invalid[] = {
+        "a\x80", "a\xc0\xaf", "a\xed\xa0\x80", "a\xf4\x90\x80\x80", "a\xe2\x82", "a\xff", NULL};
+    for (int i = 0; invalid[i]; i++)
+        CU_ASSERT_EQUAL(vd_utf8_valid_len(invalid[i], strlen(invalid[i])), 1);
+    char out[32];
+    size_t n = vd_utf8_repair("a\xff" "b\xe2\x82", 5, out);
+    CU_ASSERT_EQUAL(n, 1 + 3 + 1 + 3 + 3);
+    CU_ASSERT_EQUAL(memcmp(out,
+                           "a\xef\xbf\xbd"
+                           "b\xef\xbf\xbd\xef\xbf\xbd",
+                           n),
+                    0);
+    CU_ASSERT_EQUAL(vd_utf8_repair("ok", 2, NULL), 2);
+    /* A cut never splits a character. */
+    CU_ASSERT_EQUAL(vd_utf8_cut("ab\xe2\x82\xac", 5, 3), 2);
+    CU_ASSERT_EQUAL(vd_utf8_cut("ab\xe2\x82\xac", 5, 5), 5);
+    CU_ASSERT_EQUAL(vd_utf8_cut("abcd", 4, 2), 2);
+    /* The reply writer repairs what it is given. */
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    vd_mp_str(&sb, "x\xff", 2);
+    CU_ASSERT_EQUAL(sb.size, 1 + 4);
+    CU_ASSERT_EQUAL(memcmp(sb.data, "\xa4x\xef\xbf\xbd", 5), 0);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 void vd_suite_rpc(void) {
     static const vd_test_t tests[] = {{"decode a request", test_decode_request},
                                       {"decode a notification", test_decode_notification},
@@ -186,6 +219,7 @@ void vd_suite_rpc(void) {
                                       {"pack an error reply", test_pack_error},
                                       {"error code names", test_error_names},
                                       {"inline writers", test_inline_writers_match_msgpack},
+                                      {"replies carry valid UTF-8", test_utf8},
                                       {NULL, NULL}};
     vd_add_suite("rpc", tests);
 }

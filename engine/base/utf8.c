@@ -1,0 +1,73 @@
+#include "utf8.h"
+
+#include <string.h>
+
+/* The length of the valid character at s (n bytes available), or 0 when there is none. */
+static size_t char_len(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    size_t len;
+    unsigned lo = 0x80, hi = 0xbf; /* the range of the second byte */
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* past U+10FFFF */
+    } else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    return len;
+}
+
+size_t vd_utf8_valid_len(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] < 0x80) { /* the common case: ASCII */
+            i++;
+            continue;
+        }
+        size_t k = char_len(p + i, n - i);
+        if (!k) return i;
+        i += k;
+    }
+    return n;
+}
+
+size_t vd_utf8_repair(const char *s, size_t n, char *out) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, w = 0;
+    while (i < n) {
+        size_t k = char_len(p + i, n - i);
+        if (k) {
+            if (out) memcpy(out + w, p + i, k);
+            w += k;
+            i += k;
+        } else {
+            if (out) memcpy(out + w, "\xef\xbf\xbd", 3);
+            w += 3;
+            i++;
+        }
+    }
+    return w;
+}
+
+size_t vd_utf8_cut(const char *s, size_t n, size_t max) {
+    if (max >= n) return n;
+    size_t cut = max;
+    /* Back over continuation bytes to the start of the character max falls in. */
+    while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80 && max - cut < 3)
+        cut--;
+    return cut;
+}

@@ -1,0 +1,19 @@
+/* UTF-8 for what the daemon writes: replies must carry valid UTF-8 whatever bytes a request
+ * held, since strict decoders (Python's msgpack, by default) refuse the whole reply otherwise. */
+#ifndef VD_BASE_UTF8_H
+#define VD_BASE_UTF8_H
+
+#include <stddef.h>
+
+/* The length of the longest prefix of s[0..n) that is valid UTF-8 (no overlong forms, no
+ * surrogates, nothing past U+10FFFF). */
+size_t vd_utf8_valid_len(const char *s, size_t n);
+
+/* Writes s[0..n) into out with each byte that is not part of a valid character replaced by
+ * U+FFFD; returns the bytes written. With out NULL, only counts them. */
+size_t vd_utf8_repair(const char *s, size_t n, char *out);
+
+/* The largest length <= max at which s[0..n) can be cut without splitting a character. */
+size_t vd_utf8_cut(const char *s, size_t n, size_t max);
+
+#endif
