@@ -1,5 +1,6 @@
 #include "utf8.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* The length of the valid character at s (n bytes available), or 0 when there is none. */
@@ -34,6 +35,14 @@ size_t vd_utf8_valid_len(const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
+        /* Eight ASCII bytes at a time: replies are mostly ASCII names and numbers. */
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & 0x8080808080808080ull) break;
+            i += 8;
+        }
+        if (i >= n) break;
         if (p[i] < 0x80) { /* the common case: ASCII */
             i++;
             continue;

@@ -21,16 +21,28 @@ vd_inbound_t *vd_inbound_new(void) {
 /* msgpack bin is taken as str everywhere (DESIGN: many clients send strings as bin): turned
  * into str once here, in the decoded tree, so that nothing further has to know. The two have
  * the same layout; the unpacker's nesting limit bounds the recursion. */
+static void bin_as_str(msgpack_object *o);
+
+/* The elements of a container: scalars are looked at here, without a call each. */
+static void bin_as_str_all(msgpack_object *o, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        if (o[i].type == MSGPACK_OBJECT_BIN)
+            o[i].type = MSGPACK_OBJECT_STR;
+        else if (o[i].type == MSGPACK_OBJECT_ARRAY || o[i].type == MSGPACK_OBJECT_MAP)
+            bin_as_str(&o[i]);
+    }
+}
+
 static void bin_as_str(msgpack_object *o) {
     if (o->type == MSGPACK_OBJECT_BIN) {
         o->type = MSGPACK_OBJECT_STR;
     } else if (o->type == MSGPACK_OBJECT_ARRAY) {
-        for (uint32_t i = 0; i < o->via.array.size; i++)
-            bin_as_str(&o->via.array.ptr[i]);
+        bin_as_str_all(o->via.array.ptr, o->via.array.size);
     } else if (o->type == MSGPACK_OBJECT_MAP) {
         for (uint32_t i = 0; i < o->via.map.size; i++) {
-            bin_as_str(&o->via.map.ptr[i].key);
-            bin_as_str(&o->via.map.ptr[i].val);
+            msgpack_object_kv *kv = &o->via.map.ptr[i];
+            if (kv->key.type == MSGPACK_OBJECT_BIN) kv->key.type = MSGPACK_OBJECT_STR;
+            bin_as_str_all(&kv->val, 1);
         }
     }
 }

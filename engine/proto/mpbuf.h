@@ -40,32 +40,43 @@ static inline void vd_mp_head(msgpack_sbuffer *sb, uint8_t type, uint64_t v, int
     sb->size += 1 + (size_t)width;
 }
 
+/* A string that is not valid UTF-8, written with U+FFFD for the bytes that are not (mpbuf.c). */
+void vd_mp_str_repaired(msgpack_sbuffer *sb, const char *s, size_t n);
+
+/* Writes a string header for n bytes (room reserved by the caller). */
+static inline void vd_mp_str_head(msgpack_sbuffer *sb, size_t n) {
+    if (n < 32)
+        sb->data[sb->size++] = (char)(0xa0 | n);
+    else if (n < 256)
+        vd_mp_head(sb, 0xd9, n, 1);
+    else if (n < 65536)
+        vd_mp_head(sb, 0xda, n, 2);
+    else
+        vd_mp_head(sb, 0xdb, n, 4);
+}
+
+/* A string known to be valid UTF-8 (the engine's own text): written without the check. */
+static inline void vd_mp_str_valid(msgpack_sbuffer *sb, const char *s, size_t n) {
+    if (vd_mp_reserve(sb, n + 5) != 0) return;
+    vd_mp_str_head(sb, n);
+    memcpy(sb->data + sb->size, s, n);
+    sb->size += n;
+}
+
 /* A string, always valid UTF-8: bytes that are not (echoed from a request) become U+FFFD. */
 static inline void vd_mp_str(msgpack_sbuffer *sb, const char *s, size_t n) {
-    int valid = vd_utf8_valid_len(s, n) == n;
-    size_t len = valid ? n : vd_utf8_repair(s, n, NULL);
-    if (vd_mp_reserve(sb, len + 5) != 0) return;
-    if (len < 32)
-        sb->data[sb->size++] = (char)(0xa0 | len);
-    else if (len < 256)
-        vd_mp_head(sb, 0xd9, len, 1);
-    else if (len < 65536)
-        vd_mp_head(sb, 0xda, len, 2);
+    if (vd_utf8_valid_len(s, n) != n)
+        vd_mp_str_repaired(sb, s, n);
     else
-        vd_mp_head(sb, 0xdb, len, 4);
-    if (valid)
-        memcpy(sb->data + sb->size, s, n);
-    else
-        vd_utf8_repair(s, n, sb->data + sb->size);
-    sb->size += len;
+        vd_mp_str_valid(sb, s, n);
 }
 
 static inline void vd_mp_cstr(msgpack_sbuffer *sb, const char *s) {
     vd_mp_str(sb, s, strlen(s));
 }
 
-/* A string literal: its length is known when compiling. */
-#define VD_MP_LIT(sb, lit) vd_mp_str((sb), (lit), sizeof(lit) - 1)
+/* A string literal of the engine's source (ASCII): its length is known when compiling. */
+#define VD_MP_LIT(sb, lit) vd_mp_str_valid((sb), (lit), sizeof(lit) - 1)
 
 static inline void vd_mp_container(msgpack_sbuffer *sb, uint32_t n, uint8_t fix, uint8_t t16) {
     if (n < 16) {
