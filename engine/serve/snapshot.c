@@ -186,7 +186,7 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     size_t npipes = 0;
     for (size_t i = 0; i < a->nnodes; i++)
         npipes += !*a->nodes[i].stage;
-    msgpack_pack_map(pk, 18);
+    msgpack_pack_map(pk, 19);
     vd_pack_u64(pk, "workers", (uint64_t)s->workers);
     vd_pack_u64(pk, "requests", s->requests);
     vd_pack_u64(pk, "decisions", s->decisions);
