@@ -56,18 +56,18 @@ static void feature(vd_plugin_setup_t *s, const char *prefix, const char *name,
     *out = api->setup_feature(s, full);
 }
 
-/* max_bytes: a whole number of bytes in [MIN_BYTES, MAX_BYTES]; absent means the default. */
-#define MIN_BYTES 1024.0
-#define MAX_BYTES 1073741824.0
+/* max_bytes: a whole number of bytes in [CAP_MIN, CAP_MAX]; absent means the default. */
+#define CAP_MIN 1024.0
+#define CAP_MAX 1073741824.0
 
 static int max_bytes(const vd_plugin_config_t *c, size_t *out, char *err, size_t errlen) {
     double v;
     *out = TC_MAX_BYTES_DEFAULT;
     if (!c) return VD_PLUGIN_OK;
-    if (api->config_number(c, &v) != VD_PLUGIN_OK || v != floor(v) || v < MIN_BYTES ||
-        v > MAX_BYTES)
+    if (api->config_number(c, &v) != VD_PLUGIN_OK || v != floor(v) || v < CAP_MIN ||
+        v > CAP_MAX)
         return snprintf(err, errlen, "'max_bytes' is a whole number of bytes from %.0f to %.0f",
-                        MIN_BYTES, MAX_BYTES),
+                        CAP_MIN, CAP_MAX),
                VD_PLUGIN_ERROR;
     *out = (size_t)v;
     return VD_PLUGIN_OK;
