@@ -112,6 +112,9 @@ static size_t skip_block(const unsigned char *s, size_t n, size_t i, const char 
 }
 
 void tc_strip_html(const unsigned char *s, size_t n, tc_buf_t *out) {
+    /* Once no '>' follows some point, none follows any later '<' either: remembering that
+     * keeps a run of unclosed '<' linear instead of one scan to the end per '<'. */
+    int no_gt = 0;
     for (size_t i = 0; i < n;) {
         if (s[i] == '<') {
             if (at_ci(s, n, i, "<!--")) {
@@ -130,7 +133,8 @@ void tc_strip_html(const unsigned char *s, size_t n, tc_buf_t *out) {
                 tc_putc(out, ' ');
                 continue;
             }
-            const unsigned char *gt = memchr(s + i + 1, '>', n - i - 1);
+            const unsigned char *gt = no_gt ? NULL : memchr(s + i + 1, '>', n - i - 1);
+            no_gt = !gt;
             if (gt) {
                 i = (size_t)(gt - s) + 1;
                 tc_putc(out, ' ');

@@ -30,7 +30,11 @@ typedef struct tc_pieces {
     int oom;
 } tc_pieces_t;
 
-/* Parses len bytes of a raw message. Returns 0, or -1 when out of memory. */
+/* The bytes of a message the plugin reads by default; the rest is ignored, so that one message
+ * costs a bounded time and memory (the plugin's max_bytes; verdict_train's MAX_BYTES). */
+#define TC_MAX_BYTES_DEFAULT ((size_t)1 << 20)
+
+/* Parses len bytes of a raw message (the caller applies the cap). Returns 0, or -1 when out of memory. */
 int tc_parse(const unsigned char *raw, size_t len, tc_pieces_t *out);
 
 void tc_pieces_free(tc_pieces_t *p);

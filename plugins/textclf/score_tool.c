@@ -1,6 +1,7 @@
 /* textclf-score MODEL FILE...: the log-odds of each raw message file, with 17 significant
  * digits; with MODEL "-" the message's buckets instead, with MODEL "--stats" its statistics.
- * Used by the parity tests. */
+ * Reads at most the plugin's default max_bytes of each file, as the plugin does. Used by the
+ * parity tests. */
 #include "features.h"
 #include "model.h"
 #include "stats.h"
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
         size_t len, n;
         uint32_t *b;
         unsigned char *raw = slurp(argv[i], &len);
+        if (len > TC_MAX_BYTES_DEFAULT) len = TC_MAX_BYTES_DEFAULT;
         if (raw && stats_only) {
             tc_pieces_t pc;
             double st[TC_NSTATS];

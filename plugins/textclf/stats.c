@@ -1,6 +1,7 @@
 #include "stats.h"
 
 #include "features.h"
+#include "hostset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,30 +41,18 @@ static double at_least_1(size_t n) {
     return n ? (double)n : 1.0;
 }
 
-/* Counts hosts and distinct hosts of one text (url rules of section 3). */
-static void count_hosts(const tc_buf_t *t, char ***seen, size_t *nseen, size_t *total, int *oom) {
+/* Counts the hosts of one text and adds them to the distinct ones (url rules of section 3). */
+static void count_hosts(const tc_buf_t *t, tc_hostset_t *seen, size_t *total, int *oom) {
     tc_buf_t hosts = {0};
     tc_url_hosts(t->p, t->len, &hosts); /* NUL-separated list */
     for (size_t i = 0; i < hosts.len;) {
         const char *h = (const char *)hosts.p + i;
         size_t len = strlen(h);
         (*total)++;
-        size_t k = 0;
-        while (k < *nseen && strcmp((*seen)[k], h) != 0)
-            k++;
-        if (k == *nseen) {
-            char **grown = realloc(*seen, (*nseen + 1) * sizeof *grown);
-            if (!grown || !(grown[*nseen] = strdup(h))) {
-                if (grown) *seen = grown;
-                *oom = 1;
-                break;
-            }
-            *seen = grown;
-            (*nseen)++;
-        }
+        tc_hostset_add(seen, h, len);
         i += len + 1;
     }
-    *oom |= hosts.oom;
+    *oom |= hosts.oom | seen->oom;
     tc_free(&hosts);
 }
 
@@ -131,13 +120,13 @@ static void header_stats(const tc_pieces_t *pc, double *out) {
 
 int tc_stats(const tc_pieces_t *pc, double out[TC_NSTATS]) {
     tc_buf_t plain = {0};
-    size_t html_bytes = 0, raw_bytes = 0, urls = 0, nseen = 0;
-    char **seen = NULL;
+    size_t html_bytes = 0, raw_bytes = 0, urls = 0;
+    tc_hostset_t seen = {0};
     int oom = 0;
     for (size_t i = 0; i < pc->ntexts; i++) {
         const tc_text_t *t = &pc->texts[i];
         raw_bytes += t->text.len;
-        count_hosts(&t->text, &seen, &nseen, &urls, &oom);
+        count_hosts(&t->text, &seen, &urls, &oom);
         if (t->html) {
             html_bytes += t->text.len;
             tc_strip_html(t->text.p, t->text.len, &plain);
@@ -152,12 +141,10 @@ int tc_stats(const tc_pieces_t *pc, double out[TC_NSTATS]) {
     out[2] = (double)pc->ntexts;
     out[3] = (double)pc->ntypes;
     out[4] = (double)urls;
-    out[5] = (double)nseen;
+    out[5] = (double)seen.count;
     text_stats(&plain, out);
     header_stats(pc, out);
-    for (size_t i = 0; i < nseen; i++)
-        free(seen[i]);
-    free(seen);
+    tc_hostset_free(&seen);
     oom |= plain.oom;
     tc_free(&plain);
     return oom ? -1 : 0;

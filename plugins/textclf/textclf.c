@@ -9,6 +9,7 @@
  *     weight = 10,           -- adds weight * probability as reason "textclf"; 0: none
  *     scale  = "probability",  -- or "log_odds": adds weight * log-odds (negative for ham)
  *     statistics = false,      -- true: also the msg_* statistics features (for a gbdt stage)
+ *     max_bytes = 1048576,     -- reads at most this many bytes of a message; the rest is ignored
  *   }
  */
 #include "features.h"
@@ -31,6 +32,7 @@ typedef struct textclf {
     double weight;
     int log_odds_scale; /* the reason's score is weight * log-odds, not weight * probability */
     int statistics;     /* also emit the msg_* statistics */
+    size_t max_bytes;   /* bytes of a message read at most */
     vd_plugin_feature_t f_stats[TC_NSTATS];
     char version[96];
 } textclf_t;
@@ -54,12 +56,29 @@ static void feature(vd_plugin_setup_t *s, const char *prefix, const char *name,
     *out = api->setup_feature(s, full);
 }
 
+/* max_bytes: a whole number of bytes in [CAP_MIN, CAP_MAX]; absent means the default. */
+#define CAP_MIN 1024.0
+#define CAP_MAX 1073741824.0
+
+static int max_bytes(const vd_plugin_config_t *c, size_t *out, char *err, size_t errlen) {
+    double v;
+    *out = TC_MAX_BYTES_DEFAULT;
+    if (!c) return VD_PLUGIN_OK;
+    if (api->config_number(c, &v) != VD_PLUGIN_OK || v != floor(v) || v < CAP_MIN ||
+        v > CAP_MAX)
+        return snprintf(err, errlen, "'max_bytes' is a whole number of bytes from %.0f to %.0f",
+                        CAP_MIN, CAP_MAX),
+               VD_PLUGIN_ERROR;
+    *out = (size_t)v;
+    return VD_PLUGIN_OK;
+}
+
 static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, char *err,
                           size_t errlen) {
     (void)global;
     const vd_plugin_config_t *cfg = api->setup_config(s);
-    static const char *const known[] = {"model", "field",      "prefix", "weight",
-                                        "scale", "statistics", NULL};
+    static const char *const known[] = {"model", "field",      "prefix",    "weight",
+                                        "scale", "statistics", "max_bytes", NULL};
     if (api->abi_minor >= 1 && api->config_check_keys(cfg, known, err, errlen) != VD_PLUGIN_OK)
         return VD_PLUGIN_ERROR;
     const char *scale = api->config_string(api->config_get(cfg, "scale"));
@@ -67,6 +86,9 @@ static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, c
         return snprintf(err, errlen, "'scale' is \"probability\" or \"log_odds\", not \"%s\"",
                         scale),
                VD_PLUGIN_ERROR;
+    size_t cap;
+    if (max_bytes(api->config_get(cfg, "max_bytes"), &cap, err, errlen) != VD_PLUGIN_OK)
+        return VD_PLUGIN_ERROR;
     const char *rel = api->config_string(api->config_get(cfg, "model"));
     char path[4096];
     if (!rel || api->setup_path(s, rel, path, sizeof path) != VD_PLUGIN_OK)
@@ -86,6 +108,7 @@ static int textclf_create(void *global, vd_plugin_setup_t *s, void **instance, c
     feature(s, prefix, "p", &t->f_p);
     feature(s, prefix, "model", &t->f_model);
     api->config_number(api->config_get(cfg, "weight"), &t->weight);
+    t->max_bytes = cap;
     t->log_odds_scale = scale && strcmp(scale, "log_odds") == 0;
     api->config_bool(api->config_get(cfg, "statistics"), &t->statistics);
     for (int i = 0; t->statistics && i < TC_NSTATS; i++)
@@ -105,6 +128,7 @@ static int textclf_score(void *instance, vd_plugin_call_t *call) {
     tc_pieces_t pc;
     double st[TC_NSTATS];
     if (api->field_string(call, t->field, &raw, &len) != VD_PLUGIN_OK) return VD_PLUGIN_OK;
+    if (len > t->max_bytes) len = t->max_bytes; /* the score reflects the first max_bytes */
     int rc = tc_parse((const unsigned char *)raw, len, &pc);
     if (rc == 0) rc = tc_pieces_buckets(&pc, t->model.bits, t->model.seed, &buckets, &n);
     if (rc == 0 && t->statistics) rc = tc_stats(&pc, st);

@@ -56,6 +56,7 @@ def strip_html(data):
     low = lower_ascii(data)
     out = bytearray()
     i, n = 0, len(data)
+    no_gt = False  # no '>' after here: a run of unclosed '<' stays linear, as in the plugin
     while i < n:
         c = data[i]
         if c == 0x3C:  # '<'
@@ -71,7 +72,8 @@ def strip_html(data):
                 i = skip_block(low, i, tag)
                 out += b" "
                 continue
-            gt = data.find(b">", i + 1)
+            gt = -1 if no_gt else data.find(b">", i + 1)
+            no_gt = gt < 0
             if gt >= 0:
                 i = gt + 1
                 out += b" "

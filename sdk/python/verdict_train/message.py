@@ -8,6 +8,7 @@ import re
 
 MAX_DEPTH = 8
 MAX_PARTS = 64
+MAX_BYTES = 1 << 20  # the plugin's default max_bytes: the rest of a message is ignored
 LATIN1_CHARSETS = {b"iso-8859-1", b"latin1", b"latin-1", b"iso-8859-15", b"windows-1252",
                    b"cp1252"}
 
@@ -165,7 +166,7 @@ def walk(headers, body, pieces, depth):
 
 def parse(raw):
     """Raw message bytes to Pieces."""
-    headers, body = split_head_body(raw)
+    headers, body = split_head_body(raw[:MAX_BYTES])
     pieces = Pieces()
     pieces.headers = [(n, decode_words(v)) for n, v in headers]
     walk(headers, body, pieces, 0)
