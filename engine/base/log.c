@@ -13,6 +13,18 @@ static _Atomic int min_level = VD_LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
+int vd_log_limit_pass(vd_log_limit_t *l, int64_t interval_ns, int64_t now_ns,
+                      unsigned long long *skipped) {
+    if (l->logged_ns && now_ns - l->logged_ns < interval_ns) {
+        l->skipped++;
+        return 0;
+    }
+    *skipped = l->skipped;
+    l->logged_ns = now_ns;
+    l->skipped = 0;
+    return 1;
+}
+
 void vd_log_set_level(vd_log_level_t level) {
     atomic_store(&min_level, (int)level);
 }

@@ -4,6 +4,8 @@
 #ifndef VD_STATS_H
 #define VD_STATS_H
 
+#include "log.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,9 +50,7 @@ typedef struct vd_stat_node {
     char action_names[VD_STAT_ACTIONS][32];
     vd_counter_t action_counts[VD_STAT_ACTIONS];
     _Atomic int nactions;
-    /* Stages: when a fault was last logged, and the faults since then (the owning worker's). */
-    int64_t fault_logged_ns;
-    uint64_t faults_unlogged;
+    vd_log_limit_t fault_log; /* stages: faults logged at most once a minute (owning worker) */
 } vd_stat_node_t;
 
 /* A worker's nodes, appended and never freed before the worker. */

@@ -127,18 +127,13 @@ static void pause_accepting(vd_engine_t *e, int err) {
     uv_poll_stop(&e->listen_poll);
     uv_timer_start(&e->accept_pause, resume_accepting, ACCEPT_PAUSE_MS, 0);
     atomic_fetch_add(&e->accept_pauses, 1);
-    int64_t now = vd_now_ns();
-    if (e->pause_logged_ns && now - e->pause_logged_ns < ACCEPT_LOG_NS) {
-        e->pauses_unlogged++;
-        return;
-    }
+    unsigned long long skipped;
+    if (!vd_log_limit_pass(&e->pause_log, ACCEPT_LOG_NS, vd_now_ns(), &skipped)) return;
     vd_log(VD_LOG_WARN,
            "accept: %s: not accepting for %d ms (%llu more pauses since the last line); "
            "clients wait in the backlog. Raise the descriptor limit (LimitNOFILE, ulimit -n) "
            "if this lasts",
-           strerror(err), ACCEPT_PAUSE_MS, (unsigned long long)e->pauses_unlogged);
-    e->pause_logged_ns = now;
-    e->pauses_unlogged = 0;
+           strerror(err), ACCEPT_PAUSE_MS, skipped);
 }
 
 static void on_listen_ready(uv_poll_t *p, int status, int events) {

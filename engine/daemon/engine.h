@@ -2,6 +2,7 @@
 #ifndef VD_ENGINE_H
 #define VD_ENGINE_H
 
+#include "base/log.h"
 #include "config.h"
 #include "list_watch.h"
 #include "persist.h"
@@ -27,8 +28,7 @@ typedef struct vd_engine {
     uv_poll_t listen_poll;
     uv_timer_t accept_pause;            /* accepting resumes when it fires (out of descriptors) */
     atomic_uint_fast64_t accept_pauses; /* times accepting paused */
-    uint64_t pauses_unlogged;           /* pauses since the last log line (main thread) */
-    int64_t pause_logged_ns;
+    vd_log_limit_t pause_log;           /* the pauses' log lines (main thread) */
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_async_t worker_done;     /* a worker's loop has ended */
     vd_list_watch_t list_watch; /* reloads changed list files */

@@ -38,17 +38,12 @@ static vd_outcome_t *side_of(vd_decision_t *d, const vd_stage_t *st) {
 static void log_fault(const vd_stage_t *st, const char *rule, const char *msg) {
     vd_stat_node_t *n = st->stats;
     if (!n) return; /* offline runs report faults in their results */
-    int64_t now = vd_now_ns();
-    if (n->fault_logged_ns && now - n->fault_logged_ns < FAULT_LOG_INTERVAL_NS) {
-        n->faults_unlogged++;
-        return;
-    }
+    unsigned long long skipped;
+    if (!vd_log_limit_pass(&n->fault_log, FAULT_LOG_INTERVAL_NS, vd_now_ns(), &skipped)) return;
     vd_log(VD_LOG_WARN,
            "pipeline '%s', stage '%s', '%s': %s (%llu more faults of this stage "
            "since its last line; all are in stats)",
-           n->pipeline, n->stage, rule, msg, (unsigned long long)n->faults_unlogged);
-    n->fault_logged_ns = now;
-    n->faults_unlogged = 0;
+           n->pipeline, n->stage, rule, msg, skipped);
 }
 
 /* Records a failure of a rule or plugin; with on_error set, the stage's side stops. */
