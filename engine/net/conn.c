@@ -42,12 +42,14 @@ void vd_conn_begin_op(vd_conn_t *c) {
 }
 
 static void maybe_finish_drain(vd_conn_t *c);
+static void finish_after_flush(vd_conn_t *c);
 
 void vd_conn_end_op(vd_conn_t *c) {
     c->ops--;
     /* Inside the read loop the reply joins the others in one write at the end of the batch. */
     if (!c->closing && !c->in_process) {
         vd_conn_flush(c);
+        finish_after_flush(c);
         maybe_finish_drain(c);
     }
     vd_conn_release(c);
@@ -120,6 +122,13 @@ static int over_high_water(const vd_conn_t *c) {
     return c->unsent > c->env->write_high_water;
 }
 
+/* After a fatal frame: once every reply is written, decisions still in flight included, the
+ * connection ends (lingering). */
+static void finish_after_flush(vd_conn_t *c) {
+    if (c->close_after_flush && !c->closing && c->unsent == 0 && c->out.size == 0 && c->ops == 0)
+        linger(c);
+}
+
 static void on_write(uv_write_t *req, int status) {
     write_t *wr = (write_t *)req;
     vd_conn_t *c = wr->conn;
@@ -130,8 +139,8 @@ static void on_write(uv_write_t *req, int status) {
         vd_log(VD_LOG_DEBUG, "write to client failed: %s", uv_strerror(status));
         vd_conn_close(c);
     } else if (!c->closing) {
-        if (c->close_after_flush && c->unsent == 0)
-            linger(c);
+        if (c->close_after_flush)
+            finish_after_flush(c);
         else if (!c->reading && c->unsent <= c->env->write_high_water / 2)
             process(c);
         maybe_finish_drain(c);
@@ -164,20 +173,20 @@ void vd_conn_flush(vd_conn_t *c) {
     vd_conn_hold(c); /* until on_write, which libuv never calls from within uv_write */
 }
 
-/* A frame that cannot be read: answer where a msgid is visible, then close. */
+/* A frame that cannot be read (not framed, or over the size limit): answer where a msgid is
+ * visible, then end the connection, but only after the replies to what came before it are
+ * written, those of decisions still waiting for a plugin or Redis included. */
 static void fatal_frame(vd_conn_t *c, const char *at, size_t avail, vd_rpc_err_t code,
                         const char *msg) {
     uint32_t msgid;
     vd_counter_add(&c->env->errors[code], 1);
-    if (vd_frame_peek_msgid((const uint8_t *)at, avail, &msgid) == 0) {
+    if (vd_frame_peek_msgid((const uint8_t *)at, avail, &msgid) == 0)
         vd_rpc_pack_error(&c->pk, msgid, code, msg);
-        c->close_after_flush = 1;
-        vd_conn_flush(c);
-        if (c->unsent == 0) linger(c);
-    } else {
-        vd_log(VD_LOG_DEBUG, "closing a connection: %s (no msgid to reply to)", msg);
-        vd_conn_close(c);
-    }
+    else
+        vd_log(VD_LOG_DEBUG, "ending a connection: %s (no msgid to reply to)", msg);
+    c->close_after_flush = 1;
+    vd_conn_flush(c);
+    finish_after_flush(c);
 }
 
 /* Handles every complete frame in the buffer while the reply queue is below its mark. */

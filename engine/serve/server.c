@@ -44,14 +44,13 @@ void vd_server_error(vd_server_t *s, vd_conn_t *c, uint32_t msgid, vd_rpc_err_t 
     vd_rpc_pack_error(&c->pk, msgid, code, msg);
 }
 
-/* A frame whose envelope is unusable: answer if a msgid is known, then close. */
+/* A frame whose envelope is unusable costs only itself (DESIGN section 3): answered when its
+ * msgid can be read, else counted and ignored; the connection goes on with the next frame. */
 static void envelope_error(vd_server_t *s, vd_conn_t *c, const vd_rpc_msg_t *m, const char *why) {
     if (m->has_msgid)
         vd_server_error(s, c, m->msgid, VD_RPC_BAD_REQUEST, "%s", why);
     else
         vd_counter_add(&s->stats.errors[VD_RPC_BAD_REQUEST], 1);
-    c->close_after_flush = 1;
-    if (!m->has_msgid) vd_conn_close(c);
 }
 
 void vd_server_frame(vd_server_t *s, vd_conn_t *c, const char *data, size_t len) {

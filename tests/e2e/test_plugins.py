@@ -144,6 +144,18 @@ def test_async_failure():
         assert "backend said no" in r["faults"][0]["message"]
 
 
+def test_waiting_decisions_are_answered_before_a_close():
+    # Decisions waiting for an asynchronous plugin, then bytes that cannot be framed: the
+    # connection ends, but only after the waiting decisions were answered.
+    stages = 'plugin "async" { delay_ms = 100 }'
+    with daemon_with(stages) as vd, Client(vd.socket) as c:
+        c.send_raw(b"".join(msgpack.packb([0, i, "decide", ["p", {"ip": "1.2.3.4"}]])
+                            for i in range(5)) + b"\xc1")
+        replies = c.expect_closed()
+        assert sorted(r[0] for r in replies) == list(range(5)), replies
+        assert all(r[1] is None for r in replies), replies
+
+
 def test_deadline_when_a_plugin_never_answers():
     stages = ('plugin "async" { never = true, timeout_ms = 100 }, '
               'plugin "echo" { field = "ip", score = 1 }')
@@ -290,7 +302,8 @@ def test_plugin_uses_embedded_state():
 
 
 def main():
-    return run_tests([test_sync_plugin_reads_and_writes, test_plugin_uses_embedded_state, test_older_minor_loads,
+    return run_tests([test_waiting_decisions_are_answered_before_a_close,
+                      test_sync_plugin_reads_and_writes, test_plugin_uses_embedded_state, test_older_minor_loads,
                       test_plugin_error_fails_open_or_closed,
                       test_shadow_plugin_stage, test_async_plugin_completes_from_its_thread,
                       test_client_leaves_and_reload_while_calls_pend, test_async_failure,
