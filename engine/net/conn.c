@@ -118,8 +118,10 @@ static void maybe_finish_drain(vd_conn_t *c) {
     if (c->env->draining && !c->closing && vd_conn_idle(c)) vd_conn_close(c);
 }
 
+/* Replies not yet written, those of the batch being read included: a client that pipelines
+ * large answers (stats) and never reads is stopped at the mark within one read, not after. */
 static int over_high_water(const vd_conn_t *c) {
-    return c->unsent > c->env->write_high_water;
+    return c->unsent + c->out.size > c->env->write_high_water;
 }
 
 /* After a fatal frame: once every reply is written, decisions still in flight included, the

@@ -214,6 +214,35 @@ def test_backpressure_bounds_a_client_that_does_not_read():
     s.close()
 
 
+def test_large_replies_in_one_read_are_bounded():
+    """Many requests with large replies (stats) in one write, never read: the daemon stops
+    at the per-connection mark (4 MiB of replies) within the batch instead of building every
+    reply (one such client once took the daemon to 411 MB)."""
+    with Client(daemon.socket) as c:
+        before = c.call("stats", [])["requests"]
+        reply = len(msgpack.packb(c.call("stats", [])))
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(daemon.socket)
+    s.setblocking(False)
+    batch = msgpack.packb([0, 1, "stats", []]) * 20000
+    sent = 0
+    deadline = time.time() + 5
+    while sent < len(batch) and time.time() < deadline:
+        try:
+            sent += s.send(batch[sent:])
+        except BlockingIOError:
+            time.sleep(0.05)
+    time.sleep(0.5)
+    with Client(daemon.socket) as c:
+        t0 = time.time()
+        answered = c.call("stats", [])["requests"] - before - 2
+        assert time.time() - t0 < 1
+    # What the mark and the socket buffers hold, not the 20,000 asked for.
+    bound = (4 << 20) // reply + (1 << 20) // reply + 100
+    assert answered <= bound, (answered, bound, reply)
+    s.close()
+
+
 def main():
     global daemon
     with Daemon(args=["--workers", "2"]) as d:
@@ -224,6 +253,7 @@ def main():
                             test_notifications_are_ignored,
                             test_malformed_input_costs_only_itself,
                             test_oversize_request, test_disconnect_with_requests_in_flight,
+                            test_large_replies_in_one_read_are_bounded,
                             test_backpressure_bounds_a_client_that_does_not_read])
     return status
 
