@@ -12,6 +12,8 @@ void vd_config_defaults(vd_config_t *c) {
     c->max_request = (size_t)1 << 20;
     c->write_high_water = (size_t)4 << 20;
     c->drain_timeout_ms = 10000;
+    c->idle_timeout_ms = 300000;
+    c->request_timeout_ms = 10000;
     c->deadline_ms = 0;
     c->max_pending = 10000;
     c->state_bytes = (size_t)256 << 20;

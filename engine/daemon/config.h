@@ -15,6 +15,8 @@ typedef struct vd_config {
     size_t max_request;        /* bytes per request frame, default 1 MiB */
     size_t write_high_water;   /* unsent reply bytes per connection before it stops being read */
     int drain_timeout_ms;      /* how long SIGTERM waits for connections to finish */
+    int idle_timeout_ms;       /* a connection with nothing to do is closed after it; 0: never */
+    int request_timeout_ms;    /* a request begun must arrive whole within it; 0: no limit */
     int deadline_ms;           /* default decide deadline; 0 = none */
     int max_pending;           /* decisions per worker waiting for plugins before overloaded */
     size_t state_bytes;        /* memory cap of the embedded state store */

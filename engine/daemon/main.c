@@ -66,6 +66,10 @@ static void usage(FILE *out) {
         "  --max-request BYTES    largest request frame accepted (default 1048576)\n"
         "  --deadline-ms MS       default deadline of a decision, 0 = none (default 0)\n"
         "  --drain-timeout-ms MS  how long SIGTERM waits for clients (default 10000)\n"
+        "  --idle-timeout-ms MS   close a connection idle this long, 0 = never (default 300000)\n"
+        "  --request-timeout-ms MS\n"
+        "                         a request begun must arrive whole within this, 0 = no limit\n"
+        "                         (default 10000)\n"
         "  --lua-memory-mb MB     memory cap of each worker's Lua state (default 256)\n"
         "  --lua-rule-memory-mb MB\n"
         "                         memory one rule call may add to its Lua state (default 32)\n"
@@ -119,6 +123,8 @@ static const numopt_t numopts[] = {
     {"redis-timeout-ms", 1, 60000, 10},
     {"state-snapshot-interval", 0, 86400, 10},
     {"lua-rule-memory-mb", 1, 1L << 20, 10},
+    {"idle-timeout-ms", 0, 86400000, 10},
+    {"request-timeout-ms", 0, 3600000, 10},
 };
 
 static void set_number(vd_config_t *cfg, int which, long v) {
@@ -158,6 +164,12 @@ static void set_number(vd_config_t *cfg, int which, long v) {
         break;
     case 11:
         cfg->lua.call_mem_limit = (size_t)v << 20;
+        break;
+    case 12:
+        cfg->idle_timeout_ms = (int)v;
+        break;
+    case 13:
+        cfg->request_timeout_ms = (int)v;
         break;
     }
 }
@@ -244,6 +256,8 @@ int main(int argc, char **argv) {
         {"redis-timeout-ms", required_argument, 0, OPT_NUM + 9},
         {"state-snapshot-interval", required_argument, 0, OPT_NUM + 10},
         {"lua-rule-memory-mb", required_argument, 0, OPT_NUM + 11},
+        {"idle-timeout-ms", required_argument, 0, OPT_NUM + 12},
+        {"request-timeout-ms", required_argument, 0, OPT_NUM + 13},
         {"state-snapshot", required_argument, 0, OPT_SNAPSHOT},
         {"redis", required_argument, 0, OPT_REDIS},
         {"redis-prefix", required_argument, 0, OPT_REDIS_PREFIX},

@@ -90,6 +90,13 @@ static void process_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
     put(b, "verdict_connections_open %llu\n", (unsigned long long)s->conns_open);
     family(b, "verdict_connections_total", "counter", "Client connections accepted.");
     put(b, "verdict_connections_total %llu\n", (unsigned long long)s->conns_total);
+    family(b, "verdict_connections_timed_out_total", "counter",
+           "Connections closed: idle past --idle-timeout-ms, or a request not completed within "
+           "--request-timeout-ms.");
+    put(b, "verdict_connections_timed_out_total{reason=\"idle\"} %llu\n",
+        (unsigned long long)s->conns_idle_closed);
+    put(b, "verdict_connections_timed_out_total{reason=\"slow_request\"} %llu\n",
+        (unsigned long long)s->conns_slow_closed);
     family(b, "verdict_policy_info", "gauge", "The policy version serving now.");
     put(b, "verdict_policy_info{version=\"%s\"} 1\n", esc(s->policy, v, sizeof v));
     family(b, "verdict_reloads_total", "counter", "Successful policy reloads.");

@@ -149,6 +149,8 @@ int vd_worker_init(vd_worker_t *w, vd_engine_t *e, int id, vd_policy_t *policy) 
         .loop = &w->loop,
         .max_request = e->cfg.max_request,
         .write_high_water = e->cfg.write_high_water,
+        .idle_timeout_ms = e->cfg.idle_timeout_ms,
+        .request_timeout_ms = e->cfg.request_timeout_ms,
         .stats = &w->net,
         .errors = w->server.stats.errors,
         .on_frame = conn_frame,

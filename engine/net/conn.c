@@ -43,12 +43,14 @@ void vd_conn_begin_op(vd_conn_t *c) {
 
 static void maybe_finish_drain(vd_conn_t *c);
 static void finish_after_flush(vd_conn_t *c);
+static void arm_quiet_timer(vd_conn_t *c, int progressed);
 
 void vd_conn_end_op(vd_conn_t *c) {
     c->ops--;
     /* Inside the read loop the reply joins the others in one write at the end of the batch. */
     if (!c->closing && !c->in_process) {
         vd_conn_flush(c);
+        arm_quiet_timer(c, 0);
         finish_after_flush(c);
         maybe_finish_drain(c);
     }
@@ -85,6 +87,38 @@ static void on_linger_timeout(uv_timer_t *t) {
     vd_conn_close(t->data);
 }
 
+enum { TIMER_NONE, TIMER_IDLE, TIMER_FRAME };
+
+/* The idle and slow-request timeouts: a connection that holds resources without using them
+ * (an idle client, one that sends a byte now and then) is closed. */
+static void on_quiet_timeout(uv_timer_t *t) {
+    vd_conn_t *c = t->data;
+    vd_log(VD_LOG_DEBUG, "closing a connection: %s",
+           c->timer_kind == TIMER_IDLE ? "idle past --idle-timeout-ms"
+                                       : "a request not completed within --request-timeout-ms");
+    vd_counter_add(
+        c->timer_kind == TIMER_IDLE ? &c->env->stats->idle_closed : &c->env->stats->slow_closed, 1);
+    vd_conn_close(c);
+}
+
+/* Arms the timer for what the connection waits for now, after a batch or a write. A frame's
+ * clock runs from when it began: it restarts only when a batch completed a frame. */
+static void arm_quiet_timer(vd_conn_t *c, int progressed) {
+    if (c->lingering || c->closing) return;
+    int kind = TIMER_NONE, ms = 0;
+    if (c->len > 0 && c->env->request_timeout_ms)
+        kind = TIMER_FRAME, ms = c->env->request_timeout_ms;
+    else if (c->len == 0 && c->ops == 0 && c->unsent == 0 && c->out.size == 0 &&
+             c->env->idle_timeout_ms)
+        kind = TIMER_IDLE, ms = c->env->idle_timeout_ms;
+    if (kind == TIMER_FRAME && c->timer_kind == TIMER_FRAME && !progressed) return;
+    c->timer_kind = kind;
+    if (kind == TIMER_NONE)
+        uv_timer_stop(&c->linger);
+    else
+        uv_timer_start(&c->linger, on_quiet_timeout, (uint64_t)ms, 0);
+}
+
 static void on_shutdown(uv_shutdown_t *req, int status) {
     (void)status;
     free(req);
@@ -96,6 +130,7 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
 static void linger(vd_conn_t *c) {
     if (c->lingering || c->closing) return;
     c->lingering = 1;
+    c->timer_kind = TIMER_NONE;
     uv_shutdown_t *req = malloc(sizeof *req);
     if (!req || uv_shutdown(req, (uv_stream_t *)&c->pipe, on_shutdown) < 0) {
         free(req);
@@ -141,6 +176,7 @@ static void on_write(uv_write_t *req, int status) {
         vd_log(VD_LOG_DEBUG, "write to client failed: %s", uv_strerror(status));
         vd_conn_close(c);
     } else if (!c->closing) {
+        arm_quiet_timer(c, 0);
         if (c->close_after_flush)
             finish_after_flush(c);
         else if (!c->reading && c->unsent <= c->env->write_high_water / 2)
@@ -218,7 +254,18 @@ static void process(vd_conn_t *c) {
         memmove(c->buf, c->buf + off, c->len - off);
         c->len -= off;
     }
+    /* An idle connection keeps no read buffer, and one a large request grew goes back to a
+     * chunk: thousands of quiet clients cost their sockets, not 64 KiB to 2 MiB each. */
+    if (c->len == 0 || (c->cap > 2 * READ_CHUNK && c->len <= READ_CHUNK)) {
+        char *nb = c->len == 0 ? NULL : realloc(c->buf, READ_CHUNK);
+        if (c->len == 0 || nb) {
+            if (c->len == 0) free(c->buf);
+            c->buf = nb;
+            c->cap = nb ? READ_CHUNK : 0;
+        }
+    }
     vd_conn_flush(c);
+    arm_quiet_timer(c, off > 0);
     if (c->closing || c->close_after_flush) return;
     int want_read = !over_high_water(c);
     if (want_read && !c->reading) {
@@ -298,5 +345,6 @@ int vd_conn_open(vd_conn_env_t *env, int fd) {
     vd_counter_add(&env->stats->conns_total, 1);
     vd_counter_add(&env->stats->conns_open, 1);
     start_reading(c);
+    arm_quiet_timer(c, 0); /* a client that connects and sends nothing is idle too */
     return 0;
 }

@@ -13,6 +13,7 @@ struct vd_conn;
 
 typedef struct vd_net_stats {
     vd_counter_t conns_total, conns_open, bytes_in, bytes_out;
+    vd_counter_t idle_closed, slow_closed; /* closed by the idle / slow-request timeouts */
 } vd_net_stats_t;
 
 /* What the connections of one loop share: limits, figures, handlers, and the list of those
@@ -21,6 +22,8 @@ typedef struct vd_conn_env {
     uv_loop_t *loop;
     size_t max_request;      /* bytes per frame; a larger one closes the connection */
     size_t write_high_water; /* unsent reply bytes before a connection stops being read */
+    int idle_timeout_ms;     /* a connection with nothing to do for this long is closed; 0: never */
+    int request_timeout_ms;  /* a frame begun must be complete within this; 0: no limit */
     int draining;            /* set by the owner: connections close once idle */
     vd_net_stats_t *stats;
     vd_counter_t *errors; /* per vd_rpc_err_t: frames refused before a handler saw them */
@@ -38,7 +41,9 @@ typedef struct vd_conn_env {
 
 typedef struct vd_conn {
     uv_pipe_t pipe;
-    uv_timer_t linger; /* bounds the lingering close after a fatal protocol error */
+    uv_timer_t linger; /* the lingering close after a fatal error; else the idle and slow-request
+                          timeouts (timer_kind says which) */
+    int timer_kind;    /* what linger is armed for: 0 none, 1 idle, 2 a frame begun */
     vd_conn_env_t *env;
     char *buf; /* bytes read and not yet consumed */
     size_t len, cap;

@@ -186,7 +186,7 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     size_t npipes = 0;
     for (size_t i = 0; i < a->nnodes; i++)
         npipes += !*a->nodes[i].stage;
-    msgpack_pack_map(pk, 19);
+    msgpack_pack_map(pk, 21);
     vd_pack_u64(pk, "workers", (uint64_t)s->workers);
     vd_pack_u64(pk, "requests", s->requests);
     vd_pack_u64(pk, "decisions", s->decisions);
@@ -198,6 +198,8 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
         vd_pack_u64(pk, vd_rpc_err_name(e), s->errors[e]);
     vd_pack_u64(pk, "connections_total", s->conns_total);
     vd_pack_u64(pk, "connections_open", s->conns_open);
+    vd_pack_u64(pk, "connections_idle_closed", s->conns_idle_closed);
+    vd_pack_u64(pk, "connections_slow_closed", s->conns_slow_closed);
     vd_pack_u64(pk, "bytes_in", s->bytes_in);
     vd_pack_u64(pk, "bytes_out", s->bytes_out);
     vd_pack_cstr(pk, "policy");

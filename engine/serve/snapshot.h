@@ -25,7 +25,8 @@ typedef struct vd_stats_snapshot {
     uint64_t requests, decisions, notifications, errors_total;
     uint64_t errors[VD_RPC__ERR_COUNT];
     uint64_t conns_total, conns_open, bytes_in, bytes_out;
-    vd_stats_aggs_t aggs; /* pipelines and stages */
+    uint64_t conns_idle_closed, conns_slow_closed; /* closed by the idle / request timeouts */
+    vd_stats_aggs_t aggs;                          /* pipelines and stages */
     char policy[20];
     uint64_t reloads, reload_failures;
     uint64_t accept_pauses; /* accepting paused: out of descriptors */
