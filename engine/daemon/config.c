@@ -13,6 +13,7 @@ void vd_config_defaults(vd_config_t *c) {
     c->write_high_water = (size_t)4 << 20;
     c->drain_timeout_ms = 10000;
     c->idle_timeout_ms = 300000;
+    c->max_connections = 10000;
     c->request_timeout_ms = 10000;
     c->deadline_ms = 0;
     c->max_pending = 10000;

@@ -16,6 +16,7 @@ typedef struct vd_config {
     size_t write_high_water;   /* unsent reply bytes per connection before it stops being read */
     int drain_timeout_ms;      /* how long SIGTERM waits for connections to finish */
     int idle_timeout_ms;       /* a connection with nothing to do is closed after it; 0: never */
+    int max_connections;       /* open client connections; past it accepting pauses; 0: no limit */
     int request_timeout_ms;    /* a request begun must arrive whole within it; 0: no limit */
     int deadline_ms;           /* default decide deadline; 0 = none */
     int max_pending;           /* decisions per worker waiting for plugins before overloaded */

@@ -125,7 +125,8 @@ static void resume_accepting(uv_timer_t *t) {
     if (e->listen_fd >= 0) uv_poll_start(&e->listen_poll, UV_READABLE, on_listen_ready);
 }
 
-static void pause_accepting(vd_engine_t *e, int err) {
+/* why: what stopped accepting; remedy: what an operator can do about it. */
+static void pause_accepting(vd_engine_t *e, const char *why, const char *remedy) {
     uv_poll_stop(&e->listen_poll);
     uv_timer_start(&e->accept_pause, resume_accepting, ACCEPT_PAUSE_MS, 0);
     atomic_fetch_add(&e->accept_pauses, 1);
@@ -133,9 +134,20 @@ static void pause_accepting(vd_engine_t *e, int err) {
     if (!vd_log_limit_pass(&e->pause_log, ACCEPT_LOG_NS, vd_now_ns(), &skipped)) return;
     vd_log(VD_LOG_WARN,
            "accept: %s: not accepting for %d ms (%llu more pauses since the last line); "
-           "clients wait in the backlog. Raise the descriptor limit (LimitNOFILE, ulimit -n) "
-           "if this lasts",
-           strerror(err), ACCEPT_PAUSE_MS, skipped);
+           "clients wait in the backlog. %s",
+           why, ACCEPT_PAUSE_MS, skipped, remedy);
+}
+
+/* Connections open now: those the workers hold, and those accepted but not yet adopted (a
+ * connect-and-close storm outruns the workers). */
+static uint64_t connections_open(vd_engine_t *e) {
+    uint64_t adopted = 0, open = 0;
+    for (int i = 0; i < e->nworkers; i++) {
+        adopted += vd_counter_get(&e->workers[i].net.conns_total);
+        open += vd_counter_get(&e->workers[i].net.conns_open);
+    }
+    uint64_t accepted = atomic_load(&e->accepted);
+    return open + (accepted > adopted ? accepted - adopted : 0);
 }
 
 static void on_listen_ready(uv_poll_t *p, int status, int events) {
@@ -143,15 +155,23 @@ static void on_listen_ready(uv_poll_t *p, int status, int events) {
     (void)events;
     if (status < 0) return;
     for (int n = 0; n < 256; n++) {
+        if (e->cfg.max_connections && connections_open(e) >= (uint64_t)e->cfg.max_connections) {
+            pause_accepting(e, "--max-connections reached",
+                            "Raise --max-connections if the machine can hold more");
+            return;
+        }
         int fd = accept4(e->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                pause_accepting(e, errno);
+                pause_accepting(e, strerror(errno),
+                                "Raise the descriptor limit (LimitNOFILE, ulimit -n) if this "
+                                "lasts");
             else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
                      errno != ECONNABORTED)
                 vd_log(VD_LOG_WARN, "accept: %s", strerror(errno));
             return;
         }
+        atomic_fetch_add(&e->accepted, 1);
         vd_worker_add_fd(&e->workers[e->next_worker], fd);
         e->next_worker = (e->next_worker + 1) % e->nworkers;
     }

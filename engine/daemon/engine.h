@@ -28,6 +28,7 @@ typedef struct vd_engine {
     uv_poll_t listen_poll;
     uv_timer_t accept_pause;            /* accepting resumes when it fires (out of descriptors) */
     atomic_uint_fast64_t accept_pauses; /* times accepting paused */
+    atomic_uint_fast64_t accepted;      /* connections accepted, handed to workers */
     vd_log_limit_t pause_log;           /* the pauses' log lines (main thread) */
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_async_t worker_done;     /* a worker's loop has ended */

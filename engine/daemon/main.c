@@ -67,6 +67,8 @@ static void usage(FILE *out) {
         "  --deadline-ms MS       default deadline of a decision, 0 = none (default 0)\n"
         "  --drain-timeout-ms MS  how long SIGTERM waits for clients (default 10000)\n"
         "  --idle-timeout-ms MS   close a connection idle this long, 0 = never (default 300000)\n"
+        "  --max-connections N    open client connections; past it new ones wait in the\n"
+        "                         listen backlog, 0 = no limit (default 10000)\n"
         "  --request-timeout-ms MS\n"
         "                         a request begun must arrive whole within this, 0 = no limit\n"
         "                         (default 10000)\n"
@@ -125,6 +127,7 @@ static const numopt_t numopts[] = {
     {"lua-rule-memory-mb", 1, 1L << 20, 10},
     {"idle-timeout-ms", 0, 86400000, 10},
     {"request-timeout-ms", 0, 3600000, 10},
+    {"max-connections", 0, 10000000, 10},
 };
 
 static void set_number(vd_config_t *cfg, int which, long v) {
@@ -170,6 +173,9 @@ static void set_number(vd_config_t *cfg, int which, long v) {
         break;
     case 13:
         cfg->request_timeout_ms = (int)v;
+        break;
+    case 14:
+        cfg->max_connections = (int)v;
         break;
     }
 }
@@ -258,6 +264,7 @@ int main(int argc, char **argv) {
         {"lua-rule-memory-mb", required_argument, 0, OPT_NUM + 11},
         {"idle-timeout-ms", required_argument, 0, OPT_NUM + 12},
         {"request-timeout-ms", required_argument, 0, OPT_NUM + 13},
+        {"max-connections", required_argument, 0, OPT_NUM + 14},
         {"state-snapshot", required_argument, 0, OPT_SNAPSHOT},
         {"redis", required_argument, 0, OPT_REDIS},
         {"redis-prefix", required_argument, 0, OPT_REDIS_PREFIX},

@@ -50,5 +50,32 @@ def test_out_of_descriptors_pauses_accepting():
         d.discard()
 
 
+def test_max_connections_holds_new_ones_in_the_backlog():
+    with Daemon(args=["--workers", "2", "--max-connections", "5"]) as d:
+        held = []
+        try:
+            for _ in range(5):
+                c = Client(d.socket)
+                assert c.call("ping", []) == "pong"
+                held.append(c)
+            waiting = Client(d.socket, timeout=0.5)  # connects: it waits in the backlog
+            waiting.send("ping", [])
+            try:
+                waiting.recv()
+                raise AssertionError("a sixth connection was served past --max-connections")
+            except OSError:
+                pass
+            assert wait_for(lambda: "--max-connections reached" in d.output())
+            held.pop().close()  # room for one: the waiting client is served
+            waiting.sock.settimeout(10)
+            assert waiting.recv()[2] == "pong"
+            assert waiting.call("stats", [])["accept_pauses"] >= 1
+            waiting.close()
+        finally:
+            for c in held:
+                c.close()
+
+
 if __name__ == "__main__":
-    sys.exit(run_tests([test_out_of_descriptors_pauses_accepting]))
+    sys.exit(run_tests([test_out_of_descriptors_pauses_accepting,
+                        test_max_connections_holds_new_ones_in_the_backlog]))
