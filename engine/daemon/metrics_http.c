@@ -11,12 +11,17 @@
 
 #define REQUEST_MAX       4096
 #define CLIENT_TIMEOUT_MS 10000
+/* Metrics clients at once: a scraper needs one or two; more would only take descriptors the
+ * decision socket needs. Past it a client gets 503 and is closed at once. */
+#define MAX_CLIENTS 64
 
 struct vd_metrics {
     uv_tcp_t server;
     vd_metrics_snapshot_fn snapshot;
     void *ud;
     int stopping;
+    int server_closed;
+    int clients; /* open; the structure goes when the server and every client have closed */
 };
 
 typedef struct client {
@@ -30,13 +35,17 @@ typedef struct client {
     int handles; /* open handles; freed when both closed */
     int answered;
     int head; /* HEAD: headers only */
+    int busy; /* over MAX_CLIENTS: its request is read (closing on unread bytes would reset
+                 the connection before it sees the answer), then answered 503 */
 } client_t;
 
 static void on_client_closed(uv_handle_t *h) {
     client_t *c = h->data;
     if (--c->handles == 0) {
+        vd_metrics_t *m = c->m;
         free(c->resp);
         free(c);
+        if (--m->clients == 0 && m->server_closed) free(m);
     }
 }
 
@@ -90,6 +99,11 @@ static void handle(client_t *c, vd_http_request_t r) {
     static const char not_found[] = "not found: metrics are at /metrics\n";
     static const char bad[] = "bad request\n";
     c->head = r.head;
+    if (c->busy && r.verdict != VD_HTTP_BAD) {
+        static const char busy[] = "too many metrics clients at once\n";
+        respond(c, "503 Service Unavailable", "text/plain", busy, sizeof busy - 1);
+        return;
+    }
     switch (r.verdict) {
     case VD_HTTP_METRICS:
         serve_metrics(c);
@@ -141,6 +155,7 @@ static void on_connection(uv_stream_t *server, int status) {
     if (!c) return;
     c->m = m;
     c->handles = 2;
+    m->clients++;
     uv_tcp_init(server->loop, &c->tcp);
     uv_timer_init(server->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
@@ -148,6 +163,7 @@ static void on_connection(uv_stream_t *server, int status) {
         close_client(c);
         return;
     }
+    c->busy = m->clients > MAX_CLIENTS; /* answered 503 once its request is read */
     uv_timer_start(&c->timer, on_timeout, CLIENT_TIMEOUT_MS, 0);
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
@@ -198,7 +214,9 @@ int vd_metrics_start(uv_loop_t *loop, vd_metrics_snapshot_fn snapshot, void *ud,
 }
 
 static void on_server_closed(uv_handle_t *h) {
-    free(h->data);
+    vd_metrics_t *m = h->data;
+    m->server_closed = 1;
+    if (m->clients == 0) free(m);
 }
 
 void vd_metrics_stop(vd_metrics_t *m) {

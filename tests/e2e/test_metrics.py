@@ -64,7 +64,7 @@ def raw_request(port, data):
 
 def test_metrics_requests_odd_and_bad():
     port = free_port()
-    with Daemon(args=["--metrics", "127.0.0.1:%d" % port]):
+    with Daemon(args=["--metrics", "127.0.0.1:%d" % port]) as vd:
         status, headers, body, _ = raw_request(port, b"HEAD /metrics HTTP/1.1\r\n\r\n")
         assert status == "HTTP/1.1 200 OK" and body == b"", (status, body)
         assert int(headers.split("Content-Length: ")[1].split("\r\n")[0]) > 1000, headers
@@ -75,6 +75,21 @@ def test_metrics_requests_odd_and_bad():
         status, headers, _, _ = raw_request(port, b"POST /metrics HTTP/1.1\r\n\r\n")
         assert status == "HTTP/1.1 405 Method Not Allowed" and "Allow: GET, HEAD" in headers
         status, _, _, _ = raw_request(port, b"GET /metrics?x=1 HTTP/1.0\n\n")
+        assert status == "HTTP/1.1 200 OK", status
+        # Idle metrics clients are bounded (64): past it a client gets 503 at once, and the
+        # decision socket does not notice.
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(70)]
+        try:
+            time.sleep(0.2)
+            status, _, _, took = raw_request(port, b"GET /metrics HTTP/1.1\r\n\r\n")
+            assert status == "HTTP/1.1 503 Service Unavailable" and took < 2, status
+            with Client(vd.socket) as c:
+                assert c.call("ping", []) == "pong"
+        finally:
+            for s in idle:
+                s.close()
+        time.sleep(0.2)
+        status, _, _, _ = raw_request(port, b"GET /metrics HTTP/1.1\r\n\r\n")
         assert status == "HTTP/1.1 200 OK", status
 
 
