@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,77 +107,62 @@ static int parse_long(const char *s, long min, long max, int base, long *out) {
     return 0;
 }
 
+/* How a numeric option is stored in the configuration. */
+typedef enum { AS_INT, AS_UNSIGNED, AS_SIZE, AS_MIB, AS_INT64 } numopt_kind_t;
+
 typedef struct numopt {
     const char *name;
     long min, max;
     int base;
+    size_t offset; /* of the field in vd_config_t */
+    numopt_kind_t kind;
 } numopt_t;
 
+#define FIELD(f) offsetof(vd_config_t, f)
+
 static const numopt_t numopts[] = {
-    {"workers", 1, 1024, 10},
-    {"socket-mode", 0, 0777, 8},
-    {"max-request", 64, 1L << 30, 10},
-    {"deadline-ms", 0, 3600000, 10},
-    {"drain-timeout-ms", 0, 3600000, 10},
-    {"lua-memory-mb", 1, 1L << 20, 10},
-    {"lua-instructions", 1000, INT_MAX, 10},
-    {"state-memory-mb", 1, 1L << 20, 10},
-    {"list-check-ms", 0, 3600000, 10},
-    {"redis-timeout-ms", 1, 60000, 10},
-    {"state-snapshot-interval", 0, 86400, 10},
-    {"lua-rule-memory-mb", 1, 1L << 20, 10},
-    {"idle-timeout-ms", 0, 86400000, 10},
-    {"request-timeout-ms", 0, 3600000, 10},
-    {"max-connections", 0, 10000000, 10},
+    {"workers", 1, 1024, 10, FIELD(workers), AS_INT},
+    {"socket-mode", 0, 0777, 8, FIELD(socket_mode), AS_UNSIGNED},
+    {"max-request", 64, 1L << 30, 10, FIELD(max_request), AS_SIZE},
+    {"deadline-ms", 0, 3600000, 10, FIELD(deadline_ms), AS_INT},
+    {"drain-timeout-ms", 0, 3600000, 10, FIELD(drain_timeout_ms), AS_INT},
+    {"lua-memory-mb", 1, 1L << 20, 10, FIELD(lua.mem_limit), AS_MIB},
+    {"lua-instructions", 1000, INT_MAX, 10, FIELD(lua.instr_limit), AS_INT64},
+    {"state-memory-mb", 1, 1L << 20, 10, FIELD(state_bytes), AS_MIB},
+    {"list-check-ms", 0, 3600000, 10, FIELD(list_check_ms), AS_INT},
+    {"redis-timeout-ms", 1, 60000, 10, FIELD(redis_timeout_ms), AS_INT},
+    {"state-snapshot-interval", 0, 86400, 10, FIELD(state_snapshot_interval_s), AS_INT},
+    {"lua-rule-memory-mb", 1, 1L << 20, 10, FIELD(lua.call_mem_limit), AS_MIB},
+    {"idle-timeout-ms", 0, 86400000, 10, FIELD(idle_timeout_ms), AS_INT},
+    {"request-timeout-ms", 0, 3600000, 10, FIELD(request_timeout_ms), AS_INT},
+    {"max-connections", 0, 10000000, 10, FIELD(max_connections), AS_INT},
 };
 
-static void set_number(vd_config_t *cfg, int which, long v) {
-    switch (which) {
-    case 0:
-        cfg->workers = (int)v;
+/* Stores v (already within the option's range) into its field. */
+static void set_number(vd_config_t *cfg, const numopt_t *n, long v) {
+    char *field = (char *)cfg + n->offset;
+    switch (n->kind) {
+    case AS_INT: {
+        int x = (int)v;
+        memcpy(field, &x, sizeof x);
         break;
-    case 1:
-        cfg->socket_mode = (unsigned)v;
+    }
+    case AS_UNSIGNED: {
+        unsigned x = (unsigned)v;
+        memcpy(field, &x, sizeof x);
         break;
-    case 2:
-        cfg->max_request = (size_t)v;
+    }
+    case AS_SIZE:
+    case AS_MIB: {
+        size_t x = n->kind == AS_MIB ? (size_t)v << 20 : (size_t)v;
+        memcpy(field, &x, sizeof x);
         break;
-    case 3:
-        cfg->deadline_ms = (int)v;
+    }
+    case AS_INT64: {
+        int64_t x = v;
+        memcpy(field, &x, sizeof x);
         break;
-    case 4:
-        cfg->drain_timeout_ms = (int)v;
-        break;
-    case 5:
-        cfg->lua.mem_limit = (size_t)v << 20;
-        break;
-    case 6:
-        cfg->lua.instr_limit = v;
-        break;
-    case 7:
-        cfg->state_bytes = (size_t)v << 20;
-        break;
-    case 8:
-        cfg->list_check_ms = (int)v;
-        break;
-    case 9:
-        cfg->redis_timeout_ms = (int)v;
-        break;
-    case 10:
-        cfg->state_snapshot_interval_s = (int)v;
-        break;
-    case 11:
-        cfg->lua.call_mem_limit = (size_t)v << 20;
-        break;
-    case 12:
-        cfg->idle_timeout_ms = (int)v;
-        break;
-    case 13:
-        cfg->request_timeout_ms = (int)v;
-        break;
-    case 14:
-        cfg->max_connections = (int)v;
-        break;
+    }
     }
 }
 
@@ -329,7 +315,7 @@ int main(int argc, char **argv) {
                         n->name, n->min, n->max, optarg);
                 return 2;
             }
-            set_number(&cfg, c - OPT_NUM, v);
+            set_number(&cfg, n, v);
             interval_given |= c == OPT_NUM + 10;
         } else {
             usage(stderr);
