@@ -87,17 +87,19 @@ def test_state_survives_sigkill_after_an_interval_snapshot():
     path = snapshot_path()
     vd = Daemon(args=["--workers", "2", "--state-snapshot", path,
                       "--state-snapshot-interval", "1"])
-    with Client(vd.socket) as c:
-        attack(c, "carol")
-        after = snapshot_stats(c)["writes"]
-        # Two more writes: the second began after the last decision.
-        assert wait_for(lambda: snapshot_stats(c)["writes"] >= after + 2), snapshot_stats(c)
-        s = snapshot_stats(c)
-        assert s["failures"] == 0 and s["last_entries"] > 0 and s["last_error"] == "", s
-        assert s["last_seconds"] < 5 and s["last_bytes"] == os.path.getsize(path), s
-    vd.signal(signal.SIGKILL)  # a crash: no drain, no last snapshot
-    vd.proc.wait(30)
-    vd.discard()
+    try:  # a failed check must not leave the daemon running
+        with Client(vd.socket) as c:
+            attack(c, "carol")
+            after = snapshot_stats(c)["writes"]
+            # Two more writes: the second began after the last decision.
+            assert wait_for(lambda: snapshot_stats(c)["writes"] >= after + 2), snapshot_stats(c)
+            s = snapshot_stats(c)
+            assert s["failures"] == 0 and s["last_entries"] > 0 and s["last_error"] == "", s
+            assert s["last_seconds"] < 5 and s["last_bytes"] == os.path.getsize(path), s
+        vd.signal(signal.SIGKILL)  # a crash: no drain, no last snapshot
+        vd.proc.wait(30)
+    finally:
+        vd.discard()
     with Daemon(args=["--workers", "2", "--state-snapshot", path]) as vd:
         with Client(vd.socket) as c:
             assert snapshot_stats(c)["loaded"] > 0

@@ -48,6 +48,19 @@ def policy_dir(files, base=None):
     return d
 
 
+STARTED = []  # every daemon a test started: none may outlive the test process
+
+
+def kill_leftovers():
+    for proc in STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+atexit.register(kill_leftovers)
+
+
 class Daemon:
     """A verdictd process on a private socket. Use as a context manager."""
 
@@ -59,6 +72,7 @@ class Daemon:
         cmd = [VERDICTD, "--socket", self.socket, "--policies", policies, "--log-level", "debug",
                "--data-dir", DATA]
         self.proc = subprocess.Popen(cmd + list(args), stdout=self.log, stderr=self.log)
+        STARTED.append(self.proc)
         if expect_start:
             self.wait_ready()
 
