@@ -34,7 +34,8 @@ typedef struct tc_pieces {
  * costs a bounded time and memory (the plugin's max_bytes; verdict_train's MAX_BYTES). */
 #define TC_MAX_BYTES_DEFAULT ((size_t)1 << 20)
 
-/* Parses len bytes of a raw message (the caller applies the cap). Returns 0, or -1 when out of memory. */
+/* Parses len bytes of a raw message (the caller applies the cap). Returns 0, or -1 when out of
+ * memory. */
 int tc_parse(const unsigned char *raw, size_t len, tc_pieces_t *out);
 
 void tc_pieces_free(tc_pieces_t *p);

@@ -64,8 +64,7 @@ static int max_bytes(const vd_plugin_config_t *c, size_t *out, char *err, size_t
     double v;
     *out = TC_MAX_BYTES_DEFAULT;
     if (!c) return VD_PLUGIN_OK;
-    if (api->config_number(c, &v) != VD_PLUGIN_OK || v != floor(v) || v < CAP_MIN ||
-        v > CAP_MAX)
+    if (api->config_number(c, &v) != VD_PLUGIN_OK || v != floor(v) || v < CAP_MIN || v > CAP_MAX)
         return snprintf(err, errlen, "'max_bytes' is a whole number of bytes from %.0f to %.0f",
                         CAP_MIN, CAP_MAX),
                VD_PLUGIN_ERROR;

@@ -191,7 +191,9 @@ static void test_utf8(void) {
     for (int i = 0; invalid[i]; i++)
         CU_ASSERT_EQUAL(vd_utf8_valid_len(invalid[i], strlen(invalid[i])), 1);
     char out[32];
-    size_t n = vd_utf8_repair("a\xff" "b\xe2\x82", 5, out);
+    size_t n = vd_utf8_repair("a\xff"
+                              "b\xe2\x82",
+                              5, out);
     CU_ASSERT_EQUAL(n, 1 + 3 + 1 + 3 + 3);
     CU_ASSERT_EQUAL(memcmp(out,
                            "a\xef\xbf\xbd"
