@@ -18,6 +18,11 @@ static inline void vd_counter_add(vd_counter_t *c, uint64_t n) {
                           memory_order_relaxed);
 }
 
+/* Sets a gauge (a counter that also goes down) that other threads read; owning thread only. */
+static inline void vd_gauge_set(vd_counter_t *c, uint64_t v) {
+    atomic_store_explicit(c, v, memory_order_relaxed);
+}
+
 static inline uint64_t vd_counter_get(vd_counter_t *c) {
     return atomic_load_explicit(c, memory_order_relaxed);
 }

@@ -17,6 +17,7 @@ void vd_config_defaults(vd_config_t *c) {
     c->request_timeout_ms = 10000;
     c->deadline_ms = 0;
     c->max_pending = 10000;
+    c->max_pending_bytes = (size_t)64 << 20;
     c->state_bytes = (size_t)256 << 20;
     c->state_snapshot = NULL;
     c->state_snapshot_interval_s = 60;

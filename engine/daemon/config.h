@@ -20,6 +20,7 @@ typedef struct vd_config {
     int request_timeout_ms;    /* a request begun must arrive whole within it; 0: no limit */
     int deadline_ms;           /* default decide deadline; 0 = none */
     int max_pending;           /* decisions per worker waiting for plugins before overloaded */
+    size_t max_pending_bytes;  /* request bytes they may hold per worker before overloaded */
     size_t state_bytes;        /* memory cap of the embedded state store */
     int list_check_ms;         /* how often list files are looked at for changes; 0 = never */
     const char *redis_address; /* state in Redis when set (see engine/state/redis.h) */

@@ -84,6 +84,8 @@ static void add_worker(vd_stats_snapshot_t *snap, vd_worker_t *w) {
     snap->conns_slow_closed += vd_counter_get(&w->net.slow_closed);
     snap->bytes_in += vd_counter_get(&w->net.bytes_in);
     snap->bytes_out += vd_counter_get(&w->net.bytes_out);
+    snap->waiting += vd_counter_get(&w->exec.waiting_gauge);
+    snap->waiting_bytes += vd_counter_get(&w->exec.held_gauge);
     vd_redis_totals_add(w->redis, &snap->redis);
 }
 

@@ -70,6 +70,12 @@ static void usage(FILE *out) {
         "  --idle-timeout-ms MS   close a connection idle this long, 0 = never (default 300000)\n"
         "  --max-connections N    open client connections; past it new ones wait in the\n"
         "                         listen backlog, 0 = no limit (default 10000)\n"
+        "  --max-waiting N        decisions per worker that may wait for plugins or Redis at\n"
+        "                         once; more are answered overloaded (default 10000)\n"
+        "  --max-waiting-mb MB    request memory those decisions may hold per worker; past\n"
+        "                         it new ones are answered overloaded (default 64)\n"
+        "  --reply-buffer-mb MB   unsent replies per connection before its requests stop\n"
+        "                         being read (default 4)\n"
         "  --request-timeout-ms MS\n"
         "                         a request begun must arrive whole within this, 0 = no limit\n"
         "                         (default 10000)\n"
@@ -136,6 +142,9 @@ static const numopt_t numopts[] = {
     {"idle-timeout-ms", 0, 86400000, 10, FIELD(idle_timeout_ms), AS_INT},
     {"request-timeout-ms", 0, 3600000, 10, FIELD(request_timeout_ms), AS_INT},
     {"max-connections", 0, 10000000, 10, FIELD(max_connections), AS_INT},
+    {"max-waiting", 1, 10000000, 10, FIELD(max_pending), AS_INT},
+    {"max-waiting-mb", 1, 1L << 20, 10, FIELD(max_pending_bytes), AS_MIB},
+    {"reply-buffer-mb", 1, 1L << 12, 10, FIELD(write_high_water), AS_MIB},
 };
 
 /* Stores v (already within the option's range) into its field. */
@@ -251,6 +260,9 @@ int main(int argc, char **argv) {
         {"idle-timeout-ms", required_argument, 0, OPT_NUM + 12},
         {"request-timeout-ms", required_argument, 0, OPT_NUM + 13},
         {"max-connections", required_argument, 0, OPT_NUM + 14},
+        {"max-waiting", required_argument, 0, OPT_NUM + 15},
+        {"max-waiting-mb", required_argument, 0, OPT_NUM + 16},
+        {"reply-buffer-mb", required_argument, 0, OPT_NUM + 17},
         {"state-snapshot", required_argument, 0, OPT_SNAPSHOT},
         {"redis", required_argument, 0, OPT_REDIS},
         {"redis-prefix", required_argument, 0, OPT_REDIS_PREFIX},

@@ -106,6 +106,12 @@ static void process_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
     family(b, "verdict_accept_pauses_total", "counter",
            "Times accepting connections paused for lack of file descriptors.");
     put(b, "verdict_accept_pauses_total %llu\n", (unsigned long long)s->accept_pauses);
+    family(b, "verdict_waiting_decisions", "gauge",
+           "Decisions waiting for plugins or Redis now (limit per worker: --max-waiting).");
+    put(b, "verdict_waiting_decisions %llu\n", (unsigned long long)s->waiting);
+    family(b, "verdict_waiting_bytes", "gauge",
+           "Request memory those decisions hold now (limit per worker: --max-waiting-mb).");
+    put(b, "verdict_waiting_bytes %llu\n", (unsigned long long)s->waiting_bytes);
     family(b, "verdict_uptime_seconds", "gauge", "Seconds since verdictd started.");
     put(b, "verdict_uptime_seconds %.3f\n", s->uptime_s);
 }

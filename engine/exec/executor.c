@@ -87,6 +87,9 @@ int vd_executor_decide(vd_executor_t *x, const vd_decide_req_t *req) {
         return 0;
     }
     if (x->nwaiting >= x->env.max_waiting) return VD_EBUSY;
+    if (x->env.max_waiting_bytes && x->held_bytes &&
+        x->held_bytes + req->input_bytes > x->env.max_waiting_bytes)
+        return VD_EBUSY;
     vd_request_t *r = vd__request_new(x);
     if (!r) return VD_ENOMEM;
     r->in = *req;

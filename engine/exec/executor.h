@@ -37,9 +37,10 @@ typedef struct vd_executor_hooks {
 } vd_executor_hooks_t;
 
 typedef struct vd_executor_env {
-    vd_state_env_t state;    /* where rules and plugins keep state (borrowed) */
-    const vd_clock_t *clock; /* the decisions' wall clock; NULL: the system's */
-    int max_waiting;         /* decisions that may wait at once; more are refused (VD_EBUSY) */
+    vd_state_env_t state;     /* where rules and plugins keep state (borrowed) */
+    const vd_clock_t *clock;  /* the decisions' wall clock; NULL: the system's */
+    int max_waiting;          /* decisions that may wait at once; more are refused (VD_EBUSY) */
+    size_t max_waiting_bytes; /* input bytes they may hold at once; 0: no limit */
     vd_executor_hooks_t hooks;
 } vd_executor_env_t;
 
@@ -55,7 +56,10 @@ typedef struct vd_executor {
     int done_closed;                          /* the loop is gone: completions are not signalled */
     struct vd_plugin_call *dl_head, *dl_tail; /* pending calls, earliest deadline first */
     int nwaiting;                             /* decisions waiting for plugins or state */
-    struct vd_request *spare;                 /* finished requests kept for reuse */
+    size_t held_bytes; /* input bytes of waiting decisions (and of ended ones a late plugin
+                          call still reads) */
+    vd_counter_t waiting_gauge, held_gauge; /* nwaiting and held_bytes, for other threads */
+    struct vd_request *spare;               /* finished requests kept for reuse */
     int nspare;
     int closing;
     struct vd_offline *offline; /* set by vd_executor_open */
@@ -75,6 +79,7 @@ typedef struct vd_decide_req {
     int64_t now_s;       /* the decision's wall-clock time; 0: the executor's clock */
     int keep;            /* the decision may outlive done (vd__request_hold): its own memory */
     void *input;         /* the memory event lives in, handed over to the executor */
+    size_t input_bytes;  /* its size, counted against env.max_waiting_bytes while it waits */
     void (*free_input)(void *ud, void *input); /* once the decision has ended; may be NULL */
     vd_decide_done_t done;
     void *ud;        /* for done and free_input */
@@ -103,8 +108,9 @@ const vd_pipeline_t *vd_executor_pipeline(const vd_executor_t *x, const char *na
 
 /* Starts a decision. It runs at once as far as it can; done is called when it ends, which
  * may be before this returns. Ownership of req->input passes to the executor in every case
- * but an error return. Returns 0, VD_EBUSY when env.max_waiting decisions already wait and
- * this one might wait too, or VD_ENOMEM. */
+ * but an error return. Returns 0, VD_EBUSY when this one might wait and env.max_waiting
+ * decisions already wait or their inputs and this one's would pass env.max_waiting_bytes (at
+ * least one may always wait), or VD_ENOMEM. */
 int vd_executor_decide(vd_executor_t *x, const vd_decide_req_t *req);
 
 /* Applies the plugin calls that completed (the executor's thread). */

@@ -14,8 +14,10 @@
 void vd__request_release(void *req) {
     vd_request_t *r = req;
     if (--r->refs > 0) return;
-    if (r->in.free_input) r->in.free_input(r->in.ud, r->in.input);
     vd_executor_t *x = r->x;
+    x->held_bytes -= r->in.input_bytes;
+    vd_gauge_set(&x->held_gauge, x->held_bytes);
+    if (r->in.free_input) r->in.free_input(r->in.ud, r->in.input);
     if (x->nspare < SPARE_REQUESTS && !x->closing) {
         vd_arena_reset(&r->own_arena);
         r->next_spare = x->spare;
@@ -75,6 +77,7 @@ static void finish(vd_request_t *r, int rc) {
     r->in.done(r, rc);
     if (!r->heap) return; /* the caller's stack: it frees the input */
     r->x->nwaiting--;
+    vd_gauge_set(&r->x->waiting_gauge, (uint64_t)r->x->nwaiting);
     vd_policy_unref(r->policy);
     r->policy = NULL;
     vd__request_release(r);
@@ -149,6 +152,9 @@ void vd__request_start(vd_request_t *r) {
         r->rs.owner = r;
         vd_policy_ref(r->policy);
         r->x->nwaiting++;
+        r->x->held_bytes += r->in.input_bytes;
+        vd_gauge_set(&r->x->waiting_gauge, (uint64_t)r->x->nwaiting);
+        vd_gauge_set(&r->x->held_gauge, r->x->held_bytes);
     }
     advance(r);
 }

@@ -20,31 +20,39 @@ vd_inbound_t *vd_inbound_new(void) {
 
 /* msgpack bin is taken as str everywhere (DESIGN: many clients send strings as bin): turned
  * into str once here, in the decoded tree, so that nothing further has to know. The two have
- * the same layout; the unpacker's nesting limit bounds the recursion. */
-static void bin_as_str(msgpack_object *o);
+ * the same layout; the unpacker's nesting limit bounds the recursion. The same walk adds up
+ * the zone memory the containers' elements took (strings point into the frame's copy), which
+ * is what a waiting decision holds besides the copy. */
+static size_t normalise(msgpack_object *o);
 
 /* The elements of a container: scalars are looked at here, without a call each. */
-static void bin_as_str_all(msgpack_object *o, uint32_t n) {
+static size_t normalise_all(msgpack_object *o, uint32_t n) {
+    size_t bytes = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (o[i].type == MSGPACK_OBJECT_BIN)
             o[i].type = MSGPACK_OBJECT_STR;
         else if (o[i].type == MSGPACK_OBJECT_ARRAY || o[i].type == MSGPACK_OBJECT_MAP)
-            bin_as_str(&o[i]);
+            bytes += normalise(&o[i]);
     }
+    return bytes;
 }
 
-static void bin_as_str(msgpack_object *o) {
+static size_t normalise(msgpack_object *o) {
+    size_t bytes = 0;
     if (o->type == MSGPACK_OBJECT_BIN) {
         o->type = MSGPACK_OBJECT_STR;
     } else if (o->type == MSGPACK_OBJECT_ARRAY) {
-        bin_as_str_all(o->via.array.ptr, o->via.array.size);
+        bytes = o->via.array.size * sizeof(msgpack_object);
+        bytes += normalise_all(o->via.array.ptr, o->via.array.size);
     } else if (o->type == MSGPACK_OBJECT_MAP) {
+        bytes = o->via.map.size * sizeof(msgpack_object_kv);
         for (uint32_t i = 0; i < o->via.map.size; i++) {
             msgpack_object_kv *kv = &o->via.map.ptr[i];
             if (kv->key.type == MSGPACK_OBJECT_BIN) kv->key.type = MSGPACK_OBJECT_STR;
-            bin_as_str_all(&kv->val, 1);
+            bytes += normalise_all(&kv->val, 1);
         }
     }
+    return bytes;
 }
 
 int vd_inbound_read(vd_inbound_t *in, const char *data, size_t len, const char **why) {
@@ -71,7 +79,7 @@ int vd_inbound_read(vd_inbound_t *in, const char *data, size_t len, const char *
         *why = "malformed msgpack (or nested deeper than 32 levels)";
         return VD_EPROTO;
     }
-    bin_as_str(&root);
+    in->footprint = in->cap + ZONE_CHUNK + normalise(&root);
     return vd_rpc_decode(&root, &in->msg, why);
 }
 
@@ -79,6 +87,7 @@ void vd_inbound_clear(vd_inbound_t *in) {
     msgpack_zone_clear(&in->zone);
     memset(&in->msg, 0, sizeof in->msg);
     in->len = 0;
+    in->footprint = 0;
 }
 
 void vd_inbound_free(vd_inbound_t *in) {

@@ -14,6 +14,7 @@ typedef struct vd_inbound {
     size_t len, cap;
     msgpack_zone zone; /* the decoded objects */
     vd_rpc_msg_t msg;  /* the envelope, once vd_inbound_read succeeded */
+    size_t footprint;  /* bytes the frame holds (its copy and decoded tree), once decoded */
 } vd_inbound_t;
 
 /* A new, empty holder; NULL when out of memory. */

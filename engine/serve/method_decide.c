@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/log.h"
 #include "base/utf8.h"
 #include "decision/decision_pack.h"
 #include "exec/request.h"
@@ -45,6 +46,30 @@ static void decided(vd_request_t *r, int rc) {
     vd_conn_end_op(c);
 }
 
+/* Refused because the worker already holds as many waiting decisions as it may: answered,
+ * counted (errors_by_code) and logged at most every OVERLOAD_LOG_NS per worker. */
+#define OVERLOAD_LOG_NS (10 * (int64_t)1000000000)
+
+static void overloaded(vd_server_t *s, vd_conn_t *c, uint32_t msgid) {
+    const vd_executor_t *x = s->x;
+    char why[160];
+    if (x->nwaiting >= x->env.max_waiting)
+        snprintf(why, sizeof why,
+                 "%d decisions are already waiting for plugins or state on this "
+                 "worker (--max-waiting)",
+                 x->nwaiting);
+    else
+        snprintf(why, sizeof why,
+                 "the decisions waiting for plugins or state on this worker "
+                 "already hold %zu KiB of requests (--max-waiting-mb %zu)",
+                 x->held_bytes >> 10, x->env.max_waiting_bytes >> 20);
+    vd_server_error(s, c, msgid, VD_RPC_OVERLOADED, "%s", why);
+    unsigned long long skipped;
+    if (vd_log_limit_pass(&s->overload_log, OVERLOAD_LOG_NS, vd_now_ns(), &skipped))
+        vd_log(VD_LOG_WARN, "decide refused (overloaded; %llu more since the last line): %s",
+               skipped, why);
+}
+
 static void give_back(void *ud, void *input) {
     vd_server_recycle(ud, input);
 }
@@ -69,6 +94,7 @@ void vd_method_decide(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
                            .deadline_ms = p.has_deadline ? p.deadline_ms : s->deadline_ms,
                            .t0 = t0,
                            .input = *in,
+                           .input_bytes = (*in)->footprint,
                            .free_input = give_back,
                            .done = decided,
                            .ud = s,
@@ -82,9 +108,7 @@ void vd_method_decide(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
     }
     vd_conn_end_op(c);
     if (rc == VD_EBUSY)
-        vd_server_error(s, c, m->msgid, VD_RPC_OVERLOADED,
-                        "%d decisions are already waiting for plugins or state on this worker",
-                        s->x->nwaiting);
+        overloaded(s, c, m->msgid);
     else
         vd_server_error(s, c, m->msgid, VD_RPC_INTERNAL, "out of memory");
 }

@@ -25,7 +25,7 @@ void vd_server_close(vd_server_t *s) {
 
 void vd_server_recycle(vd_server_t *s, vd_inbound_t *in) {
     if (!in) return;
-    if (s->nspare == VD_SERVER_SPARES) {
+    if (s->nspare == VD_SERVER_SPARES || in->cap > VD_SERVER_SPARE_BYTES) {
         vd_inbound_free(in);
         return;
     }

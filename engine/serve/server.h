@@ -4,6 +4,7 @@
 #ifndef VD_SERVER_H
 #define VD_SERVER_H
 
+#include "base/log.h"
 #include "exec/executor.h"
 #include "net/conn.h"
 #include "proto/inbound.h"
@@ -26,7 +27,8 @@ typedef struct vd_server_hooks {
     void *ud;
 } vd_server_hooks_t;
 
-#define VD_SERVER_SPARES 32
+#define VD_SERVER_SPARES      32
+#define VD_SERVER_SPARE_BYTES (64 << 10) /* a frame copy larger than this is not kept */
 
 typedef struct vd_server {
     vd_executor_t *x;
@@ -36,6 +38,7 @@ typedef struct vd_server {
     vd_serve_stats_t stats;
     vd_inbound_t *spare[VD_SERVER_SPARES]; /* decoded frames kept for reuse */
     int nspare;
+    vd_log_limit_t overload_log; /* decisions refused as overloaded */
 } vd_server_t;
 
 void vd_server_init(vd_server_t *s, vd_executor_t *x, uv_loop_t *loop, int deadline_ms,

@@ -237,6 +237,43 @@ def test_limits_hold_across_waits():
         assert c.call("ping", []) == "pong"
 
 
+def test_waiting_requests_are_bounded_in_bytes():
+    # Finding 7 of issue 11: with Redis hung, every decision waits and keeps its request; the
+    # limit used to count decisions only, so large requests took the daemon to gigabytes. Now
+    # the bytes they hold per worker are capped too: past --max-waiting-mb a decision is
+    # answered overloaded at once, the others when Redis times out.
+    big = "x" * 300000  # a 300 KB request: its copy takes 512 KiB
+    with Daemon(args=["--workers", "1", "--redis", "unix:" + redis.socket,
+                      "--redis-timeout-ms", "3000", "--max-waiting-mb", "8"]) as d:
+        assert wait_for(lambda: state_stats(d)["redis"]["connected_workers"] == 1)
+        redis.pause()
+        try:
+            with Client(d.socket) as c, Client(d.socket) as watcher:
+                ids = [c.send("decide", ["signup", dict(GOOD, ip="198.18.9.%d" % (i % 250 + 1),
+                                                        username="big%d" % i, user_agent=big)])
+                       for i in range(120)]
+                st = watcher.call("stats", [])
+                held = st["waiting_bytes"]
+                assert 0 < held <= 9 << 20, st["waiting_bytes"]
+                assert 0 < st["waiting"] <= 18, st["waiting"]
+                replies = {}
+                while len(replies) < len(ids):
+                    msgid, err, result = c.recv()
+                    replies[msgid] = (err, result)
+        finally:
+            redis.resume()
+        refused = [e for e, _ in replies.values() if e and e["code"] == "overloaded"]
+        answered = [r for e, r in replies.values() if not e]
+        assert len(refused) + len(answered) == len(ids), replies
+        assert len(answered) >= 8 and len(refused) >= 90, (len(answered), len(refused))
+        assert "--max-waiting-mb 8" in refused[0]["message"], refused[0]
+        with Client(d.socket) as c:
+            st = c.call("stats", [])
+        assert st["waiting"] == 0 and st["waiting_bytes"] == 0, st
+        assert st["errors_by_code"]["overloaded"] == len(refused), st["errors_by_code"]
+        assert "decide refused (overloaded" in d.output()
+
+
 def test_fail_open_reads_nothing():
     redis.kill()
     try:
@@ -298,6 +335,7 @@ def main():
                             test_redis_hung_times_out_then_recovers,
                             test_explain_traces_rules_that_waited,
                             test_request_deadline_while_redis_hangs,
+                            test_waiting_requests_are_bounded_in_bytes,
                             test_reload_and_leaving_clients_while_rules_wait])
     status = status or run_tests([test_auth, test_rules_that_wait_keep_the_sandbox,
                                   test_limits_hold_across_waits,

@@ -1,5 +1,6 @@
 #include "base/error.h"
 #include "base/utf8.h"
+#include "proto/inbound.h"
 #include "proto/mpbuf.h"
 #include "proto/rpc.h"
 #include "vd_test.h"
@@ -214,6 +215,32 @@ static void test_utf8(void) {
     msgpack_sbuffer_destroy(&sb);
 }
 
+/* A decoded frame: bin is read as str, and its footprint counts the copy and the decoded
+ * containers, which is what a waiting decision holds (--max-waiting-mb). */
+static void test_inbound(void) {
+    buf_t b;
+    buf_init(&b);
+    msgpack_pack_array(&b.pk, 4);
+    msgpack_pack_uint8(&b.pk, 0);
+    msgpack_pack_uint8(&b.pk, 7);
+    msgpack_pack_bin(&b.pk, 6);
+    msgpack_pack_bin_body(&b.pk, "decide", 6);
+    msgpack_pack_array(&b.pk, 1000);
+    for (int i = 0; i < 1000; i++)
+        msgpack_pack_uint8(&b.pk, 1);
+    vd_inbound_t *in = vd_inbound_new();
+    const char *why = NULL;
+    CU_ASSERT_EQUAL_FATAL(vd_inbound_read(in, b.sb.data, b.sb.size, &why), 0);
+    CU_ASSERT_EQUAL(in->msg.method_len, 6);
+    CU_ASSERT_EQUAL(memcmp(in->msg.method, "decide", 6), 0);
+    CU_ASSERT(in->footprint >= b.sb.size + 1000 * sizeof(msgpack_object));
+    CU_ASSERT(in->footprint < 2 * b.sb.size + 1004 * sizeof(msgpack_object) + 4096);
+    vd_inbound_clear(in);
+    CU_ASSERT_EQUAL(in->footprint, 0);
+    vd_inbound_free(in);
+    buf_free(&b);
+}
+
 void vd_suite_rpc(void) {
     static const vd_test_t tests[] = {{"decode a request", test_decode_request},
                                       {"decode a notification", test_decode_notification},
@@ -222,6 +249,7 @@ void vd_suite_rpc(void) {
                                       {"error code names", test_error_names},
                                       {"inline writers", test_inline_writers_match_msgpack},
                                       {"replies carry valid UTF-8", test_utf8},
+                                      {"a decoded frame and its footprint", test_inbound},
                                       {NULL, NULL}};
     vd_add_suite("rpc", tests);
 }
