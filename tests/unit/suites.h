@@ -14,6 +14,7 @@
     X(store)                                                                                       \
     X(snapshot)                                                                                    \
     X(lists)                                                                                       \
-    X(executor)
+    X(executor)                                                                                    \
+    X(dlog)
 
 #endif

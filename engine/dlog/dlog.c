@@ -1,0 +1,266 @@
+#include "dlog.h"
+
+#include "base/error.h"
+#include "base/log.h"
+#include "proto/json_write.h"
+
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define OUT_HIGH     (1 << 20) /* JSON bytes the writer gathers before it writes */
+#define IDLE_NS      5000000   /* the writer's nap when every ring was empty */
+#define WRITE_WAIT   100       /* ms a write waits for a full sink before the writer looks again */
+#define ERROR_LOG_NS (60 * (int64_t)1000000000)
+
+struct vd_dlog {
+    vd_dlog_config_t cfg;
+    vd_dlog_lane_t *lanes;
+    vd_dlog_sink_t sink;
+    pthread_t thread;
+    int started;
+    _Atomic int stop, reopen, crashing, writing;
+    int64_t stop_deadline_ns;
+    msgpack_sbuffer out; /* JSON lines converted, not yet written */
+    size_t out_off;      /* written from out so far */
+    int line_open;       /* out_off is inside a line (a write stopped in its middle) */
+    msgpack_zone zone;
+    _Atomic uint64_t records, dropped_sink, bytes, rotations, reopens, write_errors, buffered;
+    vd_log_limit_t error_log;
+};
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void count(_Atomic uint64_t *c, uint64_t n) {
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static void report_error(vd_dlog_t *l) {
+    unsigned long long skipped;
+    if (!l->sink.error[0]) return;
+    if (vd_log_limit_pass(&l->error_log, ERROR_LOG_NS, mono_ns(), &skipped))
+        vd_log(VD_LOG_WARN, "decision log: %s (%llu more since the last line)", l->sink.error,
+               skipped);
+    l->sink.error[0] = '\0';
+}
+
+/* Converts one record to a JSON line in out. A record that does not decode (never expected:
+ * the workers packed it) is dropped and counted. */
+static void convert(vd_dlog_t *l, const char *rec, size_t n) {
+    msgpack_object o;
+    size_t off = 0;
+    msgpack_zone_clear(&l->zone);
+    size_t before = l->out.size;
+    if (msgpack_unpack(rec, n, &off, &l->zone, &o) != MSGPACK_UNPACK_SUCCESS ||
+        vd_json_write(&l->out, &o) != 0 || msgpack_sbuffer_write(&l->out, "\n", 1) != 0) {
+        l->out.size = before;
+        count(&l->dropped_sink, 1);
+        return;
+    }
+    count(&l->records, 1);
+}
+
+/* Moves records from the lanes into out while out holds less than OUT_HIGH unwritten bytes
+ * (a stalled sink thus leaves the records in the rings, where new ones are refused). */
+static size_t gather(vd_dlog_t *l) {
+    size_t moved = 0;
+    for (int i = 0; i < l->cfg.nrings; i++) {
+        vd_dlog_ring_t *r = &l->lanes[i].ring;
+        const char *rec;
+        size_t n;
+        while (l->out.size - l->out_off < OUT_HIGH && (rec = vd_dlog_ring_peek(r, &n)) != NULL) {
+            convert(l, rec, n);
+            vd_dlog_ring_pop(r);
+            moved++;
+        }
+    }
+    return moved;
+}
+
+static uint64_t lines_in(const char *p, size_t n) {
+    uint64_t k = 0;
+    for (const char *e = p + n; p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        k++;
+    return k;
+}
+
+/* Drops what out holds unwritten, counting its lines. */
+static void drop_out(vd_dlog_t *l) {
+    count(&l->dropped_sink, lines_in(l->out.data + l->out_off, l->out.size - l->out_off));
+    l->out_off = l->out.size;
+    l->line_open = 0;
+}
+
+/* One write of what out holds, waiting at most WRITE_WAIT ms for a full sink. On a failed
+ * write (not a full sink) the lines not written are dropped and counted: a broken disk must not
+ * stop the writer, nor hold records that newer ones could take the place of. */
+static void flush(vd_dlog_t *l) {
+    if (l->out_off == l->out.size || atomic_load(&l->crashing)) return;
+    int begins = !l->line_open;
+    if (begins && atomic_exchange(&l->reopen, 0)) {
+        count(&l->reopens, 1);
+        vd_dlog_sink_reopen(&l->sink);
+    }
+    uint64_t rotations = l->sink.rotations;
+    atomic_store(&l->writing, 1);
+    size_t w = vd_dlog_sink_write(&l->sink, l->out.data + l->out_off, l->out.size - l->out_off,
+                                  begins, WRITE_WAIT);
+    atomic_store(&l->writing, 0);
+    count(&l->rotations, l->sink.rotations - rotations);
+    l->out_off += w;
+    count(&l->bytes, w);
+    if (w > 0) l->line_open = l->out.data[l->out_off - 1] != '\n';
+    if (l->out_off < l->out.size && l->sink.error[0]) {
+        count(&l->write_errors, 1);
+        report_error(l);
+        drop_out(l);
+    }
+    if (l->out_off == l->out.size) {
+        l->out.size = l->out_off = 0;
+    } else if (l->out_off >= OUT_HIGH) { /* keep the unwritten part at the front */
+        memmove(l->out.data, l->out.data + l->out_off, l->out.size - l->out_off);
+        l->out.size -= l->out_off;
+        l->out_off = 0;
+    }
+}
+
+static size_t queued(vd_dlog_t *l) {
+    size_t n = l->out.size - l->out_off;
+    for (int i = 0; i < l->cfg.nrings; i++)
+        n += vd_dlog_ring_used(&l->lanes[i].ring);
+    return n;
+}
+
+/* Stopping past the deadline: whatever is still queued is dropped and counted. */
+static void drop_everything(vd_dlog_t *l) {
+    drop_out(l);
+    for (int i = 0; i < l->cfg.nrings; i++) {
+        vd_dlog_ring_t *r = &l->lanes[i].ring;
+        size_t n;
+        while (vd_dlog_ring_peek(r, &n)) {
+            vd_dlog_ring_pop(r);
+            count(&l->dropped_sink, 1);
+        }
+    }
+}
+
+static void *writer(void *arg) {
+    vd_dlog_t *l = arg;
+    for (;;) {
+        int stopping = atomic_load(&l->stop);
+        size_t moved = gather(l);
+        flush(l);
+        report_error(l);
+        size_t left = queued(l);
+        atomic_store_explicit(&l->buffered, left, memory_order_relaxed);
+        if (stopping && (left == 0 || mono_ns() >= l->stop_deadline_ns)) break;
+        if (!moved && l->out.size == l->out_off) {
+            struct timespec nap = {0, IDLE_NS};
+            nanosleep(&nap, NULL);
+        }
+    }
+    if (queued(l)) {
+        uint64_t before = atomic_load(&l->dropped_sink);
+        drop_everything(l);
+        vd_log(VD_LOG_WARN, "decision log: %llu records could not be written before exit",
+               (unsigned long long)(atomic_load(&l->dropped_sink) - before));
+    }
+    return NULL;
+}
+
+int vd_dlog_start(vd_dlog_t **out, const vd_dlog_config_t *cfg, char *err, size_t errlen) {
+    vd_dlog_t *l = calloc(1, sizeof *l);
+    if (!l) return VD_ENOMEM;
+    l->cfg = *cfg;
+    l->sink.fd = -1;
+    msgpack_sbuffer_init(&l->out);
+    if (!msgpack_zone_init(&l->zone, 8192)) {
+        free(l);
+        return VD_ENOMEM;
+    }
+    l->cfg.nrings = 0;
+    if (!(l->lanes = calloc((size_t)cfg->nrings, sizeof *l->lanes))) {
+        vd_dlog_stop(l, 0);
+        return VD_ENOMEM;
+    }
+    for (; l->cfg.nrings < cfg->nrings; l->cfg.nrings++)
+        if (vd_dlog_ring_init(&l->lanes[l->cfg.nrings].ring, cfg->ring_bytes) != 0) {
+            vd_dlog_stop(l, 0);
+            return VD_ENOMEM;
+        }
+    if (vd_dlog_sink_open(&l->sink, &cfg->sink) != 0) {
+        snprintf(err, errlen, "decision log: %s", l->sink.error);
+        vd_dlog_stop(l, 0);
+        return VD_EIO;
+    }
+    report_error(l); /* a torn tail that was cut */
+    if (pthread_create(&l->thread, NULL, writer, l) != 0) {
+        snprintf(err, errlen, "decision log: cannot start its writer thread");
+        vd_dlog_stop(l, 0);
+        return VD_ENOMEM;
+    }
+    l->started = 1;
+    *out = l;
+    return 0;
+}
+
+vd_dlog_lane_t *vd_dlog_lane(vd_dlog_t *l, int i) {
+    return l && i < l->cfg.nrings ? &l->lanes[i] : NULL;
+}
+
+int vd_dlog_submit(vd_dlog_lane_t *lane, const void *rec, size_t n) {
+    if (vd_dlog_ring_put(&lane->ring, rec, n) != 0) {
+        vd_counter_add(&lane->dropped, 1);
+        return -1;
+    }
+    vd_counter_add(&lane->submitted, 1);
+    return 0;
+}
+
+void vd_dlog_reopen(vd_dlog_t *l) {
+    if (l) atomic_store(&l->reopen, 1);
+}
+
+void vd_dlog_stats(vd_dlog_t *l, vd_dlog_stats_t *st) {
+    memset(st, 0, sizeof *st);
+    if (!l) return;
+    for (int i = 0; i < l->cfg.nrings; i++)
+        st->dropped_full += vd_counter_get(&l->lanes[i].dropped);
+    st->records = atomic_load(&l->records);
+    st->dropped_sink = atomic_load(&l->dropped_sink);
+    st->bytes = atomic_load(&l->bytes);
+    st->rotations = atomic_load(&l->rotations);
+    st->reopens = atomic_load(&l->reopens);
+    st->write_errors = atomic_load(&l->write_errors);
+    st->buffered = atomic_load(&l->buffered);
+}
+
+void vd_dlog_stop(vd_dlog_t *l, int wait_ms) {
+    if (!l) return;
+    if (l->started) {
+        l->stop_deadline_ns = mono_ns() + (int64_t)wait_ms * 1000000;
+        atomic_store(&l->stop, 1);
+        pthread_join(l->thread, NULL);
+    }
+    vd_dlog_sink_close(&l->sink);
+    for (int i = 0; i < l->cfg.nrings; i++)
+        vd_dlog_ring_free(&l->lanes[i].ring);
+    free(l->lanes);
+    msgpack_zone_destroy(&l->zone);
+    msgpack_sbuffer_destroy(&l->out);
+    free(l);
+}
+
+void vd_dlog_crashing(vd_dlog_t *l) {
+    if (!l) return;
+    atomic_store(&l->crashing, 1);
+    struct timespec tick = {0, 1000000};
+    for (int i = 0; i < 200 && atomic_load(&l->writing); i++)
+        nanosleep(&tick, NULL);
+}

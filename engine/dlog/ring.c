@@ -1,0 +1,78 @@
+#include "ring.h"
+
+#include "base/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Each record is a 4-byte length then its bytes, padded to 8 bytes so that a length never
+ * straddles the end. A record that would straddle the end is preceded by a skip marker and
+ * starts again at offset 0. */
+#define SKIP      0xffffffffu
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+int vd_dlog_ring_init(vd_dlog_ring_t *r, size_t cap) {
+    size_t c = 64 << 10;
+    while (c < cap)
+        c <<= 1;
+    memset(r, 0, sizeof *r);
+    r->buf = malloc(c);
+    if (!r->buf) return VD_ENOMEM;
+    r->cap = c;
+    return 0;
+}
+
+void vd_dlog_ring_free(vd_dlog_ring_t *r) {
+    free(r->buf);
+    r->buf = NULL;
+}
+
+int vd_dlog_ring_put(vd_dlog_ring_t *r, const void *rec, size_t n) {
+    size_t need = ALIGN8(4 + n);
+    if (n >= SKIP || need > r->cap / 2) return -1;
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    size_t off = (size_t)(head & (r->cap - 1)), to_end = r->cap - off;
+    size_t total = need <= to_end ? need : to_end + need; /* a skip to the start first */
+    if (head - tail + total > r->cap) return -1;
+    if (need > to_end) {
+        uint32_t skip = SKIP;
+        memcpy(r->buf + off, &skip, 4);
+        off = 0;
+    }
+    uint32_t len = (uint32_t)n;
+    memcpy(r->buf + off, &len, 4);
+    memcpy(r->buf + off + 4, rec, n);
+    atomic_store_explicit(&r->head, head + total, memory_order_release);
+    return 0;
+}
+
+const char *vd_dlog_ring_peek(vd_dlog_ring_t *r, size_t *n) {
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    if (tail == head) return NULL;
+    size_t off = (size_t)(tail & (r->cap - 1));
+    uint32_t len;
+    memcpy(&len, r->buf + off, 4);
+    if (len == SKIP) { /* the record starts at 0: step over the rest of the buffer */
+        tail += r->cap - off;
+        atomic_store_explicit(&r->tail, tail, memory_order_release);
+        off = 0;
+        memcpy(&len, r->buf, 4);
+    }
+    *n = len;
+    return r->buf + off + 4;
+}
+
+void vd_dlog_ring_pop(vd_dlog_ring_t *r) {
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    size_t off = (size_t)(tail & (r->cap - 1));
+    uint32_t len;
+    memcpy(&len, r->buf + off, 4);
+    atomic_store_explicit(&r->tail, tail + ALIGN8(4 + (size_t)len), memory_order_release);
+}
+
+size_t vd_dlog_ring_used(vd_dlog_ring_t *r) {
+    return (size_t)(atomic_load_explicit(&r->head, memory_order_relaxed) -
+                    atomic_load_explicit(&r->tail, memory_order_relaxed));
+}

@@ -1,0 +1,54 @@
+/* Where decision-log lines go: a file (rotated by size and age, reopened on request as
+ * logrotate expects, its torn tail cut when opened) or anything else a path names (a FIFO, a
+ * character device), written as is. Writes never block for long: the descriptor is
+ * non-blocking and a write waits at most a bounded time for room. Used by the writer thread
+ * only. */
+#ifndef VD_DLOG_SINK_H
+#define VD_DLOG_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+typedef struct vd_dlog_sink_config {
+    const char *path;
+    uint64_t max_bytes; /* a file past this is rotated; 0: never by size */
+    int64_t max_age_s;  /* a file older than this is rotated; 0: never by age */
+    int keep;           /* rotated files kept (the oldest are deleted); 0: all */
+} vd_dlog_sink_config_t;
+
+typedef struct vd_dlog_sink {
+    vd_dlog_sink_config_t cfg;
+    int fd;           /* -1: not open (the last open failed) */
+    int regular;      /* a regular file: rotation and tail repair apply */
+    uint64_t size;    /* bytes in the current file */
+    int64_t opened_s; /* wall time verdictd opened the current file */
+    int torn;         /* a failed write may have left a line cut short at the end */
+    uint64_t rotations;
+    char error[256]; /* the last failure, for the log */
+} vd_dlog_sink_t;
+
+/* Opens cfg->path (created 0640 when missing). Returns 0, or -1 with sink->error set (the sink
+ * then tries again at each write). */
+int vd_dlog_sink_open(vd_dlog_sink_t *s, const vd_dlog_sink_config_t *cfg);
+
+/* Writes data[0..n), whole lines: returns the bytes written, n or fewer when the sink stayed
+ * full for wait_ms or failed. The caller keeps the rest (and must finish a line begun before
+ * writing another). Rotates first when due and data begins a line (begins_line). */
+size_t vd_dlog_sink_write(vd_dlog_sink_t *s, const char *data, size_t n, int begins_line,
+                          int wait_ms);
+
+/* Closes and opens the path again (after logrotate moved the file). Returns 0 or -1. */
+int vd_dlog_sink_reopen(vd_dlog_sink_t *s);
+
+/* Renames a non-empty regular file to PATH.YYYYMMDDTHHMMSSZ (with a counter when taken),
+ * deletes the oldest past keep, and opens a new one. Returns 0 or -1. */
+int vd_dlog_sink_rotate(vd_dlog_sink_t *s);
+
+void vd_dlog_sink_close(vd_dlog_sink_t *s);
+
+/* Cuts a regular file after its last newline: what a write cut short by SIGKILL or a power
+ * loss left. Returns the bytes cut (0: the file was whole), or -1 on error. */
+long vd_dlog_cut_torn_tail(int fd);
+
+#endif

@@ -1,0 +1,169 @@
+/* The decision log's parts: ids, the JSON writer, the workers' rings and the file sink
+ * (rotation, kept files, torn tails). The writer thread is tested end to end
+ * (tests/e2e/test_decision_log.py). */
+#include "base/ulid.h"
+#include "dlog/ring.h"
+#include "dlog/sink.h"
+#include "proto/json_write.h"
+#include "proto/mpbuf.h"
+#include "vd_test.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_ulid(void) {
+    vd_ulid_gen_t g;
+    vd_ulid_init(&g);
+    char a[VD_ULID_LEN + 1], b[VD_ULID_LEN + 1], c[VD_ULID_LEN + 1];
+    vd_ulid_next(&g, 1764480000000, a);
+    vd_ulid_next(&g, 1764480000000, b);
+    vd_ulid_next(&g, 1764480000001, c);
+    CU_ASSERT_EQUAL(strlen(a), VD_ULID_LEN);
+    CU_ASSERT(vd_ulid_valid(a, strlen(a)));
+    CU_ASSERT(strcmp(a, b) != 0);
+    CU_ASSERT(strncmp(a, c, 10) < 0); /* the first ten characters are the time */
+    CU_ASSERT_EQUAL(memcmp(a, b, 10), 0);
+    vd_ulid_next(&g, 0, a);
+    CU_ASSERT_EQUAL(memcmp(a, "0000000000", 10), 0);
+    CU_ASSERT(!vd_ulid_valid("0123456789ABCDEFGHJKMNPQRU", 26)); /* U is not Crockford's */
+    CU_ASSERT(!vd_ulid_valid("81234567890123456789012345", 26)); /* past 48 bits of time */
+}
+
+static void json_of(const char *packed, size_t n, char *out, size_t cap) {
+    msgpack_zone z;
+    msgpack_zone_init(&z, 1024);
+    msgpack_object o;
+    size_t off = 0;
+    CU_ASSERT_EQUAL_FATAL(msgpack_unpack(packed, n, &off, &z, &o), MSGPACK_UNPACK_SUCCESS);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    CU_ASSERT_EQUAL(vd_json_write(&sb, &o), 0);
+    snprintf(out, cap, "%.*s", (int)sb.size, sb.data);
+    msgpack_sbuffer_destroy(&sb);
+    msgpack_zone_destroy(&z);
+}
+
+static void test_json_write(void) {
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    vd_mp_map(&sb, 7);
+    VD_MP_LIT(&sb, "s");
+    vd_mp_str_valid(&sb, "a\"b\\c\n\x01\xc3\xa9", 9);
+    VD_MP_LIT(&sb, "bad");
+    vd_mp_str_valid(&sb, "x\xff", 2); /* invalid UTF-8, written unchecked on purpose */
+    VD_MP_LIT(&sb, "n");
+    vd_mp_array(&sb, 5);
+    vd_mp_int(&sb, -5);
+    vd_mp_int(&sb, 18446744073709551615ull > 0 ? 4000000000LL : 0);
+    vd_mp_double(&sb, 0.1);
+    vd_mp_double(&sb, 3.0);
+    vd_mp_double(&sb, 0.0 / 0.0);
+    VD_MP_LIT(&sb, "b");
+    vd_mp_bool(&sb, 1);
+    VD_MP_LIT(&sb, "z");
+    vd_mp_nil(&sb);
+    vd_mp_int(&sb, 7); /* a key that is not a string */
+    vd_mp_bool(&sb, 0);
+    VD_MP_LIT(&sb, "m");
+    vd_mp_map(&sb, 0);
+    char out[256];
+    json_of(sb.data, sb.size, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out,
+                           "{\"s\":\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\",\"bad\":\"x\xef\xbf\xbd\","
+                           "\"n\":[-5,4000000000,0.1,3.0,null],\"b\":true,\"z\":null,"
+                           "\"7\":false,\"m\":{}}");
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_ring(void) {
+    vd_dlog_ring_t r;
+    CU_ASSERT_EQUAL_FATAL(vd_dlog_ring_init(&r, 1), 0);
+    CU_ASSERT_EQUAL(r.cap, 64 << 10);
+    char rec[3000];
+    size_t n;
+    /* Fill, drain, and again, many times round: records come out whole and in order, across
+     * the end of the buffer. */
+    unsigned put = 0, got = 0;
+    for (int round = 0; round < 200; round++) {
+        int k = 0;
+        for (;; k++) {
+            size_t len = 100 + (put * 37) % 2900;
+            memset(rec, (char)put, len);
+            if (vd_dlog_ring_put(&r, rec, len) != 0) break;
+            put++;
+        }
+        if (round == 0) CU_ASSERT(k > 10);
+        const char *p;
+        while ((p = vd_dlog_ring_peek(&r, &n)) != NULL) {
+            CU_ASSERT_EQUAL(n, 100 + (got * 37) % 2900);
+            CU_ASSERT(p[0] == (char)got && p[n - 1] == (char)got);
+            vd_dlog_ring_pop(&r);
+            got++;
+            if (round % 2 && got % 7 == 0) break; /* leave some in, so the offsets move */
+        }
+    }
+    CU_ASSERT(got <= put && put > 2000);
+    CU_ASSERT_EQUAL(vd_dlog_ring_put(&r, rec, 40 << 10), -1); /* over half the ring: never */
+    vd_dlog_ring_free(&r);
+}
+
+static size_t file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+static int count_rotated(const char *dir) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strncmp(e->d_name, "decisions.jsonl.", 16) == 0;
+    closedir(d);
+    return n;
+}
+
+static void test_sink(void) {
+    static const char *const none[] = {NULL};
+    char dir[32], path[64];
+    CU_ASSERT_EQUAL_FATAL(vd_test_write_dir(none, dir), 0);
+    snprintf(path, sizeof path, "%s/decisions.jsonl", dir);
+    /* A file a kill cut in the middle of a line: the torn line goes when it is opened again. */
+    FILE *f = fopen(path, "w");
+    fputs("{\"a\":1}\n{\"b\":", f);
+    fclose(f);
+    vd_dlog_sink_t s;
+    vd_dlog_sink_config_t cfg = {.path = path, .max_bytes = 100, .keep = 2};
+    CU_ASSERT_EQUAL_FATAL(vd_dlog_sink_open(&s, &cfg), 0);
+    CU_ASSERT(strstr(s.error, "cut short") != NULL);
+    CU_ASSERT_EQUAL(file_size(path), 8);
+    /* Past max_bytes the file is rotated before the next line; two rotated files are kept. */
+    const char line[] = "{\"k\":\"0123456789012345678901234567890123456789\"}\n"; /* 50 bytes */
+    for (int i = 0; i < 12; i++)
+        CU_ASSERT_EQUAL(vd_dlog_sink_write(&s, line, sizeof line - 1, 1, 0), sizeof line - 1);
+    CU_ASSERT(s.rotations >= 4);
+    CU_ASSERT_EQUAL(count_rotated(dir), 2);
+    CU_ASSERT(file_size(path) <= 100);
+    /* Reopening after the file was moved away (as logrotate does) starts a new one. */
+    char moved[80];
+    snprintf(moved, sizeof moved, "%s/moved", dir);
+    CU_ASSERT_EQUAL(rename(path, moved), 0);
+    CU_ASSERT_EQUAL(vd_dlog_sink_reopen(&s), 0);
+    CU_ASSERT_EQUAL(vd_dlog_sink_write(&s, line, sizeof line - 1, 1, 0), sizeof line - 1);
+    CU_ASSERT_EQUAL(file_size(path), sizeof line - 1);
+    vd_dlog_sink_close(&s);
+    vd_test_remove_dir(dir);
+}
+
+void vd_suite_dlog(void) {
+    static const vd_test_t tests[] = {{"decision ids", test_ulid},
+                                      {"msgpack to JSON", test_json_write},
+                                      {"a worker's ring", test_ring},
+                                      {"the file sink", test_sink},
+                                      {NULL, NULL}};
+    vd_add_suite("dlog", tests);
+}
