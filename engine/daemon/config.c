@@ -18,6 +18,10 @@ void vd_config_defaults(vd_config_t *c) {
     c->deadline_ms = 0;
     c->max_pending = 10000;
     c->max_pending_bytes = (size_t)64 << 20;
+    c->decision_log_max_bytes = (size_t)1 << 30;
+    c->decision_log_max_age_s = 86400;
+    c->decision_log_keep = 14;
+    c->decision_log_buffer = (size_t)32 << 20;
     c->state_bytes = (size_t)256 << 20;
     c->state_snapshot = NULL;
     c->state_snapshot_interval_s = 60;

@@ -33,6 +33,13 @@ typedef struct vd_config {
     /* The embedded store's snapshot file (--state-snapshot), NULL: none; and the seconds
      * between snapshots, 0: only at shutdown. */
     const char *state_snapshot;
+    /* The decision log (--decision-log PATH, NULL: off): rotation by size and age, rotated
+     * files kept, and each worker's buffer. */
+    const char *decision_log;
+    size_t decision_log_max_bytes;
+    int decision_log_max_age_s;
+    int decision_log_keep;
+    size_t decision_log_buffer;
     int state_snapshot_interval_s;
 } vd_config_t;
 

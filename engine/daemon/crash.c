@@ -32,7 +32,9 @@ static dev_t socket_dev;
 static ino_t socket_ino;
 static volatile sig_atomic_t socket_owned;
 
-static _Atomic long reporter;             /* the thread writing a report, 0: none */
+static _Atomic long reporter;               /* the thread writing a report, 0: none */
+static void (*_Atomic report_hook)(void *); /* vd_crash_on_report */
+static void *_Atomic report_hook_arg;
 static _Thread_local void *alt_stack_mem; /* this thread's alternate signal stack */
 
 static const char *signal_name(int sig) {
@@ -195,6 +197,8 @@ static void on_fatal(int sig, siginfo_t *si, void *uctx) {
     uint64_t pc = report_signal(sig, si, uctx, tid);
     report_activity();
     remove_socket();
+    void (*hook)(void *) = atomic_load(&report_hook);
+    if (hook) hook(atomic_load(&report_hook_arg));
     alarm(10); /* the unwinder takes the loader's lock: never wait for it for ever */
     report_backtrace(pc);
     vd_crash_line_t l;
@@ -248,6 +252,11 @@ int vd_crash_install(void) {
     for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
         if (sigaction(fatal_signals[i], &sa, NULL) != 0) rc = VD_EIO;
     return rc;
+}
+
+void vd_crash_on_report(void (*fn)(void *arg), void *arg) {
+    atomic_store(&report_hook_arg, arg);
+    atomic_store(&report_hook, fn);
 }
 
 void vd_crash_own_socket(const char *path) {

@@ -20,6 +20,10 @@ int vd_crash_install(void);
  * this process bound (a daemon started since keeps its own). path is copied. */
 void vd_crash_own_socket(const char *path);
 
+/* From now on a crash calls fn(arg) after the report's first lines, before the backtrace: fn
+ * must be async-signal-safe (the decision log lets a write in progress finish). One at most. */
+void vd_crash_on_report(void (*fn)(void *arg), void *arg);
+
 /* Gives the calling thread an alternate signal stack, so that a stack overflow is reported
  * too; does nothing when it has one. Call first in every thread verdictd starts. Returns 0 or
  * VD_ENOMEM. */

@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "crash.h"
+#include "dlog/dlog.h"
 #include "metrics_http.h"
 #include "net/listener.h"
 #include "policy/policy.h"
@@ -107,6 +108,8 @@ int vd_engine_snapshot(vd_engine_t *e, vd_stats_snapshot_t *snap) {
     snap->state_fail_open = e->cfg.lua.state_fail_open;
     vd_store_stats(e->store, &snap->store);
     vd_persist_stats(&e->persist, &snap->persist);
+    snap->decision_log = e->cfg.decision_log;
+    vd_dlog_stats(e->dlog, &snap->dlog);
     return vd_stats_aggs_sum(sets, n, &snap->aggs) == 0 ? 0 : VD_ENOMEM;
 }
 
@@ -202,6 +205,7 @@ static void stop_listening(vd_engine_t *e) {
 static void on_signal(uv_signal_t *s, int signum) {
     vd_engine_t *e = s->data;
     if (signum == SIGHUP) {
+        vd_dlog_reopen(e->dlog); /* logrotate moved the file: the next write opens it again */
         uv_work_t *req = calloc(1, sizeof *req);
         if (!req) return;
         req->data = e;
@@ -278,9 +282,33 @@ static void abandon_start(vd_engine_t *e, vd_policy_t **copies) {
     e->src = NULL;
     vd_plugin_registry_close(&e->plugins);
     vd_persist_close(&e->persist);
+    vd_dlog_stop(e->dlog, 0);
+    e->dlog = NULL;
     vd_store_free(e->store);
     e->store = NULL;
     pthread_mutex_destroy(&e->reload_lock);
+}
+
+static void dlog_crashing(void *arg) {
+    vd_dlog_crashing(arg);
+}
+
+/* The decision log, before the workers that write to it. */
+static int start_decision_log(vd_engine_t *e, char *err, size_t errlen) {
+    const vd_config_t *c = &e->cfg;
+    if (!c->decision_log) return 0;
+    vd_dlog_config_t dc = {.sink = {.path = c->decision_log,
+                                    .max_bytes = c->decision_log_max_bytes,
+                                    .max_age_s = c->decision_log_max_age_s,
+                                    .keep = c->decision_log_keep},
+                           .ring_bytes = c->decision_log_buffer,
+                           .nrings = e->nworkers};
+    int rc = vd_dlog_start(&e->dlog, &dc, err, errlen);
+    if (rc == 0) {
+        vd_crash_on_report(dlog_crashing, e->dlog);
+        vd_log(VD_LOG_INFO, "decision log: %s", c->decision_log);
+    }
+    return rc;
 }
 
 /* Listener, signals and metrics on the main loop; fails only on the metrics address. */
@@ -340,6 +368,7 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
     if (rc == 0)
         rc = vd_persist_init(&e->persist, e->store, cfg->state_snapshot,
                              cfg->state_snapshot_interval_s, err, errlen);
+    if (rc == 0) rc = start_decision_log(e, err, errlen);
     if (rc == 0) rc = start_main_loop(e, err, errlen);
     if (rc) {
         abandon_start(e, copies);
@@ -355,6 +384,10 @@ int vd_engine_run(vd_engine_t *e) {
     for (int i = 0; i < e->nworkers; i++)
         vd_worker_join(&e->workers[i]);
     vd_persist_final(&e->persist);
+    /* Every decision has been answered: what the log still holds is written now. */
+    vd_crash_on_report(NULL, NULL);
+    vd_dlog_stop(e->dlog, e->cfg.drain_timeout_ms);
+    e->dlog = NULL;
     return 0;
 }
 

@@ -17,6 +17,7 @@
 struct vd_worker;
 struct vd_metrics;
 struct vd_policy_src;
+struct vd_dlog;
 
 typedef struct vd_engine {
     vd_config_t cfg;
@@ -37,6 +38,7 @@ typedef struct vd_engine {
     vd_plugin_registry_t plugins;
     struct vd_store *store;      /* the embedded state every worker shares */
     vd_persist_t persist;        /* its snapshots (--state-snapshot) */
+    struct vd_dlog *dlog;        /* the decision log (--decision-log), or NULL */
     pthread_mutex_t reload_lock; /* serialises reloads; never taken on the request path */
     struct vd_policy_src *src;   /* the snapshot serving now, under reload_lock */
     char version[20];            /* copy of src->version, under reload_lock */

@@ -91,6 +91,17 @@ static void usage(FILE *out) {
         "  --state-snapshot-interval SECONDS\n"
         "                         seconds between snapshots, 0 = only at shutdown\n"
         "                         (default 60)\n"
+        "  --decision-log PATH    write every decision to PATH as JSON Lines (default: off;\n"
+        "                         docs/decision-log.md); SIGHUP reopens it\n"
+        "  --decision-log-max-mb MB\n"
+        "                         rotate the file past this size, 0 = never (default 1024)\n"
+        "  --decision-log-max-age-s SECONDS\n"
+        "                         rotate the file this long after it was opened, 0 = never\n"
+        "                         (default 86400)\n"
+        "  --decision-log-keep N  rotated files kept, 0 = all (default 14)\n"
+        "  --decision-log-buffer-mb MB\n"
+        "                         records each worker may queue for the writer; past it new\n"
+        "                         ones are dropped and counted (default 32)\n"
         "  --list-check-ms MS     how often list files are looked at for changes, 0 = never\n"
         "                         (default 1000; a change is loaded once it has settled)\n"
         "  --redis ADDRESS        keep counters, distinct counts and labels in Redis, shared\n"
@@ -145,6 +156,10 @@ static const numopt_t numopts[] = {
     {"max-waiting", 1, 10000000, 10, FIELD(max_pending), AS_INT},
     {"max-waiting-mb", 1, 1L << 20, 10, FIELD(max_pending_bytes), AS_MIB},
     {"reply-buffer-mb", 1, 1L << 12, 10, FIELD(write_high_water), AS_MIB},
+    {"decision-log-max-mb", 0, 1L << 30, 10, FIELD(decision_log_max_bytes), AS_MIB},
+    {"decision-log-max-age-s", 0, 365L * 86400, 10, FIELD(decision_log_max_age_s), AS_INT},
+    {"decision-log-keep", 0, 100000, 10, FIELD(decision_log_keep), AS_INT},
+    {"decision-log-buffer-mb", 1, 1L << 14, 10, FIELD(decision_log_buffer), AS_MIB},
 };
 
 /* Stores v (already within the option's range) into its field. */
@@ -233,6 +248,7 @@ int main(int argc, char **argv) {
         OPT_REDIS_AUTH,
         OPT_FALLBACK,
         OPT_SNAPSHOT,
+        OPT_DLOG,
         OPT_NUM
     };
     struct option opts[] = {
@@ -263,6 +279,11 @@ int main(int argc, char **argv) {
         {"max-waiting", required_argument, 0, OPT_NUM + 15},
         {"max-waiting-mb", required_argument, 0, OPT_NUM + 16},
         {"reply-buffer-mb", required_argument, 0, OPT_NUM + 17},
+        {"decision-log-max-mb", required_argument, 0, OPT_NUM + 18},
+        {"decision-log-max-age-s", required_argument, 0, OPT_NUM + 19},
+        {"decision-log-keep", required_argument, 0, OPT_NUM + 20},
+        {"decision-log-buffer-mb", required_argument, 0, OPT_NUM + 21},
+        {"decision-log", required_argument, 0, OPT_DLOG},
         {"state-snapshot", required_argument, 0, OPT_SNAPSHOT},
         {"redis", required_argument, 0, OPT_REDIS},
         {"redis-prefix", required_argument, 0, OPT_REDIS_PREFIX},
@@ -288,6 +309,8 @@ int main(int argc, char **argv) {
             check = 1;
         else if (c == OPT_SNAPSHOT)
             cfg.state_snapshot = optarg;
+        else if (c == OPT_DLOG)
+            cfg.decision_log = optarg;
         else if (c == OPT_REDIS_PREFIX)
             cfg.redis_prefix = optarg;
         else if (c == OPT_REDIS_AUTH) {

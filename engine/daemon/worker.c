@@ -1,5 +1,7 @@
 #include "worker.h"
 
+#include "dlog/dlog.h"
+
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -145,7 +147,8 @@ int vd_worker_init(vd_worker_t *w, vd_engine_t *e, int id, vd_policy_t *policy) 
     int rc = vd_executor_init(&w->exec, &env, policy);
     if (rc) return rc;
     vd_server_hooks_t hooks = {serve_snapshot, serve_reload, serve_shutting_down, e};
-    vd_server_init(&w->server, &w->exec, &w->loop, e->cfg.deadline_ms, &hooks);
+    vd_server_init(&w->server, &w->exec, &w->loop, e->cfg.deadline_ms, &hooks,
+                   vd_dlog_lane(e->dlog, id));
     w->conns = (vd_conn_env_t){
         .loop = &w->loop,
         .max_request = e->cfg.max_request,

@@ -93,3 +93,16 @@ int vd_decision_add_fault(vd_decision_t *d, const char *stage, const char *rule,
     f->rule = rule;
     return 0;
 }
+
+int vd_decision_observe(vd_decision_t *d, const vd_observed_t *o) {
+    if (!d->observe) return 0;
+    vd_observed_t *slot = vd_vec_push(&d->observed, d->arena, sizeof *slot);
+    if (!slot) return VD_ENOMEM;
+    *slot = *o;
+    if (o->name && !(slot->name = vd_arena_strndup(d->arena, o->name, o->len))) return VD_ENOMEM;
+    if (o->value && !(slot->value = vd_arena_strndup(d->arena, o->value, o->vlen)))
+        return VD_ENOMEM;
+    if (o->packed && !(slot->packed = vd_arena_strndup(d->arena, o->packed, o->plen)))
+        return VD_ENOMEM;
+    return 0;
+}

@@ -64,6 +64,24 @@ typedef struct vd_outcome {
     const char *stop_action, *stop_rule;
 } vd_outcome_t;
 
+/* What a decision read from outside its rules: kept when the decision is logged, so that a
+ * replay can give the rules the same answers (docs/decision-log.md). */
+typedef enum { VD_OBS_COUNTER, VD_OBS_DISTINCT, VD_OBS_LABELED, VD_OBS_PLUGIN } vd_obs_kind_t;
+
+#define VD_OBS_RESULTS 3 /* a counter's windows (state/store.h VD_WINDOWS) */
+
+typedef struct vd_observed {
+    vd_obs_kind_t kind;
+    const char *name; /* state: the key; a plugin: its stage */
+    size_t len;
+    const char *value; /* distinct: the value added (NULL: a read) */
+    size_t vlen;
+    int64_t n;                   /* counter: the amount added */
+    int64_t res[VD_OBS_RESULTS]; /* state: the answer (labeled: seconds left, -1 unset) */
+    const char *packed;          /* a plugin: its outputs as msgpack (vd_plugin_call_pack) */
+    size_t plen;
+} vd_observed_t;
+
 typedef struct vd_decision {
     vd_arena_t *arena;
     vd_outcome_t main, shadow;
@@ -73,6 +91,8 @@ typedef struct vd_decision {
     vd_vec_t faults;   /* vd_fault_t */
     vd_vec_t trace;    /* vd_trace_stage_t, only with explain */
     const char *action, *shadow_action;
+    int observe;       /* keep what the decision reads from outside (it is logged) */
+    vd_vec_t observed; /* vd_observed_t */
 } vd_decision_t;
 
 void vd_decision_init(vd_decision_t *d, vd_arena_t *arena, int explain);
@@ -94,6 +114,10 @@ int vd_decision_set_feature(vd_decision_t *d, int shadow, const char *name, size
 /* Finds a feature by name; shadow features are visible only when see_shadow is set. */
 const vd_feature_t *vd_decision_feature(const vd_decision_t *d, const char *name, size_t len,
                                         int see_shadow);
+
+/* Keeps an observation (its strings and bytes copied into the arena) when d->observe is set;
+ * else does nothing. Returns 0 or VD_ENOMEM. */
+int vd_decision_observe(vd_decision_t *d, const vd_observed_t *o);
 
 int vd_decision_add_fault(vd_decision_t *d, const char *stage, const char *rule,
                           const char *message);

@@ -133,7 +133,11 @@ static void pack_trace(msgpack_sbuffer *pk, const vd_decision_t *d) {
 
 void vd_decision_pack(msgpack_sbuffer *pk, const vd_decision_t *d, const vd_decision_meta_t *m) {
     int stopped = d->main.stop_action != NULL;
-    vd_mp_map(pk, 9 + stopped + d->has_shadow + (d->explain != 0));
+    vd_mp_map(pk, 9 + stopped + d->has_shadow + (d->explain != 0) + (m->id != NULL));
+    if (m->id) {
+        VD_MP_LIT(pk, "id");
+        vd_mp_cstr(pk, m->id);
+    }
     VD_MP_LIT(pk, "action");
     vd_mp_cstr(pk, d->action);
     VD_MP_LIT(pk, "score");

@@ -9,10 +9,11 @@
 typedef struct vd_decision_meta {
     const char *pipeline, *policy;
     int64_t elapsed_us;
+    const char *id; /* the decision's id (base/ulid.h), or NULL */
 } vd_decision_meta_t;
 
 /* Packs the result map into sb: action, score, reasons, tags, pipeline, policy, elapsed_us,
- * features, faults, and when present stopped_by, shadow and trace. */
+ * features, faults, and when present id, stopped_by, shadow and trace. */
 void vd_decision_pack(msgpack_sbuffer *sb, const vd_decision_t *d, const vd_decision_meta_t *m);
 
 #endif

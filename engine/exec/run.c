@@ -11,6 +11,7 @@
 #include "lua/lua_when.h"
 #include "lua/state.h"
 #include "plugin/call.h"
+#include "proto/mpbuf.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -515,6 +516,30 @@ static vd_trace_stage_t *current_trace(vd_decision_t *d) {
                                       : NULL;
 }
 
+/* Keeps what a plugin stage answered, for the decision log: its outputs, or {"fault": why}. */
+static int observe_plugin(vd_decision_t *d, const vd_stage_t *st, const vd_plugin_call_t *c,
+                          int ok) {
+    if (!d->observe) return 0;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    if (ok) {
+        vd_plugin_call_pack(c, &sb);
+    } else {
+        vd_mp_map(&sb, 1);
+        VD_MP_LIT(&sb, "fault");
+        vd_mp_cstr(&sb, d->faults.len ? VD_VEC_AT(d->faults, vd_fault_t, d->faults.len - 1).message
+                                      : "");
+    }
+    vd_observed_t o = {.kind = VD_OBS_PLUGIN,
+                       .name = st->name,
+                       .len = strlen(st->name),
+                       .packed = sb.data ? sb.data : "",
+                       .plen = sb.size};
+    int rc = sb.data ? vd_decision_observe(d, &o) : VD_ENOMEM;
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
 int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int status,
                             vd_decision_t *d) {
     vd_outcome_t *o = side_of(d, st);
@@ -541,6 +566,7 @@ int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int statu
     } else {
         rc = vd_plugin_call_merge(c, d);
     }
+    if (!rc) rc = observe_plugin(d, st, c, !c->timed_out && status == VD_PLUGIN_OK);
     if (tr && !tr->error) {
         tr->fired = o->score != before;
         tr->score = o->score - before;

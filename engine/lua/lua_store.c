@@ -36,6 +36,24 @@ static int push_results(lua_State *L, vd_state_op_kind_t kind, const int64_t res
     return 1;
 }
 
+/* Keeps what the rule read, for the decision log (when the decision is logged). */
+static int observe(lua_State *L, const vd_state_op_t *op, const int64_t res[VD_WINDOWS]) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    if (!e || !e->d->observe) return 0;
+    static const vd_obs_kind_t kinds[] = {[VD_OP_COUNT] = VD_OBS_COUNTER,
+                                          [VD_OP_DISTINCT] = VD_OBS_DISTINCT,
+                                          [VD_OP_LABELED] = VD_OBS_LABELED};
+    vd_observed_t o = {.kind = kinds[op->kind],
+                       .name = op->key,
+                       .len = op->klen,
+                       .value = op->value,
+                       .vlen = op->vlen,
+                       .n = op->n};
+    for (int w = 0; w < VD_WINDOWS && w < VD_OBS_RESULTS; w++)
+        o.res[w] = res[w];
+    return vd_decision_observe(e->d, &o);
+}
+
 /* Notes in the decision that state fell back (once per reason and request). */
 static void note_fallback(lua_State *L, const char *why) {
     vd_lstate_t *ls = vd_lua_ls(L);
@@ -60,7 +78,8 @@ static int resolve(lua_State *L, const vd_state_op_t *op, int64_t res[VD_WINDOWS
 /* Pushes the results of req, which stays the caller's. */
 static int push_op(lua_State *L, const vd_state_op_t *req) {
     int64_t res[VD_WINDOWS];
-    if (resolve(L, req, res)) return luaL_error(L, "state store: out of memory");
+    if (resolve(L, req, res) || observe(L, req, res))
+        return luaL_error(L, "state store: out of memory");
     return push_results(L, req->kind, res);
 }
 
@@ -68,6 +87,7 @@ int vd_lua_push_state_op(lua_State *L, vd_state_op_t *op) {
     int64_t res[VD_WINDOWS];
     vd_state_op_kind_t kind = op->kind;
     int rc = resolve(L, op, res);
+    if (!rc) rc = observe(L, op, res);
     free(op); /* before any Lua error can jump past it */
     if (rc) return luaL_error(L, "state store: out of memory");
     return push_results(L, kind, res);
@@ -90,7 +110,8 @@ static int answer(lua_State *L, vd_state_op_t *req) {
     if (!ls->redis) { /* the common case: no allocation */
         if (!ls->limits.store)
             return luaL_error(L, "state (counters, labels) is not available here");
-        if (vd_state_op_run_local(ls->limits.store, req, req->result))
+        if (vd_state_op_run_local(ls->limits.store, req, req->result) ||
+            observe(L, req, req->result))
             return luaL_error(L, "state store: out of memory");
         return push_results(L, req->kind, req->result);
     }

@@ -2,6 +2,7 @@
 
 #include "activity.h"
 #include "base/error.h"
+#include "proto/mpbuf.h"
 #include "stage.h"
 
 #include <stdlib.h>
@@ -107,6 +108,58 @@ int vd_plugin_call_merge(const vd_plugin_call_t *c, vd_decision_t *d) {
         if (rc) return rc;
     }
     return 0;
+}
+
+static void pack_value(msgpack_sbuffer *sb, const vd_value_t *v) {
+    switch (v->type) {
+    case VD_VAL_BOOL:
+        vd_mp_bool(sb, v->u.b);
+        break;
+    case VD_VAL_INT:
+        vd_mp_int(sb, v->u.i);
+        break;
+    case VD_VAL_NUM:
+        vd_mp_double(sb, v->u.n);
+        break;
+    case VD_VAL_STR:
+        vd_mp_str(sb, v->u.s.ptr, v->u.s.len);
+        break;
+    default:
+        vd_mp_nil(sb);
+        break;
+    }
+}
+
+void vd_plugin_call_pack(const vd_plugin_call_t *c, msgpack_sbuffer *sb) {
+    vd_mp_array(sb, (uint32_t)c->nouts);
+    for (size_t i = 0; i < c->nouts; i++) {
+        const vd_plugin_out_t *o = &c->outs[i];
+        switch (o->kind) {
+        case VD_OUT_SCORE:
+            vd_mp_map(sb, o->detail ? 3 : 2);
+            VD_MP_LIT(sb, "score");
+            vd_mp_double(sb, o->score);
+            VD_MP_LIT(sb, "rule");
+            vd_mp_cstr(sb, o->rule ? o->rule : c->stage_name);
+            if (o->detail) {
+                VD_MP_LIT(sb, "detail");
+                vd_mp_cstr(sb, o->detail);
+            }
+            break;
+        case VD_OUT_TAG:
+            vd_mp_map(sb, 1);
+            VD_MP_LIT(sb, "tag");
+            vd_mp_cstr(sb, o->tag);
+            break;
+        case VD_OUT_FEATURE:
+            vd_mp_map(sb, 2);
+            VD_MP_LIT(sb, "feature");
+            vd_mp_cstr(sb, c->ps->features[o->feature - 1]);
+            VD_MP_LIT(sb, "value");
+            pack_value(sb, &o->value);
+            break;
+        }
+    }
 }
 
 void vd_plugin_call_set_error(vd_plugin_call_t *c, const char *message) {

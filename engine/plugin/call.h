@@ -72,6 +72,10 @@ int vd_plugin_call_score(vd_plugin_call_t *call);
 /* Applies the call's outputs to the decision (the worker thread). Returns 0 or VD_ENOMEM. */
 int vd_plugin_call_merge(const vd_plugin_call_t *call, vd_decision_t *d);
 
+/* Packs what the call emitted into sb as a msgpack array (the decision log's record of a
+ * plugin stage): {"score", "rule"[, "detail"]}, {"tag"} and {"feature", "value"} maps. */
+void vd_plugin_call_pack(const vd_plugin_call_t *call, msgpack_sbuffer *sb);
+
 /* Records why the call failed (copied). */
 void vd_plugin_call_set_error(vd_plugin_call_t *call, const char *message);
 

@@ -449,8 +449,88 @@ static int compile_stages(cc_t *c, int idx, vd_pipeline_t *pl, const where_t *w)
     return 0;
 }
 
+/* A list of top-level event field names (log.hash, log.drop) at the top of the stack. */
+static int field_list(cc_t *c, const char *key, char ***out, size_t *n, const where_t *w) {
+    lua_State *L = c->L;
+    if (lua_isnil(L, -1)) return 0;
+    size_t len = lua_rawlen(L, -1);
+    if (!(*out = calloc(len ? len : 1, sizeof **out))) return oom(c);
+    for (size_t i = 1; i <= len; i++) {
+        if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            return failf(c, w,
+                         "pipeline '%s': log.%s must list event field names, like "
+                         "{ \"email\", \"phone\" }",
+                         w->name, key);
+        }
+        if (!((*out)[(*n)++] = strdup(lua_tostring(L, -1)))) {
+            lua_pop(L, 1);
+            return oom(c);
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* log = false, or log = { sample = 0.1, time_field = "ts", hash = {...}, drop = {...},
+ * salt = "..." }: what the decision log keeps of this pipeline. */
+static int compile_log(cc_t *c, int spec, vd_pipeline_t *pl, const where_t *w) {
+    static const char *const keys[] = {"sample", "time_field", "hash", "drop", "salt", NULL};
+    lua_State *L = c->L;
+    vd_pipeline_log_t *lg = &pl->log;
+    lg->sample = 1;
+    int t = lua_getfield(L, spec, "log");
+    int rc = 0;
+    if (t == LUA_TBOOLEAN) {
+        lg->off = !lua_toboolean(L, -1);
+    } else if (t == LUA_TTABLE) {
+        int idx = lua_gettop(L);
+        where_t lw = *w;
+        rc = check_keys(c, idx, keys, "log of pipeline", &lw, 0);
+        if (rc == 0) rc = get_field(c, idx, "sample", LUA_TNUMBER, "log of pipeline", w);
+        if (rc == 0) {
+            if (!lua_isnil(L, -1)) lg->sample = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+            if (!(lg->sample > 0 && lg->sample <= 1))
+                rc = failf(c, w,
+                           "pipeline '%s': log.sample must be above 0 and at most 1 (the "
+                           "share of decisions logged)",
+                           w->name);
+        }
+        if (rc == 0) rc = get_field(c, idx, "time_field", LUA_TSTRING, "log of pipeline", w);
+        if (rc == 0) {
+            lg->time_field = dup_opt(L, -1);
+            lua_pop(L, 1);
+            rc = get_field(c, idx, "salt", LUA_TSTRING, "log of pipeline", w);
+        }
+        if (rc == 0) {
+            lg->salt = dup_opt(L, -1);
+            lua_pop(L, 1);
+            rc = get_field(c, idx, "hash", LUA_TTABLE, "log of pipeline", w);
+        }
+        if (rc == 0) {
+            rc = field_list(c, "hash", &lg->hash, &lg->nhash, w);
+            lua_pop(L, 1);
+        }
+        if (rc == 0) rc = get_field(c, idx, "drop", LUA_TTABLE, "log of pipeline", w);
+        if (rc == 0) {
+            rc = field_list(c, "drop", &lg->drop, &lg->ndrop, w);
+            lua_pop(L, 1);
+        }
+    } else if (t != LUA_TNIL) {
+        rc = failf(c, w,
+                   "pipeline '%s': log must be false or a table { sample = ..., hash = "
+                   "{...}, drop = {...} }, not a %s",
+                   w->name, luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+    if (rc == 0 && !lg->time_field && !(lg->time_field = strdup("time"))) rc = oom(c);
+    if (rc == 0 && !lg->salt && !(lg->salt = strdup(""))) rc = oom(c);
+    return rc;
+}
+
 static int compile_pipeline(cc_t *c, vd_pipeline_t *pl) {
-    static const char *const keys[] = {"description", "stages", "actions", "default", NULL};
+    static const char *const keys[] = {"description", "stages", "actions", "default", "log", NULL};
     lua_State *L = c->L;
     where_t w = record_where(L);
     if (!(pl->name = strdup(w.name)) || !(pl->file = strdup(w.file))) return oom(c);
@@ -482,6 +562,7 @@ static int compile_pipeline(cc_t *c, vd_pipeline_t *pl) {
         rc = compile_actions(c, lua_gettop(L), pl, &w);
         lua_pop(L, 1);
     }
+    if (rc == 0) rc = compile_log(c, spec, pl, &w);
     if (rc == 0) rc = get_field(c, spec, "stages", LUA_TTABLE, "pipeline", &w);
     if (rc == 0) {
         if (lua_isnil(L, -1))
@@ -540,6 +621,12 @@ static void free_stage(vd_stage_t *st) {
     free(st->on_error);
 }
 
+static void free_names(char **names, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
 void vd_policy_compiled_free(vd_policy_t *p) {
     for (size_t i = 0; i < p->nrules; i++) {
         vd_rule_t *r = &p->rules[i];
@@ -566,6 +653,10 @@ void vd_policy_compiled_free(vd_policy_t *p) {
         free(pl->description);
         free(pl->file);
         free(pl->default_action);
+        free_names(pl->log.hash, pl->log.nhash);
+        free_names(pl->log.drop, pl->log.ndrop);
+        free(pl->log.time_field);
+        free(pl->log.salt);
     }
     free(p->pipelines);
 }

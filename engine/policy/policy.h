@@ -46,6 +46,18 @@ typedef struct vd_stage {
     struct vd_stat_node *stats; /* bound by the owning worker */
 } vd_stage_t;
 
+/* What the decision log keeps of a pipeline's decisions (its `log` section). */
+typedef struct vd_pipeline_log {
+    int off;          /* log = false: never logged */
+    double sample;    /* the share of decisions logged; 1 by default */
+    char *time_field; /* the event's own time, logged as event_time; default "time" */
+    char **hash;      /* top-level event fields logged as a salted hash of their value */
+    size_t nhash;
+    char **drop; /* top-level event fields left out */
+    size_t ndrop;
+    char *salt; /* for hash; default "" */
+} vd_pipeline_log_t;
+
 typedef struct vd_pipeline {
     char *name, *description, *file;
     int line;
@@ -56,6 +68,7 @@ typedef struct vd_pipeline {
     char *default_action;
     const char **action_names; /* default then thresholds, NULL-terminated */
     int has_plugins;           /* some stage is a plugin: requests may suspend */
+    vd_pipeline_log_t log;
     struct vd_stat_node *stats;
 } vd_pipeline_t;
 

@@ -5,12 +5,15 @@
 #include "base/log.h"
 #include "base/utf8.h"
 #include "decision/decision_pack.h"
+#include "decision_record.h"
+#include "dlog/dlog.h"
 #include "exec/request.h"
 #include "proto/decide_params.h"
 #include "server.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void unknown_pipeline(vd_server_t *s, vd_conn_t *c, uint32_t msgid,
                              const vd_decide_params_t *p) {
@@ -23,7 +26,37 @@ static void unknown_pipeline(vd_server_t *s, vd_conn_t *c, uint32_t msgid,
                     (int)vd_utf8_cut(p->pipeline, p->pipeline_len, 96), p->pipeline, known);
 }
 
-/* The decision ended: answer (unless the client left) and let the connection go. */
+static int64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether this decision goes to the decision log (its pipeline's log section, sampled). */
+static int to_log(vd_server_t *s, const vd_pipeline_t *pl) {
+    if (!s->log || pl->log.off) return 0;
+    if (pl->log.sample >= 1) return 1;
+    uint64_t x = s->sample_state; /* xorshift64: a fair coin per decision is all it needs */
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    s->sample_state = x;
+    return (double)(x >> 11) * 0x1.0p-53 < pl->log.sample;
+}
+
+/* Hands the decision's record to the log; a full log drops it (counted there). */
+static void log_decision(vd_server_t *s, vd_request_t *r, const vd_decision_meta_t *meta,
+                         int64_t now_ms) {
+    vd_record_in_t in = {r->in.pl, r->in.event, &r->d, meta, now_ms};
+    vd_decision_record_pack(&s->record, &in);
+    if (s->record.data) vd_dlog_submit(s->log, s->record.data, s->record.size);
+    if (s->record.alloc > (1 << 20)) { /* one huge event: do not keep its buffer */
+        msgpack_sbuffer_destroy(&s->record);
+        msgpack_sbuffer_init(&s->record);
+    }
+}
+
+/* The decision ended: answer (unless the client left), log it, and let the connection go. */
 static void decided(vd_request_t *r, int rc) {
     vd_server_t *s = r->in.ud;
     vd_conn_t *c = r->in.peer;
@@ -40,8 +73,15 @@ static void decided(vd_request_t *r, int rc) {
     } else {
         vd_counter_add(&s->stats.decisions, 1);
         vd_rpc_pack_result_head(&c->pk, msgid);
-        vd_decision_meta_t meta = {pl->name, vd_policy_version(r->policy), r->elapsed_ns / 1000};
-        vd_decision_pack(&c->out, &r->d, &meta);
+    }
+    if (rc == 0) {
+        int64_t now_ms = wall_ms();
+        char id[VD_ULID_LEN + 1];
+        vd_ulid_next(&s->ids, now_ms, id);
+        vd_decision_meta_t meta = {pl->name, vd_policy_version(r->policy), r->elapsed_ns / 1000,
+                                   id};
+        if (!c->closing) vd_decision_pack(&c->out, &r->d, &meta);
+        if (r->in.observe) log_decision(s, r, &meta, now_ms);
     }
     vd_conn_end_op(c);
 }
@@ -99,7 +139,8 @@ void vd_method_decide(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
                            .done = decided,
                            .ud = s,
                            .peer = c,
-                           .cookie = m->msgid};
+                           .cookie = m->msgid,
+                           .observe = to_log(s, pl)};
     vd_conn_begin_op(c); /* ended by decided, now or once the decision has waited */
     int rc = vd_executor_decide(s->x, &req);
     if (rc == 0) {

@@ -10,17 +10,22 @@
 #include <string.h>
 
 void vd_server_init(vd_server_t *s, vd_executor_t *x, uv_loop_t *loop, int deadline_ms,
-                    const vd_server_hooks_t *hooks) {
+                    const vd_server_hooks_t *hooks, struct vd_dlog_lane *log) {
     memset(s, 0, sizeof *s);
     s->x = x;
     s->loop = loop;
     s->deadline_ms = deadline_ms;
     s->hooks = *hooks;
+    s->log = log;
+    vd_ulid_init(&s->ids);
+    s->sample_state = s->ids.s[0] | 1;
+    msgpack_sbuffer_init(&s->record);
 }
 
 void vd_server_close(vd_server_t *s) {
     while (s->nspare > 0)
         vd_inbound_free(s->spare[--s->nspare]);
+    msgpack_sbuffer_destroy(&s->record);
 }
 
 void vd_server_recycle(vd_server_t *s, vd_inbound_t *in) {

@@ -5,6 +5,7 @@
 #define VD_SERVER_H
 
 #include "base/log.h"
+#include "base/ulid.h"
 #include "exec/executor.h"
 #include "net/conn.h"
 #include "proto/inbound.h"
@@ -39,10 +40,15 @@ typedef struct vd_server {
     vd_inbound_t *spare[VD_SERVER_SPARES]; /* decoded frames kept for reuse */
     int nspare;
     vd_log_limit_t overload_log; /* decisions refused as overloaded */
+    vd_ulid_gen_t ids;           /* decision ids */
+    struct vd_dlog_lane *log;    /* this worker's way into the decision log; NULL: off */
+    msgpack_sbuffer record;      /* a record being packed */
+    uint64_t sample_state;       /* for log.sample */
 } vd_server_t;
 
+/* log: the worker's lane of the decision log, or NULL. */
 void vd_server_init(vd_server_t *s, vd_executor_t *x, uv_loop_t *loop, int deadline_ms,
-                    const vd_server_hooks_t *hooks);
+                    const vd_server_hooks_t *hooks, struct vd_dlog_lane *log);
 void vd_server_close(vd_server_t *s);
 
 /* Handles the frame data[0..len) read on c (a vd_conn_env_t on_frame handler). */

@@ -181,12 +181,33 @@ static void pack_pipeline(msgpack_packer *pk, const vd_stats_aggs_t *snap,
     }
 }
 
+/* decision_log: nil when off, else its figures. */
+static void pack_decision_log(msgpack_packer *pk, const vd_stats_snapshot_t *s) {
+    vd_pack_cstr(pk, "decision_log");
+    if (!s->decision_log) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    const vd_dlog_stats_t *d = &s->dlog;
+    msgpack_pack_map(pk, 9);
+    vd_pack_cstr(pk, "path");
+    vd_pack_cstr(pk, s->decision_log);
+    vd_pack_u64(pk, "records", d->records);
+    vd_pack_u64(pk, "dropped_full", d->dropped_full);
+    vd_pack_u64(pk, "dropped_sink", d->dropped_sink);
+    vd_pack_u64(pk, "bytes", d->bytes);
+    vd_pack_u64(pk, "rotations", d->rotations);
+    vd_pack_u64(pk, "reopens", d->reopens);
+    vd_pack_u64(pk, "write_errors", d->write_errors);
+    vd_pack_u64(pk, "buffered_bytes", d->buffered);
+}
+
 void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd_policy_t *policy) {
     const vd_stats_aggs_t *a = &s->aggs;
     size_t npipes = 0;
     for (size_t i = 0; i < a->nnodes; i++)
         npipes += !*a->nodes[i].stage;
-    msgpack_pack_map(pk, 23);
+    msgpack_pack_map(pk, 24);
     vd_pack_u64(pk, "workers", (uint64_t)s->workers);
     vd_pack_u64(pk, "requests", s->requests);
     vd_pack_u64(pk, "decisions", s->decisions);
@@ -218,4 +239,5 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     pack_plugin_stages(pk, policy);
     pack_state(pk, s);
     pack_lists(pk);
+    pack_decision_log(pk, s);
 }

@@ -4,6 +4,7 @@
 #define VD_SNAPSHOT_H
 
 #include "base/stats.h"
+#include "dlog/dlog.h"
 #include "proto/rpc.h"
 #include "state/redis.h"
 #include "state/snapshot_file.h"
@@ -38,6 +39,8 @@ typedef struct vd_stats_snapshot {
     vd_store_stats_t store;
     vd_redis_totals_t redis;
     vd_state_snapshot_stats_t persist; /* the embedded store's snapshots (path NULL: off) */
+    const char *decision_log;          /* its path, NULL: off */
+    vd_dlog_stats_t dlog;
 } vd_stats_snapshot_t;
 
 /* Adds one worker's serving counters into snap (relaxed reads). */

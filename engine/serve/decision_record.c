@@ -1,0 +1,166 @@
+#include "decision_record.h"
+
+#include "proto/mpbuf.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <xxhash.h>
+
+static int listed(char *const *names, size_t n, const char *s, size_t len) {
+    for (size_t i = 0; i < n; i++)
+        if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0) return 1;
+    return 0;
+}
+
+static int is_str(const msgpack_object *o) {
+    return o->type == MSGPACK_OBJECT_STR;
+}
+
+/* A field to hash becomes "h:" and 32 hex digits of XXH3-128 over the salt and its value's
+ * msgpack bytes: equal values stay equal (a replay can still count by them), the value is not
+ * kept. A pseudonym, not encryption: a value that can be guessed can be confirmed. */
+static void pack_hashed(msgpack_sbuffer *sb, const char *salt, const msgpack_object *v) {
+    msgpack_sbuffer tmp; /* the salt, then the value, both as msgpack */
+    msgpack_sbuffer_init(&tmp);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &tmp, msgpack_sbuffer_write);
+    msgpack_pack_str_with_body(&pk, salt, strlen(salt));
+    msgpack_pack_object(&pk, *v);
+    XXH128_hash_t h = XXH3_128bits(tmp.data ? tmp.data : "", tmp.size);
+    msgpack_sbuffer_destroy(&tmp);
+    char hex[40];
+    snprintf(hex, sizeof hex, "h:%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
+    vd_mp_str_valid(sb, hex, strlen(hex));
+}
+
+static void pack_object(msgpack_sbuffer *sb, const msgpack_object *o) {
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_object(&pk, *o);
+}
+
+/* The event with the pipeline's drop and hash fields applied (top-level keys). */
+static void pack_event(msgpack_sbuffer *sb, const msgpack_object *ev, const vd_pipeline_log_t *lg) {
+    if (ev->type != MSGPACK_OBJECT_MAP || (!lg->ndrop && !lg->nhash)) {
+        pack_object(sb, ev);
+        return;
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ev->via.map.size; i++) {
+        const msgpack_object *k = &ev->via.map.ptr[i].key;
+        n += !(is_str(k) && listed(lg->drop, lg->ndrop, k->via.str.ptr, k->via.str.size));
+    }
+    vd_mp_map(sb, n);
+    for (uint32_t i = 0; i < ev->via.map.size; i++) {
+        const msgpack_object_kv *kv = &ev->via.map.ptr[i];
+        int named = is_str(&kv->key);
+        const char *k = kv->key.via.str.ptr;
+        size_t klen = kv->key.via.str.size;
+        if (named && listed(lg->drop, lg->ndrop, k, klen)) continue;
+        pack_object(sb, &kv->key);
+        if (named && listed(lg->hash, lg->nhash, k, klen))
+            pack_hashed(sb, lg->salt, &kv->val);
+        else
+            pack_object(sb, &kv->val);
+    }
+}
+
+static const msgpack_object *event_time(const msgpack_object *ev, const char *field) {
+    if (ev->type != MSGPACK_OBJECT_MAP) return NULL;
+    size_t len = strlen(field);
+    for (uint32_t i = 0; i < ev->via.map.size; i++) {
+        const msgpack_object_kv *kv = &ev->via.map.ptr[i];
+        if (is_str(&kv->key) && kv->key.via.str.size == len &&
+            memcmp(kv->key.via.str.ptr, field, len) == 0)
+            return &kv->val;
+    }
+    return NULL;
+}
+
+static void pack_time(msgpack_sbuffer *sb, int64_t ms) {
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char buf[40];
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    n += (size_t)snprintf(buf + n, sizeof buf - n, ".%03dZ", (int)(ms % 1000));
+    vd_mp_str_valid(sb, buf, n);
+}
+
+static const char *const obs_names[] = {
+    [VD_OBS_COUNTER] = "counter", [VD_OBS_DISTINCT] = "distinct", [VD_OBS_LABELED] = "labeled"};
+
+/* observed: {"state": [{op, key, [value|n], result}], "plugins": {stage: outputs}} */
+static void pack_observed(msgpack_sbuffer *sb, const vd_decision_t *d) {
+    uint32_t nstate = 0, nplugins = 0;
+    for (uint32_t i = 0; i < d->observed.len; i++) {
+        const vd_observed_t *o = &VD_VEC_AT(d->observed, vd_observed_t, i);
+        if (o->kind == VD_OBS_PLUGIN)
+            nplugins++;
+        else
+            nstate++;
+    }
+    vd_mp_map(sb, 2);
+    VD_MP_LIT(sb, "state");
+    vd_mp_array(sb, nstate);
+    for (uint32_t i = 0; i < d->observed.len; i++) {
+        const vd_observed_t *o = &VD_VEC_AT(d->observed, vd_observed_t, i);
+        if (o->kind == VD_OBS_PLUGIN) continue;
+        int extra = o->kind == VD_OBS_COUNTER || (o->kind == VD_OBS_DISTINCT && o->value);
+        vd_mp_map(sb, 3 + (uint32_t)extra);
+        VD_MP_LIT(sb, "op");
+        vd_mp_cstr(sb, obs_names[o->kind]);
+        VD_MP_LIT(sb, "key");
+        vd_mp_str(sb, o->name, o->len);
+        if (o->kind == VD_OBS_COUNTER) {
+            VD_MP_LIT(sb, "n");
+            vd_mp_int(sb, o->n);
+        } else if (extra) {
+            VD_MP_LIT(sb, "value");
+            vd_mp_str(sb, o->value, o->vlen);
+        }
+        VD_MP_LIT(sb, "result");
+        if (o->kind == VD_OBS_COUNTER) {
+            vd_mp_array(sb, VD_OBS_RESULTS);
+            for (int w = 0; w < VD_OBS_RESULTS; w++)
+                vd_mp_int(sb, o->res[w]);
+        } else if (o->kind == VD_OBS_LABELED && o->res[0] < 0) {
+            vd_mp_nil(sb);
+        } else {
+            vd_mp_int(sb, o->res[0]);
+        }
+    }
+    VD_MP_LIT(sb, "plugins");
+    vd_mp_map(sb, nplugins);
+    for (uint32_t i = 0; i < d->observed.len; i++) {
+        const vd_observed_t *o = &VD_VEC_AT(d->observed, vd_observed_t, i);
+        if (o->kind != VD_OBS_PLUGIN) continue;
+        vd_mp_str(sb, o->name, o->len);
+        vd_mp_raw(sb, o->packed, o->plen);
+    }
+}
+
+void vd_decision_record_pack(msgpack_sbuffer *sb, const vd_record_in_t *in) {
+    const vd_pipeline_log_t *lg = &in->pl->log;
+    const msgpack_object *et = event_time(in->event, lg->time_field);
+    sb->size = 0;
+    vd_mp_map(sb, 5 + (et != NULL));
+    VD_MP_LIT(sb, "id");
+    vd_mp_cstr(sb, in->meta->id);
+    VD_MP_LIT(sb, "time");
+    pack_time(sb, in->wall_ms);
+    if (et) {
+        VD_MP_LIT(sb, "event_time");
+        pack_object(sb, et);
+    }
+    VD_MP_LIT(sb, "event");
+    pack_event(sb, in->event, lg);
+    VD_MP_LIT(sb, "decision");
+    vd_decision_meta_t meta = *in->meta;
+    meta.id = NULL; /* said once, above */
+    vd_decision_pack(sb, in->d, &meta);
+    VD_MP_LIT(sb, "observed");
+    pack_observed(sb, in->d);
+}
