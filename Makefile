@@ -12,6 +12,11 @@ DEPS = cmake make gcc pkg-config liblua5.4-dev libuv1-dev libmsgpack-dev libcuni
        libpcre2-dev libjansson-dev libxxhash-dev python3 python3-msgpack \
        libmaxminddb-dev libmaxmind-db-writer-perl python3-numpy python3-xgboost \
        python3-sklearn python3-scipy python3-xxhash libhiredis-dev redis-server
+# msgpack implementations independent of ours that tests/e2e/test_interop.py talks to verdictd
+# with: ruby-msgpack (Ruby's msgpack gem, a C codec of its own), libdata-messagepack-perl
+# (Perl's Data::MessagePack, its own XS codec, sends every string as bin) and python3-pynvim
+# (a general msgpack-RPC client library: its session layer matches replies by msgid).
+DEPS += ruby-msgpack libdata-messagepack-perl python3-pynvim
 
 # Real IP data for the geoip plugin (CC0 and CC-BY-4.0, see data/geoip/*LICENSE), from npm
 # into the git-ignored data/ folder; the version is pinned so that runs are reproducible.

@@ -3,9 +3,14 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The length of the valid character at s (n bytes available), or 0 when there is none. */
-static size_t char_len(const unsigned char *s, size_t n) {
+/* The length of the valid character at s (n bytes available), or 0 when there is none; then
+ * *seen is the length of the maximal subpart there (at least 1): the bytes that begin a valid
+ * character but do not finish it. They become one U+FFFD, as the Unicode Standard recommends
+ * (section 3.9) and Python, Ruby and browsers do, so that a client reads the same text it
+ * would have made of those bytes itself. */
+static size_t char_len(const unsigned char *s, size_t n, size_t *seen) {
     unsigned c = s[0];
+    *seen = 1;
     if (c < 0x80) return 1;
     size_t len;
     unsigned lo = 0x80, hi = 0xbf; /* the range of the second byte */
@@ -25,10 +30,12 @@ static size_t char_len(const unsigned char *s, size_t n) {
             hi = 0x8f; /* past U+10FFFF */
     } else
         return 0;
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    return len;
+    if (n < 2 || s[1] < lo || s[1] > hi) return 0;
+    size_t i = 2;
+    while (i < len && i < n && (s[i] & 0xc0) == 0x80)
+        i++;
+    *seen = i;
+    return i == len ? len : 0;
 }
 
 size_t vd_utf8_valid_len(const char *s, size_t n) {
@@ -47,7 +54,7 @@ size_t vd_utf8_valid_len(const char *s, size_t n) {
             i++;
             continue;
         }
-        size_t k = char_len(p + i, n - i);
+        size_t seen, k = char_len(p + i, n - i, &seen);
         if (!k) return i;
         i += k;
     }
@@ -58,7 +65,7 @@ size_t vd_utf8_repair(const char *s, size_t n, char *out) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, w = 0;
     while (i < n) {
-        size_t k = char_len(p + i, n - i);
+        size_t seen, k = char_len(p + i, n - i, &seen);
         if (k) {
             if (out) memcpy(out + w, p + i, k);
             w += k;
@@ -66,7 +73,7 @@ size_t vd_utf8_repair(const char *s, size_t n, char *out) {
         } else {
             if (out) memcpy(out + w, "\xef\xbf\xbd", 3);
             w += 3;
-            i++;
+            i += seen;
         }
     }
     return w;

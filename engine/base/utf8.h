@@ -9,8 +9,9 @@
  * surrogates, nothing past U+10FFFF). */
 size_t vd_utf8_valid_len(const char *s, size_t n);
 
-/* Writes s[0..n) into out with each byte that is not part of a valid character replaced by
- * U+FFFD; returns the bytes written. With out NULL, only counts them. */
+/* Writes s[0..n) into out with what is not valid replaced by U+FFFD, one for each maximal
+ * subpart (a byte that cannot begin a character, or the start of one cut short), as Python's
+ * "replace" and Ruby's scrub do; returns the bytes written. With out NULL, only counts them. */
 size_t vd_utf8_repair(const char *s, size_t n, char *out);
 
 /* The largest length <= max at which s[0..n) can be cut without splitting a character. */

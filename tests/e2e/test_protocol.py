@@ -111,6 +111,13 @@ def test_replies_are_valid_utf8():
         strict.feed(c.sock.recv(65536))
         msg = next(strict)
         assert msg[3]["reasons"][0]["detail"] == "claims \ufffd\ufffd, IP in GB", msg
+        # A character cut short is one U+FFFD, as the client's own decoder would make it (it
+        # was one per byte, and the echo differed from what the client sent).
+        claim = b"cut \xe2\x82, \xf0\x9f\x98; surrogate \xed\xa0\x80, overlong \xc0\xaf"
+        c.send_raw(msgpack.packb([0, 3, "decide", ["p", {"claim": claim}]], use_bin_type=False))
+        strict.feed(c.sock.recv(65536))
+        msg = next(strict)
+        assert msg[3]["reasons"][0]["detail"] == claim.decode("utf-8", "replace"), msg
 
 
 def test_notifications_are_ignored():

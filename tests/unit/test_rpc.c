@@ -191,16 +191,32 @@ static void test_utf8(void) {
         "a\x80", "a\xc0\xaf", "a\xed\xa0\x80", "a\xf4\x90\x80\x80", "a\xe2\x82", "a\xff", NULL};
     for (int i = 0; invalid[i]; i++)
         CU_ASSERT_EQUAL(vd_utf8_valid_len(invalid[i], strlen(invalid[i])), 1);
-    char out[32];
-    size_t n = vd_utf8_repair("a\xff"
-                              "b\xe2\x82",
-                              5, out);
-    CU_ASSERT_EQUAL(n, 1 + 3 + 1 + 3 + 3);
-    CU_ASSERT_EQUAL(memcmp(out,
-                           "a\xef\xbf\xbd"
-                           "b\xef\xbf\xbd\xef\xbf\xbd",
-                           n),
-                    0);
+#define R "\xef\xbf\xbd"
+    /* One U+FFFD per maximal subpart, as Python's "replace" and Ruby's scrub do: a character
+     * cut short is one, a byte that cannot start or continue one is one each. The first case
+     * is the Unicode Standard's own example (section 3.9). */
+    const char *repairs[][2] = {
+        {"a\xf1\x80\x80\xe1\x80\xc2"
+         "b\x80"
+         "c\x80\xbf"
+         "d",
+         "a" R R R "b" R "c" R R "d"},
+        {"a\xff"
+         "b\xe2\x82",
+         "a" R "b" R},
+        {"\xe2\x82x\xf0\x9f\x98", R "x" R},
+        {"\xc0\xaf\xe0\x80\xaf", R R R R R},
+        {"\xed\xa0\x80\xf4\x90\x80\x80", R R R R R R R},
+        {"\xf0\x9f\x98\x80\xe2\x82\xac", "\xf0\x9f\x98\x80\xe2\x82\xac"},
+    };
+#undef R
+    for (size_t i = 0; i < sizeof repairs / sizeof repairs[0]; i++) {
+        char out[64];
+        size_t n = vd_utf8_repair(repairs[i][0], strlen(repairs[i][0]), out);
+        CU_ASSERT_EQUAL(n, strlen(repairs[i][1]));
+        CU_ASSERT_EQUAL(vd_utf8_repair(repairs[i][0], strlen(repairs[i][0]), NULL), n);
+        CU_ASSERT(n == strlen(repairs[i][1]) && memcmp(out, repairs[i][1], n) == 0);
+    }
     CU_ASSERT_EQUAL(vd_utf8_repair("ok", 2, NULL), 2);
     /* A cut never splits a character. */
     CU_ASSERT_EQUAL(vd_utf8_cut("ab\xe2\x82\xac", 5, 3), 2);
