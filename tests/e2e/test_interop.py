@@ -41,6 +41,7 @@ def run_client(package, probe, cmd, ip):
     with Client(daemon.socket) as c:
         ours = c.decide("signup", dict(BAD, ip=ip))
     for d in (decoded[0], ours):  # what differs from one request to the next
+        assert len(d.pop("id")) == 26, d
         del d["elapsed_us"]
         del d["features"]["net_signups_hour"]
     assert decoded[0] == ours, (decoded[0], ours)
