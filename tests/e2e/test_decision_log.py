@@ -1,0 +1,199 @@
+"""The decision log against the real daemon: one record per answered decision, the same
+decision as the reply; nothing lost across rotation, SIGHUP (logrotate's move and reopen) and
+SIGTERM; a sink nobody reads costs decisions nothing and every record it could not take is
+counted; the pipeline's log section masks and drops fields; a torn last line is cut."""
+
+import glob
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+
+from vdtest import Client, Daemon, policy_dir, run_tests, wait_for
+
+GOOD = {"email": "jane@gmail.com", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+        "country": "AU", "form_ms": 6000}
+
+
+def read_records(paths):
+    """Every record of the files, each line parsed (a torn line fails the test)."""
+    records = []
+    for path in paths:
+        with open(path, "rb") as f:
+            data = f.read()
+        assert not data or data.endswith(b"\n"), "%s ends in a torn line" % path
+        for line in data.splitlines():
+            records.append(json.loads(line))
+    return records
+
+
+def pipelined(sock, n, k, extra=None):
+    """n signups pipelined on one connection; returns {id: reply}."""
+    replies = {}
+    with Client(sock) as c:
+        for i in range(n):
+            event = dict(GOOD, ip="198.51.%d.%d" % (k, i % 250 + 1), username="u%d_%d" % (k, i),
+                         time=1764480000 + i)
+            if extra:
+                event.update(extra)
+            c.send("decide", ["signup", event])
+        while len(replies) < n:
+            _, err, result = c.recv()
+            assert err is None, err
+            replies[result["id"]] = result
+    return replies
+
+
+def test_records_match_replies_under_load():
+    d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
+    path = os.path.join(d_dir, "decisions.jsonl")
+    with Daemon(args=["--workers", "2", "--decision-log", path]) as d:
+        replies = {}
+        lock = threading.Lock()
+
+        def client(k):
+            got = pipelined(d.socket, 500, k)
+            with lock:
+                replies.update(got)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert len(replies) == 2000
+    records = read_records([path])  # the daemon has stopped: everything is written
+    assert len(records) == 2000
+    by_id = {r["id"]: r for r in records}
+    assert set(by_id) == set(replies)
+    for rid, reply in replies.items():
+        rec = by_id[rid]
+        reply = dict(reply)
+        del reply["id"]
+        assert rec["decision"] == reply, (rec["decision"], reply)
+        assert rec["event"]["username"].startswith("u")
+        assert rec["event_time"] == rec["event"]["time"]
+        ops = [s["op"] for s in rec["observed"]["state"]]
+        assert ops[:3] == ["counter", "counter", "distinct"], rec["observed"]
+        assert "geoip" in rec["observed"]["plugins"], rec["observed"]
+
+
+def test_nothing_lost_across_rotation_sighup_and_sigterm():
+    d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
+    path = os.path.join(d_dir, "decisions.jsonl")
+    big = {"notes": "n" * 3000}  # about 4 KB a record: 1 MiB every 250 or so
+    with Daemon(args=["--workers", "2", "--decision-log", path, "--decision-log-max-mb", "1",
+                      "--decision-log-keep", "0"]) as d:
+        ids = set(pipelined(d.socket, 600, 1, big))
+        # logrotate's way: move the file away, then SIGHUP; the daemon writes a new one.
+        wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0)
+        os.rename(path, path + ".moved")
+        d.signal(signal.SIGHUP)
+        ids |= set(pipelined(d.socket, 600, 2, big))
+        with Client(d.socket) as c:
+            st = c.call("stats", [])["decision_log"]
+        assert st["rotations"] >= 2, st
+        assert st["reopens"] == 1, st
+    files = glob.glob(path + "*")
+    records = read_records(files)
+    assert len(files) >= 4, files
+    assert len(records) == 1200 and {r["id"] for r in records} == ids
+    assert os.path.getsize(path) > 0  # the reopened file got the later records
+
+
+def test_unread_fifo_drops_and_counts():
+    # A sink that takes nothing (a FIFO whose reader never reads): decisions go on at full
+    # speed, the records that do not fit are dropped and counted, none is half written.
+    d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
+    path = os.path.join(d_dir, "fifo")
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        with Daemon(args=["--workers", "1", "--decision-log", path,
+                          "--decision-log-buffer-mb", "1", "--drain-timeout-ms", "500"]) as d:
+            t0 = time.monotonic()
+            n = len(pipelined(d.socket, 3000, 3, {"notes": "n" * 1000}))
+            took = time.monotonic() - t0
+            assert n == 3000
+            with Client(d.socket) as c:
+                st = c.call("stats", [])["decision_log"]
+            assert st["dropped_full"] > 1000, st
+            assert st["records"] + st["dropped_full"] + st["dropped_sink"] <= 3000 + 2, st
+            assert took < 30, took
+            data = b""
+            while True:
+                try:
+                    chunk = os.read(reader, 1 << 16)
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            lines = data.split(b"\n")
+            for line in lines[:-1]:
+                json.loads(line)
+    finally:
+        os.close(reader)
+
+
+MASKED = """
+rule "always" { score = 1, when = function(ev) return true end }
+pipeline "p" {
+  stages = { stage "s" { "always" } },
+  log = { hash = { "email" }, drop = { "body" }, time_field = "ts", salt = "pepper" },
+}
+pipeline "quiet" { stages = { stage "s" { "always" } }, log = false }
+pipeline "some" { stages = { stage "s" { "always" } }, log = { sample = 0.25 } }
+"""
+
+
+def test_masking_sampling_and_off():
+    d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
+    path = os.path.join(d_dir, "decisions.jsonl")
+    with Daemon(policies=policy_dir({"main.lua": MASKED}),
+                args=["--workers", "1", "--decision-log", path]) as d, Client(d.socket) as c:
+        a = c.decide("p", {"email": "jane@example.com", "body": "secret", "ts": 5, "x": 1})
+        b = c.decide("p", {"email": "jane@example.com"})
+        c.decide("quiet", {"email": "jane@example.com"})
+        for i in range(400):
+            c.decide("some", {"i": i})
+    records = read_records([path])
+    first, second = records[0], records[1]
+    assert first["id"] == a["id"] and second["id"] == b["id"]
+    assert "body" not in first["event"] and first["event"]["x"] == 1
+    assert first["event"]["email"].startswith("h:") and len(first["event"]["email"]) == 34
+    assert first["event"]["email"] == second["event"]["email"]  # a stable pseudonym
+    assert first["event_time"] == 5 and "event_time" not in second
+    assert all(r["decision"]["pipeline"] != "quiet" for r in records)
+    sampled = sum(r["decision"]["pipeline"] == "some" for r in records)
+    assert 50 < sampled < 160, sampled
+
+
+def test_torn_tail_cut_when_opened():
+    d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
+    path = os.path.join(d_dir, "decisions.jsonl")
+    with open(path, "w") as f:
+        f.write('{"id":"whole"}\n{"id":"cut sh')
+    with Daemon(args=["--workers", "1", "--decision-log", path]) as d, Client(d.socket) as c:
+        r = c.decide("signup", dict(GOOD, ip="198.51.9.1", username="torn"))
+        assert "cut short" in d.output()
+    records = read_records([path])
+    assert [x["id"] for x in records] == ["whole", r["id"]]
+
+
+def test_bad_path_refuses_to_start():
+    d = Daemon(args=["--decision-log", "/nonexistent/dir/decisions.jsonl"], expect_start=False)
+    assert d.proc.wait(20) != 0
+    assert "decision log: cannot open /nonexistent/dir/decisions.jsonl" in d.output(), d.output()
+
+
+if __name__ == "__main__":
+    sys.exit(run_tests([test_records_match_replies_under_load,
+               test_nothing_lost_across_rotation_sighup_and_sigterm,
+               test_unread_fifo_drops_and_counts,
+               test_masking_sampling_and_off,
+               test_torn_tail_cut_when_opened,
+               test_bad_path_refuses_to_start]))
