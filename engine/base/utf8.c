@@ -38,6 +38,10 @@ static size_t char_len(const unsigned char *s, size_t n, size_t *seen) {
     return i == len ? len : 0;
 }
 
+size_t vd_utf8_char(const char *s, size_t n, size_t *seen) {
+    return char_len((const unsigned char *)s, n, seen);
+}
+
 size_t vd_utf8_valid_len(const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;

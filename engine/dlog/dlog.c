@@ -26,7 +26,6 @@ struct vd_dlog {
     msgpack_sbuffer out; /* JSON lines converted, not yet written */
     size_t out_off;      /* written from out so far */
     int line_open;       /* out_off is inside a line (a write stopped in its middle) */
-    msgpack_zone zone;
     _Atomic uint64_t records, dropped_sink, bytes, rotations, reopens, write_errors, buffered;
     vd_log_limit_t error_log;
 };
@@ -50,15 +49,11 @@ static void report_error(vd_dlog_t *l) {
     l->sink.error[0] = '\0';
 }
 
-/* Converts one record to a JSON line in out. A record that does not decode (never expected:
- * the workers packed it) is dropped and counted. */
+/* Converts one record to a JSON line in out, straight from its bytes. A record that does not
+ * convert (never expected: the workers packed it) is dropped and counted. */
 static void convert(vd_dlog_t *l, const char *rec, size_t n) {
-    msgpack_object o;
-    size_t off = 0;
-    msgpack_zone_clear(&l->zone);
     size_t before = l->out.size;
-    if (msgpack_unpack(rec, n, &off, &l->zone, &o) != MSGPACK_UNPACK_SUCCESS ||
-        vd_json_write(&l->out, &o) != 0 || msgpack_sbuffer_write(&l->out, "\n", 1) != 0) {
+    if (vd_mp_to_json(&l->out, rec, n) != n || msgpack_sbuffer_write(&l->out, "\n", 1) != 0) {
         l->out.size = before;
         count(&l->dropped_sink, 1);
         return;
@@ -180,10 +175,6 @@ int vd_dlog_start(vd_dlog_t **out, const vd_dlog_config_t *cfg, char *err, size_
     l->cfg = *cfg;
     l->sink.fd = -1;
     msgpack_sbuffer_init(&l->out);
-    if (!msgpack_zone_init(&l->zone, 8192)) {
-        free(l);
-        return VD_ENOMEM;
-    }
     l->cfg.nrings = 0;
     if (!(l->lanes = calloc((size_t)cfg->nrings, sizeof *l->lanes))) {
         vd_dlog_stop(l, 0);
@@ -252,7 +243,6 @@ void vd_dlog_stop(vd_dlog_t *l, int wait_ms) {
     for (int i = 0; i < l->cfg.nrings; i++)
         vd_dlog_ring_free(&l->lanes[i].ring);
     free(l->lanes);
-    msgpack_zone_destroy(&l->zone);
     msgpack_sbuffer_destroy(&l->out);
     free(l);
 }

@@ -1,136 +1,246 @@
 #include "json_write.h"
 
 #include "base/utf8.h"
+#include "mp_scan.h"
 #include "mpbuf.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-static int put(msgpack_sbuffer *sb, const char *p, size_t n) {
-    if (vd_mp_reserve(sb, n) != 0) return -1;
-    memcpy(sb->data + sb->size, p, n);
-    sb->size += n;
-    return 0;
+#define MAX_DEPTH 64
+
+/* Bytes a JSON string holds as they are: printable ASCII but '"', '\\' and DEL. The others are
+ * escaped (controls) or checked as UTF-8 (from 0x80). */
+static const unsigned char as_is[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),                                              /* 0x00-0x1f */
+    1,      1,      0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,    /* 0x20-0x2f: '"' */
+    R16(1), R16(1),                                              /* 0x30-0x4f */
+    1,      1,      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,    /* 0x50-0x5f: '\\' */
+    R16(1), 1,      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x60-0x7f: DEL */
+#undef R16
+};
+
+static const char hex[] = "0123456789abcdef";
+
+/* Whether any of the 8 bytes of x needs a look: a control, '"', '\\', DEL or a byte from 0x80
+ * (the classic test for a zero byte, after an xor with each special value). */
+static inline uint64_t needs_look(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+#define ZERO_BYTE(v) (((v)-ones) & ~(v)&highs)
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), del = x ^ (ones * 0x7f);
+    return (x & highs) | ((x - ones * 0x20) & ~x & highs) | ZERO_BYTE(q) | ZERO_BYTE(b) |
+           ZERO_BYTE(del);
+#undef ZERO_BYTE
 }
 
-/* Bytes that need no escape in a JSON string: printable ASCII but '"' and '\\', and every byte
- * of a multi-byte character (checked for validity separately). */
-static int plain(unsigned char c) {
-    return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
-}
-
-static int put_escaped(msgpack_sbuffer *sb, const char *s, size_t n) {
+/* A string: at most 2 + 6 * n bytes (an escaped control takes 6, U+FFFD 3 for one bad byte). */
+static char *put_str(char *o, const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    *o++ = '"';
     size_t i = 0;
     while (i < n) {
-        size_t run = i;
-        while (run < n && plain((unsigned char)s[run]))
-            run++;
-        if (run > i && put(sb, s + i, run - i)) return -1;
-        if (run == n) break;
-        unsigned char c = (unsigned char)s[run];
-        char esc[8];
-        const char *e = esc;
-        size_t len = 2;
+        for (uint64_t x; i + 8 <= n; i += 8, o += 8) { /* eight plain bytes at a time */
+            memcpy(&x, u + i, 8);
+            if (needs_look(x)) break;
+            memcpy(o, &x, 8);
+        }
+        if (i == n) break;
+        unsigned char c = u[i];
+        if (as_is[c]) {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t seen, k = vd_utf8_char(s + i, n - i, &seen);
+            if (k) {
+                memcpy(o, s + i, k);
+                o += k;
+                i += k;
+            } else {
+                memcpy(o, "\xef\xbf\xbd", 3);
+                o += 3;
+                i += seen;
+            }
+            continue;
+        }
+        *o++ = '\\';
         switch (c) {
         case '"':
-            e = "\\\"";
+            *o++ = '"';
             break;
         case '\\':
-            e = "\\\\";
+            *o++ = '\\';
             break;
         case '\n':
-            e = "\\n";
+            *o++ = 'n';
             break;
         case '\r':
-            e = "\\r";
+            *o++ = 'r';
             break;
         case '\t':
-            e = "\\t";
+            *o++ = 't';
             break;
         default:
-            len = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c);
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 15];
+            o += 5;
             break;
         }
-        if (put(sb, e, len)) return -1;
-        i = run + 1;
+        i++;
     }
-    return 0;
+    *o++ = '"';
+    return o;
 }
 
-int vd_json_write_str(msgpack_sbuffer *sb, const char *s, size_t n) {
-    if (put(sb, "\"", 1)) return -1;
-    if (vd_utf8_valid_len(s, n) == n) {
-        if (put_escaped(sb, s, n)) return -1;
-    } else {
-        size_t m = vd_utf8_repair(s, n, NULL);
-        char *fixed = malloc(m ? m : 1);
-        if (!fixed) return -1;
-        vd_utf8_repair(s, n, fixed);
-        int rc = put_escaped(sb, fixed, m);
-        free(fixed);
-        if (rc) return -1;
-    }
-    return put(sb, "\"", 1);
+static char *put_u64(char *o, uint64_t v) {
+    char buf[24], *e = buf + sizeof buf, *p = e;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(o, p, (size_t)(e - p));
+    return o + (e - p);
 }
 
-int vd_json_write_double(msgpack_sbuffer *sb, double d) {
-    if (!isfinite(d)) return put(sb, "null", 4);
+static char *put_i64(char *o, int64_t v) {
+    if (v >= 0) return put_u64(o, (uint64_t)v);
+    *o++ = '-';
+    return put_u64(o, (uint64_t)0 - (uint64_t)v);
+}
+
+/* At most 24 bytes. */
+static char *put_double(char *o, double d) {
+    if (!isfinite(d)) return memcpy(o, "null", 4), o + 4;
+    if (d == (double)(int64_t)d && d > -1e15 && d < 1e15 && (d != 0 || !signbit(d))) {
+        o = put_i64(o, (int64_t)d); /* whole numbers (scores, mostly) keep a fraction, so that */
+        return memcpy(o, ".0", 2), o + 2; /* readers see the float msgpack said it was */
+    }
     char num[32];
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) { /* the shortest that reads back as d */
         n = snprintf(num, sizeof num, "%.*g", prec, d);
         if (strtod(num, NULL) == d) break;
     }
-    /* A whole number keeps a fraction so that readers see a float, as msgpack said. */
-    if (!strpbrk(num, ".eEn")) num[n++] = '.', num[n++] = '0';
-    return put(sb, num, (size_t)n);
+    memcpy(o, num, (size_t)n);
+    return o + n;
 }
 
-int vd_json_write(msgpack_sbuffer *sb, const msgpack_object *o) {
-    char num[32];
-    switch (o->type) {
-    case MSGPACK_OBJECT_NIL:
-        return put(sb, "null", 4);
-    case MSGPACK_OBJECT_BOOLEAN:
-        return o->via.boolean ? put(sb, "true", 4) : put(sb, "false", 5);
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        return put(sb, num, (size_t)snprintf(num, sizeof num, "%" PRIu64, o->via.u64));
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        return put(sb, num, (size_t)snprintf(num, sizeof num, "%" PRId64, o->via.i64));
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        return vd_json_write_double(sb, o->via.f64);
-    case MSGPACK_OBJECT_STR:
-        return vd_json_write_str(sb, o->via.str.ptr, o->via.str.size);
-    case MSGPACK_OBJECT_BIN:
-        return vd_json_write_str(sb, o->via.bin.ptr, o->via.bin.size);
-    case MSGPACK_OBJECT_ARRAY:
-        if (put(sb, "[", 1)) return -1;
-        for (uint32_t i = 0; i < o->via.array.size; i++)
-            if ((i && put(sb, ",", 1)) || vd_json_write(sb, &o->via.array.ptr[i])) return -1;
-        return put(sb, "]", 1);
-    case MSGPACK_OBJECT_MAP:
-        if (put(sb, "{", 1)) return -1;
-        for (uint32_t i = 0; i < o->via.map.size; i++) {
-            const msgpack_object_kv *kv = &o->via.map.ptr[i];
-            if (i && put(sb, ",", 1)) return -1;
-            if (kv->key.type == MSGPACK_OBJECT_STR || kv->key.type == MSGPACK_OBJECT_BIN) {
-                if (vd_json_write(sb, &kv->key)) return -1;
-            } else { /* JSON keys are strings: the key's own JSON text, quoted */
-                msgpack_sbuffer k;
-                msgpack_sbuffer_init(&k);
-                int rc = vd_json_write(&k, &kv->key);
-                rc = rc || vd_json_write_str(sb, k.data ? k.data : "", k.size);
-                msgpack_sbuffer_destroy(&k);
-                if (rc) return -1;
-            }
-            if (put(sb, ":", 1) || vd_json_write(sb, &kv->val)) return -1;
-        }
-        return put(sb, "}", 1);
-    case MSGPACK_OBJECT_EXT:
-    default:
-        return put(sb, "null", 4);
+static const unsigned char *value(char **o, const unsigned char *p, const unsigned char *end,
+                                  int depth);
+
+/* A map key: a string as it is, a scalar as its text in quotes, a container as a marker. */
+static const unsigned char *key(char **o, const unsigned char *p, const unsigned char *end,
+                                int depth) {
+    vd_mp_value_t h;
+    size_t hl = vd_mp_read_head(p, (size_t)(end - p), &h);
+    if (!hl) return NULL;
+    if (h.kind == VD_MP_STR) return value(o, p, end, depth);
+    if (h.kind == VD_MP_ARRAY || h.kind == VD_MP_MAP || h.kind == VD_MP_EXT) {
+        size_t skip = vd_mp_skip((const char *)p, (size_t)(end - p));
+        if (!skip) return NULL;
+        const char *mark = h.kind == VD_MP_ARRAY ? "\"[]\""
+                           : h.kind == VD_MP_MAP ? "\"{}\""
+                                                 : "\"ext\"";
+        size_t len = strlen(mark);
+        memcpy(*o, mark, len);
+        *o += len;
+        return p + skip;
     }
+    *(*o)++ = '"';
+    const unsigned char *next = value(o, p, end, depth);
+    *(*o)++ = '"';
+    return next;
+}
+
+static const unsigned char *value(char **o, const unsigned char *p, const unsigned char *end,
+                                  int depth) {
+    if (p < end && (*p & 0xe0) == 0xa0) { /* a short string: keys and most values */
+        size_t len = *p & 0x1f, i = 0;
+        const unsigned char *s = p + 1;
+        if (len > (size_t)(end - s)) return NULL;
+        char *w = *o + 1;
+        while (i < len && as_is[s[i]]) /* copied as it is checked: no escapes, mostly */
+            w[i] = (char)s[i], i++;
+        if (i == len) {
+            (*o)[0] = '"';
+            w[len] = '"';
+            *o = w + len + 1;
+        } else {
+            *o = put_str(*o, (const char *)s, len);
+        }
+        return s + len;
+    }
+    if (p < end && *p <= 0x7f) { /* a small integer */
+        *o = put_u64(*o, *p);
+        return p + 1;
+    }
+    vd_mp_value_t h;
+    size_t hl = vd_mp_read_head(p, (size_t)(end - p), &h);
+    if (!hl || depth > MAX_DEPTH) return NULL;
+    p += hl;
+    switch (h.kind) {
+    case VD_MP_NIL:
+        memcpy(*o, "null", 4), *o += 4;
+        return p;
+    case VD_MP_BOOL:
+        if (h.u)
+            memcpy(*o, "true", 4), *o += 4;
+        else
+            memcpy(*o, "false", 5), *o += 5;
+        return p;
+    case VD_MP_UINT:
+        *o = put_u64(*o, h.u);
+        return p;
+    case VD_MP_INT:
+        *o = put_i64(*o, h.i);
+        return p;
+    case VD_MP_FLOAT:
+        *o = put_double(*o, h.d);
+        return p;
+    case VD_MP_STR:
+        if (h.len > (uint64_t)(end - p)) return NULL;
+        *o = put_str(*o, (const char *)p, (size_t)h.len);
+        return p + h.len;
+    case VD_MP_EXT:
+        if (h.len > (uint64_t)(end - p)) return NULL;
+        memcpy(*o, "null", 4), *o += 4;
+        return p + h.len;
+    case VD_MP_ARRAY:
+        *(*o)++ = '[';
+        for (uint64_t k = 0; k < h.len; k++) {
+            if (k) *(*o)++ = ',';
+            if (!(p = value(o, p, end, depth + 1))) return NULL;
+        }
+        *(*o)++ = ']';
+        return p;
+    case VD_MP_MAP:
+        *(*o)++ = '{';
+        for (uint64_t k = 0; k < h.len; k++) {
+            if (k) *(*o)++ = ',';
+            if (!(p = key(o, p, end, depth + 1))) return NULL;
+            *(*o)++ = ':';
+            if (!(p = value(o, p, end, depth + 1))) return NULL;
+        }
+        *(*o)++ = '}';
+        return p;
+    }
+    return NULL;
+}
+
+size_t vd_mp_to_json(msgpack_sbuffer *sb, const char *p, size_t n) {
+    /* Every msgpack byte becomes at most VD_JSON_GROWTH bytes of JSON: the worst is a map entry
+     * false: false (2 bytes) written ,"false":false (14); a control in a string takes 6. */
+    if (n > (SIZE_MAX - 64) / VD_JSON_GROWTH || vd_mp_reserve(sb, VD_JSON_GROWTH * n + 64) != 0)
+        return 0;
+    char *o = sb->data + sb->size;
+    const unsigned char *u = (const unsigned char *)p;
+    const unsigned char *end = value(&o, u, u + n, 0);
+    if (!end) return 0;
+    sb->size = (size_t)(o - sb->data);
+    return (size_t)(end - u);
 }

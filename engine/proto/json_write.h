@@ -1,20 +1,23 @@
-/* Writing msgpack objects as JSON text, fast and without building a tree: decision-log records
- * are turned into JSON Lines on the log's writer thread. Strings that are not valid UTF-8 get
- * U+FFFD for the bad bytes; map keys that are not strings are written as their JSON text in a
- * string; binary values as strings; NaN and infinities (which JSON lacks) as null. */
+/* JSON text straight from msgpack bytes, for the decision log: its writer thread turns every
+ * record into a JSON line, so this is written for speed. The output is reserved once (no value
+ * grows more than VD_JSON_GROWTH times its msgpack size) and then written without checks.
+ * Strings keep valid UTF-8 (bad bytes become U+FFFD, one per maximal subpart), controls, '"',
+ * '\\' and DEL are escaped; bin is written as a string; integers exactly; floats as the
+ * shortest text that reads back the same (NaN and infinities, which JSON lacks, as null); ext
+ * values as null; map keys that are not strings as the text of a number, true, false or null,
+ * or "[]", "{}" or "ext" for a container or an ext value. */
 #ifndef VD_JSON_WRITE_H
 #define VD_JSON_WRITE_H
 
 #include <msgpack.h>
 #include <stddef.h>
+#include <stdint.h>
 
-/* Appends o as JSON to sb. Returns 0, or -1 when out of memory (sb then holds a partial text). */
-int vd_json_write(msgpack_sbuffer *sb, const msgpack_object *o);
+#define VD_JSON_GROWTH 8
 
-/* Appends s[0..n) as a JSON string (quoted and escaped). */
-int vd_json_write_str(msgpack_sbuffer *sb, const char *s, size_t n);
-
-/* Appends d as the shortest JSON number that reads back as d (null when not finite). */
-int vd_json_write_double(msgpack_sbuffer *sb, double d);
+/* Appends the one msgpack value at p[0..n) to sb as JSON. Returns the bytes of msgpack it
+ * read, or 0 when the value is cut short, malformed, nested deeper than 64 levels or memory ran
+ * out (sb is then as it was). */
+size_t vd_mp_to_json(msgpack_sbuffer *sb, const char *p, size_t n);
 
 #endif

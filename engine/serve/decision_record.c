@@ -42,9 +42,14 @@ static void pack_object(msgpack_sbuffer *sb, const msgpack_object *o) {
 }
 
 /* The event with the pipeline's drop and hash fields applied (top-level keys). */
-static void pack_event(msgpack_sbuffer *sb, const msgpack_object *ev, const vd_pipeline_log_t *lg) {
+static void pack_event(msgpack_sbuffer *sb, const vd_record_in_t *in) {
+    const msgpack_object *ev = in->event;
+    const vd_pipeline_log_t *lg = &in->pl->log;
     if (ev->type != MSGPACK_OBJECT_MAP || (!lg->ndrop && !lg->nhash)) {
-        pack_object(sb, ev);
+        if (in->event_bytes)
+            vd_mp_raw(sb, in->event_bytes, in->event_len);
+        else
+            pack_object(sb, ev);
         return;
     }
     uint32_t n = 0;
@@ -142,6 +147,21 @@ static void pack_observed(msgpack_sbuffer *sb, const vd_decision_t *d) {
     }
 }
 
+/* The reply's result map without its first entry, the id (said once, at the top of the record):
+ * vd_decision_pack writes a fixmap whose first key is "id" and value a 26-character string. */
+static int copy_without_id(msgpack_sbuffer *sb, const char *reply, size_t len) {
+    static const char id_head[] = "\xa2id\xba";
+    size_t skip = 1 + 4 + 26;
+    const unsigned char *r = (const unsigned char *)reply;
+    if (len <= skip || (r[0] & 0xf0) != 0x80 || (r[0] & 0x0f) == 0 ||
+        memcmp(reply + 1, id_head, 4) != 0)
+        return 0;
+    unsigned char head = (unsigned char)(r[0] - 1);
+    vd_mp_raw(sb, &head, 1);
+    vd_mp_raw(sb, reply + skip, len - skip);
+    return 1;
+}
+
 void vd_decision_record_pack(msgpack_sbuffer *sb, const vd_record_in_t *in) {
     const vd_pipeline_log_t *lg = &in->pl->log;
     const msgpack_object *et = event_time(in->event, lg->time_field);
@@ -156,11 +176,13 @@ void vd_decision_record_pack(msgpack_sbuffer *sb, const vd_record_in_t *in) {
         pack_object(sb, et);
     }
     VD_MP_LIT(sb, "event");
-    pack_event(sb, in->event, lg);
-    VD_MP_LIT(sb, "decision");
-    vd_decision_meta_t meta = *in->meta;
-    meta.id = NULL; /* said once, above */
-    vd_decision_pack(sb, in->d, &meta);
+    pack_event(sb, in);
+    VD_MP_LIT(sb, "decision"); /* the reply's bytes when there are some: packed once */
+    if (!in->reply || !copy_without_id(sb, in->reply, in->reply_len)) {
+        vd_decision_meta_t meta = *in->meta;
+        meta.id = NULL; /* said once, above */
+        vd_decision_pack(sb, in->d, &meta);
+    }
     VD_MP_LIT(sb, "observed");
     pack_observed(sb, in->d);
 }

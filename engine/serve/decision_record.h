@@ -15,9 +15,13 @@
 typedef struct vd_record_in {
     const vd_pipeline_t *pl;
     const msgpack_object *event;
+    const char *event_bytes; /* the event as it came, when known (copied as is without masks) */
+    size_t event_len;
     const vd_decision_t *d;
     const vd_decision_meta_t *meta; /* with the id */
-    int64_t wall_ms;                /* when the decision was made */
+    const char *reply;              /* the result map as packed for the reply, or NULL */
+    size_t reply_len;
+    int64_t wall_ms; /* when the decision was made */
 } vd_record_in_t;
 
 /* Packs the record into sb (cleared first). */

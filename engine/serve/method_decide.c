@@ -9,6 +9,7 @@
 #include "dlog/dlog.h"
 #include "exec/request.h"
 #include "proto/decide_params.h"
+#include "proto/mp_scan.h"
 #include "server.h"
 
 #include <stdio.h>
@@ -46,8 +47,18 @@ static int to_log(vd_server_t *s, const vd_pipeline_t *pl) {
 
 /* Hands the decision's record to the log; a full log drops it (counted there). */
 static void log_decision(vd_server_t *s, vd_request_t *r, const vd_decision_meta_t *meta,
-                         int64_t now_ms) {
-    vd_record_in_t in = {r->in.pl, r->in.event, &r->d, meta, now_ms};
+                         int64_t now_ms, const char *reply, size_t reply_len) {
+    vd_record_in_t in = {.pl = r->in.pl,
+                         .event = r->in.event,
+                         .d = &r->d,
+                         .meta = meta,
+                         .wall_ms = now_ms,
+                         .reply = reply,
+                         .reply_len = reply_len};
+    const vd_inbound_t *frame = r->in.input; /* [0, msgid, "decide", [pipeline, event, ...]] */
+    size_t plen;
+    const char *params = vd_mp_array_at(frame->bytes, frame->len, 3, &plen);
+    if (params) in.event_bytes = vd_mp_array_at(params, plen, 1, &in.event_len);
     vd_decision_record_pack(&s->record, &in);
     if (s->record.data) vd_dlog_submit(s->log, s->record.data, s->record.size);
     if (s->record.alloc > (1 << 20)) { /* one huge event: do not keep its buffer */
@@ -80,8 +91,11 @@ static void decided(vd_request_t *r, int rc) {
         vd_ulid_next(&s->ids, now_ms, id);
         vd_decision_meta_t meta = {pl->name, vd_policy_version(r->policy), r->elapsed_ns / 1000,
                                    id};
+        size_t start = c->out.size;
         if (!c->closing) vd_decision_pack(&c->out, &r->d, &meta);
-        if (r->in.observe) log_decision(s, r, &meta, now_ms);
+        if (r->in.observe)
+            log_decision(s, r, &meta, now_ms, c->closing ? NULL : c->out.data + start,
+                         c->out.size - start);
     }
     vd_conn_end_op(c);
 }

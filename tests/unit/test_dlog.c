@@ -35,23 +35,17 @@ static void test_ulid(void) {
 }
 
 static void json_of(const char *packed, size_t n, char *out, size_t cap) {
-    msgpack_zone z;
-    msgpack_zone_init(&z, 1024);
-    msgpack_object o;
-    size_t off = 0;
-    CU_ASSERT_EQUAL_FATAL(msgpack_unpack(packed, n, &off, &z, &o), MSGPACK_UNPACK_SUCCESS);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    CU_ASSERT_EQUAL(vd_json_write(&sb, &o), 0);
+    CU_ASSERT_EQUAL(vd_mp_to_json(&sb, packed, n), n);
     snprintf(out, cap, "%.*s", (int)sb.size, sb.data);
     msgpack_sbuffer_destroy(&sb);
-    msgpack_zone_destroy(&z);
 }
 
 static void test_json_write(void) {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    vd_mp_map(&sb, 7);
+    vd_mp_map(&sb, 9);
     VD_MP_LIT(&sb, "s");
     vd_mp_str_valid(&sb, "a\"b\\c\n\x01\xc3\xa9", 9);
     VD_MP_LIT(&sb, "bad");
@@ -71,12 +65,23 @@ static void test_json_write(void) {
     vd_mp_bool(&sb, 0);
     VD_MP_LIT(&sb, "m");
     vd_mp_map(&sb, 0);
+    vd_mp_bool(&sb, 0); /* the worst growth: false: false */
+    vd_mp_bool(&sb, 0);
+    vd_mp_array(&sb, 0); /* a container as a key */
+    vd_mp_int(&sb, -70000);
     char out[256];
     json_of(sb.data, sb.size, out, sizeof out);
     CU_ASSERT_STRING_EQUAL(out,
                            "{\"s\":\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\",\"bad\":\"x\xef\xbf\xbd\","
                            "\"n\":[-5,4000000000,0.1,3.0,null],\"b\":true,\"z\":null,"
-                           "\"7\":false,\"m\":{}}");
+                           "\"7\":false,\"m\":{},\"false\":false,\"[]\":-70000}");
+    /* Cut short, or not msgpack: nothing is written. */
+    msgpack_sbuffer none;
+    msgpack_sbuffer_init(&none);
+    CU_ASSERT_EQUAL(vd_mp_to_json(&none, sb.data, sb.size - 1), 0);
+    CU_ASSERT_EQUAL(vd_mp_to_json(&none, "\xc1", 1), 0);
+    CU_ASSERT_EQUAL(none.size, 0);
+    msgpack_sbuffer_destroy(&none);
     msgpack_sbuffer_destroy(&sb);
 }
 

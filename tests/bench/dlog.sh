@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The decision log's cost: two daemons on the shipped policies, one logging every decision to a
+# file, one not, driven in alternating rounds with pipelined signup load (4 connections x 64 in
+# flight, all workers). Prints the medians of decisions/s and of the daemon's CPU per decision
+# (its writer thread included), the ratios logged/unlogged, and what the log wrote and dropped.
+# Usage: tests/bench/dlog.sh BUILD_DIR POLICY_DIR SECONDS
+set -euo pipefail
+build=$1 policies=$2 seconds=$3
+rounds=${VD_BENCH_ROUNDS:-3}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d /tmp/verdict-dlog.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start() { # name [options] -> a daemon on $work/name.sock
+  local name=$1
+  shift
+  "$build/bin/verdictd" --socket "$work/$name.sock" --policies "$policies" \
+    --data-dir "$root/data" --plugin-dir "$build/plugins" --log-level warn "$@" &
+  pids+=($!)
+  for _ in $(seq 100); do
+    "$build/bin/verdict" --socket "$work/$name.sock" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "verdictd did not start" >&2
+  return 1
+}
+
+start off
+off_pid=${pids[-1]}
+start on --decision-log "$work/decisions.jsonl"
+on_pid=${pids[-1]}
+for round in $(seq "$rounds"); do
+  for who in off on; do
+    pid_var=${who}_pid
+    "$build/bin/verdict-bench" --socket "$work/$who.sock" --pid "${!pid_var}" --pipeline signup \
+      --conns 4 --depth 64 --seconds "$seconds" | sed "s/^/$who /" >> "$work/runs"
+  done
+done
+"$build/bin/verdict" --socket "$work/on.sock" stats > "$work/stats.json"
+/usr/bin/python3 - "$work/runs" "$rounds" "$work/stats.json" <<'PY'
+import json, re, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    f = dict(re.findall(r"(\S+)=(\S+)", line))
+    runs.setdefault(line.split()[0], []).append(f)
+def med(who, key):
+    return statistics.median(float(f[key]) for f in runs[who])
+log = json.load(open(sys.argv[3]))["decision_log"]
+print("decision log, signup, every decision logged (all workers; 4x64 in flight; median of %s"
+      " rounds):" % sys.argv[2])
+for who in ("off", "on"):
+    print("  log %-3s decisions/s=%8.0f  cpu_us/decision=%6.2f  p99_us=%7.1f"
+          % (who, med(who, "decisions/s"), med(who, "cpu_us/decision"), med(who, "p99_us")))
+print("  on/off: throughput %.3f, CPU per decision %.3f; records %d (%.0f bytes each), dropped %d"
+      % (med("on", "decisions/s") / med("off", "decisions/s"),
+         med("on", "cpu_us/decision") / med("off", "cpu_us/decision"), log["records"],
+         log["bytes"] / max(log["records"], 1), log["dropped_full"] + log["dropped_sink"]))
+PY
