@@ -4,6 +4,7 @@
 #include "base/ulid.h"
 #include "dlog/ring.h"
 #include "dlog/sink.h"
+#include "proto/json_read.h"
 #include "proto/json_write.h"
 #include "proto/mpbuf.h"
 #include "vd_test.h"
@@ -83,6 +84,52 @@ static void test_json_write(void) {
     CU_ASSERT_EQUAL(none.size, 0);
     msgpack_sbuffer_destroy(&none);
     msgpack_sbuffer_destroy(&sb);
+}
+
+/* JSON text to msgpack and back: what the replay reads is what the log wrote. */
+static void roundtrip(const char *json, const char *expect) {
+    msgpack_sbuffer mp, out;
+    msgpack_sbuffer_init(&mp);
+    msgpack_sbuffer_init(&out);
+    size_t at = 0;
+    const char *why = NULL;
+    CU_ASSERT_EQUAL_FATAL(vd_json_to_mp(&mp, json, strlen(json), &at, &why), 0);
+    CU_ASSERT_EQUAL(vd_mp_to_json(&out, mp.data, mp.size), mp.size);
+    CU_ASSERT_EQUAL(out.size, strlen(expect));
+    CU_ASSERT_EQUAL(memcmp(out.data, expect, out.size), 0);
+    msgpack_sbuffer_destroy(&mp);
+    msgpack_sbuffer_destroy(&out);
+}
+
+static void bad_json(const char *json, size_t where, const char *why_part) {
+    msgpack_sbuffer mp;
+    msgpack_sbuffer_init(&mp);
+    size_t at = 0;
+    const char *why = NULL;
+    CU_ASSERT_EQUAL(vd_json_to_mp(&mp, json, strlen(json), &at, &why), -1);
+    CU_ASSERT_EQUAL(at, where);
+    CU_ASSERT(why && strstr(why, why_part));
+    CU_ASSERT_EQUAL(mp.size, 0);
+    msgpack_sbuffer_destroy(&mp);
+}
+
+static void test_json_read(void) {
+    roundtrip(" {\"a\": [1, -2, 3.5, 1e3, true, false, null, {}, []], \"b\": "
+              "\"x\\n\\u00e9\\ud83d\\ude00\\\"\"} ",
+              "{\"a\":[1,-2,3.5,1000.0,true,false,null,{},[]],\"b\":"
+              "\"x\\n\xc3\xa9\xf0\x9f\x98\x80\\\"\"}");
+    roundtrip("[18446744073709551615, -9223372036854775808, 123456789012345678901234]",
+              "[18446744073709551615,-9223372036854775808,1.2345678901234569e+23]");
+    roundtrip("\"\\ud800 lone\"", "\"\xef\xbf\xbd lone\"");
+    bad_json("{\"a\" 1}", 5, "expected ':'");
+    bad_json("[1,]", 3, "expected a JSON value");
+    bad_json("[01]", 1, "leading zero");
+    bad_json("\"abc", 4, "unterminated");
+    bad_json("{} x", 3, "after the JSON value");
+    char deep[200];
+    memset(deep, '[', 100);
+    deep[100] = '\0';
+    bad_json(deep, 64, "deeper than 64");
 }
 
 static void test_ring(void) {
@@ -165,10 +212,9 @@ static void test_sink(void) {
 }
 
 void vd_suite_dlog(void) {
-    static const vd_test_t tests[] = {{"decision ids", test_ulid},
-                                      {"msgpack to JSON", test_json_write},
-                                      {"a worker's ring", test_ring},
-                                      {"the file sink", test_sink},
-                                      {NULL, NULL}};
+    static const vd_test_t tests[] = {
+        {"decision ids", test_ulid},         {"msgpack to JSON", test_json_write},
+        {"JSON to msgpack", test_json_read}, {"a worker's ring", test_ring},
+        {"the file sink", test_sink},        {NULL, NULL}};
     vd_add_suite("dlog", tests);
 }
