@@ -1,8 +1,10 @@
 /* verdictd: arguments, signals, start. Everything else lives in the engine. */
 #include "base/error.h"
 #include "base/log.h"
+#include "base/path.h"
 #include "crash.h"
 #include "engine.h"
+#include "plugin/default_dirs.h"
 #include "plugin/registry.h"
 #include "policy/policy.h"
 #include "state/redis.h"
@@ -21,33 +23,6 @@
 #ifndef VD_PLUGIN_INSTALL_DIR
 #define VD_PLUGIN_INSTALL_DIR "/usr/local/lib/verdict/plugins"
 #endif
-
-/* path made absolute against the working directory, so that policies can join it with file
- * names that plugins then resolve unchanged. */
-static int absolute(const char *path, char *out, size_t cap) {
-    char cwd[PATH_MAX];
-    if (path[0] == '/' || !getcwd(cwd, sizeof cwd)) {
-        int n = snprintf(out, cap, "%s", path);
-        return n >= 0 && (size_t)n < cap ? 0 : -1;
-    }
-    if (path[0] == '.' && path[1] == '/') path += 2;
-    int n = snprintf(out, cap, "%s/%s", cwd, path);
-    return n >= 0 && (size_t)n < cap ? 0 : -1;
-}
-
-/* DIR/../SUB for the executable in DIR: build/bin -> build/plugins, or in an installation
- * moved elsewhere, PREFIX/bin -> PREFIX/lib/verdict/plugins. */
-static int beside_exe(const char *sub, char *out, size_t cap) {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return -1;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash) return -1;
-    *slash = '\0';
-    int w = snprintf(out, cap, "%s/../%s", exe, sub);
-    return w > 0 && (size_t)w < cap ? 0 : -1;
-}
 
 static void usage(FILE *out) {
     fprintf(
@@ -357,15 +332,14 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    char in_build[PATH_MAX], in_prefix[PATH_MAX];
+    vd_plugin_dirs_t defaults;
     if (ndirs == 0) {
-        if (beside_exe("plugins", in_build, sizeof in_build) == 0) dirs[ndirs++] = in_build;
-        if (beside_exe("lib/verdict/plugins", in_prefix, sizeof in_prefix) == 0)
-            dirs[ndirs++] = in_prefix;
-        dirs[ndirs++] = VD_PLUGIN_INSTALL_DIR;
+        vd_plugin_default_dirs(&defaults, VD_PLUGIN_INSTALL_DIR);
+        for (size_t i = 0; i < defaults.n; i++)
+            dirs[ndirs++] = defaults.dirs[i];
     }
     char data_abs[PATH_MAX];
-    if (absolute(data_dir, data_abs, sizeof data_abs) != 0) {
+    if (vd_path_absolute(data_dir, data_abs, sizeof data_abs) != 0) {
         fprintf(stderr, "verdictd: --data-dir %s: path too long\n", data_dir);
         return 2;
     }

@@ -93,6 +93,7 @@ typedef struct vd_decision {
     const char *action, *shadow_action;
     int observe;       /* keep what the decision reads from outside (it is logged) */
     vd_vec_t observed; /* vd_observed_t */
+    struct vd_recorded *recorded; /* a replay's answers from the record (recorded.h), or NULL */
 } vd_decision_t;
 
 void vd_decision_init(vd_decision_t *d, vd_arena_t *arena, int explain);

@@ -172,6 +172,8 @@ int vd_executor_run(vd_executor_t *x, const char *pipeline, const msgpack_object
                            .explain = opts->explain,
                            .deadline_ms = opts->deadline_ms,
                            .now_s = opts->now_s,
+                           .observe = opts->observe,
+                           .recorded = opts->recorded,
                            .keep = 1,
                            .done = ended,
                            .ud = o};

@@ -27,9 +27,11 @@ typedef struct vd_offline_config {
 } vd_offline_config_t;
 
 typedef struct vd_run_opts {
-    int explain;         /* build the per-stage trace */
-    int64_t deadline_ms; /* 0: none */
-    int64_t now_s;       /* this decision's wall-clock time; 0: the executor's clock */
+    int explain;                  /* build the per-stage trace */
+    int64_t deadline_ms;          /* 0: none */
+    int64_t now_s;                /* this decision's wall-clock time; 0: the executor's clock */
+    int observe;                  /* keep what it reads from outside its rules (d->observed) */
+    struct vd_recorded *recorded; /* answers from a record (a replay), or NULL */
 } vd_run_opts_t;
 
 /* One decision's outcome. */

@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/stats.h"
+#include "decision/recorded.h"
 #include "lua/freeze.h"
 #include "lua/lua_ctx.h"
 #include "lua/lua_format.h"
@@ -576,9 +577,115 @@ int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int statu
     return rc;
 }
 
+/* A recorded output's field (a map of string keys), or NULL. */
+static const msgpack_object *field(const msgpack_object *m, const char *key) {
+    size_t len = strlen(key);
+    for (uint32_t i = 0; m->type == MSGPACK_OBJECT_MAP && i < m->via.map.size; i++) {
+        const msgpack_object *k = &m->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
+            memcmp(k->via.str.ptr, key, len) == 0)
+            return &m->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+static int recorded_value(const msgpack_object *v, vd_value_t *out) {
+    switch (v->type) {
+    case MSGPACK_OBJECT_BOOLEAN:
+        *out = (vd_value_t){.type = VD_VAL_BOOL, .u.b = v->via.boolean};
+        break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        *out = (vd_value_t){.type = VD_VAL_INT, .u.i = v->via.i64};
+        break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        *out = (vd_value_t){.type = VD_VAL_NUM, .u.n = v->via.f64};
+        break;
+    case MSGPACK_OBJECT_STR:
+        *out = (vd_value_t){.type = VD_VAL_STR, .u.s = {v->via.str.ptr, v->via.str.size}};
+        break;
+    default:
+        *out = (vd_value_t){.type = VD_VAL_NIL};
+        break;
+    }
+    return 0;
+}
+
+/* One recorded output of a plugin stage (vd_plugin_call_pack's form) applied to d. */
+static int apply_recorded_output(const vd_stage_t *st, const msgpack_object *out,
+                                 vd_decision_t *d) {
+    const msgpack_object *score = field(out, "score"), *tag = field(out, "tag"),
+                         *feature = field(out, "feature");
+    if (score && (score->type == MSGPACK_OBJECT_FLOAT64 || score->type == MSGPACK_OBJECT_FLOAT32 ||
+                  score->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
+                  score->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)) {
+        const msgpack_object *rule = field(out, "rule"), *detail = field(out, "detail");
+        double v = score->type == MSGPACK_OBJECT_POSITIVE_INTEGER   ? (double)score->via.u64
+                   : score->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (double)score->via.i64
+                                                                    : score->via.f64;
+        const char *name = st->name;
+        if (rule && rule->type == MSGPACK_OBJECT_STR &&
+            !(name = vd_arena_strndup(d->arena, rule->via.str.ptr, rule->via.str.size)))
+            return VD_ENOMEM;
+        int has_detail = detail && detail->type == MSGPACK_OBJECT_STR;
+        return vd_decision_add_reason(d, st->shadow, name, st->name, v,
+                                      has_detail ? detail->via.str.ptr : NULL,
+                                      has_detail ? detail->via.str.size : 0);
+    }
+    if (tag && tag->type == MSGPACK_OBJECT_STR)
+        return vd_decision_add_tag(d, st->shadow, tag->via.str.ptr, tag->via.str.size);
+    if (feature && feature->type == MSGPACK_OBJECT_STR) {
+        const msgpack_object *value = field(out, "value");
+        vd_value_t v = {.type = VD_VAL_NIL};
+        if (value) recorded_value(value, &v);
+        return vd_decision_set_feature(d, st->shadow, feature->via.str.ptr, feature->via.str.size,
+                                       &v);
+    }
+    return 0;
+}
+
+/* A replay that reuses plugin outputs: the stage answers what its record says (its outputs, or
+ * its fault) without calling the plugin. 1 when the record had the stage, else 0. */
+static int run_recorded_plugin(const vd_stage_t *st, vd_decision_t *d, int *rc) {
+    vd_recorded_t *rec = d->recorded;
+    if (!rec || !rec->plugins) return 0;
+    const vd_observed_t *o =
+        vd_recorded_take(rec, VD_OBS_PLUGIN, st->name, strlen(st->name), NULL, 0);
+    if (!o) return 0;
+    msgpack_zone zone;
+    msgpack_object outs;
+    size_t off = 0;
+    if (!msgpack_zone_init(&zone, 1024)) return *rc = VD_ENOMEM, 1;
+    int64_t t0 = vd_now_ns();
+    vd_outcome_t *side = side_of(d, st);
+    double before = side->score;
+    *rc = 0;
+    if (msgpack_unpack(o->packed, o->plen, &off, &zone, &outs) != MSGPACK_UNPACK_SUCCESS) {
+        record_fault(d, st, st->plugin->lib->desc->name, "the record of this stage is unreadable",
+                     NULL);
+    } else if (outs.type == MSGPACK_OBJECT_MAP && field(&outs, "fault")) {
+        const msgpack_object *f = field(&outs, "fault");
+        char msg[512];
+        snprintf(msg, sizeof msg, "%.*s", f->type == MSGPACK_OBJECT_STR ? (int)f->via.str.size : 0,
+                 f->type == MSGPACK_OBJECT_STR ? f->via.str.ptr : "");
+        record_fault(d, st, st->plugin->lib->desc->name, msg, NULL);
+    } else if (outs.type == MSGPACK_OBJECT_ARRAY) {
+        for (uint32_t i = 0; *rc == 0 && i < outs.via.array.size; i++)
+            *rc = apply_recorded_output(st, &outs.via.array.ptr[i], d);
+    }
+    msgpack_zone_destroy(&zone);
+    if (*rc == 0) *rc = vd_decision_observe(d, o);
+    if (side->score != before && st->stats) vd_counter_add(&st->stats->fired, 1);
+    count_stage(st, vd_now_ns() - t0, current_trace(d), side->score - before);
+    return 1;
+}
+
 /* Starts the plugin call of stage st; returns 0 when it finished, VD_EAGAIN when pending. */
 static int run_plugin(const vd_stage_t *st, const msgpack_object *event, vd_decision_t *d,
                       int64_t deadline_ns, vd_run_state_t *rs) {
+    int recorded_rc;
+    if (run_recorded_plugin(st, d, &recorded_rc)) return recorded_rc;
     vd_plugin_stage_t *ps = st->plugin;
     int64_t now = vd_now_ns();
     int64_t stage_deadline = now + (int64_t)ps->timeout_ms * 1000000;

@@ -7,6 +7,7 @@
 #include "lua_store.h"
 #include "base/clock.h"
 #include "decision/decision.h"
+#include "decision/recorded.h"
 #include "state.h"
 #include "state/redis.h"
 #include "state/state_op.h"
@@ -36,14 +37,16 @@ static int push_results(lua_State *L, vd_state_op_kind_t kind, const int64_t res
     return 1;
 }
 
+/* How the decision log names each state operation. */
+static const vd_obs_kind_t obs_kind[] = {[VD_OP_COUNT] = VD_OBS_COUNTER,
+                                         [VD_OP_DISTINCT] = VD_OBS_DISTINCT,
+                                         [VD_OP_LABELED] = VD_OBS_LABELED};
+
 /* Keeps what the rule read, for the decision log (when the decision is logged). */
 static int observe(lua_State *L, const vd_state_op_t *op, const int64_t res[VD_WINDOWS]) {
     vd_exec_t *e = vd_lua_ls(L)->exec;
     if (!e || !e->d->observe) return 0;
-    static const vd_obs_kind_t kinds[] = {[VD_OP_COUNT] = VD_OBS_COUNTER,
-                                          [VD_OP_DISTINCT] = VD_OBS_DISTINCT,
-                                          [VD_OP_LABELED] = VD_OBS_LABELED};
-    vd_observed_t o = {.kind = kinds[op->kind],
+    vd_observed_t o = {.kind = obs_kind[op->kind],
                        .name = op->key,
                        .len = op->klen,
                        .value = op->value,
@@ -102,11 +105,31 @@ static int after_wait(lua_State *L, int status, lua_KContext k) {
     return vd_lua_push_state_op(L, op);
 }
 
-/* Answers req (built on the stack, borrowing the Lua strings): on the embedded store at once,
- * or through Redis, yielding until the answer when the rule runs where it may wait. */
+/* A replay's answer from the record, when it has one for req: 1 (pushed), else 0. The store
+ * is left as it is: the recorded answer already holds what the original decision added. */
+static int answer_recorded(lua_State *L, vd_state_op_t *req, int *pushed) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    vd_recorded_t *rec = e ? e->d->recorded : NULL;
+    if (!rec || !rec->state) return 0;
+    const vd_observed_t *o =
+        vd_recorded_take(rec, obs_kind[req->kind], req->key, req->klen,
+                         req->kind == VD_OP_DISTINCT ? req->value : NULL, req->vlen);
+    if (!o) return 0;
+    for (int w = 0; w < VD_WINDOWS && w < VD_OBS_RESULTS; w++)
+        req->result[w] = o->res[w];
+    if (observe(L, req, req->result)) return luaL_error(L, "out of memory");
+    *pushed = push_results(L, req->kind, req->result);
+    return 1;
+}
+
+/* Answers req (built on the stack, borrowing the Lua strings): from a replay's record, on the
+ * embedded store at once, or through Redis, yielding until the answer when the rule runs where
+ * it may wait. */
 static int answer(lua_State *L, vd_state_op_t *req) {
     vd_lstate_t *ls = vd_lua_ls(L);
     req->now = now(L);
+    int pushed;
+    if (answer_recorded(L, req, &pushed)) return pushed;
     if (!ls->redis) { /* the common case: no allocation */
         if (!ls->limits.store)
             return luaL_error(L, "state (counters, labels) is not available here");

@@ -253,7 +253,7 @@ static int object(reader_t *r) {
             continue;
         }
         if (r->p < r->end && *r->p == '}') break;
-        return fail(r, "expected ',' or '}'");
+        return fail(r, "expected a comma or the end of the object");
     }
     r->p++;
     close_container(r, at, count);
@@ -279,7 +279,7 @@ static int array(reader_t *r) {
             continue;
         }
         if (r->p < r->end && *r->p == ']') break;
-        return fail(r, "expected ',' or ']'");
+        return fail(r, "expected a comma or the end of the array");
     }
     r->p++;
     close_container(r, at, count);

@@ -29,11 +29,13 @@ def declared_layers():
 
 
 def code_of(path):
-    """The text without comments and string literals, lines kept."""
+    """The text without comments, string and character literals ('{' counts as no brace),
+    lines kept."""
     text = open(path).read()
     text = re.sub(r'/\*.*?\*/', lambda m: '\n' * m.group(0).count('\n'), text, flags=re.S)
     text = re.sub(r'//[^\n]*', '', text)
-    return re.sub(r'"(\\.|[^"\\\n])*"', '""', text)
+    text = re.sub(r'"(\\.|[^"\\\n])*"', '""', text)
+    return re.sub(r"'(\\.|[^'\\\n])'", "' '", text)
 
 
 def top_level_statements(code):
