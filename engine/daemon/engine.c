@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "crash.h"
 #include "dlog/dlog.h"
+#include "log_manifest.h"
 #include "metrics_http.h"
 #include "net/listener.h"
 #include "policy/policy.h"
@@ -53,6 +54,7 @@ int vd_engine_reload(vd_engine_t *e, char *version, char *err, size_t errlen) {
     vd_policy_src_t *src = NULL;
     int rc = load_all(e, &src, copies, err, errlen);
     if (rc == 0) {
+        vd_log_manifest(e->dlog, src, copies[0]); /* before any worker may run the copies */
         for (int i = 0; i < e->nworkers; i++)
             vd_executor_offer(&e->workers[i].exec, copies[i]);
         vd_policy_src_unref(e->src);
@@ -369,6 +371,7 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
         rc = vd_persist_init(&e->persist, e->store, cfg->state_snapshot,
                              cfg->state_snapshot_interval_s, err, errlen);
     if (rc == 0) rc = start_decision_log(e, err, errlen);
+    if (rc == 0) vd_log_manifest(e->dlog, e->src, copies[0]);
     if (rc == 0) rc = start_main_loop(e, err, errlen);
     if (rc) {
         abandon_start(e, copies);

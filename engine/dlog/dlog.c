@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "proto/json_write.h"
+#include "state/list.h"
 
 #include <msgpack.h>
 #include <stdio.h>
@@ -27,6 +28,14 @@ struct vd_dlog {
     size_t out_off;      /* written from out so far */
     int line_open;       /* out_off is inside a line (a write stopped in its middle) */
     _Atomic uint64_t records, dropped_sink, bytes, rotations, reopens, write_errors, buffered;
+    _Atomic uint64_t manifests;
+    /* The manifest: the policy part given by vd_dlog_set_policy (under policy_lock), and what
+     * the writer last described. */
+    pthread_mutex_t policy_lock;
+    char *policy;
+    size_t policy_len;
+    uint64_t policy_serial, written_serial, written_lists, written_opens;
+    msgpack_sbuffer manifest; /* the line being built */
     vd_log_limit_t error_log;
 };
 
@@ -61,6 +70,72 @@ static void convert(vd_dlog_t *l, const char *rec, size_t n) {
     count(&l->records, 1);
 }
 
+static void pack_list(const vd_list_info_t *info, size_t i, size_t n, void *arg) {
+    msgpack_packer *pk = arg;
+    (void)i, (void)n;
+    char hash[24];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)info->hash);
+    msgpack_pack_map(pk, 4);
+    msgpack_pack_str_with_body(pk, "path", 4);
+    msgpack_pack_str_with_body(pk, info->path, strlen(info->path));
+    msgpack_pack_str_with_body(pk, "hash", 4);
+    msgpack_pack_str_with_body(pk, hash, strlen(hash));
+    msgpack_pack_str_with_body(pk, "version", 7);
+    msgpack_pack_uint64(pk, info->version);
+    msgpack_pack_str_with_body(pk, "entries", 7);
+    msgpack_pack_uint64(pk, info->entries);
+}
+
+/* The manifest line, JSON, into the writer's manifest buffer: {"type": "manifest", "time",
+ * "policy": {...}, "lists_generation", "lists": [{path, hash, version, entries}]}. */
+static void build_manifest(vd_dlog_t *l, uint64_t lists_gen) {
+    msgpack_sbuffer mp;
+    msgpack_sbuffer_init(&mp);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &mp, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 5);
+    msgpack_pack_str_with_body(&pk, "type", 4);
+    msgpack_pack_str_with_body(&pk, "manifest", 8);
+    msgpack_pack_str_with_body(&pk, "time", 4);
+    char now[40];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t tn = strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    msgpack_pack_str_with_body(&pk, now, tn);
+    msgpack_pack_str_with_body(&pk, "policy", 6);
+    pthread_mutex_lock(&l->policy_lock);
+    if (l->policy)
+        msgpack_sbuffer_write(&mp, l->policy, l->policy_len);
+    else
+        msgpack_pack_nil(&pk);
+    l->written_serial = l->policy_serial;
+    pthread_mutex_unlock(&l->policy_lock);
+    msgpack_pack_str_with_body(&pk, "lists_generation", 16);
+    msgpack_pack_uint64(&pk, lists_gen);
+    msgpack_pack_str_with_body(&pk, "lists", 5);
+    size_t at = mp.size;
+    msgpack_pack_array(&pk, 0); /* replaced when there are lists: their count comes first */
+    msgpack_sbuffer lists;
+    msgpack_sbuffer_init(&lists);
+    msgpack_packer lp;
+    msgpack_packer_init(&lp, &lists, msgpack_sbuffer_write);
+    size_t n = vd_lists_each(pack_list, &lp);
+    if (n) {
+        mp.size = at;
+        msgpack_pack_array(&pk, (uint32_t)n);
+        msgpack_sbuffer_write(&mp, lists.data, lists.size);
+    }
+    msgpack_sbuffer_destroy(&lists);
+    l->manifest.size = 0;
+    if (mp.data && vd_mp_to_json(&l->manifest, mp.data, mp.size) == mp.size)
+        msgpack_sbuffer_write(&l->manifest, "\n", 1);
+    else
+        l->manifest.size = 0;
+    msgpack_sbuffer_destroy(&mp);
+    l->written_lists = lists_gen;
+}
+
 /* Moves records from the lanes into out while out holds less than OUT_HIGH unwritten bytes
  * (a stalled sink thus leaves the records in the rings, where new ones are refused). */
 static size_t gather(vd_dlog_t *l) {
@@ -92,6 +167,24 @@ static void drop_out(vd_dlog_t *l) {
     l->line_open = 0;
 }
 
+/* A manifest line goes first in every file (opened, reopened or rotated to), so that each file
+ * can be read on its own, and before the records that follow a change of policy or lists. */
+static void top_of_file(vd_dlog_t *l, size_t n) {
+    vd_dlog_sink_rotate_if_due(&l->sink, n);
+    if (l->sink.fd < 0) return;
+    uint64_t gen = vd_lists_generation();
+    pthread_mutex_lock(&l->policy_lock);
+    int changed = l->policy_serial != l->written_serial;
+    pthread_mutex_unlock(&l->policy_lock);
+    if (l->sink.opens == l->written_opens && !changed && gen == l->written_lists) return;
+    l->written_opens = l->sink.opens;
+    build_manifest(l, gen);
+    if (!l->manifest.size) return;
+    size_t w = vd_dlog_sink_write(&l->sink, l->manifest.data, l->manifest.size, 1, WRITE_WAIT);
+    count(&l->bytes, w);
+    if (w == l->manifest.size) count(&l->manifests, 1);
+}
+
 /* One write of what out holds, waiting at most WRITE_WAIT ms for a full sink. On a failed
  * write (not a full sink) the lines not written are dropped and counted: a broken disk must not
  * stop the writer, nor hold records that newer ones could take the place of. */
@@ -103,6 +196,7 @@ static void flush(vd_dlog_t *l) {
         vd_dlog_sink_reopen(&l->sink);
     }
     uint64_t rotations = l->sink.rotations;
+    if (begins) top_of_file(l, l->out.size - l->out_off);
     atomic_store(&l->writing, 1);
     size_t w = vd_dlog_sink_write(&l->sink, l->out.data + l->out_off, l->out.size - l->out_off,
                                   begins, WRITE_WAIT);
@@ -169,10 +263,25 @@ static void *writer(void *arg) {
     return NULL;
 }
 
+int vd_dlog_set_policy(vd_dlog_t *l, const char *packed, size_t n) {
+    char *copy = l ? malloc(n ? n : 1) : NULL;
+    if (!copy) return l ? VD_ENOMEM : 0;
+    memcpy(copy, packed, n);
+    pthread_mutex_lock(&l->policy_lock);
+    free(l->policy);
+    l->policy = copy;
+    l->policy_len = n;
+    l->policy_serial++;
+    pthread_mutex_unlock(&l->policy_lock);
+    return 0;
+}
+
 int vd_dlog_start(vd_dlog_t **out, const vd_dlog_config_t *cfg, char *err, size_t errlen) {
     vd_dlog_t *l = calloc(1, sizeof *l);
     if (!l) return VD_ENOMEM;
     l->cfg = *cfg;
+    pthread_mutex_init(&l->policy_lock, NULL);
+    msgpack_sbuffer_init(&l->manifest);
     l->sink.fd = -1;
     msgpack_sbuffer_init(&l->out);
     l->cfg.nrings = 0;
@@ -230,6 +339,7 @@ void vd_dlog_stats(vd_dlog_t *l, vd_dlog_stats_t *st) {
     st->reopens = atomic_load(&l->reopens);
     st->write_errors = atomic_load(&l->write_errors);
     st->buffered = atomic_load(&l->buffered);
+    st->manifests = atomic_load(&l->manifests);
 }
 
 void vd_dlog_stop(vd_dlog_t *l, int wait_ms) {
@@ -244,6 +354,9 @@ void vd_dlog_stop(vd_dlog_t *l, int wait_ms) {
         vd_dlog_ring_free(&l->lanes[i].ring);
     free(l->lanes);
     msgpack_sbuffer_destroy(&l->out);
+    msgpack_sbuffer_destroy(&l->manifest);
+    pthread_mutex_destroy(&l->policy_lock);
+    free(l->policy);
     free(l);
 }
 

@@ -28,6 +28,7 @@ typedef struct vd_dlog_lane {
 
 typedef struct vd_dlog_stats {
     uint64_t records, dropped_full, dropped_sink, bytes, rotations, reopens, write_errors;
+    uint64_t manifests;
     uint64_t buffered; /* bytes waiting in the rings and the writer now */
 } vd_dlog_stats_t;
 
@@ -43,6 +44,12 @@ vd_dlog_lane_t *vd_dlog_lane(vd_dlog_t *l, int i);
 /* Worker: queues one record (rec[0..n), packed msgpack of one map). Returns 0, or -1 when
  * the lane is full (the record is dropped and counted). */
 int vd_dlog_submit(vd_dlog_lane_t *lane, const void *rec, size_t n);
+
+/* Any thread: what the policy now serving is made of (a packed msgpack map: its version, files
+ * and plugin stages; copied). The writer puts a manifest line ({"type": "manifest", ...}: that
+ * map, and every list file's version and hash) before the records that follow, again whenever
+ * a list changes, and at the top of every file it opens. Returns 0 or VD_ENOMEM. */
+int vd_dlog_set_policy(vd_dlog_t *l, const char *packed, size_t n);
 
 /* Any thread: the writer reopens the path before its next write (SIGHUP, after logrotate). */
 void vd_dlog_reopen(vd_dlog_t *l);

@@ -46,6 +46,7 @@ static int open_path(vd_dlog_sink_t *s) {
         return -1;
     }
     s->regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+    s->opens++;
     s->size = 0;
     s->opened_s = wall_s();
     if (s->regular) {
@@ -145,6 +146,11 @@ static int rotation_due(const vd_dlog_sink_t *s, size_t n) {
     return s->cfg.max_age_s && wall_s() - s->opened_s >= s->cfg.max_age_s;
 }
 
+int vd_dlog_sink_rotate_if_due(vd_dlog_sink_t *s, size_t n) {
+    if (s->fd < 0 || s->torn || !rotation_due(s, n)) return 0;
+    return vd_dlog_sink_rotate(s) == 0;
+}
+
 size_t vd_dlog_sink_write(vd_dlog_sink_t *s, const char *data, size_t n, int begins_line,
                           int wait_ms) {
     if (s->fd < 0 && (!begins_line || open_path(s) != 0)) return 0;
@@ -152,7 +158,6 @@ size_t vd_dlog_sink_write(vd_dlog_sink_t *s, const char *data, size_t n, int beg
         if (s->regular ? vd_dlog_cut_torn_tail(s->fd) < 0 : write(s->fd, "\n", 1) != 1) return 0;
         s->torn = 0;
     }
-    if (begins_line && rotation_due(s, n)) vd_dlog_sink_rotate(s);
     if (s->fd < 0) return 0;
     size_t done = 0;
     int waited = 0;

@@ -25,6 +25,7 @@ typedef struct vd_dlog_sink {
     int64_t opened_s; /* wall time verdictd opened the current file */
     int torn;         /* a failed write may have left a line cut short at the end */
     uint64_t rotations;
+    uint64_t opens;  /* files opened: a new one needs its manifest line first */
     char error[256]; /* the last failure, for the log */
 } vd_dlog_sink_t;
 
@@ -34,12 +35,17 @@ int vd_dlog_sink_open(vd_dlog_sink_t *s, const vd_dlog_sink_config_t *cfg);
 
 /* Writes data[0..n), whole lines: returns the bytes written, n or fewer when the sink stayed
  * full for wait_ms or failed. The caller keeps the rest (and must finish a line begun before
- * writing another). Rotates first when due and data begins a line (begins_line). */
+ * writing another: begins_line says whether data begins one), and rotates when it wants
+ * (vd_dlog_sink_rotate_if_due: a file is rotated once it has passed its size). */
 size_t vd_dlog_sink_write(vd_dlog_sink_t *s, const char *data, size_t n, int begins_line,
                           int wait_ms);
 
 /* Closes and opens the path again (after logrotate moved the file). Returns 0 or -1. */
 int vd_dlog_sink_reopen(vd_dlog_sink_t *s);
+
+/* Rotates now when writing n more bytes is due to (size or age; begin a line). Returns 1 when
+ * it rotated, else 0. */
+int vd_dlog_sink_rotate_if_due(vd_dlog_sink_t *s, size_t n);
 
 /* Renames a non-empty regular file to PATH.YYYYMMDDTHHMMSSZ (with a counter when taken),
  * deletes the oldest past keep, and opens a new one. Returns 0 or -1. */

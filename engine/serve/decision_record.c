@@ -1,6 +1,7 @@
 #include "decision_record.h"
 
 #include "proto/mpbuf.h"
+#include "state/list.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -166,11 +167,13 @@ void vd_decision_record_pack(msgpack_sbuffer *sb, const vd_record_in_t *in) {
     const vd_pipeline_log_t *lg = &in->pl->log;
     const msgpack_object *et = event_time(in->event, lg->time_field);
     sb->size = 0;
-    vd_mp_map(sb, 5 + (et != NULL));
+    vd_mp_map(sb, 6 + (et != NULL));
     VD_MP_LIT(sb, "id");
     vd_mp_cstr(sb, in->meta->id);
     VD_MP_LIT(sb, "time");
     pack_time(sb, in->wall_ms);
+    VD_MP_LIT(sb, "lists_generation"); /* with decision.policy: the manifest that describes it */
+    vd_mp_int(sb, (int64_t)vd_lists_generation());
     if (et) {
         VD_MP_LIT(sb, "event_time");
         pack_object(sb, et);

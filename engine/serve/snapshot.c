@@ -24,32 +24,6 @@ void vd_snapshot_free(vd_stats_snapshot_t *snap) {
 }
 
 /* stats "plugins": what each plugin stage of the serving policy runs (model versions). */
-static void pack_plugin_stages(msgpack_packer *pk, const vd_policy_t *p) {
-    size_t n = 0;
-    for (size_t i = 0; i < p->npipelines; i++)
-        for (size_t s = 0; s < p->pipelines[i].nstages; s++)
-            n += p->pipelines[i].stages[s].kind == VD_STAGE_PLUGIN;
-    vd_pack_cstr(pk, "plugins");
-    msgpack_pack_array(pk, n);
-    for (size_t i = 0; i < p->npipelines; i++) {
-        for (size_t s = 0; s < p->pipelines[i].nstages; s++) {
-            const vd_stage_t *st = &p->pipelines[i].stages[s];
-            if (st->kind != VD_STAGE_PLUGIN) continue;
-            msgpack_pack_map(pk, 5);
-            vd_pack_cstr(pk, "pipeline");
-            vd_pack_cstr(pk, p->pipelines[i].name);
-            vd_pack_cstr(pk, "stage");
-            vd_pack_cstr(pk, st->name);
-            vd_pack_cstr(pk, "plugin");
-            vd_pack_cstr(pk, st->plugin->lib->desc->name);
-            vd_pack_cstr(pk, "version");
-            vd_pack_cstr(pk, st->plugin->lib->desc->version ? st->plugin->lib->desc->version : "");
-            vd_pack_cstr(pk, "info");
-            vd_pack_stage_info(pk, st->plugin);
-        }
-    }
-}
-
 /* The Redis clients of every worker, summed. */
 static void pack_redis(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
     const vd_redis_totals_t *t = &snap->redis;
@@ -236,7 +210,7 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     msgpack_pack_map(pk, npipes);
     for (size_t i = 0; i < a->nnodes; i++)
         if (!*a->nodes[i].stage) pack_pipeline(pk, a, &a->nodes[i]);
-    pack_plugin_stages(pk, policy);
+    vd_pack_plugin_stages(pk, policy);
     pack_state(pk, s);
     pack_lists(pk);
     pack_decision_log(pk, s);

@@ -4,9 +4,14 @@
 #define VD_STAGE_INFO_H
 
 #include "plugin/stage.h"
+#include "policy/policy.h"
 
 #include <msgpack.h>
 
 void vd_pack_stage_info(msgpack_packer *pk, const vd_plugin_stage_t *ps);
+
+/* Packs "plugins" and an array of {pipeline, stage, plugin, version, info}, one per plugin
+ * stage of p (the stats method and the decision log's manifest). */
+void vd_pack_plugin_stages(msgpack_packer *pk, const vd_policy_t *p);
 
 #endif

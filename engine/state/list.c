@@ -7,6 +7,8 @@
 #include "prefix_table.h"
 #include "string_set.h"
 
+#include <xxhash.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +40,16 @@ struct vd_list_data {
     size_t bytes;
     uint64_t skipped;
     double load_seconds;
+    uint64_t hash; /* XXH3-64 of the file as read: what the decision log names it by */
 };
+
+/* Bumped whenever any list takes a new version: decisions log it, so that a record says which
+ * list contents decided it (docs/decision-log.md, manifests). */
+static _Atomic uint64_t generation = 1;
+
+uint64_t vd_lists_generation(void) {
+    return atomic_load_explicit(&generation, memory_order_relaxed);
+}
 
 /* The file identity a version was built from. */
 typedef struct file_id {
@@ -295,6 +306,7 @@ static int load(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_dat
     size_t len = 0;
     parse_t ps = {path, skip_bad, err, errlen, NULL};
     int rc = read_file(path, &d->text, &len, id, err, errlen);
+    if (!rc) d->hash = XXH3_64bits(d->text, len); /* before parsing lower-cases domains */
     if (!rc) rc = parse_lines(&ps, d, len);
     if (!rc) rc = build_index(&ps, d);
     free(ps.prefixes);
@@ -318,6 +330,7 @@ static void publish(vd_list_t *l, vd_list_data_t *d, const file_id_t *id) {
     l->current = d;
     l->loaded = *id;
     atomic_fetch_add_explicit(&l->head.version, 1, memory_order_release);
+    atomic_fetch_add(&generation, 1);
     pthread_mutex_unlock(&l->lock);
     data_release(old);
 }
@@ -498,8 +511,8 @@ size_t vd_lists_each(void (*fn)(const vd_list_info_t *info, size_t i, size_t n, 
         pthread_mutex_lock(&l->lock);
         const vd_list_data_t *d = l->current;
         vd_list_info_t info = {
-            l->path,    l->kind,   d->n,       d->bytes,       atomic_load(&l->head.version),
-            l->reloads, l->errors, d->skipped, d->load_seconds};
+            l->path,    l->kind,   d->n,       d->bytes,        atomic_load(&l->head.version),
+            l->reloads, l->errors, d->skipped, d->load_seconds, d->hash};
         pthread_mutex_unlock(&l->lock);
         fn(&info, i++, n, arg);
     }

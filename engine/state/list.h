@@ -74,7 +74,11 @@ typedef struct vd_list_info {
     size_t entries, bytes;
     uint64_t version, reloads, errors, skipped;
     double load_seconds;
+    uint64_t hash; /* XXH3-64 of the file's bytes in this version */
 } vd_list_info_t;
+
+/* A number that changes whenever any open list takes a new version (any thread). */
+uint64_t vd_lists_generation(void);
 
 /* Calls fn for every open list, i from 0 to n - 1 (under the registry lock: fn must not open or
  * close lists). Returns n. */

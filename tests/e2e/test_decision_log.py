@@ -18,15 +18,30 @@ GOOD = {"email": "jane@gmail.com", "user_agent": "Mozilla/5.0 (X11; Linux x86_64
         "country": "AU", "form_ms": 6000}
 
 
+MANIFESTS = []
+
+
 def read_records(paths):
-    """Every record of the files, each line parsed (a torn line fails the test)."""
+    """Every decision record of the files, each line parsed (a torn line fails the test); each
+    file begins with a manifest that names the policy of the records after it."""
     records = []
     for path in paths:
         with open(path, "rb") as f:
             data = f.read()
         assert not data or data.endswith(b"\n"), "%s ends in a torn line" % path
-        for line in data.splitlines():
-            records.append(json.loads(line))
+        lines = [json.loads(line) for line in data.splitlines()]
+        if not lines:
+            continue
+        assert lines[0].get("type") == "manifest", (path, lines[0])
+        versions = set()
+        for rec in lines:
+            if rec.get("type") == "manifest":
+                MANIFESTS.append(rec)
+                versions.add(rec["policy"]["version"] if rec["policy"] else None)
+                assert isinstance(rec["lists_generation"], int) and "lists" in rec, rec
+            else:
+                assert rec["decision"]["policy"] in versions, (rec["decision"]["policy"], versions)
+                records.append(rec)
     return records
 
 
@@ -102,6 +117,8 @@ def test_nothing_lost_across_rotation_sighup_and_sigterm():
     assert len(files) >= 4, files
     assert len(records) == 1200 and {r["id"] for r in records} == ids
     assert os.path.getsize(path) > 0  # the reopened file got the later records
+    files_in = [m["policy"]["files"] for m in MANIFESTS if m["policy"]]
+    assert files_in and "signup.lua" in files_in[-1], files_in[-1:]
 
 
 def test_unread_fifo_drops_and_counts():
@@ -176,12 +193,13 @@ def test_torn_tail_cut_when_opened():
     d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
     path = os.path.join(d_dir, "decisions.jsonl")
     with open(path, "w") as f:
-        f.write('{"id":"whole"}\n{"id":"cut sh')
+        f.write('{"type":"manifest","policy":null,"lists_generation":0,"lists":[]}\n'
+                '{"id":"whole","decision":{"policy":null}}\n{"id":"cut sh')
     with Daemon(args=["--workers", "1", "--decision-log", path]) as d, Client(d.socket) as c:
         r = c.decide("signup", dict(GOOD, ip="198.51.9.1", username="torn"))
         assert "cut short" in d.output()
     records = read_records([path])
-    assert [x["id"] for x in records] == ["whole", r["id"]]
+    assert [x["id"] for x in records] == ["whole", r["id"]]  # a manifest in between
 
 
 def test_bad_path_refuses_to_start():

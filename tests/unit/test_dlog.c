@@ -195,8 +195,10 @@ static void test_sink(void) {
     CU_ASSERT_EQUAL(file_size(path), 8);
     /* Past max_bytes the file is rotated before the next line; two rotated files are kept. */
     const char line[] = "{\"k\":\"0123456789012345678901234567890123456789\"}\n"; /* 50 bytes */
-    for (int i = 0; i < 12; i++)
+    for (int i = 0; i < 12; i++) {
+        vd_dlog_sink_rotate_if_due(&s, sizeof line - 1);
         CU_ASSERT_EQUAL(vd_dlog_sink_write(&s, line, sizeof line - 1, 1, 0), sizeof line - 1);
+    }
     CU_ASSERT(s.rotations >= 4);
     CU_ASSERT_EQUAL(count_rotated(dir), 2);
     CU_ASSERT(file_size(path) <= 100);
