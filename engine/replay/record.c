@@ -173,7 +173,9 @@ int vd_replay_rec_read(vd_replay_rec_t *r, const char *line, size_t n, long line
         return -1;
     }
     const msgpack_object *event = vd_replay_get(root, "event"),
-                         *decision = vd_replay_get(root, "decision");
+                         *decision = vd_replay_get(root, "decision"),
+                         *type = vd_replay_get(root, "type");
+    if (type && type->type == MSGPACK_OBJECT_STR && !decision) return 1; /* a manifest */
     if (event && event->type == MSGPACK_OBJECT_MAP && decision &&
         decision->type == MSGPACK_OBJECT_MAP) { /* a decision-log record */
         const msgpack_object *pl = vd_replay_get(decision, "pipeline"),

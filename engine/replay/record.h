@@ -27,8 +27,9 @@ typedef struct vd_replay_rec {
 } vd_replay_rec_t;
 
 /* Reads one JSON line into r: its msgpack goes into mp (cleared first) and its decoded objects
- * and observations into zone (cleared first), both reused from line to line. Returns 0, or -1
- * with err saying what is wrong (the caller names the file and line). */
+ * and observations into zone (cleared first), both reused from line to line. Returns 0; 1 for
+ * a line that is no decision to replay (a log's manifest); or -1 with err saying what is wrong
+ * (the caller names the file and line). */
 int vd_replay_rec_read(vd_replay_rec_t *r, const char *line, size_t n, long lineno,
                        const vd_replay_input_t *in, msgpack_sbuffer *mp, msgpack_zone *zone,
                        char *err, size_t errlen);

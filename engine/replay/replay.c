@@ -24,7 +24,7 @@ typedef struct slot {
     msgpack_zone zone;
     long line;
     const char *file;
-    int ok;
+    int ok; /* vd_replay_rec_read's answer: 0 a decision, 1 a line to pass over, -1 an error */
     char err[200];
 } slot_t;
 
@@ -102,8 +102,8 @@ static void fill(shared_t *s, batch_t *b) {
 static void parse(shared_t *s, batch_t *b) {
     for (size_t i = 0; i < b->n; i++) {
         slot_t *sl = &b->slots[i];
-        sl->ok = vd_replay_rec_read(&sl->rec, b->lines[i], b->lens[i], sl->line, s->input, &sl->mp,
-                                    &sl->zone, sl->err, sizeof sl->err) == 0;
+        sl->ok = vd_replay_rec_read(&sl->rec, b->lines[i], b->lens[i], sl->line, s->input,
+                                    &sl->mp, &sl->zone, sl->err, sizeof sl->err);
     }
 }
 
@@ -179,17 +179,17 @@ static int open_policy(const vd_replay_config_t *cfg, const char *dir, vd_store_
     return vd_executor_open(x, &oc, err, errlen);
 }
 
-/* Runs one record through x, answering from the record what it observed when reuse is on. */
+/* Runs one record through x, answering from the record what it observed (as configured). */
 static int decide(vd_executor_t *x, const vd_replay_config_t *cfg, const vd_replay_rec_t *rec,
-                  int reuse, vd_result_t *res) {
+                  vd_result_t *res) {
     unsigned char used_small[64], *used = used_small;
     if (rec->nobserved > sizeof used_small && !(used = calloc(rec->nobserved, 1))) return VD_ENOMEM;
     memset(used, 0, rec->nobserved < sizeof used_small ? sizeof used_small : rec->nobserved);
     vd_recorded_t recorded = {.items = rec->observed,
                               .n = rec->nobserved,
                               .used = used,
-                              .state = reuse && cfg->reuse_state,
-                              .plugins = reuse && cfg->reuse_plugins};
+                              .state = cfg->reuse_state,
+                              .plugins = cfg->reuse_plugins};
     vd_run_opts_t opts = {
         .now_s = rec->time_ms / 1000,
         .observe = 1,
@@ -243,14 +243,15 @@ int vd_replay_run(const vd_replay_config_t *cfg, const char *const *files, size_
         for (size_t i = 0; rc == 0 && i < b->n; i++) {
             slot_t *sl = &b->slots[i];
             stats->lines++;
-            if (!sl->ok) {
+            if (sl->ok == 1) continue;
+            if (sl->ok != 0) {
                 fprintf(stderr, "verdict replay: %s:%ld: %s; skipped\n", sl->file, sl->line,
                         sl->err);
                 stats->skipped++;
                 continue;
             }
-            int arc = decide(x, cfg, &sl->rec, 1, &after);
-            int brc = base ? decide(base, cfg, &sl->rec, 0, &before) : 0;
+            int arc = decide(x, cfg, &sl->rec, &after);
+            int brc = base ? decide(base, cfg, &sl->rec, &before) : 0;
             if (arc || brc) {
                 fprintf(stderr, "verdict replay: %s:%ld: %s\n", sl->file, sl->line,
                         arc ? after.error : before.error);
