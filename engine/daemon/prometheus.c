@@ -203,6 +203,27 @@ static void snapshot_metrics(buf_t *b, const vd_state_snapshot_stats_t *p) {
                      p->load_failures);
 }
 
+/* --decision-log: records written, dropped (and why), the file's rotations and errors. */
+static void decision_log_metrics(buf_t *b, const vd_dlog_stats_t *d) {
+    gauge_or_counter(b, "verdict_decision_log_records_total", "counter",
+                     "Decision records written to the decision log.", d->records);
+    family(b, "verdict_decision_log_dropped_total", "counter",
+           "Decision records not written: full (a worker's buffer was full: the writer fell "
+           "behind) or sink (the file refused them, or they were queued at exit).");
+    put(b, "verdict_decision_log_dropped_total{reason=\"full\"} %llu\n",
+        (unsigned long long)d->dropped_full);
+    put(b, "verdict_decision_log_dropped_total{reason=\"sink\"} %llu\n",
+        (unsigned long long)d->dropped_sink);
+    gauge_or_counter(b, "verdict_decision_log_bytes_total", "counter",
+                     "Bytes written to the decision log.", d->bytes);
+    gauge_or_counter(b, "verdict_decision_log_rotations_total", "counter",
+                     "Decision log files rotated.", d->rotations);
+    gauge_or_counter(b, "verdict_decision_log_write_errors_total", "counter",
+                     "Writes the decision log's file refused (the log says why).", d->write_errors);
+    gauge_or_counter(b, "verdict_decision_log_buffered_bytes", "gauge",
+                     "Decision records waiting for the writer.", d->buffered);
+}
+
 static void state_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
     gauge_or_counter(b, "verdict_state_entries", "gauge",
                      "Counters, distinct sets and labels in the embedded store.",
@@ -248,6 +269,7 @@ int vd_prometheus_render(const vd_stats_snapshot_t *s, char **out, size_t *len) 
     process_metrics(&b, s);
     pipeline_metrics(&b, &s->aggs);
     state_metrics(&b, s);
+    if (s->decision_log) decision_log_metrics(&b, &s->dlog);
     vd_lists_each(list_entries, &b);
     vd_lists_each(list_errors, &b);
     if (b.failed || !b.data) {

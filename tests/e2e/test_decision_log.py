@@ -11,8 +11,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
-from vdtest import Client, Daemon, policy_dir, run_tests, wait_for
+from vdtest import Client, Daemon, free_port, policy_dir, run_tests, wait_for
 
 GOOD = {"email": "jane@gmail.com", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
         "country": "AU", "form_ms": 6000}
@@ -129,8 +130,10 @@ def test_unread_fifo_drops_and_counts():
     os.mkfifo(path)
     reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
+        port = free_port()
         with Daemon(args=["--workers", "1", "--decision-log", path,
-                          "--decision-log-buffer-mb", "1", "--drain-timeout-ms", "500"]) as d:
+                          "--decision-log-buffer-mb", "1", "--drain-timeout-ms", "500",
+                          "--metrics", "127.0.0.1:%d" % port]) as d:
             t0 = time.monotonic()
             n = len(pipelined(d.socket, 3000, 3, {"notes": "n" * 1000}))
             took = time.monotonic() - t0
@@ -140,6 +143,11 @@ def test_unread_fifo_drops_and_counts():
             assert st["dropped_full"] > 1000, st
             assert st["records"] + st["dropped_full"] + st["dropped_sink"] <= 3000 + 2, st
             assert took < 30, took
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as m:
+                text = m.read().decode()
+            dropped = [line for line in text.splitlines()
+                       if line.startswith('verdict_decision_log_dropped_total{reason="full"}')]
+            assert dropped and int(dropped[0].split()[1]) == st["dropped_full"], dropped
             data = b""
             while True:
                 try:
