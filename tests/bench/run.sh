@@ -41,6 +41,8 @@ if [ -n "${VD_BENCH_BASELINE:-}" ]; then
 fi
 "$root/tests/bench/cpu.sh" "$build" "$work/policies" 3 ${VD_BENCH_BASELINE:+"$VD_BENCH_BASELINE"} \
   ${baseline_policies:+"$baseline_policies"}
+# The decision log's cost: every signup decision logged against none, same rounds.
+"$root/tests/bench/dlog.sh" "$build" "$work/policies" "$seconds"
 echo "throughput and latency (all workers):"
 for pipeline in signup login mail empty; do
   "$build/bin/verdict-bench" --socket "$work/v.sock" --pid $pid --pipeline $pipeline --conns 4 --depth 64 --seconds "$seconds"
