@@ -128,7 +128,7 @@ static int answer_recorded(lua_State *L, vd_state_op_t *req, int *pushed) {
 static int answer(lua_State *L, vd_state_op_t *req) {
     vd_lstate_t *ls = vd_lua_ls(L);
     req->now = now(L);
-    int pushed;
+    int pushed = 0;
     if (answer_recorded(L, req, &pushed)) return pushed;
     if (!ls->redis) { /* the common case: no allocation */
         if (!ls->limits.store)
