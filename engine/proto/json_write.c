@@ -164,7 +164,12 @@ static const unsigned char *value(char **o, const unsigned char *p, const unsign
         const unsigned char *s = p + 1;
         if (len > (size_t)(end - s)) return NULL;
         char *w = *o + 1;
-        while (i < len && as_is[s[i]]) /* copied as it is checked: no escapes, mostly */
+        for (uint64_t x; i + 8 <= len; i += 8) { /* copied as it is checked: no escapes, */
+            memcpy(&x, s + i, 8);                /* mostly, eight bytes at a time */
+            if (needs_look(x)) break;
+            memcpy(w + i, &x, 8);
+        }
+        while (i < len && as_is[s[i]])
             w[i] = (char)s[i], i++;
         if (i == len) {
             (*o)[0] = '"';
