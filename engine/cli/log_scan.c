@@ -271,7 +271,7 @@ int vd_log_str_eq(vd_log_str_t s, const char *name, size_t n) {
     return s.p && s.n == n && memcmp(s.p, name, n) == 0;
 }
 
-#define KEY_IS(key, lit) vd_log_str_eq(key, lit, sizeof lit - 1)
+#define KEY_IS(key, lit) vd_log_str_eq(key, lit, sizeof(lit) - 1)
 
 /* A string value into *out; any other value is skipped and leaves *out absent. */
 static int str_field(scan_t *s, vd_log_str_t *out) {

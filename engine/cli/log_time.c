@@ -57,12 +57,12 @@ static int clock_part(const char *p, const char *end, int64_t *ms) {
         if ((oh = num(&p, end, 2)) < 0 || expect(&p, end, ":") || (om = num(&p, end, 2)) < 0 ||
             oh > 23 || om > 59)
             return -1;
-        offset_min = sign * (oh * 60 + om);
+        offset_min = (int64_t)sign * (oh * 60 + om);
     } else if (expect(&p, end, "Zz")) {
         return -1;
     }
     if (p != end) return -1;
-    *ms = ((int64_t)h * 3600 + mi * 60 + sec - offset_min * 60) * 1000 + frac;
+    *ms = ((int64_t)h * 3600 + (int64_t)mi * 60 + sec - offset_min * 60) * 1000 + frac;
     return 0;
 }
 

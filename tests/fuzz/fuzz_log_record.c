@@ -69,7 +69,7 @@ static void filter(vd_log_rec_t *rec) {
     vd_log_names_add(&f.types, "manifest");
     vd_log_names_add(&f.types, "decision");
     vd_log_filter_add_ids(&f, "01M8NH5B273AZPM2YCXES5GD4K, 01M8NH5B27SAT7X21Z08RFFAY9");
-    f.changed_shadow = rec->time_ms & 1;
+    f.changed_shadow = (int)(rec->time_ms & 1);
     vd_log_filter_ready(&f);
     vd_log_filter_match(&f, rec);
     vd_log_filter_free(&f);
