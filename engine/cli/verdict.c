@@ -29,7 +29,7 @@ static void usage(FILE *out) {
             "  stats                            counters and latencies\n"
             "  reload                           load the policies again\n"
             "  log [OPTIONS] FILE...            read decision logs (offline; see below)\n"
-            "options of the commands above but log (before or after the command):\n"
+            "options of the daemon's commands (before or after the command's name):\n"
             "  --socket PATH     default $VERDICT_SOCKET, else ./verdict.sock\n"
             "  --compact         one-line JSON output\n"
             "  --timeout-ms MS   how long to wait for the reply (default 30000)\n"
