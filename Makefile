@@ -11,7 +11,7 @@ POLICIES   ?= ./policies
 DEPS = cmake make gcc pkg-config liblua5.4-dev libuv1-dev libmsgpack-dev libcunit1-dev \
        libpcre2-dev libjansson-dev libxxhash-dev python3 python3-msgpack \
        libmaxminddb-dev libmaxmind-db-writer-perl python3-numpy python3-xgboost \
-       python3-sklearn python3-scipy python3-xxhash libhiredis-dev redis-server
+       python3-sklearn python3-scipy python3-xxhash libhiredis-dev redis-server zlib1g-dev
 # msgpack implementations independent of ours that tests/e2e/test_interop.py talks to verdictd
 # with: ruby-msgpack (Ruby's msgpack gem, a C codec of its own), libdata-messagepack-perl
 # (Perl's Data::MessagePack, its own XS codec, sends every string as bin) and python3-pynvim
@@ -113,7 +113,7 @@ eval: build data
 
 # libFuzzer on the protocol decoder, the policy loader, list files, state snapshots and the
 # textclf message parser (-timeout makes a slow input a finding); new inputs land in
-# build-fuzz/.
+# build-fuzz/. fuzz_log_record, the record scan of `verdict log`, is built and run apart.
 fuzz:
 	$(MAKE) deps EXTRA_DEPS="$(FUZZ_DEPS)"
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVD_FUZZ=ON -DVD_TESTS=ON
@@ -124,6 +124,10 @@ fuzz:
 	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
 	    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_log_record
+	mkdir -p build-fuzz/corpus/log_record
+	build-fuzz/bin/fuzz_log_record -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	  build-fuzz/corpus/log_record tests/fuzz/corpus/log_record
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

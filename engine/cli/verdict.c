@@ -1,4 +1,6 @@
-/* verdict: the command-line client of verdictd. JSON in, JSON out. */
+/* verdict: the command-line client of verdictd (JSON in, JSON out), and the offline commands
+ * (cmd_*.c). */
+#include "cmd_log.h"
 #include "proto/json_msgpack.h"
 #include "verdict/client.h"
 
@@ -26,10 +28,13 @@ static void usage(FILE *out) {
             "  pipelines                        list the loaded pipelines and their stages\n"
             "  stats                            counters and latencies\n"
             "  reload                           load the policies again\n"
-            "options:\n"
+            "  log [OPTIONS] FILE...            read decision logs (offline; see below)\n"
+            "options of the daemon's commands (before or after the command's name):\n"
             "  --socket PATH     default $VERDICT_SOCKET, else ./verdict.sock\n"
             "  --compact         one-line JSON output\n"
-            "  --timeout-ms MS   how long to wait for the reply (default 30000)\n");
+            "  --timeout-ms MS   how long to wait for the reply (default 30000)\n"
+            "\n");
+    vd_cmd_log_usage(out);
 }
 
 static char *read_stdin(void) {
@@ -123,24 +128,24 @@ static int call(const cli_t *o, const char *method, msgpack_sbuffer *params) {
     return rc;
 }
 
-static int run_command(cli_t *o, int argc, char **argv) {
-    const char *cmd = argv[0];
+/* Runs the daemon's command cmd with its arguments args[0..nargs). */
+static int run_command(cli_t *o, const char *cmd, int nargs, char **args) {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     int rc;
     if (strcmp(cmd, "decide") == 0) {
-        if (argc < 2 || argc > 3) {
+        if (nargs < 1 || nargs > 2) {
             fprintf(stderr, "verdict: usage: verdict decide PIPELINE ['JSON-EVENT']\n");
             rc = EXIT_USAGE;
         } else {
-            char *text = argc == 3 ? strdup(argv[2]) : read_stdin();
-            rc = text && decide_params(o, argv[1], text, &sb) == 0 ? call(o, "decide", &sb)
+            char *text = nargs == 2 ? strdup(args[1]) : read_stdin();
+            rc = text && decide_params(o, args[0], text, &sb) == 0 ? call(o, "decide", &sb)
                                                                    : EXIT_USAGE;
             free(text);
         }
     } else if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "pipelines") == 0 ||
                strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0) {
-        if (argc != 1) {
+        if (nargs != 0) {
             fprintf(stderr, "verdict: %s takes no arguments\n", cmd);
             rc = EXIT_USAGE;
         } else {
@@ -156,40 +161,42 @@ static int run_command(cli_t *o, int argc, char **argv) {
     return rc;
 }
 
-int main(int argc, char **argv) {
-    cli_t o = {.socket = getenv("VERDICT_SOCKET"), .timeout_ms = 30000};
-    if (!o.socket || !*o.socket) o.socket = "./verdict.sock";
+/* Reads the options of the daemon's commands from argv. With "+" first in optstring it stops
+ * at the first argument that is not an option (the command's name: what follows is the
+ * command's), else it takes options from anywhere and leaves the rest at argv[optind..].
+ * Returns 0, 1 after --help, or EXIT_USAGE. */
+static int parse_options(cli_t *o, int argc, char **argv, const char *optstring) {
     enum { OPT_SOCKET = 1000, OPT_EXPLAIN, OPT_COMPACT, OPT_DEADLINE, OPT_TIMEOUT, OPT_HELP };
-    struct option opts[] = {{"socket", required_argument, 0, OPT_SOCKET},
-                            {"explain", no_argument, 0, OPT_EXPLAIN},
-                            {"compact", no_argument, 0, OPT_COMPACT},
-                            {"deadline-ms", required_argument, 0, OPT_DEADLINE},
-                            {"timeout-ms", required_argument, 0, OPT_TIMEOUT},
-                            {"help", no_argument, 0, OPT_HELP},
-                            {0, 0, 0, 0}};
+    static const struct option opts[] = {{"socket", required_argument, 0, OPT_SOCKET},
+                                         {"explain", no_argument, 0, OPT_EXPLAIN},
+                                         {"compact", no_argument, 0, OPT_COMPACT},
+                                         {"deadline-ms", required_argument, 0, OPT_DEADLINE},
+                                         {"timeout-ms", required_argument, 0, OPT_TIMEOUT},
+                                         {"help", no_argument, 0, OPT_HELP},
+                                         {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case OPT_SOCKET:
-            o.socket = optarg;
+            o->socket = optarg;
             break;
         case OPT_EXPLAIN:
-            o.explain = 1;
+            o->explain = 1;
             break;
         case OPT_COMPACT:
-            o.compact = 1;
+            o->compact = 1;
             break;
         case OPT_DEADLINE:
-            o.deadline_ms = strtol(optarg, &end, 10);
+            o->deadline_ms = strtol(optarg, &end, 10);
             break;
         case OPT_TIMEOUT:
-            o.timeout_ms = (int)strtol(optarg, &end, 10);
+            o->timeout_ms = (int)strtol(optarg, &end, 10);
             break;
         case 'h':
         case OPT_HELP:
             usage(stdout);
-            return 0;
+            return 1;
         default:
             usage(stderr);
             return EXIT_USAGE;
@@ -199,9 +206,24 @@ int main(int argc, char **argv) {
             return EXIT_USAGE;
         }
     }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    cli_t o = {.socket = getenv("VERDICT_SOCKET"), .timeout_ms = 30000};
+    if (!o.socket || !*o.socket) o.socket = "./verdict.sock";
+    int rc = parse_options(&o, argc, argv, "+h");
+    if (rc) return rc == 1 ? 0 : rc;
     if (optind >= argc) {
         usage(stderr);
         return EXIT_USAGE;
     }
-    return run_command(&o, argc - optind, argv + optind);
+    argc -= optind;
+    argv += optind;
+    if (strcmp(argv[0], "log") == 0) return vd_cmd_log(argc, argv);
+    /* The daemon's commands also take their options after the command's name. */
+    optind = 0;
+    if ((rc = parse_options(&o, argc, argv, "h"))) return rc == 1 ? 0 : rc;
+    /* getopt moved the command's arguments last, after the options. */
+    return run_command(&o, argv[0], argc - optind, argv + optind);
 }

@@ -103,3 +103,6 @@ PYTHONPATH="$root/sdk/python" /usr/bin/python3 -m verdict_train textclf "$root/d
 # supervisor that restarts like the systemd unit (packaging/systemd/verdictd.service).
 kill $pid; wait $pid 2>/dev/null || true; pid=
 /usr/bin/python3 "$root/tests/bench/restart_time.py" "$build" "$root/policies" "$root/data" 9
+
+# `verdict log` reading a decision log of a million records, plain and gzip.
+"$root/tests/bench/log_read.sh" "$build" "$root/policies"
