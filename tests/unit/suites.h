@@ -15,6 +15,7 @@
     X(snapshot)                                                                                    \
     X(lists)                                                                                       \
     X(executor)                                                                                    \
-    X(dlog)
+    X(dlog)                                                                                        \
+    X(labels)
 
 #endif
