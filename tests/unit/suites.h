@@ -16,6 +16,7 @@
     X(lists)                                                                                       \
     X(executor)                                                                                    \
     X(dlog)                                                                                        \
+    X(report)                                                                                      \
     X(labels)
 
 #endif
