@@ -15,6 +15,8 @@
     X(snapshot)                                                                                    \
     X(lists)                                                                                       \
     X(executor)                                                                                    \
-    X(dlog)
+    X(dlog)                                                                                        \
+    X(report)                                                                                      \
+    X(labels)
 
 #endif
