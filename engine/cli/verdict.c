@@ -1,6 +1,7 @@
 /* verdict: the command-line client of verdictd (JSON in, JSON out), and the offline commands
  * (cmd_*.c). */
 #include "cmd_log.h"
+#include "cmd_replay.h"
 #include "proto/json_msgpack.h"
 #include "verdict/client.h"
 
@@ -29,6 +30,8 @@ static void usage(FILE *out) {
             "  stats                            counters and latencies\n"
             "  reload                           load the policies again\n"
             "  log [OPTIONS] FILE...            read decision logs (offline; see below)\n"
+            "  replay --policies DIR FILE...    a policy over recorded decisions (offline;\n"
+            "                                   verdict replay --help)\n"
             "options of the daemon's commands (before or after the command's name):\n"
             "  --socket PATH     default $VERDICT_SOCKET, else ./verdict.sock\n"
             "  --compact         one-line JSON output\n"
@@ -221,6 +224,7 @@ int main(int argc, char **argv) {
     argc -= optind;
     argv += optind;
     if (strcmp(argv[0], "log") == 0) return vd_cmd_log(argc, argv);
+    if (strcmp(argv[0], "replay") == 0) return vd_cmd_replay(argc, argv);
     /* The daemon's commands also take their options after the command's name. */
     optind = 0;
     if ((rc = parse_options(&o, argc, argv, "h"))) return rc == 1 ? 0 : rc;
