@@ -6,7 +6,6 @@
 #include "base/arena.h"
 #include "base/error.h"
 #include "base/path.h"
-#include "decision/decision_pack.h"
 #include "plugin/default_dirs.h"
 #include "proto/json_write.h"
 #include "replay/labels.h"
@@ -89,8 +88,8 @@ static const char *json_of(replay_cli_t *c, const char *mp, size_t len) {
     return vd_arena_strndup(&c->arena, c->json.data, c->json.size);
 }
 
-/* The recorded decision's side. */
-static void side_of_record(replay_cli_t *c, const msgpack_object *d, vd_replay_side_t *s,
+/* A side of the comparison from a decision (a result map: a record's or a policy's). */
+static void side_of(replay_cli_t *c, const msgpack_object *d, vd_replay_side_t *s,
                            const char **rules, int want_json) {
     const msgpack_object *reasons = vd_replay_get(d, "reasons");
     s->action = str_copy(c, vd_replay_get(d, "action"));
@@ -113,25 +112,6 @@ static void side_of_record(replay_cli_t *c, const msgpack_object *d, vd_replay_s
     }
 }
 
-/* A policy's side, from its result. */
-static void side_of_result(replay_cli_t *c, const vd_result_t *r, vd_replay_side_t *s,
-                           const char **rules, int want_json) {
-    const vd_decision_t *d = r->d;
-    s->action = d->action;
-    s->score = d->main.score;
-    s->nrules = 0;
-    for (uint32_t i = 0; i < d->main.reasons.len && s->nrules < MAX_RULES; i++)
-        rules[s->nrules++] = VD_VEC_AT(d->main.reasons, vd_reason_t, i).rule;
-    s->rules = rules;
-    s->reasons_json = NULL;
-    if (want_json) {
-        c->mp.size = 0;
-        vd_decision_pack_reasons(&c->mp, d, 0);
-        s->reasons_json = json_of(c, c->mp.data, c->mp.size);
-    }
-}
-
-/* The decision's label: by its id, else by its entity (the --label-field of its event). */
 static int label_of(replay_cli_t *c, const vd_replay_rec_t *rec) {
     if (!c->labels) return -1;
     int label = vd_labels_get(c->labels, rec->id, strlen(rec->id));
@@ -180,17 +160,12 @@ static int on_decision(void *ud, const vd_replay_out_t *out) {
     vd_arena_reset(&c->arena);
     vd_replay_row_t row = {.id = rec->id, .time_ms = rec->time_ms, .pipeline = rec->pipeline};
     /* Reasons as JSON only when the report may keep them: the action changed. */
-    const char *before_action = NULL;
-    if (out->before)
-        before_action = out->before->d->action;
-    else if (rec->decided)
-        before_action = str_copy(c, vd_replay_get(rec->decided, "action"));
-    int changed = !before_action || strcmp(before_action, out->after->d->action) != 0;
-    if (out->before)
-        side_of_result(c, out->before, &row.before, c->rules[0], changed);
-    else if (rec->decided)
-        side_of_record(c, rec->decided, &row.before, c->rules[0], changed);
-    side_of_result(c, out->after, &row.after, c->rules[1], changed);
+    const msgpack_object *before = out->before ? out->before : rec->decided;
+    const char *before_action = str_copy(c, vd_replay_get(before, "action")),
+               *after_action = str_copy(c, vd_replay_get(out->after, "action"));
+    int changed = !before_action || !after_action || strcmp(before_action, after_action) != 0;
+    if (before) side_of(c, before, &row.before, c->rules[0], changed);
+    side_of(c, out->after, &row.after, c->rules[1], changed);
     row.label = label_of(c, rec);
     if (vd_report_add(c->report, &row) != 0) return VD_ENOMEM;
     if (c->emit == EMIT_ALL || (c->emit == EMIT_CHANGED && changed)) emit(c, out, &row);
@@ -374,9 +349,12 @@ int vd_cmd_replay(int argc, char **argv) {
     } else {
         FILE *text = c.emit ? stderr : stdout;
         vd_report_write_text(c.report, text);
-        fprintf(text, "replayed %llu decisions from %llu lines in %.2f s (%.0f a second)%s\n",
+        fprintf(text,
+                "replayed %llu decisions from %llu lines in %.2f s (%.0f a second; %llu needed "
+                "state the records did not have and were made again in order)%s\n",
                 (unsigned long long)st.replayed, (unsigned long long)st.lines, st.seconds,
                 st.seconds > 0 ? (double)st.replayed / st.seconds : 0.0,
+                (unsigned long long)st.again,
                 st.skipped || st.failed ? "; some lines were skipped (see above)" : "");
         if (json_path && write_file(json_path, c.report, vd_report_write_json) != 0) status = 1;
         if (html_path && write_file(html_path, c.report, vd_report_write_html) != 0) status = 1;

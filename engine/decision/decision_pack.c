@@ -169,7 +169,3 @@ void vd_decision_pack(msgpack_sbuffer *pk, const vd_decision_t *d, const vd_deci
         pack_trace(pk, d);
     }
 }
-
-void vd_decision_pack_reasons(msgpack_sbuffer *sb, const vd_decision_t *d, int shadow) {
-    pack_reasons(sb, shadow ? &d->shadow.reasons : &d->main.reasons);
-}

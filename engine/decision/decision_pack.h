@@ -16,7 +16,4 @@ typedef struct vd_decision_meta {
  * features, faults, and when present id, stopped_by, shadow and trace. */
 void vd_decision_pack(msgpack_sbuffer *sb, const vd_decision_t *d, const vd_decision_meta_t *m);
 
-/* Packs the live (or shadow) reasons alone: an array of {rule, stage, score[, detail]}. */
-void vd_decision_pack_reasons(msgpack_sbuffer *sb, const vd_decision_t *d, int shadow);
-
 #endif

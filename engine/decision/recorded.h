@@ -14,6 +14,12 @@ typedef struct vd_recorded {
     unsigned char *used; /* one per item: each answers once */
     int state;           /* reuse the state reads */
     int plugins;         /* reuse the plugin stages' outputs */
+    /* A replay decides records on several threads at once as long as no decision touches the
+     * replay's own state (the order of those would then matter): with store_forbidden, a state
+     * read the record cannot answer, or a label written, sets missed and is answered with
+     * nothing; the replay discards that decision and makes it again, in input order. */
+    int store_forbidden;
+    int missed;
 } vd_recorded_t;
 
 /* The first observation not used yet of this kind, name and value (value NULL: a read without

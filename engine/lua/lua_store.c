@@ -114,6 +114,12 @@ static int answer_recorded(lua_State *L, vd_state_op_t *req, int *pushed) {
     const vd_observed_t *o =
         vd_recorded_take(rec, obs_kind[req->kind], req->key, req->klen,
                          req->kind == VD_OP_DISTINCT ? req->value : NULL, req->vlen);
+    if (!o && rec->store_forbidden) { /* this decision is made again, in order */
+        rec->missed = 1;
+        memset(req->result, 0, sizeof req->result);
+        *pushed = push_results(L, req->kind, req->result);
+        return 1;
+    }
     if (!o) return 0;
     for (int w = 0; w < VD_WINDOWS && w < VD_OBS_RESULTS; w++)
         req->result[w] = o->res[w];
@@ -192,6 +198,11 @@ static int l_label(lua_State *L) {
     const char *key = luaL_checklstring(L, 1, &len);
     lua_Integer ttl = luaL_checkinteger(L, 2);
     vd_lstate_t *ls = vd_lua_ls(L);
+    vd_recorded_t *rec = ls->exec ? ls->exec->d->recorded : NULL;
+    if (rec && rec->store_forbidden) { /* a replay's write: the decision is made again */
+        rec->missed = 1;
+        return 0;
+    }
     if (ls->redis) {
         char why[120];
         if (vd_redis_label(ls->redis, key, len, ttl, why, sizeof why) == 0) return 0;

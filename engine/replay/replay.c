@@ -13,10 +13,23 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Lines travel in batches: a parsing thread takes the next BATCH lines of input (under the
- * input lock, so batches are numbered in input order), parses them, and the deciding thread
- * takes the batches in number order. */
-#define BATCH 256
+/* Lines travel in batches. A worker thread takes the next BATCH lines of input (under the
+ * input lock, so batches are numbered in input order), parses them and decides them as far as
+ * it may: a decision that needs the replay's own state (a read the record cannot answer, a
+ * label written) is marked, not kept. The calling thread takes the batches in number order,
+ * makes the marked decisions again with the state, in input order, and hands every decision
+ * on. The state thus evolves in input order, whatever the threads do: the same input and
+ * policy give the same output. */
+#define BATCH       256
+#define MAX_THREADS 64
+
+typedef struct side_out {
+    int again;           /* decided with the state, by the calling thread */
+    int rc;              /* 0, or the decision failed: error says why */
+    msgpack_sbuffer mp;  /* the result map (decision_pack's), when rc is 0 */
+    char error[512];
+    msgpack_object obj; /* decoded by the calling thread */
+} side_out_t;
 
 typedef struct slot {
     vd_replay_rec_t rec;
@@ -26,18 +39,26 @@ typedef struct slot {
     const char *file;
     int ok; /* vd_replay_rec_read's answer: 0 a decision, 1 a line to pass over, -1 an error */
     char err[200];
+    side_out_t after, before;
 } slot_t;
 
 typedef struct batch {
     long seq;
     size_t n;
-    int parsed;
+    int done;
     char *lines[BATCH]; /* getline buffers, kept */
     size_t caps[BATCH], lens[BATCH];
     slot_t slots[BATCH];
 } batch_t;
 
+/* A policy's executor, per thread. */
+typedef struct deciders {
+    vd_executor_t *after, *before; /* before: NULL when comparing with the records */
+} deciders_t;
+
 typedef struct shared {
+    const vd_replay_config_t *cfg;
+    vd_store_t *store, *base_store;
     pthread_mutex_t lock;
     pthread_cond_t changed;
     /* Input, read under lock. */
@@ -47,15 +68,20 @@ typedef struct shared {
     long line;
     int eof, failed_open;
     char err[512];
-    /* Batches: free ones, and parsed ones waiting for the decider. */
-    batch_t **pool;
-    size_t npool, nfree;
-    batch_t **ready; /* by seq % nready */
-    size_t nready;
+    /* Batches: free ones, and the ones done, by seq % nbatches, for the calling thread. */
+    batch_t **all, **pool; /* every batch; the free ones */
+    size_t nbatches, nfree;
+    batch_t **ready;
     long next_seq;
     int stop;
-    const vd_replay_input_t *input;
+    int speculate; /* workers decide too (the records answer the state) */
 } shared_t;
+
+typedef struct worker {
+    shared_t *s;
+    deciders_t d;
+    pthread_t thread;
+} worker_t;
 
 /* Opens the next file when the current one is done. Under lock. 0, or -1 at the end of input
  * or when a file cannot be opened (err). */
@@ -99,16 +125,56 @@ static void fill(shared_t *s, batch_t *b) {
     }
 }
 
-static void parse(shared_t *s, batch_t *b) {
+/* One side of a record's decision, on x. With the state forbidden, a decision that needed it
+ * is marked to be made again. */
+static void decide(vd_executor_t *x, const vd_replay_config_t *cfg, const vd_replay_rec_t *rec,
+                   int forbid_state, side_out_t *out) {
+    unsigned char used_small[64], *used = used_small;
+    out->again = 0;
+    out->rc = 0;
+    out->mp.size = 0;
+    if (rec->nobserved > sizeof used_small && !(used = calloc(rec->nobserved, 1))) {
+        out->rc = VD_ENOMEM;
+        snprintf(out->error, sizeof out->error, "out of memory");
+        return;
+    }
+    memset(used, 0, rec->nobserved > sizeof used_small ? rec->nobserved : sizeof used_small);
+    vd_recorded_t recorded = {.items = rec->observed,
+                              .n = rec->nobserved,
+                              .used = used,
+                              .state = cfg->reuse_state,
+                              .plugins = cfg->reuse_plugins,
+                              .store_forbidden = forbid_state};
+    vd_run_opts_t opts = {.now_s = rec->time_ms / 1000, .recorded = &recorded};
+    vd_result_t res;
+    out->rc = vd_executor_run(x, rec->pipeline, rec->event, &opts, &res);
+    if (used != used_small) free(used);
+    if (recorded.missed) {
+        out->again = 1;
+        return;
+    }
+    if (out->rc)
+        snprintf(out->error, sizeof out->error, "%s", res.error);
+    else
+        vd_result_pack(&out->mp, &res);
+}
+
+/* A worker's part of a batch: parsing, and deciding what needs no state of the replay's. */
+static void work(shared_t *s, deciders_t *d, batch_t *b) {
     for (size_t i = 0; i < b->n; i++) {
         slot_t *sl = &b->slots[i];
-        sl->ok = vd_replay_rec_read(&sl->rec, b->lines[i], b->lens[i], sl->line, s->input,
+        sl->ok = vd_replay_rec_read(&sl->rec, b->lines[i], b->lens[i], sl->line, &s->cfg->input,
                                     &sl->mp, &sl->zone, sl->err, sizeof sl->err);
+        sl->after.again = sl->before.again = 1;
+        if (sl->ok != 0 || !s->speculate) continue;
+        decide(d->after, s->cfg, &sl->rec, 1, &sl->after);
+        if (d->before) decide(d->before, s->cfg, &sl->rec, 1, &sl->before);
     }
 }
 
-static void *parser(void *arg) {
-    shared_t *s = arg;
+static void *worker_main(void *arg) {
+    worker_t *w = arg;
+    shared_t *s = w->s;
     pthread_mutex_lock(&s->lock);
     for (;;) {
         while (!s->stop && !s->eof && !s->failed_open && s->nfree == 0)
@@ -117,12 +183,12 @@ static void *parser(void *arg) {
         batch_t *b = s->pool[--s->nfree];
         fill(s, b);
         b->seq = s->next_seq++;
-        b->parsed = 0;
+        b->done = 0;
         pthread_mutex_unlock(&s->lock);
-        parse(s, b);
+        work(s, &w->d, b);
         pthread_mutex_lock(&s->lock);
-        b->parsed = 1;
-        s->ready[b->seq % (long)s->nready] = b;
+        b->done = 1;
+        s->ready[b->seq % (long)s->nbatches] = b;
         pthread_cond_broadcast(&s->changed);
     }
     pthread_cond_broadcast(&s->changed);
@@ -131,106 +197,153 @@ static void *parser(void *arg) {
 }
 
 static void free_batches(shared_t *s) {
-    for (size_t i = 0; i < s->npool; i++) {
-        batch_t *b = s->pool[i];
+    for (size_t i = 0; s->all && i < s->nbatches; i++) {
+        batch_t *b = s->all[i];
+        if (!b) continue;
         for (size_t k = 0; k < BATCH; k++) {
+            slot_t *sl = &b->slots[k];
             free(b->lines[k]);
-            msgpack_sbuffer_destroy(&b->slots[k].mp);
-            msgpack_zone_destroy(&b->slots[k].zone);
+            msgpack_sbuffer_destroy(&sl->mp);
+            msgpack_sbuffer_destroy(&sl->after.mp);
+            msgpack_sbuffer_destroy(&sl->before.mp);
+            msgpack_zone_destroy(&sl->zone);
         }
         free(b);
     }
+    free(s->all);
+    free(s->pool);
+    free(s->ready);
 }
 
 static int make_batches(shared_t *s, size_t n) {
+    s->all = calloc(n, sizeof *s->all);
     s->pool = calloc(n, sizeof *s->pool);
     s->ready = calloc(n, sizeof *s->ready);
-    if (!s->pool || !s->ready) return VD_ENOMEM;
+    if (!s->all || !s->pool || !s->ready) return VD_ENOMEM;
+    s->nbatches = n;
     for (size_t i = 0; i < n; i++) {
         batch_t *b = calloc(1, sizeof *b);
         if (!b) return VD_ENOMEM;
-        s->pool[s->npool++] = b;
+        s->all[i] = s->pool[i] = b;
         for (size_t k = 0; k < BATCH; k++) {
-            msgpack_sbuffer_init(&b->slots[k].mp);
-            if (!msgpack_zone_init(&b->slots[k].zone, 4096)) return VD_ENOMEM;
+            slot_t *sl = &b->slots[k];
+            msgpack_sbuffer_init(&sl->mp);
+            msgpack_sbuffer_init(&sl->after.mp);
+            msgpack_sbuffer_init(&sl->before.mp);
+            if (!msgpack_zone_init(&sl->zone, 4096)) return VD_ENOMEM;
         }
     }
-    s->nfree = s->npool;
-    s->nready = n;
+    s->nfree = n;
     return 0;
 }
 
-/* A policy's executor with its own state, from the snapshot when one is given. */
-static int open_policy(const vd_replay_config_t *cfg, const char *dir, vd_store_t **store,
-                       vd_executor_t **x, char *err, size_t errlen) {
+static int open_store(const vd_replay_config_t *cfg, vd_store_t **store, char *err,
+                      size_t errlen) {
     *store = vd_store_new(cfg->state_bytes ? cfg->state_bytes : (size_t)256 << 20);
     if (!*store) return snprintf(err, errlen, "out of memory"), VD_ENOMEM;
-    if (cfg->snapshot) {
-        vd_state_snapshot_info_t info;
-        /* Entries are kept whatever their age: the replay's clock is the events'. */
-        int rc = vd_state_snapshot_read(*store, cfg->snapshot, 0, &info, err, errlen);
-        if (rc) return rc;
-    }
-    vd_offline_config_t oc = {.policy_dir = dir,
+    if (!cfg->snapshot) return 0;
+    vd_state_snapshot_info_t info;
+    /* Entries are kept whatever their age: the replay's clock is the events'. */
+    return vd_state_snapshot_read(*store, cfg->snapshot, 0, &info, err, errlen);
+}
+
+static int open_deciders(shared_t *s, deciders_t *d, char *err, size_t errlen) {
+    const vd_replay_config_t *cfg = s->cfg;
+    vd_offline_config_t oc = {.policy_dir = cfg->policy_dir,
                               .data_dir = cfg->data_dir,
                               .plugin_dirs = cfg->plugin_dirs,
                               .nplugin_dirs = cfg->nplugin_dirs,
-                              .store = *store};
-    return vd_executor_open(x, &oc, err, errlen);
+                              .store = s->store};
+    int rc = vd_executor_open(&d->after, &oc, err, errlen);
+    if (rc == 0 && cfg->baseline_dir) {
+        oc.policy_dir = cfg->baseline_dir;
+        oc.store = s->base_store;
+        rc = vd_executor_open(&d->before, &oc, err, errlen);
+    }
+    return rc;
 }
 
-/* Runs one record through x, answering from the record what it observed (as configured). */
-static int decide(vd_executor_t *x, const vd_replay_config_t *cfg, const vd_replay_rec_t *rec,
-                  vd_result_t *res) {
-    unsigned char used_small[64], *used = used_small;
-    if (rec->nobserved > sizeof used_small && !(used = calloc(rec->nobserved, 1))) return VD_ENOMEM;
-    memset(used, 0, rec->nobserved < sizeof used_small ? sizeof used_small : rec->nobserved);
-    vd_recorded_t recorded = {.items = rec->observed,
-                              .n = rec->nobserved,
-                              .used = used,
-                              .state = cfg->reuse_state,
-                              .plugins = cfg->reuse_plugins};
-    vd_run_opts_t opts = {
-        .now_s = rec->time_ms / 1000,
-        .observe = 1,
-        .recorded = rec->nobserved && (recorded.state || recorded.plugins) ? &recorded : NULL};
-    int rc = vd_executor_run(x, rec->pipeline, rec->event, &opts, res);
-    if (used != used_small) free(used);
-    return rc;
+static void close_deciders(deciders_t *d) {
+    vd_executor_free(d->after);
+    vd_executor_free(d->before);
+}
+
+/* The calling thread's part of one decision: the side made again with the state if it needed
+ * it, then decoded for the caller. */
+static int finish_side(shared_t *s, vd_executor_t *x, slot_t *sl, side_out_t *side) {
+    if (side->again) decide(x, s->cfg, &sl->rec, 0, side);
+    if (side->rc) return side->rc;
+    size_t off = 0;
+    if (msgpack_unpack(side->mp.data, side->mp.size, &off, &sl->zone, &side->obj) !=
+        MSGPACK_UNPACK_SUCCESS) {
+        snprintf(side->error, sizeof side->error, "out of memory");
+        return side->rc = VD_ENOMEM;
+    }
+    return 0;
+}
+
+/* Hands on the decisions of batch b, in order. Returns 0 or what fn returned. */
+static int deliver(shared_t *s, deciders_t *d, batch_t *b, vd_replay_fn fn, void *ud,
+                   vd_replay_stats_t *stats) {
+    for (size_t i = 0; i < b->n; i++) {
+        slot_t *sl = &b->slots[i];
+        stats->lines++;
+        if (sl->ok == 1) continue;
+        if (sl->ok != 0) {
+            fprintf(stderr, "verdict replay: %s:%ld: %s; skipped\n", sl->file, sl->line, sl->err);
+            stats->skipped++;
+            continue;
+        }
+        stats->again += sl->after.again && s->speculate;
+        int rc = finish_side(s, d->after, sl, &sl->after);
+        if (rc == 0 && d->before) rc = finish_side(s, d->before, sl, &sl->before);
+        if (rc) {
+            fprintf(stderr, "verdict replay: %s:%ld: %s\n", sl->file, sl->line,
+                    sl->after.rc ? sl->after.error : sl->before.error);
+            stats->failed++;
+            continue;
+        }
+        vd_replay_out_t out = {&sl->rec, sl->file, sl->line,
+                               d->before ? &sl->before.obj : NULL, &sl->after.obj};
+        stats->replayed++;
+        if ((rc = fn(ud, &out)) != 0) return rc;
+    }
+    return 0;
 }
 
 int vd_replay_run(const vd_replay_config_t *cfg, const char *const *files, size_t nfiles,
                   vd_replay_fn fn, void *ud, vd_replay_stats_t *stats, char *err, size_t errlen) {
     memset(stats, 0, sizeof *stats);
     int64_t t0 = vd_now_ns();
-    vd_store_t *store = NULL, *base_store = NULL;
-    vd_executor_t *x = NULL, *base = NULL;
-    int rc = open_policy(cfg, cfg->policy_dir, &store, &x, err, errlen);
-    if (rc == 0 && cfg->baseline_dir)
-        rc = open_policy(cfg, cfg->baseline_dir, &base_store, &base, err, errlen);
-    shared_t s = {.files = files, .nfiles = nfiles, .input = &cfg->input};
+    shared_t s = {.cfg = cfg, .files = files, .nfiles = nfiles, .speculate = cfg->reuse_state};
     int nthreads = cfg->threads;
-    if (nthreads <= 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        nthreads = cpus > 1 ? (int)cpus - 1 : 1;
-    }
-    pthread_t threads[64];
-    if (nthreads > 64) nthreads = 64;
+    if (nthreads <= 0) nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nthreads < 1) nthreads = 1;
+    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+    worker_t workers[MAX_THREADS] = {0};
+    deciders_t mine = {0};
     int started = 0;
     pthread_mutex_init(&s.lock, NULL);
     pthread_cond_init(&s.changed, NULL);
+    int rc = open_store(cfg, &s.store, err, errlen);
+    if (rc == 0 && cfg->baseline_dir) rc = open_store(cfg, &s.base_store, err, errlen);
+    if (rc == 0) rc = open_deciders(&s, &mine, err, errlen);
+    for (int i = 0; rc == 0 && i < nthreads && s.speculate; i++)
+        rc = open_deciders(&s, &workers[i].d, err, errlen);
     if (rc == 0 && (rc = make_batches(&s, (size_t)nthreads * 2 + 2)) != 0)
         snprintf(err, errlen, "out of memory");
-    for (; rc == 0 && started < nthreads; started++)
-        if (pthread_create(&threads[started], NULL, parser, &s) != 0) break;
-    vd_result_t before, after;
+    for (; rc == 0 && started < nthreads; started++) {
+        workers[started].s = &s;
+        if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]) != 0)
+            break;
+    }
     for (long seq = 0; rc == 0; seq++) {
         pthread_mutex_lock(&s.lock);
         batch_t *b;
-        while (!((b = s.ready[seq % (long)s.nready]) && b->seq == seq && b->parsed) &&
+        while (!((b = s.ready[seq % (long)s.nbatches]) && b->seq == seq && b->done) &&
                !((s.eof || s.failed_open) && s.next_seq <= seq))
             pthread_cond_wait(&s.changed, &s.lock);
-        if (!(b && b->seq == seq && b->parsed)) { /* the input has ended */
+        if (!(b && b->seq == seq && b->done)) { /* the input has ended */
             if (s.failed_open) {
                 snprintf(err, errlen, "%s", s.err);
                 rc = VD_EIO;
@@ -238,30 +351,9 @@ int vd_replay_run(const vd_replay_config_t *cfg, const char *const *files, size_
             pthread_mutex_unlock(&s.lock);
             break;
         }
-        s.ready[seq % (long)s.nready] = NULL;
+        s.ready[seq % (long)s.nbatches] = NULL;
         pthread_mutex_unlock(&s.lock);
-        for (size_t i = 0; rc == 0 && i < b->n; i++) {
-            slot_t *sl = &b->slots[i];
-            stats->lines++;
-            if (sl->ok == 1) continue;
-            if (sl->ok != 0) {
-                fprintf(stderr, "verdict replay: %s:%ld: %s; skipped\n", sl->file, sl->line,
-                        sl->err);
-                stats->skipped++;
-                continue;
-            }
-            int arc = decide(x, cfg, &sl->rec, &after);
-            int brc = base ? decide(base, cfg, &sl->rec, &before) : 0;
-            if (arc || brc) {
-                fprintf(stderr, "verdict replay: %s:%ld: %s\n", sl->file, sl->line,
-                        arc ? after.error : before.error);
-                stats->failed++;
-                continue;
-            }
-            vd_replay_out_t out = {&sl->rec, sl->file, sl->line, base ? &before : NULL, &after};
-            stats->replayed++;
-            rc = fn(ud, &out);
-        }
+        rc = deliver(&s, &mine, b, fn, ud, stats);
         pthread_mutex_lock(&s.lock);
         s.pool[s.nfree++] = b;
         pthread_cond_broadcast(&s.changed);
@@ -272,17 +364,16 @@ int vd_replay_run(const vd_replay_config_t *cfg, const char *const *files, size_
     pthread_cond_broadcast(&s.changed);
     pthread_mutex_unlock(&s.lock);
     for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+        pthread_join(workers[i].thread, NULL);
+    for (int i = 0; i < nthreads; i++)
+        close_deciders(&workers[i].d);
+    close_deciders(&mine);
     if (s.in && s.in != stdin) fclose(s.in);
     free_batches(&s);
-    free(s.pool);
-    free(s.ready);
     pthread_mutex_destroy(&s.lock);
     pthread_cond_destroy(&s.changed);
-    vd_executor_free(x);
-    vd_executor_free(base);
-    vd_store_free(store);
-    vd_store_free(base_store);
+    vd_store_free(s.store);
+    vd_store_free(s.base_store);
     stats->seconds = (double)(vd_now_ns() - t0) / 1e9;
     return rc;
 }

@@ -1,7 +1,8 @@
 /* Replaying recorded decisions (or exported events) through a candidate policy, offline:
- * `verdict replay` (docs/backtesting.md). Lines are read and parsed on several threads; the
- * decisions run on the calling thread, in input order, so that state evolves in event time the
- * same way at every run: the same input and policy always give the same output. */
+ * `verdict replay` (docs/backtesting.md). Lines are read, parsed and decided on several
+ * threads; a decision that needs the replay's own state (what its record cannot answer) is made
+ * again on the calling thread, in input order, so that state evolves in event time the same
+ * way at every run: the same input and policy always give the same output. */
 #ifndef VD_REPLAY_H
 #define VD_REPLAY_H
 
@@ -22,17 +23,17 @@ typedef struct vd_replay_config {
     const char *snapshot; /* state to start from (--state-snapshot's format); NULL: empty */
     size_t state_bytes;   /* memory cap of each policy's state; 0: 256 MiB */
     vd_replay_input_t input;
-    int threads; /* parsing threads; 0: one per CPU but the one that decides */
+    int threads; /* threads that read and decide; 0: one per CPU */
 } vd_replay_config_t;
 
-/* One replayed decision, handed to the caller in input order. before is the baseline policy's
- * result (NULL when comparing with the record: rec->decided). */
+/* One replayed decision, handed to the caller in input order. The decisions are result maps,
+ * as a decide reply's (docs/protocol.md), like a record's decision. */
 typedef struct vd_replay_out {
     const vd_replay_rec_t *rec;
     const char *file;
     long line;
-    const vd_result_t *before; /* NULL: compare with rec->decided */
-    const vd_result_t *after;
+    const msgpack_object *before; /* the baseline policy's; NULL: compare with rec->decided */
+    const msgpack_object *after;  /* the candidate's */
 } vd_replay_out_t;
 
 typedef int (*vd_replay_fn)(void *ud, const vd_replay_out_t *out);
@@ -40,6 +41,7 @@ typedef int (*vd_replay_fn)(void *ud, const vd_replay_out_t *out);
 typedef struct vd_replay_stats {
     uint64_t lines, replayed, skipped; /* skipped: lines not read (reported on stderr) */
     uint64_t failed;                   /* decisions that failed (an error, not a decision) */
+    uint64_t again; /* made again in order, with the replay's state (the record lacked it) */
     double seconds;
 } vd_replay_stats_t;
 
