@@ -227,6 +227,20 @@ static void fatal_frame(vd_conn_t *c, const char *at, size_t avail, vd_rpc_err_t
     finish_after_flush(c);
 }
 
+/* Reads while the unsent replies are under their mark. After a fatal frame nothing is read until
+ * the lingering close discards what still comes: a client that kept sending without reading its
+ * replies would otherwise grow the buffer without end while they wait. */
+static void set_reading(vd_conn_t *c) {
+    if (c->closing || c->lingering) return;
+    int want = !c->close_after_flush && !over_high_water(c);
+    if (want && !c->reading) {
+        start_reading(c);
+    } else if (!want && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->reading = 0;
+    }
+}
+
 /* Handles every complete frame in the buffer while the reply queue is below its mark. */
 static void process(vd_conn_t *c) {
     size_t off = 0, limit = c->env->max_request;
@@ -250,7 +264,9 @@ static void process(vd_conn_t *c) {
         off += flen;
     }
     c->in_process = 0;
-    if (off > 0) {
+    if (c->close_after_flush) {
+        c->len = 0; /* nothing after bytes that cannot be framed is ever used */
+    } else if (off > 0) {
         memmove(c->buf, c->buf + off, c->len - off);
         c->len -= off;
     }
@@ -265,15 +281,8 @@ static void process(vd_conn_t *c) {
         }
     }
     vd_conn_flush(c);
+    set_reading(c);
     arm_quiet_timer(c, off > 0);
-    if (c->closing || c->close_after_flush) return;
-    int want_read = !over_high_water(c);
-    if (want_read && !c->reading) {
-        start_reading(c);
-    } else if (!want_read && c->reading) {
-        uv_read_stop((uv_stream_t *)&c->pipe);
-        c->reading = 0;
-    }
     maybe_finish_drain(c);
 }
 

@@ -53,5 +53,22 @@ def test_idle_and_slow_clients_are_closed():
             assert st["connections_slow_closed"] >= 1, st
 
 
+def test_replies_owed_before_bad_bytes_outlive_the_request_timeout():
+    """Replies owed, then unframeable bytes, from a client that reads only later: the bad bytes
+    are not a request trickling in, and the replies wait for it (the request timeout once cut
+    the connection with 240 of 300 replies unwritten)."""
+    with Daemon(args=["--workers", "1", "--idle-timeout-ms", "2000", "--request-timeout-ms",
+                      "300"]) as d:
+        with Client(d.socket) as c:
+            c.send_raw(b"".join(msgpack.packb([0, i, "stats", []]) for i in range(300)) +
+                       b"\x94\x00\xcd\x12\x34\xc1" + b"x" * 1000)
+            time.sleep(0.6)
+            replies = c.expect_closed()
+            assert sorted(r[0] for r in replies) == list(range(300)) + [0x1234], len(replies)
+            with Client(d.socket) as other:
+                assert other.call("stats", [])["connections_slow_closed"] == 0
+
+
 if __name__ == "__main__":
-    sys.exit(run_tests([test_idle_and_slow_clients_are_closed]))
+    sys.exit(run_tests([test_idle_and_slow_clients_are_closed,
+                        test_replies_owed_before_bad_bytes_outlive_the_request_timeout]))
