@@ -91,8 +91,8 @@ static void process_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
     family(b, "verdict_connections_total", "counter", "Client connections accepted.");
     put(b, "verdict_connections_total %llu\n", (unsigned long long)s->conns_total);
     family(b, "verdict_connections_timed_out_total", "counter",
-           "Connections closed: idle past --idle-timeout-ms, or a request not completed within "
-           "--request-timeout-ms.");
+           "Connections closed: idle or their replies unread past --idle-timeout-ms, or a "
+           "request not completed within --request-timeout-ms.");
     put(b, "verdict_connections_timed_out_total{reason=\"idle\"} %llu\n",
         (unsigned long long)s->conns_idle_closed);
     put(b, "verdict_connections_timed_out_total{reason=\"slow_request\"} %llu\n",

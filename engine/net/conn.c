@@ -87,32 +87,54 @@ static void on_linger_timeout(uv_timer_t *t) {
     vd_conn_close(t->data);
 }
 
-enum { TIMER_NONE, TIMER_IDLE, TIMER_FRAME };
+enum { TIMER_NONE, TIMER_IDLE, TIMER_FRAME, TIMER_UNREAD };
 
-/* The idle and slow-request timeouts: a connection that holds resources without using them
- * (an idle client, one that sends a byte now and then) is closed. */
+static size_t write_queue(vd_conn_t *c) {
+    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe);
+}
+
+/* The idle, unread-replies and slow-request timeouts: a connection that holds resources without
+ * using them (an idle client, one that reads none of its replies, one that sends a byte now and
+ * then) is closed. A client that read part of its replies since the timer was armed is not
+ * stalled: a large write completes only once whole. */
 static void on_quiet_timeout(uv_timer_t *t) {
     vd_conn_t *c = t->data;
-    vd_log(VD_LOG_DEBUG, "closing a connection: %s",
-           c->timer_kind == TIMER_IDLE ? "idle past --idle-timeout-ms"
-                                       : "a request not completed within --request-timeout-ms");
-    vd_counter_add(
-        c->timer_kind == TIMER_IDLE ? &c->env->stats->idle_closed : &c->env->stats->slow_closed, 1);
+    if (c->timer_kind == TIMER_UNREAD && write_queue(c) < c->queued) {
+        c->queued = write_queue(c);
+        uv_timer_start(&c->linger, on_quiet_timeout, (uint64_t)c->env->idle_timeout_ms, 0);
+        return;
+    }
+    static const char *const why[] = {
+        [TIMER_IDLE] = "idle past --idle-timeout-ms",
+        [TIMER_FRAME] = "a request not completed within --request-timeout-ms",
+        [TIMER_UNREAD] = "its replies unread for --idle-timeout-ms",
+    };
+    vd_log(VD_LOG_DEBUG, "closing a connection: %s", why[c->timer_kind]);
+    vd_counter_add(c->timer_kind == TIMER_FRAME ? &c->env->stats->slow_closed
+                                                : &c->env->stats->idle_closed,
+                   1);
     vd_conn_close(c);
 }
 
-/* Arms the timer for what the connection waits for now, after a batch or a write. A frame's
- * clock runs from when it began: it restarts only when a batch completed a frame. */
+/* Arms the timer for what the connection waits for now, after a batch, a write or a decision.
+ * While it reads, a frame begun must be complete within the request timeout (its clock restarts
+ * only when a batch completed a frame). Replies waiting unsent must be read within the idle
+ * timeout: reading stops at the reply mark and after a bad frame, and bytes left in the buffer
+ * then wait for the client, they are not a slow request. No timer runs while only decisions are
+ * in flight. */
 static void arm_quiet_timer(vd_conn_t *c, int progressed) {
     if (c->lingering || c->closing) return;
-    int kind = TIMER_NONE, ms = 0;
-    if (c->len > 0 && c->env->request_timeout_ms)
-        kind = TIMER_FRAME, ms = c->env->request_timeout_ms;
-    else if (c->len == 0 && c->ops == 0 && c->unsent == 0 && c->out.size == 0 &&
-             c->env->idle_timeout_ms)
-        kind = TIMER_IDLE, ms = c->env->idle_timeout_ms;
+    const vd_conn_env_t *env = c->env;
+    int kind = TIMER_NONE, ms = env->idle_timeout_ms;
+    if (c->len > 0 && c->reading && env->request_timeout_ms)
+        kind = TIMER_FRAME, ms = env->request_timeout_ms;
+    else if (c->unsent > 0 && ms)
+        kind = TIMER_UNREAD;
+    else if (c->len == 0 && c->ops == 0 && c->unsent == 0 && c->out.size == 0 && ms)
+        kind = TIMER_IDLE;
     if (kind == TIMER_FRAME && c->timer_kind == TIMER_FRAME && !progressed) return;
     c->timer_kind = kind;
+    c->queued = write_queue(c);
     if (kind == TIMER_NONE)
         uv_timer_stop(&c->linger);
     else

@@ -41,9 +41,11 @@ typedef struct vd_conn_env {
 
 typedef struct vd_conn {
     uv_pipe_t pipe;
-    uv_timer_t linger; /* the lingering close after a fatal error; else the idle and slow-request
-                          timeouts (timer_kind says which) */
-    int timer_kind;    /* what linger is armed for: 0 none, 1 idle, 2 a frame begun */
+    uv_timer_t linger; /* the lingering close after a fatal error; else the idle, unread-replies
+                          and slow-request timeouts (timer_kind says which) */
+    int timer_kind;    /* what linger is armed for: 0 none, 1 idle, 2 a frame begun, 3 replies
+                          unread */
+    size_t queued;     /* reply bytes libuv had yet to write when linger was armed */
     vd_conn_env_t *env;
     char *buf; /* bytes read and not yet consumed */
     size_t len, cap;

@@ -2,6 +2,7 @@
 --idle-timeout-ms, a request that trickles in is cut after --request-timeout-ms (counted in
 stats), while a client that keeps working, slowly or not, stays."""
 
+import select
 import socket
 import sys
 import time
@@ -69,6 +70,60 @@ def test_replies_owed_before_bad_bytes_outlive_the_request_timeout():
                 assert other.call("stats", [])["connections_slow_closed"] == 0
 
 
+def pipeline_stats(sock, n):
+    """Sends n stats requests without reading, as far as the daemon takes them."""
+    batch = msgpack.packb([0, 1, "stats", []]) * n
+    sock.setblocking(False)
+    sent, deadline = 0, time.monotonic() + 3
+    while sent < len(batch) and time.monotonic() < deadline:
+        try:
+            sent += sock.send(batch[sent:])
+        except BlockingIOError:
+            time.sleep(0.02)
+
+
+def test_client_that_reads_no_reply_is_closed_as_idle():
+    """A client that pipelines and never reads is stopped being read at the reply mark; it is
+    closed once it has read nothing for --idle-timeout-ms, counted as idle. It used to be cut by
+    the request timeout as a slow request when bytes were left in its buffer, and kept forever
+    when none were."""
+    with Daemon(args=["--workers", "1", "--idle-timeout-ms", "800", "--request-timeout-ms",
+                      "200"]) as d:
+        for n in (20000, 1200):  # requests left unread in the buffer at the mark, and none
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(d.socket)
+            t0 = time.monotonic()
+            pipeline_stats(s, n)
+            p = select.poll()
+            p.register(s, 0)  # the hang-up only: reading would be reading the replies
+            assert p.poll(5000), "a client reading nothing was kept (%d requests)" % n
+            took = time.monotonic() - t0
+            assert 0.7 < took < 4, took
+            s.close()
+        with Client(d.socket) as c:
+            st = c.call("stats", [])
+            assert st["connections_idle_closed"] == 2 and st["connections_slow_closed"] == 0, st
+
+
+def test_client_that_reads_slowly_stays():
+    """Replies read slowly, a bit at a time: the write of 1.4 MB completes only once whole, well
+    after the idle timeout, but some of it can be written every half second, so the client is
+    kept and gets every reply."""
+    with Daemon(args=["--workers", "1", "--idle-timeout-ms", "1000"]) as d:
+        with Client(d.socket) as c:
+            c.send_raw(b"".join(msgpack.packb([0, i, "stats", []]) for i in range(400)))
+            got = 0
+            while got < 400:
+                time.sleep(0.2)
+                data = c.sock.recv(128 << 10)
+                assert data, "closed after %d replies" % got
+                c.unpacker.feed(data)
+                got += sum(1 for _ in c.unpacker)
+            assert c.call("stats", [])["connections_idle_closed"] == 0
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_idle_and_slow_clients_are_closed,
-                        test_replies_owed_before_bad_bytes_outlive_the_request_timeout]))
+                        test_replies_owed_before_bad_bytes_outlive_the_request_timeout,
+                        test_client_that_reads_no_reply_is_closed_as_idle,
+                        test_client_that_reads_slowly_stays]))
