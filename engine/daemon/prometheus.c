@@ -104,8 +104,12 @@ static void process_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
     family(b, "verdict_reload_failures_total", "counter", "Policy reloads refused.");
     put(b, "verdict_reload_failures_total %llu\n", (unsigned long long)s->reload_failures);
     family(b, "verdict_accept_pauses_total", "counter",
-           "Times accepting connections paused for lack of file descriptors.");
+           "Times accepting connections paused: out of file descriptors, or at "
+           "--max-connections.");
     put(b, "verdict_accept_pauses_total %llu\n", (unsigned long long)s->accept_pauses);
+    family(b, "verdict_read_pauses_total", "counter",
+           "Times a connection stopped being read: 4 MiB of its replies were unsent.");
+    put(b, "verdict_read_pauses_total %llu\n", (unsigned long long)s->read_pauses);
     family(b, "verdict_uptime_seconds", "gauge", "Seconds since verdictd started.");
     put(b, "verdict_uptime_seconds %.3f\n", s->uptime_s);
 }

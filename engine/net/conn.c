@@ -260,6 +260,7 @@ static void set_reading(vd_conn_t *c) {
     } else if (!want && c->reading) {
         uv_read_stop((uv_stream_t *)&c->pipe);
         c->reading = 0;
+        if (!c->close_after_flush) vd_counter_add(&c->env->stats->read_pauses, 1);
     }
 }
 

@@ -14,6 +14,7 @@ struct vd_conn;
 typedef struct vd_net_stats {
     vd_counter_t conns_total, conns_open, bytes_in, bytes_out;
     vd_counter_t idle_closed, slow_closed; /* closed by the idle / slow-request timeouts */
+    vd_counter_t read_pauses; /* reading stopped: the client's unsent replies reached the mark */
 } vd_net_stats_t;
 
 /* What the connections of one loop share: limits, figures, handlers, and the list of those

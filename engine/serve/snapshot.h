@@ -29,7 +29,8 @@ typedef struct vd_stats_snapshot {
     vd_stats_aggs_t aggs;                          /* pipelines and stages */
     char policy[20];
     uint64_t reloads, reload_failures;
-    uint64_t accept_pauses; /* accepting paused: out of descriptors */
+    uint64_t accept_pauses; /* accepting paused: out of descriptors, or --max-connections */
+    uint64_t read_pauses;   /* connections stopped being read at their reply mark */
     double uptime_s;
     /* State. */
     const char *redis_address; /* NULL: embedded */
