@@ -5,6 +5,7 @@
 #include "proto/frame.h"
 #include "proto/rpc.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -93,6 +94,20 @@ static size_t write_queue(vd_conn_t *c) {
     return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe);
 }
 
+/* Whether the client has done what the timer waits for, unseen by the loop: sent bytes (or
+ * closed), or read replies and so made room for more. After the worker was busy for longer than
+ * a timeout, the loop runs due timers before it reads or writes: without this look, a client that
+ * sent its next request in time would be closed with it unread, a frame completed in time would
+ * count as slow. */
+static int client_acted(vd_conn_t *c) {
+    uv_os_fd_t fd;
+    int unread = c->timer_kind == TIMER_UNREAD;
+    if ((!unread && !c->reading) || uv_fileno((const uv_handle_t *)&c->pipe, &fd) != 0)
+        return 0; /* input the loop would not read: looking again would not change it */
+    struct pollfd p = {.fd = fd, .events = unread ? POLLOUT : POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & (p.events | POLLHUP));
+}
+
 /* The idle, unread-replies and slow-request timeouts: a connection that holds resources without
  * using them (an idle client, one that reads none of its replies, one that sends a byte now and
  * then) is closed. A client that read part of its replies since the timer was armed is not
@@ -102,6 +117,10 @@ static void on_quiet_timeout(uv_timer_t *t) {
     if (c->timer_kind == TIMER_UNREAD && write_queue(c) < c->queued) {
         c->queued = write_queue(c);
         uv_timer_start(&c->linger, on_quiet_timeout, (uint64_t)c->env->idle_timeout_ms, 0);
+        return;
+    }
+    if (client_acted(c)) { /* judged again once the loop has read or written */
+        uv_timer_start(&c->linger, on_quiet_timeout, 1, 0);
         return;
     }
     static const char *const why[] = {

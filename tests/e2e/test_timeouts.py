@@ -9,7 +9,7 @@ import time
 
 import msgpack
 
-from vdtest import Client, Daemon, run_tests
+from vdtest import Client, Daemon, policy_dir, run_tests
 
 ARGS = ["--workers", "1", "--idle-timeout-ms", "300", "--request-timeout-ms", "300"]
 
@@ -122,8 +122,67 @@ def test_client_that_reads_slowly_stays():
             assert c.call("stats", [])["connections_idle_closed"] == 0
 
 
+BUSY = """
+rule "busy" { score = 0, when = function(ev) for i = 1, ev.n do end return false end }
+pipeline "busy" { stages = { stage "s" {"busy"} } }
+"""
+
+
+def test_busy_worker_does_not_close_clients_that_acted_in_time():
+    """The worker busy for longer than the timeouts (a long rule here; a client's batch of large
+    replies does the same): when its loop comes back, the timers are due before it reads or
+    writes. Clients that sent their next request, finished their frame or read their replies in
+    time are not closed for it (they were, their requests unanswered)."""
+    with Daemon(policy_dir({"busy.lua": BUSY}),
+                ["--workers", "1", "--idle-timeout-ms", "300", "--request-timeout-ms", "300",
+                 "--lua-instructions", "2000000000"]) as d:
+        n = 1000000
+        with Client(d.socket) as c:
+            while True:
+                took_us = c.decide("busy", {"n": n})["elapsed_us"]
+                if took_us > 100000:
+                    break
+                n *= 4
+        n = int(n * 1500000 / took_us)  # a decision of about 1.5 s
+        idle, half, unread = Client(d.socket), Client(d.socket), Client(d.socket)
+        assert idle.call("ping", []) == "pong"  # from here, idle for up to 300 ms
+        frame = msgpack.packb([0, 5, "ping", []])
+        half.send_raw(frame[:2])  # a frame begun: 300 ms to finish it
+        unread.send_raw(b"".join(msgpack.packb([0, i, "stats", []]) for i in range(300)))
+        time.sleep(0.02)
+        staller = Client(d.socket)
+        staller.send("decide", ["busy", {"n": n}])
+        time.sleep(0.1)  # the worker is busy; everyone acts in time
+        idle.send("ping", [], msgid=9)
+        half.send_raw(frame[2:])
+        unread.sock.settimeout(0.05)
+        got = []
+        try:
+            while True:
+                unread.unpacker.feed(unread.sock.recv(1 << 16))
+                got += [m[1] for m in unread.unpacker]
+        except socket.timeout:
+            pass
+        unread.sock.settimeout(30)
+        busy = staller.recv()  # the busy decision is over
+        assert busy[2]["elapsed_us"] > 600000, busy  # long enough for every timer to be due
+        try:
+            assert idle.recv()[:1] == (9,)
+            assert half.recv()[:1] == (5,)
+            while len(got) < 300:
+                got.append(unread.recv()[0])
+        except (TypeError, ConnectionResetError) as e:
+            raise AssertionError("a client that acted in time was closed: %r" % e)
+        assert sorted(got) == list(range(300))
+        for c in (staller, idle, half, unread):
+            c.close()
+        with Client(d.socket) as c:
+            assert c.call("stats", [])["connections_slow_closed"] == 0
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_idle_and_slow_clients_are_closed,
                         test_replies_owed_before_bad_bytes_outlive_the_request_timeout,
                         test_client_that_reads_no_reply_is_closed_as_idle,
-                        test_client_that_reads_slowly_stays]))
+                        test_client_that_reads_slowly_stays,
+                        test_busy_worker_does_not_close_clients_that_acted_in_time]))
