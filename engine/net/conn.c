@@ -88,6 +88,14 @@ static void on_linger_timeout(uv_timer_t *t) {
     vd_conn_close(t->data);
 }
 
+/* Starts the connection's timer ms from now. The loop reads its clock once per turn, before it
+ * reads and writes: after a long batch on another connection, a timer counted from that reading
+ * would be due before its client had a chance to act. */
+static void start_timer(vd_conn_t *c, uv_timer_cb cb, int ms) {
+    uv_update_time(c->env->loop);
+    uv_timer_start(&c->linger, cb, (uint64_t)ms, 0);
+}
+
 enum { TIMER_NONE, TIMER_IDLE, TIMER_FRAME, TIMER_UNREAD };
 
 static size_t write_queue(vd_conn_t *c) {
@@ -116,11 +124,11 @@ static void on_quiet_timeout(uv_timer_t *t) {
     vd_conn_t *c = t->data;
     if (c->timer_kind == TIMER_UNREAD && write_queue(c) < c->queued) {
         c->queued = write_queue(c);
-        uv_timer_start(&c->linger, on_quiet_timeout, (uint64_t)c->env->idle_timeout_ms, 0);
+        start_timer(c, on_quiet_timeout, c->env->idle_timeout_ms);
         return;
     }
     if (client_acted(c)) { /* judged again once the loop has read or written */
-        uv_timer_start(&c->linger, on_quiet_timeout, 1, 0);
+        start_timer(c, on_quiet_timeout, 1);
         return;
     }
     static const char *const why[] = {
@@ -157,7 +165,7 @@ static void arm_quiet_timer(vd_conn_t *c, int progressed) {
     if (kind == TIMER_NONE)
         uv_timer_stop(&c->linger);
     else
-        uv_timer_start(&c->linger, on_quiet_timeout, (uint64_t)ms, 0);
+        start_timer(c, on_quiet_timeout, ms);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status) {
@@ -178,7 +186,7 @@ static void linger(vd_conn_t *c) {
         vd_conn_close(c);
         return;
     }
-    uv_timer_start(&c->linger, on_linger_timeout, 2000, 0);
+    start_timer(c, on_linger_timeout, 2000);
     if (!c->reading) start_reading(c);
 }
 

@@ -180,9 +180,46 @@ def test_busy_worker_does_not_close_clients_that_acted_in_time():
             assert c.call("stats", [])["connections_slow_closed"] == 0
 
 
+def busy_n(sock, seconds):
+    """The loop count of a busy decision that takes about seconds."""
+    n = 1000000
+    with Client(sock) as c:
+        while True:
+            took_us = c.decide("busy", {"n": n})["elapsed_us"]
+            if took_us > 100000:
+                return int(n * seconds * 1e6 / took_us)
+            n *= 4
+
+
+def test_timer_counts_from_after_a_busy_batch():
+    """A request read in the same turn of the loop as a long decision, after it: its client's
+    idle time counts from its reply, not from when that turn began (it was closed right after its
+    reply, its next request unanswered)."""
+    with Daemon(policy_dir({"busy.lua": BUSY}),
+                ["--workers", "1", "--idle-timeout-ms", "300", "--lua-instructions",
+                 "2000000000"]) as d:
+        short, long = busy_n(d.socket, 0.2), busy_n(d.socket, 1.5)
+        first, staller, x = Client(d.socket), Client(d.socket), Client(d.socket)
+        assert x.call("ping", []) == "pong"
+        first.send("decide", ["busy", {"n": short}])  # while it runs, the next two queue up
+        time.sleep(0.02)
+        staller.send("decide", ["busy", {"n": long}])
+        x.send("ping", [], msgid=1)
+        assert x.recv()[:1] == (1,)
+        assert staller.recv()[2]["elapsed_us"] > 600000
+        time.sleep(0.1)
+        try:
+            assert x.call("ping", []) == "pong"
+        except (AssertionError, BrokenPipeError, ConnectionResetError) as e:
+            raise AssertionError("closed 0.1 s after its reply: %r" % e)
+        for c in (first, staller, x):
+            c.close()
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_idle_and_slow_clients_are_closed,
                         test_replies_owed_before_bad_bytes_outlive_the_request_timeout,
                         test_client_that_reads_no_reply_is_closed_as_idle,
                         test_client_that_reads_slowly_stays,
-                        test_busy_worker_does_not_close_clients_that_acted_in_time]))
+                        test_busy_worker_does_not_close_clients_that_acted_in_time,
+                        test_timer_counts_from_after_a_busy_batch]))
