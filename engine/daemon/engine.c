@@ -85,6 +85,7 @@ static void add_worker(vd_stats_snapshot_t *snap, vd_worker_t *w) {
     snap->conns_open += vd_counter_get(&w->net.conns_open);
     snap->conns_idle_closed += vd_counter_get(&w->net.idle_closed);
     snap->conns_slow_closed += vd_counter_get(&w->net.slow_closed);
+    snap->read_pauses += vd_counter_get(&w->net.read_pauses);
     snap->bytes_in += vd_counter_get(&w->net.bytes_in);
     snap->bytes_out += vd_counter_get(&w->net.bytes_out);
     snap->waiting += vd_counter_get(&w->exec.waiting_gauge);

@@ -91,8 +91,8 @@ static void process_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
     family(b, "verdict_connections_total", "counter", "Client connections accepted.");
     put(b, "verdict_connections_total %llu\n", (unsigned long long)s->conns_total);
     family(b, "verdict_connections_timed_out_total", "counter",
-           "Connections closed: idle past --idle-timeout-ms, or a request not completed within "
-           "--request-timeout-ms.");
+           "Connections closed: idle or their replies unread past --idle-timeout-ms, or a "
+           "request not completed within --request-timeout-ms.");
     put(b, "verdict_connections_timed_out_total{reason=\"idle\"} %llu\n",
         (unsigned long long)s->conns_idle_closed);
     put(b, "verdict_connections_timed_out_total{reason=\"slow_request\"} %llu\n",
@@ -104,8 +104,13 @@ static void process_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
     family(b, "verdict_reload_failures_total", "counter", "Policy reloads refused.");
     put(b, "verdict_reload_failures_total %llu\n", (unsigned long long)s->reload_failures);
     family(b, "verdict_accept_pauses_total", "counter",
-           "Times accepting connections paused for lack of file descriptors.");
+           "Times accepting connections paused: out of file descriptors, or at "
+           "--max-connections.");
     put(b, "verdict_accept_pauses_total %llu\n", (unsigned long long)s->accept_pauses);
+    family(b, "verdict_read_pauses_total", "counter",
+           "Times a connection stopped being read: --reply-buffer-mb (4 MiB) of its replies were "
+           "unsent.");
+    put(b, "verdict_read_pauses_total %llu\n", (unsigned long long)s->read_pauses);
     family(b, "verdict_waiting_decisions", "gauge",
            "Decisions waiting for plugins or Redis now (limit per worker: --max-waiting).");
     put(b, "verdict_waiting_decisions %llu\n", (unsigned long long)s->waiting);

@@ -5,6 +5,7 @@
 #include "proto/frame.h"
 #include "proto/rpc.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -87,36 +88,84 @@ static void on_linger_timeout(uv_timer_t *t) {
     vd_conn_close(t->data);
 }
 
-enum { TIMER_NONE, TIMER_IDLE, TIMER_FRAME };
+/* Starts the connection's timer ms from now. The loop reads its clock once per turn, before it
+ * reads and writes: after a long batch on another connection, a timer counted from that reading
+ * would be due before its client had a chance to act. */
+static void start_timer(vd_conn_t *c, uv_timer_cb cb, int ms) {
+    uv_update_time(c->env->loop);
+    uv_timer_start(&c->linger, cb, (uint64_t)ms, 0);
+}
 
-/* The idle and slow-request timeouts: a connection that holds resources without using them
- * (an idle client, one that sends a byte now and then) is closed. */
+enum { TIMER_NONE, TIMER_IDLE, TIMER_FRAME, TIMER_UNREAD };
+
+static size_t write_queue(vd_conn_t *c) {
+    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe);
+}
+
+/* Whether the client has done what the timer waits for, unseen by the loop: sent bytes (or
+ * closed), or read replies and so made room for more. After the worker was busy for longer than
+ * a timeout, the loop runs due timers before it reads or writes: without this look, a client that
+ * sent its next request in time would be closed with it unread, a frame completed in time would
+ * count as slow. */
+static int client_acted(vd_conn_t *c) {
+    uv_os_fd_t fd;
+    int unread = c->timer_kind == TIMER_UNREAD;
+    if ((!unread && !c->reading) || uv_fileno((const uv_handle_t *)&c->pipe, &fd) != 0)
+        return 0; /* input the loop would not read: looking again would not change it */
+    struct pollfd p = {.fd = fd, .events = unread ? POLLOUT : POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & (p.events | POLLHUP));
+}
+
+/* The idle, unread-replies and slow-request timeouts: a connection that holds resources without
+ * using them (an idle client, one that reads none of its replies, one that sends a byte now and
+ * then) is closed. A client that read part of its replies since the timer was armed is not
+ * stalled: a large write completes only once whole. */
 static void on_quiet_timeout(uv_timer_t *t) {
     vd_conn_t *c = t->data;
-    vd_log(VD_LOG_DEBUG, "closing a connection: %s",
-           c->timer_kind == TIMER_IDLE ? "idle past --idle-timeout-ms"
-                                       : "a request not completed within --request-timeout-ms");
-    vd_counter_add(
-        c->timer_kind == TIMER_IDLE ? &c->env->stats->idle_closed : &c->env->stats->slow_closed, 1);
+    if (c->timer_kind == TIMER_UNREAD && write_queue(c) < c->queued) {
+        c->queued = write_queue(c);
+        start_timer(c, on_quiet_timeout, c->env->idle_timeout_ms);
+        return;
+    }
+    if (client_acted(c)) { /* judged again once the loop has read or written */
+        start_timer(c, on_quiet_timeout, 1);
+        return;
+    }
+    static const char *const why[] = {
+        [TIMER_IDLE] = "idle past --idle-timeout-ms",
+        [TIMER_FRAME] = "a request not completed within --request-timeout-ms",
+        [TIMER_UNREAD] = "its replies unread for --idle-timeout-ms",
+    };
+    vd_log(VD_LOG_DEBUG, "closing a connection: %s", why[c->timer_kind]);
+    vd_counter_add(c->timer_kind == TIMER_FRAME ? &c->env->stats->slow_closed
+                                                : &c->env->stats->idle_closed,
+                   1);
     vd_conn_close(c);
 }
 
-/* Arms the timer for what the connection waits for now, after a batch or a write. A frame's
- * clock runs from when it began: it restarts only when a batch completed a frame. */
+/* Arms the timer for what the connection waits for now, after a batch, a write or a decision.
+ * While it reads, a frame begun must be complete within the request timeout (its clock restarts
+ * only when a batch completed a frame). Replies waiting unsent must be read within the idle
+ * timeout: reading stops at the reply mark and after a bad frame, and bytes left in the buffer
+ * then wait for the client, they are not a slow request. No timer runs while only decisions are
+ * in flight. */
 static void arm_quiet_timer(vd_conn_t *c, int progressed) {
     if (c->lingering || c->closing) return;
-    int kind = TIMER_NONE, ms = 0;
-    if (c->len > 0 && c->env->request_timeout_ms)
-        kind = TIMER_FRAME, ms = c->env->request_timeout_ms;
-    else if (c->len == 0 && c->ops == 0 && c->unsent == 0 && c->out.size == 0 &&
-             c->env->idle_timeout_ms)
-        kind = TIMER_IDLE, ms = c->env->idle_timeout_ms;
+    const vd_conn_env_t *env = c->env;
+    int kind = TIMER_NONE, ms = env->idle_timeout_ms;
+    if (c->len > 0 && c->reading && env->request_timeout_ms)
+        kind = TIMER_FRAME, ms = env->request_timeout_ms;
+    else if (c->unsent > 0 && ms)
+        kind = TIMER_UNREAD;
+    else if (c->len == 0 && c->ops == 0 && c->unsent == 0 && c->out.size == 0 && ms)
+        kind = TIMER_IDLE;
     if (kind == TIMER_FRAME && c->timer_kind == TIMER_FRAME && !progressed) return;
     c->timer_kind = kind;
+    c->queued = write_queue(c);
     if (kind == TIMER_NONE)
         uv_timer_stop(&c->linger);
     else
-        uv_timer_start(&c->linger, on_quiet_timeout, (uint64_t)ms, 0);
+        start_timer(c, on_quiet_timeout, ms);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status) {
@@ -137,7 +186,7 @@ static void linger(vd_conn_t *c) {
         vd_conn_close(c);
         return;
     }
-    uv_timer_start(&c->linger, on_linger_timeout, 2000, 0);
+    start_timer(c, on_linger_timeout, 2000);
     if (!c->reading) start_reading(c);
 }
 
@@ -227,6 +276,21 @@ static void fatal_frame(vd_conn_t *c, const char *at, size_t avail, vd_rpc_err_t
     finish_after_flush(c);
 }
 
+/* Reads while the unsent replies are under their mark. After a fatal frame nothing is read until
+ * the lingering close discards what still comes: a client that kept sending without reading its
+ * replies would otherwise grow the buffer without end while they wait. */
+static void set_reading(vd_conn_t *c) {
+    if (c->closing || c->lingering) return;
+    int want = !c->close_after_flush && !over_high_water(c);
+    if (want && !c->reading) {
+        start_reading(c);
+    } else if (!want && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->reading = 0;
+        if (!c->close_after_flush) vd_counter_add(&c->env->stats->read_pauses, 1);
+    }
+}
+
 /* Handles every complete frame in the buffer while the reply queue is below its mark. */
 static void process(vd_conn_t *c) {
     size_t off = 0, limit = c->env->max_request;
@@ -250,7 +314,9 @@ static void process(vd_conn_t *c) {
         off += flen;
     }
     c->in_process = 0;
-    if (off > 0) {
+    if (c->close_after_flush) {
+        c->len = 0; /* nothing after bytes that cannot be framed is ever used */
+    } else if (off > 0) {
         memmove(c->buf, c->buf + off, c->len - off);
         c->len -= off;
     }
@@ -265,15 +331,8 @@ static void process(vd_conn_t *c) {
         }
     }
     vd_conn_flush(c);
+    set_reading(c);
     arm_quiet_timer(c, off > 0);
-    if (c->closing || c->close_after_flush) return;
-    int want_read = !over_high_water(c);
-    if (want_read && !c->reading) {
-        start_reading(c);
-    } else if (!want_read && c->reading) {
-        uv_read_stop((uv_stream_t *)&c->pipe);
-        c->reading = 0;
-    }
     maybe_finish_drain(c);
 }
 

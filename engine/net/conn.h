@@ -14,6 +14,7 @@ struct vd_conn;
 typedef struct vd_net_stats {
     vd_counter_t conns_total, conns_open, bytes_in, bytes_out;
     vd_counter_t idle_closed, slow_closed; /* closed by the idle / slow-request timeouts */
+    vd_counter_t read_pauses; /* reading stopped: the client's unsent replies reached the mark */
 } vd_net_stats_t;
 
 /* What the connections of one loop share: limits, figures, handlers, and the list of those
@@ -41,9 +42,11 @@ typedef struct vd_conn_env {
 
 typedef struct vd_conn {
     uv_pipe_t pipe;
-    uv_timer_t linger; /* the lingering close after a fatal error; else the idle and slow-request
-                          timeouts (timer_kind says which) */
-    int timer_kind;    /* what linger is armed for: 0 none, 1 idle, 2 a frame begun */
+    uv_timer_t linger; /* the lingering close after a fatal error; else the idle, unread-replies
+                          and slow-request timeouts (timer_kind says which) */
+    int timer_kind;    /* what linger is armed for: 0 none, 1 idle, 2 a frame begun, 3 replies
+                          unread */
+    size_t queued;     /* reply bytes libuv had yet to write when linger was armed */
     vd_conn_env_t *env;
     char *buf; /* bytes read and not yet consumed */
     size_t len, cap;

@@ -181,7 +181,7 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     size_t npipes = 0;
     for (size_t i = 0; i < a->nnodes; i++)
         npipes += !*a->nodes[i].stage;
-    msgpack_pack_map(pk, 24);
+    msgpack_pack_map(pk, 25);
     vd_pack_u64(pk, "workers", (uint64_t)s->workers);
     vd_pack_u64(pk, "requests", s->requests);
     vd_pack_u64(pk, "decisions", s->decisions);
@@ -204,6 +204,7 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     vd_pack_u64(pk, "accept_pauses", s->accept_pauses);
     vd_pack_u64(pk, "waiting", s->waiting);
     vd_pack_u64(pk, "waiting_bytes", s->waiting_bytes);
+    vd_pack_u64(pk, "read_pauses", s->read_pauses);
     vd_pack_cstr(pk, "uptime_s");
     msgpack_pack_double(pk, s->uptime_s);
     vd_pack_cstr(pk, "pipelines");

@@ -30,7 +30,8 @@ typedef struct vd_stats_snapshot {
     vd_stats_aggs_t aggs;                          /* pipelines and stages */
     char policy[20];
     uint64_t reloads, reload_failures;
-    uint64_t accept_pauses;          /* accepting paused: out of descriptors */
+    uint64_t accept_pauses; /* accepting paused: out of descriptors, or --max-connections */
+    uint64_t read_pauses;   /* connections stopped being read at their reply mark */
     uint64_t waiting, waiting_bytes; /* decisions waiting for plugins or Redis, their requests */
     double uptime_s;
     /* State. */

@@ -29,6 +29,7 @@ def test_metrics_endpoint():
         assert 'verdict_pipeline_seconds_bucket{pipeline="signup",le="+Inf"} 5\n' in text
         assert 'verdict_stage_seconds_count{pipeline="signup",stage="identity"} 5\n' in text
         assert "verdict_policy_info{version=" in text
+        assert "verdict_read_pauses_total 0\n" in text, text
         assert "verdict_state_entries " in text and "verdict_state_evictions_total 0\n" in text
         assert 'disposable_domains.txt",kind="domain"} ' in text, text
         assert "verdict_redis_ops_total" not in text  # embedded state

@@ -7,7 +7,7 @@ import time
 
 import msgpack
 
-from vdtest import Client, Daemon, expect_error, policy_dir, run_tests
+from vdtest import Client, Daemon, expect_error, policy_dir, run_tests, wait_for
 
 EVENT = {"ip": "203.0.113.7", "email": "x@mailinator.com", "username": "bob1234"}
 daemon = None
@@ -165,6 +165,33 @@ def test_malformed_input_costs_only_itself():
         assert bystander.decide("signup", EVENT)["action"] == "block"
 
 
+def test_nothing_read_after_unframeable_bytes():
+    """Replies owed, unframeable bytes, then a client that keeps sending without reading: the
+    daemon reads nothing more (such a client once grew it by 446 MB in 3 s) and writes every
+    reply owed once the client reads."""
+    with Client(daemon.socket) as c:
+        c.send_raw(b"".join(msgpack.packb([0, i, "stats", []]) for i in range(300)) +
+                   b"\x94\x00\xcd\x12\x34\xc1")
+        c.sock.setblocking(False)
+        sent, chunk = 0, b"j" * 65536
+        try:
+            while sent < (64 << 20):
+                try:
+                    sent += c.sock.send(chunk)
+                except BlockingIOError:
+                    time.sleep(0.2)
+                    try:
+                        sent += c.sock.send(chunk)
+                    except BlockingIOError:
+                        break
+        except (BrokenPipeError, ConnectionResetError):
+            raise AssertionError("closed with replies owed, after %d bytes" % sent)
+        assert sent < (8 << 20), "the daemon kept reading after unframeable bytes: %d" % sent
+        replies = c.expect_closed()
+        assert sorted(r[0] for r in replies) == list(range(300)) + [0x1234], len(replies)
+        assert replies[-1][1]["code"] == "bad_request", replies[-1]
+
+
 def test_oversize_request():
     with Client(daemon.socket) as c:
         big = {"body": "x" * (1024 * 1024 + 10)}
@@ -244,6 +271,8 @@ def test_large_replies_in_one_read_are_bounded():
         t0 = time.time()
         answered = c.call("stats", [])["requests"] - before - 2
         assert time.time() - t0 < 1
+        # Counted once the other worker, if it holds that client, has reached the mark.
+        assert wait_for(lambda: c.call("stats", [])["read_pauses"] >= 1)
     # What the mark and the socket buffers hold, not the 20,000 asked for.
     bound = (4 << 20) // reply + (1 << 20) // reply + 100
     assert answered <= bound, (answered, bound, reply)
@@ -259,6 +288,7 @@ def main():
                             test_bin_is_taken_as_str, test_replies_are_valid_utf8,
                             test_notifications_are_ignored,
                             test_malformed_input_costs_only_itself,
+                            test_nothing_read_after_unframeable_bytes,
                             test_oversize_request, test_disconnect_with_requests_in_flight,
                             test_large_replies_in_one_read_are_bounded,
                             test_backpressure_bounds_a_client_that_does_not_read])

@@ -24,6 +24,12 @@ def state_stats(d):
         return c.call("stats", [])["state"]
 
 
+def wait_connected(d, workers=1):
+    """A daemon answers ping before its workers' Redis connections answered theirs: a rule run
+    meanwhile falls back."""
+    assert wait_for(lambda: state_stats(d)["redis"]["connected_workers"] == workers)
+
+
 def test_two_daemons_share_one_burst():
     # 200 signups from one /24 over four clients, half on each daemon: together they count
     # exactly as one daemon would (the embedded test in test_state.py sees the same split).
@@ -171,6 +177,7 @@ def test_rules_that_wait_keep_the_sandbox():
     pol = policy_dir({"main.lua": WAITING_RULES})
     with Daemon(policies=pol, args=["--workers", "1", "--redis", "unix:" + redis.socket,
                                     "--lua-instructions", "100000"]) as d:
+        wait_connected(d)
         # Fields of long-gone sixths, as a counter used now and then for days would hold: the
         # next addition sees too many fields and has them dropped.
         stale = "verdict:c:{t:pcall}"
@@ -210,6 +217,7 @@ def test_limits_hold_across_waits():
     pol = policy_dir({"main.lua": WAITING_OFTEN})
     with Daemon(policies=pol, args=["--workers", "1", "--redis", "unix:" + redis.socket,
                                     "--lua-instructions", "100000"]) as d, Client(d.socket) as c:
+        wait_connected(d)
         t0 = time.monotonic()
         r = c.decide("budget", {})
         assert "instruction budget exceeded" in r["faults"][0]["message"], r
@@ -220,6 +228,7 @@ def test_limits_hold_across_waits():
                                     "--lua-instructions", "1000000000",
                                     "--lua-rule-memory-mb", "16"]) as d, \
             Client(d.socket) as c:
+        wait_connected(d)
         r = c.decide("memory", {})
         assert "out of memory" in r["faults"][0]["message"], r
         t0 = time.monotonic()

@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -138,6 +139,23 @@ class Daemon:
         return False
 
 
+def connect(path, timeout=30):
+    """A socket connected to path, with timeout for its operations. A connect waits (up to
+    timeout) while the daemon's listen backlog is full: with a timeout set, a Unix socket's
+    connect would fail at once with EAGAIN instead."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sec = int(timeout)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                 struct.pack("ll", sec, int((timeout - sec) * 1e6)))
+    try:
+        s.connect(path)
+    except BaseException:
+        s.close()
+        raise
+    s.settimeout(timeout)
+    return s
+
+
 class RpcError(Exception):
     def __init__(self, error):
         super().__init__("%s: %s" % (error.get("code"), error.get("message")))
@@ -150,9 +168,7 @@ class Client:
     response as (msgid, error, result)."""
 
     def __init__(self, path, timeout=30):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
+        self.sock = connect(path, timeout)
         self.unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
         self.next_id = 1
 
