@@ -251,13 +251,14 @@ static int load_learner(json_t *learner, gbdt_model_t *m, char *err, size_t errl
     return load_trees(json_object_get(booster, "model"), m, err, errlen);
 }
 
-int gbdt_model_load(const char *path, gbdt_model_t *m, char *err, size_t errlen) {
+/* What loading from a file and from memory share: root is the parsed document (NULL when it
+ * did not parse, with jerr saying why), name the file it came from, for messages. */
+static int load_document(json_t *root, const json_error_t *jerr, const char *name, gbdt_model_t *m,
+                         char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
-    json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_DECODE_ANY, &jerr);
     if (!root)
-        return fail(err, errlen, "%s: not a readable JSON model: %s (line %d)", path, jerr.text,
-                    jerr.line);
+        return fail(err, errlen, "%s: not a readable JSON model: %s (line %d)", name, jerr->text,
+                    jerr->line);
     json_t *version = json_object_get(root, "version");
     if (json_is_array(version) && json_array_size(version) == 3)
         snprintf(m->version, sizeof m->version, "%lld.%lld.%lld",
@@ -271,10 +272,22 @@ int gbdt_model_load(const char *path, gbdt_model_t *m, char *err, size_t errlen)
     if (rc) {
         char why[512];
         snprintf(why, sizeof why, "%s", err);
-        snprintf(err, errlen, "%s: %s", path, why);
+        snprintf(err, errlen, "%s: %s", name, why);
         gbdt_model_free(m);
     }
     return rc;
+}
+
+int gbdt_model_load(const char *path, gbdt_model_t *m, char *err, size_t errlen) {
+    json_error_t jerr;
+    return load_document(json_load_file(path, JSON_DECODE_ANY, &jerr), &jerr, path, m, err, errlen);
+}
+
+int gbdt_model_parse(const char *json, size_t len, const char *name, gbdt_model_t *m, char *err,
+                     size_t errlen) {
+    json_error_t jerr;
+    return load_document(json_loadb(json, len, JSON_DECODE_ANY, &jerr), &jerr, name, m, err,
+                         errlen);
 }
 
 void gbdt_model_free(gbdt_model_t *m) {
