@@ -1,5 +1,6 @@
 #include "json_msgpack.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,15 @@ static json_t *string_json(const char *p, size_t n) {
     return j;
 }
 
+/* A map key as a JSON string: a str or bin key as its text, any other key as "#index". */
+static json_t *key_json(const msgpack_object *k, uint32_t i) {
+    if (k->type == MSGPACK_OBJECT_STR) return string_json(k->via.str.ptr, k->via.str.size);
+    if (k->type == MSGPACK_OBJECT_BIN) return string_json(k->via.bin.ptr, k->via.bin.size);
+    char key[16];
+    snprintf(key, sizeof key, "#%u", i);
+    return json_string(key);
+}
+
 json_t *vd_msgpack_to_json(const msgpack_object *o) {
     switch (o->type) {
     case MSGPACK_OBJECT_BOOLEAN:
@@ -101,16 +111,13 @@ json_t *vd_msgpack_to_json(const msgpack_object *o) {
     case MSGPACK_OBJECT_MAP: {
         json_t *m = json_object();
         for (uint32_t i = 0; m && i < o->via.map.size; i++) {
-            const msgpack_object *k = &o->via.map.ptr[i].key;
-            char key[256];
-            if (k->type == MSGPACK_OBJECT_STR) {
-                size_t n = k->via.str.size < sizeof key - 1 ? k->via.str.size : sizeof key - 1;
-                memcpy(key, k->via.str.ptr, n);
-                key[n] = '\0';
-            } else {
-                snprintf(key, sizeof key, "#%u", i);
-            }
-            json_object_set_new(m, key, vd_msgpack_to_json(&o->via.map.ptr[i].val));
+            json_t *k = key_json(&o->via.map.ptr[i].key, i);
+            json_t *v = vd_msgpack_to_json(&o->via.map.ptr[i].val);
+            if (k) /* the key whole, with its length: it may be long or hold a NUL */
+                json_object_setn_new(m, json_string_value(k), json_string_length(k), v);
+            else
+                json_decref(v);
+            json_decref(k);
         }
         return m;
     }
