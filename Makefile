@@ -108,10 +108,10 @@ eval: build data
 
 # libFuzzer on the protocol decoder, the policy loader, list files, state snapshots, the
 # metrics endpoint's request reader, the textclf message parser, the textclf and gbdt model
-# loaders, and the verdict command's JSON events (-timeout makes a slow input a finding); new
-# inputs land in build-fuzz/corpus/.
+# loaders, the verdict command's JSON events and the C client's decoding of replies (-timeout
+# makes a slow input a finding); new inputs land in build-fuzz/corpus/.
 FUZZ_TARGETS = frame policy list snapshot metrics_request textclf_message gbdt_model \
-               textclf_model cli_event
+               textclf_model cli_event client_reply
 fuzz:
 	$(MAKE) deps EXTRA_DEPS="$(FUZZ_DEPS)"
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVD_FUZZ=ON -DVD_TESTS=ON
