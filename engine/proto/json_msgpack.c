@@ -1,5 +1,6 @@
 #include "json_msgpack.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +98,9 @@ json_t *vd_msgpack_to_json(const msgpack_object *o) {
         return json_integer(o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
-        return json_real(o->via.f64);
+        /* JSON has no NaN or infinities: null, as JavaScript's JSON.stringify writes them
+         * (jansson makes no value of them, and the entry would vanish). */
+        return isfinite(o->via.f64) ? json_real(o->via.f64) : json_null();
     case MSGPACK_OBJECT_STR:
         return string_json(o->via.str.ptr, o->via.str.size);
     case MSGPACK_OBJECT_BIN:
