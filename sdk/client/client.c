@@ -43,14 +43,14 @@ int vd_client_connect(const char *path, vd_client_t **out, char *err, size_t err
         return -1;
     }
     vd_client_t *c = calloc(1, sizeof *c);
-    if (!c || vd__reply_reader_init(&c->replies) != 0) {
-        free(c);
+    if (!c) {
         close(fd);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     c->fd = fd;
     c->next_msgid = 1;
+    vd__reply_reader_init(&c->replies);
     msgpack_sbuffer_init(&c->sbuf);
     *out = c;
     return 0;

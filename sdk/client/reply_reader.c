@@ -1,26 +1,41 @@
 #include "reply_reader.h"
 
-#define BUFFER_INIT ((size_t)64 * 1024)
+#include "base/error.h"
 
-int vd__reply_reader_init(vd__reply_reader_t *r) {
-    if (!msgpack_unpacker_init(&r->unp, BUFFER_INIT)) return -1;
+#include <stdlib.h>
+#include <string.h>
+
+void vd__reply_reader_init(vd__reply_reader_t *r) {
+    memset(r, 0, sizeof *r);
     msgpack_unpacked_init(&r->msg);
-    return 0;
 }
 
 void vd__reply_reader_close(vd__reply_reader_t *r) {
     msgpack_unpacked_destroy(&r->msg);
-    msgpack_unpacker_destroy(&r->unp);
+    free(r->buf);
 }
 
 char *vd__reply_reader_room(vd__reply_reader_t *r, size_t min, size_t *room) {
-    if (!msgpack_unpacker_reserve_buffer(&r->unp, min)) return NULL;
-    *room = msgpack_unpacker_buffer_capacity(&r->unp);
-    return msgpack_unpacker_buffer(&r->unp);
+    if (r->start > 0) { /* the replies handed out are gone: their bytes make room */
+        memmove(r->buf, r->buf + r->start, r->end - r->start);
+        r->end -= r->start;
+        r->start = 0;
+    }
+    if (r->cap - r->end < min) {
+        size_t cap = r->cap ? r->cap : min;
+        while (cap - r->end < min)
+            cap *= 2;
+        char *b = realloc(r->buf, cap);
+        if (!b) return NULL;
+        r->buf = b;
+        r->cap = cap;
+    }
+    *room = r->cap - r->end;
+    return r->buf + r->end;
 }
 
 void vd__reply_reader_wrote(vd__reply_reader_t *r, size_t n) {
-    msgpack_unpacker_buffer_consumed(&r->unp, n);
+    r->end += n;
 }
 
 /* A response is [1, msgid, error, result]; error nil is success. */
@@ -39,9 +54,23 @@ static int take_reply(const msgpack_object *o, vd_client_reply_t *reply, const c
 }
 
 int vd__reply_reader_next(vd__reply_reader_t *r, vd_client_reply_t *reply, const char **why) {
-    msgpack_unpack_return ur = msgpack_unpacker_next(&r->unp, &r->msg);
-    if (ur == MSGPACK_UNPACK_SUCCESS) return take_reply(&r->msg.data, reply, why);
-    if (ur == MSGPACK_UNPACK_CONTINUE) return 1;
-    *why = "malformed reply from the server";
-    return -1;
+    r->start += r->last;
+    r->last = 0;
+    if (r->start == r->end) return 1; /* nothing yet (and perhaps no buffer either) */
+    size_t len;
+    int rc = vd_frame_scan_more(&r->scan, (const uint8_t *)r->buf + r->start, r->end - r->start,
+                                VD_CLIENT_MAX_REPLY, &len);
+    if (rc == VD_EAGAIN) return 1;
+    if (rc == VD_ETOOLARGE) {
+        *why = "the server sent a reply larger than the client reads (VD_CLIENT_MAX_REPLY)";
+        return -1;
+    }
+    /* The frame is whole: msgpack-c allocates for the elements it has, not for counts. */
+    if (rc != 0 ||
+        msgpack_unpack_next(&r->msg, r->buf + r->start, len, NULL) != MSGPACK_UNPACK_SUCCESS) {
+        *why = "malformed reply from the server (not msgpack, or nested deeper than 32 levels)";
+        return -1;
+    }
+    r->last = len;
+    return take_reply(&r->msg.data, reply, why);
 }
