@@ -38,12 +38,13 @@ void vd__reply_reader_wrote(vd__reply_reader_t *r, size_t n) {
     r->end += n;
 }
 
-/* A response is [1, msgid, error, result]; error nil is success. */
+/* A response is [1, msgid, error, result], msgid 32 bits; error nil is success. */
 static int take_reply(const msgpack_object *o, vd_client_reply_t *reply, const char **why) {
     if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 4 ||
         o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
         o->via.array.ptr[0].via.u64 != 1 ||
-        o->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        o->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        o->via.array.ptr[1].via.u64 > UINT32_MAX) {
         *why = "the server sent something that is not a msgpack-RPC response";
         return -1;
     }
