@@ -1,5 +1,7 @@
 #include "json_msgpack.h"
 
+#include "base/utf8.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,36 +47,14 @@ void vd_json_pack(msgpack_packer *pk, const json_t *j) {
     }
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-    if (s[0] < 0x80) return 1;
-    size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (len == 0 || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    return len;
-}
-
 static json_t *string_json(const char *p, size_t n) {
     json_t *j = json_stringn(p, n);
     if (j) return j;
-    /* Not UTF-8 (a bin field or raw mail bytes): keep what is valid, mark the rest. */
-    char *buf = malloc(n * 3 + 1);
+    /* Not UTF-8 (a bin field or raw mail bytes): keep what is valid, mark the rest, by the
+     * same rules as jansson (no overlong forms, surrogates or bytes past U+10FFFF). */
+    char *buf = malloc(vd_utf8_repair(p, n, NULL) + 1);
     if (!buf) return NULL;
-    size_t out = 0;
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_len((const unsigned char *)p + i, n - i);
-        if (l && !(l == 1 && p[i] == 0)) {
-            memcpy(buf + out, p + i, l);
-            out += l;
-            i += l;
-        } else {
-            memcpy(buf + out, "\xef\xbf\xbd", 3);
-            out += 3;
-            i++;
-        }
-    }
-    j = json_stringn(buf, out);
+    j = json_stringn(buf, vd_utf8_repair(p, n, buf));
     free(buf);
     return j;
 }
