@@ -3,6 +3,7 @@
 #include "base/utf8.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,9 @@ json_t *vd_msgpack_to_json(const msgpack_object *o) {
     case MSGPACK_OBJECT_BOOLEAN:
         return json_boolean(o->via.boolean);
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        return json_integer((json_int_t)o->via.u64);
+        /* jansson's integers stop at INT64_MAX: past it, a real keeps the sign and magnitude */
+        return o->via.u64 <= INT64_MAX ? json_integer((json_int_t)o->via.u64)
+                                       : json_real((double)o->via.u64);
     case MSGPACK_OBJECT_NEGATIVE_INTEGER:
         return json_integer(o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
