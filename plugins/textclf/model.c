@@ -30,8 +30,8 @@ static int fail(char *err, size_t errlen, const char *name, const char *why) {
 }
 
 /* Checks every count and offset against the file's size, every bucket against the table and
- * every number for finiteness: no model file can make the scorer read outside its table or
- * turn a score into NaN. */
+ * every number for finiteness, and the weights' sum: no model file can make the scorer read
+ * outside its table or turn a score into NaN or an infinity. */
 static int parse(const unsigned char *d, size_t n, tc_model_t *m, const char *name, char *err,
                  size_t errlen) {
     if (n < 36 || memcmp(d, "VDTXTCLF", 8) != 0)
@@ -48,6 +48,9 @@ static int parse(const unsigned char *d, size_t n, tc_model_t *m, const char *na
     if (!(m->weights = calloc((size_t)1 << m->bits, sizeof *m->weights)))
         return fail(err, errlen, name, "out of memory");
     long prev = -1;
+    /* A score is the bias plus some weights, added in bucket order. Rounding is monotone, so
+     * when the magnitudes of all of them, added in that order, stay finite, every score does. */
+    double reach = fabs(m->bias);
     for (uint32_t i = 0; i < count; i++) {
         const unsigned char *w = d + 36 + (size_t)i * 12;
         uint32_t b = u32(w);
@@ -56,8 +59,12 @@ static int parse(const unsigned char *d, size_t n, tc_model_t *m, const char *na
         m->weights[b] = f64(w + 4);
         if (!isfinite(m->weights[b]))
             return fail(err, errlen, name, "a weight is not a finite number");
+        reach += fabs(m->weights[b]);
         prev = (long)b;
     }
+    if (!isfinite(reach))
+        return fail(err, errlen, name,
+                    "weights so large that a score could overflow (past 1.8e308)");
     m->nonzero = count;
     size_t meta = 36 + (size_t)count * 12;
     if (n < meta + 4 || n - meta - 4 < u32(d + meta))

@@ -1,6 +1,6 @@
 /* libFuzzer target: the textclf plugin's model file reader and its checks. A refusal must
  * name the file and say why; a model that loads must score a message as the plugin does,
- * without reading outside its table, to a number. */
+ * without reading outside its table, to a finite log-odds. */
 #include "../../plugins/textclf/features.h"
 #include "../../plugins/textclf/model.h"
 
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n;
     if (tc_message_buckets((const unsigned char *)message, sizeof message - 1, m.bits, m.seed,
                            &buckets, &n) == 0) {
-        if (isnan(tc_model_log_odds(&m, buckets, n))) abort();
+        if (!isfinite(tc_model_log_odds(&m, buckets, n))) abort();
         free(buckets);
     }
     tc_model_free(&m);
