@@ -1,7 +1,8 @@
 /* libFuzzer target: the gbdt plugin's XGBoost JSON model loader and its checks. A refusal
  * must say why; a model that loads must be safe to evaluate: rows of missing values, of
  * extremes and of the model's own thresholds walk every tree without leaving its nodes or the
- * row (the row is allocated at its exact size, so ASan sees a read past it). */
+ * row (the row is allocated at its exact size, so ASan sees a read past it), to a finite
+ * margin and output. */
 #include "../../plugins/gbdt/model.h"
 
 #include <math.h>
@@ -28,7 +29,8 @@ static void evaluate(const gbdt_model_t *m) {
         for (int32_t i = 0; i < m->nfeatures; i++)
             x[i] = r < sizeof fills / sizeof fills[0] ? fills[r] : NAN;
         if (r == sizeof fills / sizeof fills[0]) thresholds_row(m, x);
-        if (isnan(gbdt_model_predict(m, x))) abort(); /* finite leaves never sum to NaN */
+        float margin = gbdt_model_margin(m, x);
+        if (!isfinite(margin) || !isfinite(gbdt_model_link(m, margin))) abort();
     }
     free(x);
 }
