@@ -111,15 +111,18 @@ $(DATA)/geoip/asn.mmdb: plugins/geoip/tools/asn-csv-to-mmdb.pl | deps
 eval: build data
 	$(TRAIN) eval-all $(BUILD)/bin/verdictd $(POLICIES) $(DATA)
 
-# libFuzzer on the protocol decoder, the policy loader, list files, state snapshots and the
-# textclf message parser (-timeout makes a slow input a finding); new inputs land in
-# build-fuzz/. fuzz_log_record, the record scan of `verdict log`, is built and run apart.
+# libFuzzer on the protocol decoder, the policy loader, list files, state snapshots, the
+# metrics endpoint's request reader, the textclf message parser, the textclf and gbdt model
+# loaders, the verdict command's JSON events and the C client's decoding of replies (-timeout
+# makes a slow input a finding); new inputs land in build-fuzz/corpus/. fuzz_log_record, the
+# record scan of `verdict log`, is built and run apart.
+FUZZ_TARGETS = frame policy list snapshot metrics_request textclf_message gbdt_model \
+               textclf_model cli_event client_reply
 fuzz:
 	$(MAKE) deps EXTRA_DEPS="$(FUZZ_DEPS)"
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVD_FUZZ=ON -DVD_TESTS=ON
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_frame fuzz_policy fuzz_list fuzz_snapshot \
-	  fuzz_metrics_request fuzz_textclf_message
-	for t in frame policy list snapshot metrics_request textclf_message; do \
+	cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus/$$t && \
 	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
 	    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \

@@ -2,7 +2,8 @@
  * (cmd_*.c). */
 #include "cmd_log.h"
 #include "cmd_replay.h"
-#include "proto/json_msgpack.h"
+#include "event.h"
+#include "reply.h"
 #include "verdict/client.h"
 
 #include <getopt.h>
@@ -14,8 +15,8 @@ enum { EXIT_RPC = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3 };
 
 typedef struct cli {
     const char *socket;
-    int explain, compact, timeout_ms;
-    long deadline_ms;
+    int compact, timeout_ms;
+    vd_cli_decide_opts_t decide;
 } cli_t;
 
 static void usage(FILE *out) {
@@ -40,71 +41,36 @@ static void usage(FILE *out) {
     vd_cmd_log_usage(out);
 }
 
-static char *read_stdin(void) {
-    size_t cap = 4096, len = 0;
+/* All of stdin, NUL-terminated; *len counts the bytes read (NUL bytes included). */
+static char *read_stdin(size_t *len) {
+    size_t cap = 4096, n;
     char *buf = malloc(cap);
-    size_t n;
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, stdin)) > 0) {
-        len += n;
-        if (cap - len < 2) {
+    *len = 0;
+    while (buf && (n = fread(buf + *len, 1, cap - *len - 1, stdin)) > 0) {
+        *len += n;
+        if (cap - *len < 2) {
             char *more = realloc(buf, cap *= 2);
             if (!more) free(buf);
             buf = more;
         }
     }
-    if (buf) buf[len] = '\0';
+    if (buf) buf[*len] = '\0';
     return buf;
 }
 
-/* Packs the decide params [pipeline, event(, options)] from the JSON text. */
-static int decide_params(const cli_t *o, const char *pipeline, const char *text,
-                         msgpack_sbuffer *sb) {
-    json_error_t jerr;
-    json_t *event = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    if (!event) {
-        fprintf(stderr, "verdict: the event is not valid JSON: line %d, column %d: %s\n", jerr.line,
-                jerr.column, jerr.text);
-        return -1;
-    }
-    if (!json_is_object(event)) {
-        fprintf(stderr, "verdict: the event must be a JSON object, like '{\"ip\": \"1.2.3.4\"}'\n");
-        json_decref(event);
-        return -1;
-    }
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    int nopts = o->explain + (o->deadline_ms > 0);
-    msgpack_pack_array(&pk, nopts ? 3 : 2);
-    msgpack_pack_str_with_body(&pk, pipeline, strlen(pipeline));
-    vd_json_pack(&pk, event);
-    if (nopts) {
-        msgpack_pack_map(&pk, (size_t)nopts);
-        if (o->explain) {
-            msgpack_pack_str_with_body(&pk, "explain", 7);
-            msgpack_pack_true(&pk);
-        }
-        if (o->deadline_ms > 0) {
-            msgpack_pack_str_with_body(&pk, "deadline_ms", 11);
-            msgpack_pack_int64(&pk, o->deadline_ms);
-        }
-    }
-    json_decref(event);
-    return 0;
-}
-
-static int print_result(const cli_t *o, const msgpack_object *result) {
-    json_t *j = vd_msgpack_to_json(result);
-    size_t flags =
-        JSON_ENCODE_ANY | JSON_REAL_PRECISION(10) | (o->compact ? JSON_COMPACT : JSON_INDENT(2));
-    char *s = j ? json_dumps(j, flags) : NULL;
-    json_decref(j);
+static int print_reply(const cli_t *o, const vd_client_reply_t *r) {
+    int is_error;
+    char *s = vd_cli_reply_text(r, o->compact, &is_error);
     if (!s) {
         fprintf(stderr, "verdict: cannot render the reply as JSON\n");
         return EXIT_RPC;
     }
-    puts(s);
+    if (is_error)
+        fprintf(stderr, "verdict: %s\n", s);
+    else
+        puts(s);
     free(s);
-    return 0;
+    return is_error ? EXIT_RPC : 0;
 }
 
 static int call(const cli_t *o, const char *method, msgpack_sbuffer *params) {
@@ -119,36 +85,44 @@ static int call(const cli_t *o, const char *method, msgpack_sbuffer *params) {
     if (vd_client_call(c, method, params->data, params->size, &r, o->timeout_ms) != 0) {
         fprintf(stderr, "verdict: %s\n", vd_client_error(c));
         rc = EXIT_CONNECT;
-    } else if (r.error) {
-        char code[64], msg[4096];
-        vd_client_error_fields(r.error, code, sizeof code, msg, sizeof msg);
-        fprintf(stderr, "verdict: error %s: %s\n", code, msg);
-        rc = EXIT_RPC;
     } else {
-        rc = print_result(o, r.result);
+        rc = print_reply(o, &r);
     }
     vd_client_close(c);
     return rc;
 }
 
-/* Runs the daemon's command cmd with its arguments args[0..nargs). */
-static int run_command(cli_t *o, const char *cmd, int nargs, char **args) {
+/* decide PIPELINE with the event text given, or read from stdin when NULL. */
+static int decide(const cli_t *o, const char *pipeline, const char *arg, msgpack_sbuffer *sb) {
+    size_t len = arg ? strlen(arg) : 0;
+    char *text = arg ? NULL : read_stdin(&len), err[512];
+    int rc = EXIT_USAGE;
+    if (!arg && !text)
+        fprintf(stderr, "verdict: out of memory reading the event\n");
+    else if (vd_cli_decide_params(pipeline, arg ? arg : text, len, &o->decide, sb, err,
+                                  sizeof err) != 0)
+        fprintf(stderr, "verdict: %s\n", err);
+    else
+        rc = call(o, "decide", sb);
+    free(text);
+    return rc;
+}
+
+static int run_command(const cli_t *o, int argc, char **argv) {
+    const char *cmd = argv[0];
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     int rc;
     if (strcmp(cmd, "decide") == 0) {
-        if (nargs < 1 || nargs > 2) {
+        if (argc < 2 || argc > 3) {
             fprintf(stderr, "verdict: usage: verdict decide PIPELINE ['JSON-EVENT']\n");
             rc = EXIT_USAGE;
         } else {
-            char *text = nargs == 2 ? strdup(args[1]) : read_stdin();
-            rc = text && decide_params(o, args[0], text, &sb) == 0 ? call(o, "decide", &sb)
-                                                                   : EXIT_USAGE;
-            free(text);
+            rc = decide(o, argv[1], argc == 3 ? argv[2] : NULL, &sb);
         }
     } else if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "pipelines") == 0 ||
                strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0) {
-        if (nargs != 0) {
+        if (argc != 1) {
             fprintf(stderr, "verdict: %s takes no arguments\n", cmd);
             rc = EXIT_USAGE;
         } else {
@@ -185,13 +159,13 @@ static int parse_options(cli_t *o, int argc, char **argv, const char *optstring)
             o->socket = optarg;
             break;
         case OPT_EXPLAIN:
-            o->explain = 1;
+            o->decide.explain = 1;
             break;
         case OPT_COMPACT:
             o->compact = 1;
             break;
         case OPT_DEADLINE:
-            o->deadline_ms = strtol(optarg, &end, 10);
+            o->decide.deadline_ms = strtol(optarg, &end, 10);
             break;
         case OPT_TIMEOUT:
             o->timeout_ms = (int)strtol(optarg, &end, 10);
@@ -229,5 +203,6 @@ int main(int argc, char **argv) {
     optind = 0;
     if ((rc = parse_options(&o, argc, argv, "h"))) return rc == 1 ? 0 : rc;
     /* getopt moved the command's arguments last, after the options. */
-    return run_command(&o, argv[0], argc - optind, argv + optind);
+    argv[optind - 1] = argv[0];
+    return run_command(&o, argc - optind + 1, argv + optind - 1);
 }

@@ -123,10 +123,14 @@ static int classify(uint8_t b, head_t *h) {
     return 0;
 }
 
-int vd_frame_scan(const uint8_t *buf, size_t len, size_t limit, size_t *frame_len) {
-    size_t pos = 0;
-    uint64_t pending = 1; /* values still to read */
+int vd_frame_scan_more(vd_frame_scan_t *s, const uint8_t *buf, size_t len, size_t limit,
+                       size_t *frame_len) {
+    size_t pos = s->pos;
+    uint64_t pending = s->pos ? s->pending : 1; /* values still to read */
     while (pending > 0) {
+        /* The value at pos is not read yet: a scan that stops here goes on from here. */
+        s->pos = pos;
+        s->pending = pending;
         if (pos >= len) return pos >= limit ? VD_ETOOLARGE : VD_EAGAIN;
         head_t h;
         if (classify(buf[pos], &h) != 0) return VD_EPROTO;
@@ -148,8 +152,15 @@ int vd_frame_scan(const uint8_t *buf, size_t len, size_t limit, size_t *frame_le
             pending += children;
         }
     }
+    s->pos = 0;
+    s->pending = 0;
     *frame_len = pos;
     return 0;
+}
+
+int vd_frame_scan(const uint8_t *buf, size_t len, size_t limit, size_t *frame_len) {
+    vd_frame_scan_t s = {0, 0};
+    return vd_frame_scan_more(&s, buf, len, limit, frame_len);
 }
 
 int vd_frame_peek_msgid(const uint8_t *buf, size_t len, uint32_t *msgid) {

@@ -14,6 +14,19 @@
  * on a byte that msgpack never uses (0xc1). */
 int vd_frame_scan(const uint8_t *buf, size_t len, size_t limit, size_t *frame_len);
 
+/* How far the scan of a frame got before its bytes ran out. Zeroed, it starts a new frame;
+ * vd_frame_scan_more zeroes it again once the frame is whole. */
+typedef struct vd_frame_scan {
+    size_t pos;       /* bytes of the frame read: every value before pos is whole */
+    uint64_t pending; /* values still to read from pos */
+} vd_frame_scan_t;
+
+/* vd_frame_scan that goes on where the last call on s stopped for want of bytes, so that a
+ * frame arriving in many pieces is walked once, not once per piece. buf holds the frame from
+ * its first byte on every call (it may have moved), len bytes of it. Same returns. */
+int vd_frame_scan_more(vd_frame_scan_t *s, const uint8_t *buf, size_t len, size_t limit,
+                       size_t *frame_len);
+
 /* Reads the msgid of a msgpack-RPC request ([0, msgid, ...]) from the first bytes of a frame,
  * even when the frame is incomplete or its tail is invalid. Returns 0 and sets *msgid, or
  * VD_ENOTFOUND when the prefix is not a request header. */

@@ -1,5 +1,10 @@
 #include "json_msgpack.h"
 
+#include "base/utf8.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,38 +48,25 @@ void vd_json_pack(msgpack_packer *pk, const json_t *j) {
     }
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-    if (s[0] < 0x80) return 1;
-    size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (len == 0 || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    return len;
-}
-
 static json_t *string_json(const char *p, size_t n) {
     json_t *j = json_stringn(p, n);
     if (j) return j;
-    /* Not UTF-8 (a bin field or raw mail bytes): keep what is valid, mark the rest. */
-    char *buf = malloc(n * 3 + 1);
+    /* Not UTF-8 (a bin field or raw mail bytes): keep what is valid, mark the rest, by the
+     * same rules as jansson (no overlong forms, surrogates or bytes past U+10FFFF). */
+    char *buf = malloc(vd_utf8_repair(p, n, NULL) + 1);
     if (!buf) return NULL;
-    size_t out = 0;
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_len((const unsigned char *)p + i, n - i);
-        if (l && !(l == 1 && p[i] == 0)) {
-            memcpy(buf + out, p + i, l);
-            out += l;
-            i += l;
-        } else {
-            memcpy(buf + out, "\xef\xbf\xbd", 3);
-            out += 3;
-            i++;
-        }
-    }
-    j = json_stringn(buf, out);
+    j = json_stringn(buf, vd_utf8_repair(p, n, buf));
     free(buf);
     return j;
+}
+
+/* A map key as a JSON string: a str or bin key as its text, any other key as "#index". */
+static json_t *key_json(const msgpack_object *k, uint32_t i) {
+    if (k->type == MSGPACK_OBJECT_STR) return string_json(k->via.str.ptr, k->via.str.size);
+    if (k->type == MSGPACK_OBJECT_BIN) return string_json(k->via.bin.ptr, k->via.bin.size);
+    char key[16];
+    snprintf(key, sizeof key, "#%u", i);
+    return json_string(key);
 }
 
 json_t *vd_msgpack_to_json(const msgpack_object *o) {
@@ -82,12 +74,16 @@ json_t *vd_msgpack_to_json(const msgpack_object *o) {
     case MSGPACK_OBJECT_BOOLEAN:
         return json_boolean(o->via.boolean);
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        return json_integer((json_int_t)o->via.u64);
+        /* jansson's integers stop at INT64_MAX: past it, a real keeps the sign and magnitude */
+        return o->via.u64 <= INT64_MAX ? json_integer((json_int_t)o->via.u64)
+                                       : json_real((double)o->via.u64);
     case MSGPACK_OBJECT_NEGATIVE_INTEGER:
         return json_integer(o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
-        return json_real(o->via.f64);
+        /* JSON has no NaN or infinities: null, as JavaScript's JSON.stringify writes them
+         * (jansson makes no value of them, and the entry would vanish). */
+        return isfinite(o->via.f64) ? json_real(o->via.f64) : json_null();
     case MSGPACK_OBJECT_STR:
         return string_json(o->via.str.ptr, o->via.str.size);
     case MSGPACK_OBJECT_BIN:
@@ -101,16 +97,13 @@ json_t *vd_msgpack_to_json(const msgpack_object *o) {
     case MSGPACK_OBJECT_MAP: {
         json_t *m = json_object();
         for (uint32_t i = 0; m && i < o->via.map.size; i++) {
-            const msgpack_object *k = &o->via.map.ptr[i].key;
-            char key[256];
-            if (k->type == MSGPACK_OBJECT_STR) {
-                size_t n = k->via.str.size < sizeof key - 1 ? k->via.str.size : sizeof key - 1;
-                memcpy(key, k->via.str.ptr, n);
-                key[n] = '\0';
-            } else {
-                snprintf(key, sizeof key, "#%u", i);
-            }
-            json_object_set_new(m, key, vd_msgpack_to_json(&o->via.map.ptr[i].val));
+            json_t *k = key_json(&o->via.map.ptr[i].key, i);
+            json_t *v = vd_msgpack_to_json(&o->via.map.ptr[i].val);
+            if (k) /* the key whole, with its length: it may be long or hold a NUL */
+                json_object_setn_new(m, json_string_value(k), json_string_length(k), v);
+            else
+                json_decref(v);
+            json_decref(k);
         }
         return m;
     }

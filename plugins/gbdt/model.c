@@ -59,13 +59,15 @@ typedef struct tree_scratch {
     unsigned char *has_parent; /* some split names the node as a child */
     unsigned char *reached;    /* a walk from node 0 can arrive there */
     int32_t *depth;            /* splits between node 0 (or the node's own root) and it */
+    float max_leaf;            /* the largest magnitude of a leaf a walk can arrive at */
 } tree_scratch_t;
 
 /* Why the nodes do not make a tree that a row can walk from node 0, or NULL when they do.
  * Every split has two distinct children after it and inside the tree, and no node is the
  * child of two, so that walks cannot loop or leave the array; features are inside the row,
  * values are finite, and the depth is bounded. Nodes no split reaches (xgboost leaves pruned
- * nodes in place) are allowed. Sets t->depth, the longest walk to a leaf; *bad: the node. */
+ * nodes in place) are allowed. Sets t->depth, the longest walk to a leaf, and s->max_leaf;
+ * *bad: the node. */
 static const char *check_tree(gbdt_tree_t *t, int32_t nfeatures, tree_scratch_t *s, int32_t *bad) {
     t->depth = 0;
     s->reached[0] = 1;
@@ -75,6 +77,7 @@ static const char *check_tree(gbdt_tree_t *t, int32_t nfeatures, tree_scratch_t 
         if (!isfinite(nd->value)) return "a threshold or leaf value that is not a finite float32";
         if (nd->left == -1 && nd->right == -1) {
             if (s->reached[i] && s->depth[i] > t->depth) t->depth = s->depth[i];
+            if (s->reached[i] && fabsf(nd->value) > s->max_leaf) s->max_leaf = fabsf(nd->value);
             continue;
         }
         if (nd->left <= i || nd->right <= i || nd->left >= t->n || nd->right >= t->n)
@@ -103,10 +106,12 @@ static void finish_tree(gbdt_tree_t *t) {
     }
 }
 
-/* Checks the tree (check_tree) with its scratch arrays; returns 0 or fails with the reason. */
-static int validate_tree(gbdt_tree_t *t, int idx, int32_t nfeatures, char *err, size_t errlen) {
+/* Checks the tree (check_tree) with its scratch arrays; returns 0 or fails with the reason.
+ * *max_leaf: the largest magnitude the tree can add to a margin. */
+static int validate_tree(gbdt_tree_t *t, int idx, int32_t nfeatures, float *max_leaf, char *err,
+                         size_t errlen) {
     tree_scratch_t s = {calloc((size_t)t->n, 1), calloc((size_t)t->n, 1),
-                        calloc((size_t)t->n, sizeof(int32_t))};
+                        calloc((size_t)t->n, sizeof(int32_t)), 0.0f};
     int32_t bad = 0;
     const char *why = !s.has_parent || !s.reached || !s.depth ? "out of memory"
                                                               : check_tree(t, nfeatures, &s, &bad);
@@ -115,11 +120,12 @@ static int validate_tree(gbdt_tree_t *t, int idx, int32_t nfeatures, char *err, 
     free(s.depth);
     if (why) return fail(err, errlen, "tree %d, node %d: %s", idx, bad, why);
     finish_tree(t);
+    *max_leaf = s.max_leaf;
     return 0;
 }
 
-static int load_tree(json_t *jt, int idx, int32_t nfeatures, gbdt_tree_t *t, char *err,
-                     size_t errlen) {
+static int load_tree(json_t *jt, int idx, int32_t nfeatures, gbdt_tree_t *t, float *max_leaf,
+                     char *err, size_t errlen) {
     json_t *left = json_object_get(jt, "left_children");
     if (!json_is_array(left) || json_array_size(left) == 0)
         return fail(err, errlen, "tree %d: no left_children", idx);
@@ -165,7 +171,7 @@ static int load_tree(json_t *jt, int idx, int32_t nfeatures, gbdt_tree_t *t, cha
                     "tree %d: missing or malformed node arrays (left_children, right_children, "
                     "split_indices, split_conditions, default_left: %d integers or numbers each)",
                     idx, n);
-    return validate_tree(t, idx, nfeatures, err, errlen);
+    return validate_tree(t, idx, nfeatures, max_leaf, err, errlen);
 }
 
 static int load_trees(json_t *model, gbdt_model_t *m, char *err, size_t errlen) {
@@ -184,9 +190,19 @@ static int load_trees(json_t *model, gbdt_model_t *m, char *err, size_t errlen) 
     m->ntrees = (int32_t)json_array_size(trees);
     if (!(m->trees = calloc(m->ntrees ? (size_t)m->ntrees : 1, sizeof *m->trees)))
         return fail(err, errlen, "out of memory");
-    for (int32_t i = 0; i < m->ntrees; i++)
-        if (load_tree(json_array_get(trees, (size_t)i), i, m->nfeatures, &m->trees[i], err, errlen))
+    /* A margin is the base margin plus one leaf per tree, added in float32 in tree order.
+     * Rounding is monotone, so when the largest magnitudes, added in that order, stay finite,
+     * every margin does. */
+    float reach = fabsf(m->base_margin), max_leaf = 0.0f;
+    for (int32_t i = 0; i < m->ntrees; i++) {
+        if (load_tree(json_array_get(trees, (size_t)i), i, m->nfeatures, &m->trees[i], &max_leaf,
+                      err, errlen))
             return -1;
+        reach += max_leaf;
+        if (!isfinite(reach))
+            return fail(err, errlen,
+                        "tree %d: leaf values so large that a margin could overflow float32", i);
+    }
     return 0;
 }
 
@@ -251,13 +267,14 @@ static int load_learner(json_t *learner, gbdt_model_t *m, char *err, size_t errl
     return load_trees(json_object_get(booster, "model"), m, err, errlen);
 }
 
-int gbdt_model_load(const char *path, gbdt_model_t *m, char *err, size_t errlen) {
+/* What loading from a file and from memory share: root is the parsed document (NULL when it
+ * did not parse, with jerr saying why), name the file it came from, for messages. */
+static int load_document(json_t *root, const json_error_t *jerr, const char *name, gbdt_model_t *m,
+                         char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
-    json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_DECODE_ANY, &jerr);
     if (!root)
-        return fail(err, errlen, "%s: not a readable JSON model: %s (line %d)", path, jerr.text,
-                    jerr.line);
+        return fail(err, errlen, "%s: not a readable JSON model: %s (line %d)", name, jerr->text,
+                    jerr->line);
     json_t *version = json_object_get(root, "version");
     if (json_is_array(version) && json_array_size(version) == 3)
         snprintf(m->version, sizeof m->version, "%lld.%lld.%lld",
@@ -271,10 +288,22 @@ int gbdt_model_load(const char *path, gbdt_model_t *m, char *err, size_t errlen)
     if (rc) {
         char why[512];
         snprintf(why, sizeof why, "%s", err);
-        snprintf(err, errlen, "%s: %s", path, why);
+        snprintf(err, errlen, "%s: %s", name, why);
         gbdt_model_free(m);
     }
     return rc;
+}
+
+int gbdt_model_load(const char *path, gbdt_model_t *m, char *err, size_t errlen) {
+    json_error_t jerr;
+    return load_document(json_load_file(path, JSON_DECODE_ANY, &jerr), &jerr, path, m, err, errlen);
+}
+
+int gbdt_model_parse(const char *json, size_t len, const char *name, gbdt_model_t *m, char *err,
+                     size_t errlen) {
+    json_error_t jerr;
+    return load_document(json_loadb(json, len, JSON_DECODE_ANY, &jerr), &jerr, name, m, err,
+                         errlen);
 }
 
 void gbdt_model_free(gbdt_model_t *m) {

@@ -54,6 +54,11 @@ typedef struct gbdt_model {
  * its arrays or the row. Returns 0 or -1. */
 int gbdt_model_load(const char *path, gbdt_model_t *m, char *err, size_t errlen);
 
+/* The same from the len bytes of a JSON document in memory; name stands for the file in
+ * messages. */
+int gbdt_model_parse(const char *json, size_t len, const char *name, gbdt_model_t *m, char *err,
+                     size_t errlen);
+
 void gbdt_model_free(gbdt_model_t *m);
 
 /* The raw margin for one row of nfeatures float32 values (NaN = missing). */

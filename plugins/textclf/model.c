@@ -24,46 +24,53 @@ static double f64(const unsigned char *p) {
     return d;
 }
 
-static int fail(char *err, size_t errlen, const char *path, const char *why) {
-    snprintf(err, errlen, "%s: %s", path, why);
+static int fail(char *err, size_t errlen, const char *name, const char *why) {
+    snprintf(err, errlen, "%s: %s", name, why);
     return -1;
 }
 
 /* Checks every count and offset against the file's size, every bucket against the table and
- * every number for finiteness: no model file can make the scorer read outside its table or
- * turn a score into NaN. */
-static int parse(const unsigned char *d, size_t n, tc_model_t *m, const char *path, char *err,
+ * every number for finiteness, and the weights' sum: no model file can make the scorer read
+ * outside its table or turn a score into NaN or an infinity. */
+static int parse(const unsigned char *d, size_t n, tc_model_t *m, const char *name, char *err,
                  size_t errlen) {
     if (n < 36 || memcmp(d, "VDTXTCLF", 8) != 0)
-        return fail(err, errlen, path, "not a textclf model (bad magic)");
-    if (u32(d + 8) != 1) return fail(err, errlen, path, "unsupported textclf format version");
+        return fail(err, errlen, name, "not a textclf model (bad magic)");
+    if (u32(d + 8) != 1) return fail(err, errlen, name, "unsupported textclf format version");
     m->bits = u32(d + 12);
     m->seed = u64(d + 16);
     m->bias = f64(d + 24);
     if (m->bits < 8 || m->bits > MAX_BITS)
-        return fail(err, errlen, path, "bucket bits out of range (8 to 24)");
-    if (!isfinite(m->bias)) return fail(err, errlen, path, "the bias is not a finite number");
+        return fail(err, errlen, name, "bucket bits out of range (8 to 24)");
+    if (!isfinite(m->bias)) return fail(err, errlen, name, "the bias is not a finite number");
     uint32_t count = u32(d + 32);
-    if ((n - 36) / 12 < count) return fail(err, errlen, path, "truncated weights");
+    if ((n - 36) / 12 < count) return fail(err, errlen, name, "truncated weights");
     if (!(m->weights = calloc((size_t)1 << m->bits, sizeof *m->weights)))
-        return fail(err, errlen, path, "out of memory");
+        return fail(err, errlen, name, "out of memory");
     long prev = -1;
+    /* A score is the bias plus some weights, added in bucket order. Rounding is monotone, so
+     * when the magnitudes of all of them, added in that order, stay finite, every score does. */
+    double reach = fabs(m->bias);
     for (uint32_t i = 0; i < count; i++) {
         const unsigned char *w = d + 36 + (size_t)i * 12;
         uint32_t b = u32(w);
         if ((long)b <= prev || b >= (1u << m->bits))
-            return fail(err, errlen, path, "weights out of order or out of range");
+            return fail(err, errlen, name, "weights out of order or out of range");
         m->weights[b] = f64(w + 4);
         if (!isfinite(m->weights[b]))
-            return fail(err, errlen, path, "a weight is not a finite number");
+            return fail(err, errlen, name, "a weight is not a finite number");
+        reach += fabs(m->weights[b]);
         prev = (long)b;
     }
+    if (!isfinite(reach))
+        return fail(err, errlen, name,
+                    "weights so large that a score could overflow (past 1.8e308)");
     m->nonzero = count;
     size_t meta = 36 + (size_t)count * 12;
     if (n < meta + 4 || n - meta - 4 < u32(d + meta))
-        return fail(err, errlen, path, "truncated metadata");
+        return fail(err, errlen, name, "truncated metadata");
     if (n - meta - 4 > u32(d + meta))
-        return fail(err, errlen, path, "bytes after the metadata (not one model file)");
+        return fail(err, errlen, name, "bytes after the metadata (not one model file)");
     return 0;
 }
 
@@ -85,6 +92,14 @@ static int read_file(FILE *f, unsigned char **data, size_t *len) {
     return ferror(f) ? -1 : 0;
 }
 
+int tc_model_parse(const unsigned char *data, size_t len, const char *name, tc_model_t *m,
+                   char *err, size_t errlen) {
+    memset(m, 0, sizeof *m);
+    int rc = parse(data, len, m, name, err, errlen);
+    if (rc) tc_model_free(m);
+    return rc;
+}
+
 int tc_model_load(const char *path, tc_model_t *m, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
     FILE *f = fopen(path, "rb");
@@ -96,9 +111,8 @@ int tc_model_load(const char *path, tc_model_t *m, char *err, size_t errlen) {
     rc = rc ? fail(err, errlen, path,
                    "cannot read it whole (unreadable, out of memory, or "
                    "larger than any textclf model)")
-            : parse(data, len, m, path, err, errlen);
+            : tc_model_parse(data, len, path, m, err, errlen);
     free(data);
-    if (rc) tc_model_free(m);
     return rc;
 }
 

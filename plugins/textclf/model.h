@@ -16,6 +16,10 @@ typedef struct tc_model {
 /* Loads a model; on failure returns -1 with the reason (and the path) in err. */
 int tc_model_load(const char *path, tc_model_t *m, char *err, size_t errlen);
 
+/* The same from the len bytes of a model file in memory; name stands for the file in err. */
+int tc_model_parse(const unsigned char *data, size_t len, const char *name, tc_model_t *m,
+                   char *err, size_t errlen);
+
 void tc_model_free(tc_model_t *m);
 
 /* bias + the weights of the sorted distinct buckets, added in that order (float64). */

@@ -1,5 +1,7 @@
 #include "verdict/client.h"
 
+#include "reply_reader.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -13,8 +15,7 @@
 struct vd_client {
     int fd;
     uint32_t next_msgid;
-    msgpack_unpacker unp;
-    msgpack_unpacked msg;
+    vd__reply_reader_t replies;
     msgpack_sbuffer sbuf;
     char err[256];
 };
@@ -42,15 +43,14 @@ int vd_client_connect(const char *path, vd_client_t **out, char *err, size_t err
         return -1;
     }
     vd_client_t *c = calloc(1, sizeof *c);
-    if (!c || !msgpack_unpacker_init(&c->unp, (size_t)64 * 1024)) {
-        free(c);
+    if (!c) {
         close(fd);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     c->fd = fd;
     c->next_msgid = 1;
-    msgpack_unpacked_init(&c->msg);
+    vd__reply_reader_init(&c->replies);
     msgpack_sbuffer_init(&c->sbuf);
     *out = c;
     return 0;
@@ -59,8 +59,7 @@ int vd_client_connect(const char *path, vd_client_t **out, char *err, size_t err
 void vd_client_close(vd_client_t *c) {
     if (!c) return;
     close(c->fd);
-    msgpack_unpacked_destroy(&c->msg);
-    msgpack_unpacker_destroy(&c->unp);
+    vd__reply_reader_close(&c->replies);
     msgpack_sbuffer_destroy(&c->sbuf);
     free(c);
 }
@@ -90,36 +89,24 @@ int vd_client_send(vd_client_t *c, const char *method, const char *params, size_
     return write_all(c, c->sbuf.data, c->sbuf.size);
 }
 
-static int take_reply(vd_client_t *c, vd_client_reply_t *r) {
-    const msgpack_object *o = &c->msg.data;
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 4 ||
-        o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        o->via.array.ptr[0].via.u64 != 1 ||
-        o->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return fail(c, "the server sent something that is not a msgpack-RPC response");
-    r->msgid = (uint32_t)o->via.array.ptr[1].via.u64;
-    r->error = o->via.array.ptr[2].type == MSGPACK_OBJECT_NIL ? NULL : &o->via.array.ptr[2];
-    r->result = &o->via.array.ptr[3];
-    return 0;
-}
-
 int vd_client_recv(vd_client_t *c, vd_client_reply_t *r, int timeout_ms) {
     for (;;) {
-        msgpack_unpack_return ur = msgpack_unpacker_next(&c->unp, &c->msg);
-        if (ur == MSGPACK_UNPACK_SUCCESS) return take_reply(c, r);
-        if (ur != MSGPACK_UNPACK_CONTINUE) return fail(c, "malformed reply from the server");
-        if (!msgpack_unpacker_reserve_buffer(&c->unp, (size_t)64 * 1024))
-            return fail(c, "out of memory");
+        const char *why;
+        int rc = vd__reply_reader_next(&c->replies, r, &why);
+        if (rc == 0) return 0;
+        if (rc < 0) return fail(c, "%s", why);
+        size_t room;
+        char *buf = vd__reply_reader_room(&c->replies, (size_t)64 * 1024, &room);
+        if (!buf) return fail(c, "out of memory");
         struct pollfd p = {.fd = c->fd, .events = POLLIN};
         int pr = poll(&p, 1, timeout_ms);
         if (pr == 0) return fail(c, "timed out waiting for a reply");
         if (pr < 0 && errno != EINTR) return fail(c, "poll: %s", strerror(errno));
         if (pr < 0) continue;
-        ssize_t n = recv(c->fd, msgpack_unpacker_buffer(&c->unp),
-                         msgpack_unpacker_buffer_capacity(&c->unp), 0);
+        ssize_t n = recv(c->fd, buf, room, 0);
         if (n == 0) return fail(c, "the server closed the connection");
         if (n < 0 && errno != EINTR) return fail(c, "recv: %s", strerror(errno));
-        if (n > 0) msgpack_unpacker_buffer_consumed(&c->unp, (size_t)n);
+        if (n > 0) vd__reply_reader_wrote(&c->replies, (size_t)n);
     }
 }
 

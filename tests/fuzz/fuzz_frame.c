@@ -1,5 +1,5 @@
-/* libFuzzer target: the frame scanner, the decode-once holder (msgpack-RPC envelope) and the
- * decide params, on arbitrary bytes. */
+/* libFuzzer target: the frame scanner (whole, and resumed as bytes arrive), the decode-once
+ * holder (msgpack-RPC envelope) and the decide params, on arbitrary bytes. */
 #include "base/error.h"
 #include "proto/decide_params.h"
 #include "proto/frame.h"
@@ -12,6 +12,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A scan resumed a byte at a time ends as the scan of the whole, at the same length. */
+static void check_resumed(const uint8_t *data, size_t size, int whole_rc, size_t whole_len) {
+    vd_frame_scan_t s = {0, 0};
+    size_t flen = 0;
+    int rc = VD_EAGAIN;
+    for (size_t n = 0; rc == VD_EAGAIN && n <= size; n++)
+        rc = vd_frame_scan_more(&s, data, n, 4096, &flen);
+    if (rc != whole_rc || (rc == 0 && flen != whole_len)) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint32_t msgid;
     (void)vd_frame_peek_msgid(data, size, &msgid);
@@ -21,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     while (off < size) {
         size_t flen = 0;
         int rc = vd_frame_scan(data + off, size - off, 4096, &flen);
+        check_resumed(data + off, size - off, rc, flen);
         if (rc != 0) break;
         if (flen == 0 || flen > size - off) abort(); /* the scanner must stay inside the input */
         const char *why = NULL;

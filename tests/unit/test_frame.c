@@ -20,6 +20,27 @@ static void test_complete_and_partial(void) {
         CU_ASSERT_EQUAL(vd_frame_scan(s, cut, 1024, &len), VD_EAGAIN);
 }
 
+/* Fed a byte more at a time, a resumed scan waits, then finds the frame a whole scan finds;
+ * a long string is not walked again, and the state is ready for the next frame. */
+static void test_resumed_scan(void) {
+    uint8_t f[3 + 3 + 300 + 1] = {0x94, 0x01, 0xc0, 0xda, 0x01, 0x2c}; /* [1, nil, str, true] */
+    memset(f + 6, 'x', 300);
+    f[sizeof f - 1] = 0xc3;
+    vd_frame_scan_t s = {0, 0};
+    size_t len = 0;
+    for (size_t n = 0; n < sizeof f; n++) {
+        CU_ASSERT_EQUAL(vd_frame_scan_more(&s, f, n, 1024, &len), VD_EAGAIN);
+        CU_ASSERT(s.pos <= n);
+    }
+    CU_ASSERT_EQUAL(s.pos, sizeof f - 1); /* waiting at the last value, the string behind */
+    CU_ASSERT_EQUAL(vd_frame_scan_more(&s, f, sizeof f, 1024, &len), 0);
+    CU_ASSERT_EQUAL(len, sizeof f);
+    CU_ASSERT(s.pos == 0 && s.pending == 0);
+    /* The limit counts from the frame's first byte, however many calls it took. */
+    CU_ASSERT_EQUAL(vd_frame_scan_more(&s, f, 100, 1024, &len), VD_EAGAIN);
+    CU_ASSERT_EQUAL(vd_frame_scan_more(&s, f, 200, 200, &len), VD_ETOOLARGE);
+}
+
 static void test_two_frames_back_to_back(void) {
     const uint8_t f[] = {0x92, 0x01, 0x02, 0x81, 0xa1, 'k', 0xc3};
     size_t len = 0;
@@ -78,6 +99,7 @@ static void test_peek_msgid(void) {
 void vd_suite_frame(void) {
     static const vd_test_t tests[] = {{"complete and partial frames", test_complete_and_partial},
                                       {"frames back to back", test_two_frames_back_to_back},
+                                      {"a scan resumed piece by piece", test_resumed_scan},
                                       {"oversize declarations", test_too_large},
                                       {"invalid byte 0xc1", test_invalid_byte},
                                       {"every msgpack type", test_every_type},

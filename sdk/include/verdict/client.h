@@ -16,6 +16,10 @@ extern "C" {
 
 typedef struct vd_client vd_client_t;
 
+/* The largest reply a client reads: a larger one fails the call (and the connection, which
+ * cannot be followed past it), so that a broken server cannot make the client hold more. */
+#define VD_CLIENT_MAX_REPLY ((size_t)64 << 20)
+
 /* A reply. error is NULL on success, else the error map {code, message}; result is the
  * result object. Both borrow from the client and stay valid until the next receive. */
 typedef struct vd_client_reply {
