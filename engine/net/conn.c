@@ -298,7 +298,9 @@ static void process(vd_conn_t *c) {
     c->in_process = 1;
     while (!c->closing && !c->close_after_flush && !over_high_water(c)) {
         size_t flen;
-        int rc = vd_frame_scan((const uint8_t *)c->buf + off, c->len - off, limit, &flen);
+        /* A frame arriving in pieces is scanned from where its last piece ended. */
+        int rc =
+            vd_frame_scan_more(&c->scan, (const uint8_t *)c->buf + off, c->len - off, limit, &flen);
         if (rc == VD_EAGAIN) break;
         if (rc == VD_ETOOLARGE) {
             char msg[96];
@@ -316,6 +318,7 @@ static void process(vd_conn_t *c) {
     c->in_process = 0;
     if (c->close_after_flush) {
         c->len = 0; /* nothing after bytes that cannot be framed is ever used */
+        memset(&c->scan, 0, sizeof c->scan);
     } else if (off > 0) {
         memmove(c->buf, c->buf + off, c->len - off);
         c->len -= off;

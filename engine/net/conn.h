@@ -4,6 +4,7 @@
 #define VD_CONN_H
 
 #include "base/stats.h"
+#include "proto/frame.h"
 
 #include <msgpack.h>
 #include <stddef.h>
@@ -50,6 +51,7 @@ typedef struct vd_conn {
     vd_conn_env_t *env;
     char *buf; /* bytes read and not yet consumed */
     size_t len, cap;
+    vd_frame_scan_t scan;  /* how far the frame at buf's start was scanned */
     msgpack_sbuffer out;   /* replies not yet handed to uv_write */
     msgpack_packer pk;     /* packs into out */
     size_t unsent;         /* bytes handed to uv_write and not yet written */
