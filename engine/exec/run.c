@@ -15,6 +15,7 @@
 #include "proto/mpbuf.h"
 
 #include <lauxlib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,10 +112,10 @@ static int check_score(run_t *r, lua_State *S, int idx, const vd_rule_t *rule, v
                        double *score) {
     int isnum;
     *score = lua_tonumberx(S, idx, &isnum);
-    if (isnum && *score == *score) return 0;
+    if (isnum && isfinite(*score)) return 0; /* an infinity would make the total NaN */
     char msg[512];
-    snprintf(msg, sizeof msg, "%s:%d: score function of rule '%s' returned no number", rule->file,
-             rule->line, rule->name);
+    snprintf(msg, sizeof msg, "%s:%d: score function of rule '%s' returned %s", rule->file,
+             rule->line, rule->name, isnum ? "a number that is not finite" : "no number");
     record_fault(r->ex->d, r->stage, rule->name, msg, tr);
     return -1;
 }

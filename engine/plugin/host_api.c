@@ -11,6 +11,7 @@
 #include "registry.h"
 #include "setup.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,8 +228,10 @@ static char *dup_opt(const char *s) {
     return s ? strdup(s) : NULL;
 }
 
+/* Scores and float features must be finite: one infinite score, with an opposite one, makes
+ * the total NaN, and no threshold then holds. */
 static int add_score(vd_plugin_call_t *c, double score, const char *rule, const char *detail) {
-    if (!c || score != score) return VD_PLUGIN_ERROR;
+    if (!c || !isfinite(score)) return VD_PLUGIN_ERROR;
     vd_plugin_out_t *o = push_out(c, VD_OUT_SCORE);
     if (!o) return VD_PLUGIN_ERROR;
     o->score = score;
@@ -263,6 +266,7 @@ static int set_feature(vd_plugin_call_t *c, vd_plugin_feature_t f, const vd_valu
 }
 
 static int set_feature_float(vd_plugin_call_t *c, vd_plugin_feature_t f, double x) {
+    if (!isfinite(x)) return VD_PLUGIN_ERROR;
     vd_value_t v = {.type = VD_VAL_NUM, .u.n = x};
     return set_feature(c, f, &v);
 }

@@ -337,7 +337,12 @@ static void test_faults(void) {
         "rule \"fine\" { score = 1, when = function() return true end }\n"
         "rule \"badscore\" { score = function() return 'high' end, when = function() return true "
         "end }\n"
-        "pipeline \"open\" { stages = { stage \"s\" {\"broken\", \"fine\", \"badscore\"} } }\n"
+        "rule \"infinite\" { score = function() return math.huge end, when = function() return "
+        "true end }\n"
+        "rule \"minus\" { score = function() return -math.huge end, when = function() return "
+        "true end }\n"
+        "pipeline \"open\" { stages = { stage \"s\" {\"broken\", \"fine\", \"badscore\", "
+        "\"infinite\", \"minus\"} } }\n"
         "pipeline \"closed\" { stages = { stage \"s\" {\"broken\", \"fine\", on_error = "
         "'challenge'} },\n"
         "  actions = { challenge = 10 } }\n");
@@ -347,9 +352,11 @@ static void test_faults(void) {
     CU_ASSERT_EQUAL(r.rc, 0);
     CU_ASSERT_STRING_EQUAL(r.d.action, "allow");
     CU_ASSERT_DOUBLE_EQUAL(r.d.main.score, 1.0, 1e-12);
-    CU_ASSERT_EQUAL(r.d.faults.len, 2);
+    CU_ASSERT_EQUAL(r.d.faults.len, 4); /* infinities too: together they made the total NaN */
     CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 0), "main.lua:1:"));
     CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 1), "returned no number"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 2), "not finite"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(fault_msg(&r.d, 3), "not finite"));
     done(&r);
     run(&r, p, "closed", none);
     CU_ASSERT_STRING_EQUAL(r.d.action, "challenge");

@@ -222,7 +222,8 @@ typedef struct vd_host_api {
     /* ---- 1.0: outputs (in score(), or from any one thread until complete()) ---- */
 
     /* Adds score points with a reason: rule names what fired (NULL: the stage name), detail
-     * is optional. */
+     * is optional. A score (and a float feature) that is not finite is refused
+     * (VD_PLUGIN_ERROR): an infinity would make the total NaN. */
     int (*add_score)(vd_plugin_call_t *call, double score, const char *rule, const char *detail);
     int (*add_tag)(vd_plugin_call_t *call, const char *tag);
     int (*set_feature_float)(vd_plugin_call_t *call, vd_plugin_feature_t f, double v);
