@@ -110,6 +110,7 @@ $(DATA)/geoip/asn.mmdb: plugins/geoip/tools/asn-csv-to-mmdb.pl | deps
 # The mail models and the whole mail pipeline on the held-out (time-shifted) test split.
 eval: build data
 	$(TRAIN) eval-all $(BUILD)/bin/verdictd $(POLICIES) $(DATA)
+	$(TRAIN) backtest $(BUILD)/bin/verdictd $(BUILD)/bin/verdict $(POLICIES) $(DATA)
 
 # libFuzzer on the protocol decoder, the policy loader, list files, state snapshots, the
 # metrics endpoint's request reader, the textclf message parser, the textclf and gbdt model

@@ -5,6 +5,7 @@
 
 #include "base/arena.h"
 #include "base/error.h"
+#include "base/log.h"
 #include "base/path.h"
 #include "plugin/default_dirs.h"
 #include "proto/json_write.h"
@@ -90,7 +91,7 @@ static const char *json_of(replay_cli_t *c, const char *mp, size_t len) {
 
 /* A side of the comparison from a decision (a result map: a record's or a policy's). */
 static void side_of(replay_cli_t *c, const msgpack_object *d, vd_replay_side_t *s,
-                           const char **rules, int want_json) {
+                    const char **rules, int want_json) {
     const msgpack_object *reasons = vd_replay_get(d, "reasons");
     s->action = str_copy(c, vd_replay_get(d, "action"));
     s->score = number(vd_replay_get(d, "score"));
@@ -238,6 +239,7 @@ int vd_cmd_replay(int argc, char **argv) {
                             {"threads", required_argument, 0, O_THREADS},
                             {"help", no_argument, 0, O_HELP},
                             {0, 0, 0, 0}};
+    vd_log_set_level(VD_LOG_WARN); /* each thread's policy load would say what it loaded */
     optind = 1;
     for (int o; (o = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
         switch (o) {

@@ -2,7 +2,7 @@
  * decision, in input order, keeps aggregates of bounded size (per pipeline and overall:
  * counts, the action transition matrix, per-rule hits, labelled confusion counts, score
  * histograms, a time series) and a bounded set of sample rows, and writes them as text, JSON
- * or a self-contained HTML page (docs/backtest-report.md describes each).
+ * or a self-contained HTML page (docs/backtesting.md describes each).
  *
  * Memory does not grow with the rows: it grows with the distinct pipelines, actions and rules
  * (which the policies name; beyond VD_REPORT_MAX_* each kind folds into "(other)") and the
@@ -66,7 +66,7 @@ uint64_t vd_report_rows(const vd_report_t *r);
 /* Aligned tables for a terminal; data is made safe to print (controls are escaped). */
 int vd_report_write_text(const vd_report_t *r, FILE *out);
 
-/* Everything, machine-readable (keys in docs/backtest-report.md). */
+/* Everything, machine-readable (keys in docs/backtesting.md). */
 int vd_report_write_json(const vd_report_t *r, FILE *out);
 
 /* A self-contained page: inline CSS and SVG charts, no script, nothing fetched. */

@@ -1,4 +1,4 @@
-/* The report as JSON: every figure of every section (docs/backtest-report.md lists the keys).
+/* The report as JSON: every figure of every section (docs/backtesting.md lists the keys).
  * Absent or undefined values are null, never left out, so readers see one shape. */
 #include "report_json.h"
 

@@ -43,6 +43,8 @@ fi
   ${baseline_policies:+"$baseline_policies"}
 # The decision log's cost: every signup decision logged against none, same rounds.
 "$root/tests/bench/dlog.sh" "$build" "$work/policies" "$seconds"
+# Replaying a decision log through a policy, offline.
+"$root/tests/bench/replay.sh" "$build" "$work/policies"
 echo "throughput and latency (all workers):"
 for pipeline in signup login mail empty; do
   "$build/bin/verdict-bench" --socket "$work/v.sock" --pid $pid --pipeline $pipeline --conns 4 --depth 64 --seconds "$seconds"

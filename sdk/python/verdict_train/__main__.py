@@ -9,6 +9,9 @@
   eval-all VERDICTD POLICIES DATA_DIR
       start verdictd and report the time-shifted split (shipped models), then the random
       split (secondary) with a text classifier trained on that split
+  backtest VERDICTD VERDICT POLICIES DATA_DIR
+      the worked backtests of docs/backtesting.md: the mail junk threshold on the logged test
+      split, the signup burst bound on a generated day
 """
 
 import argparse
@@ -54,6 +57,11 @@ def cmd_eval_all(args):
     evaluate.run_all(args.verdictd, args.policies, args.data)
 
 
+def cmd_backtest(args):
+    from . import backtest
+    backtest.run_all(args.verdictd, args.verdict, args.policies, args.data)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="verdict_train")
     sub = p.add_subparsers(dest="command", required=True)
@@ -74,9 +82,14 @@ def main(argv=None):
     a.add_argument("verdictd")
     a.add_argument("policies")
     a.add_argument("data")
+    b = sub.add_parser("backtest", help="the worked backtests of docs/backtesting.md")
+    b.add_argument("verdictd")
+    b.add_argument("verdict")
+    b.add_argument("policies")
+    b.add_argument("data")
     args = p.parse_args(argv)
     {"textclf": cmd_textclf, "gbdt": cmd_gbdt, "eval": cmd_eval,
-     "eval-all": cmd_eval_all}[args.command](args)
+     "eval-all": cmd_eval_all, "backtest": cmd_backtest}[args.command](args)
     return 0
 
 

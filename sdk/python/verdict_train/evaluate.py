@@ -65,8 +65,8 @@ def print_report(reports, info):
                                                                     info["elapsed_us_p99"]))
 
 
-def with_daemon(verdictd, policies, data_dir, fn):
-    """Runs fn(socket) against a verdictd started on policies and data_dir."""
+def with_daemon(verdictd, policies, data_dir, fn, args=()):
+    """Runs fn(socket) against a verdictd started on policies and data_dir (and args)."""
     import os
     import shutil
     import signal
@@ -75,7 +75,7 @@ def with_daemon(verdictd, policies, data_dir, fn):
     tmp = tempfile.mkdtemp(prefix="verdict-eval-")
     sock = os.path.join(tmp, "v.sock")
     proc = subprocess.Popen([verdictd, "--socket", sock, "--policies", policies, "--data-dir",
-                             data_dir, "--log-level", "warn"])
+                             data_dir, "--log-level", "warn"] + list(args))
     try:
         for _ in range(200):
             if os.path.exists(sock):
