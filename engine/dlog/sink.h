@@ -22,6 +22,7 @@ typedef struct vd_dlog_sink {
     int fd;           /* -1: not open (the last open failed) */
     int regular;      /* a regular file: rotation and tail repair apply */
     uint64_t size;    /* bytes in the current file */
+    uint64_t synced, dropped; /* handed to the disk, and dropped from the page cache, up to */
     int64_t opened_s; /* wall time verdictd opened the current file */
     int torn;         /* a failed write may have left a line cut short at the end */
     uint64_t rotations;
