@@ -156,7 +156,7 @@ int vd_dlog_sink_rotate_if_due(vd_dlog_sink_t *s, size_t n) {
  * DROP_EVERY bytes and, a step later, dropped from the page cache. The cache then does not fill
  * with the log (pushing out what other programs read), and new writes reuse pages freed a
  * moment ago instead of touching new memory (which is what most of a write costs). */
-#define DROP_EVERY ((uint64_t)8 << 20)
+#define DROP_EVERY ((uint64_t)2 << 20)
 
 static void drop_written(vd_dlog_sink_t *s) {
     if (!s->regular || s->size < s->synced + DROP_EVERY) return;
@@ -164,8 +164,7 @@ static void drop_written(vd_dlog_sink_t *s) {
         posix_fadvise(s->fd, (off_t)s->dropped, (off_t)(s->synced - s->dropped),
                       POSIX_FADV_DONTNEED);
     s->dropped = s->synced;
-    sync_file_range(s->fd, (off_t)s->synced, (off_t)(s->size - s->synced),
-                    SYNC_FILE_RANGE_WRITE);
+    sync_file_range(s->fd, (off_t)s->synced, (off_t)(s->size - s->synced), SYNC_FILE_RANGE_WRITE);
     s->synced = s->size;
 }
 
