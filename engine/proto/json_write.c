@@ -136,6 +136,7 @@ static const unsigned char *value(char **o, const unsigned char *p, const unsign
 /* A map key: a string as it is, a scalar as its text in quotes, a container as a marker. */
 static const unsigned char *key(char **o, const unsigned char *p, const unsigned char *end,
                                 int depth) {
+    if (p < end && (*p & 0xe0) == 0xa0) return value(o, p, end, depth); /* nearly every key */
     vd_mp_value_t h;
     size_t hl = vd_mp_read_head(p, (size_t)(end - p), &h);
     if (!hl) return NULL;

@@ -133,16 +133,32 @@ size_t vd_mp_skip(const char *p, size_t n) {
     return skip_at((const unsigned char *)p, n, 0);
 }
 
-const char *vd_mp_array_at(const char *p, size_t n, uint32_t i, size_t *len) {
-    const unsigned char *u = (const unsigned char *)p;
+/* The offset of item i of the array at p (which must have more than i items), or 0. */
+static size_t item_offset(const unsigned char *u, size_t n, uint32_t i, uint64_t *items) {
     vd_mp_value_t h;
     size_t off = vd_mp_read_head(u, n, &h);
-    if (!off || h.kind != VD_MP_ARRAY || h.len <= i) return NULL;
+    if (!off || h.kind != VD_MP_ARRAY || h.len <= i) return 0;
+    *items = h.len;
     for (uint32_t k = 0; k < i; k++) {
         size_t s = skip_at(u + off, n - off, 1);
-        if (!s) return NULL;
+        if (!s) return 0;
         off += s;
     }
-    if (!(*len = skip_at(u + off, n - off, 1))) return NULL;
+    return off < n ? off : 0;
+}
+
+const char *vd_mp_array_at(const char *p, size_t n, uint32_t i, size_t *len) {
+    const unsigned char *u = (const unsigned char *)p;
+    uint64_t items;
+    size_t off = item_offset(u, n, i, &items);
+    if (!off || !(*len = skip_at(u + off, n - off, 1))) return NULL;
+    return p + off;
+}
+
+const char *vd_mp_array_last(const char *p, size_t n, uint32_t i, size_t *len) {
+    uint64_t items;
+    size_t off = item_offset((const unsigned char *)p, n, i, &items);
+    if (!off || items != (uint64_t)i + 1) return NULL;
+    *len = n - off;
     return p + off;
 }

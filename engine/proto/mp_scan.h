@@ -38,4 +38,9 @@ size_t vd_mp_skip(const char *p, size_t n);
  * more than i items or is malformed. */
 const char *vd_mp_array_at(const char *p, size_t n, uint32_t i, size_t *len);
 
+/* The same for the LAST item of an array that is itself the last value of p[0..n): its bytes
+ * run to the end, so nothing is walked after its start (the event of a decide request is the
+ * last item of the params, which are the last of the frame). */
+const char *vd_mp_array_last(const char *p, size_t n, uint32_t i, size_t *len);
+
 #endif

@@ -57,8 +57,9 @@ static void log_decision(vd_server_t *s, vd_request_t *r, const vd_decision_meta
                          .reply_len = reply_len};
     const vd_inbound_t *frame = r->in.input; /* [0, msgid, "decide", [pipeline, event, ...]] */
     size_t plen;
-    const char *params = vd_mp_array_at(frame->bytes, frame->len, 3, &plen);
-    if (params) in.event_bytes = vd_mp_array_at(params, plen, 1, &in.event_len);
+    const char *params = vd_mp_array_last(frame->bytes, frame->len, 3, &plen);
+    if (params && !(in.event_bytes = vd_mp_array_last(params, plen, 1, &in.event_len)))
+        in.event_bytes = vd_mp_array_at(params, plen, 1, &in.event_len); /* options follow */
     vd_decision_record_pack(&s->record, &in);
     if (s->record.data) vd_dlog_submit(s->log, s->record.data, s->record.size);
     if (s->record.alloc > (1 << 20)) { /* one huge event: do not keep its buffer */
