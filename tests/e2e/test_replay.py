@@ -64,7 +64,12 @@ def record_traffic():
 
 
 def test_unchanged_policy_reproduces_every_decision():
-    p = replay("--policies", SHIPPED, "--emit", "all", LOG)
+    report = os.path.join(WORK, "same.json")
+    p = replay("--policies", SHIPPED, "--emit", "all", "--json", report, LOG)
+    overall = json.load(open(report))["overall"]
+    # Actions, scores and the rules that fired (the reasons) are all the same.
+    assert (overall["decisions"], overall["changed"], overall["score_changed"],
+            overall["rules_changed"]) == (600, 0, 0, 0), overall
     out = emitted(p)
     assert len(out) == 600, len(out)
     for o in out:
