@@ -26,7 +26,7 @@ static void pack_tags(msgpack_sbuffer *pk, const vd_vec_t *tags) {
         vd_mp_cstr(pk, VD_VEC_AT(*tags, const char *, i));
 }
 
-static void pack_value(msgpack_sbuffer *pk, const vd_value_t *v) {
+void vd_value_pack(msgpack_sbuffer *pk, const vd_value_t *v) {
     switch (v->type) {
     case VD_VAL_BOOL:
         vd_mp_bool(pk, v->u.b);
@@ -55,7 +55,7 @@ static void pack_features(msgpack_sbuffer *pk, const vd_decision_t *d, int shado
         const vd_feature_t *f = &VD_VEC_AT(d->features, vd_feature_t, i);
         if (f->shadow != shadow) continue;
         vd_mp_cstr(pk, f->name);
-        pack_value(pk, &f->value);
+        vd_value_pack(pk, &f->value);
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include "activity.h"
 #include "base/error.h"
+#include "decision/decision_pack.h"
 #include "proto/mpbuf.h"
 #include "stage.h"
 
@@ -110,26 +111,6 @@ int vd_plugin_call_merge(const vd_plugin_call_t *c, vd_decision_t *d) {
     return 0;
 }
 
-static void pack_value(msgpack_sbuffer *sb, const vd_value_t *v) {
-    switch (v->type) {
-    case VD_VAL_BOOL:
-        vd_mp_bool(sb, v->u.b);
-        break;
-    case VD_VAL_INT:
-        vd_mp_int(sb, v->u.i);
-        break;
-    case VD_VAL_NUM:
-        vd_mp_double(sb, v->u.n);
-        break;
-    case VD_VAL_STR:
-        vd_mp_str(sb, v->u.s.ptr, v->u.s.len);
-        break;
-    default:
-        vd_mp_nil(sb);
-        break;
-    }
-}
-
 void vd_plugin_call_pack(const vd_plugin_call_t *c, msgpack_sbuffer *sb) {
     vd_mp_array(sb, (uint32_t)c->nouts);
     for (size_t i = 0; i < c->nouts; i++) {
@@ -156,7 +137,7 @@ void vd_plugin_call_pack(const vd_plugin_call_t *c, msgpack_sbuffer *sb) {
             VD_MP_LIT(sb, "feature");
             vd_mp_cstr(sb, c->ps->features[o->feature - 1]);
             VD_MP_LIT(sb, "value");
-            pack_value(sb, &o->value);
+            vd_value_pack(sb, &o->value);
             break;
         }
     }

@@ -228,58 +228,40 @@ static int literal(reader_t *r, const char *word, size_t n) {
 
 static int value(reader_t *r);
 
-static int object(reader_t *r) {
-    size_t at = open_container(r, 0xdf);
-    uint32_t count = 0;
-    r->p++;
+/* A key and its colon, before an object's value. */
+static int member_key(reader_t *r) {
     skip_ws(r);
-    if (r->p < r->end && *r->p == '}') {
-        r->p++;
-        close_container(r, at, 0);
-        return 0;
-    }
-    for (;;) {
-        skip_ws(r);
-        if (r->p >= r->end || *r->p != '"') return fail(r, "expected a string key");
-        if (string(r)) return -1;
-        skip_ws(r);
-        if (r->p >= r->end || *r->p != ':') return fail(r, "expected ':'");
-        r->p++;
-        if (value(r)) return -1;
-        count++;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') break;
-        return fail(r, "expected a comma or the end of the object");
-    }
+    if (r->p >= r->end || *r->p != '"') return fail(r, "expected a string key");
+    if (string(r)) return -1;
+    skip_ws(r);
+    if (r->p >= r->end || *r->p != ':') return fail(r, "expected ':'");
     r->p++;
-    close_container(r, at, count);
     return 0;
 }
 
-static int array(reader_t *r) {
-    size_t at = open_container(r, 0xdd);
+/* An object (is_object) or an array at r->p (its opening bracket). */
+static int container(reader_t *r, int is_object) {
+    char close = is_object ? '}' : ']';
+    size_t at = open_container(r, is_object ? 0xdf : 0xdd);
     uint32_t count = 0;
     r->p++;
     skip_ws(r);
-    if (r->p < r->end && *r->p == ']') {
+    if (r->p < r->end && *r->p == close) {
         r->p++;
         close_container(r, at, 0);
         return 0;
     }
     for (;;) {
-        if (value(r)) return -1;
+        if ((is_object && member_key(r)) || value(r)) return -1;
         count++;
         skip_ws(r);
         if (r->p < r->end && *r->p == ',') {
             r->p++;
             continue;
         }
-        if (r->p < r->end && *r->p == ']') break;
-        return fail(r, "expected a comma or the end of the array");
+        if (r->p < r->end && *r->p == close) break;
+        return fail(r, is_object ? "expected a comma or the end of the object"
+                                 : "expected a comma or the end of the array");
     }
     r->p++;
     close_container(r, at, count);
@@ -294,7 +276,7 @@ static int value(reader_t *r) {
     case '{':
     case '[':
         if (++r->depth > MAX_DEPTH) return fail(r, "nested deeper than 64 levels");
-        rc = *r->p == '{' ? object(r) : array(r);
+        rc = container(r, *r->p == '{');
         r->depth--;
         return rc;
     case '"':

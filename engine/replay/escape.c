@@ -17,8 +17,10 @@ static uint32_t code_point(const unsigned char *s, size_t len) {
     return c;
 }
 
-void vd_esc_json(FILE *out, const char *s, size_t n) {
-    fputc('"', out);
+/* Calls put for each character of s[0..n) with its code point and bytes; a byte sequence that
+ * is not UTF-8 is written as U+FFFD (one for each maximal subpart). */
+static void each_char(FILE *out, const char *s, size_t n,
+                      void (*put)(FILE *out, uint32_t c, const char *bytes, size_t len)) {
     for (size_t i = 0; i < n;) {
         size_t seen, len = vd_utf8_char(s + i, n - i, &seen);
         if (!len) {
@@ -26,71 +28,73 @@ void vd_esc_json(FILE *out, const char *s, size_t n) {
             i += seen;
             continue;
         }
-        uint32_t c = code_point((const unsigned char *)s + i, len);
-        switch (c) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029)
-                fprintf(out, "\\u%04x", (unsigned)c);
-            else
-                fwrite(s + i, 1, len, out);
-        }
+        put(out, code_point((const unsigned char *)s + i, len), s + i, len);
         i += len;
     }
+}
+
+static void json_char(FILE *out, uint32_t c, const char *bytes, size_t len) {
+    switch (c) {
+    case '"':
+        fputs("\\\"", out);
+        break;
+    case '\\':
+        fputs("\\\\", out);
+        break;
+    case '\n':
+        fputs("\\n", out);
+        break;
+    case '\r':
+        fputs("\\r", out);
+        break;
+    case '\t':
+        fputs("\\t", out);
+        break;
+    default:
+        if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029)
+            fprintf(out, "\\u%04x", (unsigned)c);
+        else
+            fwrite(bytes, 1, len, out);
+    }
+}
+
+void vd_esc_json(FILE *out, const char *s, size_t n) {
+    fputc('"', out);
+    each_char(out, s, n, json_char);
     fputc('"', out);
 }
 
-void vd_esc_html(FILE *out, const char *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        size_t seen, len = vd_utf8_char(s + i, n - i, &seen);
-        if (!len) {
+static void html_char(FILE *out, uint32_t c, const char *bytes, size_t len) {
+    switch (c) {
+    case '&':
+        fputs("&amp;", out);
+        break;
+    case '<':
+        fputs("&lt;", out);
+        break;
+    case '>':
+        fputs("&gt;", out);
+        break;
+    case '"':
+        fputs("&quot;", out);
+        break;
+    case '\'':
+        fputs("&#39;", out);
+        break;
+    case '\t':
+    case '\n':
+        fputc((int)c, out);
+        break;
+    default:
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0xfffe || c == 0xffff)
             fputs(REPLACEMENT, out);
-            i += seen;
-            continue;
-        }
-        uint32_t c = code_point((const unsigned char *)s + i, len);
-        switch (c) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&#39;", out);
-            break;
-        case '\t':
-        case '\n':
-            fputc((int)c, out);
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0xfffe || c == 0xffff)
-                fputs(REPLACEMENT, out);
-            else
-                fwrite(s + i, 1, len, out);
-        }
-        i += len;
+        else
+            fwrite(bytes, 1, len, out);
     }
+}
+
+void vd_esc_html(FILE *out, const char *s, size_t n) {
+    each_char(out, s, n, html_char);
 }
 
 /* Appends one escaped character (or the bytes of a valid one) to out; returns its length. */

@@ -10,30 +10,11 @@ set -euo pipefail
 build=$1 policies=$2 records=${3:-1000000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/verdict-logread.XXXXXX)
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'rm -rf "$work"' EXIT
 
 log=$work/decisions.jsonl
-"$build/bin/verdictd" --socket "$work/v.sock" --policies "$policies" --data-dir "$root/data" \
-  --plugin-dir "$build/plugins" --log-level warn --decision-log "$log" \
-  --decision-log-max-mb 0 --decision-log-buffer-mb 256 &
-pid=$!
-for _ in $(seq 100); do
-  "$build/bin/verdict" --socket "$work/v.sock" ping >/dev/null 2>&1 && break
-  sleep 0.1
-done
 signups=$((records * 7 / 10))
-"$build/bin/verdict-bench" --socket "$work/v.sock" --pipeline signup --conns 2 --depth 32 \
-  --seconds 3600 --count "$signups" >/dev/null
-"$build/bin/verdict-bench" --socket "$work/v.sock" --pipeline login --conns 2 --depth 32 \
-  --seconds 3600 --count $((records - signups)) >/dev/null
-kill "$pid"
-wait "$pid" || true
-pid=
+"$root/tests/bench/record_log.sh" "$build" "$policies" "$log" "$signups" $((records - signups))
 head -n 100000 "$log" > "$work/first.jsonl"
 gzip -1 -c "$log" > "$log.gz"
 

@@ -6,23 +6,8 @@ set -euo pipefail
 build=$1 policies=$2 records=${3:-200000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/verdict-replay.XXXXXX)
-pid=
-cleanup() {
-  [ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
-  rm -rf "$work"
-}
-trap cleanup EXIT
-"$build/bin/verdictd" --socket "$work/v.sock" --policies "$policies" --data-dir "$root/data" \
-  --plugin-dir "$build/plugins" --log-level warn --decision-log "$work/decisions.jsonl" \
-  --decision-log-max-mb 0 &
-pid=$!
-for _ in $(seq 100); do
-  "$build/bin/verdict" --socket "$work/v.sock" ping >/dev/null 2>&1 && break
-  sleep 0.1
-done
-"$build/bin/verdict-bench" --socket "$work/v.sock" --pipeline signup --conns 2 --depth 32 \
-  --count "$records" --seconds 600 >/dev/null
-kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+trap 'rm -rf "$work"' EXIT
+"$root/tests/bench/record_log.sh" "$build" "$policies" "$work/decisions.jsonl" "$records"
 bytes=$(stat -c %s "$work/decisions.jsonl")
 echo "verdict replay: $records signup records, $((bytes / records)) bytes each, the shipped policy:"
 for threads in 0 1; do
