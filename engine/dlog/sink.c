@@ -84,6 +84,18 @@ static int cmp_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether a name after "PATH." is one rotate gives (YYYYMMDDTHHMMSSZ, then "-NNN" or a
+ * suffix a compressor adds, or nothing). Other files that share the prefix (PATH.bak,
+ * logrotate's PATH.1) are not ours: counted, they would push our rotated files out, and sorted
+ * before them, be deleted. */
+static int is_stamp(const char *s) {
+    for (int i = 0; i < 16; i++) {
+        int want_digit = i != 8 && i != 15;
+        if (want_digit ? (s[i] < '0' || s[i] > '9') : s[i] != (i == 8 ? 'T' : 'Z')) return 0;
+    }
+    return s[16] == '\0' || s[16] == '-' || s[16] == '.';
+}
+
 static void delete_oldest(vd_dlog_sink_t *s) {
     if (s->cfg.keep <= 0) return;
     char dir[PATH_MAX];
@@ -102,7 +114,7 @@ static void delete_oldest(vd_dlog_sink_t *s) {
     size_t n = 0, cap = 0, plen = strlen(prefix);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, prefix, plen) != 0) continue;
+        if (strncmp(e->d_name, prefix, plen) != 0 || !is_stamp(e->d_name + plen)) continue;
         if (n == cap) {
             char **more = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *names);
             if (!more) break;
