@@ -170,6 +170,7 @@ static void drop_out(vd_dlog_t *l) {
 /* A manifest line goes first in every file (opened, reopened or rotated to), so that each file
  * can be read on its own, and before the records that follow a change of policy or lists. */
 static void top_of_file(vd_dlog_t *l, size_t n) {
+    if (l->sink.fd < 0) vd_dlog_sink_reopen(&l->sink); /* the last open failed: try again */
     vd_dlog_sink_rotate_if_due(&l->sink, n);
     if (l->sink.fd < 0) return;
     uint64_t gen = vd_lists_generation();
@@ -192,6 +193,12 @@ static void flush(vd_dlog_t *l) {
     if (l->out_off == l->out.size || atomic_load(&l->crashing)) return;
     int begins = !l->line_open;
     if (begins && atomic_exchange(&l->reopen, 0)) {
+        count(&l->reopens, 1);
+        vd_dlog_sink_reopen(&l->sink);
+    } else if (begins && vd_dlog_sink_gone(&l->sink)) {
+        /* Deleted or replaced under us: writing on would lose every record without an error. */
+        vd_log(VD_LOG_WARN, "decision log: %s was removed or replaced: opening it again",
+               l->sink.cfg.path);
         count(&l->reopens, 1);
         vd_dlog_sink_reopen(&l->sink);
     }

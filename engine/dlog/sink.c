@@ -46,9 +46,11 @@ static int open_path(vd_dlog_sink_t *s) {
         return -1;
     }
     s->regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+    s->dev = (uint64_t)st.st_dev;
+    s->ino = (uint64_t)st.st_ino;
     s->opens++;
     s->size = 0;
-    s->opened_s = wall_s();
+    s->opened_s = s->checked_s = wall_s();
     s->synced = s->dropped = 0;
     if (s->regular) {
         long cut = vd_dlog_cut_torn_tail(s->fd);
@@ -77,6 +79,16 @@ void vd_dlog_sink_close(vd_dlog_sink_t *s) {
 int vd_dlog_sink_reopen(vd_dlog_sink_t *s) {
     vd_dlog_sink_close(s);
     return open_path(s);
+}
+
+int vd_dlog_sink_gone(vd_dlog_sink_t *s) {
+    if (s->fd < 0 || !s->regular) return 0;
+    int64_t now = wall_s();
+    if (now == s->checked_s) return 0;
+    s->checked_s = now;
+    struct stat st;
+    return stat(s->cfg.path, &st) != 0 || (uint64_t)st.st_dev != s->dev ||
+           (uint64_t)st.st_ino != s->ino;
 }
 
 /* Rotated files are PATH.<stamp>; sorted by name they are sorted by age. */

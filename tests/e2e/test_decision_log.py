@@ -112,7 +112,7 @@ def test_nothing_lost_across_rotation_sighup_and_sigterm():
         with Client(d.socket) as c:
             st = c.call("stats", [])["decision_log"]
         assert st["rotations"] >= 2, st
-        assert st["reopens"] == 1, st
+        assert 1 <= st["reopens"] <= 2, st  # SIGHUP, and the writer may see the move first
     files = glob.glob(path + "*")
     records = read_records(files)
     assert len(files) >= 4, files
@@ -210,6 +210,41 @@ def test_torn_tail_cut_when_opened():
     assert [x["id"] for x in records] == ["whole", r["id"]]  # a manifest in between
 
 
+def test_removed_file_and_directory():
+    # The file deleted, then its directory: records must not go on into a deleted file, where
+    # nobody can read them and nothing counts them. The writer notices within a second, opens
+    # the path again (a new file, manifest first), and while the directory is missing it counts
+    # what it cannot write; once the directory is back, it writes again.
+    d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
+    sub = os.path.join(d_dir, "logs")
+    os.mkdir(sub)
+    path = os.path.join(sub, "decisions.jsonl")
+    with Daemon(policies=policy_dir({"main.lua": MASKED}),
+                args=["--workers", "1", "--decision-log", path]) as d, Client(d.socket) as c:
+        c.decide("p", {"x": 0})
+        assert wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0)
+        os.unlink(path)
+
+        def logged(x):
+            c.decide("p", {"x": x})
+            return os.path.exists(path) and any(r["event"]["x"] == x for r in read_records([path]))
+
+        assert wait_for(lambda: logged(1)), d.output()
+        os.unlink(path)
+        os.rmdir(sub)
+
+        def counted():
+            c.decide("p", {"x": 2})
+            return c.call("stats", [])["decision_log"]["dropped_sink"] > 0
+
+        assert wait_for(counted), d.output()
+        st = c.call("stats", [])["decision_log"]
+        assert st["write_errors"] > 0, st
+        os.mkdir(sub)
+        assert wait_for(lambda: logged(3)), d.output()
+        assert "was removed or replaced" in d.output()
+
+
 def test_bad_path_refuses_to_start():
     d = Daemon(args=["--decision-log", "/nonexistent/dir/decisions.jsonl"], expect_start=False)
     assert d.proc.wait(20) != 0
@@ -222,4 +257,5 @@ if __name__ == "__main__":
                test_unread_fifo_drops_and_counts,
                test_masking_sampling_and_off,
                test_torn_tail_cut_when_opened,
+               test_removed_file_and_directory,
                test_bad_path_refuses_to_start]))
