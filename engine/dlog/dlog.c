@@ -65,9 +65,7 @@ static void convert(vd_dlog_t *l, const char *rec, size_t n) {
     if (vd_mp_to_json(&l->out, rec, n) != n || msgpack_sbuffer_write(&l->out, "\n", 1) != 0) {
         l->out.size = before;
         count(&l->dropped_sink, 1);
-        return;
     }
-    count(&l->records, 1);
 }
 
 static void pack_list(const vd_list_info_t *info, size_t i, size_t n, void *arg) {
@@ -209,6 +207,9 @@ static void flush(vd_dlog_t *l) {
                                   begins, WRITE_WAIT);
     atomic_store(&l->writing, 0);
     count(&l->rotations, l->sink.rotations - rotations);
+    /* Records count once their line is whole in the sink: one converted but then refused is
+     * counted as dropped instead, not both. */
+    count(&l->records, lines_in(l->out.data + l->out_off, w));
     l->out_off += w;
     count(&l->bytes, w);
     if (w > 0) l->line_open = l->out.data[l->out_off - 1] != '\n';
