@@ -150,6 +150,9 @@ def test_bad_lines_are_reported_and_skipped():
     assert "broken.jsonl:7:" in p.stderr, p.stderr
     replay("--policies", os.path.join(WORK, "nowhere"), LOG, expect=1)
     replay(LOG, expect=2)
+    # A directory opens, but reading it fails: once taken for an empty file, exit status 0.
+    p = replay("--policies", SHIPPED, LOG, WORK, expect=1)
+    assert "cannot read %s: Is a directory" % WORK in p.stderr, p.stderr
 
 
 if __name__ == "__main__":
