@@ -137,6 +137,26 @@ def test_changed_policy_report():
     assert open(again).read() == open(report_json).read()
 
 
+def test_labels_by_integer_entity():
+    # Account numbers are integers in events; a labels file may key them as integers (JSON) or
+    # as text (CSV): both must find the event's value.
+    events = os.path.join(WORK, "accounts.jsonl")
+    with open(events, "w") as f:
+        for i, acct in enumerate([12345, 678, "abc", 9]):
+            f.write(json.dumps(dict(GOOD, ip="198.51.88.%d" % (i + 1), username="acct%d" % i,
+                                    acct=acct, ts=1764480000 + i)) + "\n")
+    labels = os.path.join(WORK, "accounts.labels")
+    with open(labels, "w") as f:
+        f.write('{"entity": 12345, "label": "bad"}\n678,good\nabc,bad\n')
+    report = os.path.join(WORK, "accounts.json")
+    replay("--policies", SHIPPED, "--baseline", SHIPPED, "--pipeline", "signup",
+           "--time-field", "ts", "--labels", labels, "--label-field", "acct", "--json", report,
+           events)
+    with open(report) as f:
+        got = json.load(f)["overall"]["labels"]
+    assert (got["bad"], got["good"], got["unknown"]) == (2, 1, 1), got
+
+
 def test_bad_lines_are_reported_and_skipped():
     path = os.path.join(WORK, "broken.jsonl")
     with open(LOG) as f, open(path, "w") as out:
@@ -161,6 +181,7 @@ if __name__ == "__main__":
                         test_recomputed_in_event_time_agrees_with_the_daemon,
                         test_event_time_drives_counters,
                         test_changed_policy_report,
+                        test_labels_by_integer_entity,
                         test_bad_lines_are_reported_and_skipped])
     shutil.rmtree(WORK, ignore_errors=True)
     sys.exit(status)
