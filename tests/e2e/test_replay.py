@@ -5,6 +5,7 @@ rules, labels, JSON and HTML); the same input gives the same output; bad lines a
 with their file and line."""
 
 import html.parser
+import datetime
 import json
 import os
 import shutil
@@ -157,6 +158,23 @@ def test_labels_by_integer_entity():
     assert (got["bad"], got["good"], got["unknown"]) == (2, 1, 1), got
 
 
+def test_event_time_that_is_no_time():
+    # An event_time that names no instant (a 13th month, a 30th of February, 1e300) is not
+    # used: the record's own time is. Once timegm carried the first two into a later date.
+    with open(LOG) as f:
+        rec = next(json.loads(line) for line in f if '"type"' not in line)
+    path = os.path.join(WORK, "times.jsonl")
+    cases = ["2026-13-45T10:00:00Z", "2026-02-30T00:00:00Z", 1e300, "2026-11-30T07:00:00+01:00",
+             "2016-12-31T23:59:60Z"]
+    with open(path, "w") as f:
+        for t in cases:
+            f.write(json.dumps(dict(rec, event_time=t)) + "\n")
+    out = emitted(replay("--policies", SHIPPED, "--emit", "all", path))
+    stamp = rec["time"].replace("Z", "+00:00")
+    recorded_ms = int(round(datetime.datetime.fromisoformat(stamp).timestamp() * 1000))
+    assert [o["time_ms"] for o in out] == [recorded_ms] * 3 + [1796018400000, 1483228800000], out
+
+
 def test_bad_lines_are_reported_and_skipped():
     path = os.path.join(WORK, "broken.jsonl")
     with open(LOG) as f, open(path, "w") as out:
@@ -182,6 +200,7 @@ if __name__ == "__main__":
                         test_event_time_drives_counters,
                         test_changed_policy_report,
                         test_labels_by_integer_entity,
+                        test_event_time_that_is_no_time,
                         test_bad_lines_are_reported_and_skipped])
     shutil.rmtree(WORK, ignore_errors=True)
     sys.exit(status)
