@@ -175,6 +175,8 @@ pipeline "p" {
 }
 pipeline "quiet" { stages = { stage "s" { "always" } }, log = false }
 pipeline "some" { stages = { stage "s" { "always" } }, log = { sample = 0.25 } }
+pipeline "hidden_time" { stages = { stage "s" { "always" } },
+                         log = { time_field = "ts", drop = { "ts" } } }
 """
 
 
@@ -186,6 +188,7 @@ def test_masking_sampling_and_off():
         a = c.decide("p", {"email": "jane@example.com", "body": "secret", "ts": 5, "x": 1})
         b = c.decide("p", {"email": "jane@example.com"})
         c.decide("quiet", {"email": "jane@example.com"})
+        c.decide("hidden_time", {"ts": 1764480000})
         for i in range(400):
             c.decide("some", {"i": i})
     records = read_records([path])
@@ -196,6 +199,9 @@ def test_masking_sampling_and_off():
     assert first["event"]["email"] == second["event"]["email"]  # a stable pseudonym
     assert first["event_time"] == 5 and "event_time" not in second
     assert all(r["decision"]["pipeline"] != "quiet" for r in records)
+    hidden = [r for r in records if r["decision"]["pipeline"] == "hidden_time"]
+    assert hidden and "ts" not in hidden[0]["event"], hidden  # dropped: not as event_time
+    assert "event_time" not in hidden[0], hidden
     sampled = sum(r["decision"]["pipeline"] == "some" for r in records)
     assert 50 < sampled < 160, sampled
 
