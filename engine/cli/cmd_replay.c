@@ -59,7 +59,7 @@ static void usage(FILE *out) {
             "  --samples N           changed decisions shown in the report (default 20)\n"
             "  --data-dir DIR        verdict.data_dir (default ./data)\n"
             "  --plugin-dir DIR      where plugins are found (repeatable)\n"
-            "  --threads N           threads reading the input (default: CPUs - 1)\n");
+            "  --threads N           threads reading and deciding (default: one per CPU)\n");
 }
 
 static const char *str_copy(replay_cli_t *c, const msgpack_object *o) {
