@@ -59,7 +59,7 @@ static void usage(FILE *out) {
             "  --samples N           changed decisions shown in the report (default 20)\n"
             "  --data-dir DIR        verdict.data_dir (default ./data)\n"
             "  --plugin-dir DIR      where plugins are found (repeatable)\n"
-            "  --threads N           threads reading the input (default: CPUs - 1)\n");
+            "  --threads N           threads reading and deciding (default: one per CPU)\n");
 }
 
 static const char *str_copy(replay_cli_t *c, const msgpack_object *o) {
@@ -118,8 +118,16 @@ static int label_of(replay_cli_t *c, const vd_replay_rec_t *rec) {
     int label = vd_labels_get(c->labels, rec->id, strlen(rec->id));
     if (label >= 0 || !c->label_field) return label;
     const msgpack_object *v = vd_replay_get(rec->event, c->label_field);
-    if (!v || v->type != MSGPACK_OBJECT_STR) return -1;
-    return vd_labels_get(c->labels, v->via.str.ptr, v->via.str.size);
+    char num[24]; /* an integer entity (an account number) is keyed by its decimal text, as a
+                     labels file's integer "entity" and a CSV key are */
+    int n = -1;
+    if (v && v->type == MSGPACK_OBJECT_STR)
+        return vd_labels_get(c->labels, v->via.str.ptr, v->via.str.size);
+    if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        n = snprintf(num, sizeof num, "%llu", (unsigned long long)v->via.u64);
+    else if (v && v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        n = snprintf(num, sizeof num, "%lld", (long long)v->via.i64);
+    return n > 0 ? vd_labels_get(c->labels, num, (size_t)n) : -1;
 }
 
 /* One JSON line for --emit: the decision's id, time, pipeline and event, what was decided

@@ -65,9 +65,7 @@ static void convert(vd_dlog_t *l, const char *rec, size_t n) {
     if (vd_mp_to_json(&l->out, rec, n) != n || msgpack_sbuffer_write(&l->out, "\n", 1) != 0) {
         l->out.size = before;
         count(&l->dropped_sink, 1);
-        return;
     }
-    count(&l->records, 1);
 }
 
 static void pack_list(const vd_list_info_t *info, size_t i, size_t n, void *arg) {
@@ -170,6 +168,7 @@ static void drop_out(vd_dlog_t *l) {
 /* A manifest line goes first in every file (opened, reopened or rotated to), so that each file
  * can be read on its own, and before the records that follow a change of policy or lists. */
 static void top_of_file(vd_dlog_t *l, size_t n) {
+    if (l->sink.fd < 0) vd_dlog_sink_reopen(&l->sink); /* the last open failed: try again */
     vd_dlog_sink_rotate_if_due(&l->sink, n);
     if (l->sink.fd < 0) return;
     uint64_t gen = vd_lists_generation();
@@ -194,6 +193,12 @@ static void flush(vd_dlog_t *l) {
     if (begins && atomic_exchange(&l->reopen, 0)) {
         count(&l->reopens, 1);
         vd_dlog_sink_reopen(&l->sink);
+    } else if (begins && vd_dlog_sink_gone(&l->sink)) {
+        /* Deleted or replaced under us: writing on would lose every record without an error. */
+        vd_log(VD_LOG_WARN, "decision log: %s was removed or replaced: opening it again",
+               l->sink.cfg.path);
+        count(&l->reopens, 1);
+        vd_dlog_sink_reopen(&l->sink);
     }
     uint64_t rotations = l->sink.rotations;
     if (begins) top_of_file(l, l->out.size - l->out_off);
@@ -202,6 +207,9 @@ static void flush(vd_dlog_t *l) {
                                   begins, WRITE_WAIT);
     atomic_store(&l->writing, 0);
     count(&l->rotations, l->sink.rotations - rotations);
+    /* Records count once their line is whole in the sink: one converted but then refused is
+     * counted as dropped instead, not both. */
+    count(&l->records, lines_in(l->out.data + l->out_off, w));
     l->out_off += w;
     count(&l->bytes, w);
     if (w > 0) l->line_open = l->out.data[l->out_off - 1] != '\n';

@@ -46,9 +46,11 @@ static int open_path(vd_dlog_sink_t *s) {
         return -1;
     }
     s->regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+    s->dev = (uint64_t)st.st_dev;
+    s->ino = (uint64_t)st.st_ino;
     s->opens++;
     s->size = 0;
-    s->opened_s = wall_s();
+    s->opened_s = s->checked_s = wall_s();
     s->synced = s->dropped = 0;
     if (s->regular) {
         long cut = vd_dlog_cut_torn_tail(s->fd);
@@ -79,9 +81,31 @@ int vd_dlog_sink_reopen(vd_dlog_sink_t *s) {
     return open_path(s);
 }
 
+int vd_dlog_sink_gone(vd_dlog_sink_t *s) {
+    if (s->fd < 0 || !s->regular) return 0;
+    int64_t now = wall_s();
+    if (now == s->checked_s) return 0;
+    s->checked_s = now;
+    struct stat st;
+    return stat(s->cfg.path, &st) != 0 || (uint64_t)st.st_dev != s->dev ||
+           (uint64_t)st.st_ino != s->ino;
+}
+
 /* Rotated files are PATH.<stamp>; sorted by name they are sorted by age. */
 static int cmp_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether a name after "PATH." is one rotate gives (YYYYMMDDTHHMMSSZ, then "-NNN" or a
+ * suffix a compressor adds, or nothing). Other files that share the prefix (PATH.bak,
+ * logrotate's PATH.1) are not ours: counted, they would push our rotated files out, and sorted
+ * before them, be deleted. */
+static int is_stamp(const char *s) {
+    for (int i = 0; i < 16; i++) {
+        int want_digit = i != 8 && i != 15;
+        if (want_digit ? (s[i] < '0' || s[i] > '9') : s[i] != (i == 8 ? 'T' : 'Z')) return 0;
+    }
+    return s[16] == '\0' || s[16] == '-' || s[16] == '.';
 }
 
 static void delete_oldest(vd_dlog_sink_t *s) {
@@ -102,7 +126,7 @@ static void delete_oldest(vd_dlog_sink_t *s) {
     size_t n = 0, cap = 0, plen = strlen(prefix);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, prefix, plen) != 0) continue;
+        if (strncmp(e->d_name, prefix, plen) != 0 || !is_stamp(e->d_name + plen)) continue;
         if (n == cap) {
             char **more = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *names);
             if (!more) break;

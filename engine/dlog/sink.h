@@ -19,12 +19,14 @@ typedef struct vd_dlog_sink_config {
 
 typedef struct vd_dlog_sink {
     vd_dlog_sink_config_t cfg;
-    int fd;           /* -1: not open (the last open failed) */
-    int regular;      /* a regular file: rotation and tail repair apply */
-    uint64_t size;    /* bytes in the current file */
+    int fd;                   /* -1: not open (the last open failed) */
+    int regular;              /* a regular file: rotation and tail repair apply */
+    uint64_t size;            /* bytes in the current file */
     uint64_t synced, dropped; /* handed to the disk, and dropped from the page cache, up to */
-    int64_t opened_s; /* wall time verdictd opened the current file */
-    int torn;         /* a failed write may have left a line cut short at the end */
+    int64_t opened_s;         /* wall time verdictd opened the current file */
+    int64_t checked_s;        /* when the path was last found to name the open file */
+    uint64_t dev, ino;        /* the open file's */
+    int torn;                 /* a failed write may have left a line cut short at the end */
     uint64_t rotations;
     uint64_t opens;  /* files opened: a new one needs its manifest line first */
     char error[256]; /* the last failure, for the log */
@@ -43,6 +45,11 @@ size_t vd_dlog_sink_write(vd_dlog_sink_t *s, const char *data, size_t n, int beg
 
 /* Closes and opens the path again (after logrotate moved the file). Returns 0 or -1. */
 int vd_dlog_sink_reopen(vd_dlog_sink_t *s);
+
+/* Whether the path no longer names the open file (it was deleted, its directory removed, or
+ * another file put in its place): what is written would then go nowhere anyone can read, so
+ * the caller opens the path again. Looked at once a second at most; regular files only. */
+int vd_dlog_sink_gone(vd_dlog_sink_t *s);
 
 /* Rotates now when writing n more bytes is due to (size or age; begin a line). Returns 1 when
  * it rotated, else 0. */

@@ -41,9 +41,13 @@ static int64_t rfc3339_ms(const char *s, size_t n) {
         digits(buf + 11, 2, &h) || buf[13] != ':' || digits(buf + 14, 2, &mi) || buf[16] != ':' ||
         digits(buf + 17, 2, &sec))
         return -1;
+    /* timegm would carry a month 13 or a 31st of February over into the next: not a time. */
+    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60) return -1;
     tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
-    tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;
-    int64_t ms = (int64_t)timegm(&tm) * 1000;
+    tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec < 60 ? sec : 59; /* a leap second: below */
+    time_t t = timegm(&tm);
+    if (tm.tm_mday != d) return -1; /* timegm normalised it past the month's end */
+    int64_t ms = ((int64_t)t + (sec == 60)) * 1000;
     const char *p = buf + 19;
     if (*p == '.') {
         int scale = 100;
@@ -53,7 +57,7 @@ static int64_t rfc3339_ms(const char *s, size_t n) {
     if (*p == 'Z' || *p == 'z' || *p == '\0') return *p && p[1] ? -1 : ms;
     int oh, om;
     if ((*p != '+' && *p != '-') || digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) ||
-        p[6])
+        p[6] || oh > 23 || om > 59)
         return -1;
     int64_t off = ((int64_t)oh * 60 + om) * 60000;
     return *p == '+' ? ms - off : ms + off;
@@ -77,7 +81,9 @@ int64_t vd_replay_time_ms(const msgpack_object *v) {
     default:
         return -1;
     }
-    if (!(t >= 0)) return -1;
+    /* Past the year 9999 (a number in the wrong unit, 1e300, infinity) is no time: converting
+     * it to an integer would be undefined. */
+    if (!(t >= 0) || t >= 253402300800000.0) return -1;
     return t > 1e11 ? (int64_t)t : (int64_t)(t * 1000); /* milliseconds past 1973 in seconds */
 }
 

@@ -24,9 +24,9 @@
 #define MAX_THREADS 64
 
 typedef struct side_out {
-    int again;           /* decided with the state, by the calling thread */
-    int rc;              /* 0, or the decision failed: error says why */
-    msgpack_sbuffer mp;  /* the result map (decision_pack's), when rc is 0 */
+    int again;          /* decided with the state, by the calling thread */
+    int rc;             /* 0, or the decision failed: error says why */
+    msgpack_sbuffer mp; /* the result map (decision_pack's), when rc is 0 */
     char error[512];
     msgpack_object obj; /* decoded by the calling thread */
 } side_out_t;
@@ -108,8 +108,14 @@ static void fill(shared_t *s, batch_t *b) {
             s->eof = 1;
             break;
         }
+        errno = 0;
         ssize_t len = getline(&b->lines[b->n], &b->caps[b->n], s->in);
         if (len < 0) {
+            if (ferror(s->in)) { /* a directory (EISDIR), an I/O error: not an empty file */
+                snprintf(s->err, sizeof s->err, "cannot read %s: %s", s->files[s->file_i - 1],
+                         strerror(errno ? errno : EIO));
+                s->failed_open = 1;
+            }
             if (s->in != stdin) fclose(s->in);
             s->in = NULL;
             continue;
@@ -237,8 +243,7 @@ static int make_batches(shared_t *s, size_t n) {
     return 0;
 }
 
-static int open_store(const vd_replay_config_t *cfg, vd_store_t **store, char *err,
-                      size_t errlen) {
+static int open_store(const vd_replay_config_t *cfg, vd_store_t **store, char *err, size_t errlen) {
     *store = vd_store_new(cfg->state_bytes ? cfg->state_bytes : (size_t)256 << 20);
     if (!*store) return snprintf(err, errlen, "out of memory"), VD_ENOMEM;
     if (!cfg->snapshot) return 0;
@@ -303,8 +308,8 @@ static int deliver(shared_t *s, deciders_t *d, batch_t *b, vd_replay_fn fn, void
             stats->failed++;
             continue;
         }
-        vd_replay_out_t out = {&sl->rec, sl->file, sl->line,
-                               d->before ? &sl->before.obj : NULL, &sl->after.obj};
+        vd_replay_out_t out = {&sl->rec, sl->file, sl->line, d->before ? &sl->before.obj : NULL,
+                               &sl->after.obj};
         stats->replayed++;
         if ((rc = fn(ud, &out)) != 0) return rc;
     }

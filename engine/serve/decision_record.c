@@ -176,6 +176,10 @@ static int copy_without_id(msgpack_sbuffer *sb, const char *reply, size_t len) {
 void vd_decision_record_pack(msgpack_sbuffer *sb, const vd_record_in_t *in) {
     const vd_pipeline_log_t *lg = &in->pl->log;
     const msgpack_object *et = event_time(in->event, lg->time_field);
+    size_t tlen = strlen(lg->time_field);
+    if (listed(lg->drop, lg->ndrop, lg->time_field, tlen) ||
+        listed(lg->hash, lg->nhash, lg->time_field, tlen))
+        et = NULL; /* a masked field is not written again beside the event */
     sb->size = 0;
     vd_mp_map(sb, 6 + (et != NULL));
     VD_MP_LIT(sb, "id");

@@ -112,7 +112,7 @@ def test_nothing_lost_across_rotation_sighup_and_sigterm():
         with Client(d.socket) as c:
             st = c.call("stats", [])["decision_log"]
         assert st["rotations"] >= 2, st
-        assert st["reopens"] == 1, st
+        assert 1 <= st["reopens"] <= 2, st  # SIGHUP, and the writer may see the move first
     files = glob.glob(path + "*")
     records = read_records(files)
     assert len(files) >= 4, files
@@ -160,6 +160,9 @@ def test_unread_fifo_drops_and_counts():
             lines = data.split(b"\n")
             for line in lines[:-1]:
                 json.loads(line)
+            # records counts lines written whole, not records taken from the rings (once it
+            # counted those, so that the records the FIFO refused were counted twice).
+            assert st["records"] <= len(lines) - 1, (st, len(lines))
     finally:
         os.close(reader)
 
@@ -172,6 +175,8 @@ pipeline "p" {
 }
 pipeline "quiet" { stages = { stage "s" { "always" } }, log = false }
 pipeline "some" { stages = { stage "s" { "always" } }, log = { sample = 0.25 } }
+pipeline "hidden_time" { stages = { stage "s" { "always" } },
+                         log = { time_field = "ts", drop = { "ts" } } }
 """
 
 
@@ -183,6 +188,7 @@ def test_masking_sampling_and_off():
         a = c.decide("p", {"email": "jane@example.com", "body": "secret", "ts": 5, "x": 1})
         b = c.decide("p", {"email": "jane@example.com"})
         c.decide("quiet", {"email": "jane@example.com"})
+        c.decide("hidden_time", {"ts": 1764480000})
         for i in range(400):
             c.decide("some", {"i": i})
     records = read_records([path])
@@ -193,6 +199,9 @@ def test_masking_sampling_and_off():
     assert first["event"]["email"] == second["event"]["email"]  # a stable pseudonym
     assert first["event_time"] == 5 and "event_time" not in second
     assert all(r["decision"]["pipeline"] != "quiet" for r in records)
+    hidden = [r for r in records if r["decision"]["pipeline"] == "hidden_time"]
+    assert hidden and "ts" not in hidden[0]["event"], hidden  # dropped: not as event_time
+    assert "event_time" not in hidden[0], hidden
     sampled = sum(r["decision"]["pipeline"] == "some" for r in records)
     assert 50 < sampled < 160, sampled
 
@@ -210,6 +219,41 @@ def test_torn_tail_cut_when_opened():
     assert [x["id"] for x in records] == ["whole", r["id"]]  # a manifest in between
 
 
+def test_removed_file_and_directory():
+    # The file deleted, then its directory: records must not go on into a deleted file, where
+    # nobody can read them and nothing counts them. The writer notices within a second, opens
+    # the path again (a new file, manifest first), and while the directory is missing it counts
+    # what it cannot write; once the directory is back, it writes again.
+    d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
+    sub = os.path.join(d_dir, "logs")
+    os.mkdir(sub)
+    path = os.path.join(sub, "decisions.jsonl")
+    with Daemon(policies=policy_dir({"main.lua": MASKED}),
+                args=["--workers", "1", "--decision-log", path]) as d, Client(d.socket) as c:
+        c.decide("p", {"x": 0})
+        assert wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0)
+        os.unlink(path)
+
+        def logged(x):
+            c.decide("p", {"x": x})
+            return os.path.exists(path) and any(r["event"]["x"] == x for r in read_records([path]))
+
+        assert wait_for(lambda: logged(1)), d.output()
+        os.unlink(path)
+        os.rmdir(sub)
+
+        def counted():
+            c.decide("p", {"x": 2})
+            return c.call("stats", [])["decision_log"]["dropped_sink"] > 0
+
+        assert wait_for(counted), d.output()
+        st = c.call("stats", [])["decision_log"]
+        assert st["write_errors"] > 0, st
+        os.mkdir(sub)
+        assert wait_for(lambda: logged(3)), d.output()
+        assert "was removed or replaced" in d.output()
+
+
 def test_bad_path_refuses_to_start():
     d = Daemon(args=["--decision-log", "/nonexistent/dir/decisions.jsonl"], expect_start=False)
     assert d.proc.wait(20) != 0
@@ -222,4 +266,5 @@ if __name__ == "__main__":
                test_unread_fifo_drops_and_counts,
                test_masking_sampling_and_off,
                test_torn_tail_cut_when_opened,
+               test_removed_file_and_directory,
                test_bad_path_refuses_to_start]))

@@ -5,6 +5,7 @@ rules, labels, JSON and HTML); the same input gives the same output; bad lines a
 with their file and line."""
 
 import html.parser
+import datetime
 import json
 import os
 import shutil
@@ -137,6 +138,43 @@ def test_changed_policy_report():
     assert open(again).read() == open(report_json).read()
 
 
+def test_labels_by_integer_entity():
+    # Account numbers are integers in events; a labels file may key them as integers (JSON) or
+    # as text (CSV): both must find the event's value.
+    events = os.path.join(WORK, "accounts.jsonl")
+    with open(events, "w") as f:
+        for i, acct in enumerate([12345, 678, "abc", 9]):
+            f.write(json.dumps(dict(GOOD, ip="198.51.88.%d" % (i + 1), username="acct%d" % i,
+                                    acct=acct, ts=1764480000 + i)) + "\n")
+    labels = os.path.join(WORK, "accounts.labels")
+    with open(labels, "w") as f:
+        f.write('{"entity": 12345, "label": "bad"}\n678,good\nabc,bad\n')
+    report = os.path.join(WORK, "accounts.json")
+    replay("--policies", SHIPPED, "--baseline", SHIPPED, "--pipeline", "signup",
+           "--time-field", "ts", "--labels", labels, "--label-field", "acct", "--json", report,
+           events)
+    with open(report) as f:
+        got = json.load(f)["overall"]["labels"]
+    assert (got["bad"], got["good"], got["unknown"]) == (2, 1, 1), got
+
+
+def test_event_time_that_is_no_time():
+    # An event_time that names no instant (a 13th month, a 30th of February, 1e300) is not
+    # used: the record's own time is. Once timegm carried the first two into a later date.
+    with open(LOG) as f:
+        rec = next(json.loads(line) for line in f if '"type"' not in line)
+    path = os.path.join(WORK, "times.jsonl")
+    cases = ["2026-13-45T10:00:00Z", "2026-02-30T00:00:00Z", 1e300, "2026-11-30T07:00:00+01:00",
+             "2016-12-31T23:59:60Z"]
+    with open(path, "w") as f:
+        for t in cases:
+            f.write(json.dumps(dict(rec, event_time=t)) + "\n")
+    out = emitted(replay("--policies", SHIPPED, "--emit", "all", path))
+    stamp = rec["time"].replace("Z", "+00:00")
+    recorded_ms = int(round(datetime.datetime.fromisoformat(stamp).timestamp() * 1000))
+    assert [o["time_ms"] for o in out] == [recorded_ms] * 3 + [1796018400000, 1483228800000], out
+
+
 def test_bad_lines_are_reported_and_skipped():
     path = os.path.join(WORK, "broken.jsonl")
     with open(LOG) as f, open(path, "w") as out:
@@ -150,6 +188,9 @@ def test_bad_lines_are_reported_and_skipped():
     assert "broken.jsonl:7:" in p.stderr, p.stderr
     replay("--policies", os.path.join(WORK, "nowhere"), LOG, expect=1)
     replay(LOG, expect=2)
+    # A directory opens, but reading it fails: once taken for an empty file, exit status 0.
+    p = replay("--policies", SHIPPED, LOG, WORK, expect=1)
+    assert "cannot read %s: Is a directory" % WORK in p.stderr, p.stderr
 
 
 if __name__ == "__main__":
@@ -158,6 +199,8 @@ if __name__ == "__main__":
                         test_recomputed_in_event_time_agrees_with_the_daemon,
                         test_event_time_drives_counters,
                         test_changed_policy_report,
+                        test_labels_by_integer_entity,
+                        test_event_time_that_is_no_time,
                         test_bad_lines_are_reported_and_skipped])
     shutil.rmtree(WORK, ignore_errors=True)
     sys.exit(status)

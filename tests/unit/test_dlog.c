@@ -174,7 +174,8 @@ static int count_rotated(const char *dir) {
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
-        n += strncmp(e->d_name, "decisions.jsonl.", 16) == 0;
+        n += strncmp(e->d_name, "decisions.jsonl.", 16) == 0 && strlen(e->d_name) >= 32 &&
+             e->d_name[24] == 'T'; /* decisions.jsonl.YYYYMMDDTHHMMSSZ */
     closedir(d);
     return n;
 }
@@ -193,7 +194,15 @@ static void test_sink(void) {
     CU_ASSERT_EQUAL_FATAL(vd_dlog_sink_open(&s, &cfg), 0);
     CU_ASSERT(strstr(s.error, "cut short") != NULL);
     CU_ASSERT_EQUAL(file_size(path), 8);
-    /* Past max_bytes the file is rotated before the next line; two rotated files are kept. */
+    /* Past max_bytes the file is rotated before the next line; two rotated files are kept.
+     * Files that only share the prefix are neither counted nor deleted: once they were, and
+     * sorting after the stamps, they made every rotated file go. */
+    static const char *const strangers[] = {"decisions.jsonl.1", "decisions.jsonl.bak"};
+    for (int i = 0; i < 2; i++) {
+        char p[96];
+        snprintf(p, sizeof p, "%s/%s", dir, strangers[i]);
+        fclose(fopen(p, "w"));
+    }
     const char line[] = "{\"k\":\"0123456789012345678901234567890123456789\"}\n"; /* 50 bytes */
     for (int i = 0; i < 12; i++) {
         vd_dlog_sink_rotate_if_due(&s, sizeof line - 1);
@@ -201,6 +210,11 @@ static void test_sink(void) {
     }
     CU_ASSERT(s.rotations >= 4);
     CU_ASSERT_EQUAL(count_rotated(dir), 2);
+    for (int i = 0; i < 2; i++) {
+        char p[96];
+        snprintf(p, sizeof p, "%s/%s", dir, strangers[i]);
+        CU_ASSERT_EQUAL(access(p, F_OK), 0);
+    }
     CU_ASSERT(file_size(path) <= 100);
     /* Reopening after the file was moved away (as logrotate does) starts a new one. */
     char moved[80];
