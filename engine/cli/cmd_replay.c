@@ -181,6 +181,19 @@ static int on_decision(void *ud, const vd_replay_out_t *out) {
     return 0;
 }
 
+/* A whole number from 0 to max for option name. */
+static int count_arg(const char *name, const char *arg, long max, long *out) {
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || v < 0 || v > max) {
+        fprintf(stderr, "verdict replay: %s takes a whole number from 0 to %ld, not '%s'\n", name,
+                max, arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static int parse_recompute(const char *arg, vd_replay_config_t *cfg) {
     char buf[64];
     snprintf(buf, sizeof buf, "%s", arg);
@@ -249,6 +262,7 @@ int vd_cmd_replay(int argc, char **argv) {
                             {0, 0, 0, 0}};
     vd_log_set_level(VD_LOG_WARN); /* each thread's policy load would say what it loaded */
     optind = 1;
+    long n;
     for (int o; (o = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
         switch (o) {
         case O_POL:
@@ -298,16 +312,22 @@ int vd_cmd_replay(int argc, char **argv) {
             }
             break;
         case O_SAMPLES:
-            ropts.samples = (size_t)strtoul(optarg, NULL, 10);
+            if (count_arg("--samples", optarg, 1000000, &n) != 0) return 2;
+            ropts.samples = (size_t)n;
             break;
         case O_DATA:
             cfg.data_dir = optarg;
             break;
         case O_PLUGIN:
-            if (ndirs < MAX_PLUGINS) dirs[ndirs++] = optarg;
+            if (ndirs == MAX_PLUGINS) {
+                fprintf(stderr, "verdict replay: at most %d --plugin-dir\n", MAX_PLUGINS);
+                return 2;
+            }
+            dirs[ndirs++] = optarg;
             break;
         case O_THREADS:
-            cfg.threads = atoi(optarg);
+            if (count_arg("--threads", optarg, 64, &n) != 0) return 2;
+            cfg.threads = (int)n;
             break;
         case 'h':
         case O_HELP:

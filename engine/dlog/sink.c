@@ -42,7 +42,8 @@ static int open_path(vd_dlog_sink_t *s) {
     int mode = stat(s->cfg.path, &st) == 0 && S_ISFIFO(st.st_mode) ? O_WRONLY : O_RDWR;
     s->fd = open(s->cfg.path, mode | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
     if (s->fd < 0) {
-        snprintf(s->error, sizeof s->error, "cannot open %s: %s", s->cfg.path, strerror(errno));
+        snprintf(s->error, sizeof s->error, "cannot open %s: %s", s->cfg.path,
+                 errno == ENXIO ? "it is a FIFO that nobody reads" : strerror(errno));
         return -1;
     }
     s->regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -196,7 +197,13 @@ size_t vd_dlog_sink_write(vd_dlog_sink_t *s, const char *data, size_t n, int beg
                           int wait_ms) {
     if (s->fd < 0 && (!begins_line || open_path(s) != 0)) return 0;
     if (begins_line && s->torn) { /* finish what a failed write left before a new line */
-        if (s->regular ? vd_dlog_cut_torn_tail(s->fd) < 0 : write(s->fd, "\n", 1) != 1) return 0;
+        if (s->regular) {
+            long cut = vd_dlog_cut_torn_tail(s->fd);
+            if (cut < 0) return 0;
+            s->size -= (uint64_t)cut; /* rotation counts what the file holds */
+        } else if (write(s->fd, "\n", 1) != 1) {
+            return 0;
+        }
         s->torn = 0;
     }
     if (s->fd < 0) return 0;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH 32 /* as the msgpack decoder that reads the result */
 
 typedef struct reader {
     const char *s, *end;
@@ -275,7 +275,7 @@ static int value(reader_t *r) {
     switch (*r->p) {
     case '{':
     case '[':
-        if (++r->depth > MAX_DEPTH) return fail(r, "nested deeper than 64 levels");
+        if (++r->depth > MAX_DEPTH) return fail(r, "nested deeper than 32 levels");
         rc = container(r, *r->p == '{');
         r->depth--;
         return rc;

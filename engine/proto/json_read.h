@@ -13,7 +13,7 @@
 /* Appends the JSON value in text[0..n) (surrounding whitespace allowed, nothing else after it)
  * to sb as msgpack. Returns 0, or -1 with *err_at the offset of the first byte that is wrong
  * (sb then holds a partial value: truncate it to its old size) and *why a static reason. Nested
- * deeper than 64 levels is an error. */
+ * deeper than 32 levels (what the msgpack decoder reads) is an error. */
 int vd_json_to_mp(msgpack_sbuffer *sb, const char *text, size_t n, size_t *err_at,
                   const char **why);
 

@@ -182,12 +182,20 @@ int vd_replay_rec_read(vd_replay_rec_t *r, const char *line, size_t n, long line
                          *decision = vd_replay_get(root, "decision"),
                          *type = vd_replay_get(root, "type");
     if (type && type->type == MSGPACK_OBJECT_STR && !decision) return 1; /* a manifest */
-    if (event && event->type == MSGPACK_OBJECT_MAP && decision &&
-        decision->type == MSGPACK_OBJECT_MAP) { /* a decision-log record */
+    if (decision &&
+        (!event || event->type != MSGPACK_OBJECT_MAP || decision->type != MSGPACK_OBJECT_MAP)) {
+        snprintf(err, errlen, "a record whose event or decision is not a JSON object");
+        return -1;
+    }
+    if (decision) { /* a decision-log record */
         const msgpack_object *pl = vd_replay_get(decision, "pipeline"),
                              *id = vd_replay_get(root, "id");
-        if (!pl || pl->type != MSGPACK_OBJECT_STR || pl->via.str.size >= sizeof r->pipeline) {
+        if (!pl || pl->type != MSGPACK_OBJECT_STR) {
             snprintf(err, errlen, "a record without decision.pipeline");
+            return -1;
+        }
+        if (pl->via.str.size >= sizeof r->pipeline) {
+            snprintf(err, errlen, "a pipeline name longer than %zu bytes", sizeof r->pipeline - 1);
             return -1;
         }
         memcpy(r->pipeline, pl->via.str.ptr, pl->via.str.size);
@@ -208,6 +216,10 @@ int vd_replay_rec_read(vd_replay_rec_t *r, const char *line, size_t n, long line
             snprintf(err, errlen,
                      "not a decision record (no event and decision): plain events "
                      "need --pipeline NAME");
+            return -1;
+        }
+        if (strlen(in->pipeline) >= sizeof r->pipeline) {
+            snprintf(err, errlen, "a pipeline name longer than %zu bytes", sizeof r->pipeline - 1);
             return -1;
         }
         snprintf(r->pipeline, sizeof r->pipeline, "%s", in->pipeline);

@@ -16,7 +16,7 @@ typedef struct vd_replay_input {
 } vd_replay_input_t;
 
 typedef struct vd_replay_rec {
-    char pipeline[96];
+    char pipeline[256];
     char id[40];                   /* the record's id; plain events get "line:N" */
     const msgpack_object *event;   /* a map */
     const msgpack_object *decided; /* the recorded decision, or NULL (a plain event) */

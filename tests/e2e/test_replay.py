@@ -182,10 +182,17 @@ def test_bad_lines_are_reported_and_skipped():
         out.writelines(lines[:5])
         out.write("{not json\n")
         out.write('{"event": {}, "decision": {"action": "allow"}}\n')
+        out.write('{"event": {}, "decision": "allow", "time": 5}\n')
         out.writelines(lines[5:10])
     p = replay("--policies", SHIPPED, path, expect=1)
     assert "broken.jsonl:6: not JSON" in p.stderr, p.stderr
     assert "broken.jsonl:7:" in p.stderr, p.stderr
+    # A record whose decision is no object is no plain event, even with --pipeline.
+    p = replay("--policies", SHIPPED, "--pipeline", "signup", path, expect=1)
+    assert "broken.jsonl:8: a record whose event or decision is not a JSON object" in p.stderr
+    for bad in (["--threads", "two"], ["--samples", "-1"]):
+        p = replay("--policies", SHIPPED, *bad, LOG, expect=2)
+        assert "takes a whole number" in p.stderr, p.stderr
     replay("--policies", os.path.join(WORK, "nowhere"), LOG, expect=1)
     replay(LOG, expect=2)
     # A directory opens, but reading it fails: once taken for an empty file, exit status 0.

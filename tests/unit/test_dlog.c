@@ -129,7 +129,7 @@ static void test_json_read(void) {
     char deep[200];
     memset(deep, '[', 100);
     deep[100] = '\0';
-    bad_json(deep, 64, "deeper than 64");
+    bad_json(deep, 32, "deeper than 32");
 }
 
 static void test_ring(void) {
