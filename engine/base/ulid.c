@@ -27,15 +27,11 @@ void vd_ulid_init(vd_ulid_gen_t *g) {
 
 void vd_ulid_next(vd_ulid_gen_t *g, int64_t unix_ms, char out[VD_ULID_LEN + 1]) {
     uint64_t t = (uint64_t)unix_ms & 0xffffffffffffull;
-    uint64_t hi = next64(g) & 0xffff, lo = next64(g); /* 80 random bits */
-    /* 128 bits = 48 time + 80 random, written 5 bits at a time from the top (26 * 5 = 130: the
-     * first character carries the 3 top bits). */
-    uint64_t top = t << 16 | hi; /* bits 127..64 */
-    for (int i = VD_ULID_LEN - 1; i >= 0; i--) {
-        out[i] = crockford[lo & 31];
-        lo = lo >> 5 | top << 59;
-        top >>= 5;
-    }
+    /* 48 bits of time then 80 random ones, written 5 bits at a time from the lowest: 26 * 5 =
+     * 130, so the first character carries the top 3. */
+    unsigned __int128 v = (unsigned __int128)(t << 16 | (next64(g) & 0xffff)) << 64 | next64(g);
+    for (int i = VD_ULID_LEN - 1; i >= 0; i--, v >>= 5)
+        out[i] = crockford[(unsigned)v & 31];
     out[VD_ULID_LEN] = '\0';
 }
 
