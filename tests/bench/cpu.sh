@@ -17,21 +17,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start() { # build name policies -> starts a one-worker daemon on $work/name.sock
-  "$1/bin/verdictd" --socket "$work/$2.sock" --policies "$3" --data-dir "$root/data" \
-    --plugin-dir "$1/plugins" --workers 1 --log-level warn &
-  pids+=($!)
-  for _ in $(seq 100); do
-    "$build/bin/verdict" --socket "$work/$2.sock" ping >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "verdictd in $1 did not start" >&2
-  return 1
-}
+. "$root/tests/bench/daemon.sh"
 
-start "$build" this "$policies"
+start_daemon "$build" this "$policies" --workers 1
 this_pid=${pids[-1]}
-if [ -n "$other" ]; then start "$other" other "$other_policies"; other_pid=${pids[-1]}; fi
+if [ -n "$other" ]; then
+  start_daemon "$other" other "$other_policies" --workers 1
+  other_pid=${pids[-1]}
+fi
 for round in $(seq "$rounds"); do
   for p in empty signup login mail; do
     "$build/bin/verdict-bench" --socket "$work/this.sock" --pid "$this_pid" --pipeline $p \

@@ -16,23 +16,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start() { # name [options] -> a daemon on $work/name.sock
-  local name=$1
-  shift
-  "$build/bin/verdictd" --socket "$work/$name.sock" --policies "$policies" \
-    --data-dir "$root/data" --plugin-dir "$build/plugins" --log-level warn "$@" &
-  pids+=($!)
-  for _ in $(seq 100); do
-    "$build/bin/verdict" --socket "$work/$name.sock" ping >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "verdictd did not start" >&2
-  return 1
-}
+. "$root/tests/bench/daemon.sh"
 
-start off
+start_daemon "$build" off "$policies"
 off_pid=${pids[-1]}
-start on --decision-log "$work/decisions.jsonl"
+start_daemon "$build" on "$policies" --decision-log "$work/decisions.jsonl"
 on_pid=${pids[-1]}
 for round in $(seq "$rounds"); do
   for who in off on; do
