@@ -121,8 +121,11 @@ static int answer_recorded(lua_State *L, vd_state_op_t *req, int *pushed) {
         return 1;
     }
     if (!o) return 0;
+    /* A counter the candidate adds a different amount to: the record's counts, with the
+     * original amount taken out and this one put in. */
+    int64_t delta = req->kind == VD_OP_COUNT && o->n >= 0 ? (int64_t)req->n - o->n : 0;
     for (int w = 0; w < VD_WINDOWS && w < VD_OBS_RESULTS; w++)
-        req->result[w] = o->res[w];
+        req->result[w] = o->res[w] + delta;
     if (observe(L, req, req->result)) return luaL_error(L, "out of memory");
     *pushed = push_results(L, req->kind, req->result);
     return 1;

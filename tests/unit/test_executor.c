@@ -2,6 +2,7 @@
  * state store the test controls, events as JSON and msgpack, plugins that complete later
  * waited for inline, and the errors a caller can make. */
 #include "base/error.h"
+#include "decision/recorded.h"
 #include "exec/offline.h"
 #include "state/store.h"
 #include "vd_test.h"
@@ -181,6 +182,40 @@ static void test_shared_store_and_event_time(void) {
     vd_store_free(store);
 }
 
+/* A replay's recorded answers: a counter read gets the record's counts (adjusted when the
+ * candidate adds another amount), a key the record lacks goes to the store, each answer once. */
+static void test_recorded_answers(void) {
+    char dir[32];
+    const char *files[] = {"main.lua",
+                           "rule \"c\" { score = function(ev, ctx) return ctx.features.n end,\n"
+                           "  when = function(ev, ctx)\n"
+                           "    local m = verdict.counter('k', ev.add)\n"
+                           "    ctx:set('n', m + verdict.counter('other'))\n"
+                           "    return true end }\n"
+                           "pipeline \"p\" { stages = { stage \"s\" { \"c\" } } }\n",
+                           NULL};
+    CU_ASSERT_EQUAL_FATAL(vd_test_write_dir(files, dir), 0);
+    vd_store_t *store = vd_store_new((size_t)16 << 20);
+    vd_executor_t *x = open_dir(dir, store, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    vd_observed_t items[] = {
+        {.kind = VD_OBS_COUNTER, .name = "k", .len = 1, .n = 1, .res = {40, 41, 42}}};
+    unsigned char used[1] = {0};
+    vd_recorded_t rec = {.items = items, .n = 1, .used = used, .state = 1, .plugins = 1};
+    vd_run_opts_t opts = {.now_s = 1767225600, .recorded = &rec};
+    vd_result_t res;
+    const char *ev = "{\"add\": 1}";
+    CU_ASSERT_EQUAL_FATAL(vd_executor_run_json(x, "p", ev, strlen(ev), &opts, &res), 0);
+    CU_ASSERT_DOUBLE_EQUAL(res.d->main.score, 41.0, 1e-9); /* 40 recorded + 1 from the store */
+    used[0] = 0;
+    ev = "{\"add\": 3}";
+    CU_ASSERT_EQUAL_FATAL(vd_executor_run_json(x, "p", ev, strlen(ev), &opts, &res), 0);
+    CU_ASSERT_DOUBLE_EQUAL(res.d->main.score, 44.0, 1e-9); /* 40 - 1 + 3, then 'other' is 2 */
+    vd_executor_free(x);
+    vd_store_free(store);
+    vd_test_remove_dir(dir);
+}
+
 static void test_msgpack_and_json_agree(void) {
     vd_executor_t *x = open_shipped(NULL, NULL);
     const char *kv[] = {"ip", "203.0.113.7", "email", "x@mailinator.com", NULL};
@@ -324,6 +359,7 @@ void vd_suite_executor(void) {
         {"shipped login pipeline on a caller's clock", test_shipped_login_with_a_clock},
         {"a shared store and an event's own time", test_shared_store_and_event_time},
         {"msgpack and JSON events agree", test_msgpack_and_json_agree},
+        {"a replay's recorded answers", test_recorded_answers},
         {"errors of the caller", test_caller_errors},
         {"waiting plugins resolved inline", test_waiting_plugins_resolved_inline},
         {"an event over the Lua memory cap", test_event_over_the_memory_cap},
