@@ -91,8 +91,8 @@ typedef struct vd_decision {
     vd_vec_t faults;   /* vd_fault_t */
     vd_vec_t trace;    /* vd_trace_stage_t, only with explain */
     const char *action, *shadow_action;
-    int observe;       /* keep what the decision reads from outside (it is logged) */
-    vd_vec_t observed; /* vd_observed_t */
+    int observe;                  /* keep what the decision reads from outside (it is logged) */
+    vd_vec_t observed;            /* vd_observed_t */
     struct vd_recorded *recorded; /* a replay's answers from the record (recorded.h), or NULL */
 } vd_decision_t;
 
