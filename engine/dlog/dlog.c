@@ -6,15 +6,20 @@
 #include "state/list.h"
 
 #include <msgpack.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define OUT_HIGH     (1 << 20) /* JSON bytes the writer gathers before it writes */
-#define IDLE_NS      5000000   /* the writer's nap when every ring was empty */
-#define WRITE_WAIT   100       /* ms a write waits for a full sink before the writer looks again */
-#define ERROR_LOG_NS (60 * (int64_t)1000000000)
+#define OUT_HIGH (1 << 20) /* JSON bytes the writer gathers before it writes */
+/* The writer's nap when every ring was empty: short while records come (small, even bursts of
+ * work: a long nap made a burst long enough to hold back decisions), doubling to the longest
+ * while they do not (an idle daemon wakes a few times a second). */
+#define NAP_SHORTEST_NS 1000000
+#define NAP_LONGEST_NS  64000000
+#define WRITE_WAIT      100 /* ms a write waits for a full sink before the writer looks again */
+#define ERROR_LOG_NS    (60 * (int64_t)1000000000)
 
 struct vd_dlog {
     vd_dlog_config_t cfg;
@@ -249,6 +254,12 @@ static void drop_everything(vd_dlog_t *l) {
 
 static void *writer(void *arg) {
     vd_dlog_t *l = arg;
+    /* Batch scheduling: waking up, the writer does not preempt a worker in the middle of a
+     * decision (which cost the workers more than the writer's own work); it runs when they
+     * wait or their slice ends. */
+    struct sched_param batch = {0};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
+    long nap_ns = NAP_SHORTEST_NS;
     for (;;) {
         int stopping = atomic_load(&l->stop);
         size_t moved = gather(l);
@@ -257,9 +268,11 @@ static void *writer(void *arg) {
         size_t left = queued(l);
         atomic_store_explicit(&l->buffered, left, memory_order_relaxed);
         if (stopping && (left == 0 || mono_ns() >= l->stop_deadline_ns)) break;
+        if (moved) nap_ns = NAP_SHORTEST_NS;
         if (!moved && l->out.size == l->out_off) {
-            struct timespec nap = {0, IDLE_NS};
+            struct timespec nap = {0, stopping ? NAP_SHORTEST_NS : nap_ns};
             nanosleep(&nap, NULL);
+            if (nap_ns < NAP_LONGEST_NS) nap_ns *= 2;
         }
     }
     if (queued(l)) {
