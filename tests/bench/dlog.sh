@@ -23,10 +23,14 @@ off_pid=${pids[-1]}
 start_daemon "$build" on "$policies" --decision-log "$work/decisions.jsonl"
 on_pid=${pids[-1]}
 for round in $(seq "$rounds"); do
-  for who in off on; do
-    pid_var=${who}_pid
-    "$build/bin/verdict-bench" --socket "$work/$who.sock" --pid "${!pid_var}" --pipeline signup \
-      --conns 4 --depth 64 --seconds "$seconds" | sed "s/^/$who /" >> "$work/runs"
+  for load in "4 64" "8 1"; do
+    set -- $load
+    for who in off on; do
+      pid_var=${who}_pid
+      "$build/bin/verdict-bench" --socket "$work/$who.sock" --pid "${!pid_var}" \
+        --pipeline signup --conns "$1" --depth "$2" --seconds "$seconds" |
+        sed "s/^/$who /" >> "$work/runs"
+    done
   done
 done
 "$build/bin/verdict" --socket "$work/on.sock" stats > "$work/stats.json"
@@ -35,17 +39,23 @@ import json, re, statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
     f = dict(re.findall(r"(\S+)=(\S+)", line))
-    runs.setdefault(line.split()[0], []).append(f)
-def med(who, key):
-    return statistics.median(float(f[key]) for f in runs[who])
+    runs.setdefault((line.split()[0], f["conns"] + "x" + f["depth"]), []).append(f)
+def med(who, load, key):
+    return statistics.median(float(f[key]) for f in runs[(who, load)])
 log = json.load(open(sys.argv[3]))["decision_log"]
-print("decision log, signup, every decision logged (all workers; 4x64 in flight; median of %s"
-      " rounds):" % sys.argv[2])
-for who in ("off", "on"):
-    print("  log %-3s decisions/s=%8.0f  cpu_us/decision=%6.2f  p99_us=%7.1f"
-          % (who, med(who, "decisions/s"), med(who, "cpu_us/decision"), med(who, "p99_us")))
-print("  on/off: throughput %.3f, CPU per decision %.3f; records %d (%.0f bytes each), dropped %d"
-      % (med("on", "decisions/s") / med("off", "decisions/s"),
-         med("on", "cpu_us/decision") / med("off", "cpu_us/decision"), log["records"],
-         log["bytes"] / max(log["records"], 1), log["dropped_full"] + log["dropped_sink"]))
+print("decision log, signup, every decision logged (all workers; median of %s rounds):"
+      % sys.argv[2])
+for load, what in (("4x64", "pipelined"), ("8x1", "one at a time")):
+    print("  %s (%s):" % (load, what))
+    for who in ("off", "on"):
+        print("    log %-3s decisions/s=%8.0f  cpu_us/decision=%6.2f  p99_us=%7.1f"
+              % (who, med(who, load, "decisions/s"), med(who, load, "cpu_us/decision"),
+                 med(who, load, "p99_us")))
+    print("    on/off: throughput %.3f, CPU per decision %.3f, p99 %.2f"
+          % (med("on", load, "decisions/s") / med("off", load, "decisions/s"),
+             med("on", load, "cpu_us/decision") / med("off", load, "cpu_us/decision"),
+             med("on", load, "p99_us") / med("off", load, "p99_us")))
+print("  records %d (%.0f bytes each), dropped %d"
+      % (log["records"], log["bytes"] / max(log["records"], 1),
+         log["dropped_full"] + log["dropped_sink"]))
 PY
