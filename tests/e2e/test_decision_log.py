@@ -206,6 +206,40 @@ def test_masking_sampling_and_off():
     assert 50 < sampled < 160, sampled
 
 
+LISTED = """
+local nets = verdict.list("lists/nets.txt", "ip")
+rule "listed" { score = 5, when = function(ev) return nets:match(ev.ip) ~= nil end }
+pipeline "p" { stages = { stage "s" { "listed" } }, actions = { block = 5 } }
+"""
+
+
+def test_list_change_gets_a_manifest():
+    # A list file that changes while the daemon runs: the records after it carry a new
+    # lists_generation, and a manifest with that generation names the file's new hash.
+    d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
+    path = os.path.join(d_dir, "decisions.jsonl")
+    pdir = policy_dir({"main.lua": LISTED, "lists/nets.txt": "198.51.100.0/24\n"})
+    with Daemon(policies=pdir, args=["--workers", "1", "--decision-log", path,
+                                     "--list-check-ms", "50"]) as d, Client(d.socket) as c:
+        before = c.decide("p", {"ip": "203.0.113.5"})
+        lists_file = os.path.join(pdir, "lists", "nets.txt")
+        with open(lists_file + ".new", "w") as f:
+            f.write("203.0.113.0/24\n")
+        os.rename(lists_file + ".new", lists_file)
+        assert wait_for(lambda: c.decide("p", {"ip": "203.0.113.5"})["action"] == "block")
+        after = c.decide("p", {"ip": "203.0.113.6"})
+    with open(path) as f:
+        lines = [json.loads(line) for line in f]
+    by_id = {r["id"]: r for r in lines if "id" in r}
+    gen_before = by_id[before["id"]]["lists_generation"]
+    gen_after = by_id[after["id"]]["lists_generation"]
+    assert gen_after > gen_before, (gen_before, gen_after)
+    manifests = {m["lists_generation"]: m for m in lines if m.get("type") == "manifest"}
+    assert gen_before in manifests and gen_after in manifests, sorted(manifests)
+    hashes = [[x["hash"] for x in manifests[g]["lists"]] for g in (gen_before, gen_after)]
+    assert hashes[0] != hashes[1], hashes
+
+
 def test_torn_tail_cut_when_opened():
     d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
     path = os.path.join(d_dir, "decisions.jsonl")
@@ -265,6 +299,7 @@ if __name__ == "__main__":
                test_nothing_lost_across_rotation_sighup_and_sigterm,
                test_unread_fifo_drops_and_counts,
                test_masking_sampling_and_off,
+               test_list_change_gets_a_manifest,
                test_torn_tail_cut_when_opened,
                test_removed_file_and_directory,
                test_bad_path_refuses_to_start]))
