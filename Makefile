@@ -16,7 +16,8 @@ DEPS = cmake make gcc pkg-config liblua5.4-dev libuv1-dev libmsgpack-dev libcuni
 # with: ruby-msgpack (Ruby's msgpack gem, a C codec of its own), libdata-messagepack-perl
 # (Perl's Data::MessagePack, its own XS codec, sends every string as bin) and python3-pynvim
 # (a general msgpack-RPC client library: its session layer matches replies by msgid).
-DEPS += ruby-msgpack libdata-messagepack-perl python3-pynvim
+# Only `make test` installs them.
+TEST_DEPS = ruby-msgpack libdata-messagepack-perl python3-pynvim
 
 # Real IP data for the geoip plugin (CC0 and CC-BY-4.0, see data/geoip/*LICENSE), from npm
 # into the git-ignored data/ folder; the version is pinned so that runs are reproducible.
@@ -59,7 +60,8 @@ run: build data
 	$(BUILD)/bin/verdictd --socket $(SOCKET) --policies $(POLICIES) --data-dir $(DATA)
 
 # The test build runs under AddressSanitizer and UndefinedBehaviorSanitizer.
-test: deps data
+test: data
+	$(MAKE) deps EXTRA_DEPS="$(TEST_DEPS)"
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DVD_SANITIZE=ON -DVD_TESTS=ON
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure -j 2
