@@ -133,10 +133,34 @@ static char *put_double(char *o, double d) {
 static const unsigned char *value(char **o, const unsigned char *p, const unsigned char *end,
                                   int depth);
 
+/* A short string (msgpack fixstr) at p, the most common value: keys and most values. Returns
+ * what follows it, or NULL when it is cut short. */
+static inline const unsigned char *short_str(char **o, const unsigned char *p,
+                                             const unsigned char *end) {
+    size_t len = *p & 0x1f, i = 0;
+    const unsigned char *s = p + 1;
+    if (len > (size_t)(end - s)) return NULL;
+    char *w = *o + 1;
+    for (uint64_t x; i + 8 <= len; i += 8) { /* copied as it is checked: no escapes, */
+        memcpy(&x, s + i, 8);                /* mostly, eight bytes at a time */
+        if (needs_look(x)) break;
+        memcpy(w + i, &x, 8);
+    }
+    while (i < len && as_is[s[i]])
+        w[i] = (char)s[i], i++;
+    if (i == len) {
+        (*o)[0] = '"';
+        w[len] = '"';
+        *o = w + len + 1;
+    } else {
+        *o = put_str(*o, (const char *)s, len);
+    }
+    return s + len;
+}
+
 /* A map key: a string as it is, a scalar as its text in quotes, a container as a marker. */
 static const unsigned char *key(char **o, const unsigned char *p, const unsigned char *end,
                                 int depth) {
-    if (p < end && (*p & 0xe0) == 0xa0) return value(o, p, end, depth); /* nearly every key */
     vd_mp_value_t h;
     size_t hl = vd_mp_read_head(p, (size_t)(end - p), &h);
     if (!hl) return NULL;
@@ -158,29 +182,20 @@ static const unsigned char *key(char **o, const unsigned char *p, const unsigned
     return next;
 }
 
+/* An item of an array or a map's value: the two commonest kinds without a call. */
+static inline const unsigned char *element(char **o, const unsigned char *p,
+                                           const unsigned char *end, int depth) {
+    if (p < end && (*p & 0xe0) == 0xa0) return short_str(o, p, end);
+    if (p < end && *p <= 0x7f) {
+        *o = put_u64(*o, *p);
+        return p + 1;
+    }
+    return value(o, p, end, depth);
+}
+
 static const unsigned char *value(char **o, const unsigned char *p, const unsigned char *end,
                                   int depth) {
-    if (p < end && (*p & 0xe0) == 0xa0) { /* a short string: keys and most values */
-        size_t len = *p & 0x1f, i = 0;
-        const unsigned char *s = p + 1;
-        if (len > (size_t)(end - s)) return NULL;
-        char *w = *o + 1;
-        for (uint64_t x; i + 8 <= len; i += 8) { /* copied as it is checked: no escapes, */
-            memcpy(&x, s + i, 8);                /* mostly, eight bytes at a time */
-            if (needs_look(x)) break;
-            memcpy(w + i, &x, 8);
-        }
-        while (i < len && as_is[s[i]])
-            w[i] = (char)s[i], i++;
-        if (i == len) {
-            (*o)[0] = '"';
-            w[len] = '"';
-            *o = w + len + 1;
-        } else {
-            *o = put_str(*o, (const char *)s, len);
-        }
-        return s + len;
-    }
+    if (p < end && (*p & 0xe0) == 0xa0) return short_str(o, p, end);
     if (p < end && *p <= 0x7f) { /* a small integer */
         *o = put_u64(*o, *p);
         return p + 1;
@@ -220,7 +235,7 @@ static const unsigned char *value(char **o, const unsigned char *p, const unsign
         *(*o)++ = '[';
         for (uint64_t k = 0; k < h.len; k++) {
             if (k) *(*o)++ = ',';
-            if (!(p = value(o, p, end, depth + 1))) return NULL;
+            if (!(p = element(o, p, end, depth + 1))) return NULL;
         }
         *(*o)++ = ']';
         return p;
@@ -228,9 +243,10 @@ static const unsigned char *value(char **o, const unsigned char *p, const unsign
         *(*o)++ = '{';
         for (uint64_t k = 0; k < h.len; k++) {
             if (k) *(*o)++ = ',';
-            if (!(p = key(o, p, end, depth + 1))) return NULL;
+            p = p < end && (*p & 0xe0) == 0xa0 ? short_str(o, p, end) : key(o, p, end, depth + 1);
+            if (!p) return NULL;
             *(*o)++ = ':';
-            if (!(p = value(o, p, end, depth + 1))) return NULL;
+            if (!(p = element(o, p, end, depth + 1))) return NULL;
         }
         *(*o)++ = '}';
         return p;
