@@ -10,14 +10,7 @@ build=$1 policies=$2 seconds=$3 other=${4:-} other_policies=${5:-$2}
 rounds=${VD_BENCH_ROUNDS:-3}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/verdict-cpu.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-. "$root/tests/bench/daemon.sh"
+. "$root/tests/bench/daemon.sh" # start_daemon; stops them and removes $work at exit
 
 start_daemon "$build" this "$policies" --workers 1
 this_pid=${pids[-1]}

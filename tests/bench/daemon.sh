@@ -1,6 +1,14 @@
 # Sourced by the benchmark scripts: start_daemon BUILD NAME POLICIES [OPTIONS...] starts a
 # release verdictd on $work/NAME.sock with the repository's data, adds its pid to the pids
-# array, and waits until it answers (1 when it does not). Needs $work, $root and pids=().
+# array, and waits until it answers (1 when it does not); at exit the daemons are stopped and
+# $work removed. Needs $work and $root.
+pids=()
+stop_daemons() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap stop_daemons EXIT
+
 start_daemon() {
   local build=$1 name=$2 policies=$3
   shift 3

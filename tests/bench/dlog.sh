@@ -1,22 +1,16 @@
 #!/usr/bin/env bash
 # The decision log's cost: two daemons on the shipped policies, one logging every decision to a
-# file, one not, driven in alternating rounds with pipelined signup load (4 connections x 64 in
-# flight, all workers). Prints the medians of decisions/s and of the daemon's CPU per decision
-# (its writer thread included), the ratios logged/unlogged, and what the log wrote and dropped.
+# file, one not, driven in alternating rounds with signup load, pipelined (4 connections x 64
+# in flight) and one request at a time (8 connections x 1), all workers. Prints the medians of
+# decisions/s, of the daemon's CPU per decision (its writer thread included) and of p99, the
+# ratios logged/unlogged, and what the log wrote and dropped.
 # Usage: tests/bench/dlog.sh BUILD_DIR POLICY_DIR SECONDS
 set -euo pipefail
 build=$1 policies=$2 seconds=$3
 rounds=${VD_BENCH_ROUNDS:-3}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/verdict-dlog.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-. "$root/tests/bench/daemon.sh"
+. "$root/tests/bench/daemon.sh" # start_daemon; stops them and removes $work at exit
 
 start_daemon "$build" off "$policies"
 off_pid=${pids[-1]}
