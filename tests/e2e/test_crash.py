@@ -126,6 +126,41 @@ def test_restart_after_a_crash_keeps_the_counters():
         assert c.decide("orders", {"account": "a1"})["reasons"][0]["detail"] in ("6", "7")
 
 
+def test_crash_leaves_the_decision_log_whole():
+    """A plugin crashes while other clients' decisions are being logged: the log's last line
+    is whole, every line parses, and the decisions answered before the crash that reached the
+    file are the replies' own (records still in the buffers are lost, as documented)."""
+    pol = policy_dir({"p.lua": COUNTING})
+    keep = policy_dir({})
+    log, sock = os.path.join(keep, "decisions.jsonl"), os.path.join(keep, "v.sock")
+    vd = Daemon(policies=pol, socket=sock,
+                args=["--plugin-dir", PLUGINS, "--workers", "2", "--decision-log", log])
+    try:
+        replies = {}
+        with Client(vd.socket) as c, Client(vd.socket) as busy:
+            for n in range(300):
+                busy.send("decide", ["orders", {"account": "b%d" % (n % 7)}])
+            for _ in range(300):
+                _, err, r = busy.recv()
+                replies[r["id"]] = r
+            time.sleep(0.3)  # the writer's nap is at most 64 ms: these are written by then
+            for n in range(300):  # and these may be in the middle of being written
+                busy.send("decide", ["orders", {"account": "c%d" % (n % 7)}])
+            c.send("decide", ["orders", {"account": "a1", "crash": "segv"}])
+            assert c.expect_closed() == []
+        assert vd.proc.wait(30) == -signal.SIGSEGV
+    finally:
+        vd.discard()
+    with open(log, "rb") as f:
+        data = f.read()
+    assert data.endswith(b"\n"), data[-200:]
+    import json
+    records = [json.loads(line) for line in data.splitlines()]
+    decided = [r for r in records if "id" in r]
+    assert records[0]["type"] == "manifest" and decided, len(records)
+    assert set(replies) <= {r["id"] for r in decided}, "records written before the crash lost"
+
+
 def test_stack_overflow_is_reported():
     """The handler runs on an alternate stack, so a thread that ran out of stack still
     reports."""
@@ -172,6 +207,7 @@ def test_no_plugin_running_is_said():
 def main():
     return run_tests([test_segfault_is_reported_and_a_restart_serves,
                       test_restart_after_a_crash_keeps_the_counters,
+                      test_crash_leaves_the_decision_log_whole,
                       test_stack_overflow_is_reported, test_abort_and_trap_are_reported,
                       test_crash_in_create_names_the_stage, test_no_plugin_running_is_said])
 
