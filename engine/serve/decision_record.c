@@ -22,14 +22,15 @@ static int is_str(const msgpack_object *o) {
  * msgpack bytes: equal values stay equal (a replay can still count by them), the value is not
  * kept. A pseudonym, not encryption: a value that can be guessed can be confirmed. */
 static void pack_hashed(msgpack_sbuffer *sb, const char *salt, const msgpack_object *v) {
-    msgpack_sbuffer tmp; /* the salt, then the value, both as msgpack */
-    msgpack_sbuffer_init(&tmp);
+    /* The salt, then the value, both as msgpack, packed past the record's end to be hashed
+     * there and taken back: no buffer of its own. */
+    size_t at = sb->size;
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &tmp, msgpack_sbuffer_write);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
     msgpack_pack_str_with_body(&pk, salt, strlen(salt));
     msgpack_pack_object(&pk, *v);
-    XXH128_hash_t h = XXH3_128bits(tmp.data ? tmp.data : "", tmp.size);
-    msgpack_sbuffer_destroy(&tmp);
+    XXH128_hash_t h = XXH3_128bits(sb->data ? sb->data + at : "", sb->size - at);
+    sb->size = at;
     char hex[40];
     snprintf(hex, sizeof hex, "h:%016llx%016llx", (unsigned long long)h.high64,
              (unsigned long long)h.low64);
