@@ -41,8 +41,9 @@ int vd_dlog_start(vd_dlog_t **out, const vd_dlog_config_t *cfg, char *err, size_
 /* Worker i's lane. */
 vd_dlog_lane_t *vd_dlog_lane(vd_dlog_t *l, int i);
 
-/* Worker: queues one record (rec[0..n), packed msgpack of one map). Returns 0, or -1 when
- * the lane is full (the record is dropped and counted). */
+/* Worker: queues one record (rec[0..n), one JSON line with its newline). Returns 0, or -1
+ * when the lane is full or rec is NULL (a record that could not be made): the record is then
+ * dropped and counted. */
 int vd_dlog_submit(vd_dlog_lane_t *lane, const void *rec, size_t n);
 
 /* Any thread: what the policy now serving is made of (a packed msgpack map: its version, files

@@ -1,6 +1,6 @@
 /* One worker's queue of decision-log records for the writer thread: a single-producer,
  * single-consumer ring of bytes. The worker never waits: a record that does not fit is refused
- * (and counted by the caller). Records are opaque bytes here (packed msgpack). */
+ * (and counted by the caller). Records are opaque bytes here (JSON lines). */
 #ifndef VD_DLOG_RING_H
 #define VD_DLOG_RING_H
 

@@ -1,5 +1,7 @@
 #include "json_write.h"
 
+#include "json_buf.h"
+
 #include "base/utf8.h"
 #include "mp_scan.h"
 #include "mpbuf.h"
@@ -36,9 +38,40 @@ static inline uint64_t needs_look(uint64_t x) {
 #undef ZERO_BYTE
 }
 
+/* Copies u[0..n) to w when none of it needs escaping or checking (the common case: names,
+ * keys, most values), eight bytes at a time, and returns 1; else returns 0 (w's bytes are then
+ * undefined). */
+static inline int copy_plain(char *w, const unsigned char *u, size_t n) {
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++) {
+            if (!as_is[u[i]]) return 0;
+            w[i] = (char)u[i];
+        }
+        return 1;
+    }
+    uint64_t x;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, u + i, 8);
+        if (needs_look(x)) return 0;
+        memcpy(w + i, &x, 8);
+    }
+    if (i < n) { /* the last eight bytes, overlapping what was copied */
+        memcpy(&x, u + n - 8, 8);
+        if (needs_look(x)) return 0;
+        memcpy(w + n - 8, &x, 8);
+    }
+    return 1;
+}
+
 /* A string: at most 2 + 6 * n bytes (an escaped control takes 6, U+FFFD 3 for one bad byte). */
-static char *put_str(char *o, const char *s, size_t n) {
+char *vd_json_put_str(char *o, const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
+    if (copy_plain(o + 1, u, n)) {
+        o[0] = '"';
+        o[n + 1] = '"';
+        return o + n + 2;
+    }
     *o++ = '"';
     size_t i = 0;
     while (i < n) {
@@ -137,24 +170,10 @@ static const unsigned char *value(char **o, const unsigned char *p, const unsign
  * what follows it, or NULL when it is cut short. */
 static inline const unsigned char *short_str(char **o, const unsigned char *p,
                                              const unsigned char *end) {
-    size_t len = *p & 0x1f, i = 0;
+    size_t len = *p & 0x1f;
     const unsigned char *s = p + 1;
     if (len > (size_t)(end - s)) return NULL;
-    char *w = *o + 1;
-    for (uint64_t x; i + 8 <= len; i += 8) { /* copied as it is checked: no escapes, */
-        memcpy(&x, s + i, 8);                /* mostly, eight bytes at a time */
-        if (needs_look(x)) break;
-        memcpy(w + i, &x, 8);
-    }
-    while (i < len && as_is[s[i]])
-        w[i] = (char)s[i], i++;
-    if (i == len) {
-        (*o)[0] = '"';
-        w[len] = '"';
-        *o = w + len + 1;
-    } else {
-        *o = put_str(*o, (const char *)s, len);
-    }
+    *o = vd_json_put_str(*o, (const char *)s, len);
     return s + len;
 }
 
@@ -225,7 +244,7 @@ static const unsigned char *value(char **o, const unsigned char *p, const unsign
         return p;
     case VD_MP_STR:
         if (h.len > (uint64_t)(end - p)) return NULL;
-        *o = put_str(*o, (const char *)p, (size_t)h.len);
+        *o = vd_json_put_str(*o, (const char *)p, (size_t)h.len);
         return p + h.len;
     case VD_MP_EXT:
         if (h.len > (uint64_t)(end - p)) return NULL;
@@ -265,4 +284,24 @@ size_t vd_mp_to_json(msgpack_sbuffer *sb, const char *p, size_t n) {
     if (!end) return 0;
     sb->size = (size_t)(o - sb->data);
     return (size_t)(end - u);
+}
+
+char *vd_json__grow(vd_jbuf_t *j, size_t n) {
+    if (j->failed || n == SIZE_MAX || vd_mp_reserve(j->sb, n) != 0) {
+        j->failed = 1;
+        return NULL;
+    }
+    return j->sb->data + j->sb->size;
+}
+
+char *vd_json_put_int(char *o, int64_t v) {
+    return put_i64(o, v);
+}
+
+char *vd_json_put_double(char *o, double v) {
+    return put_double(o, v);
+}
+
+void vd_json_msgpack(vd_jbuf_t *j, const char *p, size_t n) {
+    if (!j->failed && vd_mp_to_json(j->sb, p, n) != n) j->failed = 1;
 }

@@ -1,5 +1,8 @@
 #include "decision_record.h"
 
+#include "base/error.h"
+#include "decision/decision_json.h"
+#include "proto/json_buf.h"
 #include "proto/mpbuf.h"
 #include "state/list.h"
 
@@ -43,35 +46,41 @@ static void pack_object(msgpack_sbuffer *sb, const msgpack_object *o) {
     msgpack_pack_object(&pk, *o);
 }
 
-/* The event with the pipeline's drop and hash fields applied (top-level keys). */
-static void pack_event(msgpack_sbuffer *sb, const vd_record_in_t *in) {
+/* The event with the pipeline's drop and hash fields applied (top-level keys), as JSON: as it
+ * came when nothing is masked, else packed masked into scratch first. */
+static void event_json(vd_jbuf_t *j, msgpack_sbuffer *scratch, const vd_record_in_t *in) {
     const msgpack_object *ev = in->event;
     const vd_pipeline_log_t *lg = &in->pl->log;
     if (ev->type != MSGPACK_OBJECT_MAP || (!lg->ndrop && !lg->nhash)) {
-        if (in->event_bytes)
-            vd_mp_raw(sb, in->event_bytes, in->event_len);
-        else
-            pack_object(sb, ev);
+        if (in->event_bytes) {
+            vd_json_msgpack(j, in->event_bytes, in->event_len);
+            return;
+        }
+        scratch->size = 0;
+        pack_object(scratch, ev);
+        vd_json_msgpack(j, scratch->data, scratch->size);
         return;
     }
+    scratch->size = 0;
     uint32_t n = 0;
     for (uint32_t i = 0; i < ev->via.map.size; i++) {
         const msgpack_object *k = &ev->via.map.ptr[i].key;
         n += !(is_str(k) && listed(lg->drop, lg->ndrop, k->via.str.ptr, k->via.str.size));
     }
-    vd_mp_map(sb, n);
+    vd_mp_map(scratch, n);
     for (uint32_t i = 0; i < ev->via.map.size; i++) {
         const msgpack_object_kv *kv = &ev->via.map.ptr[i];
         int named = is_str(&kv->key);
         const char *k = kv->key.via.str.ptr;
         size_t klen = kv->key.via.str.size;
         if (named && listed(lg->drop, lg->ndrop, k, klen)) continue;
-        pack_object(sb, &kv->key);
+        pack_object(scratch, &kv->key);
         if (named && listed(lg->hash, lg->nhash, k, klen))
-            pack_hashed(sb, lg->salt, &kv->val);
+            pack_hashed(scratch, lg->salt, &kv->val);
         else
-            pack_object(sb, &kv->val);
+            pack_object(scratch, &kv->val);
     }
+    vd_json_msgpack(j, scratch->data, scratch->size);
 }
 
 static const msgpack_object *event_time(const msgpack_object *ev, const char *field) {
@@ -88,7 +97,7 @@ static const msgpack_object *event_time(const msgpack_object *ev, const char *fi
 
 /* The decision's time, as "2026-11-30T06:09:33.767Z": the date and second are formatted once
  * a second per thread, the milliseconds each time. */
-static void pack_time(msgpack_sbuffer *sb, int64_t ms) {
+static void time_json(vd_jbuf_t *j, int64_t ms) {
     static _Thread_local int64_t second = -1;
     static _Thread_local char text[32] = "";
     int64_t s = ms / 1000;
@@ -103,78 +112,66 @@ static void pack_time(msgpack_sbuffer *sb, int64_t ms) {
     text[20] = (char)('0' + frac / 100);
     text[21] = (char)('0' + frac / 10 % 10);
     text[22] = (char)('0' + frac % 10);
-    vd_mp_str_valid(sb, text, 24);
+    vd_json_str(j, text, 24);
 }
 
 static const char *const obs_names[] = {
     [VD_OBS_COUNTER] = "counter", [VD_OBS_DISTINCT] = "distinct", [VD_OBS_LABELED] = "labeled"};
 
 /* observed: {"state": [{op, key, [value|n], result}], "plugins": {stage: outputs}} */
-static void pack_observed(msgpack_sbuffer *sb, const vd_decision_t *d) {
-    uint32_t nstate = 0, nplugins = 0;
-    for (uint32_t i = 0; i < d->observed.len; i++) {
-        const vd_observed_t *o = &VD_VEC_AT(d->observed, vd_observed_t, i);
-        if (o->kind == VD_OBS_PLUGIN)
-            nplugins++;
-        else
-            nstate++;
+static void state_json(vd_jbuf_t *j, const vd_observed_t *o) {
+    VD_JSON_LIT(j, "{\"op\":\"");
+    vd_json_raw(j, obs_names[o->kind], strlen(obs_names[o->kind]));
+    VD_JSON_LIT(j, "\",\"key\":");
+    vd_json_str(j, o->name, o->len);
+    if (o->kind == VD_OBS_COUNTER) {
+        VD_JSON_LIT(j, ",\"n\":");
+        vd_json_int(j, o->n);
+    } else if (o->kind == VD_OBS_DISTINCT && o->value) {
+        VD_JSON_LIT(j, ",\"value\":");
+        vd_json_str(j, o->value, o->vlen);
     }
-    vd_mp_map(sb, 2);
-    VD_MP_LIT(sb, "state");
-    vd_mp_array(sb, nstate);
+    VD_JSON_LIT(j, ",\"result\":");
+    if (o->kind == VD_OBS_COUNTER) {
+        for (int w = 0; w < VD_OBS_RESULTS; w++) {
+            vd_json_raw(j, w ? "," : "[", 1);
+            vd_json_int(j, o->res[w]);
+        }
+        VD_JSON_LIT(j, "]}");
+    } else if (o->kind == VD_OBS_LABELED && o->res[0] < 0) {
+        VD_JSON_LIT(j, "null}");
+    } else {
+        vd_json_int(j, o->res[0]);
+        VD_JSON_LIT(j, "}");
+    }
+}
+
+static void observed_json(vd_jbuf_t *j, const vd_decision_t *d) {
+    int first = 1;
+    VD_JSON_LIT(j, "{\"state\":[");
     for (uint32_t i = 0; i < d->observed.len; i++) {
         const vd_observed_t *o = &VD_VEC_AT(d->observed, vd_observed_t, i);
         if (o->kind == VD_OBS_PLUGIN) continue;
-        int extra = o->kind == VD_OBS_COUNTER || (o->kind == VD_OBS_DISTINCT && o->value);
-        vd_mp_map(sb, 3 + (uint32_t)extra);
-        VD_MP_LIT(sb, "op");
-        vd_mp_cstr(sb, obs_names[o->kind]);
-        VD_MP_LIT(sb, "key");
-        vd_mp_str(sb, o->name, o->len);
-        if (o->kind == VD_OBS_COUNTER) {
-            VD_MP_LIT(sb, "n");
-            vd_mp_int(sb, o->n);
-        } else if (extra) {
-            VD_MP_LIT(sb, "value");
-            vd_mp_str(sb, o->value, o->vlen);
-        }
-        VD_MP_LIT(sb, "result");
-        if (o->kind == VD_OBS_COUNTER) {
-            vd_mp_array(sb, VD_OBS_RESULTS);
-            for (int w = 0; w < VD_OBS_RESULTS; w++)
-                vd_mp_int(sb, o->res[w]);
-        } else if (o->kind == VD_OBS_LABELED && o->res[0] < 0) {
-            vd_mp_nil(sb);
-        } else {
-            vd_mp_int(sb, o->res[0]);
-        }
+        if (!first) VD_JSON_LIT(j, ",");
+        first = 0;
+        state_json(j, o);
     }
-    VD_MP_LIT(sb, "plugins");
-    vd_mp_map(sb, nplugins);
+    VD_JSON_LIT(j, "],\"plugins\":{");
+    first = 1;
     for (uint32_t i = 0; i < d->observed.len; i++) {
         const vd_observed_t *o = &VD_VEC_AT(d->observed, vd_observed_t, i);
         if (o->kind != VD_OBS_PLUGIN) continue;
-        vd_mp_str(sb, o->name, o->len);
-        vd_mp_raw(sb, o->packed, o->plen);
+        if (!first) VD_JSON_LIT(j, ",");
+        first = 0;
+        vd_json_str(j, o->name, o->len);
+        VD_JSON_LIT(j, ":");
+        vd_json_msgpack(j, o->packed, o->plen);
     }
+    VD_JSON_LIT(j, "}}");
 }
 
-/* The reply's result map without its first entry, the id (said once, at the top of the record):
- * vd_decision_pack writes a fixmap whose first key is "id" and value a 26-character string. */
-static int copy_without_id(msgpack_sbuffer *sb, const char *reply, size_t len) {
-    static const char id_head[] = "\xa2id\xba";
-    size_t skip = 1 + 4 + 26;
-    const unsigned char *r = (const unsigned char *)reply;
-    if (len <= skip || (r[0] & 0xf0) != 0x80 || (r[0] & 0x0f) == 0 ||
-        memcmp(reply + 1, id_head, 4) != 0)
-        return 0;
-    unsigned char head = (unsigned char)(r[0] - 1);
-    vd_mp_raw(sb, &head, 1);
-    vd_mp_raw(sb, reply + skip, len - skip);
-    return 1;
-}
-
-void vd_decision_record_pack(msgpack_sbuffer *sb, const vd_record_in_t *in) {
+int vd_decision_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
+                            const vd_record_in_t *in) {
     const vd_pipeline_log_t *lg = &in->pl->log;
     const msgpack_object *et = event_time(in->event, lg->time_field);
     size_t tlen = strlen(lg->time_field);
@@ -182,25 +179,27 @@ void vd_decision_record_pack(msgpack_sbuffer *sb, const vd_record_in_t *in) {
         listed(lg->hash, lg->nhash, lg->time_field, tlen))
         et = NULL; /* a masked field is not written again beside the event */
     sb->size = 0;
-    vd_mp_map(sb, 6 + (et != NULL));
-    VD_MP_LIT(sb, "id");
-    vd_mp_cstr(sb, in->meta->id);
-    VD_MP_LIT(sb, "time");
-    pack_time(sb, in->wall_ms);
-    VD_MP_LIT(sb, "lists_generation"); /* with decision.policy: the manifest that describes it */
-    vd_mp_int(sb, (int64_t)vd_lists_generation());
+    vd_jbuf_t j = {sb, 0};
+    VD_JSON_LIT(&j, "{\"id\":");
+    vd_json_cstr(&j, in->meta->id);
+    VD_JSON_LIT(&j, ",\"time\":");
+    time_json(&j, in->wall_ms);
+    VD_JSON_LIT(&j, ",\"lists_generation\":"); /* with decision.policy: the manifest */
+    vd_json_int(&j, (int64_t)vd_lists_generation());
     if (et) {
-        VD_MP_LIT(sb, "event_time");
-        pack_object(sb, et);
+        VD_JSON_LIT(&j, ",\"event_time\":");
+        scratch->size = 0;
+        pack_object(scratch, et);
+        vd_json_msgpack(&j, scratch->data, scratch->size);
     }
-    VD_MP_LIT(sb, "event");
-    pack_event(sb, in);
-    VD_MP_LIT(sb, "decision"); /* the reply's bytes when there are some: packed once */
-    if (!in->reply || !copy_without_id(sb, in->reply, in->reply_len)) {
-        vd_decision_meta_t meta = *in->meta;
-        meta.id = NULL; /* said once, above */
-        vd_decision_pack(sb, in->d, &meta);
-    }
-    VD_MP_LIT(sb, "observed");
-    pack_observed(sb, in->d);
+    VD_JSON_LIT(&j, ",\"event\":");
+    event_json(&j, scratch, in);
+    VD_JSON_LIT(&j, ",\"decision\":");
+    vd_decision_meta_t meta = *in->meta;
+    meta.id = NULL; /* said once, above */
+    vd_decision_json(&j, in->d, &meta);
+    VD_JSON_LIT(&j, ",\"observed\":");
+    observed_json(&j, in->d);
+    VD_JSON_LIT(&j, "}\n");
+    return j.failed ? VD_ENOMEM : 0;
 }

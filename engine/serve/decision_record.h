@@ -1,7 +1,7 @@
-/* A decision's record for the decision log (docs/decision-log.md), packed as msgpack on the
- * worker: its id and times, the event as the pipeline's log section lets it be kept, the
- * decision as the reply carried it, and what the decision observed from outside its rules.
- * The log's writer thread turns it into a JSON line. */
+/* A decision's record for the decision log (docs/decision-log.md), written on the worker as
+ * the JSON line the log's writer thread only has to append to the file: its id and times, the
+ * event as the pipeline's log section lets it be kept, the decision as the reply carried it,
+ * and what the decision observed from outside its rules. */
 #ifndef VD_DECISION_RECORD_H
 #define VD_DECISION_RECORD_H
 
@@ -19,12 +19,13 @@ typedef struct vd_record_in {
     size_t event_len;
     const vd_decision_t *d;
     const vd_decision_meta_t *meta; /* with the id */
-    const char *reply;              /* the result map as packed for the reply, or NULL */
-    size_t reply_len;
-    int64_t wall_ms; /* when the decision was made */
+    int64_t wall_ms;                /* when the decision was made */
 } vd_record_in_t;
 
-/* Packs the record into sb (cleared first). */
-void vd_decision_record_pack(msgpack_sbuffer *sb, const vd_record_in_t *in);
+/* Writes the record into sb (cleared first) as one JSON line, its newline included; scratch
+ * holds what is packed on the way (a masked event). Returns 0, or VD_ENOMEM (sb then holds no
+ * whole line). */
+int vd_decision_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
+                            const vd_record_in_t *in);
 
 #endif

@@ -45,27 +45,30 @@ static int to_log(vd_server_t *s, const vd_pipeline_t *pl) {
     return (double)(x >> 11) * 0x1.0p-53 < pl->log.sample;
 }
 
+/* After one huge event, a buffer is not kept at its size. */
+static void let_go_if_huge(msgpack_sbuffer *b) {
+    if (b->alloc > (1 << 20)) {
+        msgpack_sbuffer_destroy(b);
+        msgpack_sbuffer_init(b);
+    }
+}
+
 /* Hands the decision's record to the log; a full log drops it (counted there). */
 static void log_decision(vd_server_t *s, vd_request_t *r, const vd_decision_meta_t *meta,
-                         int64_t now_ms, const char *reply, size_t reply_len) {
-    vd_record_in_t in = {.pl = r->in.pl,
-                         .event = r->in.event,
-                         .d = &r->d,
-                         .meta = meta,
-                         .wall_ms = now_ms,
-                         .reply = reply,
-                         .reply_len = reply_len};
+                         int64_t now_ms) {
+    vd_record_in_t in = {
+        .pl = r->in.pl, .event = r->in.event, .d = &r->d, .meta = meta, .wall_ms = now_ms};
     const vd_inbound_t *frame = r->in.input; /* [0, msgid, "decide", [pipeline, event, ...]] */
     size_t plen;
     const char *params = vd_mp_array_last(frame->bytes, frame->len, 3, &plen);
     if (params && !(in.event_bytes = vd_mp_array_last(params, plen, 1, &in.event_len)))
         in.event_bytes = vd_mp_array_at(params, plen, 1, &in.event_len); /* options follow */
-    vd_decision_record_pack(&s->record, &in);
-    if (s->record.data) vd_dlog_submit(s->log, s->record.data, s->record.size);
-    if (s->record.alloc > (1 << 20)) { /* one huge event: do not keep its buffer */
-        msgpack_sbuffer_destroy(&s->record);
-        msgpack_sbuffer_init(&s->record);
-    }
+    if (vd_decision_record_json(&s->record, &s->record_scratch, &in) == 0)
+        vd_dlog_submit(s->log, s->record.data, s->record.size);
+    else
+        vd_dlog_submit(s->log, NULL, 0); /* no memory for it: dropped, and counted so */
+    let_go_if_huge(&s->record);
+    let_go_if_huge(&s->record_scratch);
 }
 
 /* The decision ended: answer (unless the client left), log it, and let the connection go. */
@@ -92,11 +95,8 @@ static void decided(vd_request_t *r, int rc) {
         vd_ulid_next(&s->ids, now_ms, id);
         vd_decision_meta_t meta = {pl->name, vd_policy_version(r->policy), r->elapsed_ns / 1000,
                                    id};
-        size_t start = c->out.size;
         if (!c->closing) vd_decision_pack(&c->out, &r->d, &meta);
-        if (r->in.observe)
-            log_decision(s, r, &meta, now_ms, c->closing ? NULL : c->out.data + start,
-                         c->out.size - start);
+        if (r->in.observe) log_decision(s, r, &meta, now_ms);
     }
     vd_conn_end_op(c);
 }

@@ -20,12 +20,14 @@ void vd_server_init(vd_server_t *s, vd_executor_t *x, uv_loop_t *loop, int deadl
     vd_ulid_init(&s->ids);
     s->sample_state = s->ids.s[0] | 1;
     msgpack_sbuffer_init(&s->record);
+    msgpack_sbuffer_init(&s->record_scratch);
 }
 
 void vd_server_close(vd_server_t *s) {
     while (s->nspare > 0)
         vd_inbound_free(s->spare[--s->nspare]);
     msgpack_sbuffer_destroy(&s->record);
+    msgpack_sbuffer_destroy(&s->record_scratch);
 }
 
 void vd_server_recycle(vd_server_t *s, vd_inbound_t *in) {

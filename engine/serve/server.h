@@ -39,11 +39,12 @@ typedef struct vd_server {
     vd_serve_stats_t stats;
     vd_inbound_t *spare[VD_SERVER_SPARES]; /* decoded frames kept for reuse */
     int nspare;
-    vd_log_limit_t overload_log; /* decisions refused as overloaded */
-    vd_ulid_gen_t ids;           /* decision ids */
-    struct vd_dlog_lane *log;    /* this worker's way into the decision log; NULL: off */
-    msgpack_sbuffer record;      /* a record being packed */
-    uint64_t sample_state;       /* for log.sample */
+    vd_log_limit_t overload_log;    /* decisions refused as overloaded */
+    vd_ulid_gen_t ids;              /* decision ids */
+    struct vd_dlog_lane *log;       /* this worker's way into the decision log; NULL: off */
+    msgpack_sbuffer record;         /* a decision-log line being written */
+    msgpack_sbuffer record_scratch; /* what the line needs packed first (a masked event) */
+    uint64_t sample_state;          /* for log.sample */
 } vd_server_t;
 
 /* log: the worker's lane of the decision log, or NULL. */

@@ -97,6 +97,54 @@ def test_records_match_replies_under_load():
         assert "geoip" in rec["observed"]["plugins"], rec["observed"]
 
 
+KINDS = r"""
+rule "echo" { score = 1.25, tags = {"t\"q"},
+  when = function(ev, ctx)
+    ctx:set("s", ev.text); ctx:set("i", 7); ctx:set("f", 0.1); ctx:set("b", true)
+    ctx:set("neg", -3); ctx:set("big", 2^53); ctx:set("gone", nil)
+    return true, ev.text
+  end }
+rule "boom" { score = 1, when = function(ev) return ev.nothing.here end }
+rule "later" { score = 2, when = function(ev) return true end }
+rule "trial_stop" { stop = "block", when = function(ev, ctx)
+  ctx:set("shadow_only", "x"); return true, "stopped" end }
+pipeline "p" {
+  stages = { stage "a" { "echo", "boom", "later" },
+             stage "t" { "trial_stop", shadow = true } },
+  actions = { block = 3 },
+}
+"""
+
+
+def test_records_match_replies_for_every_kind_of_value():
+    """The line is written from the decision itself, not from the reply's bytes: it must still
+    say exactly what the reply said, for every kind of value, text that needs escaping or
+    repair, faults, a shadow stage that stops, and the trace of explain."""
+    d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
+    path = os.path.join(d_dir, "decisions.jsonl")
+    texts = ["plain", "quote \" back \\ slash", "tab\tnl\ncr\r ctl\x01\x1f del\x7f",
+             "caf\u00e9 \u2603 \U0001f600", b"bad \xff\xfe utf8 \xe2\x82", b"\xc0\x80", ""]
+    replies = []
+    with Daemon(policies=policy_dir({"main.lua": KINDS}),
+                args=["--workers", "1", "--decision-log", path]) as d, Client(d.socket) as c:
+        for explain in (False, True):
+            for text in texts:
+                c.send("decide", ["p", {"text": text, "n": -1.5, "k": [1, {"x": None}]},
+                                  {"explain": explain}])
+                _, err, result = c.recv()
+                assert err is None, err
+                replies.append(result)
+    by_id = {r["id"]: r for r in read_records([path])}
+    assert len(by_id) == len(replies)
+    for reply in replies:
+        rec = by_id[reply["id"]]
+        reply = dict(reply)
+        del reply["id"]
+        assert rec["decision"] == reply, (rec["decision"], reply)
+        assert rec["decision"]["faults"] and rec["decision"]["shadow"]["stopped_by"]
+    assert "trace" in by_id[replies[-1]["id"]]["decision"]
+
+
 def test_nothing_lost_across_rotation_sighup_and_sigterm():
     d_dir = tempfile.mkdtemp(prefix="vd-dlog-")
     path = os.path.join(d_dir, "decisions.jsonl")
@@ -296,6 +344,7 @@ def test_bad_path_refuses_to_start():
 
 if __name__ == "__main__":
     sys.exit(run_tests([test_records_match_replies_under_load,
+               test_records_match_replies_for_every_kind_of_value,
                test_nothing_lost_across_rotation_sighup_and_sigterm,
                test_unread_fifo_drops_and_counts,
                test_masking_sampling_and_off,

@@ -4,6 +4,7 @@
 #include "base/ulid.h"
 #include "dlog/ring.h"
 #include "dlog/sink.h"
+#include "proto/json_buf.h"
 #include "proto/json_read.h"
 #include "proto/json_write.h"
 #include "proto/mpbuf.h"
@@ -111,6 +112,53 @@ static void bad_json(const char *json, size_t where, const char *why_part) {
     CU_ASSERT(why && strstr(why, why_part));
     CU_ASSERT_EQUAL(mp.size, 0);
     msgpack_sbuffer_destroy(&mp);
+}
+
+/* Strings of every length around the eight-byte steps, plain and with a byte that needs a look
+ * at each place: the pieces write what the msgpack conversion writes. */
+static void test_json_pieces(void) {
+    static const char odd[] = {'"', '\\', '\n', 0x01, 0x7f, (char)0xff, (char)0xc3};
+    char text[40], want[300];
+    msgpack_sbuffer mp, out;
+    msgpack_sbuffer_init(&mp);
+    msgpack_sbuffer_init(&out);
+    for (size_t n = 0; n < sizeof text; n++)
+        for (size_t at = 0; at <= n; at++)
+            for (size_t k = 0; k < (at < n ? sizeof odd : 1); k++) {
+                for (size_t i = 0; i < n; i++)
+                    text[i] = (char)('a' + i % 26);
+                if (at < n) text[at] = odd[k];
+                mp.size = out.size = 0;
+                vd_mp_str_valid(&mp, text, n); /* unchecked on purpose */
+                json_of(mp.data, mp.size, want, sizeof want);
+                vd_jbuf_t j = {&out, 0};
+                vd_json_str(&j, text, n);
+                CU_ASSERT_FALSE(j.failed);
+                CU_ASSERT(out.size == strlen(want) && memcmp(out.data, want, out.size) == 0);
+            }
+    vd_jbuf_t j = {&out, 0};
+    out.size = 0;
+    VD_JSON_LIT(&j, "[");
+    vd_json_int(&j, INT64_MIN);
+    VD_JSON_LIT(&j, ",");
+    vd_json_double(&j, 3.0);
+    VD_JSON_LIT(&j, ",");
+    vd_json_double(&j, 0.1);
+    VD_JSON_LIT(&j, ",");
+    vd_json_bool(&j, 0);
+    VD_JSON_LIT(&j, ",");
+    vd_json_cstr(&j, NULL);
+    VD_JSON_LIT(&j, ",");
+    vd_json_msgpack(&j, "\x92\x01\xc0", 3);
+    VD_JSON_LIT(&j, "]");
+    CU_ASSERT_FALSE(j.failed);
+    CU_ASSERT_EQUAL(out.size, strlen("[-9223372036854775808,3.0,0.1,false,null,[1,null]]"));
+    CU_ASSERT(memcmp(out.data, "[-9223372036854775808,3.0,0.1,false,null,[1,null]]", out.size) ==
+              0);
+    vd_json_msgpack(&j, "\x92\x01", 2); /* cut short: the line fails */
+    CU_ASSERT_TRUE(j.failed);
+    msgpack_sbuffer_destroy(&mp);
+    msgpack_sbuffer_destroy(&out);
 }
 
 static void test_json_read(void) {
@@ -228,9 +276,12 @@ static void test_sink(void) {
 }
 
 void vd_suite_dlog(void) {
-    static const vd_test_t tests[] = {
-        {"decision ids", test_ulid},         {"msgpack to JSON", test_json_write},
-        {"JSON to msgpack", test_json_read}, {"a worker's ring", test_ring},
-        {"the file sink", test_sink},        {NULL, NULL}};
+    static const vd_test_t tests[] = {{"decision ids", test_ulid},
+                                      {"msgpack to JSON", test_json_write},
+                                      {"JSON to msgpack", test_json_read},
+                                      {"JSON pieces", test_json_pieces},
+                                      {"a worker's ring", test_ring},
+                                      {"the file sink", test_sink},
+                                      {NULL, NULL}};
     vd_add_suite("dlog", tests);
 }

@@ -1,0 +1,187 @@
+#include "decision_json.h"
+
+static void reasons_json(vd_jbuf_t *j, const vd_vec_t *reasons) {
+    VD_JSON_LIT(j, "[");
+    for (uint32_t i = 0; i < reasons->len; i++) {
+        const vd_reason_t *r = &VD_VEC_AT(*reasons, vd_reason_t, i);
+        if (i) VD_JSON_LIT(j, ",");
+        VD_JSON_LIT(j, "{\"rule\":");
+        vd_json_cstr(j, r->rule);
+        VD_JSON_LIT(j, ",\"stage\":");
+        vd_json_cstr(j, r->stage);
+        VD_JSON_LIT(j, ",\"score\":");
+        vd_json_double(j, r->score);
+        if (r->detail) {
+            VD_JSON_LIT(j, ",\"detail\":");
+            vd_json_cstr(j, r->detail);
+        }
+        VD_JSON_LIT(j, "}");
+    }
+    VD_JSON_LIT(j, "]");
+}
+
+static void tags_json(vd_jbuf_t *j, const vd_vec_t *tags) {
+    VD_JSON_LIT(j, "[");
+    for (uint32_t i = 0; i < tags->len; i++) {
+        if (i) VD_JSON_LIT(j, ",");
+        vd_json_cstr(j, VD_VEC_AT(*tags, const char *, i));
+    }
+    VD_JSON_LIT(j, "]");
+}
+
+void vd_value_json(vd_jbuf_t *j, const vd_value_t *v) {
+    switch (v->type) {
+    case VD_VAL_BOOL:
+        vd_json_bool(j, v->u.b);
+        break;
+    case VD_VAL_INT:
+        vd_json_int(j, v->u.i);
+        break;
+    case VD_VAL_NUM:
+        vd_json_double(j, v->u.n);
+        break;
+    case VD_VAL_STR:
+        vd_json_str(j, v->u.s.ptr, v->u.s.len);
+        break;
+    default:
+        VD_JSON_LIT(j, "null");
+        break;
+    }
+}
+
+static void features_json(vd_jbuf_t *j, const vd_decision_t *d, int shadow) {
+    int first = 1;
+    VD_JSON_LIT(j, "{");
+    for (uint32_t i = 0; i < d->features.len; i++) {
+        const vd_feature_t *f = &VD_VEC_AT(d->features, vd_feature_t, i);
+        if (f->shadow != shadow) continue;
+        if (!first) VD_JSON_LIT(j, ",");
+        first = 0;
+        vd_json_cstr(j, f->name);
+        VD_JSON_LIT(j, ":");
+        vd_value_json(j, &f->value);
+    }
+    VD_JSON_LIT(j, "}");
+}
+
+static void faults_json(vd_jbuf_t *j, const vd_vec_t *faults) {
+    VD_JSON_LIT(j, "[");
+    for (uint32_t i = 0; i < faults->len; i++) {
+        const vd_fault_t *f = &VD_VEC_AT(*faults, vd_fault_t, i);
+        if (i) VD_JSON_LIT(j, ",");
+        VD_JSON_LIT(j, "{\"stage\":");
+        vd_json_cstr(j, f->stage);
+        VD_JSON_LIT(j, ",\"rule\":");
+        vd_json_cstr(j, f->rule);
+        VD_JSON_LIT(j, ",\"message\":");
+        vd_json_cstr(j, f->message);
+        VD_JSON_LIT(j, "}");
+    }
+    VD_JSON_LIT(j, "]");
+}
+
+static void stop_json(vd_jbuf_t *j, const vd_outcome_t *o) {
+    VD_JSON_LIT(j, "{\"rule\":");
+    vd_json_cstr(j, o->stop_rule ? o->stop_rule : "");
+    VD_JSON_LIT(j, ",\"action\":");
+    vd_json_cstr(j, o->stop_action);
+    VD_JSON_LIT(j, "}");
+}
+
+static void shadow_json(vd_jbuf_t *j, const vd_decision_t *d) {
+    VD_JSON_LIT(j, "{\"action\":");
+    vd_json_cstr(j, d->shadow_action);
+    VD_JSON_LIT(j, ",\"score\":");
+    vd_json_double(j, d->main.score + d->shadow.score);
+    VD_JSON_LIT(j, ",\"reasons\":");
+    reasons_json(j, &d->shadow.reasons);
+    VD_JSON_LIT(j, ",\"tags\":");
+    tags_json(j, &d->shadow.tags);
+    VD_JSON_LIT(j, ",\"features\":");
+    features_json(j, d, 1);
+    if (d->shadow.stop_action) {
+        VD_JSON_LIT(j, ",\"stopped_by\":");
+        stop_json(j, &d->shadow);
+    }
+    VD_JSON_LIT(j, "}");
+}
+
+static void trace_rules_json(vd_jbuf_t *j, const vd_vec_t *rules) {
+    VD_JSON_LIT(j, "[");
+    for (uint32_t k = 0; k < rules->len; k++) {
+        const vd_trace_rule_t *r = &VD_VEC_AT(*rules, vd_trace_rule_t, k);
+        if (k) VD_JSON_LIT(j, ",");
+        VD_JSON_LIT(j, "{\"rule\":");
+        vd_json_cstr(j, r->rule);
+        VD_JSON_LIT(j, ",\"fired\":");
+        vd_json_bool(j, r->fired);
+        VD_JSON_LIT(j, ",\"score\":");
+        vd_json_double(j, r->score);
+        if (r->error) {
+            VD_JSON_LIT(j, ",\"error\":");
+            vd_json_cstr(j, r->error);
+        }
+        VD_JSON_LIT(j, "}");
+    }
+    VD_JSON_LIT(j, "]");
+}
+
+static void trace_json(vd_jbuf_t *j, const vd_decision_t *d) {
+    VD_JSON_LIT(j, "[");
+    for (uint32_t i = 0; i < d->trace.len; i++) {
+        const vd_trace_stage_t *t = &VD_VEC_AT(d->trace, vd_trace_stage_t, i);
+        if (i) VD_JSON_LIT(j, ",");
+        VD_JSON_LIT(j, "{\"stage\":");
+        vd_json_cstr(j, t->stage);
+        VD_JSON_LIT(j, ",\"shadow\":");
+        vd_json_bool(j, t->shadow);
+        VD_JSON_LIT(j, ",\"elapsed_us\":");
+        vd_json_double(j, (double)t->elapsed_ns / 1000.0);
+        VD_JSON_LIT(j, ",\"score\":");
+        vd_json_double(j, t->score);
+        VD_JSON_LIT(j, ",\"rules\":");
+        trace_rules_json(j, &t->rules);
+        VD_JSON_LIT(j, "}");
+    }
+    VD_JSON_LIT(j, "]");
+}
+
+void vd_decision_json(vd_jbuf_t *j, const vd_decision_t *d, const vd_decision_meta_t *m) {
+    if (m->id) {
+        VD_JSON_LIT(j, "{\"id\":");
+        vd_json_cstr(j, m->id);
+        VD_JSON_LIT(j, ",\"action\":");
+    } else {
+        VD_JSON_LIT(j, "{\"action\":");
+    }
+    vd_json_cstr(j, d->action);
+    VD_JSON_LIT(j, ",\"score\":");
+    vd_json_double(j, d->main.score);
+    VD_JSON_LIT(j, ",\"reasons\":");
+    reasons_json(j, &d->main.reasons);
+    VD_JSON_LIT(j, ",\"tags\":");
+    tags_json(j, &d->main.tags);
+    VD_JSON_LIT(j, ",\"pipeline\":");
+    vd_json_cstr(j, m->pipeline);
+    VD_JSON_LIT(j, ",\"policy\":");
+    vd_json_cstr(j, m->policy);
+    VD_JSON_LIT(j, ",\"elapsed_us\":");
+    vd_json_int(j, m->elapsed_us);
+    VD_JSON_LIT(j, ",\"features\":");
+    features_json(j, d, 0);
+    VD_JSON_LIT(j, ",\"faults\":");
+    faults_json(j, &d->faults);
+    if (d->main.stop_action) {
+        VD_JSON_LIT(j, ",\"stopped_by\":");
+        stop_json(j, &d->main);
+    }
+    if (d->has_shadow) {
+        VD_JSON_LIT(j, ",\"shadow\":");
+        shadow_json(j, d);
+    }
+    if (d->explain) {
+        VD_JSON_LIT(j, ",\"trace\":");
+        trace_json(j, d);
+    }
+    VD_JSON_LIT(j, "}");
+}
