@@ -3,6 +3,8 @@
 #include "cmd_log.h"
 #include "cmd_replay.h"
 #include "event.h"
+#include "explain_render.h"
+#include "proto/json_msgpack.h"
 #include "reply.h"
 #include "verdict/client.h"
 
@@ -15,7 +17,7 @@ enum { EXIT_RPC = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3 };
 
 typedef struct cli {
     const char *socket;
-    int compact, timeout_ms;
+    int compact, json, timeout_ms;
     vd_cli_decide_opts_t decide;
 } cli_t;
 
@@ -24,7 +26,10 @@ static void usage(FILE *out) {
             "usage: verdict [--socket PATH] COMMAND [ARGS]\n"
             "commands:\n"
             "  decide PIPELINE ['JSON-EVENT']   decide for an event (read from stdin if omitted)\n"
-            "      --explain                    add the per-stage trace\n"
+            "      --explain                    explain it: every stage and rule, what each read,\n"
+            "                                   and the arithmetic that chose the action\n"
+            "      --json                       with --explain: the reply as JSON, not a table\n"
+            "                                   (--compact too)\n"
             "      --deadline-ms MS             fail with 'timeout' past this deadline\n"
             "  ping                             check that verdictd answers\n"
             "  pipelines                        list the loaded pipelines and their stages\n"
@@ -58,7 +63,18 @@ static char *read_stdin(size_t *len) {
     return buf;
 }
 
+/* decide --explain without --json: the explanation for people. Returns 0, or -1 when the
+ * reply cannot be shown that way (it is then printed as JSON). */
+static int print_explained(const vd_client_reply_t *r) {
+    if (r->error) return -1;
+    json_t *j = vd_msgpack_to_json(r->result);
+    int rc = j ? vd_cli_explain_render(stdout, j) : -1;
+    json_decref(j);
+    return rc;
+}
+
 static int print_reply(const cli_t *o, const vd_client_reply_t *r) {
+    if (o->decide.explain && !o->json && !o->compact && print_explained(r) == 0) return 0;
     int is_error;
     char *s = vd_cli_reply_text(r, o->compact, &is_error);
     if (!s) {
@@ -143,9 +159,18 @@ static int run_command(const cli_t *o, int argc, char **argv) {
  * command's), else it takes options from anywhere and leaves the rest at argv[optind..].
  * Returns 0, 1 after --help, or EXIT_USAGE. */
 static int parse_options(cli_t *o, int argc, char **argv, const char *optstring) {
-    enum { OPT_SOCKET = 1000, OPT_EXPLAIN, OPT_COMPACT, OPT_DEADLINE, OPT_TIMEOUT, OPT_HELP };
+    enum {
+        OPT_SOCKET = 1000,
+        OPT_EXPLAIN,
+        OPT_JSON,
+        OPT_COMPACT,
+        OPT_DEADLINE,
+        OPT_TIMEOUT,
+        OPT_HELP
+    };
     static const struct option opts[] = {{"socket", required_argument, 0, OPT_SOCKET},
                                          {"explain", no_argument, 0, OPT_EXPLAIN},
+                                         {"json", no_argument, 0, OPT_JSON},
                                          {"compact", no_argument, 0, OPT_COMPACT},
                                          {"deadline-ms", required_argument, 0, OPT_DEADLINE},
                                          {"timeout-ms", required_argument, 0, OPT_TIMEOUT},
@@ -160,6 +185,9 @@ static int parse_options(cli_t *o, int argc, char **argv, const char *optstring)
             break;
         case OPT_EXPLAIN:
             o->decide.explain = 1;
+            break;
+        case OPT_JSON:
+            o->json = 1;
             break;
         case OPT_COMPACT:
             o->compact = 1;

@@ -41,20 +41,43 @@ typedef struct vd_fault {
     const char *stage, *rule, *message;
 } vd_fault_t;
 
+/* A feature a rule read (ctx.features.name), as it was then. */
+typedef struct vd_trace_read {
+    const char *name;
+    int found;
+    vd_value_t value;
+} vd_trace_read_t;
+
+/* What explain says of one rule (or of a plugin stage's call). */
 typedef struct vd_trace_rule {
     const char *rule;
+    const char *description; /* the rule's, for people; or NULL */
+    const char *skipped; /* why it did not run (an earlier stop, the stage's timeout); or NULL */
     int fired;
     double score;
+    const char *detail; /* when it fired, the reason's */
     const char *error;
+    const char *stop;          /* the action it stopped the pipeline with, or NULL */
+    uint32_t obs_from, obs_to; /* the entries of observed its state reads made */
+    vd_vec_t reads;            /* vd_trace_read_t, each feature once */
 } vd_trace_rule_t;
 
 typedef struct vd_trace_stage {
     const char *stage;
+    const char *description; /* or NULL */
+    const char *plugin;      /* a plugin stage: the plugin's name; else NULL */
+    const char *skipped;     /* why it did not run; or NULL */
     int shadow;
     int64_t elapsed_ns;
     double score;
     vd_vec_t rules; /* vd_trace_rule_t */
 } vd_trace_stage_t;
+
+/* A threshold of the pipeline, for explain's arithmetic. */
+typedef struct vd_trace_bound {
+    const char *action;
+    double at;
+} vd_trace_bound_t;
 
 /* What the stages contributed to one side (the real one or the shadow one). */
 typedef struct vd_outcome {
@@ -87,12 +110,14 @@ typedef struct vd_decision {
     vd_outcome_t main, shadow;
     int has_shadow;
     int explain;
-    vd_vec_t features; /* vd_feature_t */
-    vd_vec_t faults;   /* vd_fault_t */
-    vd_vec_t trace;    /* vd_trace_stage_t, only with explain */
+    vd_vec_t features;          /* vd_feature_t */
+    vd_vec_t faults;            /* vd_fault_t */
+    vd_vec_t trace;             /* vd_trace_stage_t, only with explain */
+    vd_vec_t bounds;            /* vd_trace_bound_t, ascending, only with explain */
+    const char *default_action; /* below every bound; only with explain */
     const char *action, *shadow_action;
-    int observe;                  /* keep what the decision reads from outside (it is logged) */
-    vd_vec_t observed;            /* vd_observed_t */
+    int observe;       /* keep what the decision reads from outside (it is logged, or explained) */
+    vd_vec_t observed; /* vd_observed_t */
     struct vd_recorded *recorded; /* a replay's answers from the record (recorded.h), or NULL */
 } vd_decision_t;
 

@@ -1,5 +1,7 @@
 #include "decision_json.h"
 
+#include "explain_pack.h"
+
 static void reasons_json(vd_jbuf_t *j, const vd_vec_t *reasons) {
     VD_JSON_LIT(j, "[");
     for (uint32_t i = 0; i < reasons->len; i++) {
@@ -106,44 +108,22 @@ static void shadow_json(vd_jbuf_t *j, const vd_decision_t *d) {
     VD_JSON_LIT(j, "}");
 }
 
-static void trace_rules_json(vd_jbuf_t *j, const vd_vec_t *rules) {
-    VD_JSON_LIT(j, "[");
-    for (uint32_t k = 0; k < rules->len; k++) {
-        const vd_trace_rule_t *r = &VD_VEC_AT(*rules, vd_trace_rule_t, k);
-        if (k) VD_JSON_LIT(j, ",");
-        VD_JSON_LIT(j, "{\"rule\":");
-        vd_json_cstr(j, r->rule);
-        VD_JSON_LIT(j, ",\"fired\":");
-        vd_json_bool(j, r->fired);
-        VD_JSON_LIT(j, ",\"score\":");
-        vd_json_double(j, r->score);
-        if (r->error) {
-            VD_JSON_LIT(j, ",\"error\":");
-            vd_json_cstr(j, r->error);
-        }
-        VD_JSON_LIT(j, "}");
+/* The trace and why of explain (rare: a debugging aid) as the reply packs them, converted. */
+static void explain_json(vd_jbuf_t *j, const vd_decision_t *d) {
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    vd_trace_pack(&sb, d);
+    size_t trace_len = sb.size;
+    vd_why_pack(&sb, d);
+    if (!sb.data) {
+        j->failed = 1;
+        return;
     }
-    VD_JSON_LIT(j, "]");
-}
-
-static void trace_json(vd_jbuf_t *j, const vd_decision_t *d) {
-    VD_JSON_LIT(j, "[");
-    for (uint32_t i = 0; i < d->trace.len; i++) {
-        const vd_trace_stage_t *t = &VD_VEC_AT(d->trace, vd_trace_stage_t, i);
-        if (i) VD_JSON_LIT(j, ",");
-        VD_JSON_LIT(j, "{\"stage\":");
-        vd_json_cstr(j, t->stage);
-        VD_JSON_LIT(j, ",\"shadow\":");
-        vd_json_bool(j, t->shadow);
-        VD_JSON_LIT(j, ",\"elapsed_us\":");
-        vd_json_double(j, (double)t->elapsed_ns / 1000.0);
-        VD_JSON_LIT(j, ",\"score\":");
-        vd_json_double(j, t->score);
-        VD_JSON_LIT(j, ",\"rules\":");
-        trace_rules_json(j, &t->rules);
-        VD_JSON_LIT(j, "}");
-    }
-    VD_JSON_LIT(j, "]");
+    VD_JSON_LIT(j, ",\"trace\":");
+    vd_json_msgpack(j, sb.data, trace_len);
+    VD_JSON_LIT(j, ",\"why\":");
+    vd_json_msgpack(j, sb.data + trace_len, sb.size - trace_len);
+    msgpack_sbuffer_destroy(&sb);
 }
 
 void vd_decision_json(vd_jbuf_t *j, const vd_decision_t *d, const vd_decision_meta_t *m) {
@@ -179,9 +159,6 @@ void vd_decision_json(vd_jbuf_t *j, const vd_decision_t *d, const vd_decision_me
         VD_JSON_LIT(j, ",\"shadow\":");
         shadow_json(j, d);
     }
-    if (d->explain) {
-        VD_JSON_LIT(j, ",\"trace\":");
-        trace_json(j, d);
-    }
+    if (d->explain) explain_json(j, d);
     VD_JSON_LIT(j, "}");
 }

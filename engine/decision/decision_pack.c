@@ -1,5 +1,7 @@
 #include "decision_pack.h"
 
+#include "explain_pack.h"
+
 #include "proto/mpbuf.h"
 
 static void pack_reasons(msgpack_sbuffer *pk, const vd_vec_t *reasons) {
@@ -99,41 +101,9 @@ static void pack_shadow(msgpack_sbuffer *pk, const vd_decision_t *d) {
     }
 }
 
-static void pack_trace(msgpack_sbuffer *pk, const vd_decision_t *d) {
-    vd_mp_array(pk, d->trace.len);
-    for (uint32_t i = 0; i < d->trace.len; i++) {
-        const vd_trace_stage_t *t = &VD_VEC_AT(d->trace, vd_trace_stage_t, i);
-        vd_mp_map(pk, 5);
-        VD_MP_LIT(pk, "stage");
-        vd_mp_cstr(pk, t->stage);
-        VD_MP_LIT(pk, "shadow");
-        vd_mp_bool(pk, t->shadow);
-        VD_MP_LIT(pk, "elapsed_us");
-        vd_mp_double(pk, (double)t->elapsed_ns / 1000.0);
-        VD_MP_LIT(pk, "score");
-        vd_mp_double(pk, t->score);
-        VD_MP_LIT(pk, "rules");
-        vd_mp_array(pk, t->rules.len);
-        for (uint32_t k = 0; k < t->rules.len; k++) {
-            const vd_trace_rule_t *r = &VD_VEC_AT(t->rules, vd_trace_rule_t, k);
-            vd_mp_map(pk, r->error ? 4 : 3);
-            VD_MP_LIT(pk, "rule");
-            vd_mp_cstr(pk, r->rule);
-            VD_MP_LIT(pk, "fired");
-            vd_mp_bool(pk, r->fired);
-            VD_MP_LIT(pk, "score");
-            vd_mp_double(pk, r->score);
-            if (r->error) {
-                VD_MP_LIT(pk, "error");
-                vd_mp_cstr(pk, r->error);
-            }
-        }
-    }
-}
-
 void vd_decision_pack(msgpack_sbuffer *pk, const vd_decision_t *d, const vd_decision_meta_t *m) {
     int stopped = d->main.stop_action != NULL;
-    vd_mp_map(pk, 9 + stopped + d->has_shadow + (d->explain != 0) + (m->id != NULL));
+    vd_mp_map(pk, 9 + stopped + d->has_shadow + 2 * (d->explain != 0) + (m->id != NULL));
     if (m->id) {
         VD_MP_LIT(pk, "id");
         vd_mp_cstr(pk, m->id);
@@ -166,6 +136,8 @@ void vd_decision_pack(msgpack_sbuffer *pk, const vd_decision_t *d, const vd_deci
     }
     if (d->explain) {
         VD_MP_LIT(pk, "trace");
-        pack_trace(pk, d);
+        vd_trace_pack(pk, d);
+        VD_MP_LIT(pk, "why");
+        vd_why_pack(pk, d);
     }
 }

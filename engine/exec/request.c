@@ -144,7 +144,7 @@ static void advance(vd_request_t *r) {
 
 void vd__request_start(vd_request_t *r) {
     vd_decision_init(&r->d, r->heap ? &r->own_arena : &r->x->arena, r->in.explain);
-    r->d.observe = r->in.observe;
+    r->d.observe = r->in.observe || r->in.explain; /* explain shows the state reads too */
     r->d.recorded = r->in.recorded;
     r->refs = 1;
     r->deadline_ns = r->in.deadline_ms ? r->in.t0 + r->in.deadline_ms * 1000000 : 0;

@@ -143,6 +143,10 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
     if (tr) {
         tr->fired = 1;
         tr->score = score;
+        const vd_vec_t *reasons = &o->reasons;
+        if (rc == 0 && reasons->len)
+            tr->detail = VD_VEC_AT(*reasons, vd_reason_t, reasons->len - 1).detail;
+        if (o->stop_rule == rule->name) tr->stop = o->stop_action;
     }
     if (r->stage->stats) vd_counter_add(&r->stage->stats->fired, 1);
     return rc;
@@ -225,11 +229,18 @@ static int conclude(run_t *r, lua_State *S, const vd_rule_t *rule, vd_trace_rule
     return fire(r, rule, detail, dlen, tr, score);
 }
 
+/* A rule's entry in the stage's trace (with explain): the state reads and feature reads it
+ * makes from now on are its own. */
 static vd_trace_rule_t *new_trace(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts, int *rc) {
     vd_trace_rule_t *tr = NULL;
     *rc = 0;
     if (ts && !(tr = vd_vec_push(&ts->rules, r->ex->d->arena, sizeof *tr))) *rc = VD_ENOMEM;
-    if (tr) tr->rule = rule->name;
+    if (tr) {
+        tr->rule = rule->name;
+        tr->description = rule->description;
+        tr->obs_from = tr->obs_to = r->ex->d->observed.len;
+    }
+    r->ex->trace_rule = tr;
     return tr;
 }
 
@@ -422,6 +433,7 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
         ref = rs->co_ref;
         rs->co = NULL;
         tr = ts && ts->rules.len ? &VD_VEC_AT(ts->rules, vd_trace_rule_t, ts->rules.len - 1) : NULL;
+        r->ex->trace_rule = tr;
         ls->resumed_op = rs->op;
         rs->op = NULL;
         status = resume_waiting(r, co, rule, &nres);
@@ -468,6 +480,36 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
     return rc;
 }
 
+/* A rule ended: the state reads it made are those up to now. */
+static void end_trace(run_t *r) {
+    if (r->ex->trace_rule) r->ex->trace_rule->obs_to = r->ex->d->observed.len;
+    r->ex->trace_rule = NULL;
+}
+
+/* Why the rules after a stop did not run, for explain (in the decision's arena). */
+static const char *skip_reason(vd_decision_t *d, const vd_outcome_t *o) {
+    if (!o->stop_action) return "the stage ran past its timeout_ms";
+    char why[300];
+    snprintf(why, sizeof why, "rule '%s' stopped the pipeline with '%s'",
+             o->stop_rule ? o->stop_rule : "?", o->stop_action);
+    const char *kept = vd_arena_strndup(d->arena, why, strlen(why));
+    return kept ? kept : "an earlier rule stopped the pipeline";
+}
+
+/* Lists the rules of st from first on as not run, with why: explain names every rule. */
+static int trace_skipped(vd_decision_t *d, vd_trace_stage_t *ts, const vd_stage_t *st, size_t first,
+                         const char *why) {
+    for (size_t i = first; i < st->nrules; i++) {
+        vd_trace_rule_t *tr = vd_vec_push(&ts->rules, d->arena, sizeof *tr);
+        if (!tr) return VD_ENOMEM;
+        tr->rule = st->rules[i]->name;
+        tr->description = st->rules[i]->description;
+        tr->skipped = why;
+        tr->obs_from = tr->obs_to = d->observed.len;
+    }
+    return 0;
+}
+
 static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     const vd_stage_t *st = r->stage;
     vd_outcome_t *o = side_of(r->ex->d, st);
@@ -494,11 +536,15 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
                  : can_wait ? run_rule_async(r, rule, ts)
                             : run_rule(r, rule, ts);
         if (rc == VD_EAGAIN) r->rs->next_rule = i;
-        if (rc == STAGE_TIMED_OUT) break;
+        if (rc != VD_EAGAIN) end_trace(r);
+        if (rc == STAGE_TIMED_OUT) {
+            i++;
+            break;
+        }
         if (rc) return rc;
     }
     r->rs->next_rule = 0;
-    return 0;
+    return ts ? trace_skipped(r->ex->d, ts, st, i, skip_reason(r->ex->d, o)) : 0;
 }
 
 static void count_stage(const vd_stage_t *st, int64_t took_ns, vd_trace_stage_t *ts, double score) {
@@ -550,7 +596,10 @@ int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int statu
     vd_trace_rule_t *tr = NULL;
     if (ts && !(tr = vd_vec_push(&ts->rules, d->arena, sizeof *tr))) return VD_ENOMEM;
     const char *who = st->plugin->lib->desc->name;
-    if (tr) tr->rule = who;
+    if (tr) {
+        tr->rule = who;
+        tr->obs_from = tr->obs_to = d->observed.len;
+    }
     int rc = 0;
     if (c->timed_out) {
         if (st->stats) vd_counter_add(&st->stats->timeouts, 1);
@@ -569,6 +618,7 @@ int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int statu
         rc = vd_plugin_call_merge(c, d);
     }
     if (!rc) rc = observe_plugin(d, st, c, !c->timed_out && status == VD_PLUGIN_OK);
+    if (tr) tr->obs_to = d->observed.len; /* its outputs, for explain */
     if (tr && !tr->error) {
         tr->fired = o->score != before;
         tr->score = o->score - before;
@@ -781,6 +831,35 @@ static int run_lua_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     return rc;
 }
 
+static vd_trace_stage_t *new_stage_trace(vd_decision_t *d, const vd_stage_t *st) {
+    vd_trace_stage_t *ts = vd_vec_push(&d->trace, d->arena, sizeof *ts);
+    if (!ts) return NULL;
+    ts->stage = st->name;
+    ts->description = st->description;
+    ts->shadow = st->shadow;
+    if (st->kind == VD_STAGE_PLUGIN) ts->plugin = st->plugin->lib->desc->name;
+    return ts;
+}
+
+/* Explain's account of the stages a stop left out, and of the thresholds. */
+static int explain_rest(const vd_pipeline_t *pl, size_t next_stage, vd_decision_t *d) {
+    const char *why = next_stage < pl->nstages ? skip_reason(d, &d->main) : NULL;
+    for (size_t i = next_stage; i < pl->nstages; i++) {
+        vd_trace_stage_t *ts = new_stage_trace(d, &pl->stages[i]);
+        if (!ts) return VD_ENOMEM;
+        ts->skipped = why;
+        if (trace_skipped(d, ts, &pl->stages[i], 0, why) != 0) return VD_ENOMEM;
+    }
+    d->default_action = pl->default_action;
+    for (size_t i = 0; i < pl->nactions; i++) {
+        vd_trace_bound_t *b = vd_vec_push(&d->bounds, d->arena, sizeof *b);
+        if (!b) return VD_ENOMEM;
+        b->action = pl->actions[i].name;
+        b->at = pl->actions[i].bound;
+    }
+    return 0;
+}
+
 /* Runs one stage; VD_EAGAIN when it left a plugin call pending or a rule waiting. */
 static int run_stage(run_t *r, const msgpack_object *event, int64_t deadline_ns,
                      vd_run_state_t *rs) {
@@ -788,11 +867,7 @@ static int run_stage(run_t *r, const msgpack_object *event, int64_t deadline_ns,
     const vd_stage_t *st = r->stage;
     if (st->shadow) d->has_shadow = 1;
     vd_trace_stage_t *ts = NULL;
-    if (d->explain) {
-        if (!(ts = vd_vec_push(&d->trace, d->arena, sizeof *ts))) return VD_ENOMEM;
-        ts->stage = st->name;
-        ts->shadow = st->shadow;
-    }
+    if (d->explain && !(ts = new_stage_trace(d, st))) return VD_ENOMEM;
     if (st->kind == VD_STAGE_PLUGIN) return run_plugin(st, event, d, deadline_ns, rs);
     return run_lua_stage(r, ts, deadline_ns);
 }
@@ -839,6 +914,7 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
     ls->deadline_ns = 0;
     vd_lua_views_leave(L, &rs->views, rc == VD_EAGAIN && rs->co != NULL);
     lua_settop(L, top);
+    if (rc == 0 && d->explain) rc = explain_rest(pl, rs->next_stage, d);
     if (rc == 0) decide_action(pl, d);
     return rc;
 }

@@ -37,12 +37,29 @@ static void push_feature(lua_State *L, const vd_value_t *v) {
     }
 }
 
+/* Explain: the feature a rule read and its value then, once per rule (a failure to note it
+ * costs the explanation a line, not the rule its run). */
+static void note_read(vd_exec_t *e, const char *name, size_t len, const vd_feature_t *f) {
+    vd_vec_t *reads = &e->trace_rule->reads;
+    for (uint32_t i = 0; i < reads->len; i++) {
+        const char *seen = VD_VEC_AT(*reads, vd_trace_read_t, i).name;
+        if (strlen(seen) == len && memcmp(seen, name, len) == 0) return;
+    }
+    char *copy = vd_arena_strndup(e->d->arena, name, len);
+    vd_trace_read_t *rd = copy ? vd_vec_push(reads, e->d->arena, sizeof *rd) : NULL;
+    if (!rd) return;
+    rd->name = copy;
+    rd->found = f != NULL;
+    if (f) rd->value = f->value;
+}
+
 /* ctx.features.name: a feature set earlier in this request, or nil. */
 static int features_index(lua_State *L) {
     vd_exec_t *e = current(L);
     size_t len;
     const char *name = luaL_checklstring(L, 2, &len);
     const vd_feature_t *f = vd_decision_feature(e->d, name, len, e->shadow);
+    if (e->trace_rule) note_read(e, name, len, f);
     if (f)
         push_feature(L, &f->value);
     else

@@ -27,6 +27,8 @@ typedef struct vd_exec {
     int can_wait;        /* the rule runs in a coroutine of a request that can wait (for Redis) */
     int64_t deadline_ns; /* the request's, monotonic; 0 = none */
     int64_t now_s;       /* the wall-clock time of the decision: what state operations see */
+    struct vd_trace_rule *trace_rule; /* with explain: the running rule's, which notes what it
+                                         reads; else NULL */
 } vd_exec_t;
 
 typedef struct vd_lua_limits {

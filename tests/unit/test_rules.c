@@ -270,7 +270,14 @@ static void test_stop_and_features(void) {
     run(&r, p, "p", office);
     CU_ASSERT_STRING_EQUAL(r.d.action, "allow");
     CU_ASSERT_STRING_EQUAL(r.d.main.stop_rule, "allowlisted");
-    CU_ASSERT_EQUAL(r.d.trace.len, 1); /* later stages never ran */
+    CU_ASSERT_EQUAL(r.d.trace.len, 3); /* later stages never ran: explain says why */
+    if (r.d.trace.len == 3) {
+        const vd_trace_stage_t *later = &VD_VEC_AT(r.d.trace, vd_trace_stage_t, 1);
+        CU_ASSERT_PTR_NULL(VD_VEC_AT(r.d.trace, vd_trace_stage_t, 0).skipped);
+        CU_ASSERT_STRING_EQUAL(later->skipped,
+                               "rule 'allowlisted' stopped the pipeline with 'allow'");
+        CU_ASSERT_EQUAL(later->rules.len, 1);
+    }
     done(&r);
     const char *user[] = {"ip", "203.0.113.9", "email", "Bob@Example.COM", NULL};
     run(&r, p, "p", user);
