@@ -133,6 +133,8 @@ static void test_pack_error(void) {
 static void test_error_names(void) {
     CU_ASSERT_STRING_EQUAL(vd_rpc_err_name(VD_RPC_BAD_REQUEST), "bad_request");
     CU_ASSERT_STRING_EQUAL(vd_rpc_err_name(VD_RPC_SHUTTING_DOWN), "shutting_down");
+    CU_ASSERT_STRING_EQUAL(vd_rpc_err_name(VD_RPC_POLICY_ERROR), "policy_error");
+    CU_ASSERT_STRING_EQUAL(vd_rpc_err_name(VD_RPC_FORBIDDEN), "forbidden");
     CU_ASSERT_STRING_EQUAL(vd_rpc_err_name((vd_rpc_err_t)99), "internal");
 }
 
