@@ -269,6 +269,18 @@ static void list_errors(const vd_list_info_t *l, size_t i, size_t n, void *arg) 
         (unsigned long long)l->errors);
 }
 
+/* 1 while the file holds a version that was refused and an older one serves. */
+static void list_stale(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
+    buf_t *b = arg;
+    char path[1024];
+    (void)n;
+    if (i == 0)
+        family(b, "verdict_list_stale", "gauge",
+               "1 while the list file's contents were refused and its previous version serves.");
+    put(b, "verdict_list_stale{path=\"%s\"} %d\n", esc(l->path, path, sizeof path),
+        *l->error != '\0');
+}
+
 int vd_prometheus_render(const vd_stats_snapshot_t *s, char **out, size_t *len) {
     buf_t b = {0};
     process_metrics(&b, s);
@@ -277,6 +289,7 @@ int vd_prometheus_render(const vd_stats_snapshot_t *s, char **out, size_t *len) 
     if (s->decision_log) decision_log_metrics(&b, &s->dlog);
     vd_lists_each(list_entries, &b);
     vd_lists_each(list_errors, &b);
+    vd_lists_each(list_stale, &b);
     if (b.failed || !b.data) {
         free(b.data);
         return -1;

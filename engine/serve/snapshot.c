@@ -90,7 +90,7 @@ static void pack_state(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
 static void pack_list(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
     msgpack_packer *pk = arg;
     if (i == 0) msgpack_pack_array(pk, n);
-    msgpack_pack_map(pk, 9);
+    msgpack_pack_map(pk, 10);
     vd_pack_cstr(pk, "path");
     vd_pack_cstr(pk, l->path);
     vd_pack_cstr(pk, "kind");
@@ -103,6 +103,8 @@ static void pack_list(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
     vd_pack_u64(pk, "skipped_lines", l->skipped);
     vd_pack_cstr(pk, "load_seconds");
     msgpack_pack_double(pk, l->load_seconds);
+    vd_pack_cstr(pk, "error");
+    vd_pack_cstr(pk, l->error);
 }
 
 /* stats "lists": every list file the process holds. */
