@@ -472,6 +472,20 @@ int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_re
     return 0;
 }
 
+int vd_list_open_loaded(const char *path, int kind, vd_list_ref_t *out) {
+    vd_list_t *found = NULL;
+    int n = 0;
+    pthread_mutex_lock(&registry_lock);
+    for (vd_list_t *l = registry; l; l = l->next)
+        if (strcmp(l->path, path) == 0 && (kind < 0 || (int)l->kind == kind)) found = l, n++;
+    if (n == 1) found->refs++;
+    pthread_mutex_unlock(&registry_lock);
+    *out = (vd_list_ref_t){.list = n == 1 ? found : NULL};
+    if (n != 1) return n ? VD_EINVAL : VD_ENOTFOUND;
+    vd__list_ref_update(out);
+    return 0;
+}
+
 void vd_list_ref_close(vd_list_ref_t *ref) {
     vd_list_t *l = ref->list;
     if (!l) return;
@@ -599,4 +613,12 @@ int vd_list_find(vd_list_ref_t *ref, const char *s, size_t len, vd_list_hit_t *h
 
 size_t vd_list_size(const vd_list_ref_t *ref) {
     return ref->data->n;
+}
+
+const char *vd_list_path(const vd_list_ref_t *ref) {
+    return ref->list->path;
+}
+
+vd_list_kind_t vd_list_kind(const vd_list_ref_t *ref) {
+    return ref->list->kind;
 }

@@ -47,6 +47,12 @@ const char *vd_list_kind_name(vd_list_kind_t kind);
 int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_ref_t *out, char *err,
                  size_t errlen);
 
+/* A handle on the list of file path (absolute, links resolved) that this process holds
+ * already, for a lookup outside the policies (the list_check method): of kind, or of any kind
+ * when kind < 0. Loads nothing. Returns 0, VD_ENOTFOUND (not open, or not as kind) or
+ * VD_EINVAL (kind < 0 and the file is open as more than one kind). */
+int vd_list_open_loaded(const char *path, int kind, vd_list_ref_t *out);
+
 /* Drops the reader's handle (any thread). */
 void vd_list_ref_close(vd_list_ref_t *ref);
 
@@ -63,6 +69,10 @@ int vd_list_find_ip(vd_list_ref_t *ref, const vd_ip_t *ip, vd_list_hit_t *hit);
 
 /* Entries in the reader's version. */
 size_t vd_list_size(const vd_list_ref_t *ref);
+
+/* The list's file (absolute) and kind. */
+const char *vd_list_path(const vd_list_ref_t *ref);
+vd_list_kind_t vd_list_kind(const vd_list_ref_t *ref);
 
 /* Looks at every open list's file and rebuilds those that changed and have settled (same size
  * and time at two looks in a row). Builds run in the calling thread; meant for a pool thread
