@@ -121,6 +121,17 @@ static void process_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
     put(b, "verdict_uptime_seconds %.3f\n", s->uptime_s);
 }
 
+/* What the admin socket's state_set and state_reset changed, by kind of entry. */
+static void admin_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
+    family(b, "verdict_admin_changes_total", "counter",
+           "State changed through the admin socket, by method and kind of entry.");
+    for (int m = 0; m < VD_CHANGE_METHODS; m++)
+        for (int k = 0; k < VD_KEY_KINDS; k++)
+            put(b, "verdict_admin_changes_total{method=\"%s\",kind=\"%s\"} %llu\n",
+                vd_change_method_names[m], vd_key_kind_name((vd_key_kind_t)k),
+                (unsigned long long)s->changes[m][k]);
+}
+
 /* One counter family over every stage: fired, faults or timeouts. */
 enum { FIRED, FAULTS, TIMEOUTS };
 
@@ -286,6 +297,7 @@ int vd_prometheus_render(const vd_stats_snapshot_t *s, char **out, size_t *len) 
     process_metrics(&b, s);
     pipeline_metrics(&b, &s->aggs);
     state_metrics(&b, s);
+    admin_metrics(&b, s);
     if (s->decision_log) decision_log_metrics(&b, &s->dlog);
     vd_lists_each(list_entries, &b);
     vd_lists_each(list_errors, &b);
