@@ -5,6 +5,7 @@ BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc)
 SOCKET     ?= ./verdict.sock
+ADMIN_SOCKET ?= ./verdict-admin.sock
 POLICIES   ?= ./policies
 
 # Build and run dependencies (Debian 12 package names).
@@ -57,7 +58,8 @@ build: deps
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build data
-	$(BUILD)/bin/verdictd --socket $(SOCKET) --policies $(POLICIES) --data-dir $(DATA)
+	$(BUILD)/bin/verdictd --socket $(SOCKET) --admin-socket $(ADMIN_SOCKET) --policies $(POLICIES) \
+	  --data-dir $(DATA)
 
 # The test build runs under AddressSanitizer and UndefinedBehaviorSanitizer.
 test: data
