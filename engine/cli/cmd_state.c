@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_SOCKET "./verdict-admin.sock"
-
 /* list check's exit statuses: whether the value is listed, or that the question failed. */
 enum { LIST_HIT = 0, LIST_MISS = 1, LIST_ERROR = 2 };
 
@@ -35,7 +33,8 @@ void vd_cmd_state_usage(FILE *out) {
             "LIST is a list file as the policy names it (lists/blocked.txt); list check exits\n"
             "with 0 when VALUE is in it, 1 when it is not, 2 on an error.\n"
             "options:\n"
-            "  --socket PATH     default $VERDICT_ADMIN_SOCKET, else " DEFAULT_SOCKET "\n"
+            "  --socket PATH     default $VERDICT_ADMIN_SOCKET, else $VERDICT_SOCKET, else\n"
+            "                    ./verdict.sock\n"
             "  --compact         one-line JSON output\n"
             "  --timeout-ms MS   how long to wait for the reply (default 30000)\n");
 }
@@ -117,6 +116,16 @@ static int pack_state_params(const cmd_t *c, const char *sub, int n, char **args
     return 0;
 }
 
+/* A change refused on the ordinary socket: say how to reach the admin one. */
+static void hint_if_forbidden(const vd_client_reply_t *r) {
+    char code[32], message[8];
+    if (!r->error) return;
+    vd_client_error_fields(r->error, code, sizeof code, message, sizeof message);
+    if (strcmp(code, "forbidden") == 0)
+        fprintf(stderr, "verdict: name the admin socket with --socket PATH or "
+                        "$VERDICT_ADMIN_SOCKET\n");
+}
+
 static int run_state(const cmd_t *c, int n, char **args) {
     static const char *const subs[][2] = {
         {"get", "state_get"}, {"set", "state_set"}, {"reset", "state_reset"}};
@@ -141,6 +150,7 @@ static int run_state(const cmd_t *c, int n, char **args) {
     if (pack_state_params(c, args[0], n - 1, args + 1, &pk) == 0 &&
         (rc = vd_cli_call(c->o.socket, c->o.timeout_ms, method, &sb, &client, &r)) == 0) {
         rc = vd_cli_print_reply(&r, c->o.compact);
+        hint_if_forbidden(&r);
         vd_client_close(client);
     }
     msgpack_sbuffer_destroy(&sb);
@@ -217,7 +227,7 @@ int vd_cmd_state(int argc, char **argv, const vd_cmd_state_opts_t *given) {
     int rc = parse_options(&c, argc, argv);
     if (rc) return rc == 1 ? 0 : list ? LIST_ERROR : rc;
     if (!c.o.socket) c.o.socket = getenv("VERDICT_ADMIN_SOCKET");
-    if (!c.o.socket || !*c.o.socket) c.o.socket = DEFAULT_SOCKET;
+    if (!c.o.socket || !*c.o.socket) c.o.socket = c.o.fallback;
     if (!list && (c.kind || c.json)) {
         fprintf(stderr, "verdict: --kind and --json are for list check\n");
         return VD_CLI_EXIT_USAGE;

@@ -1,7 +1,7 @@
 /* `verdict state get|set|reset KIND KEY ...` and `verdict list check LIST VALUE`: the
  * counters, distinct counts and labels rules keep, and the lists they read, in a running
- * verdictd (docs/operations.md, "The admin socket"). They talk to the admin socket by default:
- * $VERDICT_ADMIN_SOCKET, else ./verdict-admin.sock. */
+ * verdictd (docs/operations.md, "The admin socket"). They talk to the admin socket when
+ * $VERDICT_ADMIN_SOCKET names it, else to the socket every daemon command defaults to. */
 #ifndef VD_CLI_CMD_STATE_H
 #define VD_CLI_CMD_STATE_H
 
@@ -9,9 +9,11 @@
 
 /* The options given before the command's name. */
 typedef struct vd_cmd_state_opts {
-    const char *socket; /* NULL: the admin socket's default */
-    int compact;        /* one-line JSON */
-    int timeout_ms;     /* for the reply */
+    const char *socket;   /* --socket, or NULL */
+    const char *fallback; /* without --socket or $VERDICT_ADMIN_SOCKET: $VERDICT_SOCKET, else
+                             ./verdict.sock, as for every daemon command */
+    int compact;          /* one-line JSON */
+    int timeout_ms;       /* for the reply */
 } vd_cmd_state_opts_t;
 
 /* Runs the command; argv[0] is "state" or "list". Returns the exit status: for state, 0 on

@@ -188,7 +188,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[0], "state") == 0 || strcmp(argv[0], "list") == 0)
         return vd_cmd_state(argc, argv,
                             &(vd_cmd_state_opts_t){o.socket != env_socket ? o.socket : NULL,
-                                                   o.compact, o.timeout_ms});
+                                                   env_socket, o.compact, o.timeout_ms});
     /* The daemon's commands also take their options after the command's name. */
     optind = 0;
     if ((rc = parse_options(&o, argc, argv, "h"))) return rc == 1 ? 0 : rc;

@@ -33,7 +33,7 @@ static const char *read_set_options(const msgpack_object *o, vd_state_params_t *
         const msgpack_object *k = &o->via.map.ptr[i].key, *v = &o->via.map.ptr[i].val;
         if (!str_is(k, "ttl")) return "unknown option (known: ttl)";
         if (out->kind != VD_KEY_DISTINCT) return "option ttl is for distinct counts only";
-        if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 > 366u * 86400)
+        if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 > (uint64_t)366 * 86400)
             return "option ttl must be an integer from 0 (never expires) to 31622400 seconds";
         out->ttl = (int64_t)v->via.u64;
     }

@@ -42,7 +42,7 @@ class AdminDaemon(Daemon):
 
 
 def cli(*args, env_socket=None, socket=None):
-    env = dict(os.environ)
+    env = dict(os.environ, VERDICT_SOCKET="/nonexistent.sock")
     env.pop("VERDICT_ADMIN_SOCKET", None)
     if env_socket:
         env["VERDICT_ADMIN_SOCKET"] = env_socket
@@ -183,10 +183,11 @@ def test_cli_state_and_list_check():
         assert p.returncode == 0 and '"day":7' in p.stdout, p
         p = cli("state", "reset", "counter", "cli:k", socket=vd.socket)  # the ordinary one
         assert p.returncode == 1 and "error forbidden:" in p.stderr, p
+        assert "--socket PATH or $VERDICT_ADMIN_SOCKET" in p.stderr, p
         p = cli("state", "get", "counter")
         assert p.returncode == 2 and "usage" in p.stderr, p
-        p = cli("state", "get", "counter", "k")  # ./verdict-admin.sock: not here
-        assert p.returncode == 3 and "verdict-admin.sock" in p.stderr, p
+        p = cli("state", "get", "counter", "k")  # $VERDICT_SOCKET then
+        assert p.returncode == 3 and "cannot connect to /nonexistent.sock" in p.stderr, p
 
         p = cli("list", "check", "lists/nets.txt", "198.51.100.7", env_socket=vd.admin)
         assert p.returncode == 0 and p.stdout.startswith(
