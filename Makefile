@@ -5,6 +5,7 @@ BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc)
 SOCKET     ?= ./verdict.sock
+ADMIN_SOCKET ?= ./verdict-admin.sock
 POLICIES   ?= ./policies
 
 # Build and run dependencies (Debian 12 package names).
@@ -57,7 +58,8 @@ build: deps
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build data
-	$(BUILD)/bin/verdictd --socket $(SOCKET) --policies $(POLICIES) --data-dir $(DATA)
+	$(BUILD)/bin/verdictd --socket $(SOCKET) --admin-socket $(ADMIN_SOCKET) --policies $(POLICIES) \
+	  --data-dir $(DATA)
 
 # The test build runs under AddressSanitizer and UndefinedBehaviorSanitizer.
 test: data
@@ -116,11 +118,12 @@ eval: build data
 
 # libFuzzer on the protocol decoder, the policy loader, list files, state snapshots, the
 # metrics endpoint's request reader, the textclf message parser, the textclf and gbdt model
-# loaders, the verdict command's JSON events and the C client's decoding of replies (-timeout
-# makes a slow input a finding); new inputs land in build-fuzz/corpus/. fuzz_log_record, the
-# record scan of `verdict log`, is built and run apart.
+# loaders, the verdict command's JSON events, the C client's decoding of replies and the
+# params of the state and list methods (-timeout makes a slow input a finding); new inputs land
+# in build-fuzz/corpus/. fuzz_log_record, the record scan of `verdict log`, is built and run
+# apart.
 FUZZ_TARGETS = frame policy list snapshot metrics_request textclf_message gbdt_model \
-               textclf_model cli_event client_reply
+               textclf_model cli_event client_reply admin_params
 fuzz:
 	$(MAKE) deps EXTRA_DEPS="$(FUZZ_DEPS)"
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVD_FUZZ=ON -DVD_TESTS=ON

@@ -2,6 +2,8 @@
  * (cmd_*.c). */
 #include "cmd_log.h"
 #include "cmd_replay.h"
+#include "cmd_state.h"
+#include "daemon_call.h"
 #include "event.h"
 #include "explain_render.h"
 #include "proto/json_msgpack.h"
@@ -13,7 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EXIT_RPC = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3 };
+enum {
+    EXIT_RPC = VD_CLI_EXIT_RPC,
+    EXIT_USAGE = VD_CLI_EXIT_USAGE,
+    EXIT_CONNECT = VD_CLI_EXIT_CONNECT
+};
 
 typedef struct cli {
     const char *socket;
@@ -35,6 +41,9 @@ static void usage(FILE *out) {
             "  pipelines                        list the loaded pipelines and their stages\n"
             "  stats                            counters and latencies\n"
             "  reload                           load the policies again\n"
+            "  state get|set|reset KIND KEY ... a counter, distinct count or label by key\n"
+            "                                   (verdict state --help)\n"
+            "  list check LIST VALUE            is VALUE in a list file the policies load?\n"
             "  log [OPTIONS] FILE...            read decision logs (offline; see below)\n"
             "  replay --policies DIR FILE...    a policy over recorded decisions (offline;\n"
             "                                   verdict replay --help)\n"
@@ -73,37 +82,15 @@ static int print_explained(const vd_client_reply_t *r) {
     return rc;
 }
 
-static int print_reply(const cli_t *o, const vd_client_reply_t *r) {
-    if (o->decide.explain && !o->json && !o->compact && print_explained(r) == 0) return 0;
-    int is_error;
-    char *s = vd_cli_reply_text(r, o->compact, &is_error);
-    if (!s) {
-        fprintf(stderr, "verdict: cannot render the reply as JSON\n");
-        return EXIT_RPC;
-    }
-    if (is_error)
-        fprintf(stderr, "verdict: %s\n", s);
-    else
-        puts(s);
-    free(s);
-    return is_error ? EXIT_RPC : 0;
-}
-
 static int call(const cli_t *o, const char *method, msgpack_sbuffer *params) {
     vd_client_t *c;
-    char err[512];
-    if (vd_client_connect(o->socket, &c, err, sizeof err) != 0) {
-        fprintf(stderr, "verdict: %s\n", err);
-        return EXIT_CONNECT;
-    }
     vd_client_reply_t r;
-    int rc;
-    if (vd_client_call(c, method, params->data, params->size, &r, o->timeout_ms) != 0) {
-        fprintf(stderr, "verdict: %s\n", vd_client_error(c));
-        rc = EXIT_CONNECT;
-    } else {
-        rc = print_reply(o, &r);
-    }
+    int rc = vd_cli_call(o->socket, o->timeout_ms, method, params, &c, &r);
+    if (rc) return rc;
+    if (o->decide.explain && !o->json && !o->compact && print_explained(&r) == 0)
+        rc = 0;
+    else
+        rc = vd_cli_print_reply(&r, o->compact);
     vd_client_close(c);
     return rc;
 }
@@ -217,6 +204,7 @@ static int parse_options(cli_t *o, int argc, char **argv, const char *optstring)
 int main(int argc, char **argv) {
     cli_t o = {.socket = getenv("VERDICT_SOCKET"), .timeout_ms = 30000};
     if (!o.socket || !*o.socket) o.socket = "./verdict.sock";
+    const char *env_socket = o.socket; /* the default: --socket before the command changes it */
     int rc = parse_options(&o, argc, argv, "+h");
     if (rc) return rc == 1 ? 0 : rc;
     if (optind >= argc) {
@@ -227,6 +215,10 @@ int main(int argc, char **argv) {
     argv += optind;
     if (strcmp(argv[0], "log") == 0) return vd_cmd_log(argc, argv);
     if (strcmp(argv[0], "replay") == 0) return vd_cmd_replay(argc, argv);
+    if (strcmp(argv[0], "state") == 0 || strcmp(argv[0], "list") == 0)
+        return vd_cmd_state(argc, argv,
+                            &(vd_cmd_state_opts_t){o.socket != env_socket ? o.socket : NULL,
+                                                   env_socket, o.compact, o.timeout_ms});
     /* The daemon's commands also take their options after the command's name. */
     optind = 0;
     if ((rc = parse_options(&o, argc, argv, "h"))) return rc == 1 ? 0 : rc;

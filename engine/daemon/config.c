@@ -9,6 +9,8 @@ void vd_config_defaults(vd_config_t *c) {
     c->metrics_addr = NULL;
     c->workers = 0;
     c->socket_mode = 0660;
+    c->admin_socket_path = NULL;
+    c->admin_socket_mode = 0600;
     c->max_request = (size_t)1 << 20;
     c->write_high_water = (size_t)4 << 20;
     c->drain_timeout_ms = 10000;

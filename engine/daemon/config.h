@@ -9,9 +9,13 @@
 typedef struct vd_config {
     const char *socket_path;
     const char *policy_dir;
-    const char *metrics_addr;  /* HOST:PORT of the Prometheus endpoint, or NULL */
-    int workers;               /* worker threads; 0 = number of CPUs */
-    unsigned socket_mode;      /* file mode of the socket, default 0660 */
+    const char *metrics_addr; /* HOST:PORT of the Prometheus endpoint, or NULL */
+    int workers;              /* worker threads; 0 = number of CPUs */
+    unsigned socket_mode;     /* file mode of the socket, default 0660 */
+    /* The admin socket (--admin-socket, NULL: none), where administrative methods are allowed,
+     * and its file mode (default 0600). */
+    const char *admin_socket_path;
+    unsigned admin_socket_mode;
     size_t max_request;        /* bytes per request frame, default 1 MiB */
     size_t write_high_water;   /* unsent reply bytes per connection before it stops being read */
     int drain_timeout_ms;      /* how long SIGTERM waits for connections to finish */

@@ -24,13 +24,17 @@
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
-/* The socket to remove: written once the daemon listens (socket_owned last), read by the
- * handler only. A crash in the few milliseconds between the workers' start and then leaves
- * the socket file behind, as before this report existed. */
-static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-static dev_t socket_dev;
-static ino_t socket_ino;
-static volatile sig_atomic_t socket_owned;
+/* The sockets to remove (the ordinary one and the admin one): each written once the daemon
+ * listens (sockets_owned last), read by the handler only. A crash in the few milliseconds
+ * between the workers' start and then leaves the socket files behind, as before this report
+ * existed. */
+#define MAX_SOCKETS 2
+static struct owned_socket {
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    dev_t dev;
+    ino_t ino;
+} sockets[MAX_SOCKETS];
+static volatile sig_atomic_t sockets_owned;
 
 static _Atomic long reporter;               /* the thread writing a report, 0: none */
 static void (*_Atomic report_hook)(void *); /* vd_crash_on_report */
@@ -144,19 +148,21 @@ static void report_activity(void) {
     vd_crash_line_end(&l);
 }
 
-/* Removes the socket if it is still the file this process bound. */
-static void remove_socket(void) {
+/* Removes each socket that is still the file this process bound. */
+static void remove_sockets(void) {
     struct stat st;
-    if (!socket_owned) return;
-    vd_crash_line_t l;
-    vd_crash_line_start(&l);
-    if (lstat(socket_path, &st) == 0 && st.st_dev == socket_dev && st.st_ino == socket_ino &&
-        unlink(socket_path) == 0)
-        vd_crash_line_str(&l, "removed the socket ");
-    else
-        vd_crash_line_str(&l, "left alone the socket (gone, or another daemon's now) ");
-    vd_crash_line_str(&l, socket_path);
-    vd_crash_line_end(&l);
+    for (int i = 0; i < sockets_owned; i++) {
+        const struct owned_socket *o = &sockets[i];
+        vd_crash_line_t l;
+        vd_crash_line_start(&l);
+        if (lstat(o->path, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino &&
+            unlink(o->path) == 0)
+            vd_crash_line_str(&l, "removed the socket ");
+        else
+            vd_crash_line_str(&l, "left alone the socket (gone, or another daemon's now) ");
+        vd_crash_line_str(&l, o->path);
+        vd_crash_line_end(&l);
+    }
 }
 
 /* The frames from the faulting instruction on (the handler's own are left out), a run of
@@ -196,7 +202,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uctx) {
     }
     uint64_t pc = report_signal(sig, si, uctx, tid);
     report_activity();
-    remove_socket();
+    remove_sockets();
     void (*hook)(void *) = atomic_load(&report_hook);
     if (hook) hook(atomic_load(&report_hook_arg));
     alarm(10); /* the unwinder takes the loader's lock: never wait for it for ever */
@@ -261,10 +267,12 @@ void vd_crash_on_report(void (*fn)(void *arg), void *arg) {
 
 void vd_crash_own_socket(const char *path) {
     struct stat st;
+    if (sockets_owned == MAX_SOCKETS) return;
+    struct owned_socket *o = &sockets[sockets_owned];
     size_t n = strlen(path);
-    if (n >= sizeof socket_path || lstat(path, &st) != 0) return;
-    memcpy(socket_path, path, n + 1);
-    socket_dev = st.st_dev;
-    socket_ino = st.st_ino;
-    socket_owned = 1;
+    if (n >= sizeof o->path || lstat(path, &st) != 0) return;
+    memcpy(o->path, path, n + 1);
+    o->dev = st.st_dev;
+    o->ino = st.st_ino;
+    sockets_owned++;
 }

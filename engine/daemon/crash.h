@@ -17,7 +17,8 @@
 int vd_crash_install(void);
 
 /* From now on a crash removes the socket file at path, if the file there is still the one
- * this process bound (a daemon started since keeps its own). path is copied. */
+ * this process bound (a daemon started since keeps its own). path is copied; called once per
+ * socket (two at most: the ordinary one and the admin one). */
 void vd_crash_own_socket(const char *path);
 
 /* From now on a crash calls fn(arg) after the report's first lines, before the backtrace: fn

@@ -7,17 +7,14 @@
 #include "dlog/dlog.h"
 #include "log_manifest.h"
 #include "metrics_http.h"
-#include "net/listener.h"
 #include "policy/policy.h"
 #include "state/redis.h"
 #include "state/store.h"
 #include "worker.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 /* Compiles one copy of src per worker into out[]; all or nothing. */
@@ -105,7 +102,7 @@ int vd_engine_snapshot(vd_engine_t *e, vd_stats_snapshot_t *snap) {
     snap->workers = e->nworkers;
     snap->reloads = atomic_load(&e->reloads);
     snap->reload_failures = atomic_load(&e->reload_failures);
-    snap->accept_pauses = atomic_load(&e->accept_pauses);
+    snap->accept_pauses = atomic_load(&e->acceptor.pauses);
     snap->uptime_s = (double)(vd_now_ns() - e->started_ns) / 1e9;
     snap->redis_address = e->cfg.redis_address;
     snap->state_fail_open = e->cfg.lua.state_fail_open;
@@ -120,71 +117,6 @@ static int metrics_snapshot(void *ud, vd_stats_snapshot_t *snap) {
     return vd_engine_snapshot(ud, snap);
 }
 
-/* Out of descriptors (or kernel memory), accept fails while the listener stays readable: the
- * loop would spin on it. Accepting pauses instead, the waiting clients stay in the backlog,
- * and the pause is counted and logged at most every ACCEPT_LOG_NS. */
-#define ACCEPT_PAUSE_MS 100
-#define ACCEPT_LOG_NS   (10 * (int64_t)1000000000)
-
-static void on_listen_ready(uv_poll_t *p, int status, int events);
-
-static void resume_accepting(uv_timer_t *t) {
-    vd_engine_t *e = t->data;
-    if (e->listen_fd >= 0) uv_poll_start(&e->listen_poll, UV_READABLE, on_listen_ready);
-}
-
-/* why: what stopped accepting; remedy: what an operator can do about it. */
-static void pause_accepting(vd_engine_t *e, const char *why, const char *remedy) {
-    uv_poll_stop(&e->listen_poll);
-    uv_timer_start(&e->accept_pause, resume_accepting, ACCEPT_PAUSE_MS, 0);
-    atomic_fetch_add(&e->accept_pauses, 1);
-    unsigned long long skipped;
-    if (!vd_log_limit_pass(&e->pause_log, ACCEPT_LOG_NS, vd_now_ns(), &skipped)) return;
-    vd_log(VD_LOG_WARN,
-           "accept: %s: not accepting for %d ms (%llu more pauses since the last line); "
-           "clients wait in the backlog. %s",
-           why, ACCEPT_PAUSE_MS, skipped, remedy);
-}
-
-/* Connections open now: those the workers hold, and those accepted but not yet adopted (a
- * connect-and-close storm outruns the workers). */
-static uint64_t connections_open(vd_engine_t *e) {
-    uint64_t adopted = 0, open = 0;
-    for (int i = 0; i < e->nworkers; i++) {
-        adopted += vd_counter_get(&e->workers[i].net.conns_total);
-        open += vd_counter_get(&e->workers[i].net.conns_open);
-    }
-    uint64_t accepted = atomic_load(&e->accepted);
-    return open + (accepted > adopted ? accepted - adopted : 0);
-}
-
-static void on_listen_ready(uv_poll_t *p, int status, int events) {
-    vd_engine_t *e = p->data;
-    (void)events;
-    if (status < 0) return;
-    for (int n = 0; n < 256; n++) {
-        if (e->cfg.max_connections && connections_open(e) >= (uint64_t)e->cfg.max_connections) {
-            pause_accepting(e, "--max-connections reached",
-                            "Raise --max-connections if the machine can hold more");
-            return;
-        }
-        int fd = accept4(e->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                pause_accepting(e, strerror(errno),
-                                "Raise the descriptor limit (LimitNOFILE, ulimit -n) if this "
-                                "lasts");
-            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                     errno != ECONNABORTED)
-                vd_log(VD_LOG_WARN, "accept: %s", strerror(errno));
-            return;
-        }
-        atomic_fetch_add(&e->accepted, 1);
-        vd_worker_add_fd(&e->workers[e->next_worker], fd);
-        e->next_worker = (e->next_worker + 1) % e->nworkers;
-    }
-}
-
 static void reload_in_pool(uv_work_t *req) {
     vd_engine_t *e = req->data;
     char version[20], err[2048];
@@ -194,15 +126,6 @@ static void reload_in_pool(uv_work_t *req) {
 static void reload_after(uv_work_t *req, int status) {
     (void)status;
     free(req);
-}
-
-static void stop_listening(vd_engine_t *e) {
-    if (e->listen_fd < 0) return;
-    uv_close((uv_handle_t *)&e->listen_poll, NULL);
-    uv_close((uv_handle_t *)&e->accept_pause, NULL);
-    close(e->listen_fd);
-    unlink(e->cfg.socket_path);
-    e->listen_fd = -1;
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -223,7 +146,7 @@ static void on_signal(uv_signal_t *s, int signum) {
         _exit(1);
     }
     vd_log(VD_LOG_INFO, "%s: no longer accepting; draining in-flight requests", name);
-    stop_listening(e);
+    vd_acceptor_stop(e);
     vd_metrics_stop(e->metrics);
     vd_persist_stop(&e->persist); /* the last snapshot is written once the workers are done */
     for (int i = 0; i < e->nworkers; i++)
@@ -276,11 +199,7 @@ static void abandon_start(vd_engine_t *e, vd_policy_t **copies) {
     for (int i = 0; copies && i < e->nworkers; i++)
         vd_policy_unref(copies[i]);
     free(copies);
-    if (e->listen_fd >= 0) {
-        close(e->listen_fd);
-        unlink(e->cfg.socket_path);
-        e->listen_fd = -1;
-    }
+    vd_acceptor_stop(e);
     vd_policy_src_unref(e->src);
     e->src = NULL;
     vd_plugin_registry_close(&e->plugins);
@@ -325,11 +244,7 @@ static int start_main_loop(vd_engine_t *e, char *err, size_t errlen) {
             return rc;
         }
     }
-    uv_poll_init(&e->loop, &e->listen_poll, e->listen_fd);
-    e->listen_poll.data = e;
-    uv_timer_init(&e->loop, &e->accept_pause);
-    e->accept_pause.data = e;
-    uv_poll_start(&e->listen_poll, UV_READABLE, on_listen_ready);
+    vd_acceptor_start(e);
     watch_signal(e, &e->sig_term, SIGTERM);
     watch_signal(e, &e->sig_int, SIGINT);
     watch_signal(e, &e->sig_hup, SIGHUP);
@@ -343,7 +258,6 @@ static int start_main_loop(vd_engine_t *e, char *err, size_t errlen) {
 int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t errlen) {
     memset(e, 0, sizeof *e);
     e->cfg = *cfg;
-    e->listen_fd = -1;
     e->started_ns = vd_now_ns();
     e->nworkers = cfg->workers > 0 ? cfg->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (e->nworkers < 1) e->nworkers = 1;
@@ -360,11 +274,7 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
     rc = load_all(e, &e->src, copies, err, errlen);
     if (rc == 0) {
         memcpy(e->version, e->src->version, sizeof e->version);
-        int fd = vd_listener_open(cfg->socket_path, cfg->socket_mode, err, errlen);
-        if (fd < 0)
-            rc = fd;
-        else
-            e->listen_fd = fd;
+        rc = vd_acceptor_open(e, err, errlen);
     }
     /* The state comes back before any worker runs, and after the socket proved that no other
      * daemon runs there (and writes the same snapshot). */

@@ -2,6 +2,7 @@
 #ifndef VD_ENGINE_H
 #define VD_ENGINE_H
 
+#include "acceptor.h"
 #include "base/log.h"
 #include "config.h"
 #include "list_watch.h"
@@ -24,13 +25,7 @@ typedef struct vd_engine {
     uv_loop_t loop; /* main thread: listener and signals */
     struct vd_worker *workers;
     int nworkers;
-    int next_worker; /* round-robin for new connections */
-    int listen_fd;
-    uv_poll_t listen_poll;
-    uv_timer_t accept_pause;            /* accepting resumes when it fires (out of descriptors) */
-    atomic_uint_fast64_t accept_pauses; /* times accepting paused */
-    atomic_uint_fast64_t accepted;      /* connections accepted, handed to workers */
-    vd_log_limit_t pause_log;           /* the pauses' log lines (main thread) */
+    vd_acceptor_t acceptor; /* the sockets, accepting on the main loop */
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_async_t worker_done;     /* a worker's loop has ended */
     vd_list_watch_t list_watch; /* reloads changed list files */

@@ -30,6 +30,10 @@ static void usage(FILE *out) {
         "usage: verdictd [options]\n"
         "  --socket PATH          Unix socket to listen on (default ./verdict.sock)\n"
         "  --socket-mode MODE     octal file mode of the socket (default 0660)\n"
+        "  --admin-socket PATH    also listen on PATH, where the methods that change state\n"
+        "                         are allowed (default: none)\n"
+        "  --admin-socket-mode MODE\n"
+        "                         octal file mode of the admin socket (default 0600)\n"
         "  --policies DIR         policy directory (default ./policies)\n"
         "  --workers N            worker threads (default: number of CPUs)\n"
         "  --plugin-dir DIR       where plugin \"name\" is found as DIR/name.so (repeatable;\n"
@@ -136,6 +140,7 @@ static const numopt_t numopts[] = {
     {"decision-log-max-age-s", 0, 365L * 86400, 10, FIELD(decision_log_max_age_s), AS_INT},
     {"decision-log-keep", 0, 100000, 10, FIELD(decision_log_keep), AS_INT},
     {"decision-log-buffer-mb", 1, 1L << 14, 10, FIELD(decision_log_buffer), AS_MIB},
+    {"admin-socket-mode", 0, 0777, 8, FIELD(admin_socket_mode), AS_UNSIGNED},
 };
 
 /* Stores v (already within the option's range) into its field. */
@@ -225,6 +230,7 @@ int main(int argc, char **argv) {
         OPT_FALLBACK,
         OPT_SNAPSHOT,
         OPT_DLOG,
+        OPT_ADMIN_SOCKET,
         OPT_NUM
     };
     struct option opts[] = {
@@ -259,6 +265,8 @@ int main(int argc, char **argv) {
         {"decision-log-max-age-s", required_argument, 0, OPT_NUM + 19},
         {"decision-log-keep", required_argument, 0, OPT_NUM + 20},
         {"decision-log-buffer-mb", required_argument, 0, OPT_NUM + 21},
+        {"admin-socket-mode", required_argument, 0, OPT_NUM + 22},
+        {"admin-socket", required_argument, 0, OPT_ADMIN_SOCKET},
         {"decision-log", required_argument, 0, OPT_DLOG},
         {"state-snapshot", required_argument, 0, OPT_SNAPSHOT},
         {"redis", required_argument, 0, OPT_REDIS},
@@ -273,6 +281,8 @@ int main(int argc, char **argv) {
         long v;
         if (c == OPT_SOCKET)
             cfg.socket_path = optarg;
+        else if (c == OPT_ADMIN_SOCKET)
+            cfg.admin_socket_path = optarg;
         else if (c == OPT_POLICIES)
             cfg.policy_dir = optarg;
         else if (c == OPT_METRICS)
@@ -352,6 +362,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (snapshot_conflict(&cfg, interval_given)) return 2;
+    if (cfg.admin_socket_path && strcmp(cfg.admin_socket_path, cfg.socket_path) == 0) {
+        fprintf(stderr, "verdictd: --admin-socket must be another path than --socket\n");
+        return 2;
+    }
     vd_crash_install(); /* a plugin that crashes, even in create(), is reported */
     if (check) return check_only(&cfg);
     signal(SIGPIPE, SIG_IGN); /* a client that hangs up must not kill the daemon */
@@ -363,6 +377,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     vd_crash_own_socket(cfg.socket_path);
+    if (cfg.admin_socket_path) {
+        vd_crash_own_socket(cfg.admin_socket_path);
+        vd_log(VD_LOG_INFO, "admin socket %s (mode %04o): state may be changed there",
+               cfg.admin_socket_path, cfg.admin_socket_mode);
+    }
     vd_log(VD_LOG_INFO, "verdictd %s listening on %s: %d worker(s), policies %s version %s",
            VERDICT_VERSION, cfg.socket_path, e.nworkers, cfg.policy_dir, e.version);
     vd_engine_run(&e);

@@ -121,6 +121,17 @@ static void process_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
     put(b, "verdict_uptime_seconds %.3f\n", s->uptime_s);
 }
 
+/* What the admin socket's state_set and state_reset changed, by kind of entry. */
+static void admin_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
+    family(b, "verdict_admin_changes_total", "counter",
+           "State changed through the admin socket, by method and kind of entry.");
+    for (int m = 0; m < VD_CHANGE_METHODS; m++)
+        for (int k = 0; k < VD_KEY_KINDS; k++)
+            put(b, "verdict_admin_changes_total{method=\"%s\",kind=\"%s\"} %llu\n",
+                vd_change_method_names[m], vd_key_kind_name((vd_key_kind_t)k),
+                (unsigned long long)s->changes[m][k]);
+}
+
 /* One counter family over every stage: fired, faults or timeouts. */
 enum { FIRED, FAULTS, TIMEOUTS };
 
@@ -269,14 +280,28 @@ static void list_errors(const vd_list_info_t *l, size_t i, size_t n, void *arg) 
         (unsigned long long)l->errors);
 }
 
+/* 1 while the file holds a version that was refused and an older one serves. */
+static void list_stale(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
+    buf_t *b = arg;
+    char path[1024];
+    (void)n;
+    if (i == 0)
+        family(b, "verdict_list_stale", "gauge",
+               "1 while the list file's contents were refused and its previous version serves.");
+    put(b, "verdict_list_stale{path=\"%s\"} %d\n", esc(l->path, path, sizeof path),
+        *l->error != '\0');
+}
+
 int vd_prometheus_render(const vd_stats_snapshot_t *s, char **out, size_t *len) {
     buf_t b = {0};
     process_metrics(&b, s);
     pipeline_metrics(&b, &s->aggs);
     state_metrics(&b, s);
+    admin_metrics(&b, s);
     if (s->decision_log) decision_log_metrics(&b, &s->dlog);
     vd_lists_each(list_entries, &b);
     vd_lists_each(list_errors, &b);
+    vd_lists_each(list_stale, &b);
     if (b.failed || !b.data) {
         free(b.data);
         return -1;

@@ -46,7 +46,7 @@ static void on_wake(uv_async_t *a) {
     vd_worker_t *w = a->data;
     pthread_mutex_lock(&w->lock);
     size_t n = w->nnew;
-    int fds[256];
+    vd_handover_t fds[256];
     if (n > 256) n = 256;
     if (n > 0) {
         memcpy(fds, w->new_fds, n * sizeof *fds);
@@ -56,7 +56,7 @@ static void on_wake(uv_async_t *a) {
     int more = w->nnew > 0;
     pthread_mutex_unlock(&w->lock);
     for (size_t i = 0; i < n; i++)
-        vd_conn_open(&w->conns, fds[i]);
+        vd_conn_open(&w->conns, fds[i].fd, fds[i].admin);
     if (more) uv_async_send(&w->wake);
     vd_executor_process(&w->exec);
     vd_executor_adopt(&w->exec);
@@ -178,11 +178,11 @@ int vd_worker_start(vd_worker_t *w) {
     return uv_thread_create(&w->thread, run, w) == 0 ? 0 : VD_EIO;
 }
 
-void vd_worker_add_fd(vd_worker_t *w, int fd) {
+void vd_worker_add_fd(vd_worker_t *w, int fd, int admin) {
     pthread_mutex_lock(&w->lock);
     if (w->nnew == w->capnew) {
         size_t cap = w->capnew ? w->capnew * 2 : 16;
-        int *fds = realloc(w->new_fds, cap * sizeof *fds);
+        vd_handover_t *fds = realloc(w->new_fds, cap * sizeof *fds);
         if (!fds) {
             pthread_mutex_unlock(&w->lock);
             vd_log(VD_LOG_ERROR, "out of memory handing over a connection; closing it");
@@ -192,7 +192,7 @@ void vd_worker_add_fd(vd_worker_t *w, int fd) {
         w->new_fds = fds;
         w->capnew = cap;
     }
-    w->new_fds[w->nnew++] = fd;
+    w->new_fds[w->nnew++] = (vd_handover_t){fd, admin};
     pthread_mutex_unlock(&w->lock);
     uv_async_send(&w->wake);
 }
@@ -208,7 +208,7 @@ void vd_worker_join(vd_worker_t *w) {
 void vd_worker_close(vd_worker_t *w) {
     uv_loop_close(&w->loop);
     for (size_t i = 0; i < w->nnew; i++)
-        close(w->new_fds[i]);
+        close(w->new_fds[i].fd);
     free(w->new_fds);
     pthread_mutex_destroy(&w->lock);
     vd_executor_close(&w->exec);

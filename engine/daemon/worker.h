@@ -15,6 +15,12 @@
 
 struct vd_engine;
 
+/* A connection accepted by the main thread, on its way to a worker. */
+typedef struct vd_handover {
+    int fd;
+    int admin; /* accepted on the admin socket */
+} vd_handover_t;
+
 typedef struct vd_worker {
     struct vd_engine *engine;
     int id;
@@ -24,7 +30,7 @@ typedef struct vd_worker {
     uv_timer_t drain_timer;
     uv_timer_t call_timer; /* the earliest deadline of a pending plugin call */
     pthread_mutex_t lock;  /* guards the hand-over queue of new connections only */
-    int *new_fds;
+    vd_handover_t *new_fds;
     size_t nnew, capnew;
     vd_executor_t exec;
     vd_server_t server;
@@ -41,8 +47,9 @@ int vd_worker_init(vd_worker_t *w, struct vd_engine *e, int id, vd_policy_t *pol
 
 int vd_worker_start(vd_worker_t *w);
 
-/* Hands a connected socket to the worker (any thread). */
-void vd_worker_add_fd(vd_worker_t *w, int fd);
+/* Hands a connected socket to the worker (any thread); admin: it came through the admin
+ * socket. */
+void vd_worker_add_fd(vd_worker_t *w, int fd, int admin);
 
 /* Asks the worker to drain and stop (any thread). */
 void vd_worker_drain(vd_worker_t *w);

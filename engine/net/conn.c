@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define READ_CHUNK ((size_t)64 * 1024)
@@ -380,9 +381,26 @@ static void start_reading(vd_conn_t *c) {
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 
-int vd_conn_open(vd_conn_env_t *env, int fd) {
+/* The credentials of the process at the other end of fd, as the kernel recorded them when it
+ * connected: what the admin socket's change log names. */
+static void read_peer(int fd, vd_peer_t *p) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) return;
+    p->uid = cred.uid;
+    p->gid = cred.gid;
+    p->pid = cred.pid;
+    p->known = 1;
+}
+
+int vd_conn_open(vd_conn_env_t *env, int fd, int admin) {
     vd_conn_t *c = calloc(1, sizeof *c);
-    if (!c) return VD_ENOMEM;
+    if (!c) {
+        close(fd);
+        return VD_ENOMEM;
+    }
+    c->peer.admin = admin;
+    if (admin) read_peer(fd, &c->peer);
     c->env = env;
     c->refs = 1;
     msgpack_sbuffer_init(&c->out);

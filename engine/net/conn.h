@@ -8,6 +8,7 @@
 
 #include <msgpack.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <uv.h>
 
 struct vd_conn;
@@ -41,8 +42,19 @@ typedef struct vd_conn_env {
     int nconns;
 } vd_conn_env_t;
 
+/* Who is at the other end: whether the connection came through the admin socket, and then the
+ * process that connected (SO_PEERCRED, read when it was adopted). */
+typedef struct vd_peer {
+    int admin; /* administrative methods are allowed */
+    int known; /* uid, gid and pid are set */
+    uid_t uid;
+    gid_t gid;
+    pid_t pid;
+} vd_peer_t;
+
 typedef struct vd_conn {
     uv_pipe_t pipe;
+    vd_peer_t peer;
     uv_timer_t linger; /* the lingering close after a fatal error; else the idle, unread-replies
                           and slow-request timeouts (timer_kind says which) */
     int timer_kind;    /* what linger is armed for: 0 none, 1 idle, 2 a frame begun, 3 replies
@@ -65,8 +77,9 @@ typedef struct vd_conn {
     struct vd_conn *prev, *next;
 } vd_conn_t;
 
-/* Adopts a connected socket on env's loop and starts reading. */
-int vd_conn_open(vd_conn_env_t *env, int fd);
+/* Adopts a connected socket on env's loop and starts reading. admin: it was accepted on the
+ * admin socket (its peer's credentials are read now). */
+int vd_conn_open(vd_conn_env_t *env, int fd, int admin);
 
 /* Hands the packed replies to the socket. */
 void vd_conn_flush(vd_conn_t *c);

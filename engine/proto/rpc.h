@@ -16,6 +16,8 @@
     X(TIMEOUT, "timeout")                                                                          \
     X(OVERLOADED, "overloaded")                                                                    \
     X(SHUTTING_DOWN, "shutting_down")                                                              \
+    X(POLICY_ERROR, "policy_error")                                                                \
+    X(FORBIDDEN, "forbidden")                                                                      \
     X(INTERNAL, "internal")
 
 typedef enum {

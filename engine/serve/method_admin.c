@@ -105,10 +105,11 @@ static void reload_done(uv_work_t *req, int status) {
         if (status < 0) {
             vd_server_error(s, c, r->msgid, VD_RPC_INTERNAL, "reload was cancelled");
         } else if (r->rc) {
-            vd_server_error(s, c, r->msgid, VD_RPC_INTERNAL,
-                            "reload failed, still serving the "
-                            "previous policy: %s",
-                            r->err);
+            /* Only running out of memory is the daemon's fault; anything else the policy files
+             * caused, and their author must fix them. */
+            vd_server_error(s, c, r->msgid,
+                            r->rc == VD_ENOMEM ? VD_RPC_INTERNAL : VD_RPC_POLICY_ERROR,
+                            "reload failed, still serving the previous policy: %s", r->err);
         } else {
             vd_rpc_pack_result_head(&c->pk, r->msgid);
             vd_pack_cstr(&c->pk, r->version);

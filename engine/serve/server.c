@@ -77,7 +77,12 @@ void vd_server_frame(vd_server_t *s, vd_conn_t *c, const char *data, size_t len)
     } else {
         vd_counter_add(&s->stats.requests, 1);
         const vd_method_t *mt = vd_method_find(in->msg.method, in->msg.method_len);
-        if (mt)
+        if (mt && mt->admin && !c->peer.admin)
+            vd_server_error(s, c, in->msg.msgid, VD_RPC_FORBIDDEN,
+                            "%s changes state: call it on the admin socket (verdictd "
+                            "--admin-socket PATH), not on this one",
+                            mt->name);
+        else if (mt)
             mt->handle(s, c, &in);
         else
             vd_server_error(s, c, in->msg.msgid, VD_RPC_UNKNOWN_METHOD,

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const vd_change_method_names[VD_CHANGE_METHODS] = {"state_set", "state_reset"};
+
 void vd_snapshot_add_serve(vd_stats_snapshot_t *snap, vd_serve_stats_t *s) {
     snap->requests += vd_counter_get(&s->requests);
     snap->decisions += vd_counter_get(&s->decisions);
@@ -17,6 +19,9 @@ void vd_snapshot_add_serve(vd_stats_snapshot_t *snap, vd_serve_stats_t *s) {
         snap->errors[e] += n;
         snap->errors_total += n;
     }
+    for (int m = 0; m < VD_CHANGE_METHODS; m++)
+        for (int k = 0; k < VD_KEY_KINDS; k++)
+            snap->changes[m][k] += vd_counter_get(&s->changes[m][k]);
 }
 
 void vd_snapshot_free(vd_stats_snapshot_t *snap) {
@@ -90,7 +95,7 @@ static void pack_state(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
 static void pack_list(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
     msgpack_packer *pk = arg;
     if (i == 0) msgpack_pack_array(pk, n);
-    msgpack_pack_map(pk, 9);
+    msgpack_pack_map(pk, 10);
     vd_pack_cstr(pk, "path");
     vd_pack_cstr(pk, l->path);
     vd_pack_cstr(pk, "kind");
@@ -103,6 +108,8 @@ static void pack_list(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
     vd_pack_u64(pk, "skipped_lines", l->skipped);
     vd_pack_cstr(pk, "load_seconds");
     msgpack_pack_double(pk, l->load_seconds);
+    vd_pack_cstr(pk, "error");
+    vd_pack_cstr(pk, l->error);
 }
 
 /* stats "lists": every list file the process holds. */
@@ -155,6 +162,18 @@ static void pack_pipeline(msgpack_packer *pk, const vd_stats_aggs_t *snap,
     }
 }
 
+/* admin_changes: what the admin socket's state_set and state_reset changed, by kind. */
+static void pack_admin_changes(msgpack_packer *pk, const vd_stats_snapshot_t *s) {
+    vd_pack_cstr(pk, "admin_changes");
+    msgpack_pack_map(pk, VD_CHANGE_METHODS);
+    for (int m = 0; m < VD_CHANGE_METHODS; m++) {
+        vd_pack_cstr(pk, vd_change_method_names[m]);
+        msgpack_pack_map(pk, VD_KEY_KINDS);
+        for (int k = 0; k < VD_KEY_KINDS; k++)
+            vd_pack_u64(pk, vd_key_kind_name((vd_key_kind_t)k), s->changes[m][k]);
+    }
+}
+
 /* decision_log: nil when off, else its figures. */
 static void pack_decision_log(msgpack_packer *pk, const vd_stats_snapshot_t *s) {
     vd_pack_cstr(pk, "decision_log");
@@ -181,7 +200,7 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     size_t npipes = 0;
     for (size_t i = 0; i < a->nnodes; i++)
         npipes += !*a->nodes[i].stage;
-    msgpack_pack_map(pk, 25);
+    msgpack_pack_map(pk, 26);
     vd_pack_u64(pk, "workers", (uint64_t)s->workers);
     vd_pack_u64(pk, "requests", s->requests);
     vd_pack_u64(pk, "decisions", s->decisions);
@@ -215,4 +234,5 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     pack_state(pk, s);
     pack_lists(pk);
     pack_decision_log(pk, s);
+    pack_admin_changes(pk, s);
 }

@@ -5,6 +5,7 @@
 
 #include "base/stats.h"
 #include "dlog/dlog.h"
+#include "proto/admin_params.h"
 #include "proto/rpc.h"
 #include "state/redis.h"
 #include "state/snapshot_file.h"
@@ -15,16 +16,23 @@
 
 struct vd_policy;
 
+/* The methods that change state (state_set, state_reset: vd_state_method_t from VD_STATE_SET
+ * on), as stats and metrics name them. */
+#define VD_CHANGE_METHODS 2
+extern const char *const vd_change_method_names[VD_CHANGE_METHODS];
+
 /* What the serving layer counts on one worker (that worker is the only writer). */
 typedef struct vd_serve_stats {
     vd_counter_t requests, decisions, notifications;
     vd_counter_t errors[VD_RPC__ERR_COUNT];
+    vd_counter_t changes[VD_CHANGE_METHODS][VD_KEY_KINDS]; /* by the admin socket */
 } vd_serve_stats_t;
 
 typedef struct vd_stats_snapshot {
     int workers;
     uint64_t requests, decisions, notifications, errors_total;
     uint64_t errors[VD_RPC__ERR_COUNT];
+    uint64_t changes[VD_CHANGE_METHODS][VD_KEY_KINDS]; /* by the admin socket */
     uint64_t conns_total, conns_open, bytes_in, bytes_out;
     uint64_t conns_idle_closed, conns_slow_closed; /* closed by the idle / request timeouts */
     vd_stats_aggs_t aggs;                          /* pipelines and stages */

@@ -69,6 +69,11 @@ struct vd_list {
     vd_list_data_t *current;
     file_id_t loaded, candidate; /* candidate: a change seen once, built when seen again */
     int has_candidate, building;
+    /* The file as it was when a new version of it was refused: it is not read again (nor
+     * reported again) until it changes; error says why it was refused, under lock. */
+    file_id_t refused;
+    int has_refused;
+    char error[512];
     _Atomic uint64_t reloads, errors;
     vd_list_t *next;
 };
@@ -359,19 +364,40 @@ static int stat_id(const char *path, file_id_t *id) {
     return 0;
 }
 
-/* Rebuilds l from its file; the old version stays when that fails. Returns 0 or an error. */
-static int rebuild(vd_list_t *l, char *err, size_t errlen) {
+/* Whether the file as seen now (id) holds something to load: it is not the version loaded,
+ * nor one already refused. */
+static int worth_loading(const vd_list_t *l, const file_id_t *id) {
+    return !same_file(id, &l->loaded) && !(l->has_refused && same_file(id, &l->refused));
+}
+
+/* Rebuilds l from its file, seen as seen; when that fails the old version stays, and the
+ * refusal is logged and counted once for this state of the file. */
+static void rebuild(vd_list_t *l, const file_id_t *seen) {
     vd_list_data_t *d;
     file_id_t id;
-    int rc = load(l->path, l->kind, l->skip_bad, &d, &id, err, errlen);
+    char err[512];
+    int rc = load(l->path, l->kind, l->skip_bad, &d, &id, err, sizeof err);
     if (rc) {
         l->errors++;
-        return rc;
+        pthread_mutex_lock(&l->lock);
+        l->refused = *seen;
+        l->has_refused = 1;
+        snprintf(l->error, sizeof l->error, "%s", err);
+        size_t n = l->current->n;
+        pthread_mutex_unlock(&l->lock);
+        vd_log(VD_LOG_WARN,
+               "list %s: the new version is refused, the previous one (%zu entries) stays "
+               "until the file is fixed: %s",
+               l->path, n, err);
+        return;
     }
+    pthread_mutex_lock(&l->lock);
+    l->has_refused = 0;
+    l->error[0] = '\0';
+    pthread_mutex_unlock(&l->lock);
     publish(l, d, &id);
     l->reloads++;
     vd_log(VD_LOG_INFO, "list %s reloaded: %zu entries in %.3f s", l->path, d->n, d->load_seconds);
-    return 0;
 }
 
 static vd_list_t *find_list(const char *path, vd_list_kind_t kind) {
@@ -415,14 +441,15 @@ int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_re
     int stale = 0;
     if (l) {
         l->refs++;
-        /* Opened again by a reload of the policies: pick up a changed file now. */
-        stale = !l->building && stat_id(path, &now) == 0 && !same_file(&now, &l->loaded);
+        /* Opened again by a reload of the policies: pick up a changed file now. A version
+         * that does not load leaves the previous one in place: the policy reload goes on. */
+        stale = !l->building && stat_id(path, &now) == 0 && worth_loading(l, &now);
         if (stale) l->building = 1;
     }
     pthread_mutex_unlock(&registry_lock);
     int rc = 0;
     if (stale) {
-        rc = rebuild(l, err, errlen);
+        rebuild(l, &now);
         pthread_mutex_lock(&registry_lock);
         l->building = 0;
         pthread_mutex_unlock(&registry_lock);
@@ -441,6 +468,20 @@ int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_re
         vd_list_ref_close(out); /* the reference taken above, if any */
         return rc;
     }
+    vd__list_ref_update(out);
+    return 0;
+}
+
+int vd_list_open_loaded(const char *path, int kind, vd_list_ref_t *out) {
+    vd_list_t *found = NULL;
+    int n = 0;
+    pthread_mutex_lock(&registry_lock);
+    for (vd_list_t *l = registry; l; l = l->next)
+        if (strcmp(l->path, path) == 0 && (kind < 0 || (int)l->kind == kind)) found = l, n++;
+    if (n == 1) found->refs++;
+    pthread_mutex_unlock(&registry_lock);
+    *out = (vd_list_ref_t){.list = n == 1 ? found : NULL};
+    if (n != 1) return n ? VD_EINVAL : VD_ENOTFOUND;
     vd__list_ref_update(out);
     return 0;
 }
@@ -470,11 +511,12 @@ void vd_list_ref_close(vd_list_ref_t *ref) {
 void vd_lists_check(void) {
     enum { MAX_BATCH = 64 };
     vd_list_t *todo[MAX_BATCH];
+    file_id_t seen[MAX_BATCH];
     size_t n = 0;
     pthread_mutex_lock(&registry_lock);
     for (vd_list_t *l = registry; l && n < MAX_BATCH; l = l->next) {
         file_id_t now;
-        if (l->building || stat_id(l->path, &now) != 0 || same_file(&now, &l->loaded)) {
+        if (l->building || stat_id(l->path, &now) != 0 || !worth_loading(l, &now)) {
             l->has_candidate = 0;
             continue;
         }
@@ -482,6 +524,7 @@ void vd_lists_check(void) {
             l->has_candidate = 0;
             l->building = 1;
             l->refs++;
+            seen[n] = now;
             todo[n++] = l;
         } else {
             l->candidate = now;
@@ -490,9 +533,7 @@ void vd_lists_check(void) {
     }
     pthread_mutex_unlock(&registry_lock);
     for (size_t i = 0; i < n; i++) {
-        char err[512];
-        if (rebuild(todo[i], err, sizeof err) != 0)
-            vd_log(VD_LOG_ERROR, "list reload failed, the previous version stays: %s", err);
+        rebuild(todo[i], &seen[i]);
         pthread_mutex_lock(&registry_lock);
         todo[i]->building = 0;
         pthread_mutex_unlock(&registry_lock);
@@ -508,11 +549,14 @@ size_t vd_lists_each(void (*fn)(const vd_list_info_t *info, size_t i, size_t n, 
     for (vd_list_t *l = registry; l; l = l->next)
         n++;
     for (vd_list_t *l = registry; l; l = l->next) {
+        char error[sizeof l->error];
         pthread_mutex_lock(&l->lock);
         const vd_list_data_t *d = l->current;
         vd_list_info_t info = {
             l->path,    l->kind,   d->n,       d->bytes,        atomic_load(&l->head.version),
-            l->reloads, l->errors, d->skipped, d->load_seconds, d->hash};
+            l->reloads, l->errors, d->skipped, d->load_seconds, d->hash,
+            error};
+        memcpy(error, l->error, sizeof error);
         pthread_mutex_unlock(&l->lock);
         fn(&info, i++, n, arg);
     }
@@ -569,4 +613,12 @@ int vd_list_find(vd_list_ref_t *ref, const char *s, size_t len, vd_list_hit_t *h
 
 size_t vd_list_size(const vd_list_ref_t *ref) {
     return ref->data->n;
+}
+
+const char *vd_list_path(const vd_list_ref_t *ref) {
+    return ref->list->path;
+}
+
+vd_list_kind_t vd_list_kind(const vd_list_ref_t *ref) {
+    return ref->list->kind;
 }

@@ -39,11 +39,19 @@ int vd_list_kind_parse(const char *name);
 const char *vd_list_kind_name(vd_list_kind_t kind);
 
 /* Opens the list of file path (absolute) as kind: loaded now unless this process already holds
- * it with the same kind. skip_bad: lines that cannot be parsed are logged and skipped instead
- * of failing the load. On failure returns VD_EINVAL/VD_ENOMEM/VD_EIO with "file:line: why" in
- * err. Thread-safe (policies compile on several threads at once). */
+ * it with the same kind (then a file changed since is loaded now; when that fails the version
+ * held stays, as in vd_lists_check, and the open succeeds). skip_bad: lines that cannot be
+ * parsed are logged and skipped instead of failing the load. On failure returns
+ * VD_EINVAL/VD_ENOMEM/VD_EIO with "file:line: why" in err. Thread-safe (policies compile on
+ * several threads at once). */
 int vd_list_open(const char *path, vd_list_kind_t kind, int skip_bad, vd_list_ref_t *out, char *err,
                  size_t errlen);
+
+/* A handle on the list of file path (absolute, links resolved) that this process holds
+ * already, for a lookup outside the policies (the list_check method): of kind, or of any kind
+ * when kind < 0. Loads nothing. Returns 0, VD_ENOTFOUND (not open, or not as kind) or
+ * VD_EINVAL (kind < 0 and the file is open as more than one kind). */
+int vd_list_open_loaded(const char *path, int kind, vd_list_ref_t *out);
 
 /* Drops the reader's handle (any thread). */
 void vd_list_ref_close(vd_list_ref_t *ref);
@@ -62,10 +70,15 @@ int vd_list_find_ip(vd_list_ref_t *ref, const vd_ip_t *ip, vd_list_hit_t *hit);
 /* Entries in the reader's version. */
 size_t vd_list_size(const vd_list_ref_t *ref);
 
+/* The list's file (absolute) and kind. */
+const char *vd_list_path(const vd_list_ref_t *ref);
+vd_list_kind_t vd_list_kind(const vd_list_ref_t *ref);
+
 /* Looks at every open list's file and rebuilds those that changed and have settled (same size
  * and time at two looks in a row). Builds run in the calling thread; meant for a pool thread
- * started by a timer of the main loop. A file that fails to load keeps its old version (the
- * error is logged and counted). */
+ * started by a timer of the main loop. A file that fails to load keeps its old version: the
+ * error is logged and counted once, and that state of the file is not read again until it
+ * changes. */
 void vd_lists_check(void);
 
 typedef struct vd_list_info {
@@ -74,7 +87,8 @@ typedef struct vd_list_info {
     size_t entries, bytes;
     uint64_t version, reloads, errors, skipped;
     double load_seconds;
-    uint64_t hash; /* XXH3-64 of the file's bytes in this version */
+    uint64_t hash;     /* XXH3-64 of the file's bytes in this version */
+    const char *error; /* why the file's newer state was refused ("": it was not) */
 } vd_list_info_t;
 
 /* A number that changes whenever any open list takes a new version (any thread). */

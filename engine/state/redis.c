@@ -285,21 +285,15 @@ static void connect_now(vd_redis_t *r) {
 
 /* ---- operations ---- */
 
-static int64_t as_int(const redisReply *e, int *ok) {
-    if (e->type == REDIS_REPLY_INTEGER) return e->integer;
-    *ok = 0;
-    return 0;
-}
-
-/* Sums the buckets of each window from an HMGET reply (bulk strings or nils). */
-static int sum_buckets(vd_state_op_t *op, const redisReply *vals) {
+/* Sums the buckets of each window from an HMGET reply (bulk strings or nils) into out. */
+static int sum_buckets(const redisReply *vals, int64_t out[VD_WINDOWS]) {
     if (vals->type != REDIS_REPLY_ARRAY || vals->elements != 6 * VD_WINDOWS) return -1;
     for (int w = 0; w < VD_WINDOWS; w++) {
-        op->result[w] = 0;
+        out[w] = 0;
         for (int j = 0; j < 6; j++) {
             const redisReply *v = vals->element[6 * w + j];
             if (v->type == REDIS_REPLY_STRING)
-                op->result[w] += strtoll(v->str, NULL, 10);
+                out[w] += strtoll(v->str, NULL, 10);
             else if (v->type != REDIS_REPLY_NIL)
                 return -1;
         }
@@ -307,27 +301,54 @@ static int sum_buckets(vd_state_op_t *op, const redisReply *vals) {
     return 0;
 }
 
+/* Reads the answer to a read of an entry of kind (HMGET of a counter's buckets, PFCOUNT, PTTL)
+ * into out, as a state operation reports it. 0 when the reply has the expected shape. */
+static int read_value(vd_store_kind_t kind, const redisReply *rep, int64_t out[VD_WINDOWS]) {
+    if (kind == VD_STORE_COUNTER) return sum_buckets(rep, out);
+    if (rep->type != REDIS_REPLY_INTEGER) return -1;
+    if (kind == VD_STORE_DISTINCT) {
+        out[0] = rep->integer;
+    } else { /* PTTL: -2 no key, -1 no expiry, else milliseconds */
+        int64_t ms = rep->integer;
+        out[0] = ms == -2 ? -1 : ms == -1 ? INT32_MAX : (ms + 999) / 1000;
+    }
+    return 0;
+}
+
+/* A replacement's EXEC: the read of what was there, DEL, then what fills the new entry (a
+ * distinct count's ends with its PFCOUNT). */
+static int read_replacement(vd_state_op_t *op, const redisReply *rep) {
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) return -1;
+    memset(op->result, 0, sizeof op->result);
+    if (read_value(op->target, rep->element[0], op->old) != 0) return -1;
+    if (op->target == VD_STORE_COUNTER)
+        for (int w = 0; w < VD_WINDOWS; w++)
+            op->result[w] = op->n;
+    else if (op->target == VD_STORE_LABEL)
+        op->result[0] = op->n ? (int64_t)op->n : -1;
+    else if (op->n)
+        return read_value(VD_STORE_DISTINCT, rep->element[rep->elements - 1], op->result);
+    return 0;
+}
+
 /* Fills op from the reply; 0 when the reply has the expected shape. *crowded: a counter holds
  * more buckets than its working set. */
 static int read_reply(vd_state_op_t *op, const redisReply *rep, int *crowded) {
-    int ok = 1;
     *crowded = 0;
-    if (op->kind == VD_OP_COUNT) { /* HMGET, or EXEC of HINCRBY x3, HMGET, EXPIRE, HLEN */
+    if (op->kind == VD_OP_REPLACE) return read_replacement(op, rep);
+    if (op->kind == VD_OP_COUNT) { /* HMGET, or EXEC of HINCRBY x3, EXPIRE, HMGET, HLEN */
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements == VD_WINDOWS + 3) {
             const redisReply *hlen = rep->element[VD_WINDOWS + 2];
             *crowded = hlen->type == REDIS_REPLY_INTEGER && hlen->integer > WORKING_SET;
-            rep = rep->element[VD_WINDOWS];
+            rep = rep->element[VD_WINDOWS + 1];
         }
-        return sum_buckets(op, rep);
+        return read_value(VD_STORE_COUNTER, rep, op->result);
     }
     if (op->kind == VD_OP_DISTINCT) { /* PFCOUNT, or EXEC of PFADD, EXPIRE, PFCOUNT */
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements) rep = rep->element[rep->elements - 1];
-        op->result[0] = as_int(rep, &ok);
-    } else { /* PTTL: -2 no key, -1 no expiry, else milliseconds */
-        int64_t ms = as_int(rep, &ok);
-        op->result[0] = ms == -2 ? -1 : ms == -1 ? INT32_MAX : (ms + 999) / 1000;
+        return read_value(VD_STORE_DISTINCT, rep, op->result);
     }
-    return ok ? 0 : -1;
+    return read_value(VD_STORE_LABEL, rep, op->result);
 }
 
 static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op);
@@ -404,36 +425,63 @@ static int word(vd_redis_t *r, redisCallbackFn *fn, void *priv, const char *w) {
     return redisAsyncCommandArgv(r->ac, fn, priv, 1, &w, &len);
 }
 
-static int send_count(vd_redis_t *r, slot_t *s, const char *key, size_t klen) {
-    const vd_state_op_t *op = s->op;
-    const char *get[2 + 6 * VD_WINDOWS] = {"HMGET", key};
-    size_t get_lens[2 + 6 * VD_WINDOWS] = {5, klen};
-    char fields[6 * VD_WINDOWS][32], n[16], ttl[24];
+/* HMGET of a counter's buckets at a time: the six sixths of each window, newest first. */
+typedef struct counter_get {
+    const char *argv[2 + 6 * VD_WINDOWS];
+    size_t lens[2 + 6 * VD_WINDOWS];
+    char fields[6 * VD_WINDOWS][32];
+} counter_get_t;
+
+static void counter_get(counter_get_t *g, const char *key, size_t klen, int64_t now) {
+    g->argv[0] = "HMGET";
+    g->lens[0] = 5;
+    g->argv[1] = key;
+    g->lens[1] = klen;
     for (int w = 0; w < VD_WINDOWS; w++) {
-        int64_t width = vd_window_seconds[w], sixth = op->now / (width / 6);
+        int64_t width = vd_window_seconds[w], sixth = now / (width / 6);
         for (int j = 0; j < 6; j++) {
-            get[2 + 6 * w + j] = fields[6 * w + j];
-            get_lens[2 + 6 * w + j] =
-                (size_t)snprintf(fields[6 * w + j], sizeof fields[0], "%lld:%lld", (long long)width,
-                                 (long long)(sixth - j));
+            g->argv[2 + 6 * w + j] = g->fields[6 * w + j];
+            g->lens[2 + 6 * w + j] =
+                (size_t)snprintf(g->fields[6 * w + j], sizeof g->fields[0], "%lld:%lld",
+                                 (long long)width, (long long)(sixth - j));
         }
     }
-    if (op->n == 0)
-        return redisAsyncCommandArgv(r->ac, on_reply, s, 2 + 6 * VD_WINDOWS, get, get_lens);
+}
+
+static int send_get(vd_redis_t *r, redisCallbackFn *fn, void *priv, counter_get_t *g) {
+    return redisAsyncCommandArgv(r->ac, fn, priv, 2 + 6 * VD_WINDOWS, g->argv, g->lens);
+}
+
+/* HINCRBY of the current bucket of each window (those g reads first), then EXPIRE: the longest
+ * window and a sixth. Inside a MULTI; nobody waits for these replies. */
+static int counter_add(vd_redis_t *r, const counter_get_t *g, uint32_t add) {
+    const char *key = g->argv[1];
+    size_t klen = g->lens[1];
+    char n[16], ttl[24];
     int64_t longest = vd_window_seconds[VD_WINDOWS - 1];
-    snprintf(n, sizeof n, "%u", op->n);
+    snprintf(n, sizeof n, "%u", add);
     snprintf(ttl, sizeof ttl, "%lld", (long long)(longest + longest / 6));
-    const char *expire[] = {"EXPIRE", key, ttl}, *hlen[] = {"HLEN", key};
-    size_t expire_lens[] = {6, klen, strlen(ttl)}, hlen_lens[] = {4, klen};
-    int rc = word(r, NULL, NULL, "MULTI");
+    int rc = REDIS_OK;
     for (int w = 0; rc == REDIS_OK && w < VD_WINDOWS; w++) {
-        const char *incr[] = {"HINCRBY", key, fields[6 * w], n};
-        size_t incr_lens[] = {7, klen, get_lens[2 + 6 * w], strlen(n)};
+        const char *incr[] = {"HINCRBY", key, g->fields[6 * w], n};
+        size_t incr_lens[] = {7, klen, g->lens[2 + 6 * w], strlen(n)};
         rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 4, incr, incr_lens);
     }
-    if (rc == REDIS_OK)
-        rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 2 + 6 * VD_WINDOWS, get, get_lens);
-    if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 3, expire, expire_lens);
+    const char *expire[] = {"EXPIRE", key, ttl};
+    size_t expire_lens[] = {6, klen, strlen(ttl)};
+    return rc == REDIS_OK ? redisAsyncCommandArgv(r->ac, NULL, NULL, 3, expire, expire_lens) : rc;
+}
+
+static int send_count(vd_redis_t *r, slot_t *s, const char *key, size_t klen) {
+    const vd_state_op_t *op = s->op;
+    counter_get_t g;
+    counter_get(&g, key, klen, op->now);
+    if (op->n == 0) return send_get(r, on_reply, s, &g);
+    const char *hlen[] = {"HLEN", key};
+    size_t hlen_lens[] = {4, klen};
+    int rc = word(r, NULL, NULL, "MULTI");
+    if (rc == REDIS_OK) rc = counter_add(r, &g, op->n);
+    if (rc == REDIS_OK) rc = send_get(r, NULL, NULL, &g);
     if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 2, hlen, hlen_lens);
     return rc == REDIS_OK ? word(r, on_reply, s, "EXEC") : rc;
 }
@@ -457,6 +505,85 @@ static int send_distinct(vd_redis_t *r, slot_t *s, const char *key, size_t klen)
     return rc == REDIS_OK ? word(r, on_reply, s, "EXEC") : rc;
 }
 
+/* PFADD of a replaced distinct count's placeholder values, made before its MULTI is sent: a
+ * transaction is never left open for want of memory. */
+typedef struct seeds {
+    const char **argv;
+    size_t *lens;
+    char (*values)[24];
+} seeds_t;
+
+static void seeds_free(seeds_t *sd) {
+    free(sd->argv);
+    free(sd->lens);
+    free(sd->values);
+}
+
+static int seeds_make(seeds_t *sd, const char *key, size_t klen, uint32_t n) {
+    sd->argv = malloc((n + 2) * sizeof *sd->argv);
+    sd->lens = malloc((n + 2) * sizeof *sd->lens);
+    sd->values = malloc((n ? n : 1) * sizeof *sd->values);
+    if (!sd->argv || !sd->lens || !sd->values) {
+        seeds_free(sd);
+        return -1;
+    }
+    sd->argv[0] = "PFADD";
+    sd->lens[0] = 5;
+    sd->argv[1] = key;
+    sd->lens[1] = klen;
+    for (uint32_t i = 0; i < n; i++) {
+        sd->argv[2 + i] = sd->values[i];
+        sd->lens[2 + i] = vd_store_seed_value(i, sd->values[i]);
+    }
+    return 0;
+}
+
+/* What fills a replaced entry (as vd_store_replace does), inside its MULTI. */
+static int fill_replacement(vd_redis_t *r, const vd_state_op_t *op, counter_get_t *g,
+                            const seeds_t *sd) {
+    const char *key = g->argv[1];
+    size_t klen = g->lens[1];
+    char num[24];
+    snprintf(num, sizeof num, "%lld", (long long)(op->target == VD_STORE_LABEL ? op->n : op->ttl));
+    const char *expire[] = {"EXPIRE", key, num}, *count[] = {"PFCOUNT", key};
+    const char *set[] = {"SET", key, "1", "EX", num};
+    size_t expire_lens[] = {6, klen, strlen(num)}, count_lens[] = {7, klen};
+    size_t set_lens[] = {3, klen, 1, 2, strlen(num)};
+    if (op->target == VD_STORE_COUNTER) return counter_add(r, g, op->n);
+    if (op->target == VD_STORE_LABEL)
+        return redisAsyncCommandArgv(r->ac, NULL, NULL, 5, set, set_lens);
+    int rc = redisAsyncCommandArgv(r->ac, NULL, NULL, (int)op->n + 2, sd->argv, sd->lens);
+    if (rc == REDIS_OK && op->ttl > 0)
+        rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 3, expire, expire_lens);
+    return rc == REDIS_OK ? redisAsyncCommandArgv(r->ac, NULL, NULL, 2, count, count_lens) : rc;
+}
+
+/* An operator's change, atomic on its one key: MULTI, a read of what is there, DEL, what fills
+ * the new entry (nothing for a reset), EXEC. */
+static int send_replace(vd_redis_t *r, slot_t *s, const char *key, size_t klen) {
+    vd_state_op_t *op = s->op;
+    counter_get_t g;
+    seeds_t sd = {0};
+    counter_get(&g, key, klen, op->now);
+    if (op->target == VD_STORE_DISTINCT && op->n && seeds_make(&sd, key, klen, op->n) != 0) {
+        snprintf(op->why, sizeof op->why, "out of memory");
+        return REDIS_ERR;
+    }
+    const char *read[] = {op->target == VD_STORE_DISTINCT ? "PFCOUNT" : "PTTL", key};
+    size_t read_lens[] = {strlen(read[0]), klen};
+    const char *del[] = {"DEL", key};
+    size_t del_lens[] = {3, klen};
+    int rc = word(r, NULL, NULL, "MULTI");
+    if (rc == REDIS_OK)
+        rc = op->target == VD_STORE_COUNTER
+                 ? send_get(r, NULL, NULL, &g)
+                 : redisAsyncCommandArgv(r->ac, NULL, NULL, 2, read, read_lens);
+    if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 2, del, del_lens);
+    if (rc == REDIS_OK && op->n) rc = fill_replacement(r, op, &g, &sd);
+    seeds_free(&sd);
+    return rc == REDIS_OK ? word(r, on_reply, s, "EXEC") : rc;
+}
+
 /* Drops the buckets of a crowded counter that left their window; nobody waits for it. */
 static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op) {
     char key[1200], now[24];
@@ -470,7 +597,11 @@ static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op) {
 static int send_op(vd_redis_t *r, slot_t *s) {
     vd_state_op_t *op = s->op;
     char key[1200];
-    char type = op->kind == VD_OP_COUNT ? 'c' : op->kind == VD_OP_DISTINCT ? 'd' : 'l';
+    static const vd_store_kind_t entry_of[] = {[VD_OP_COUNT] = VD_STORE_COUNTER,
+                                               [VD_OP_DISTINCT] = VD_STORE_DISTINCT,
+                                               [VD_OP_LABELED] = VD_STORE_LABEL};
+    vd_store_kind_t entry = op->kind == VD_OP_REPLACE ? op->target : entry_of[op->kind];
+    char type = "cdl"[entry]; /* counters, distinct counts, labels */
     size_t klen = redis_key(r, type, op->key, op->klen, key, sizeof key);
     if (!klen) {
         snprintf(op->why, sizeof op->why, "key longer than 1024 bytes");
@@ -478,12 +609,13 @@ static int send_op(vd_redis_t *r, slot_t *s) {
     }
     const char *pttl[] = {"PTTL", key};
     size_t pttl_lens[] = {4, klen};
-    int rc = op->kind == VD_OP_COUNT ? send_count(r, s, key, klen)
-             : op->kind == VD_OP_DISTINCT
-                 ? send_distinct(r, s, key, klen)
+    int rc = op->kind == VD_OP_COUNT      ? send_count(r, s, key, klen)
+             : op->kind == VD_OP_DISTINCT ? send_distinct(r, s, key, klen)
+             : op->kind == VD_OP_REPLACE
+                 ? send_replace(r, s, key, klen)
                  : redisAsyncCommandArgv(r->ac, on_reply, s, 2, pttl, pttl_lens);
     if (rc != REDIS_OK) {
-        snprintf(op->why, sizeof op->why, "Redis connection is closing");
+        if (!op->why[0]) snprintf(op->why, sizeof op->why, "Redis connection is closing");
         return -1;
     }
     link_slot(r, s);

@@ -26,6 +26,7 @@ vd_state_op_t *vd_state_op_copy(const vd_state_op_t *req) {
     op->n = req->n;
     op->now = req->now;
     op->ttl = req->ttl;
+    op->target = req->target;
     op->deadline_ns = req->deadline_ns;
     return op;
 }
@@ -39,6 +40,13 @@ int vd_state_op_resolve(const vd_state_op_t *op, vd_store_t *store, int fail_ope
     memset(res, 0, VD_WINDOWS * sizeof *res);
     if (op->kind == VD_OP_LABELED) res[0] = -1;
     return fail_open || !store ? 0 : vd_state_op_run_local(store, op, res);
+}
+
+int vd_state_op_apply(vd_store_t *s, vd_state_op_t *op) {
+    if (op->kind == VD_OP_REPLACE)
+        return vd_store_replace(s, op->target, op->key, op->klen, op->n, op->now, op->ttl, op->old,
+                                op->result);
+    return vd_state_op_run_local(s, op, op->result);
 }
 
 void vd_state_op_fail(vd_state_op_t *op, const char *why) {
@@ -65,6 +73,11 @@ int vd_state_op_run_local(vd_store_t *s, const vd_state_op_t *op, int64_t res[VD
         res[0] = vd_store_label_ttl(s, op->key, op->klen, op->now);
         if (res[0] <= 0) res[0] = -1;
         break;
+    case VD_OP_REPLACE: {
+        int64_t old[VD_WINDOWS]; /* op is the caller's: vd_state_op_apply reports it */
+        rc = vd_store_replace(s, op->target, op->key, op->klen, op->n, op->now, op->ttl, old, res);
+        break;
+    }
     }
     return rc;
 }

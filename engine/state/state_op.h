@@ -1,6 +1,7 @@
 /* A state operation a rule waits for (a counter, a distinct count, a label read) when the
  * state lives in Redis: the rule's coroutine yields, the worker serves other requests, and
- * the request resumes when the operation is done, answered or failed. */
+ * the request resumes when the operation is done, answered or failed. An operator's change
+ * (VD_OP_REPLACE, from the admin socket) is one too, waited for by its connection. */
 #ifndef VD_STATE_OP_H
 #define VD_STATE_OP_H
 
@@ -9,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { VD_OP_COUNT, VD_OP_DISTINCT, VD_OP_LABELED } vd_state_op_kind_t;
+typedef enum { VD_OP_COUNT, VD_OP_DISTINCT, VD_OP_LABELED, VD_OP_REPLACE } vd_state_op_kind_t;
 
 typedef struct vd_state_op {
     vd_state_op_kind_t kind;
@@ -18,11 +19,13 @@ typedef struct vd_state_op {
     size_t klen, vlen;
     uint32_t n;
     int64_t now, ttl;
-    int64_t deadline_ns; /* the request's (monotonic, 0 = none): the wait ends by then */
+    vd_store_kind_t target; /* VD_OP_REPLACE: the kind of entry it replaces (vd_store_replace) */
+    int64_t deadline_ns;    /* the request's (monotonic, 0 = none): the wait ends by then */
     /* Outcome. */
     int failed; /* the answer did not come: why says what happened */
     char why[120];
     int64_t result[VD_WINDOWS]; /* counts; distinct estimate; label seconds left (< 0: none) */
+    int64_t old[VD_WINDOWS];    /* VD_OP_REPLACE: what the entry held before, as result */
     void (*done)(struct vd_state_op *op); /* called once, on the worker's loop */
     void *owner;
     char data[]; /* key and value bytes */
@@ -43,8 +46,13 @@ int vd_state_op_resolve(const vd_state_op_t *op, vd_store_t *store, int fail_ope
                         int64_t res[VD_WINDOWS]);
 
 /* Runs op on the embedded store (the fallback, or the only state): fills res as op->result
- * would be filled (label reads: -1 when unset). Returns 0 or VD_ENOMEM. */
+ * would be filled (label reads: -1 when unset). Returns 0 or VD_ENOMEM (VD_EINVAL: a
+ * replacement vd_store_replace refuses). */
 int vd_state_op_run_local(vd_store_t *s, const vd_state_op_t *op, int64_t res[VD_WINDOWS]);
+
+/* Runs op on the embedded store as the only state: fills op->result, and for a replacement
+ * op->old. Returns 0, VD_EINVAL or VD_ENOMEM (vd_store_replace). */
+int vd_state_op_apply(vd_store_t *s, vd_state_op_t *op);
 
 /* Marks op failed with a reason and calls its done callback. */
 void vd_state_op_fail(vd_state_op_t *op, const char *why);

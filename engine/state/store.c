@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -313,6 +314,59 @@ int64_t vd_store_label_ttl(vd_store_t *s, const char *key, size_t len, int64_t n
     int64_t left = e ? e->expires - now : 0;
     pthread_mutex_unlock(&sh->lock);
     return left > 0 ? left : 0;
+}
+
+/* ---- an operator's changes ---- */
+
+size_t vd_store_seed_value(uint32_t i, char *out) {
+    /* A control character first: no value a rule takes from an event looks like it. */
+    return (size_t)snprintf(out, 24, "\x1fseed:%u", i);
+}
+
+/* What an entry holds at now, as a state operation reports it (no entry: nothing). */
+static void entry_values(entry_t *e, int type, int64_t now, int64_t out[VD_WINDOWS]) {
+    memset(out, 0, VD_WINDOWS * sizeof *out);
+    if (type == LABEL) out[0] = e && e->expires > now ? e->expires - now : -1;
+    if (!e) return;
+    if (type == DISTINCT) out[0] = (int64_t)(hll_estimate(hll(e)) + 0.5);
+    for (int w = 0; type == COUNTER && w < VD_WINDOWS; w++)
+        out[w] = (int64_t)count_window(&windows(e)[w], w, 0, now);
+}
+
+/* Fills a new entry with what vd_store_replace puts there. */
+static void fill_replacement(entry_t *e, uint32_t n, int64_t now, int64_t ttl) {
+    const int64_t day = vd_window_seconds[VD_WINDOWS - 1];
+    char seed[24];
+    switch (e->type) {
+    case COUNTER:
+        for (int w = 0; w < VD_WINDOWS; w++)
+            count_window(&windows(e)[w], w, n, now);
+        e->expires = now + day + day / BUCKETS; /* as an addition would */
+        break;
+    case DISTINCT:
+        for (uint32_t i = 0; i < n; i++)
+            hll_add(hll(e), XXH3_64bits(seed, vd_store_seed_value(i, seed)));
+        e->expires = ttl > 0 ? now + ttl : 0;
+        break;
+    default:
+        e->expires = now + n;
+    }
+}
+
+int vd_store_replace(vd_store_t *s, vd_store_kind_t kind, const char *key, size_t len, uint32_t n,
+                     int64_t now, int64_t ttl, int64_t old[VD_WINDOWS], int64_t cur[VD_WINDOWS]) {
+    if (kind == VD_STORE_DISTINCT && n > VD_STORE_MAX_SEEDS) return VD_EINVAL;
+    uint64_t h = XXH3_64bits(key, len);
+    shard_t *sh = shard_of(s, h);
+    pthread_mutex_lock(&sh->lock);
+    entry_t *e = lookup(s, sh, h, (int)kind, key, len, now, 0);
+    entry_values(e, (int)kind, now, old);
+    if (e) remove_entry(sh, e); /* a new one starts from nothing */
+    e = n ? lookup(s, sh, h, (int)kind, key, len, now, 1) : NULL;
+    if (e) fill_replacement(e, n, now, ttl);
+    entry_values(e, (int)kind, now, cur);
+    pthread_mutex_unlock(&sh->lock);
+    return n && !e ? VD_ENOMEM : 0;
 }
 
 void vd_store_stats(vd_store_t *s, vd_store_stats_t *out) {

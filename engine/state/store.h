@@ -74,6 +74,23 @@ int vd_store_label(vd_store_t *s, const char *key, size_t len, int64_t now, int6
 /* Seconds the label has left at now, or 0 when it is not set. */
 int64_t vd_store_label_ttl(vd_store_t *s, const char *key, size_t len, int64_t now);
 
+/* The most placeholder values an operator may give a distinct count (vd_store_replace). */
+#define VD_STORE_MAX_SEEDS 10000
+
+/* The i-th placeholder value a replaced distinct count holds, into out (at least 24 bytes);
+ * returns its length. The embedded store and Redis use the same ones. */
+size_t vd_store_seed_value(uint32_t i, char *out);
+
+/* Replaces the entry of kind and key at time now, as an operator's set or reset does, in one
+ * step under its shard's lock: a counter then holds n in each window (as if n had been added
+ * now), a distinct count n placeholder values (so that it reads about n; ttl as for
+ * vd_store_distinct), a label is set for n seconds; n = 0 removes the entry. old and cur get
+ * the values before and after as state operations report them: a counter's windows, a distinct
+ * count's estimate, a label's seconds left (-1: not set). Returns 0, VD_EINVAL (n over
+ * VD_STORE_MAX_SEEDS for a distinct count) or VD_ENOMEM. */
+int vd_store_replace(vd_store_t *s, vd_store_kind_t kind, const char *key, size_t len, uint32_t n,
+                     int64_t now, int64_t ttl, int64_t old[VD_WINDOWS], int64_t cur[VD_WINDOWS]);
+
 /* A walk over every entry of the store a few at a time, for snapshots: each step holds one
  * shard's lock for a bounded number of entries and the next step goes to the next shard, so a
  * worker waits at most one step however large the store is. A walk visits each entry that

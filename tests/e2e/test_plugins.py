@@ -279,7 +279,7 @@ def test_load_errors_at_reload_keep_the_old_policy():
         for stages, needles in LOAD_ERRORS[:8]:
             with open(os.path.join(d, "p.lua"), "w") as f:
                 f.write(policy(stages))
-            e = expect_error(lambda: c.call("reload", []), "internal", *needles)
+            e = expect_error(lambda: c.call("reload", []), "policy_error", *needles)
             after = c.decide("p", {"ip": "1.2.3.4"})
             assert after["policy"] == before["policy"] and after["reasons"] == before["reasons"]
 

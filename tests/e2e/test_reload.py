@@ -44,7 +44,7 @@ def test_failed_reload_keeps_serving():
     with Daemon(policies=d) as vd, Client(vd.socket) as c:
         before = c.decide("pay", {"amount": 5000})["policy"]
         write(d, BROKEN)
-        e = expect_error(lambda: c.call("reload", []), "internal", "pay.lua:3:")
+        e = expect_error(lambda: c.call("reload", []), "policy_error", "pay.lua:3:")
         assert "previous policy" in e.message
         after = c.decide("pay", {"amount": 5000})
         assert after["action"] == "review" and after["policy"] == before

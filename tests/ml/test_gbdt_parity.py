@@ -140,7 +140,7 @@ def test_plugin_in_verdictd_and_model_reload():
             f.write("{\"learner\": ")
         with open(os.path.join(pol, "p.lua"), "a") as f:
             f.write("-- model v3\n")
-        expect_error(lambda: c.call("reload", []), "internal", "live.json", "not a readable")
+        expect_error(lambda: c.call("reload", []), "policy_error", "live.json", "not a readable")
         assert c.decide("score", {"f0": 1.0})["features"]["gbdt_model"] == r["features"]["gbdt_model"]
 
 

@@ -88,7 +88,7 @@ def test_plugin_in_verdictd():
             f.write(b"NOTAMODEL")
         with open(os.path.join(pol, "p.lua"), "a") as f:
             f.write("-- corrupt model\n")
-        expect_error(lambda: c.call("reload", []), "internal", "textclf.bin", "bad magic")
+        expect_error(lambda: c.call("reload", []), "policy_error", "textclf.bin", "bad magic")
         r = c.decide("mail", {"raw": corpus.read(CRAFTED[0])})
         assert r["features"]["textclf_model"] == version
 

@@ -247,6 +247,48 @@ static void test_concurrent_open_and_reopen(void) {
     unlink(path);
 }
 
+typedef struct info_of {
+    const char *path;
+    uint64_t errors;
+    char error[512];
+} info_of_t;
+
+static void find_info(const vd_list_info_t *info, size_t i, size_t n, void *arg) {
+    info_of_t *o = arg;
+    (void)i;
+    (void)n;
+    if (strcmp(info->path, o->path) != 0) return;
+    o->errors = info->errors;
+    snprintf(o->error, sizeof o->error, "%s", info->error);
+}
+
+/* A policy reload opens its lists again: a file that no longer parses keeps the version held,
+ * the open succeeds, and the refusal is counted (and logged) once however often it is seen. */
+static void test_reopen_of_a_broken_file_keeps_the_old_version(void) {
+    char *path = write_list("a\n");
+    vd_list_ref_t r, again;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(vd_list_open(path, VD_LIST_DOMAIN, 0, &r, err, sizeof err), 0);
+    rewrite(path, "b.com\nbad..com\n");
+    CU_ASSERT_EQUAL_FATAL(vd_list_open(path, VD_LIST_DOMAIN, 0, &again, err, sizeof err), 0);
+    CU_ASSERT(has(&again, "a", NULL) && !has(&again, "b.com", NULL));
+    vd_list_ref_close(&again);
+    vd_lists_check();
+    vd_lists_check(); /* the same broken file: not read again */
+    info_of_t o = {.path = path};
+    vd_lists_each(find_info, &o);
+    CU_ASSERT_EQUAL(o.errors, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.error, ":2: not a domain name: 'bad..com'"));
+    rewrite(path, "c.com\n"); /* fixed: loaded at the next open, and the error is gone */
+    CU_ASSERT_EQUAL_FATAL(vd_list_open(path, VD_LIST_DOMAIN, 0, &again, err, sizeof err), 0);
+    CU_ASSERT(has(&r, "x.c.com", NULL) && !has(&r, "a", NULL));
+    vd_lists_each(find_info, &o);
+    CU_ASSERT_STRING_EQUAL(o.error, "");
+    vd_list_ref_close(&again);
+    vd_list_ref_close(&r);
+    unlink(path);
+}
+
 static void test_policy_lists(void) {
     static const char *const files[] = {
         "lists/blocked.txt", "198.51.100.0/24 bad-net\n", "main.lua",
@@ -290,6 +332,8 @@ void vd_suite_lists(void) {
         {"bad lines are reported with file:line", test_bad_lines},
         {"a changed file is reloaded once settled", test_reload_on_change},
         {"opened at once on threads, reopened after a change", test_concurrent_open_and_reopen},
+        {"a reopened broken file keeps the old version",
+         test_reopen_of_a_broken_file_keeps_the_old_version},
         {"policies load lists", test_policy_lists},
         {NULL, NULL}};
     vd_add_suite("lists", tests);

@@ -1,5 +1,6 @@
 #include "base/error.h"
 #include "base/utf8.h"
+#include "proto/admin_params.h"
 #include "proto/inbound.h"
 #include "proto/mpbuf.h"
 #include "proto/rpc.h"
@@ -133,7 +134,48 @@ static void test_pack_error(void) {
 static void test_error_names(void) {
     CU_ASSERT_STRING_EQUAL(vd_rpc_err_name(VD_RPC_BAD_REQUEST), "bad_request");
     CU_ASSERT_STRING_EQUAL(vd_rpc_err_name(VD_RPC_SHUTTING_DOWN), "shutting_down");
+    CU_ASSERT_STRING_EQUAL(vd_rpc_err_name(VD_RPC_POLICY_ERROR), "policy_error");
+    CU_ASSERT_STRING_EQUAL(vd_rpc_err_name(VD_RPC_FORBIDDEN), "forbidden");
     CU_ASSERT_STRING_EQUAL(vd_rpc_err_name((vd_rpc_err_t)99), "internal");
+}
+
+/* The params of state_get/set/reset and list_check: shapes accepted and refused. */
+static void test_admin_params(void) {
+    buf_t b;
+    buf_init(&b);
+    msgpack_pack_array(&b.pk, 4);
+    vd_pack_cstr(&b.pk, "distinct");
+    vd_pack_cstr(&b.pk, "login:accounts:203.0.113.7");
+    msgpack_pack_uint32(&b.pk, 12);
+    msgpack_pack_map(&b.pk, 1);
+    vd_pack_u64(&b.pk, "ttl", 3600);
+    const msgpack_object *params = buf_obj(&b);
+    vd_state_params_t p;
+    CU_ASSERT_PTR_NULL(vd_state_params_read(params, VD_STATE_SET, &p));
+    CU_ASSERT(p.kind == VD_KEY_DISTINCT && p.value == 12 && p.ttl == 3600 && p.key_len == 26);
+    CU_ASSERT_STRING_EQUAL(vd_state_params_read(params, VD_STATE_GET, &p),
+                           "state_get takes [kind, key]");
+    vd_list_check_params_t lp;
+    CU_ASSERT_PTR_NOT_NULL(vd_list_check_params_read(params, &lp)); /* four elements */
+    buf_free(&b);
+    buf_init(&b);
+    msgpack_pack_array(&b.pk, 3);
+    vd_pack_cstr(&b.pk, "counter");
+    vd_pack_cstr(&b.pk, "k");
+    msgpack_pack_int(&b.pk, -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(vd_state_params_read(buf_obj(&b), VD_STATE_SET, &p),
+                                  "value must be an integer from 0"));
+    buf_free(&b);
+    buf_init(&b);
+    msgpack_pack_array(&b.pk, 3);
+    vd_pack_cstr(&b.pk, "lists/a.txt");
+    vd_pack_cstr(&b.pk, "192.0.2.1");
+    msgpack_pack_map(&b.pk, 1);
+    vd_pack_cstr(&b.pk, "kind");
+    vd_pack_cstr(&b.pk, "domain");
+    CU_ASSERT_PTR_NULL(vd_list_check_params_read(buf_obj(&b), &lp));
+    CU_ASSERT(lp.kind == 1 && lp.path_len == 11 && lp.value_len == 9);
+    buf_free(&b);
 }
 
 /* The inline writers produce what msgpack-c's packer produces, at every size boundary. */
@@ -263,6 +305,7 @@ void vd_suite_rpc(void) {
                                       {"malformed envelopes", test_decode_errors},
                                       {"pack an error reply", test_pack_error},
                                       {"error code names", test_error_names},
+                                      {"state and list params", test_admin_params},
                                       {"inline writers", test_inline_writers_match_msgpack},
                                       {"replies carry valid UTF-8", test_utf8},
                                       {"a decoded frame and its footprint", test_inbound},

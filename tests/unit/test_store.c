@@ -74,6 +74,49 @@ static void test_labels(void) {
     vd_store_free(s);
 }
 
+/* An operator's set and reset: each reports what was there and what is there now, and the next
+ * operation of a rule sees the new entry. */
+static void test_replace(void) {
+    vd_store_t *s = vd_store_new(1 << 20);
+    uint64_t c[VD_WINDOWS];
+    int64_t old[VD_WINDOWS], cur[VD_WINDOWS];
+    for (int i = 0; i < 7; i++)
+        vd_store_count(s, "acct:a", 6, 1, T0 + i * 600, c); /* 7 in the day, 6 in the hour */
+    CU_ASSERT_EQUAL(vd_store_replace(s, VD_STORE_COUNTER, "acct:a", 6, 0, T0 + 3600, 0, old, cur),
+                    0);
+    CU_ASSERT(old[0] == 1 && old[1] == 6 && old[2] == 7);
+    CU_ASSERT(cur[0] == 0 && cur[1] == 0 && cur[2] == 0);
+    vd_store_count(s, "acct:a", 6, 1, T0 + 3601, c);
+    CU_ASSERT(c[0] == 1 && c[1] == 1 && c[2] == 1); /* counting starts again from nothing */
+    CU_ASSERT_EQUAL(vd_store_replace(s, VD_STORE_COUNTER, "acct:a", 6, 40, T0 + 3700, 0, old, cur),
+                    0);
+    CU_ASSERT(old[2] == 1 && cur[0] == 40 && cur[1] == 40 && cur[2] == 40);
+    vd_store_count(s, "acct:a", 6, 0, T0 + 3700 + 120, c); /* the minute moved on */
+    CU_ASSERT(c[0] == 0 && c[1] == 40 && c[2] == 40);
+
+    double est;
+    vd_store_distinct(s, "ip:x", 4, "bob", 3, T0, 3600, &est);
+    CU_ASSERT_EQUAL(vd_store_replace(s, VD_STORE_DISTINCT, "ip:x", 4, 25, T0, 3600, old, cur), 0);
+    CU_ASSERT(old[0] == 1 && cur[0] == 25);
+    vd_store_distinct(s, "ip:x", 4, "bob", 3, T0 + 1, 3600, &est);
+    CU_ASSERT_EQUAL((int)(est + 0.5), 26);
+    vd_store_distinct(s, "ip:x", 4, NULL, 0, T0 + 3600, 0, &est); /* the addition renewed it */
+    CU_ASSERT_EQUAL((int)(est + 0.5), 26);
+    CU_ASSERT_EQUAL(
+        vd_store_replace(s, VD_STORE_DISTINCT, "ip:x", 4, VD_STORE_MAX_SEEDS + 1, T0, 0, old, cur),
+        VD_EINVAL);
+
+    CU_ASSERT_EQUAL(vd_store_replace(s, VD_STORE_LABEL, "l", 1, 0, T0, 0, old, cur), 0);
+    CU_ASSERT(old[0] == -1 && cur[0] == -1); /* removing what is not there */
+    CU_ASSERT_EQUAL(vd_store_replace(s, VD_STORE_LABEL, "l", 1, 600, T0, 0, old, cur), 0);
+    CU_ASSERT(old[0] == -1 && cur[0] == 600);
+    CU_ASSERT_EQUAL(vd_store_label_ttl(s, "l", 1, T0 + 100), 500);
+    CU_ASSERT_EQUAL(vd_store_replace(s, VD_STORE_LABEL, "l", 1, 0, T0 + 100, 0, old, cur), 0);
+    CU_ASSERT(old[0] == 500 && cur[0] == -1);
+    CU_ASSERT_EQUAL(vd_store_label_ttl(s, "l", 1, T0 + 100), 0);
+    vd_store_free(s);
+}
+
 static void test_memory_cap_evicts_oldest(void) {
     vd_store_t *s = vd_store_new(64 * 4096); /* about 4 KiB per shard */
     uint64_t c[VD_WINDOWS];
@@ -192,6 +235,7 @@ void vd_suite_store(void) {
         {"sliding windows and expiry", test_windows},
         {"distinct counts within their error bound", test_distinct_error_bound},
         {"labels expire", test_labels},
+        {"an operator replaces and resets entries", test_replace},
         {"the memory cap evicts the oldest", test_memory_cap_evicts_oldest},
         {"threads count exactly", test_threads_count_exactly},
         {"a walk visits each entry once", test_walk_visits_each_entry_once},
