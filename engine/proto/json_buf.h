@@ -7,6 +7,8 @@
 #ifndef VD_JSON_BUF_H
 #define VD_JSON_BUF_H
 
+#include "json_write.h"
+
 #include <msgpack.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,14 +21,6 @@ typedef struct vd_jbuf {
 
 /* Grows sb for n more bytes: where they go, or NULL (j failed). Use vd_json_room. */
 char *vd_json__grow(vd_jbuf_t *j, size_t n);
-
-/* Writes s[0..n) quoted and escaped at o, which has room for 2 + 6 * n bytes; returns its end. */
-char *vd_json_put_str(char *o, const char *s, size_t n);
-/* Writes v at o (room for 24 bytes); returns its end. */
-char *vd_json_put_int(char *o, int64_t v);
-/* Writes the shortest text that reads back as v at o (room for 32 bytes): whole numbers keep
- * ".0", NaN and infinities are null. Returns its end. */
-char *vd_json_put_double(char *o, double v);
 
 /* Room for n more bytes: where they go, or NULL when there is no memory (j failed). */
 static inline char *vd_json_room(vd_jbuf_t *j, size_t n) {

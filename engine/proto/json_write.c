@@ -1,7 +1,5 @@
 #include "json_write.h"
 
-#include "json_buf.h"
-
 #include "base/utf8.h"
 #include "mp_scan.h"
 #include "mpbuf.h"
@@ -140,17 +138,18 @@ static char *put_u64(char *o, uint64_t v) {
     return o + (e - p);
 }
 
-static char *put_i64(char *o, int64_t v) {
+char *vd_json_put_int(char *o, int64_t v) {
     if (v >= 0) return put_u64(o, (uint64_t)v);
     *o++ = '-';
     return put_u64(o, (uint64_t)0 - (uint64_t)v);
 }
 
 /* At most 24 bytes. */
-static char *put_double(char *o, double d) {
+char *vd_json_put_double(char *o, double d) {
     if (!isfinite(d)) return memcpy(o, "null", 4), o + 4;
     if (d == (double)(int64_t)d && d > -1e15 && d < 1e15 && (d != 0 || !signbit(d))) {
-        o = put_i64(o, (int64_t)d); /* whole numbers (scores, mostly) keep a fraction, so that */
+        o = vd_json_put_int(
+            o, (int64_t)d); /* whole numbers (scores, mostly) keep a fraction, so that */
         return memcpy(o, ".0", 2), o + 2; /* readers see the float msgpack said it was */
     }
     char num[32];
@@ -237,10 +236,10 @@ static const unsigned char *value(char **o, const unsigned char *p, const unsign
         *o = put_u64(*o, h.u);
         return p;
     case VD_MP_INT:
-        *o = put_i64(*o, h.i);
+        *o = vd_json_put_int(*o, h.i);
         return p;
     case VD_MP_FLOAT:
-        *o = put_double(*o, h.d);
+        *o = vd_json_put_double(*o, h.d);
         return p;
     case VD_MP_STR:
         if (h.len > (uint64_t)(end - p)) return NULL;
@@ -284,24 +283,4 @@ size_t vd_mp_to_json(msgpack_sbuffer *sb, const char *p, size_t n) {
     if (!end) return 0;
     sb->size = (size_t)(o - sb->data);
     return (size_t)(end - u);
-}
-
-char *vd_json__grow(vd_jbuf_t *j, size_t n) {
-    if (j->failed || n == SIZE_MAX || vd_mp_reserve(j->sb, n) != 0) {
-        j->failed = 1;
-        return NULL;
-    }
-    return j->sb->data + j->sb->size;
-}
-
-char *vd_json_put_int(char *o, int64_t v) {
-    return put_i64(o, v);
-}
-
-char *vd_json_put_double(char *o, double v) {
-    return put_double(o, v);
-}
-
-void vd_json_msgpack(vd_jbuf_t *j, const char *p, size_t n) {
-    if (!j->failed && vd_mp_to_json(j->sb, p, n) != n) j->failed = 1;
 }

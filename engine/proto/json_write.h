@@ -20,4 +20,15 @@
  * out (sb is then as it was). */
 size_t vd_mp_to_json(msgpack_sbuffer *sb, const char *p, size_t n);
 
+/* The writers it uses, for JSON made piece by piece (json_buf.h). Each writes at o, which has
+ * the room said, and returns the end of what it wrote. */
+
+/* s[0..n), quoted and escaped (room: 2 + 6 * n bytes). */
+char *vd_json_put_str(char *o, const char *s, size_t n);
+/* v (room: 24 bytes). */
+char *vd_json_put_int(char *o, int64_t v);
+/* The shortest text that reads back as v (room: 32 bytes): whole numbers keep ".0", NaN and
+ * infinities are null. */
+char *vd_json_put_double(char *o, double v);
+
 #endif
