@@ -168,6 +168,62 @@ static void pipeline_metrics(buf_t *b, const vd_stats_aggs_t *s) {
                   TIMEOUTS);
 }
 
+/* Per rule of each stage: its runs, fired, faults and time, one family each. */
+static void rule_metrics(buf_t *b, const vd_stats_aggs_t *s) {
+    static const struct {
+        const char *name, *help;
+    } fams[] = {
+        {"verdict_rule_runs_total", "Runs of a rule: decisions that reached it."},
+        {"verdict_rule_fired_total", "Runs in which the rule fired."},
+        {"verdict_rule_faults_total",
+         "Runs in which the rule failed at run time (skipped; the log says why)."},
+        {"verdict_rule_seconds_total",
+         "Time spent running the rule, estimated from a sample of its runs (rate over "
+         "verdict_rule_runs_total: mean time per run)."},
+    };
+    char p[256], st[256], ru[256], labels[800];
+    for (size_t f = 0; f < sizeof fams / sizeof *fams; f++) {
+        family(b, fams[f].name, "counter", fams[f].help);
+        for (size_t i = 0; i < s->nrules; i++) {
+            const vd_rule_agg_t *r = &s->rules[i];
+            snprintf(labels, sizeof labels,
+                     "pipeline=\"%s\",stage=\"%s\",rule=\"%s\",shadow=\"%s\"",
+                     esc(r->pipeline, p, sizeof p), esc(r->stage, st, sizeof st),
+                     esc(r->rule, ru, sizeof ru), r->shadow ? "true" : "false");
+            if (f == 3) {
+                put(b, "%s{%s} %.9f\n", fams[f].name, labels, r->seconds);
+                continue;
+            }
+            uint64_t v = f == 0 ? r->runs : f == 1 ? r->fired : r->faults;
+            put(b, "%s{%s} %llu\n", fams[f].name, labels, (unsigned long long)v);
+        }
+    }
+}
+
+/* Per pipeline: decisions that ran a shadow stage, and those whose shadow action differed from
+ * the live one, per pair of actions. */
+static void shadow_metrics(buf_t *b, const vd_stats_aggs_t *s) {
+    char p[256], live[256], shadow[256];
+    family(b, "verdict_shadow_decisions_total", "counter",
+           "Decisions that ran a shadow stage, per pipeline.");
+    for (size_t i = 0; i < s->nnodes; i++)
+        if (!*s->nodes[i].stage)
+            put(b, "verdict_shadow_decisions_total{pipeline=\"%s\"} %llu\n",
+                esc(s->nodes[i].pipeline, p, sizeof p),
+                (unsigned long long)s->nodes[i].shadow_runs);
+    family(b, "verdict_shadow_diff_total", "counter",
+           "Decisions whose shadow action differed from the live one, per pipeline and pair of "
+           "actions.");
+    for (size_t i = 0; i < s->nnodes; i++) {
+        const vd_stats_agg_t *a = &s->nodes[i];
+        for (int k = 0; !*a->stage && k < a->npairs; k++)
+            put(b, "verdict_shadow_diff_total{pipeline=\"%s\",live=\"%s\",shadow=\"%s\"} %llu\n",
+                esc(a->pipeline, p, sizeof p), esc(a->pairs[k].live, live, sizeof live),
+                esc(a->pairs[k].shadow, shadow, sizeof shadow),
+                (unsigned long long)a->pairs[k].count);
+    }
+}
+
 static void gauge_or_counter(buf_t *b, const char *name, const char *type, const char *help,
                              uint64_t v) {
     family(b, name, type, help);
@@ -273,6 +329,8 @@ int vd_prometheus_render(const vd_stats_snapshot_t *s, char **out, size_t *len) 
     buf_t b = {0};
     process_metrics(&b, s);
     pipeline_metrics(&b, &s->aggs);
+    rule_metrics(&b, &s->aggs);
+    shadow_metrics(&b, &s->aggs);
     state_metrics(&b, s);
     if (s->decision_log) decision_log_metrics(&b, &s->dlog);
     vd_lists_each(list_entries, &b);
