@@ -74,12 +74,14 @@ typedef struct vd_stat_node {
     vd_log_limit_t fault_log; /* stages: faults logged at most once a minute (owning worker) */
 } vd_stat_node_t;
 
-/* A rule's first VD_RULE_TIME_FIRST runs are timed, then one run in VD_RULE_TIME_EVERY (a
- * power of two), which counts for that many. Reading even the tick counter around every rule
- * would cost several percent of a decision of twenty rules (about 20 ns a read on the
- * reference machine, against 0.5 us a rule); one read in sixteen costs a few tenths of a
- * percent, and the estimate is close once a rule has run a few hundred times. The first runs
- * are all timed so that a rule that ran three times does not show sixteen times its time. */
+/* The rules of a pipeline's first VD_RULE_TIME_FIRST decisions (in each worker) are timed, then
+ * those of one decision in VD_RULE_TIME_EVERY (a power of two), whose times count for that many.
+ * Reading even the tick counter after every rule of every decision would cost a few percent of
+ * a decision of twenty rules (about 20 ns a read on the reference machine, against 0.5 us a
+ * rule); one decision in sixteen costs a few tenths of a percent, and the estimate is close
+ * once a rule has run a few hundred times. The first decisions are all timed so that a rule
+ * that ran three times does not show sixteen times its time. Choosing whole decisions rather
+ * than runs of each rule keeps the request path to one test per rule. */
 #define VD_RULE_TIME_FIRST 64
 #define VD_RULE_TIME_EVERY 16
 
@@ -120,11 +122,12 @@ void vd_stats_count_shadow(vd_stat_node_t *n, const char *live, const char *shad
  * only. Returns NULL when out of memory. */
 vd_rule_stat_t *vd_stats_rule(vd_stat_nodes_t *s, vd_stat_node_t *stage, const char *rule);
 
-/* How many runs the next run of the rule counts for when timed: 0 when it is not timed. */
-static inline uint64_t vd_rule_stat_weight(vd_rule_stat_t *r) {
-    uint64_t runs = vd_counter_get(&r->runs);
-    if (runs < VD_RULE_TIME_FIRST) return 1;
-    return (runs & (VD_RULE_TIME_EVERY - 1)) == 0 ? VD_RULE_TIME_EVERY : 0;
+/* For a decision that starts on pipeline node pl: how many runs the time of each of its rules
+ * stands for, or 0 when its rules are not timed. */
+static inline uint64_t vd_stats_time_weight(vd_stat_node_t *pl) {
+    uint64_t decisions = vd_counter_get(&pl->count);
+    if (decisions < VD_RULE_TIME_FIRST) return 1;
+    return (decisions & (VD_RULE_TIME_EVERY - 1)) == 0 ? VD_RULE_TIME_EVERY : 0;
 }
 
 /* A pair of actions summed over the workers. */

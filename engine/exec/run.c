@@ -471,10 +471,15 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
     return rc;
 }
 
-/* Counts a run of a rule (ended: not a wait for state) and, when it was timed (weight > 0),
- * the ticks it took since t0 times the runs it stands for. */
-static void count_rule(vd_rule_stat_t *n, int ended, uint64_t weight, uint64_t t0) {
-    if (weight) vd_counter_add(&n->ticks, weight * (vd_ticks() - t0));
+/* Counts a run of a rule (ended: not a wait for state) and, when the decision is timed
+ * (weight > 0), the ticks since *t times the runs it stands for; *t becomes now, the start of
+ * the next rule. */
+static void count_rule(vd_rule_stat_t *n, int ended, uint64_t weight, uint64_t *t) {
+    if (weight) {
+        uint64_t now = vd_ticks();
+        vd_counter_add(&n->ticks, weight * (now - *t));
+        *t = now;
+    }
     if (ended) vd_counter_add(&n->runs, 1);
 }
 
@@ -483,6 +488,7 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     vd_outcome_t *o = side_of(r->ex->d, st);
     int can_wait = r->ex->can_wait;
     size_t i = r->rs->next_rule;
+    uint64_t weight = r->rs->time_weight, t = weight ? vd_ticks() : 0;
     for (; i < st->nrules && !o->stop_action; i++) {
         if (!r->rs->co && deadline_ns && vd_now_ns() > deadline_ns) return VD_ETIMEOUT;
         if (!r->rs->co && st->timeout_ms && i > 0 &&
@@ -500,13 +506,11 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
         /* A score function that may wait for Redis needs the coroutine, and a condition can be
          * called from Lua as well. */
         int native = rule->native && !r->rs->co && (!can_wait || rule->score_ref == LUA_NOREF);
-        vd_rule_stat_t *n = r->rule_stat = st->rule_stats ? st->rule_stats[i] : NULL;
-        uint64_t weight = n ? vd_rule_stat_weight(n) : 0;
-        uint64_t t0 = weight ? vd_ticks() : 0;
+        vd_rule_stat_t *n = r->rule_stat = st->rule_stats[i];
         int rc = native     ? run_native(r, rule, ts)
                  : can_wait ? run_rule_async(r, rule, ts)
                             : run_rule(r, rule, ts);
-        if (n) count_rule(n, rc != VD_EAGAIN, weight, t0);
+        if (n) count_rule(n, rc != VD_EAGAIN, weight, &t);
         if (rc == VD_EAGAIN) r->rs->next_rule = i;
         if (rc == STAGE_TIMED_OUT) break;
         if (rc) return rc;
@@ -825,6 +829,7 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
     lua_State *L = p->L;
     vd_lstate_t *ls = vd_lua_ls(L);
     if (!rs->now_s) rs->now_s = vd_clock_now_s(NULL);
+    if (rs->next_stage == 0 && pl->stats) rs->time_weight = vd_stats_time_weight(pl->stats);
     vd_exec_t ex = {.d = d,
                     .actions = pl->action_names,
                     .can_wait = rs->host && ls->redis,

@@ -99,18 +99,18 @@ static void test_shadow_pairs(void) {
     vd_stat_nodes_close(&w2);
 }
 
-/* Every run is timed at first, then one in VD_RULE_TIME_EVERY standing for that many: the
- * weights add up to the runs. */
+/* The rules of every decision are timed at first, then those of one decision in
+ * VD_RULE_TIME_EVERY, standing for that many: the weights add up to the decisions. */
 static void test_rule_time_sampling(void) {
-    vd_rule_stat_t r;
-    memset(&r, 0, sizeof r);
+    vd_stat_node_t pl;
+    memset(&pl, 0, sizeof pl);
     uint64_t total = 0, timed = 0;
     for (int i = 0; i < 1024; i++) {
-        uint64_t w = vd_rule_stat_weight(&r);
+        uint64_t w = vd_stats_time_weight(&pl);
         if (i < VD_RULE_TIME_FIRST) CU_ASSERT_EQUAL(w, 1);
         total += w;
         timed += w != 0;
-        vd_counter_add(&r.runs, 1);
+        vd_counter_add(&pl.count, 1);
     }
     CU_ASSERT_EQUAL(total, 1024);
     CU_ASSERT_EQUAL(timed, VD_RULE_TIME_FIRST + (1024 - VD_RULE_TIME_FIRST) / VD_RULE_TIME_EVERY);
