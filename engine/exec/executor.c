@@ -13,7 +13,7 @@ static void bind_stage(vd_executor_t *x, const vd_pipeline_t *pl, vd_stage_t *st
     st->stats = vd_stats_node(&x->stats, pl->name, st->name);
     if (!st->stats) return;
     atomic_store_explicit(&st->stats->shadow, st->shadow, memory_order_relaxed);
-    for (size_t r = 0; st->rule_stats && r < st->nrules; r++)
+    for (size_t r = 0; r < st->nrules; r++)
         st->rule_stats[r] = vd_stats_rule(&x->stats, st->stats, st->rules[r]->name);
 }
 
