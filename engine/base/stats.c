@@ -79,7 +79,7 @@ void vd_stats_count_action(vd_stat_node_t *n, const char *action) {
 
 void vd_stats_count_shadow(vd_stat_node_t *n, const char *live, const char *shadow) {
     vd_counter_add(&n->shadow_runs, 1);
-    if (strcmp(live, shadow) == 0) return;
+    if (live == shadow || strcmp(live, shadow) == 0) return; /* mostly the same policy string */
     vd_counter_add(&n->shadow_diffs, 1);
     int k = atomic_load_explicit(&n->npairs, memory_order_relaxed);
     for (int i = 0; i < k; i++) {
