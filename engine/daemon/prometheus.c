@@ -168,36 +168,39 @@ static void pipeline_metrics(buf_t *b, const vd_stats_aggs_t *s) {
                   TIMEOUTS);
 }
 
-/* Per rule of each stage: its runs, fired, faults and time, one family each. */
-static void rule_metrics(buf_t *b, const vd_stats_aggs_t *s) {
-    static const struct {
-        const char *name, *help;
-    } fams[] = {
-        {"verdict_rule_runs_total", "Runs of a rule: decisions that reached it."},
-        {"verdict_rule_fired_total", "Runs in which the rule fired."},
-        {"verdict_rule_faults_total",
-         "Runs in which the rule failed at run time (skipped; the log says why)."},
-        {"verdict_rule_seconds_total",
-         "Time spent running the rule, estimated from a sample of its runs (rate over "
-         "verdict_rule_runs_total: mean time per run)."},
-    };
-    char p[256], st[256], ru[256], labels[800];
-    for (size_t f = 0; f < sizeof fams / sizeof *fams; f++) {
-        family(b, fams[f].name, "counter", fams[f].help);
-        for (size_t i = 0; i < s->nrules; i++) {
-            const vd_rule_agg_t *r = &s->rules[i];
-            snprintf(labels, sizeof labels,
-                     "pipeline=\"%s\",stage=\"%s\",rule=\"%s\",shadow=\"%s\"",
-                     esc(r->pipeline, p, sizeof p), esc(r->stage, st, sizeof st),
-                     esc(r->rule, ru, sizeof ru), r->shadow ? "true" : "false");
-            if (f == 3) {
-                put(b, "%s{%s} %.9f\n", fams[f].name, labels, r->seconds);
-                continue;
-            }
-            uint64_t v = f == 0 ? r->runs : f == 1 ? r->fired : r->faults;
-            put(b, "%s{%s} %llu\n", fams[f].name, labels, (unsigned long long)v);
-        }
+/* One counter family over every rule: runs, fired, faults or seconds. */
+enum { RULE_RUNS, RULE_FIRED, RULE_FAULTS, RULE_SECONDS };
+
+static void rule_counter(buf_t *b, const vd_stats_aggs_t *s, const char *name, const char *help,
+                         int which) {
+    char p[256], st[256], ru[256];
+    family(b, name, "counter", help);
+    for (size_t i = 0; i < s->nrules; i++) {
+        const vd_rule_agg_t *r = &s->rules[i];
+        put(b, "%s{pipeline=\"%s\",stage=\"%s\",rule=\"%s\",shadow=\"%s\"} ", name,
+            esc(r->pipeline, p, sizeof p), esc(r->stage, st, sizeof st),
+            esc(r->rule, ru, sizeof ru), r->shadow ? "true" : "false");
+        if (which == RULE_SECONDS)
+            put(b, "%.9f\n", r->seconds);
+        else
+            put(b, "%llu\n",
+                (unsigned long long)(which == RULE_RUNS    ? r->runs
+                                     : which == RULE_FIRED ? r->fired
+                                                           : r->faults));
     }
+}
+
+static void rule_metrics(buf_t *b, const vd_stats_aggs_t *s) {
+    rule_counter(b, s, "verdict_rule_runs_total", "Runs of a rule: decisions that reached it.",
+                 RULE_RUNS);
+    rule_counter(b, s, "verdict_rule_fired_total", "Runs in which the rule fired.", RULE_FIRED);
+    rule_counter(b, s, "verdict_rule_faults_total",
+                 "Runs in which the rule failed at run time (skipped; the log says why).",
+                 RULE_FAULTS);
+    rule_counter(b, s, "verdict_rule_seconds_total",
+                 "Time spent running the rule, estimated from a sample of decisions (its rate "
+                 "over that of verdict_rule_runs_total: the mean time of a run).",
+                 RULE_SECONDS);
 }
 
 /* Per pipeline: decisions that ran a shadow stage, and those whose shadow action differed from
