@@ -122,7 +122,7 @@ static void test_ticks_to_time(void) {
     vd_tick_origin_init(&o);
     uint64_t t0 = vd_ticks();
     int64_t n0 = vd_now_ns();
-    struct timespec ts = {0, 20 * 1000000};
+    struct timespec ts = {0, 20L * 1000000};
     nanosleep(&ts, NULL);
     double ns = (double)(vd_ticks() - t0) * vd_tick_ns(&o);
     double want = (double)(vd_now_ns() - n0);
