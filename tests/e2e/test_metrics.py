@@ -148,8 +148,9 @@ def rule_key(name, rule, stage="main", shadow="false", pipeline="p"):
 
 
 def decide_flagged(sock, n, flagged):
-    """n decisions of pipeline p on each of two connections (both workers), flagged of them
-    with flag = yes; returns the actions."""
+    """n decisions of pipeline p, alternating between two connections (which the daemon may
+    give to different workers), the first `flagged` of them with flag = yes; returns the
+    (live, shadow) actions."""
     actions = []
     with Client(sock) as c1, Client(sock) as c2:
         for i in range(n):
