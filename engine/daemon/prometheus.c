@@ -179,6 +179,65 @@ static void pipeline_metrics(buf_t *b, const vd_stats_aggs_t *s) {
                   TIMEOUTS);
 }
 
+/* One counter family over every rule: runs, fired, faults or seconds. */
+enum { RULE_RUNS, RULE_FIRED, RULE_FAULTS, RULE_SECONDS };
+
+static void rule_counter(buf_t *b, const vd_stats_aggs_t *s, const char *name, const char *help,
+                         int which) {
+    char p[256], st[256], ru[256];
+    family(b, name, "counter", help);
+    for (size_t i = 0; i < s->nrules; i++) {
+        const vd_rule_agg_t *r = &s->rules[i];
+        put(b, "%s{pipeline=\"%s\",stage=\"%s\",rule=\"%s\",shadow=\"%s\"} ", name,
+            esc(r->pipeline, p, sizeof p), esc(r->stage, st, sizeof st),
+            esc(r->rule, ru, sizeof ru), r->shadow ? "true" : "false");
+        if (which == RULE_SECONDS)
+            put(b, "%.9f\n", r->seconds);
+        else
+            put(b, "%llu\n",
+                (unsigned long long)(which == RULE_RUNS    ? r->runs
+                                     : which == RULE_FIRED ? r->fired
+                                                           : r->faults));
+    }
+}
+
+static void rule_metrics(buf_t *b, const vd_stats_aggs_t *s) {
+    rule_counter(b, s, "verdict_rule_runs_total", "Runs of a rule: decisions that reached it.",
+                 RULE_RUNS);
+    rule_counter(b, s, "verdict_rule_fired_total", "Runs in which the rule fired.", RULE_FIRED);
+    rule_counter(b, s, "verdict_rule_faults_total",
+                 "Runs in which the rule failed at run time (skipped; the log says why).",
+                 RULE_FAULTS);
+    rule_counter(b, s, "verdict_rule_seconds_total",
+                 "Time spent running the rule, estimated from a sample of decisions (its rate "
+                 "over that of verdict_rule_runs_total: the mean time of a run).",
+                 RULE_SECONDS);
+}
+
+/* Per pipeline: decisions that ran a shadow stage, and those whose shadow action differed from
+ * the live one, per pair of actions. */
+static void shadow_metrics(buf_t *b, const vd_stats_aggs_t *s) {
+    char p[256], live[256], shadow[256];
+    family(b, "verdict_shadow_decisions_total", "counter",
+           "Decisions that ran a shadow stage, per pipeline.");
+    for (size_t i = 0; i < s->nnodes; i++)
+        if (!*s->nodes[i].stage)
+            put(b, "verdict_shadow_decisions_total{pipeline=\"%s\"} %llu\n",
+                esc(s->nodes[i].pipeline, p, sizeof p),
+                (unsigned long long)s->nodes[i].shadow_runs);
+    family(b, "verdict_shadow_diff_total", "counter",
+           "Decisions whose shadow action differed from the live one, per pipeline and pair of "
+           "actions.");
+    for (size_t i = 0; i < s->nnodes; i++) {
+        const vd_stats_agg_t *a = &s->nodes[i];
+        for (int k = 0; !*a->stage && k < a->npairs; k++)
+            put(b, "verdict_shadow_diff_total{pipeline=\"%s\",live=\"%s\",shadow=\"%s\"} %llu\n",
+                esc(a->pipeline, p, sizeof p), esc(a->pairs[k].live, live, sizeof live),
+                esc(a->pairs[k].shadow, shadow, sizeof shadow),
+                (unsigned long long)a->pairs[k].count);
+    }
+}
+
 static void gauge_or_counter(buf_t *b, const char *name, const char *type, const char *help,
                              uint64_t v) {
     family(b, name, type, help);
@@ -296,6 +355,8 @@ int vd_prometheus_render(const vd_stats_snapshot_t *s, char **out, size_t *len) 
     buf_t b = {0};
     process_metrics(&b, s);
     pipeline_metrics(&b, &s->aggs);
+    rule_metrics(&b, &s->aggs);
+    shadow_metrics(&b, &s->aggs);
     state_metrics(&b, s);
     admin_metrics(&b, s);
     if (s->decision_log) decision_log_metrics(&b, &s->dlog);

@@ -7,14 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Points the policy's pipelines and stages at this executor's figures, and its rules at this
- * thread's Redis connection. */
+/* Points a stage and its rules at this executor's figures: found by pipeline, stage and rule
+ * name, so that a reload carries them on (new names start at zero). */
+static void bind_stage(vd_executor_t *x, const vd_pipeline_t *pl, vd_stage_t *st) {
+    st->stats = vd_stats_node(&x->stats, pl->name, st->name);
+    if (!st->stats) return;
+    atomic_store_explicit(&st->stats->shadow, st->shadow, memory_order_relaxed);
+    for (size_t r = 0; r < st->nrules; r++)
+        st->rule_stats[r] = vd_stats_rule(&x->stats, st->stats, st->rules[r]->name);
+}
+
+/* Points the policy's pipelines, stages and rules at this executor's figures, and its rules at
+ * this thread's Redis connection. */
 static void bind_policy(vd_executor_t *x, vd_policy_t *p) {
     for (size_t i = 0; i < p->npipelines; i++) {
         vd_pipeline_t *pl = &p->pipelines[i];
         pl->stats = vd_stats_node(&x->stats, pl->name, "");
         for (size_t s = 0; s < pl->nstages; s++)
-            pl->stages[s].stats = vd_stats_node(&x->stats, pl->name, pl->stages[s].name);
+            bind_stage(x, pl, &pl->stages[s]);
     }
     vd_lua_ls(p->L)->redis = x->env.state.redis;
 }

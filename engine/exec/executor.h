@@ -48,7 +48,7 @@ typedef struct vd_executor {
     vd_executor_env_t env;
     vd_policy_t *policy;                      /* serving now; the executor's thread only */
     vd_policy_t *_Atomic pending;             /* offered by a reload, adopted between requests */
-    vd_stat_nodes_t stats;                    /* per pipeline and stage, kept across reloads */
+    vd_stat_nodes_t stats;                    /* per pipeline, stage, rule; kept on reloads */
     vd_call_host_t call_host;                 /* what plugin calls report to */
     vd_arena_t arena;                         /* decisions that cannot wait, reset after each */
     pthread_mutex_t done_lock;                /* guards done_head and done_closed */

@@ -69,10 +69,12 @@ static void finish(vd_request_t *r, int rc) {
     if (pl->stats) {
         vd_counter_add(&pl->stats->count, 1);
         vd_hist_add(&pl->stats->latency, r->elapsed_ns);
-        if (rc)
+        if (rc) {
             vd_counter_add(&pl->stats->errors, 1);
-        else
+        } else {
             vd_stats_count_action(pl->stats, r->d.action);
+            if (r->d.has_shadow) vd_stats_count_shadow(pl->stats, r->d.action, r->d.shadow_action);
+        }
     }
     r->in.done(r, rc);
     if (!r->heap) return; /* the caller's stack: it frees the input */

@@ -2,9 +2,9 @@
 
 #include "base/clock.h"
 #include "base/error.h"
-#include "base/log.h"
 #include "base/stats.h"
 #include "decision/recorded.h"
+#include "fault_log.h"
 #include "lua/freeze.h"
 #include "lua/lua_ctx.h"
 #include "lua/lua_format.h"
@@ -28,40 +28,42 @@ typedef struct run {
     const msgpack_object *event;
     int ev, ctx; /* stack slots of the event view and ctx; 0 until a Lua stage needs them */
     vd_run_state_t *rs;
+    vd_rule_stat_t *rule_stat; /* the figures of the rule running now; NULL: not counted */
 } run_t;
 
 static vd_outcome_t *side_of(vd_decision_t *d, const vd_stage_t *st) {
     return st->shadow ? &d->shadow : &d->main;
 }
 
-/* A stage logs a fault at most once a minute (per worker); the others are counted in stats
- * and listed in each reply, and the next line says how many there were. */
-#define FAULT_LOG_INTERVAL_NS (60 * (int64_t)1000000000)
-
-static void log_fault(const vd_stage_t *st, const char *rule, const char *msg) {
-    vd_stat_node_t *n = st->stats;
-    if (!n) return; /* offline runs report faults in their results */
-    unsigned long long skipped;
-    if (!vd_log_limit_pass(&n->fault_log, FAULT_LOG_INTERVAL_NS, vd_now_ns(), &skipped)) return;
-    vd_log(VD_LOG_WARN,
-           "pipeline '%s', stage '%s', '%s': %s (%llu more faults of this stage "
-           "since its last line; all are in stats)",
-           n->pipeline, n->stage, rule, msg, skipped);
-}
-
-/* Records a failure of a rule or plugin; with on_error set, the stage's side stops. */
-static void record_fault(vd_decision_t *d, const vd_stage_t *st, const char *rule, const char *msg,
-                         vd_trace_rule_t *tr) {
+/* Records a failure of a rule or plugin, without a log line; with on_error set, the stage's
+ * side stops. */
+static void note_fault(vd_decision_t *d, const vd_stage_t *st, const char *rule, const char *msg,
+                       vd_trace_rule_t *tr) {
     vd_decision_add_fault(d, st->name, rule, msg);
     if (tr && d->faults.len)
         tr->error = VD_VEC_AT(d->faults, vd_fault_t, d->faults.len - 1).message;
     if (st->stats) vd_counter_add(&st->stats->errors, 1);
-    log_fault(st, rule, msg);
     vd_outcome_t *o = side_of(d, st);
     if (st->on_error && !o->stop_action) {
         o->stop_action = st->on_error;
         o->stop_rule = rule;
     }
+}
+
+/* A failure of a plugin, or of a stage itself, logged under the stage's limit. */
+static void record_fault(vd_decision_t *d, const vd_stage_t *st, const char *rule, const char *msg,
+                         vd_trace_rule_t *tr) {
+    note_fault(d, st, rule, msg, tr);
+    vd_fault_log_stage(st, rule, msg);
+}
+
+/* A failure of the rule that runs: counted and logged under the rule's own limit, so that one
+ * rule failing on every request (a misspelt global) cannot hide another. */
+static void rule_fault(run_t *r, const vd_rule_t *rule, const char *msg, vd_trace_rule_t *tr) {
+    note_fault(r->ex->d, r->stage, rule->name, msg, tr);
+    if (!r->rule_stat) return; /* offline runs report faults in their results */
+    vd_counter_add(&r->rule_stat->faults, 1);
+    vd_fault_log_rule(r->rule_stat, rule, msg);
 }
 
 /* A rule's call stopped at its stage's timeout: what the run does next. */
@@ -84,7 +86,7 @@ static int lua_fault(run_t *r, lua_State *S, int status, const vd_rule_t *rule,
                  "%s (stage '%s' has timeout_ms = %d; its other rules were skipped)",
                  msg ? msg : "deadline passed", r->stage->name, r->stage->timeout_ms);
         if (r->stage->stats) vd_counter_add(&r->stage->stats->timeouts, 1);
-        record_fault(r->ex->d, r->stage, rule->name, buf, tr);
+        rule_fault(r, rule, buf, tr);
         return STAGE_TIMED_OUT;
     }
     if (status == LUA_ERRMEM && ls->stop != VD_LUA_STOP_MEMORY) { /* the hard cap: no line */
@@ -94,7 +96,7 @@ static int lua_fault(run_t *r, lua_State *S, int status, const vd_rule_t *rule,
                  rule->file, rule->line, rule->name, ls->limits.mem_limit >> 20);
         msg = buf;
     }
-    record_fault(r->ex->d, r->stage, rule->name, msg ? msg : "rule raised a non-string error", tr);
+    rule_fault(r, rule, msg ? msg : "rule raised a non-string error", tr);
     if (status == LUA_ERRMEM || ls->stop == VD_LUA_STOP_MEMORY) vd_lua_reclaim(r->L);
     return 0;
 }
@@ -116,7 +118,7 @@ static int check_score(run_t *r, lua_State *S, int idx, const vd_rule_t *rule, v
     char msg[512];
     snprintf(msg, sizeof msg, "%s:%d: score function of rule '%s' returned %s", rule->file,
              rule->line, rule->name, isnum ? "a number that is not finite" : "no number");
-    record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+    rule_fault(r, rule, msg, tr);
     return -1;
 }
 
@@ -149,6 +151,7 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
         if (o->stop_rule == rule->name) tr->stop = o->stop_action;
     }
     if (r->stage->stats) vd_counter_add(&r->stage->stats->fired, 1);
+    if (r->rule_stat) vd_counter_add(&r->rule_stat->fired, 1);
     return rc;
 }
 
@@ -209,7 +212,7 @@ static int take_detail(run_t *r, lua_State *S, int first, int last, const vd_rul
     char msg[600];
     snprintf(msg, sizeof msg, "%s:%d: detail of rule '%s': %s", rule->file, rule->line, rule->name,
              why);
-    record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+    rule_fault(r, rule, msg, tr);
     return -1;
 }
 
@@ -268,7 +271,7 @@ static int run_native(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
     if (hit < 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s:%d: rule '%s': %s", rule->file, rule->line, rule->name, err);
-        record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+        rule_fault(r, rule, msg, tr);
         return 0;
     }
     if (!hit) return 0;
@@ -300,7 +303,7 @@ static int run_rule(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts) {
             char msg[300];
             snprintf(msg, sizeof msg, "%s:%d: rule '%s' returned too many values", rule->file,
                      rule->line, rule->name);
-            record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+            rule_fault(r, rule, msg, tr);
             lua_settop(L, top);
             return 0;
         }
@@ -443,7 +446,7 @@ static int run_rule_async(run_t *r, const vd_rule_t *rule, vd_trace_stage_t *ts)
             char msg[256];
             snprintf(msg, sizeof msg, "%s:%d: rule '%s' could not start: out of Lua memory",
                      rule->file, rule->line, rule->name);
-            record_fault(r->ex->d, r->stage, rule->name, msg, tr);
+            rule_fault(r, rule, msg, tr);
             return 0;
         }
         lua_pushcfunction(co, rule_body);
@@ -510,11 +513,24 @@ static int trace_skipped(vd_decision_t *d, vd_trace_stage_t *ts, const vd_stage_
     return 0;
 }
 
+/* Counts a run of a rule (ended: not a wait for state) and, when the decision is timed
+ * (weight > 0), the ticks since *t times the runs it stands for; *t becomes now, the start of
+ * the next rule. */
+static void count_rule(vd_rule_stat_t *n, int ended, uint64_t weight, uint64_t *t) {
+    if (weight) {
+        uint64_t now = vd_ticks();
+        vd_counter_add(&n->ticks, weight * (now - *t));
+        *t = now;
+    }
+    if (ended) vd_counter_add(&n->runs, 1);
+}
+
 static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     const vd_stage_t *st = r->stage;
     vd_outcome_t *o = side_of(r->ex->d, st);
     int can_wait = r->ex->can_wait;
     size_t i = r->rs->next_rule;
+    uint64_t weight = r->rs->time_weight, t = weight ? vd_ticks() : 0;
     for (; i < st->nrules && !o->stop_action; i++) {
         if (!r->rs->co && deadline_ns && vd_now_ns() > deadline_ns) return VD_ETIMEOUT;
         if (!r->rs->co && st->timeout_ms && i > 0 &&
@@ -532,9 +548,11 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
         /* A score function that may wait for Redis needs the coroutine, and a condition can be
          * called from Lua as well. */
         int native = rule->native && !r->rs->co && (!can_wait || rule->score_ref == LUA_NOREF);
+        vd_rule_stat_t *n = r->rule_stat = st->rule_stats[i];
         int rc = native     ? run_native(r, rule, ts)
                  : can_wait ? run_rule_async(r, rule, ts)
                             : run_rule(r, rule, ts);
+        if (n) count_rule(n, rc != VD_EAGAIN, weight, &t);
         if (rc == VD_EAGAIN) r->rs->next_rule = i;
         if (rc != VD_EAGAIN) end_trace(r);
         if (rc == STAGE_TIMED_OUT) {
@@ -886,6 +904,7 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
     lua_State *L = p->L;
     vd_lstate_t *ls = vd_lua_ls(L);
     if (!rs->now_s) rs->now_s = vd_clock_now_s(NULL);
+    if (rs->next_stage == 0 && pl->stats) rs->time_weight = vd_stats_time_weight(pl->stats);
     vd_exec_t ex = {.d = d,
                     .actions = pl->action_names,
                     .can_wait = rs->host && ls->redis,

@@ -30,7 +30,8 @@ typedef struct vd_run_state {
     size_t next_rule;
     int64_t stage_t0;
     double stage_before;
-    int views; /* while the request waits: its event views (lua_view.h), else 0 */
+    int views;            /* while the request waits: its event views (lua_view.h), else 0 */
+    uint64_t time_weight; /* the runs each rule's time stands for (stats.h); 0: not timed */
 } vd_run_state_t;
 
 /* Runs the stages of pl from rs->next_stage over event, filling d (its action included when

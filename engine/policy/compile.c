@@ -284,6 +284,7 @@ static int compile_stage_rules(cc_t *c, int spec, vd_stage_t *st, const vd_pipel
         return failf(c, w, "stage '%s' lists no rules: stage \"%s\" { \"rule_a\", \"rule_b\" }",
                      w->name, w->name);
     if (!(st->rules = calloc(n, sizeof *st->rules))) return oom(c);
+    if (!(st->rule_stats = calloc(n, sizeof *st->rule_stats))) return oom(c);
     for (size_t i = 1; i <= n; i++) {
         lua_rawgeti(L, spec, (lua_Integer)i);
         const char *rname = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
@@ -618,6 +619,7 @@ static void free_stage(vd_stage_t *st) {
     free(st->description);
     free(st->file);
     free(st->rules);
+    free(st->rule_stats);
     free(st->on_error);
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct vd_stat_node;
+struct vd_rule_stat;
 struct vd_plugin_stage;
 
 typedef struct vd_rule {
@@ -43,7 +44,8 @@ typedef struct vd_stage {
     int as_features; /* a rule that fires also sets feature "rule.<name>" to its score */
     char *on_error;  /* NULL: fail open (skip the failing rule); else the action to stop with */
     int timeout_ms;  /* 0: none (rules) or the default (plugins); past it the stage is stopped */
-    struct vd_stat_node *stats; /* bound by the owning worker */
+    struct vd_stat_node *stats;       /* bound by the owning worker */
+    struct vd_rule_stat **rule_stats; /* one per rule (NULL: not counted), bound likewise */
 } vd_stage_t;
 
 /* What the decision log keeps of a pipeline's decisions (its `log` section). */

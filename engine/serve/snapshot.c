@@ -133,13 +133,56 @@ static int is_stage_of(const vd_stats_agg_t *s, const vd_stats_agg_t *p) {
     return *s->stage && strcmp(s->pipeline, p->pipeline) == 0;
 }
 
+static int is_rule_of(const vd_rule_agg_t *r, const vd_stats_agg_t *st) {
+    return strcmp(r->stage, st->stage) == 0 && strcmp(r->pipeline, st->pipeline) == 0;
+}
+
+/* A stage's "rules": per rule its runs, fired, faults and estimated seconds. */
+static void pack_rules(msgpack_packer *pk, const vd_stats_aggs_t *snap, const vd_stats_agg_t *st) {
+    size_t n = 0;
+    for (size_t i = 0; i < snap->nrules; i++)
+        n += is_rule_of(&snap->rules[i], st);
+    vd_pack_cstr(pk, "rules");
+    msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < snap->nrules; i++) {
+        const vd_rule_agg_t *r = &snap->rules[i];
+        if (!is_rule_of(r, st)) continue;
+        vd_pack_cstr(pk, r->rule);
+        msgpack_pack_map(pk, 4);
+        vd_pack_u64(pk, "runs", r->runs);
+        vd_pack_u64(pk, "fired", r->fired);
+        vd_pack_u64(pk, "faults", r->faults);
+        vd_pack_cstr(pk, "seconds");
+        msgpack_pack_double(pk, r->seconds);
+    }
+}
+
+/* A pipeline's "shadow": decisions that ran a shadow stage, those whose shadow action differed,
+ * and those per pair of actions. */
+static void pack_shadow(msgpack_packer *pk, const vd_stats_agg_t *p) {
+    vd_pack_cstr(pk, "shadow");
+    msgpack_pack_map(pk, 3);
+    vd_pack_u64(pk, "decisions", p->shadow_runs);
+    vd_pack_u64(pk, "differ", p->shadow_diffs);
+    vd_pack_cstr(pk, "pairs");
+    msgpack_pack_array(pk, (size_t)p->npairs);
+    for (int i = 0; i < p->npairs; i++) {
+        msgpack_pack_map(pk, 3);
+        vd_pack_cstr(pk, "live");
+        vd_pack_cstr(pk, p->pairs[i].live);
+        vd_pack_cstr(pk, "shadow");
+        vd_pack_cstr(pk, p->pairs[i].shadow);
+        vd_pack_u64(pk, "count", p->pairs[i].count);
+    }
+}
+
 static void pack_pipeline(msgpack_packer *pk, const vd_stats_aggs_t *snap,
                           const vd_stats_agg_t *p) {
     size_t nstages = 0;
     for (size_t i = 0; i < snap->nnodes; i++)
         nstages += is_stage_of(&snap->nodes[i], p);
     vd_pack_cstr(pk, p->pipeline);
-    msgpack_pack_map(pk, 5);
+    msgpack_pack_map(pk, 6);
     vd_pack_u64(pk, "requests", p->count);
     vd_pack_u64(pk, "errors", p->errors);
     pack_latency(pk, p);
@@ -147,18 +190,22 @@ static void pack_pipeline(msgpack_packer *pk, const vd_stats_aggs_t *snap,
     msgpack_pack_map(pk, (size_t)p->nactions);
     for (int i = 0; i < p->nactions; i++)
         vd_pack_u64(pk, p->action_names[i], p->action_counts[i]);
+    pack_shadow(pk, p);
     vd_pack_cstr(pk, "stages");
     msgpack_pack_map(pk, nstages);
     for (size_t i = 0; i < snap->nnodes; i++) {
         const vd_stats_agg_t *s = &snap->nodes[i];
         if (!is_stage_of(s, p)) continue;
         vd_pack_cstr(pk, s->stage);
-        msgpack_pack_map(pk, 5);
+        msgpack_pack_map(pk, 7);
         vd_pack_u64(pk, "runs", s->count);
         vd_pack_u64(pk, "faults", s->errors);
         vd_pack_u64(pk, "timeouts", s->timeouts);
         vd_pack_u64(pk, "fired", s->fired);
+        vd_pack_cstr(pk, "shadow");
+        s->shadow ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
         pack_latency(pk, s);
+        pack_rules(pk, snap, s);
     }
 }
 
