@@ -135,6 +135,7 @@ typedef struct walk {
     int env, globals, seen, queue; /* stack slots */
     lua_Integer nqueued;
     char file[LUA_IDSIZE]; /* of the function whose code is being read */
+    int all_globals;       /* some code reads _G: every global may be used */
     int unreadable;        /* functions whose code could not be read */
     int rc;
 } walk_t;
@@ -186,6 +187,11 @@ static void on_access(void *ud, const char *name, size_t len, int line, int writ
                              "for later rules)",
                              global);
         return;
+    }
+    if (len == 2 && memcmp(name, "_G", 2) == 0 && !w->all_globals) {
+        w->all_globals = 1; /* _G[name]: no telling which */
+        lua_pushvalue(L, w->globals);
+        lua_rawseti(L, w->queue, ++w->nqueued);
     }
     lua_pushlstring(L, name, len);
     if (lua_rawget(L, w->globals) != LUA_TNIL) {
@@ -316,6 +322,11 @@ int vd__lint_code(lua_State *L, vd_policy_t *p, vd_lint_report_t *out, vd_lint_c
     w.seen = lua_gettop(L);
     lua_newtable(L);
     w.queue = lua_gettop(L);
+    /* Every function holds the global table as _ENV: walking it would make every global look
+     * used. A global is used when code names it (on_access). */
+    discover(&w, w.env);
+    discover(&w, w.globals);
+    w.nqueued = 0;
     walk_rules(&w, p);
     unused_lists(&w);
     if (!w.rc && w.unreadable)

@@ -100,6 +100,7 @@ typedef struct totals {
     double *sums; /* sorted, no two equal; NULL: too many, use lo and hi */
     size_t n;
     double lo, hi;
+    int fractions; /* some score is not a whole number: sums may differ in their last bits */
 } totals_t;
 
 static int by_value(const void *a, const void *b) {
@@ -108,6 +109,7 @@ static int by_value(const void *a, const void *b) {
 }
 
 static void add_score(totals_t *t, double s) {
+    t->fractions |= s != floor(s) || fabs(s) > 0x1p40;
     t->lo += s < 0 ? s : 0;
     t->hi += s > 0 ? s : 0;
     if (!t->sums) return;
@@ -125,12 +127,12 @@ static void add_score(totals_t *t, double s) {
     t->n = kept;
 }
 
-/* Whether some total lies in [lower, upper). Sums added up in another order can differ in
- * their last bits, so one within a hair of a bound counts for both sides. */
+/* Whether some total lies in [lower, upper). Fractions added up in another order can differ
+ * in their last bits, so then a sum within a hair of a bound counts for both sides. */
 static int reaches(const totals_t *t, double lower, double upper) {
     if (!t->sums) return t->hi >= lower && t->lo < upper;
     for (size_t i = 0; i < t->n; i++) {
-        double x = t->sums[i], eps = 1e-9 * (fabs(x) > 1 ? fabs(x) : 1);
+        double x = t->sums[i], eps = t->fractions ? 1e-9 * (fabs(x) > 1 ? fabs(x) : 1) : 0;
         if (x + eps >= lower && x - eps < upper) return 1;
     }
     return 0;
