@@ -18,6 +18,7 @@
     X(dlog)                                                                                        \
     X(report)                                                                                      \
     X(labels)                                                                                      \
-    X(lint)
+    X(lint)                                                                                        \
+    X(schema)
 
 #endif
