@@ -271,7 +271,8 @@ static const vd_src_file_t *find_file(const vd_policy_src_t *src, const char *fi
 
 int vd_policy_key_line(const vd_policy_src_t *src, const vd_decl_at_t *decl,
                        const char *const *keys, size_t nkeys, const char *item) {
-    const vd_src_file_t *f = src && decl->file ? find_file(src, decl->file) : NULL;
+    if (!src || !decl->file || !decl->kind || !decl->name) return decl->line;
+    const vd_src_file_t *f = find_file(src, decl->file);
     if (!f || decl->line <= 0) return decl->line;
     lexer_t lx = {f->data, f->data + f->len, 1};
     if (!find_declaration(&lx, decl)) return decl->line;

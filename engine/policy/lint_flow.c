@@ -29,12 +29,21 @@ static int unused_rules(const vd_policy_t *p, vd_lint_report_t *out) {
     return rc;
 }
 
+/* What the checks on one pipeline work with. */
+typedef struct flow {
+    lua_State *L;
+    const vd_policy_t *p;
+    const vd_lint_code_t *code;
+    const vd_pipeline_t *pl;
+    vd_lint_report_t *out;
+} flow_t;
+
 /* A rule that ends its side of the pipeline whenever it runs: a stop action, a fixed score (a
  * score function could fail, and a failing rule does not fire) and a when that always returns
  * true. */
-static int always_stops(lua_State *L, const vd_lint_code_t *code, const vd_rule_t *r) {
+static int always_stops(const flow_t *f, const vd_rule_t *r) {
     return r->stop && r->score_ref == LUA_NOREF && !r->native &&
-           vd__lint_always_true(L, code, r->when_ref);
+           vd__lint_always_true(f->L, f->code, r->when_ref);
 }
 
 static vd_decl_at_t stage_decl(const vd_stage_t *st) {
@@ -49,39 +58,38 @@ typedef struct stopped {
 } stopped_t;
 
 /* Reports the rules of st after one that always stops; returns the stopper (or NULL). */
-static const vd_rule_t *stops_within(lua_State *L, const vd_policy_t *p, const vd_lint_code_t *code,
-                                     const vd_stage_t *st, vd_lint_report_t *out, int *rc) {
+static const vd_rule_t *stops_within(const flow_t *f, const vd_stage_t *st, int *rc) {
     const vd_rule_t *stopper = NULL;
     vd_decl_at_t d = stage_decl(st);
     for (size_t i = 0; i < st->nrules && *rc == 0; i++) {
         const vd_rule_t *r = st->rules[i];
         if (stopper)
-            *rc = vd__lint_add(out, VD_LINT_UNREACHABLE_RULE, st->file,
-                               vd_policy_key_line(p->src, &d, NULL, 0, r->name),
-                               "rule '%s' never runs in stage '%s': rule '%s' before it always "
-                               "fires and stops with '%s'",
-                               r->name, st->name, stopper->name, stopper->stop);
-        else if (always_stops(L, code, r))
+            *rc = vd__lint_add(f->out, VD_LINT_UNREACHABLE_RULE, st->file,
+                               vd_policy_key_line(f->p->src, &d, NULL, 0, r->name),
+                               "pipeline '%s': rule '%s' never runs in stage '%s': rule '%s' "
+                               "before it always fires and stops with '%s'",
+                               f->pl->name, r->name, st->name, stopper->name, stopper->stop);
+        else if (always_stops(f, r))
             stopper = r;
     }
     return stopper;
 }
 
-static int unreachable(lua_State *L, const vd_policy_t *p, const vd_pipeline_t *pl,
-                       const vd_lint_code_t *code, vd_lint_report_t *out) {
+static int unreachable(const flow_t *f) {
     stopped_t live = {0}, shadow = {0};
     int rc = 0;
-    for (size_t s = 0; s < pl->nstages && rc == 0; s++) {
-        const vd_stage_t *st = &pl->stages[s];
+    for (size_t s = 0; s < f->pl->nstages && rc == 0; s++) {
+        const vd_stage_t *st = &f->pl->stages[s];
         const stopped_t *by = live.rule ? &live : st->shadow && shadow.rule ? &shadow : NULL;
         if (by) {
-            rc = vd__lint_add(out, VD_LINT_UNREACHABLE_RULE, st->file, st->line,
-                              "stage '%s' never runs: rule '%s' of stage '%s' always fires and "
-                              "stops with '%s'",
-                              st->name, by->rule->name, by->stage->name, by->rule->stop);
+            rc = vd__lint_add(f->out, VD_LINT_UNREACHABLE_RULE, st->file, st->line,
+                              "pipeline '%s': stage '%s' never runs: rule '%s' of stage '%s' "
+                              "always fires and stops with '%s'",
+                              f->pl->name, st->name, by->rule->name, by->stage->name,
+                              by->rule->stop);
             continue;
         }
-        const vd_rule_t *stopper = stops_within(L, p, code, st, out, &rc);
+        const vd_rule_t *stopper = stops_within(f, st, &rc);
         /* Past its timeout_ms a stage ends before its stop rule, and later stages run. */
         if (!stopper || st->timeout_ms) continue;
         stopped_t *side = st->shadow ? &shadow : &live;
@@ -208,7 +216,8 @@ int vd__lint_flow(lua_State *L, const vd_policy_t *p, const vd_lint_code_t *code
                   vd_lint_report_t *out) {
     int rc = unused_rules(p, out);
     for (size_t i = 0; i < p->npipelines && rc == 0; i++) {
-        rc = unreachable(L, p, &p->pipelines[i], code, out);
+        flow_t f = {L, p, code, &p->pipelines[i], out};
+        rc = unreachable(&f);
         if (rc == 0) rc = thresholds(p, &p->pipelines[i], out);
     }
     return rc;

@@ -54,8 +54,8 @@ def test_check_prints_warnings():
         "main.lua:6: warning: rule code reads the global 'datacenter_asn', which no policy file "
         "defines (did you mean 'datacenter_asns'?)",
         "main.lua:11: warning: rule 'forgotten' is in no stage of any pipeline",
-        "main.lua:15: warning: stage 'scores' never runs: rule 'gate' of stage 'gate' always "
-        "fires and stops with 'allow' [unreachable-rule]",
+        "main.lua:15: warning: pipeline 'signup': stage 'scores' never runs: rule 'gate' of stage "
+        "'gate' always fires and stops with 'allow' [unreachable-rule]",
     ]
     assert len(lines) == len(expected), err
     for line, want in zip(lines, expected):
