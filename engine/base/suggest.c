@@ -1,6 +1,7 @@
 #include "suggest.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 /* How far a name of len bytes may be from a candidate for the candidate to be a likely slip:
@@ -66,4 +67,12 @@ void vd_suggest_offer(vd_suggest_t *s, const char *candidate) {
 
 const char *vd_suggest_best(const vd_suggest_t *s) {
     return *s->best ? s->best : NULL;
+}
+
+const char *vd_suggest_hint(const vd_suggest_t *s, const char *fmt, char *buf, size_t cap) {
+    if (*s->best)
+        snprintf(buf, cap, fmt, s->best);
+    else if (cap)
+        *buf = '\0';
+    return buf;
 }

@@ -27,4 +27,11 @@ void vd_suggest_offer(vd_suggest_t *s, const char *candidate);
  * swapped pair, a letter case), else NULL. */
 const char *vd_suggest_best(const vd_suggest_t *s);
 
+/* Room for a hint made with a short format. */
+#define VD_SUGGEST_HINT (VD_SUGGEST_MAX + 40)
+
+/* Writes the best candidate into buf with fmt (one %s: " (did you mean '%s'?)"), or "" when
+ * there is none; returns buf, for a message's arguments. */
+const char *vd_suggest_hint(const vd_suggest_t *s, const char *fmt, char *buf, size_t cap);
+
 #endif

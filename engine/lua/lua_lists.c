@@ -113,10 +113,10 @@ static int list_call(lua_State *L) {
         vd_suggest_init(&sg, kind_name);
         for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
             vd_suggest_offer(&sg, kinds[i]);
-        const char *best = vd_suggest_best(&sg);
-        return luaL_error(L, "verdict.list: unknown kind '%s' (%s%s%sknown: ip, domain, exact)",
-                          kind_name, best ? "did you mean '" : "", best ? best : "",
-                          best ? "'? " : "");
+        char hint[VD_SUGGEST_HINT];
+        return luaL_error(L, "verdict.list: unknown kind '%s' (%sknown: ip, domain, exact)",
+                          kind_name,
+                          vd_suggest_hint(&sg, "did you mean '%s'? ", hint, sizeof hint));
     }
     return open_list(L, 2, 4, kind);
 }

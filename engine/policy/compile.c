@@ -77,16 +77,6 @@ static int fail_item(cc_t *c, const where_t *w, const char *item, const char *fm
     return rc;
 }
 
-/* The suggestion of s written into buf with fmt (one %s), or "" when it has none. */
-static const char *hint(const vd_suggest_t *s, const char *fmt, char *buf, size_t cap) {
-    const char *best = vd_suggest_best(s);
-    if (best)
-        snprintf(buf, cap, fmt, best);
-    else
-        *buf = '\0';
-    return buf;
-}
-
 static int oom(cc_t *c) {
     snprintf(c->err, c->errlen, "out of memory while compiling policies");
     return VD_ENOMEM;
@@ -120,7 +110,7 @@ static int check_keys(cc_t *c, int idx, const char *const *allowed, const char *
         for (const char *const *a = allowed; key && *a && !ok; a++)
             ok = strcmp(*a, key) == 0;
         if (!ok) {
-            char list[256] = "", h[VD_SUGGEST_MAX + 32];
+            char list[256] = "", h[VD_SUGGEST_HINT];
             vd_suggest_t sg;
             vd_suggest_init(&sg, key ? key : "");
             for (const char *const *a = allowed; *a; a++) {
@@ -130,7 +120,7 @@ static int check_keys(cc_t *c, int idx, const char *const *allowed, const char *
             }
             int rc = failk(c, w, key, NULL, "%s '%s': unknown key '%s' (%sknown keys: %s)", what,
                            w->name, key ? key : luaL_typename(L, -1),
-                           hint(&sg, "did you mean '%s'? ", h, sizeof h), list);
+                           vd_suggest_hint(&sg, "did you mean '%s'? ", h, sizeof h), list);
             lua_pop(L, 1);
             return rc;
         }
@@ -329,7 +319,7 @@ static int knows_action(const vd_pipeline_t *pl, const char *action) {
 /* An action named by key of the declaration at w that pipeline pl does not have. */
 static int unknown_action(cc_t *c, const where_t *w, const char *key, const char *what,
                           const char *action, const vd_pipeline_t *pl) {
-    char list[256] = "", h[VD_SUGGEST_MAX + 32];
+    char list[256] = "", h[VD_SUGGEST_HINT];
     vd_suggest_t sg;
     vd_suggest_init(&sg, action);
     for (const char **a = pl->action_names; *a; a++) {
@@ -339,17 +329,17 @@ static int unknown_action(cc_t *c, const where_t *w, const char *key, const char
     }
     return failk(c, w, key, NULL, "%s uses action '%s', but pipeline '%s' (%s:%d) only has: %s%s",
                  what, action, pl->name, pl->file, pl->line, list,
-                 hint(&sg, " (did you mean '%s'?)", h, sizeof h));
+                 vd_suggest_hint(&sg, " (did you mean '%s'?)", h, sizeof h));
 }
 
 static int unknown_rule(cc_t *c, const where_t *w, const char *name) {
-    char h[VD_SUGGEST_MAX + 32];
+    char h[VD_SUGGEST_HINT];
     vd_suggest_t sg;
     vd_suggest_init(&sg, name);
     for (size_t i = 0; i < c->p->nrules; i++)
         vd_suggest_offer(&sg, c->p->rules[i].name);
     return fail_item(c, w, name, "stage '%s': unknown rule '%s'%s", w->name, name,
-                     hint(&sg, " (did you mean '%s'?)", h, sizeof h));
+                     vd_suggest_hint(&sg, " (did you mean '%s'?)", h, sizeof h));
 }
 
 static int compile_stage_rules(cc_t *c, int spec, vd_stage_t *st, const vd_pipeline_t *pl,

@@ -167,11 +167,7 @@ static void closest_global(walk_t *w, const char *name, char *buf, size_t cap) {
         lua_pop(L, 1);
         if (lua_type(L, -1) == LUA_TSTRING) vd_suggest_offer(&sg, lua_tostring(L, -1));
     }
-    const char *best = vd_suggest_best(&sg);
-    if (best)
-        snprintf(buf, cap, " (did you mean '%s'?)", best);
-    else
-        *buf = '\0';
+    vd_suggest_hint(&sg, " (did you mean '%s'?)", buf, cap);
 }
 
 static void on_access(void *ud, const char *name, size_t len, int line, int write) {
@@ -200,7 +196,7 @@ static void on_access(void *ud, const char *name, size_t len, int line, int writ
         return;
     }
     lua_pop(L, 1);
-    char hint[VD_SUGGEST_MAX + 32];
+    char hint[VD_SUGGEST_HINT];
     closest_global(w, global, hint, sizeof hint);
     w->rc = vd__lint_add(w->out, VD_LINT_UNDEFINED_GLOBAL, w->file, line,
                          "rule code reads the global '%s', which no policy file defines%s: the "

@@ -51,9 +51,9 @@ static int undefined_global(lua_State *L) {
             if (lua_type(L, -1) == LUA_TSTRING) vd_suggest_offer(&sg, lua_tostring(L, -1));
         }
     }
-    const char *best = vd_suggest_best(&sg);
-    if (best) return luaL_error(L, "undefined global '%s' (did you mean '%s'?)", name, best);
-    return luaL_error(L, "undefined global '%s'", name);
+    char hint[VD_SUGGEST_HINT];
+    return luaL_error(L, "undefined global '%s'%s", name,
+                      vd_suggest_hint(&sg, " (did you mean '%s'?)", hint, sizeof hint));
 }
 
 static int global_write(lua_State *L) {

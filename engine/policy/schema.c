@@ -63,11 +63,11 @@ static int parse_type(const char *spec, size_t len, int *optional, char *err, si
                  type_names[t]);
         vd_suggest_offer(&sg, type_names[t]);
     }
-    const char *best = vd_suggest_best(&sg);
+    char hint[VD_SUGGEST_HINT];
     snprintf(err, errlen,
-             "unknown type '%s' (%s%s%sknown types: %s, with a '?' after it when the "
-             "field may be missing)",
-             word, best ? "did you mean '" : "", best ? best : "", best ? "'? " : "", known);
+             "unknown type '%s' (%sknown types: %s, with a '?' after it when the field may be "
+             "missing)",
+             word, vd_suggest_hint(&sg, "did you mean '%s'? ", hint, sizeof hint), known);
     return -1;
 }
 
