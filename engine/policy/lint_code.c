@@ -140,19 +140,27 @@ typedef struct walk {
     int rc;
 } walk_t;
 
+/* Marks the value at idx as met; returns 1 when it had been met before. */
+static int met(walk_t *w, int idx) {
+    lua_State *L = w->L;
+    idx = lua_absindex(L, idx);
+    lua_pushvalue(L, idx);
+    int before = lua_rawget(L, w->seen) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (before) return 1;
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, w->seen);
+    return 0;
+}
+
 /* Queues the value at idx (a table, function or userdata) unless it was met before. */
 static void discover(walk_t *w, int idx) {
     lua_State *L = w->L;
     int t = lua_type(L, idx);
     if (t != LUA_TTABLE && t != LUA_TFUNCTION && t != LUA_TUSERDATA) return;
     idx = lua_absindex(L, idx);
-    lua_pushvalue(L, idx);
-    int seen = lua_rawget(L, w->seen) != LUA_TNIL;
-    lua_pop(L, 1);
-    if (seen) return;
-    lua_pushvalue(L, idx);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, w->seen);
+    if (met(w, idx)) return;
     lua_pushvalue(L, idx);
     lua_rawseti(L, w->queue, ++w->nqueued);
 }
@@ -320,9 +328,8 @@ int vd__lint_code(lua_State *L, vd_policy_t *p, vd_lint_report_t *out, vd_lint_c
     w.queue = lua_gettop(L);
     /* Every function holds the global table as _ENV: walking it would make every global look
      * used. A global is used when code names it (on_access). */
-    discover(&w, w.env);
-    discover(&w, w.globals);
-    w.nqueued = 0;
+    met(&w, w.env);
+    met(&w, w.globals);
     walk_rules(&w, p);
     unused_lists(&w);
     if (!w.rc && w.unreadable)

@@ -192,7 +192,7 @@ static int unreached_action(const vd_policy_t *p, const vd_pipeline_t *pl, const
 
 static int thresholds(const vd_policy_t *p, const vd_pipeline_t *pl, vd_lint_report_t *out) {
     if (pl->nactions == 0) return 0;
-    totals_t t = {.sums = malloc(2 * MAX_SUMS * sizeof *t.sums), .n = 1};
+    totals_t t = {.sums = malloc(sizeof *t.sums * 2 * MAX_SUMS), .n = 1};
     if (!t.sums) return VD_ENOMEM;
     t.sums[0] = 0;
     int rc = 0;
