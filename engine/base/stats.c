@@ -169,6 +169,7 @@ static void add_node(vd_stats_agg_t *a, vd_stat_node_t *n) {
     a->errors += vd_counter_get(&n->errors);
     a->fired += vd_counter_get(&n->fired);
     a->timeouts += vd_counter_get(&n->timeouts);
+    a->invalid += vd_counter_get(&n->invalid);
     a->sum_ns += vd_counter_get(&n->latency.sum_ns);
     for (int b = 0; b < VD_HIST_BUCKETS; b++)
         a->hist[b] += vd_counter_get(&n->latency.b[b]);

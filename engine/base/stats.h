@@ -60,6 +60,7 @@ typedef struct vd_stat_node {
     vd_counter_t count, errors, fired;
     vd_counter_t timeouts; /* plugin calls past their deadline, rule stages past timeout_ms (also
                               errors) */
+    vd_counter_t invalid;  /* pipelines: events refused by the pipeline's fields */
     vd_hist_t latency;
     /* Pipelines: decisions per action. Names are written before nactions is published. */
     char action_names[VD_STAT_ACTIONS][32];
@@ -141,7 +142,7 @@ typedef struct vd_pair_agg {
 typedef struct vd_stats_agg {
     const char *pipeline, *stage;
     int shadow; /* stages */
-    uint64_t count, errors, fired, timeouts, sum_ns;
+    uint64_t count, errors, fired, timeouts, invalid, sum_ns;
     uint64_t hist[VD_HIST_BUCKETS];
     const char *action_names[VD_STAT_ACTIONS];
     uint64_t action_counts[VD_STAT_ACTIONS];

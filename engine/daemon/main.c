@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "plugin/default_dirs.h"
 #include "plugin/registry.h"
+#include "policy/lint.h"
 #include "policy/policy.h"
 #include "state/redis.h"
 
@@ -92,7 +93,9 @@ static void usage(FILE *out) {
         "  --redis-timeout-ms MS  how long a rule waits for Redis (default 50)\n"
         "  --state-fallback MODE  when Redis does not answer: local (this daemon's own state)\n"
         "                         or open (no counts, no labels); default local\n"
-        "  --check                load and validate the policies, print the version, exit\n"
+        "  --check                load and validate the policies, print the lint's warnings\n"
+        "                         and the version, exit\n"
+        "  --strict               with --check: lint warnings are errors (exit status 1)\n"
         "  --version, --help\n");
 }
 
@@ -187,8 +190,23 @@ static int snapshot_conflict(const vd_config_t *cfg, int interval_given) {
     return 0;
 }
 
-/* Validates the policies without serving: for editors, CI and `verdict` users. */
-static int check_only(const vd_config_t *cfg) {
+/* Prints the lint's findings on p; returns how many, or -1 when it could not run. */
+static int lint(vd_policy_t *p, int strict) {
+    vd_lint_report_t r;
+    int rc = vd_policy_lint(p, &r);
+    for (size_t i = 0; i < r.n; i++) {
+        char line[1400];
+        vd_lint_format(&r.items[i], strict, line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+    if (rc) fprintf(stderr, "verdictd: the policy lint could not run: %s\n", vd_strerror(rc));
+    int n = rc ? -1 : (int)r.n;
+    vd_lint_report_free(&r);
+    return n;
+}
+
+/* Validates and lints the policies without serving: for editors, CI and `verdict` users. */
+static int check_only(const vd_config_t *cfg, int strict) {
     char err[4096];
     vd_policy_src_t *src = NULL;
     vd_policy_t *p = NULL;
@@ -196,11 +214,15 @@ static int check_only(const vd_config_t *cfg) {
     if (vd_plugin_registry_init(&plugins, cfg->plugin_dirs, cfg->nplugin_dirs) != 0) return 1;
     int rc = vd_policy_src_read(cfg->policy_dir, &src, err, sizeof err);
     if (rc == 0) rc = vd_policy_load(src, &cfg->lua, &plugins, &p, err, sizeof err);
+    int findings = rc == 0 ? lint(p, strict) : 0;
     if (rc != 0)
         fprintf(stderr, "verdictd: policy error: %s\n", err);
-    else
-        printf("policies OK: %zu pipeline(s), %zu rule(s), version %s\n", p->npipelines, p->nrules,
-               src->version);
+    else if (strict && findings != 0) {
+        fprintf(stderr, "verdictd: policies refused: lint findings are errors with --strict\n");
+        rc = 1;
+    } else
+        printf("policies OK: %zu pipeline(s), %zu rule(s), version %s, %d lint warning(s)\n",
+               p->npipelines, p->nrules, src->version, findings > 0 ? findings : 0);
     vd_policy_unref(p);
     vd_policy_src_unref(src);
     vd_plugin_registry_close(&plugins);
@@ -210,7 +232,7 @@ static int check_only(const vd_config_t *cfg) {
 int main(int argc, char **argv) {
     vd_config_t cfg;
     vd_config_defaults(&cfg);
-    int check = 0, interval_given = 0;
+    int check = 0, strict = 0, interval_given = 0;
     const char *dirs[MAX_PLUGIN_DIRS];
     const char *data_dir = "./data";
     size_t ndirs = 0;
@@ -222,6 +244,7 @@ int main(int argc, char **argv) {
         OPT_METRICS,
         OPT_LOG,
         OPT_CHECK,
+        OPT_STRICT,
         OPT_VERSION,
         OPT_HELP,
         OPT_REDIS,
@@ -241,6 +264,7 @@ int main(int argc, char **argv) {
         {"data-dir", required_argument, 0, OPT_DATA_DIR},
         {"log-level", required_argument, 0, OPT_LOG},
         {"check", no_argument, 0, OPT_CHECK},
+        {"strict", no_argument, 0, OPT_STRICT},
         {"version", no_argument, 0, OPT_VERSION},
         {"help", no_argument, 0, OPT_HELP},
         {"workers", required_argument, 0, OPT_NUM + 0},
@@ -293,6 +317,8 @@ int main(int argc, char **argv) {
             data_dir = optarg;
         else if (c == OPT_CHECK)
             check = 1;
+        else if (c == OPT_STRICT)
+            strict = 1;
         else if (c == OPT_SNAPSHOT)
             cfg.state_snapshot = optarg;
         else if (c == OPT_DLOG)
@@ -366,8 +392,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "verdictd: --admin-socket must be another path than --socket\n");
         return 2;
     }
+    if (strict && !check) {
+        fprintf(stderr, "verdictd: --strict goes with --check (it makes lint warnings errors)\n");
+        return 2;
+    }
     vd_crash_install(); /* a plugin that crashes, even in create(), is reported */
-    if (check) return check_only(&cfg);
+    if (check) return check_only(&cfg, strict);
     signal(SIGPIPE, SIG_IGN); /* a client that hangs up must not kill the daemon */
     vd_engine_t e;
     char err[4096];

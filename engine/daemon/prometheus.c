@@ -158,6 +158,13 @@ static void pipeline_metrics(buf_t *b, const vd_stats_aggs_t *s) {
                 esc(a->pipeline, p, sizeof p), esc(a->action_names[k], st, sizeof st),
                 (unsigned long long)a->action_counts[k]);
     }
+    family(b, "verdict_pipeline_invalid_events_total", "counter",
+           "Events refused because they lack a field the pipeline's fields require, or hold one "
+           "of another type.");
+    for (size_t i = 0; i < s->nnodes; i++)
+        if (!*s->nodes[i].stage)
+            put(b, "verdict_pipeline_invalid_events_total{pipeline=\"%s\"} %llu\n",
+                esc(s->nodes[i].pipeline, p, sizeof p), (unsigned long long)s->nodes[i].invalid);
     family(b, "verdict_pipeline_seconds", "histogram", "Time to decide, per pipeline.");
     for (size_t i = 0; i < s->nnodes; i++) {
         if (*s->nodes[i].stage) continue;

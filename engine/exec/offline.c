@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "decision/decision_pack.h"
+#include "event_check.h"
 #include "plugin/registry.h"
 #include "policy/source.h"
 #include "proto/decide_params.h"
@@ -167,6 +168,7 @@ int vd_executor_run(vd_executor_t *x, const char *pipeline, const msgpack_object
     if (!pl) return fail(res, VD_ENOTFOUND, "no pipeline '%s'", pipeline);
     const char *bad = vd_decide_check_event(event);
     if (bad) return fail(res, VD_EINVAL, "%s", bad);
+    if (vd_event_check(pl, event, res->error, sizeof res->error) != 0) return res->rc = VD_EINVAL;
     vd_decide_req_t req = {.pl = pl,
                            .event = event,
                            .explain = opts->explain,

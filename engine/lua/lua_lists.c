@@ -2,6 +2,7 @@
  * a list file shared by every worker and reloaded when the file changes (engine/state/list.h). */
 #include "lua_lists.h"
 #include "base/path.h"
+#include "base/suggest.h"
 #include "state.h"
 #include "state/list.h"
 
@@ -33,6 +34,44 @@ static void resolve(lua_State *L, const char *path, char *out) {
                    path);
 }
 
+/* Remembers where the list on top of the stack was opened (VD_LUA_LIST_DECLS), without keeping
+ * it alive: a list nothing refers to is let go as before. */
+static void record_declaration(lua_State *L, const char *path) {
+    int list = lua_gettop(L);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, VD_LUA_LIST_DECLS) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 1, 1);
+        lua_createtable(L, 1, 0);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "v");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_setfield(L, -2, "lists");
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, VD_LUA_LIST_DECLS);
+    }
+    lua_Integer i = (lua_Integer)lua_rawlen(L, -1) + 1;
+    lua_createtable(L, 0, 3);
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0) {
+            lua_pushstring(L, ar.short_src);
+            lua_setfield(L, -2, "file");
+            lua_pushinteger(L, ar.currentline);
+            lua_setfield(L, -2, "line");
+            break;
+        }
+    }
+    lua_pushstring(L, path);
+    lua_setfield(L, -2, "path");
+    lua_rawseti(L, -2, i);
+    lua_getfield(L, -1, "lists");
+    lua_pushvalue(L, list);
+    lua_rawseti(L, -2, i);
+    lua_settop(L, list);
+}
+
 /* Opens the list at path (argument p) as kind, with the options table at argument opts. */
 static int open_list(lua_State *L, int p, int opts, int kind) {
     const char *path = luaL_checkstring(L, p);
@@ -60,6 +99,7 @@ static int open_list(lua_State *L, int p, int opts, int kind) {
     if (vd_list_open(abs, (vd_list_kind_t)kind, skip_bad, ref, err, sizeof err) != 0)
         return luaL_error(L, "verdict.list: %s", err);
     vd_udata_set(L, VD_UDATA_LIST);
+    record_declaration(L, path);
     return 1;
 }
 
@@ -67,9 +107,17 @@ static int open_list(lua_State *L, int p, int opts, int kind) {
 static int list_call(lua_State *L) {
     const char *kind_name = luaL_checkstring(L, 3); /* 1 is the verdict.list table */
     int kind = vd_list_kind_parse(kind_name);
-    if (kind < 0)
-        return luaL_error(L, "verdict.list: unknown kind '%s' (known: ip, domain, exact)",
-                          kind_name);
+    if (kind < 0) {
+        static const char *const kinds[] = {"ip", "domain", "exact"};
+        vd_suggest_t sg;
+        vd_suggest_init(&sg, kind_name);
+        for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+            vd_suggest_offer(&sg, kinds[i]);
+        char hint[VD_SUGGEST_HINT];
+        return luaL_error(L, "verdict.list: unknown kind '%s' (%sknown: ip, domain, exact)",
+                          kind_name,
+                          vd_suggest_hint(&sg, "did you mean '%s'? ", hint, sizeof hint));
+    }
     return open_list(L, 2, 4, kind);
 }
 

@@ -35,6 +35,10 @@ static int push_original(lua_State *L, int idx) {
     return 0;
 }
 
+int vd_lua_readonly_original(lua_State *L, int idx) {
+    return push_original(L, idx);
+}
+
 int vd_lua_is_readonly(lua_State *L, int idx) {
     if (!push_original(L, idx)) return 0;
     lua_pop(L, 1);

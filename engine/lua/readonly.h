@@ -34,6 +34,10 @@ int vd_lua_is_engine_object(lua_State *L, int idx);
 /* 1 when the value at idx is a read-only proxy. */
 int vd_lua_is_readonly(lua_State *L, int idx);
 
+/* Pushes the original table of the read-only proxy at idx and returns 1; returns 0 and pushes
+ * nothing for any other value. For the engine's own readers of a loaded policy (the lint). */
+int vd_lua_readonly_original(lua_State *L, int idx);
+
 /* Pushes the position "file:line: " of the innermost Lua function running (or ""). */
 void vd_lua_where(lua_State *L);
 

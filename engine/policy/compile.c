@@ -1,7 +1,9 @@
 #include "compile.h"
 
 #include "base/error.h"
+#include "base/suggest.h"
 #include "dsl.h"
+#include "key_line.h"
 #include "lua/lua_when.h"
 #include "plugin/stage.h"
 #include "plugin_config.h"
@@ -21,19 +23,58 @@ typedef struct cc {
     size_t errlen;
 } cc_t;
 
-/* Where a declaration was made, read from its record. */
+/* Where a declaration was made, read from its record; within names the key of the
+ * declaration's table whose own table is being read (log), or is NULL. */
 typedef struct where {
     const char *name, *file;
     int line;
+    const char *kind; /* "rule", "stage", "plugin" or "pipeline" */
+    const char *within;
 } where_t;
 
+static int vfail(cc_t *c, const where_t *w, int line, const char *fmt, va_list ap) {
+    int n = snprintf(c->err, c->errlen, "%s:%d: ", w->file, line);
+    if (n >= 0 && (size_t)n < c->errlen) vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+    return VD_EPOLICY;
+}
+
+/* The line of keys (or of the array entry item) in the declaration's source text. */
+static int line_of(cc_t *c, const where_t *w, const char *key, const char *sub, const char *item) {
+    const char *keys[3];
+    size_t n = 0;
+    if (w->within) keys[n++] = w->within;
+    if (key) keys[n++] = key;
+    if (sub) keys[n++] = sub;
+    vd_decl_at_t d = {w->kind, w->name, w->file, w->line};
+    return vd_policy_key_line(c->p->src, &d, keys, n, item);
+}
+
+/* Fails at the declaration's line. */
 static int failf(cc_t *c, const where_t *w, const char *fmt, ...) {
-    int n = snprintf(c->err, c->errlen, "%s:%d: ", w->file, w->line);
     va_list ap;
     va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < c->errlen) vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+    int rc = vfail(c, w, w->line, fmt, ap);
     va_end(ap);
-    return VD_EPOLICY;
+    return rc;
+}
+
+/* Fails at the line of key in the declaration's table (of sub in key's table, when given). */
+static int failk(cc_t *c, const where_t *w, const char *key, const char *sub, const char *fmt,
+                 ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfail(c, w, line_of(c, w, key, sub, NULL), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Fails at the line of the array entry item in the declaration's table. */
+static int fail_item(cc_t *c, const where_t *w, const char *item, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfail(c, w, line_of(c, w, NULL, NULL, item), fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 static int oom(cc_t *c) {
@@ -41,10 +82,10 @@ static int oom(cc_t *c) {
     return VD_ENOMEM;
 }
 
-/* Reads name/file/line of the record at the top of the stack. The strings stay alive in the
- * registry for as long as the state does. */
-static where_t record_where(lua_State *L) {
-    where_t w;
+/* Reads name/file/line of the record at the top of the stack, a declaration of kind. The
+ * strings stay alive in the registry for as long as the state does. */
+static where_t record_where(lua_State *L, const char *kind) {
+    where_t w = {.kind = kind};
     lua_getfield(L, -1, "name");
     w.name = lua_tostring(L, -1);
     lua_getfield(L, -2, "file");
@@ -69,12 +110,17 @@ static int check_keys(cc_t *c, int idx, const char *const *allowed, const char *
         for (const char *const *a = allowed; key && *a && !ok; a++)
             ok = strcmp(*a, key) == 0;
         if (!ok) {
-            char list[256] = "";
-            for (const char *const *a = allowed; *a; a++)
+            char list[256] = "", h[VD_SUGGEST_HINT];
+            vd_suggest_t sg;
+            vd_suggest_init(&sg, key ? key : "");
+            for (const char *const *a = allowed; *a; a++) {
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
                          a == allowed ? "" : ", ", *a);
-            int rc = failf(c, w, "%s '%s': unknown key '%s' (known keys: %s)", what, w->name,
-                           key ? key : luaL_typename(L, -1), list);
+                vd_suggest_offer(&sg, *a);
+            }
+            int rc = failk(c, w, key, NULL, "%s '%s': unknown key '%s' (%sknown keys: %s)", what,
+                           w->name, key ? key : luaL_typename(L, -1),
+                           vd_suggest_hint(&sg, "did you mean '%s'? ", h, sizeof h), list);
             lua_pop(L, 1);
             return rc;
         }
@@ -87,7 +133,7 @@ static int get_field(cc_t *c, int spec, const char *key, int type, const char *w
                      const where_t *w) {
     int t = lua_getfield(c->L, spec, key);
     if (t == LUA_TNIL || t == type) return 0;
-    int rc = failf(c, w, "%s '%s': '%s' must be a %s, not a %s", what, w->name, key,
+    int rc = failk(c, w, key, NULL, "%s '%s': '%s' must be a %s, not a %s", what, w->name, key,
                    lua_typename(c->L, type), luaL_typename(c->L, -1));
     lua_pop(c->L, 1);
     return rc;
@@ -112,7 +158,7 @@ static int compile_tags(cc_t *c, int idx, vd_rule_t *r, const where_t *w) {
         lua_rawgeti(L, idx, (lua_Integer)i);
         if (lua_type(L, -1) != LUA_TSTRING || !*lua_tostring(L, -1)) {
             lua_pop(L, 1);
-            return failf(c, w, "rule '%s': tags must be non-empty strings", w->name);
+            return failk(c, w, "tags", NULL, "rule '%s': tags must be non-empty strings", w->name);
         }
         if (!(r->tags[r->ntags++] = strdup(lua_tostring(L, -1)))) return oom(c);
         lua_pop(L, 1);
@@ -133,7 +179,7 @@ static int compile_rule_body(cc_t *c, int spec, vd_rule_t *r, const where_t *w) 
         return failf(c, w, "rule '%s' needs when = function(ev, ctx) ... end", w->name);
     }
     if (t != LUA_TFUNCTION && !r->native) {
-        rc = failf(c, w,
+        rc = failk(c, w, "when", NULL,
                    "rule '%s': 'when' must be a function or a verdict.when condition, not a %s",
                    w->name, luaL_typename(L, -1));
         lua_pop(L, 1);
@@ -147,7 +193,7 @@ static int compile_rule_body(cc_t *c, int spec, vd_rule_t *r, const where_t *w) 
     r->detail = dup_opt(L, -1);
     lua_pop(L, 1);
     if (r->detail && r->native)
-        return failf(c, w,
+        return failk(c, w, "detail", NULL,
                      "rule '%s': 'detail' formats what a when function returns; a verdict.when "
                      "condition gives its own detail",
                      w->name);
@@ -161,7 +207,8 @@ static int compile_rule_body(cc_t *c, int spec, vd_rule_t *r, const where_t *w) 
         lua_pop(L, 1);
     } else {
         lua_pop(L, 1);
-        return failf(c, w, "rule '%s': score must be a finite number or a function%s", w->name,
+        return failk(c, w, t == LUA_TNIL ? NULL : "score", NULL,
+                     "rule '%s': score must be a finite number or a function%s", w->name,
                      t == LUA_TNIL ? " (or give the rule a stop action)" : "");
     }
     if ((rc = get_field(c, spec, "description", LUA_TSTRING, "rule", w))) return rc;
@@ -189,7 +236,7 @@ static int compile_rules(cc_t *c) {
     int rc = 0;
     for (size_t i = 1; i <= n && rc == 0; i++) {
         lua_rawgeti(L, -1, (lua_Integer)i);
-        where_t w = record_where(L);
+        where_t w = record_where(L, "rule");
         const vd_rule_t *dup = find_rule(p, w.name);
         vd_rule_t *r = &p->rules[p->nrules++];
         r->when_ref = r->score_ref = LUA_NOREF;
@@ -230,11 +277,12 @@ static int compile_actions(cc_t *c, int idx, vd_pipeline_t *pl, const where_t *w
         int ok = name && is_action_name(name) && lua_type(L, -1) == LUA_TNUMBER &&
                  isfinite(lua_tonumber(L, -1));
         if (!ok) {
+            int rc = failk(c, w, "actions", name,
+                           "pipeline '%s': actions must map action names (lower_case) to finite "
+                           "score bounds, e.g. actions = { challenge = 5, block = 12 }",
+                           w->name);
             lua_pop(L, 2);
-            return failf(c, w,
-                         "pipeline '%s': actions must map action names (lower_case) to finite "
-                         "score bounds, e.g. actions = { challenge = 5, block = 12 }",
-                         w->name);
+            return rc;
         }
         vd_threshold_t *t = &pl->actions[pl->nactions++];
         t->bound = lua_tonumber(L, -1);
@@ -247,10 +295,12 @@ static int compile_actions(cc_t *c, int idx, vd_pipeline_t *pl, const where_t *w
     qsort(pl->actions, pl->nactions, sizeof *pl->actions, by_bound);
     for (size_t i = 0; i < pl->nactions; i++) {
         if (strcmp(pl->actions[i].name, pl->default_action) == 0)
-            return failf(c, w, "pipeline '%s': '%s' is the default action and cannot have a bound",
+            return failk(c, w, "actions", pl->default_action,
+                         "pipeline '%s': '%s' is the default action and cannot have a bound",
                          w->name, pl->default_action);
         if (i > 0 && pl->actions[i].bound == pl->actions[i - 1].bound)
-            return failf(c, w, "pipeline '%s': actions '%s' and '%s' share the bound %g", w->name,
+            return failk(c, w, "actions", pl->actions[i].name,
+                         "pipeline '%s': actions '%s' and '%s' share the bound %g", w->name,
                          pl->actions[i - 1].name, pl->actions[i].name, pl->actions[i].bound);
     }
     if (!(pl->action_names = calloc(pl->nactions + 2, sizeof *pl->action_names))) return oom(c);
@@ -266,14 +316,30 @@ static int knows_action(const vd_pipeline_t *pl, const char *action) {
     return 0;
 }
 
-static int unknown_action(cc_t *c, const where_t *w, const char *what, const char *action,
-                          const vd_pipeline_t *pl) {
-    char list[256] = "";
-    for (const char **a = pl->action_names; *a; a++)
+/* An action named by key of the declaration at w that pipeline pl does not have. */
+static int unknown_action(cc_t *c, const where_t *w, const char *key, const char *what,
+                          const char *action, const vd_pipeline_t *pl) {
+    char list[256] = "", h[VD_SUGGEST_HINT];
+    vd_suggest_t sg;
+    vd_suggest_init(&sg, action);
+    for (const char **a = pl->action_names; *a; a++) {
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
                  a == pl->action_names ? "" : ", ", *a);
-    return failf(c, w, "%s uses action '%s', but pipeline '%s' (%s:%d) only has: %s", what, action,
-                 pl->name, pl->file, pl->line, list);
+        vd_suggest_offer(&sg, *a);
+    }
+    return failk(c, w, key, NULL, "%s uses action '%s', but pipeline '%s' (%s:%d) only has: %s%s",
+                 what, action, pl->name, pl->file, pl->line, list,
+                 vd_suggest_hint(&sg, " (did you mean '%s'?)", h, sizeof h));
+}
+
+static int unknown_rule(cc_t *c, const where_t *w, const char *name) {
+    char h[VD_SUGGEST_HINT];
+    vd_suggest_t sg;
+    vd_suggest_init(&sg, name);
+    for (size_t i = 0; i < c->p->nrules; i++)
+        vd_suggest_offer(&sg, c->p->rules[i].name);
+    return fail_item(c, w, name, "stage '%s': unknown rule '%s'%s", w->name, name,
+                     vd_suggest_hint(&sg, " (did you mean '%s'?)", h, sizeof h));
 }
 
 static int compile_stage_rules(cc_t *c, int spec, vd_stage_t *st, const vd_pipeline_t *pl,
@@ -291,12 +357,12 @@ static int compile_stage_rules(cc_t *c, int spec, vd_stage_t *st, const vd_pipel
         vd_rule_t *r = rname ? find_rule(c->p, rname) : NULL;
         lua_pop(L, 1);
         if (!rname) return failf(c, w, "stage '%s': entry %d must be a rule name", w->name, (int)i);
-        if (!r) return failf(c, w, "stage '%s': unknown rule '%s'", w->name, rname);
+        if (!r) return unknown_rule(c, w, rname);
         if (r->stop && !knows_action(pl, r->stop)) {
-            where_t rw = {r->name, r->file, r->line};
+            where_t rw = {r->name, r->file, r->line, "rule", NULL};
             char what[160];
             snprintf(what, sizeof what, "rule '%s' (stop)", r->name);
-            return unknown_action(c, &rw, what, r->stop, pl);
+            return unknown_action(c, &rw, "stop", what, r->stop, pl);
         }
         st->rules[st->nrules++] = r;
     }
@@ -317,8 +383,8 @@ static int compile_stage_common(cc_t *c, int spec, vd_stage_t *st, const vd_pipe
     if (lua_getfield(L, spec, "timeout_ms") != LUA_TNIL) {
         lua_Integer t = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
         if (t < 1 || t > 3600000)
-            rc = failf(c, w, "stage '%s': timeout_ms must be an integer from 1 to 3600000",
-                       st->name);
+            rc = failk(c, w, "timeout_ms", NULL,
+                       "stage '%s': timeout_ms must be an integer from 1 to 3600000", st->name);
         st->timeout_ms = (int)t;
     }
     lua_pop(L, 1);
@@ -328,7 +394,7 @@ static int compile_stage_common(cc_t *c, int spec, vd_stage_t *st, const vd_pipe
     if (oe && strcmp(oe, "open") != 0) {
         char what[160];
         snprintf(what, sizeof what, "stage '%s' (on_error)", st->name);
-        rc = knows_action(pl, oe) ? 0 : unknown_action(c, w, what, oe, pl);
+        rc = knows_action(pl, oe) ? 0 : unknown_action(c, w, "on_error", what, oe, pl);
         if (rc == 0 && !(st->on_error = strdup(oe))) rc = oom(c);
     }
     lua_pop(L, 1);
@@ -347,7 +413,7 @@ static int compile_rule_stage(cc_t *c, vd_stage_t *st, const vd_pipeline_t *pl) 
     static const char *const keys[] = {"shadow",     "on_error",    "description",
                                        "timeout_ms", "as_features", NULL};
     lua_State *L = c->L;
-    where_t w = record_where(L);
+    where_t w = record_where(L, "stage");
     st->kind = VD_STAGE_RULES;
     if (!(st->name = strdup(w.name)) || !(st->file = strdup(w.file))) return oom(c);
     st->line = w.line;
@@ -387,7 +453,7 @@ static int compile_plugin_stage(cc_t *c, vd_stage_t *st, vd_pipeline_t *pl) {
     static const char *const engine_keys[] = {"name",        "shadow",     "on_error",
                                               "description", "timeout_ms", NULL};
     lua_State *L = c->L;
-    where_t w = record_where(L);
+    where_t w = record_where(L, "plugin");
     st->kind = VD_STAGE_PLUGIN;
     lua_getfield(L, -1, "spec");
     int spec = lua_gettop(L), rc = 0;
@@ -434,7 +500,7 @@ static int compile_stages(cc_t *c, int idx, vd_pipeline_t *pl, const where_t *w)
         }
         if (!is_stage) {
             lua_pop(L, 1);
-            return failf(c, w,
+            return failk(c, w, "stages", NULL,
                          "pipeline '%s': stages[%d] must be stage \"name\" { rules... } or "
                          "plugin \"name\" { ... }",
                          w->name, (int)i);
@@ -459,7 +525,7 @@ static int field_list(cc_t *c, const char *key, char ***out, size_t *n, const wh
     for (size_t i = 1; i <= len; i++) {
         if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING) {
             lua_pop(L, 1);
-            return failf(c, w,
+            return failk(c, w, key, NULL,
                          "pipeline '%s': log.%s must list event field names, like "
                          "{ \"email\", \"phone\" }",
                          w->name, key);
@@ -487,39 +553,40 @@ static int compile_log(cc_t *c, int spec, vd_pipeline_t *pl, const where_t *w) {
     } else if (t == LUA_TTABLE) {
         int idx = lua_gettop(L);
         where_t lw = *w;
+        lw.within = "log";
         rc = check_keys(c, idx, keys, "log of pipeline", &lw, 0);
-        if (rc == 0) rc = get_field(c, idx, "sample", LUA_TNUMBER, "log of pipeline", w);
+        if (rc == 0) rc = get_field(c, idx, "sample", LUA_TNUMBER, "log of pipeline", &lw);
         if (rc == 0) {
             if (!lua_isnil(L, -1)) lg->sample = lua_tonumber(L, -1);
             lua_pop(L, 1);
             if (!(lg->sample > 0 && lg->sample <= 1))
-                rc = failf(c, w,
+                rc = failk(c, &lw, "sample", NULL,
                            "pipeline '%s': log.sample must be above 0 and at most 1 (the "
                            "share of decisions logged)",
                            w->name);
         }
-        if (rc == 0) rc = get_field(c, idx, "time_field", LUA_TSTRING, "log of pipeline", w);
+        if (rc == 0) rc = get_field(c, idx, "time_field", LUA_TSTRING, "log of pipeline", &lw);
         if (rc == 0) {
             lg->time_field = dup_opt(L, -1);
             lua_pop(L, 1);
-            rc = get_field(c, idx, "salt", LUA_TSTRING, "log of pipeline", w);
+            rc = get_field(c, idx, "salt", LUA_TSTRING, "log of pipeline", &lw);
         }
         if (rc == 0) {
             lg->salt = dup_opt(L, -1);
             lua_pop(L, 1);
-            rc = get_field(c, idx, "hash", LUA_TTABLE, "log of pipeline", w);
+            rc = get_field(c, idx, "hash", LUA_TTABLE, "log of pipeline", &lw);
         }
         if (rc == 0) {
-            rc = field_list(c, "hash", &lg->hash, &lg->nhash, w);
+            rc = field_list(c, "hash", &lg->hash, &lg->nhash, &lw);
             lua_pop(L, 1);
         }
-        if (rc == 0) rc = get_field(c, idx, "drop", LUA_TTABLE, "log of pipeline", w);
+        if (rc == 0) rc = get_field(c, idx, "drop", LUA_TTABLE, "log of pipeline", &lw);
         if (rc == 0) {
-            rc = field_list(c, "drop", &lg->drop, &lg->ndrop, w);
+            rc = field_list(c, "drop", &lg->drop, &lg->ndrop, &lw);
             lua_pop(L, 1);
         }
     } else if (t != LUA_TNIL) {
-        rc = failf(c, w,
+        rc = failk(c, w, "log", NULL,
                    "pipeline '%s': log must be false or a table { sample = ..., hash = "
                    "{...}, drop = {...} }, not a %s",
                    w->name, luaL_typename(L, -1));
@@ -530,10 +597,26 @@ static int compile_log(cc_t *c, int spec, vd_pipeline_t *pl, const where_t *w) {
     return rc;
 }
 
+/* fields = { ip = "ip", email = "string", age = "number?" }: the event schema. */
+static int compile_fields(cc_t *c, int spec, vd_pipeline_t *pl, const where_t *w) {
+    int rc = get_field(c, spec, "fields", LUA_TTABLE, "pipeline", w);
+    if (rc || lua_isnil(c->L, -1)) {
+        if (!rc) lua_pop(c->L, 1);
+        return rc;
+    }
+    char why[600];
+    const char *field;
+    rc = vd_schema_compile(c->L, -1, &pl->fields, &field, why, sizeof why);
+    if (rc == VD_EPOLICY) rc = failk(c, w, "fields", field, "pipeline '%s': %s", w->name, why);
+    lua_pop(c->L, 1);
+    return rc == VD_ENOMEM ? oom(c) : rc;
+}
+
 static int compile_pipeline(cc_t *c, vd_pipeline_t *pl) {
-    static const char *const keys[] = {"description", "stages", "actions", "default", "log", NULL};
+    static const char *const keys[] = {"description", "stages", "actions", "default",
+                                       "log",         "fields", NULL};
     lua_State *L = c->L;
-    where_t w = record_where(L);
+    where_t w = record_where(L, "pipeline");
     if (!(pl->name = strdup(w.name)) || !(pl->file = strdup(w.file))) return oom(c);
     pl->line = w.line;
     if (lua_getfield(L, -1, "spec") != LUA_TTABLE) {
@@ -546,8 +629,8 @@ static int compile_pipeline(cc_t *c, vd_pipeline_t *pl) {
     if (rc == 0) {
         const char *def = lua_isnil(L, -1) ? "allow" : lua_tostring(L, -1);
         if (!is_action_name(def))
-            rc = failf(c, &w, "pipeline '%s': default action '%s' is not a lower_case name", w.name,
-                       def);
+            rc = failk(c, &w, "default", NULL,
+                       "pipeline '%s': default action '%s' is not a lower_case name", w.name, def);
         else if (!(pl->default_action = strdup(def)))
             rc = oom(c);
         lua_pop(L, 1);
@@ -564,6 +647,7 @@ static int compile_pipeline(cc_t *c, vd_pipeline_t *pl) {
         lua_pop(L, 1);
     }
     if (rc == 0) rc = compile_log(c, spec, pl, &w);
+    if (rc == 0) rc = compile_fields(c, spec, pl, &w);
     if (rc == 0) rc = get_field(c, spec, "stages", LUA_TTABLE, "pipeline", &w);
     if (rc == 0) {
         if (lua_isnil(L, -1))
@@ -590,7 +674,7 @@ static int compile_pipelines(cc_t *c) {
         rc = compile_pipeline(c, pl);
         for (size_t j = 0; rc == 0 && j + 1 < p->npipelines; j++) {
             if (strcmp(p->pipelines[j].name, pl->name) == 0) {
-                where_t w = {pl->name, pl->file, pl->line};
+                where_t w = {pl->name, pl->file, pl->line, "pipeline", NULL};
                 rc = failf(c, &w, "pipeline '%s' is already defined at %s:%d", pl->name,
                            p->pipelines[j].file, p->pipelines[j].line);
             }
@@ -659,6 +743,7 @@ void vd_policy_compiled_free(vd_policy_t *p) {
         free_names(pl->log.drop, pl->log.ndrop);
         free(pl->log.time_field);
         free(pl->log.salt);
+        vd_schema_free(&pl->fields);
     }
     free(p->pipelines);
 }

@@ -1,6 +1,7 @@
 #include "policy.h"
 
 #include "base/error.h"
+#include "base/suggest.h"
 #include "compile.h"
 #include "dsl.h"
 #include "lua/freeze.h"
@@ -37,8 +38,22 @@ static const char *find_file(void *ud, const char *path, size_t *len) {
     return f->data;
 }
 
+/* Reading a global nobody defined: a misspelt name, most often, so the message offers the
+ * closest defined one (the global table is argument 1). */
 static int undefined_global(lua_State *L) {
-    return luaL_error(L, "undefined global '%s'", luaL_optstring(L, 2, "?"));
+    const char *name = luaL_optstring(L, 2, "?");
+    vd_suggest_t sg;
+    vd_suggest_init(&sg, name);
+    if (lua_type(L, 1) == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) == LUA_TSTRING) vd_suggest_offer(&sg, lua_tostring(L, -1));
+        }
+    }
+    char hint[VD_SUGGEST_HINT];
+    return luaL_error(L, "undefined global '%s'%s", name,
+                      vd_suggest_hint(&sg, " (did you mean '%s'?)", hint, sizeof hint));
 }
 
 static int global_write(lua_State *L) {

@@ -5,6 +5,7 @@
 #define VD_POLICY_H
 
 #include "lua/state.h"
+#include "schema.h"
 #include "source.h"
 
 #include <stddef.h>
@@ -71,6 +72,7 @@ typedef struct vd_pipeline {
     const char **action_names; /* default then thresholds, NULL-terminated */
     int has_plugins;           /* some stage is a plugin: requests may suspend */
     vd_pipeline_log_t log;
+    vd_schema_t fields; /* the event fields its rules need; n == 0: any event */
     struct vd_stat_node *stats;
 } vd_pipeline_t;
 

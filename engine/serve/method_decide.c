@@ -7,6 +7,7 @@
 #include "decision/decision_pack.h"
 #include "decision_record.h"
 #include "dlog/dlog.h"
+#include "exec/event_check.h"
 #include "exec/request.h"
 #include "proto/decide_params.h"
 #include "proto/mp_scan.h"
@@ -141,6 +142,11 @@ void vd_method_decide(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
     const vd_pipeline_t *pl = vd_executor_pipeline(s->x, p.pipeline, p.pipeline_len);
     if (!pl) {
         unknown_pipeline(s, c, m->msgid, &p);
+        return;
+    }
+    char why[512];
+    if (vd_event_check(pl, p.event, why, sizeof why) != 0) {
+        vd_server_error(s, c, m->msgid, VD_RPC_BAD_REQUEST, "%s", why);
         return;
     }
     vd_decide_req_t req = {.pl = pl,

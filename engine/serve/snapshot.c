@@ -182,9 +182,10 @@ static void pack_pipeline(msgpack_packer *pk, const vd_stats_aggs_t *snap,
     for (size_t i = 0; i < snap->nnodes; i++)
         nstages += is_stage_of(&snap->nodes[i], p);
     vd_pack_cstr(pk, p->pipeline);
-    msgpack_pack_map(pk, 6);
+    msgpack_pack_map(pk, 7);
     vd_pack_u64(pk, "requests", p->count);
     vd_pack_u64(pk, "errors", p->errors);
+    vd_pack_u64(pk, "invalid_events", p->invalid);
     pack_latency(pk, p);
     vd_pack_cstr(pk, "actions");
     msgpack_pack_map(pk, (size_t)p->nactions);

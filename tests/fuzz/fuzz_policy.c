@@ -1,7 +1,8 @@
-/* libFuzzer target: the policy loader (Lua source, DSL, validation) and a run of every
- * pipeline it declares, on arbitrary policy text. */
+/* libFuzzer target: the policy loader (Lua source, DSL, validation, the lines of errors), the
+ * lint and a run of every pipeline it declares, on arbitrary policy text. */
 #include "base/arena.h"
 #include "exec/run.h"
+#include "policy/lint.h"
 #include "policy/policy.h"
 
 #include <msgpack.h>
@@ -56,6 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vd_policy_t *p;
     char err[1024];
     if (vd_policy_load(src, &limits, NULL, &p, err, sizeof err) == 0) {
+        vd_lint_report_t lint;
+        vd_policy_lint(p, &lint);
+        vd_lint_report_free(&lint);
         run_all(p);
         vd_policy_unref(p);
     }

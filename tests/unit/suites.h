@@ -18,6 +18,8 @@
     X(dlog)                                                                                        \
     X(report)                                                                                      \
     X(labels)                                                                                      \
-    X(stats)
+    X(stats)                                                                                       \
+    X(lint)                                                                                        \
+    X(schema)
 
 #endif

@@ -136,6 +136,46 @@ static void test_load_time_errors(void) {
     expect_error("local f = io.open('/etc/passwd')\n", "main.lua:1:", "io");
 }
 
+/* Lua has no line per key of a table constructor: the error names the key's own line, found
+ * in the declaration's text past comments, strings and function bodies. */
+static void test_errors_at_the_key(void) {
+    expect_error("rule \"a\" {\n"
+                 "  description = \"} score = { when = [[\", -- score = 5 {\n"
+                 "  --[==[ score =\n ]] ]==] when = function(ev)\n"
+                 "    local t = { score = 1 }\n"
+                 "    score = t\n"
+                 "  end,\n"
+                 "  [\"score\"] = \"high\",\n"
+                 "}\n",
+                 "main.lua:8:", "score must be a finite number");
+    expect_error("rule \"a\" {\n  score = 1, when = function() end,\n  scroe = 2 }\n",
+                 "main.lua:3:", "unknown key 'scroe' (did you mean 'score'?");
+    expect_error("rule \"a\" { score = 1, when = function() end }\n"
+                 "pipeline \"p\" {\n  stages = { stage \"s\" {\"a\"} },\n"
+                 "  log = {\n    hash = { 'email' },\n    sample = 5,\n  },\n}\n",
+                 "main.lua:6:", "log.sample");
+    expect_error("rule \"a\" { score = 1, when = function() end }\n"
+                 "pipeline \"p\" { stages = { stage \"s\" {\"a\"} }, actions = {\n"
+                 "\n  challenge = 5, block = 5 } }\n",
+                 "main.lua:4:", "share the bound 5");
+    expect_error("rule \"alpha\" { score = 1, when = function() end }\n"
+                 "pipeline \"p\" { stages = { stage \"t\" {\"alpha\"}, stage \"s\" {\n"
+                 "  \"alpha\",\n  \"alhpa\" } } }\n",
+                 "main.lua:4:", "unknown rule 'alhpa' (did you mean 'alpha'?)");
+    expect_error("rule \"a\" { score = 1, when = function() end }\n"
+                 "pipeline \"p\" { stages = { stage \"s\" {\"a\",\n"
+                 "  on_error = \"blok\" } }, actions = { block = 9 } }\n",
+                 "main.lua:3:", "(did you mean 'block'?)");
+    expect_error("rule \"a\" {\n  score = 1,\n  stop = \"alow\",\n  when = function() end }\n"
+                 "pipeline \"p\" { stages = { stage \"s\" {\"a\"} } }\n",
+                 "main.lua:3:", "(did you mean 'allow'?)");
+    /* A declaration built by code has no text to search: its own line. */
+    expect_error("local spec = {\n  scor = 1,\n  when = function() end }\nrule \"a\" (spec)\n",
+                 "main.lua:4:", "unknown key 'scor'");
+    expect_error("local kind = verdict.list('lists/x.txt', 'ips')\n",
+                 "main.lua:1:", "unknown kind 'ips' (did you mean 'ip'?");
+}
+
 static void test_empty_directory(void) {
     const char *files[] = {"README.txt", "no policies here", NULL};
     vd_policy_t *p = NULL;
@@ -157,6 +197,7 @@ void vd_suite_policy(void) {
         {"thresholds are validated", test_thresholds},
         {"declaration mistakes", test_declaration_mistakes},
         {"errors while a file runs", test_load_time_errors},
+        {"errors at the offending key's line", test_errors_at_the_key},
         {"empty or missing directory", test_empty_directory},
         {NULL, NULL}};
     vd_add_suite("policy", tests);

@@ -48,6 +48,7 @@ static void test_dangerous_globals_are_absent(void) {
     expect_fault("return os.execute('true')", "execute");
     expect_fault("return os.getenv('HOME')", "getenv");
     expect_fault("return io.open('/etc/passwd')", "undefined global 'io'");
+    expect_fault("return tostrin(1)", "undefined global 'tostrin' (did you mean 'tostring'?)");
 }
 
 static void test_bytecode_is_refused(void) {
