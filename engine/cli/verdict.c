@@ -2,6 +2,7 @@
  * (cmd_*.c). */
 #include "cmd_log.h"
 #include "cmd_replay.h"
+#include "cmd_test.h"
 #include "event.h"
 #include "reply.h"
 #include "verdict/client.h"
@@ -33,6 +34,8 @@ static void usage(FILE *out) {
             "  log [OPTIONS] FILE...            read decision logs (offline; see below)\n"
             "  replay --policies DIR FILE...    a policy over recorded decisions (offline;\n"
             "                                   verdict replay --help)\n"
+            "  test [DIR]                       the policy tests beside the policies (offline;\n"
+            "                                   verdict test --help)\n"
             "options of the daemon's commands (before or after the command's name):\n"
             "  --socket PATH     default $VERDICT_SOCKET, else ./verdict.sock\n"
             "  --compact         one-line JSON output\n"
@@ -199,6 +202,7 @@ int main(int argc, char **argv) {
     argv += optind;
     if (strcmp(argv[0], "log") == 0) return vd_cmd_log(argc, argv);
     if (strcmp(argv[0], "replay") == 0) return vd_cmd_replay(argc, argv);
+    if (strcmp(argv[0], "test") == 0) return vd_cmd_test(argc, argv);
     /* The daemon's commands also take their options after the command's name. */
     optind = 0;
     if ((rc = parse_options(&o, argc, argv, "h"))) return rc == 1 ? 0 : rc;
