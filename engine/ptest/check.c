@@ -118,27 +118,6 @@ static void check_tags(checker_t *k) {
         }
 }
 
-static void put_value(FILE *out, const vd_value_t *v) {
-    switch (v->type) {
-    case VD_VAL_BOOL:
-        fputs(v->u.b ? "true" : "false", out);
-        break;
-    case VD_VAL_INT:
-        fprintf(out, "%lld", (long long)v->u.i);
-        break;
-    case VD_VAL_NUM:
-        vd_ptest_put_number(out, v->u.n, 0);
-        break;
-    case VD_VAL_STR:
-        fputc('"', out);
-        vd_ptest_put_n(out, v->u.s.ptr, v->u.s.len);
-        fputc('"', out);
-        break;
-    default:
-        fputs("nil", out);
-    }
-}
-
 static void put_want(FILE *out, const vd_ptest_value_t *w) {
     switch (w->kind) {
     case VD_PTEST_BOOL:
@@ -186,7 +165,7 @@ static void check_features(checker_t *k) {
         put_want(out, &w->want);
         fputs(", got ", out);
         if (f)
-            put_value(out, &f->value);
+            vd_ptest_put_value(out, &f->value);
         else
             fputs("no such feature", out);
         k->found->features = 1;

@@ -51,26 +51,15 @@ static void put_tags(FILE *out, const vd_vec_t *tags) {
 }
 
 static void put_features(FILE *out, const vd_decision_t *d) {
-    fputs("    features:", out);
+    fputs(d->features.len ? "    features:\n" : "    features: none\n", out);
     for (uint32_t i = 0; i < d->features.len; i++) {
         const vd_feature_t *f = &VD_VEC_AT(d->features, vd_feature_t, i);
-        const vd_value_t *v = &f->value;
-        fputs(i ? ", " : " ", out);
+        fputs("      ", out);
         vd_ptest_put(out, f->name);
-        fputs(f->shadow ? " (shadow) = " : " = ", out);
-        if (v->type == VD_VAL_STR) {
-            fputc('"', out);
-            vd_ptest_put_n(out, v->u.s.ptr, v->u.s.len);
-            fputc('"', out);
-        } else if (v->type == VD_VAL_INT) {
-            fprintf(out, "%lld", (long long)v->u.i);
-        } else if (v->type == VD_VAL_NUM) {
-            vd_ptest_put_number(out, v->u.n, 0);
-        } else {
-            fputs(v->type == VD_VAL_BOOL ? (v->u.b ? "true" : "false") : "nil", out);
-        }
+        fputs(" = ", out);
+        vd_ptest_put_value(out, &f->value);
+        fputs(f->shadow ? "  (shadow)\n" : "\n", out);
     }
-    fputs(d->features.len ? "\n" : " none\n", out);
 }
 
 void vd_ptest_describe(FILE *out, const vd_decision_t *d, const vd_pipeline_t *pl,

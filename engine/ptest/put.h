@@ -4,6 +4,8 @@
 #ifndef VD_PTEST_PUT_H
 #define VD_PTEST_PUT_H
 
+#include "decision/decision.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -15,5 +17,8 @@ void vd_ptest_put(FILE *out, const char *s);
 
 /* A number as people write it: 6, 4.5, -3.218, 1e+30; sign adds a + to positive ones. */
 void vd_ptest_put_number(FILE *out, double v, int sign);
+
+/* A feature's value: "text" (quoted), 4, 0.25, true, nil. */
+void vd_ptest_put_value(FILE *out, const vd_value_t *v);
 
 #endif
