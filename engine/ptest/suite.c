@@ -106,7 +106,7 @@ static int read_path(vd_ptest_suite_t *s, const char *path) {
 int vd_ptest_suite_read_dir(vd_ptest_suite_t *s, const char *dir, char *err, size_t errlen) {
     found_t f = {0};
     int rc = walk(&f, dir, 0, err, errlen);
-    if (rc == 0) qsort(f.paths, f.n, sizeof *f.paths, by_path);
+    if (rc == 0 && f.n) qsort(f.paths, f.n, sizeof *f.paths, by_path);
     for (size_t i = 0; i < f.n && rc == 0; i++)
         rc = read_path(s, f.paths[i]);
     if (rc == VD_ENOMEM) snprintf(err, errlen, "out of memory reading the test files");
@@ -121,8 +121,5 @@ int vd_ptest_suite_read_text(vd_ptest_suite_t *s, const char *display, const cha
     vd_ptest_file_t *f = vd_vec_push(&s->files, &s->arena, sizeof *f);
     if (!f || !(f->path = vd_arena_strndup(&s->arena, display, strlen(display)))) return VD_ENOMEM;
     f->first = s->cases.len;
-    int rc = vd_ptest_read(s, f, text, len);
-    /* f may have moved while cases were added: the files vector did not grow meanwhile */
-    f->ncases = s->cases.len - f->first;
-    return rc;
+    return vd_ptest_read(s, f, text, len);
 }

@@ -14,9 +14,9 @@
 #include <stdint.h>
 
 typedef struct vd_ptest_file {
-    const char *path;     /* as reached from the directory given */
-    const char *error;    /* "file:line: message" when it could not be read; else NULL */
-    size_t first, ncases; /* its cases in the suite's list */
+    const char *path;  /* as reached from the directory given */
+    const char *error; /* "file:line: message" when it could not be read; else NULL */
+    size_t first;      /* where its cases start in the suite's list */
 } vd_ptest_file_t;
 
 typedef struct vd_ptest_suite {

@@ -17,6 +17,7 @@
     X(executor)                                                                                    \
     X(dlog)                                                                                        \
     X(report)                                                                                      \
-    X(labels)
+    X(labels)                                                                                      \
+    X(ptest)
 
 #endif
