@@ -225,37 +225,40 @@ static void read_before(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c, 
     }
 }
 
+/* Pushes the case's key and returns 1 when it is given (else 0, nothing pushed); an error
+ * from here on names the key's line. */
+static int key(lua_State *L, vd_ptest_reader_t *r, int idx, const char *name) {
+    lua_settop(L, idx);
+    r->key = name;
+    return vd_ptest_field(L, idx, name);
+}
+
 void vd_ptest_read_case(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c, int idx) {
     idx = lua_absindex(L, idx);
     vd_ptest_check_keys(L, r, idx, "", case_keys);
     c->time = VD_PTEST_DEFAULT_TIME;
     c->pipeline = r->default_pipeline;
     c->pipeline_from_file = 1;
-    if (vd_ptest_field(L, idx, "pipeline")) {
+    if (key(L, r, idx, "pipeline")) {
         c->pipeline = vd_ptest_string(L, r, -1, "pipeline", NULL);
         c->pipeline_from_file = 0;
     }
-    if (vd_ptest_field(L, idx, "time")) read_time(L, r, c, -1);
-    if (!vd_ptest_field(L, idx, "event"))
+    if (key(L, r, idx, "time")) read_time(L, r, c, -1);
+    if (!key(L, r, idx, "event"))
         vd_ptest_raise(L, r, 0, "no event: event = { field = value, ... } is what is decided");
     c->event = pack_event(L, r, -1, "event");
-    lua_settop(L, idx);
-    if (vd_ptest_field(L, idx, "before")) read_before(L, r, c, lua_gettop(L));
-    lua_settop(L, idx);
-    if (vd_ptest_field(L, idx, "counters")) each_entry(L, r, c, -1, "counters", read_counter);
-    lua_settop(L, idx);
-    if (vd_ptest_field(L, idx, "distinct")) each_entry(L, r, c, -1, "distinct", read_distinct);
-    lua_settop(L, idx);
-    if (vd_ptest_field(L, idx, "labels")) each_entry(L, r, c, -1, "labels", read_label);
-    lua_settop(L, idx);
-    if (vd_ptest_field(L, idx, "lists")) each_entry(L, r, c, -1, "lists", read_list);
-    lua_settop(L, idx);
-    if (!vd_ptest_field(L, idx, "expect"))
+    if (key(L, r, idx, "before")) read_before(L, r, c, lua_gettop(L));
+    if (key(L, r, idx, "counters")) each_entry(L, r, c, -1, "counters", read_counter);
+    if (key(L, r, idx, "distinct")) each_entry(L, r, c, -1, "distinct", read_distinct);
+    if (key(L, r, idx, "labels")) each_entry(L, r, c, -1, "labels", read_label);
+    if (key(L, r, idx, "lists")) each_entry(L, r, c, -1, "lists", read_list);
+    if (!key(L, r, idx, "expect"))
         vd_ptest_raise(L, r, 0, "no expect: expect = { action = ..., ... } says what to check");
     if (!lua_istable(L, -1))
         vd_ptest_raise(L, r, 0, "expect: expected a table, got %s", luaL_typename(L, -1));
     vd_ptest_read_expect(L, r, &c->expect, lua_gettop(L));
     lua_settop(L, idx);
+    r->key = NULL;
     if (!c->pipeline)
         vd_ptest_raise(L, r, 0,
                        "no pipeline: give pipeline = \"...\", or name the file "

@@ -114,16 +114,23 @@ static void read_features(lua_State *L, vd_ptest_reader_t *r, vd_ptest_expect_t 
     }
 }
 
-void vd_ptest_read_expect(lua_State *L, vd_ptest_reader_t *r, vd_ptest_expect_t *e, int idx) {
-    vd_ptest_check_keys(L, r, idx, "expect", expect_keys);
-    if (vd_ptest_field(L, idx, "action"))
-        e->action = vd_ptest_string(L, r, -1, "expect.action", NULL);
-    if (vd_ptest_field(L, idx, "shadow_action"))
-        e->shadow_action = vd_ptest_string(L, r, -1, "expect.shadow_action", NULL);
-    if (vd_ptest_field(L, idx, "stopped_by"))
-        e->stopped_by = vd_ptest_string(L, r, -1, "expect.stopped_by", NULL);
+/* Pushes the expectation's key and returns 1 when it is given (else 0, nothing pushed); an
+ * error from here on names the key's line. */
+static int key(lua_State *L, vd_ptest_reader_t *r, int idx, const char *name) {
     lua_settop(L, idx);
-    if (vd_ptest_field(L, idx, "score")) {
+    r->key = name;
+    return vd_ptest_field(L, idx, name);
+}
+
+void vd_ptest_read_expect(lua_State *L, vd_ptest_reader_t *r, vd_ptest_expect_t *e, int idx) {
+    r->key_from = vd_ptest_key_line(r, r->case_line, 0, "expect", r->case_line);
+    vd_ptest_check_keys(L, r, idx, "expect", expect_keys);
+    if (key(L, r, idx, "action")) e->action = vd_ptest_string(L, r, -1, "expect.action", NULL);
+    if (key(L, r, idx, "shadow_action"))
+        e->shadow_action = vd_ptest_string(L, r, -1, "expect.shadow_action", NULL);
+    if (key(L, r, idx, "stopped_by"))
+        e->stopped_by = vd_ptest_string(L, r, -1, "expect.stopped_by", NULL);
+    if (key(L, r, idx, "score")) {
         e->has_score = 1;
         read_range(L, r, lua_gettop(L), "expect.score", &e->score_min, &e->score_max);
     }
@@ -136,15 +143,15 @@ void vd_ptest_read_expect(lua_State *L, vd_ptest_reader_t *r, vd_ptest_expect_t 
                  {"not_tags", offsetof(vd_ptest_expect_t, not_tags)},
                  {"faults", offsetof(vd_ptest_expect_t, faults)}};
     for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
-        lua_settop(L, idx);
         char what[32];
         snprintf(what, sizeof what, "expect.%s", lists[i].key);
-        if (vd_ptest_field(L, idx, lists[i].key))
+        if (key(L, r, idx, lists[i].key))
             read_names(L, r, (vd_ptest_names_t *)(void *)((char *)e + lists[i].off), -1, what);
     }
+    if (key(L, r, idx, "features")) read_features(L, r, e, -1);
     lua_settop(L, idx);
-    if (vd_ptest_field(L, idx, "features")) read_features(L, r, e, -1);
-    lua_settop(L, idx);
+    r->key = NULL;
+    r->key_from = 0;
 }
 
 static void locate_names(const vd_ptest_reader_t *r, vd_ptest_names_t *n, const char *key, int at,

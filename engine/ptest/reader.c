@@ -29,6 +29,8 @@ int vd_ptest_field(lua_State *L, int idx, const char *key) {
 
 int vd_ptest_raise(lua_State *L, const vd_ptest_reader_t *r, int line, const char *fmt, ...) {
     char msg[1024];
+    if (!line && r->key)
+        line = vd_ptest_key_line(r, r->key_from ? r->key_from : r->case_line, 0, r->key, 0);
     int n = snprintf(msg, sizeof msg, "%s:%d: case '%s': ", r->file->path,
                      line ? line : r->case_line, r->case_name ? r->case_name : "?");
     va_list ap;
@@ -152,6 +154,8 @@ static int test_body(lua_State *L) {
     lua_pushvalue(L, lua_upvalueindex(2));
     int rc = lua_pcall(L, 4, 0, 0);
     r->case_name = NULL;
+    r->key = NULL;
+    r->key_from = 0;
     if (rc == LUA_OK) return 0;
     cases->len = before;
     if (!r->error && lua_type(L, -1) == LUA_TSTRING)

@@ -20,6 +20,8 @@ typedef struct vd_ptest_reader {
     const char *default_pipeline; /* the file's name without _test.lua */
     const char *case_name;        /* the case being read, and its line */
     int case_line;
+    const char *key; /* the key being read (NULL: none), searched for from line key_from */
+    int key_from;
     const char *error;  /* the first case that could not be read, even if the file caught it */
     msgpack_sbuffer sb; /* scratch for packing events */
 } vd_ptest_reader_t;
@@ -29,7 +31,8 @@ typedef struct vd_ptest_reader {
  * VD_ENOMEM. */
 int vd_ptest_read(vd_ptest_suite_t *s, vd_ptest_file_t *f, const char *text, size_t len);
 
-/* Raises "file:line: case 'name': message" (line 0: the case's line). Never returns. */
+/* Raises "file:line: case 'name': message". Line 0 stands for the line of the key being read
+ * (r->key), else the case's. Never returns. */
 int vd_ptest_raise(lua_State *L, const vd_ptest_reader_t *r, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
