@@ -71,6 +71,7 @@ void vd_ptest_describe(FILE *out, const vd_decision_t *d, const vd_pipeline_t *p
     fputs(" (", out);
     put_thresholds(out, pl);
     fputs(")\n", out);
+    if (!d->main.reasons.len) fputs("    no rule fired\n", out);
     put_reasons(out, &d->main.reasons, "    ");
     if (d->main.stop_rule) {
         fputs("    stopped by ", out);
