@@ -12,6 +12,7 @@
 #define MAX_COUNT     1000000000 /* a counter's window */
 #define MAX_DISTINCT  1000000    /* made-up values of a distinct count */
 #define MAX_LABEL_TTL (10 * 366 * 86400)
+#define MAX_TIME      253402300799 /* 9999-12-31T23:59:59Z */
 
 static const char *const case_keys[] = {"pipeline", "time",   "event", "before", "counters",
                                         "distinct", "labels", "lists", "expect", NULL};
@@ -92,8 +93,9 @@ static int64_t parse_time(const char *s) {
 
 static void read_time(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c, int idx) {
     if (lua_type(L, idx) == LUA_TSTRING) {
-        if ((c->time = parse_time(lua_tostring(L, idx))) > 0) return;
-    } else if (lua_isinteger(L, idx) && lua_tointeger(L, idx) > 0) {
+        if ((c->time = parse_time(lua_tostring(L, idx))) > 0 && c->time <= MAX_TIME) return;
+    } else if (lua_isinteger(L, idx) && lua_tointeger(L, idx) > 0 &&
+               lua_tointeger(L, idx) <= MAX_TIME) {
         c->time = lua_tointeger(L, idx);
         return;
     }

@@ -120,10 +120,12 @@ static const vd_ptest_case_t *same_name(const vd_ptest_reader_t *r, const char *
     return NULL;
 }
 
-/* Reads a case, protected: arguments the reader, the case and its table. */
+/* Reads a case, protected: arguments the reader, the case, its table and its name. */
 static int read_protected(lua_State *L) {
     vd_ptest_reader_t *r = lua_touserdata(L, 1);
     vd_ptest_case_t *c = lua_touserdata(L, 2);
+    if (!lua_istable(L, 3))
+        vd_ptest_raise(L, r, 0, "test needs a table: test \"name\" { event = ..., expect = ... }");
     const vd_ptest_case_t *twin = same_name(r, r->case_name, c);
     if (twin) vd_ptest_raise(L, r, 0, "a case of this name is declared at line %d", twin->line);
     c->name = vd_ptest_string(L, r, 4, "name", NULL);
@@ -138,15 +140,17 @@ static int read_protected(lua_State *L) {
  * pcall: a case that silently disappeared would pass unnoticed. */
 static int test_body(lua_State *L) {
     vd_ptest_reader_t *r = lua_touserdata(L, lua_upvalueindex(1));
+    lua_settop(L, 1); /* the table (or nil, for the message) */
     if (r->case_name) return luaL_error(L, "test: called while case '%s' was read", r->case_name);
     r->case_name = lua_tostring(L, lua_upvalueindex(2));
     r->case_line = (int)lua_tointeger(L, lua_upvalueindex(3));
-    if (!lua_istable(L, 1))
-        vd_ptest_raise(L, r, 0, "test needs a table: test \"name\" { event = ..., expect = ... }");
     vd_vec_t *cases = &r->suite->cases;
     uint32_t before = cases->len;
     vd_ptest_case_t *c = vd_vec_push(cases, &r->suite->arena, sizeof *c);
-    if (!c) return luaL_error(L, "out of memory");
+    if (!c) {
+        r->case_name = NULL;
+        return luaL_error(L, "out of memory");
+    }
     lua_pushcfunction(L, read_protected);
     lua_pushlightuserdata(L, r);
     lua_pushlightuserdata(L, c);
@@ -215,6 +219,7 @@ static void locate_cases(vd_ptest_reader_t *r) {
     }
 }
 
+/* Runs the file; what goes wrong in it (its Lua memory cap included) is the file's error. */
 static int run(lua_State *L, vd_ptest_reader_t *r, const char *text, size_t len) {
     char chunk[4200];
     snprintf(chunk, sizeof chunk, "@%s", r->file->path);
@@ -226,7 +231,7 @@ static int run(lua_State *L, vd_ptest_reader_t *r, const char *text, size_t len)
     vd_ptest_suite_t *s = r->suite;
     if (!(r->file->error = vd_arena_strndup(&s->arena, msg, strlen(msg)))) return VD_ENOMEM;
     s->cases.len = (uint32_t)r->file->first;
-    return rc == LUA_ERRMEM ? VD_ENOMEM : 0;
+    return 0;
 }
 
 int vd_ptest_read(vd_ptest_suite_t *s, vd_ptest_file_t *f, const char *text, size_t len) {

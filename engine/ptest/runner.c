@@ -98,10 +98,10 @@ static int prepare_and_decide(runner_t *rn, const vd_ptest_case_t *c, vd_executo
                               char overlay[PATH_MAX], vd_result_t *res, char *err, size_t errlen) {
     *x = rn->x;
     if (vd_ptest_validate(c, rn->x->policy, err, errlen) != 0) return -1;
-    vd_store_clear(rn->store);
+    if (c->lists.len && open_overlay(rn, c, overlay, x, err, errlen) != 0) return -1;
+    vd_store_clear(rn->store); /* after loading: policy files may count while they load */
     if (vd_ptest_seed(rn->store, c) != 0)
         return case_error(c, c->line, err, errlen, "", "out of memory seeding the state");
-    if (c->lists.len && open_overlay(rn, c, overlay, x, err, errlen) != 0) return -1;
     return decide(*x, c, res, err, errlen);
 }
 
