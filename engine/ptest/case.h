@@ -30,7 +30,7 @@ typedef struct vd_ptest_seed {
     int64_t counts[VD_PTEST_WINDOWS]; /* counter: what its minute, hour and day windows read */
     int64_t n;                        /* distinct: made-up values to add; label: seconds left */
     const char **values;              /* distinct: values to add, besides the n made-up ones */
-    size_t *lens;
+    size_t *lens;                     /* and their lengths */
     size_t nvalues;
 } vd_ptest_seed_t;
 
@@ -95,7 +95,6 @@ typedef struct vd_ptest_case {
     int pipeline_line;      /* the case's line when the pipeline is the test file's name */
     int pipeline_from_file; /* the case gave no pipeline: the test file's name is its */
     int64_t time;           /* the decision's wall-clock time, Unix seconds */
-    int time_line;
     vd_ptest_blob_t event;
     vd_vec_t before; /* vd_ptest_blob_t: decided first, in order, at the same time */
     vd_vec_t seeds;  /* vd_ptest_seed_t */

@@ -270,7 +270,6 @@ void vd_ptest_read_case(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c, 
 void vd_ptest_locate_case(const vd_ptest_reader_t *r, vd_ptest_case_t *c, int to) {
     int from = c->line;
     c->pipeline_line = vd_ptest_key_line(r, from, to, "pipeline", from);
-    c->time_line = vd_ptest_key_line(r, from, to, "time", from);
     int lists = vd_ptest_key_line(r, from, to, "lists", from);
     for (uint32_t i = 0; i < c->lists.len; i++) {
         vd_ptest_list_t *l = &VD_VEC_AT(c->lists, vd_ptest_list_t, i);
