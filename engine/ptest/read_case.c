@@ -11,7 +11,7 @@
 
 #define MAX_COUNT     1000000000 /* a counter's window */
 #define MAX_DISTINCT  1000000    /* made-up values of a distinct count */
-#define MAX_LABEL_TTL (10 * 366 * 86400)
+#define MAX_LABEL_TTL ((int64_t)10 * 366 * 86400)
 #define MAX_TIME      253402300799 /* 9999-12-31T23:59:59Z */
 
 static const char *const case_keys[] = {"pipeline", "time",   "event", "before", "counters",
@@ -19,7 +19,7 @@ static const char *const case_keys[] = {"pipeline", "time",   "event", "before",
 
 static void *alloc(lua_State *L, vd_ptest_reader_t *r, size_t size) {
     void *p = vd_arena_alloc(&r->suite->arena, size);
-    if (!p) luaL_error(L, "out of memory");
+    if (!p) vd_ptest_nomem(L);
     memset(p, 0, size);
     return p;
 }
@@ -71,15 +71,27 @@ static int64_t integer(lua_State *L, const vd_ptest_reader_t *r, int idx, int64_
     return v;
 }
 
+/* The number written with the n digits at s, or -1 when they are not all digits. */
+static int digits(const char *s, int n) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
 /* "2025-03-01T08:30:00Z" or "2025-03-01" (midnight, UTC) as Unix seconds; -1 otherwise. */
 static int64_t parse_time(const char *s) {
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, m = 0;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return -1;
-    if (s[n] == 'T' && (sscanf(s + n + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &m) != 3 || m != 8 ||
-                        strcmp(s + n + 1 + m, "Z") != 0))
-        return -1;
-    if ((s[n] && s[n] != 'T') || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-        mi > 59 || sec > 59)
+    size_t len = strlen(s);
+    if ((len != 10 && len != 20) || s[4] != '-' || s[7] != '-') return -1;
+    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = 0, mi = 0, sec = 0;
+    if (len == 20) {
+        if (s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z') return -1;
+        h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
+    }
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+        sec < 0 || sec > 59)
         return -1;
     struct tm tm = {.tm_year = y - 1900,
                     .tm_mon = mo - 1,
@@ -108,7 +120,7 @@ static void read_time(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c, in
 static vd_ptest_seed_t *new_seed(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c,
                                  vd_ptest_seed_kind_t kind, const char *what) {
     vd_ptest_seed_t *s = vd_vec_push(&c->seeds, &r->suite->arena, sizeof *s);
-    if (!s) luaL_error(L, "out of memory");
+    if (!s) vd_ptest_nomem(L);
     s->kind = kind;
     s->key = vd_ptest_string(L, r, -2, what, &s->keylen);
     return s;
@@ -132,7 +144,7 @@ static void read_counter(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c)
         lua_getfield(L, -1, windows[w]);
         s->counts[w] = lua_isnil(L, -1) ? below : integer(L, r, -1, 0, MAX_COUNT, what);
         lua_pop(L, 1);
-        if (s->counts[w] < below)
+        if (w > 0 && s->counts[w] < below)
             vd_ptest_raise(L, r, 0, "%s: %s is %lld, less than the %s's %lld", what, windows[w],
                            (long long)s->counts[w], windows[w - 1], (long long)below);
         below = s->counts[w];
@@ -171,7 +183,7 @@ static void read_label(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c) {
 /* lists = { [path] = { add = { ... } } or { replace = { ... } } }. */
 static void read_list(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c) {
     vd_ptest_list_t *l = vd_vec_push(&c->lists, &r->suite->arena, sizeof *l);
-    if (!l) luaL_error(L, "out of memory");
+    if (!l) vd_ptest_nomem(L);
     l->path = vd_ptest_string(L, r, -2, "lists: the path of a list", NULL);
     char what[300];
     snprintf(what, sizeof what, "lists['%s']", l->path);
@@ -221,7 +233,7 @@ static void read_before(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c, 
         snprintf(what, sizeof what, "before[%zu]", i + 1);
         lua_geti(L, idx, (lua_Integer)i + 1);
         vd_ptest_blob_t *b = vd_vec_push(&c->before, &r->suite->arena, sizeof *b);
-        if (!b) luaL_error(L, "out of memory");
+        if (!b) vd_ptest_nomem(L);
         *b = pack_event(L, r, -1, what);
         lua_pop(L, 1);
     }

@@ -42,7 +42,7 @@ static void read_range(lua_State *L, vd_ptest_reader_t *r, int idx, const char *
 static void add_name(lua_State *L, vd_ptest_reader_t *r, vd_ptest_names_t *n, int idx,
                      const char *what) {
     vd_ptest_name_t *item = vd_vec_push(&n->items, &r->suite->arena, sizeof *item);
-    if (!item) luaL_error(L, "out of memory");
+    if (!item) vd_ptest_nomem(L);
     item->name = vd_ptest_string(L, r, idx, what, NULL);
 }
 
@@ -73,7 +73,7 @@ static void read_names(lua_State *L, vd_ptest_reader_t *r, vd_ptest_names_t *n, 
 /* An expected feature: a string, a boolean, a number or a range, or absent. */
 static void read_feature(lua_State *L, vd_ptest_reader_t *r, vd_ptest_expect_t *e) {
     vd_ptest_feature_t *f = vd_vec_push(&e->features, &r->suite->arena, sizeof *f);
-    if (!f) luaL_error(L, "out of memory");
+    if (!f) vd_ptest_nomem(L);
     f->name = vd_ptest_string(L, r, -2, "features: a name", NULL);
     char what[300];
     snprintf(what, sizeof what, "features.%s", f->name);

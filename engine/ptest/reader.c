@@ -27,7 +27,8 @@ int vd_ptest_field(lua_State *L, int idx, const char *key) {
     return 0;
 }
 
-int vd_ptest_raise(lua_State *L, const vd_ptest_reader_t *r, int line, const char *fmt, ...) {
+_Noreturn void vd_ptest_raise(lua_State *L, const vd_ptest_reader_t *r, int line, const char *fmt,
+                              ...) {
     char msg[1024];
     if (!line && r->key)
         line = vd_ptest_key_line(r, r->key_from ? r->key_from : r->case_line, 0, r->key, 0);
@@ -38,7 +39,13 @@ int vd_ptest_raise(lua_State *L, const vd_ptest_reader_t *r, int line, const cha
     if (n > 0 && (size_t)n < sizeof msg) vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     va_end(ap);
     lua_pushstring(L, msg);
-    return lua_error(L);
+    lua_error(L);
+    __builtin_unreachable(); /* lua_error jumps to the protected call */
+}
+
+_Noreturn void vd_ptest_nomem(lua_State *L) {
+    luaL_error(L, "out of memory");
+    __builtin_unreachable();
 }
 
 int vd_ptest_key_line(const vd_ptest_reader_t *r, int from, int to, const char *key,
@@ -77,7 +84,7 @@ const char *vd_ptest_string(lua_State *L, const vd_ptest_reader_t *r, int idx, c
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
     char *copy = vd_arena_strndup(&r->suite->arena, s, n);
-    if (!copy) luaL_error(L, "out of memory");
+    if (!copy) vd_ptest_nomem(L);
     if (len) *len = n;
     return copy;
 }
@@ -149,7 +156,7 @@ static int test_body(lua_State *L) {
     vd_ptest_case_t *c = vd_vec_push(cases, &r->suite->arena, sizeof *c);
     if (!c) {
         r->case_name = NULL;
-        return luaL_error(L, "out of memory");
+        vd_ptest_nomem(L);
     }
     lua_pushcfunction(L, read_protected);
     lua_pushlightuserdata(L, r);

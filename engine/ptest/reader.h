@@ -33,8 +33,11 @@ int vd_ptest_read(vd_ptest_suite_t *s, vd_ptest_file_t *f, const char *text, siz
 
 /* Raises "file:line: case 'name': message". Line 0 stands for the line of the key being read
  * (r->key), else the case's. Never returns. */
-int vd_ptest_raise(lua_State *L, const vd_ptest_reader_t *r, int line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+_Noreturn void vd_ptest_raise(lua_State *L, const vd_ptest_reader_t *r, int line, const char *fmt,
+                              ...) __attribute__((format(printf, 4, 5)));
+
+/* Raises "out of memory" (the suite's arena could not grow). Never returns. */
+_Noreturn void vd_ptest_nomem(lua_State *L);
 
 /* Raises unless every key of the table at idx is a string in known (NULL-terminated); what
  * names the table in the message ("expect"; "" for the case's own). */
