@@ -75,7 +75,7 @@ static const vd_reason_t *reason_of(const vd_decision_t *d, const char *rule) {
 }
 
 static void check_fired(checker_t *k) {
-    const vd_ptest_names_t *want = &k->c->expect.fired, *not = &k->c->expect.not_fired;
+    const vd_ptest_names_t *want = &k->c->expect.fired, *unwanted = &k->c->expect.not_fired;
     for (uint32_t i = 0; i < want->items.len; i++) {
         const vd_ptest_name_t *n = &VD_VEC_AT(want->items, vd_ptest_name_t, i);
         if (reason_of(k->d, n->name)) continue;
@@ -83,8 +83,8 @@ static void check_fired(checker_t *k) {
         fputs(" did not fire", k->out);
         done(k);
     }
-    for (uint32_t i = 0; i < not ->items.len; i++) {
-        const vd_ptest_name_t *n = &VD_VEC_AT(not ->items, vd_ptest_name_t, i);
+    for (uint32_t i = 0; i < unwanted->items.len; i++) {
+        const vd_ptest_name_t *n = &VD_VEC_AT(unwanted->items, vd_ptest_name_t, i);
         const vd_reason_t *r = reason_of(k->d, n->name);
         if (!r) continue;
         FILE *out = fail(k, n->line, "not_fired");
