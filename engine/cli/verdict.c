@@ -4,6 +4,7 @@
 #include "cmd_replay.h"
 #include "cmd_state.h"
 #include "daemon_call.h"
+#include "cmd_test.h"
 #include "event.h"
 #include "explain_render.h"
 #include "proto/json_msgpack.h"
@@ -47,6 +48,8 @@ static void usage(FILE *out) {
             "  log [OPTIONS] FILE...            read decision logs (offline; see below)\n"
             "  replay --policies DIR FILE...    a policy over recorded decisions (offline;\n"
             "                                   verdict replay --help)\n"
+            "  test [DIR]                       the policy tests beside the policies (offline;\n"
+            "                                   verdict test --help)\n"
             "options of the daemon's commands (before or after the command's name):\n"
             "  --socket PATH     default $VERDICT_SOCKET, else ./verdict.sock\n"
             "  --compact         one-line JSON output\n"
@@ -219,6 +222,7 @@ int main(int argc, char **argv) {
         return vd_cmd_state(argc, argv,
                             &(vd_cmd_state_opts_t){o.socket != env_socket ? o.socket : NULL,
                                                    env_socket, o.compact, o.timeout_ms});
+    if (strcmp(argv[0], "test") == 0) return vd_cmd_test(argc, argv);
     /* The daemon's commands also take their options after the command's name. */
     optind = 0;
     if ((rc = parse_options(&o, argc, argv, "h"))) return rc == 1 ? 0 : rc;

@@ -1,7 +1,7 @@
 /* The executor: runs decisions of one policy on one thread, with no sockets. It owns that
  * thread's copy of the policy, the requests that wait (for plugins or Redis), their deadlines
  * and the pipeline and stage figures. The daemon gives each worker one and drives it from the
- * worker's event loop through hooks; offline tools (unit tests; policy tests and replays to come)
+ * worker's event loop through hooks; offline tools (unit tests, policy tests and replays)
  * open one on a policy directory and decide synchronously, with a clock and a store of their own.
  *
  * Threads: everything is called on the executor's thread, except vd_executor_offer and the

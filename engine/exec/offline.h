@@ -1,7 +1,7 @@
 /* Deciding without a daemon: an executor that loads a policy directory itself and runs one
  * decision at a time, synchronously (plugin calls that complete later are waited for here).
- * Unit suites run pipelines this way (and policy tests and replays of recorded traffic are to),
- * many per second, with a clock and a state store of their own. One thread at a time. */
+ * Unit suites, policy tests (verdict test) and replays of recorded traffic run pipelines this
+ * way, many per second, with a clock and a state store of their own. One thread at a time. */
 #ifndef VD_OFFLINE_H
 #define VD_OFFLINE_H
 

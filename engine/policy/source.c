@@ -92,7 +92,7 @@ static int walk(reader_t *r, const char *dir, const char *rel, int depth) {
         if (stat(full, &st) != 0) continue; /* dangling link: nothing to read */
         if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH)
             rc = walk(r, full, sub, depth + 1);
-        else if (S_ISREG(st.st_mode))
+        else if (S_ISREG(st.st_mode) && !vd_policy_src_is_test(de->d_name))
             rc = read_file(r, full, sub, (size_t)st.st_size);
     }
     closedir(d);
@@ -134,6 +134,12 @@ int vd_policy_src_read(const char *dir, vd_policy_src_t **out, char *err, size_t
     XXH3_freeState(h);
     *out = src;
     return 0;
+}
+
+int vd_policy_src_is_test(const char *name) {
+    static const char suffix[] = "_test.lua";
+    size_t n = strlen(name), m = sizeof suffix - 1;
+    return n >= m && strcmp(name + n - m, suffix) == 0;
 }
 
 const vd_src_file_t *vd_policy_src_find(const vd_policy_src_t *src, const char *path) {

@@ -110,6 +110,22 @@ void vd_store_free(vd_store_t *s) {
     free(s);
 }
 
+void vd_store_clear(vd_store_t *s) {
+    assert(!atomic_load(&s->walking));
+    for (int i = 0; i < SHARDS; i++) {
+        shard_t *sh = &s->shards[i];
+        pthread_mutex_lock(&sh->lock);
+        for (entry_t *e = sh->newest, *next; e; e = next) {
+            next = e->older;
+            free(e);
+        }
+        memset(sh->table, 0, sh->cap * sizeof *sh->table);
+        sh->newest = sh->oldest = NULL;
+        sh->n = sh->bytes = 0;
+        pthread_mutex_unlock(&sh->lock);
+    }
+}
+
 static void lru_unlink(shard_t *sh, entry_t *e) {
     if (e->newer)
         e->newer->older = e->older;

@@ -57,6 +57,10 @@ typedef struct vd_store_stats {
 vd_store_t *vd_store_new(size_t max_bytes);
 void vd_store_free(vd_store_t *s);
 
+/* Drops every entry, as if the store were new (policy tests start each case from empty state
+ * without loading the policy again). No walk may be running. */
+void vd_store_clear(vd_store_t *s);
+
 /* Adds n at time now (seconds) to the counter key; fills counts[VD_WINDOWS] with the totals of
  * the windows after the addition (n = 0 only reads). Returns 0 or VD_ENOMEM. */
 int vd_store_count(vd_store_t *s, const char *key, size_t len, uint32_t n, int64_t now,

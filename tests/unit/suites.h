@@ -20,6 +20,7 @@
     X(labels)                                                                                      \
     X(stats)                                                                                       \
     X(lint)                                                                                        \
-    X(schema)
+    X(schema)                                                                                      \
+    X(ptest)
 
 #endif

@@ -117,6 +117,32 @@ static void test_replace(void) {
     vd_store_free(s);
 }
 
+static void test_clear_empties_everything(void) {
+    vd_store_t *s = vd_store_new(1 << 20);
+    uint64_t c[VD_WINDOWS];
+    double est;
+    char key[32];
+    for (int i = 0; i < 500; i++) { /* enough for the shards' tables to grow */
+        int n = snprintf(key, sizeof key, "k%d", i);
+        vd_store_count(s, key, (size_t)n, 2, T0, c);
+    }
+    vd_store_distinct(s, "d", 1, "x", 1, T0, 0, &est);
+    vd_store_label(s, "l", 1, T0, 60);
+    vd_store_clear(s);
+    vd_store_stats_t st;
+    vd_store_stats(s, &st);
+    CU_ASSERT_EQUAL(st.entries, 0);
+    CU_ASSERT_EQUAL(st.bytes, 0);
+    vd_store_count(s, "k7", 2, 0, T0, c);
+    CU_ASSERT_EQUAL(c[2], 0);
+    vd_store_distinct(s, "d", 1, NULL, 0, T0, 0, &est);
+    CU_ASSERT_DOUBLE_EQUAL(est, 0, 1e-12);
+    CU_ASSERT_EQUAL(vd_store_label_ttl(s, "l", 1, T0), 0);
+    vd_store_count(s, "k7", 2, 1, T0, c); /* and it works as before */
+    CU_ASSERT_EQUAL(c[0], 1);
+    vd_store_free(s);
+}
+
 static void test_memory_cap_evicts_oldest(void) {
     vd_store_t *s = vd_store_new(64 * 4096); /* about 4 KiB per shard */
     uint64_t c[VD_WINDOWS];
@@ -236,6 +262,7 @@ void vd_suite_store(void) {
         {"distinct counts within their error bound", test_distinct_error_bound},
         {"labels expire", test_labels},
         {"an operator replaces and resets entries", test_replace},
+        {"clearing drops every entry", test_clear_empties_everything},
         {"the memory cap evicts the oldest", test_memory_cap_evicts_oldest},
         {"threads count exactly", test_threads_count_exactly},
         {"a walk visits each entry once", test_walk_visits_each_entry_once},
