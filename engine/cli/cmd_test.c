@@ -22,7 +22,7 @@
 typedef struct test_cli {
     vd_ptest_config_t cfg;
     const char *junit;
-    int coverage, verbose;
+    int coverage, verbose, strict;
     const char *dirs[MAX_PLUGIN_DIRS];
     size_t ndirs;
 } test_cli_t;
@@ -33,6 +33,7 @@ static void usage(FILE *out) {
                  "  policies) offline, through the same executor as verdictd.\n"
                  "  --run PATTERN     only the cases whose name matches this regular expression\n"
                  "  --coverage        list the rules no case fires, per pipeline\n"
+                 "  --strict          the lint's findings (printed as warnings) fail the run\n"
                  "  --junit FILE      also write the results as JUnit XML\n"
                  "  --verbose, -v     list every case, not only those that fail\n"
                  "  --data-dir DIR    verdict.data_dir (default ./data)\n"
@@ -41,18 +42,24 @@ static void usage(FILE *out) {
 
 /* Reads the options; returns -1 to go on, else the exit status. */
 static int parse(test_cli_t *t, int argc, char **argv) {
-    enum { O_RUN = 1000, O_COVERAGE, O_JUNIT, O_DATA, O_PLUGIN, O_HELP };
-    static const struct option opts[] = {
-        {"run", required_argument, 0, O_RUN},       {"coverage", no_argument, 0, O_COVERAGE},
-        {"junit", required_argument, 0, O_JUNIT},   {"verbose", no_argument, 0, 'v'},
-        {"data-dir", required_argument, 0, O_DATA}, {"plugin-dir", required_argument, 0, O_PLUGIN},
-        {"help", no_argument, 0, O_HELP},           {0, 0, 0, 0}};
+    enum { O_RUN = 1000, O_COVERAGE, O_STRICT, O_JUNIT, O_DATA, O_PLUGIN, O_HELP };
+    static const struct option opts[] = {{"run", required_argument, 0, O_RUN},
+                                         {"coverage", no_argument, 0, O_COVERAGE},
+                                         {"junit", required_argument, 0, O_JUNIT},
+                                         {"verbose", no_argument, 0, 'v'},
+                                         {"data-dir", required_argument, 0, O_DATA},
+                                         {"plugin-dir", required_argument, 0, O_PLUGIN},
+                                         {"strict", no_argument, 0, O_STRICT},
+                                         {"help", no_argument, 0, O_HELP},
+                                         {0, 0, 0, 0}};
     optind = 0; /* start afresh: options may follow the directory */
     for (int o; (o = getopt_long(argc, argv, "hv", opts, NULL)) != -1;) {
         if (o == O_RUN) {
             t->cfg.run = optarg;
         } else if (o == O_COVERAGE) {
             t->coverage = 1;
+        } else if (o == O_STRICT) {
+            t->strict = 1;
         } else if (o == O_JUNIT) {
             t->junit = optarg;
         } else if (o == 'v') {
@@ -76,6 +83,15 @@ static int parse(test_cli_t *t, int argc, char **argv) {
     }
     if (optind < argc) t->cfg.dir = argv[optind];
     return -1;
+}
+
+/* The lint's findings, as verdictd --check prints them (on stderr: the results stay apart). */
+static void write_lint(const vd_lint_report_t *r, int strict) {
+    for (size_t i = 0; i < r->n; i++) {
+        char line[1200];
+        vd_lint_format(&r->items[i], strict, line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
 }
 
 static int write_junit(const char *path, const vd_ptest_run_t *run) {
@@ -113,10 +129,13 @@ int vd_cmd_test(int argc, char **argv) {
         vd_ptest_run_free(&run);
         return rc == VD_EINVAL ? 2 : 1;
     }
+    write_lint(&run.lint, t.strict);
     vd_ptest_write_results(&run, stdout, t.verbose);
     if (t.coverage) vd_ptest_coverage_write(&run.cov, stdout);
     vd_ptest_write_summary(&run, stdout);
-    status = run.failed || run.errors ? 1 : 0;
+    status = run.failed || run.errors || (t.strict && run.lint.n) ? 1 : 0;
+    if (t.strict && run.lint.n)
+        fprintf(stderr, "verdict test: %zu lint finding(s), errors with --strict\n", run.lint.n);
     if (t.junit && write_junit(t.junit, &run) != 0) status = 1;
     vd_ptest_run_free(&run);
     return status;

@@ -199,6 +199,7 @@ static int load_and_run(runner_t *rn, const regex_t *select, char *err, size_t e
         snprintf(err, errlen, "%s: no test files (*_test.lua) beside the policies", rn->cfg->dir);
         rc = VD_ENOTFOUND;
     }
+    if (rc == 0) rc = vd_policy_lint(rn->x->policy, &run->lint); /* before a case runs */
     if (rc == 0) rc = vd_ptest_coverage_init(&run->cov, rn->x->policy, &run->arena);
     if (rc == 0) rc = run_cases(rn, select);
     if (rc == VD_ENOMEM) snprintf(err, errlen, "out of memory");
@@ -232,6 +233,7 @@ int vd_ptest_run(vd_ptest_run_t *run, const vd_ptest_config_t *cfg, char *err, s
 }
 
 void vd_ptest_run_free(vd_ptest_run_t *run) {
+    vd_lint_report_free(&run->lint);
     vd_ptest_suite_close(&run->suite);
     vd_arena_close(&run->arena);
 }

@@ -7,6 +7,7 @@
 #include "base/arena.h"
 #include "base/vec.h"
 #include "coverage.h"
+#include "policy/lint.h"
 #include "suite.h"
 
 #include <stddef.h>
@@ -34,6 +35,7 @@ typedef struct vd_ptest_run {
     vd_arena_t arena;
     vd_vec_t results;        /* vd_ptest_result_t of the cases that ran, in the suite's order */
     vd_ptest_coverage_t cov; /* the rules each pipeline has, and whether a case fired them */
+    vd_lint_report_t lint;   /* what verdictd --check's lint says of the policies */
     size_t passed, failed, errors, unselected;
     double seconds;
 } vd_ptest_run_t;

@@ -123,6 +123,18 @@ def test_passing_cases():
     assert "2 passed, 0 failed" in p.stdout and "(1 case not selected by --run)" in p.stdout
 
 
+def test_lint_findings_before_the_cases():
+    """The lint of verdictd --check runs first: warnings on stderr, errors with --strict."""
+    d = policies({"password_reset_test.lua": PASSING},
+                 {"extra.lua": 'rule "orphan" { score = 1, when = function(ev) return true end }\n'})
+    p = verdict_test(d, expect=0)
+    assert "extra.lua:1: warning:" in p.stderr and "[unused-rule]" in p.stderr, p.stderr
+    assert p.stdout.splitlines()[-1].startswith("3 passed"), p.stdout
+    p = verdict_test("--strict", d, expect=1)
+    assert "extra.lua:1: error:" in p.stderr and "1 lint finding" in p.stderr, p.stderr
+    verdict_test("--strict", policies({"password_reset_test.lua": PASSING}), expect=0)
+
+
 def test_failure_names_the_line_and_shows_the_decision():
     d = policies({"password_reset_test.lua": FAILING})
     p = verdict_test(d, expect=1)
@@ -339,7 +351,7 @@ def test_daemon_never_loads_test_files():
 
 
 if __name__ == "__main__":
-    sys.exit(run_tests([test_passing_cases,
+    sys.exit(run_tests([test_passing_cases, test_lint_findings_before_the_cases,
                         test_failure_names_the_line_and_shows_the_decision,
                         test_starting_state_time_and_earlier_events,
                         test_time_of_a_case,
