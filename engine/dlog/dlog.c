@@ -189,11 +189,32 @@ static void top_of_file(vd_dlog_t *l, size_t n) {
     if (w == l->manifest.size) count(&l->manifests, 1);
 }
 
+/* The writer touches the sink only between begin_writing and writing = 0, and not at all once
+ * the process is crashing: the crash handler then finishes what the sink holds itself. The
+ * flag is raised before crashing is looked at, so that one of the two threads sees the other. */
+static int begin_writing(vd_dlog_t *l) {
+    atomic_store(&l->writing, 1);
+    if (!atomic_load(&l->crashing)) return 1;
+    atomic_store(&l->writing, 0);
+    return 0;
+}
+
+/* Out of lines for now: what the sink staged for its direct writes goes into the file, so
+ * that a line is readable a moment after its decision (and whole after a kill). */
+static void settle(vd_dlog_t *l) {
+    if (!begin_writing(l)) return;
+    if (vd_dlog_sink_flush(&l->sink) != 0) {
+        count(&l->write_errors, 1);
+        report_error(l);
+    }
+    atomic_store(&l->writing, 0);
+}
+
 /* One write of what out holds, waiting at most WRITE_WAIT ms for a full sink. On a failed
  * write (not a full sink) the lines not written are dropped and counted: a broken disk must not
  * stop the writer, nor hold records that newer ones could take the place of. */
 static void flush(vd_dlog_t *l) {
-    if (l->out_off == l->out.size || atomic_load(&l->crashing)) return;
+    if (l->out_off == l->out.size || !begin_writing(l)) return;
     int begins = !l->line_open;
     if (begins && atomic_exchange(&l->reopen, 0)) {
         count(&l->reopens, 1);
@@ -207,7 +228,6 @@ static void flush(vd_dlog_t *l) {
     }
     uint64_t rotations = l->sink.rotations;
     if (begins) top_of_file(l, l->out.size - l->out_off);
-    atomic_store(&l->writing, 1);
     size_t w = vd_dlog_sink_write(&l->sink, l->out.data + l->out_off, l->out.size - l->out_off,
                                   begins, WRITE_WAIT);
     atomic_store(&l->writing, 0);
@@ -274,6 +294,7 @@ static void *writer(void *arg) {
         if (stopping && (left == 0 || mono_ns() >= l->stop_deadline_ns)) break;
         if (moved) nap_ns = NAP_SHORTEST_NS;
         if (!moved && l->out.size == l->out_off) {
+            settle(l);
             struct timespec nap = {0, stopping ? NAP_SHORTEST_NS : nap_ns};
             nanosleep(&nap, NULL);
             if (nap_ns < NAP_LONGEST_NS) nap_ns *= 2;
@@ -391,4 +412,5 @@ void vd_dlog_crashing(vd_dlog_t *l) {
     struct timespec tick = {0, 1000000};
     for (int i = 0; i < 200 && atomic_load(&l->writing); i++)
         nanosleep(&tick, NULL);
+    if (!atomic_load(&l->writing)) vd_dlog_sink_crash_flush(&l->sink); /* the staged lines */
 }

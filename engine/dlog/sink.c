@@ -61,6 +61,9 @@ static int open_path(vd_dlog_sink_t *s) {
                      "kill or power loss): removed",
                      s->cfg.path, cut);
         if (fstat(s->fd, &st) == 0) s->size = s->synced = s->dropped = (uint64_t)st.st_size;
+        if (vd_dlog_direct_open(&s->direct, s->cfg.path, s->fd, s->size) != 0)
+            snprintf(s->error, sizeof s->error, "%s: no direct writes (%s): through the cache",
+                     s->cfg.path, strerror(errno));
     }
     return 0;
 }
@@ -73,8 +76,20 @@ int vd_dlog_sink_open(vd_dlog_sink_t *s, const vd_dlog_sink_config_t *cfg) {
 }
 
 void vd_dlog_sink_close(vd_dlog_sink_t *s) {
+    vd_dlog_direct_close(&s->direct); /* its staged lines first */
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;
+}
+
+int vd_dlog_sink_flush(vd_dlog_sink_t *s) {
+    if (vd_dlog_direct_flush(&s->direct) == 0) return 0;
+    snprintf(s->error, sizeof s->error, "cannot write %s: %s", s->cfg.path, strerror(errno));
+    s->torn = 1;
+    return -1;
+}
+
+void vd_dlog_sink_crash_flush(vd_dlog_sink_t *s) {
+    vd_dlog_direct_flush(&s->direct);
 }
 
 int vd_dlog_sink_reopen(vd_dlog_sink_t *s) {
@@ -209,6 +224,14 @@ size_t vd_dlog_sink_write(vd_dlog_sink_t *s, const char *data, size_t n, int beg
     if (s->fd < 0) return 0;
     size_t done = 0;
     int waited = 0;
+    if (s->direct.buf) {
+        done = vd_dlog_direct_append(&s->direct, data, n);
+        s->size += done;
+        if (done < n)
+            snprintf(s->error, sizeof s->error,
+                     "a direct write to %s failed (%s): writing through the cache from now on",
+                     s->cfg.path, strerror(errno));
+    }
     while (done < n) {
         ssize_t w = write(s->fd, data + done, n - done);
         if (w > 0) {

@@ -6,6 +6,8 @@
 #ifndef VD_DLOG_SINK_H
 #define VD_DLOG_SINK_H
 
+#include "direct.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -20,6 +22,7 @@ typedef struct vd_dlog_sink_config {
 typedef struct vd_dlog_sink {
     vd_dlog_sink_config_t cfg;
     int fd;                   /* -1: not open (the last open failed) */
+    vd_dlog_direct_t direct;  /* a regular file: its O_DIRECT writes (direct.fd -1: none) */
     int regular;              /* a regular file: rotation and tail repair apply */
     uint64_t size;            /* bytes in the current file */
     uint64_t synced, dropped; /* handed to the disk, and dropped from the page cache, up to */
@@ -42,6 +45,13 @@ int vd_dlog_sink_open(vd_dlog_sink_t *s, const vd_dlog_sink_config_t *cfg);
  * (vd_dlog_sink_rotate_if_due: a file is rotated once it has passed its size). */
 size_t vd_dlog_sink_write(vd_dlog_sink_t *s, const char *data, size_t n, int begins_line,
                           int wait_ms);
+
+/* Puts what the sink has staged for direct writes into the file (direct.h): the writer calls it
+ * when it runs out of lines. Returns 0, or -1 with error set. */
+int vd_dlog_sink_flush(vd_dlog_sink_t *s);
+
+/* The same from the crash handler, once the writer has stopped: async-signal-safe. */
+void vd_dlog_sink_crash_flush(vd_dlog_sink_t *s);
 
 /* Closes and opens the path again (after logrotate moved the file). Returns 0 or -1. */
 int vd_dlog_sink_reopen(vd_dlog_sink_t *s);
