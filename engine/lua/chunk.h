@@ -21,6 +21,7 @@ enum {
     VD_OP_LOADTRUE = 7,
     VD_OP_SETUPVAL = 10,
     VD_OP_GETTABUP = 11,
+    VD_OP_GETFIELD = 14,
     VD_OP_SETTABUP = 15,
     VD_OP_RETURN = 70,
     VD_OP_RETURN1 = 72,

@@ -26,6 +26,7 @@
 /* X(ENUM, "name printed after a finding") */
 #define VD_LINT_CHECKS(X)                                                                          \
     X(UNDEFINED_GLOBAL, "undefined-global")                                                        \
+    X(UNKNOWN_FIELD, "unknown-field")                                                              \
     X(GLOBAL_WRITE, "global-write")                                                                \
     X(UNUSED_RULE, "unused-rule")                                                                  \
     X(UNUSED_LIST, "unused-list")                                                                  \

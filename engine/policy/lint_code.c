@@ -10,8 +10,33 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A global named in code: its name, the line, and whether it is assigned. */
-typedef void (*access_fn)(void *ud, const char *name, size_t len, int line, int write);
+#define MAX_FIELDS 4
+
+/* A global named in code: its name, the line, whether it is assigned, and the constant fields
+ * read through it right after (verdict.list.ips: "list", "ips"). */
+typedef struct access {
+    const char *name;
+    size_t len;
+    int line, write, nfields;
+    const char *field[MAX_FIELDS];
+    size_t flen[MAX_FIELDS];
+} access_t;
+
+typedef void (*access_fn)(void *ud, const access_t *a);
+
+/* The constant fields read one after the other from the register a global was read into:
+ * GETFIELD R[A'] := R[A][K[C]], each from the register the one before wrote. */
+static void fields_after(const vd_chunk_fn_t *f, size_t pc, access_t *a) {
+    unsigned reg = vd_op_a(vd_chunk_ins(f, pc));
+    for (size_t at = pc + 1; at < f->ncode && a->nfields < MAX_FIELDS; at++) {
+        uint32_t ins = vd_chunk_ins(f, at);
+        if (vd_op(ins) != VD_OP_GETFIELD || vd_op_b(ins) != reg) return;
+        const char *name = vd_chunk_kstr(f, vd_op_c(ins), &a->flen[a->nfields]);
+        if (!name) return;
+        a->field[a->nfields++] = name;
+        reg = vd_op_a(ins);
+    }
+}
 
 /* Calls fn for each global f (and the functions it defines) reads or writes: GETTABUP and
  * SETTABUP on an upvalue that is the global table (env[i] set for upvalue i) with a constant
@@ -26,10 +51,11 @@ static void scan_proto(const vd_chunk_fn_t *f, const uint8_t env[256], access_fn
             up = vd_op_a(ins), key = vd_op_b(ins);
         else
             continue;
-        size_t len;
-        const char *name = vd_chunk_kstr(f, key, &len);
-        if (up < f->nup && env[up] && name)
-            fn(ud, name, len, vd_chunk_line(f, pc), vd_op(ins) == VD_OP_SETTABUP);
+        access_t a = {.write = vd_op(ins) == VD_OP_SETTABUP, .line = vd_chunk_line(f, pc)};
+        a.name = vd_chunk_kstr(f, key, &a.len);
+        if (up >= f->nup || !env[up] || !a.name) continue;
+        if (!a.write) fields_after(f, pc, &a);
+        fn(ud, &a);
     }
     for (size_t i = 0; i < f->nprotos; i++) {
         const vd_chunk_fn_t *inner = &f->protos[i];
@@ -88,11 +114,12 @@ typedef struct probe {
     int read, write, other;
 } probe_t;
 
-static void on_probe(void *ud, const char *name, size_t len, int line, int write) {
+static void on_probe(void *ud, const access_t *a) {
     probe_t *p = ud;
-    if (!write && line == 1 && len == 10 && memcmp(name, "probe_read", 10) == 0)
+    if (!a->write && a->line == 1 && a->len == 10 && memcmp(a->name, "probe_read", 10) == 0 &&
+        a->nfields == 2 && a->flen[1] == 2 && memcmp(a->field[1], "xy", 2) == 0)
         p->read++;
-    else if (write && line == 2 && len == 11 && memcmp(name, "probe_write", 11) == 0)
+    else if (a->write && a->line == 2 && a->len == 11 && memcmp(a->name, "probe_write", 11) == 0)
         p->write++;
     else
         p->other++;
@@ -110,7 +137,7 @@ static int compile(lua_State *L, const char *text) {
  * code are skipped rather than guessed. */
 static int probe(lua_State *L, int env, int globals) {
     probe_t pr = {0};
-    int ok = compile(L, "local a = probe_read\nprobe_write = a\n");
+    int ok = compile(L, "local a = probe_read.f.xy\nprobe_write = a\n");
     if (ok) {
         ok = scan_function(L, -1, env, globals, on_probe, &pr) == 0 && pr.read == 1 &&
              pr.write == 1 && pr.other == 0;
@@ -178,9 +205,47 @@ static void closest_global(walk_t *w, const char *name, char *buf, size_t cap) {
     vd_suggest_hint(&sg, " (did you mean '%s'?)", buf, cap);
 }
 
-static void on_access(void *ud, const char *name, size_t len, int line, int write) {
+/* The verdict library's fields a rule reads (verdict.labelled for verdict.labeled) exist: the
+ * library is the engine's, so a field it lacks is a typo that fails the rule at run time. */
+static void check_fields(walk_t *w, const access_t *a) {
+    lua_State *L = w->L;
+    if (a->len != 7 || memcmp(a->name, "verdict", 7) != 0 || !a->nfields) return;
+    int top = lua_gettop(L);
+    lua_pushlstring(L, a->name, a->len);
+    lua_rawget(L, w->globals);
+    char path[160] = "verdict";
+    for (int i = 0; i < a->nfields && lua_type(L, -1) == LUA_TTABLE; i++) {
+        int table = lua_gettop(L);
+        if (vd_lua_readonly_original(L, table)) lua_replace(L, table);
+        lua_pushlstring(L, a->field[i], a->flen[i]);
+        if (lua_rawget(L, table) == LUA_TNIL) {
+            vd_suggest_t sg;
+            char want[64], hint[VD_SUGGEST_HINT];
+            snprintf(want, sizeof want, "%.*s", (int)(a->flen[i] < 60 ? a->flen[i] : 60),
+                     a->field[i]);
+            vd_suggest_init(&sg, want);
+            for (lua_pushnil(L); lua_next(L, table); lua_pop(L, 1))
+                if (lua_type(L, -2) == LUA_TSTRING) vd_suggest_offer(&sg, lua_tostring(L, -2));
+            vd_suggest_hint(&sg, " (did you mean '%s'?)", hint, sizeof hint);
+            w->rc = vd__lint_add(w->out, VD_LINT_UNKNOWN_FIELD, w->file, a->line,
+                                 "rule code reads %s.%s, which the verdict library does not "
+                                 "have%s: the rule fails whenever it gets there",
+                                 path, want, hint);
+            break;
+        }
+        size_t n = strlen(path);
+        snprintf(path + n, sizeof path - n, ".%.*s", (int)(a->flen[i] < 40 ? a->flen[i] : 40),
+                 a->field[i]);
+    }
+    lua_settop(L, top);
+}
+
+static void on_access(void *ud, const access_t *acc) {
     walk_t *w = ud;
     lua_State *L = w->L;
+    const char *name = acc->name;
+    size_t len = acc->len;
+    int line = acc->line, write = acc->write;
     char global[128];
     snprintf(global, sizeof global, "%.*s", (int)(len < 100 ? len : 100), name);
     if (w->rc) return;
@@ -201,6 +266,7 @@ static void on_access(void *ud, const char *name, size_t len, int line, int writ
     if (lua_rawget(L, w->globals) != LUA_TNIL) {
         discover(w, -1); /* what the rule reads through it is used */
         lua_pop(L, 1);
+        check_fields(w, acc);
         return;
     }
     lua_pop(L, 1);

@@ -94,6 +94,25 @@ static void test_undefined_globals(void) {
     done(&l);
 }
 
+/* A field the verdict library lacks (verdict.labelled), nested too; fields of the policy's own
+ * tables may be nil on purpose and are left alone. */
+static void test_unknown_library_fields(void) {
+    linted_t l;
+    lint(&l, "config = { limit = 3 }\n"
+             "rule \"a\" { score = 1, when = function(ev)\n"
+             "  return verdict.labelled('x:' .. ev.id) ~= nil end }\n"
+             "rule \"b\" { score = 1, when = function(ev)\n"
+             "  local ok = verdict.when.is_inn ~= nil\n"
+             "  return (config.optional or config.limit) > 2 and verdict.lower(ev.x) == 'y' end }\n"
+             "pipeline \"p\" { stages = { stage \"s\" { \"a\", \"b\" } } }\n");
+    expect(&l, VD_LINT_UNKNOWN_FIELD, "main.lua", 3, "verdict.labelled");
+    expect(&l, VD_LINT_UNKNOWN_FIELD, "main.lua", 3, "did you mean 'labeled'");
+    expect(&l, VD_LINT_UNKNOWN_FIELD, "main.lua", 5, "verdict.when.is_inn");
+    expect(&l, VD_LINT_UNKNOWN_FIELD, "main.lua", 5, "did you mean 'is_in'");
+    CU_ASSERT_EQUAL(l.r.n, 2);
+    done(&l);
+}
+
 /* Helpers a rule reaches through its upvalues and the globals it reads are read too, in their
  * own files; locals named like globals are not globals. */
 static void test_globals_in_helpers(void) {
@@ -360,6 +379,7 @@ void vd_suite_lint(void) {
     static const vd_test_t tests[] = {
         {"a clean policy has no findings", test_clean_policy},
         {"undefined globals and global writes", test_undefined_globals},
+        {"fields the verdict library lacks", test_unknown_library_fields},
         {"globals in helpers, other files, _ENV", test_globals_in_helpers},
         {"rules in no stage", test_unused_rules},
         {"lists no rule uses", test_unused_lists},
