@@ -117,13 +117,40 @@ static int pack_state_params(const cmd_t *c, const char *sub, int n, char **args
 }
 
 /* A change refused on the ordinary socket: say how to reach the admin one. */
-static void hint_if_forbidden(const vd_client_reply_t *r) {
+static void hint_if_forbidden(const vd_client_reply_t *r, const char *socket) {
     char code[32], message[8];
     if (!r->error) return;
     vd_client_error_fields(r->error, code, sizeof code, message, sizeof message);
     if (strcmp(code, "forbidden") == 0)
-        fprintf(stderr, "verdict: name the admin socket with --socket PATH or "
-                        "$VERDICT_ADMIN_SOCKET\n");
+        fprintf(stderr,
+                "verdict: %s is not an admin socket: name verdictd's --admin-socket with "
+                "--socket PATH, or set $VERDICT_ADMIN_SOCKET and leave --socket out\n",
+                socket);
+}
+
+/* Whether a state map says nothing is stored: every window, count or ttl 0 or nil. */
+static int says_nothing(const msgpack_object *m) {
+    static const char *const fields[] = {"minute", "hour", "day", "count", "ttl"};
+    if (!m || m->type != MSGPACK_OBJECT_MAP) return 0;
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        const msgpack_object *v = vd_rpc_map_get(m, fields[i], strlen(fields[i]), 0);
+        if (v && v->type != MSGPACK_OBJECT_NIL &&
+            !(v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 == 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* A key nothing is stored under is most often a mistyped one: a reset of it changes nothing
+ * (exit status 1), a read of it says so. */
+static int warn_if_nothing(const vd_client_reply_t *r, const char *sub, const char *key) {
+    if (r->error || strcmp(sub, "set") == 0) return 0;
+    int reset = strcmp(sub, "reset") == 0;
+    const msgpack_object *m = reset ? vd_rpc_map_get(r->result, "old", 3, 0) : r->result;
+    if (!says_nothing(m)) return 0;
+    fprintf(stderr, "verdict: nothing is stored under '%s'%s (is it the key the rule builds?)\n",
+            key, reset ? ": nothing changed" : "");
+    return reset ? VD_CLI_EXIT_RPC : 0;
 }
 
 static int run_state(const cmd_t *c, int n, char **args) {
@@ -150,7 +177,8 @@ static int run_state(const cmd_t *c, int n, char **args) {
     if (pack_state_params(c, args[0], n - 1, args + 1, &pk) == 0 &&
         (rc = vd_cli_call(c->o.socket, c->o.timeout_ms, method, &sb, &client, &r)) == 0) {
         rc = vd_cli_print_reply(&r, c->o.compact);
-        hint_if_forbidden(&r);
+        hint_if_forbidden(&r, c->o.socket);
+        if (rc == 0 && n > 2) rc = warn_if_nothing(&r, args[0], args[2]);
         vd_client_close(client);
     }
     msgpack_sbuffer_destroy(&sb);

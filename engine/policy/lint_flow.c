@@ -175,18 +175,19 @@ static int unreached_action(const vd_policy_t *p, const vd_pipeline_t *pl, const
     int line = action_line(p, pl, a->name);
     if (t->hi < a->bound)
         return vd__lint_add(out, VD_LINT_UNREACHABLE_ACTION, pl->file, line,
-                            "pipeline '%s': action '%s' (from %g) is never reached: the rules' "
-                            "fixed scores add up to %g at most",
+                            "pipeline '%s': the score never reaches action '%s' (from %g): the "
+                            "rules' fixed scores add up to %g at most (a rule that stops with "
+                            "it still gives it)",
                             pl->name, a->name, a->bound, t->hi);
     if (i + 1 < pl->nactions)
         return vd__lint_add(out, VD_LINT_UNREACHABLE_ACTION, pl->file, line,
-                            "pipeline '%s': action '%s' is never reached: no total of the rules' "
-                            "fixed scores lies from %g up to %g ('%s')",
+                            "pipeline '%s': the score never gives action '%s': no total of the "
+                            "rules' fixed scores lies from %g up to %g ('%s')",
                             pl->name, a->name, a->bound, pl->actions[i + 1].bound,
                             pl->actions[i + 1].name);
     return vd__lint_add(out, VD_LINT_UNREACHABLE_ACTION, pl->file, line,
-                        "pipeline '%s': action '%s' is never reached: no total of the rules' "
-                        "fixed scores is %g or more",
+                        "pipeline '%s': the score never gives action '%s': no total of the "
+                        "rules' fixed scores is %g or more",
                         pl->name, a->name, a->bound);
 }
 

@@ -183,7 +183,11 @@ def test_cli_state_and_list_check():
         assert p.returncode == 0 and '"day":7' in p.stdout, p
         p = cli("state", "reset", "counter", "cli:k", socket=vd.socket)  # the ordinary one
         assert p.returncode == 1 and "error forbidden:" in p.stderr, p
-        assert "--socket PATH or $VERDICT_ADMIN_SOCKET" in p.stderr, p
+        assert "is not an admin socket" in p.stderr and "$VERDICT_ADMIN_SOCKET" in p.stderr, p
+        p = cli("state", "reset", "label", "cli:typo", env_socket=vd.admin)  # nothing there
+        assert p.returncode == 1 and "nothing is stored under 'cli:typo'" in p.stderr, p
+        p = cli("state", "get", "counter", "cli:typo", env_socket=vd.admin)
+        assert p.returncode == 0 and "nothing is stored under 'cli:typo'" in p.stderr, p
         p = cli("state", "get", "counter")
         assert p.returncode == 2 and "usage" in p.stderr, p
         p = cli("state", "get", "counter", "k")  # $VERDICT_SOCKET then

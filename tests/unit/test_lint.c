@@ -240,7 +240,8 @@ static void test_unreachable_actions(void) {
              "pipeline \"q\" { stages = { stage \"s\" { \"b\" }, stage \"t\" { \"a\", shadow = "
              "true } },\n"
              "  actions = { block = 20 } }\n");
-    expect(&l, VD_LINT_UNREACHABLE_ACTION, "main.lua", 5, "'block' (from 20) is never reached");
+    expect(&l, VD_LINT_UNREACHABLE_ACTION, "main.lua", 5,
+           "the score never reaches action 'block' (from 20)");
     CU_ASSERT_EQUAL(l.r.n, 1);
     done(&l);
 }
