@@ -8,6 +8,7 @@
 #include "ptest/report.h"
 #include "ptest/runner.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -52,7 +53,8 @@ static int parse(test_cli_t *t, int argc, char **argv) {
                                          {"strict", no_argument, 0, O_STRICT},
                                          {"help", no_argument, 0, O_HELP},
                                          {0, 0, 0, 0}};
-    optind = 0; /* start afresh: options may follow the directory */
+    optind = 0;               /* start afresh: options may follow the directory */
+    argv[0] = "verdict test"; /* how getopt names the command in its messages */
     for (int o; (o = getopt_long(argc, argv, "hv", opts, NULL)) != -1;) {
         if (o == O_RUN) {
             t->cfg.run = optarg;
@@ -95,9 +97,12 @@ static void write_lint(const vd_lint_report_t *r, int strict) {
 }
 
 static int write_junit(const char *path, const vd_ptest_run_t *run) {
+    errno = 0;
     FILE *f = fopen(path, "w");
-    if (!f || vd_ptest_write_junit(run, f) != 0 || fclose(f) != 0) {
-        fprintf(stderr, "verdict test: cannot write %s\n", path);
+    int bad = !f || vd_ptest_write_junit(run, f) != 0;
+    if ((f && fclose(f) != 0) || bad) {
+        fprintf(stderr, "verdict test: cannot write %s: %s\n", path,
+                errno ? strerror(errno) : "write error");
         return -1;
     }
     return 0;
@@ -134,6 +139,10 @@ int vd_cmd_test(int argc, char **argv) {
     if (t.coverage) vd_ptest_coverage_write(&run.cov, stdout);
     vd_ptest_write_summary(&run, stdout);
     status = run.failed || run.errors || (t.strict && run.lint.n) ? 1 : 0;
+    if (t.cfg.run && run.results.len == 0) { /* a mistyped filter must not pass a CI job */
+        fprintf(stderr, "verdict test: no case matches --run '%s'\n", t.cfg.run);
+        status = 1;
+    }
     if (t.strict && run.lint.n)
         fprintf(stderr, "verdict test: %zu lint finding(s), errors with --strict\n", run.lint.n);
     if (t.junit && write_junit(t.junit, &run) != 0) status = 1;

@@ -141,9 +141,34 @@ static void put_stage(FILE *out, const json_t *st, int width) {
     json_array_foreach(json_object_get(st, "rules"), k, r) put_rule(out, r, plugin, width);
 }
 
+/* "  tags: a, b" and "  features: k = v, ..." of the live outcome, when it has any. */
+static void put_tags_features(FILE *out, const json_t *result) {
+    size_t i;
+    json_t *v;
+    const char *name;
+    const json_t *tags = json_object_get(result, "tags"), *features;
+    if (json_array_size(tags)) {
+        fputs("  tags:", out);
+        json_array_foreach(tags, i, v) fprintf(out, "%s %s", i ? "," : "", json_string_value(v));
+        fputc('\n', out);
+    }
+    features = json_object_get(result, "features");
+    if (json_object_size(features)) {
+        int first = 1;
+        fputs("  features:", out);
+        json_object_foreach((json_t *)features, name, v) {
+            fprintf(out, "%s %s = ", first ? "" : ",", name);
+            put_value(out, v);
+            first = 0;
+        }
+        fputc('\n', out);
+    }
+}
+
 static void put_why(FILE *out, const json_t *result, const json_t *why) {
-    fprintf(out, "%s: %s, score %g (policy %s, %lld us)\n", str(result, "pipeline"),
-            str(result, "action"), num(result, "score"), str(result, "policy"),
+    fprintf(out, "%s: %s, score %g (decision %s, policy %s, %lld us)\n", str(result, "pipeline"),
+            str(result, "action"), num(result, "score"),
+            json_object_get(result, "id") ? str(result, "id") : "-", str(result, "policy"),
             (long long)json_integer_value(json_object_get(result, "elapsed_us")));
     fprintf(out, "  because %s\n  thresholds:", str(why, "because"));
     size_t i;
@@ -158,6 +183,7 @@ static void put_why(FILE *out, const json_t *result, const json_t *why) {
                 str(shadow, "action"), num(shadow, "score"), str(shadow, "because"),
                 strcmp(str(shadow, "action"), str(result, "action")) ? " (a different action)"
                                                                      : "");
+    put_tags_features(out, result);
     const json_t *faults = json_object_get(result, "faults");
     if (json_array_size(faults))
         fprintf(out, "  %zu fault(s): the rules that failed counted nothing (below)\n",

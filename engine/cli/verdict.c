@@ -3,11 +3,12 @@
 #include "cmd_log.h"
 #include "cmd_replay.h"
 #include "cmd_state.h"
-#include "daemon_call.h"
 #include "cmd_test.h"
+#include "daemon_call.h"
 #include "event.h"
 #include "explain_render.h"
 #include "proto/json_msgpack.h"
+#include "proto/rpc.h"
 #include "reply.h"
 #include "verdict/client.h"
 
@@ -114,6 +115,29 @@ static int decide(const cli_t *o, const char *pipeline, const char *arg, msgpack
     return rc;
 }
 
+/* After a reload: a list file that failed to load kept its last good version; the reload
+ * itself succeeded, so this is said on stderr, once per such list (from stats). */
+static void warn_stale_lists(const cli_t *o) {
+    vd_client_t *c;
+    vd_client_reply_t r;
+    msgpack_sbuffer none = {.size = 1, .data = "\x90"}; /* params [] */
+    if (vd_cli_call(o->socket, o->timeout_ms, "stats", &none, &c, &r) != 0) return;
+    const msgpack_object *lists = r.error ? NULL : vd_rpc_map_get(r.result, "lists", 5, 0);
+    for (uint32_t i = 0; lists && lists->type == MSGPACK_OBJECT_ARRAY && i < lists->via.array.size;
+         i++) {
+        const msgpack_object *l = &lists->via.array.ptr[i];
+        const msgpack_object *err = vd_rpc_map_get(l, "error", 5, 0);
+        const msgpack_object *path = vd_rpc_map_get(l, "path", 4, 0);
+        if (!err || err->type != MSGPACK_OBJECT_STR || !err->via.str.size || !path ||
+            path->type != MSGPACK_OBJECT_STR)
+            continue;
+        fprintf(stderr, "verdict: warning: %.*s keeps its last good version: %.*s\n",
+                (int)path->via.str.size, path->via.str.ptr, (int)err->via.str.size,
+                err->via.str.ptr);
+    }
+    vd_client_close(c);
+}
+
 static int run_command(const cli_t *o, int argc, char **argv) {
     const char *cmd = argv[0];
     msgpack_sbuffer sb;
@@ -134,6 +158,7 @@ static int run_command(const cli_t *o, int argc, char **argv) {
         } else {
             msgpack_sbuffer_write(&sb, "\x90", 1); /* params [] */
             rc = call(o, cmd, &sb);
+            if (rc == 0 && strcmp(cmd, "reload") == 0) warn_stale_lists(o);
         }
     } else {
         fprintf(stderr, "verdict: unknown command '%s'\n", cmd);

@@ -95,12 +95,14 @@ int vd_event_check(const vd_pipeline_t *pl, const msgpack_object *event, char *w
         const vd_schema_field_t *f = vd_schema_find(s, name, len);
         if (!f) continue;
         if (!has_type(f->type, v)) {
-            if (f->type == VD_FIELD_IP && is_string(v))
+            if (f->type == VD_FIELD_IP && is_string(v)) {
+                size_t n = v->type == MSGPACK_OBJECT_STR ? v->via.str.size : v->via.bin.size;
+                const char *text = v->type == MSGPACK_OBJECT_STR ? v->via.str.ptr : v->via.bin.ptr;
                 snprintf(why, cap,
                          "pipeline '%s': event field '%s' must be an IP address, and "
-                         "the string given is not one",
-                         pl->name, f->name);
-            else
+                         "'%.*s' is not one",
+                         pl->name, f->name, (int)(n < 64 ? n : 64), text);
+            } else
                 snprintf(why, cap, "pipeline '%s': event field '%s' must be %s, not %s", pl->name,
                          f->name, vd_field_type_what(f->type), what_is(v));
             return refuse(pl);

@@ -69,11 +69,12 @@ void vd_ptest_coverage_write(const vd_ptest_coverage_t *cov, FILE *out) {
         fputs("  ", out);
         vd_ptest_put(out, cp->name);
         if (!unfired) {
-            fprintf(out, ": every rule fired (%zu rules, %zu cases)\n", cp->nrules, cp->cases);
+            fprintf(out, ": every rule fired (%zu rule%s, %zu case%s)\n", cp->nrules,
+                    cp->nrules == 1 ? "" : "s", cp->cases, cp->cases == 1 ? "" : "s");
             continue;
         }
-        fprintf(out, ": %zu of %zu rules not fired by any case (%zu cases)\n", unfired, cp->nrules,
-                cp->cases);
+        fprintf(out, ": %zu of %zu rules not fired by any case (%zu case%s)\n", unfired, cp->nrules,
+                cp->cases, cp->cases == 1 ? "" : "s");
         for (size_t k = 0; k < cp->nrules; k++) {
             if (cp->rules[k].fired) continue;
             fputs("    ", out);

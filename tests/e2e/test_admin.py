@@ -313,6 +313,9 @@ def test_a_broken_list_keeps_its_last_version_on_reload():
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as m:
             body = m.read().decode()
         assert re.search(r'verdict_list_stale\{path="[^"]*nets.txt"\} 1', body), body
+        p = cli("reload", socket=vd.socket)  # succeeds, and says which list is stale
+        assert p.returncode == 0 and "nets.txt keeps its last good version: " in p.stderr, p
+        assert "not an IP address or CIDR prefix" in p.stderr, p
         with open(nets + ".new", "w") as f:  # fixed: the next reload takes it
             f.write("192.0.2.0/24 office\n")
         os.rename(nets + ".new", nets)

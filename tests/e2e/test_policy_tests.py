@@ -331,6 +331,8 @@ def test_usage_and_policy_errors():
     assert "usage: verdict test" in verdict_test("--bogus", d, expect=2).stderr
     assert "one policy directory" in verdict_test(d, d, expect=2).stderr
     assert "--run '(':" in verdict_test("--run", "(", d, expect=2).stderr
+    # A filter that selects nothing (a typo in a CI job) fails instead of passing empty.
+    assert "no case matches --run 'zzz'" in verdict_test("--run", "zzz", d, expect=1).stderr
     p = verdict_test(os.path.join(d, "nowhere"), expect=1)
     assert "nowhere" in p.stderr, p.stderr
     bare = policy_dir({"reset.lua": POLICY, "lists/burner.txt": BURNER})

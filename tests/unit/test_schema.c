@@ -60,7 +60,9 @@ static void test_fields_errors(void) {
     with_fields("{ age = 5 }", "main.lua:4:", "fields.age must be a type name");
     with_fields("{ 'ip' }", "main.lua:4:", "fields must map event field names to types");
     with_fields("'ip'", "main.lua:4:", "'fields' must be a table");
-    with_fields("{ ip = 'ip?" "?' }", "main.lua:4:", "unknown type 'ip?'");
+    with_fields("{ ip = 'ip?"
+                "?' }",
+                "main.lua:4:", "unknown type 'ip?'");
     char many[2048] = "{ ";
     for (int i = 0; i <= VD_SCHEMA_MAX_FIELDS; i++)
         snprintf(many + strlen(many), sizeof many - strlen(many), "f%d = 'any', ", i);
@@ -160,7 +162,7 @@ static void test_events_checked(void) {
           "lacks the field 'ip'");
     check(pl, (const char *[]){"ip", "s1.2.3.4", "email", "sa@b", NULL}, "lacks the field 'x'");
     check(pl, (const char *[]){"ip", "snot an address", "email", "sa", "x", "i1", NULL},
-          "event field 'ip' must be an IP address, and the string given is not one");
+          "event field 'ip' must be an IP address, and 'not an address' is not one");
     check(pl, (const char *[]){"ip", "i7", "email", "sa", "x", "i1", NULL},
           "event field 'ip' must be an IP address, not an integer");
     check(pl, (const char *[]){"ip", "s::1", "email", "i5", "x", "i1", NULL},
