@@ -74,7 +74,40 @@ vd_policy_t *vd_test_policy(const char *lua) {
     return p;
 }
 
-const msgpack_object *vd_test_event(vd_test_event_t *e, const char *const *kv) {
+/* One value of a typed event: its first character says the type (typed_event in vd_test.h). */
+static void pack_typed(msgpack_packer *pk, const char *spec) {
+    const char *v = spec + 1;
+    switch (spec[0]) {
+    case 's':
+        msgpack_pack_str_with_body(pk, v, strlen(v));
+        break;
+    case 'b':
+        msgpack_pack_bin_with_body(pk, v, strlen(v));
+        break;
+    case 'i':
+        msgpack_pack_int64(pk, atoll(v));
+        break;
+    case 'f':
+        msgpack_pack_double(pk, atof(v));
+        break;
+    case 't':
+        msgpack_pack_true(pk);
+        break;
+    case 'F':
+        msgpack_pack_false(pk);
+        break;
+    case 'a':
+        msgpack_pack_array(pk, 0);
+        break;
+    case 'm':
+        msgpack_pack_map(pk, 0);
+        break;
+    default:
+        msgpack_pack_nil(pk);
+    }
+}
+
+static const msgpack_object *pack_event(vd_test_event_t *e, const char *const *kv, int typed) {
     msgpack_packer pk;
     size_t n = 0;
     while (kv[2 * n])
@@ -84,11 +117,22 @@ const msgpack_object *vd_test_event(vd_test_event_t *e, const char *const *kv) {
     msgpack_pack_map(&pk, n);
     for (size_t i = 0; i < n; i++) {
         msgpack_pack_str_with_body(&pk, kv[2 * i], strlen(kv[2 * i]));
-        msgpack_pack_str_with_body(&pk, kv[2 * i + 1], strlen(kv[2 * i + 1]));
+        if (typed)
+            pack_typed(&pk, kv[2 * i + 1]);
+        else
+            msgpack_pack_str_with_body(&pk, kv[2 * i + 1], strlen(kv[2 * i + 1]));
     }
     msgpack_unpacked_init(&e->up);
     msgpack_unpack_next(&e->up, e->sb.data, e->sb.size, NULL);
     return &e->up.data;
+}
+
+const msgpack_object *vd_test_event(vd_test_event_t *e, const char *const *kv) {
+    return pack_event(e, kv, 0);
+}
+
+const msgpack_object *vd_test_typed_event(vd_test_event_t *e, const char *const *kv) {
+    return pack_event(e, kv, 1);
 }
 
 void vd_test_event_free(vd_test_event_t *e) {

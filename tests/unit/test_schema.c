@@ -70,63 +70,11 @@ static void test_fields_errors(void) {
     with_fields(many, "main.lua:4:", "more than 64");
 }
 
-/* An event packed from a format: each key is followed by a value written as s: string,
- * b: bin, i: integer, f: float, t/F: boolean, n: nil, a: array, m: map. */
-typedef struct event {
-    msgpack_sbuffer sb;
-    msgpack_unpacked up;
-} event_t;
-
-static const msgpack_object *pack(event_t *e, const char *const *kv) {
-    msgpack_packer pk;
-    size_t n = 0;
-    while (kv[2 * n])
-        n++;
-    msgpack_sbuffer_init(&e->sb);
-    msgpack_packer_init(&pk, &e->sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, n);
-    for (size_t i = 0; i < n; i++) {
-        msgpack_pack_str_with_body(&pk, kv[2 * i], strlen(kv[2 * i]));
-        const char *v = kv[2 * i + 1] + 1;
-        switch (kv[2 * i + 1][0]) {
-        case 's':
-            msgpack_pack_str_with_body(&pk, v, strlen(v));
-            break;
-        case 'b':
-            msgpack_pack_bin_with_body(&pk, v, strlen(v));
-            break;
-        case 'i':
-            msgpack_pack_int64(&pk, atoll(v));
-            break;
-        case 'f':
-            msgpack_pack_double(&pk, atof(v));
-            break;
-        case 't':
-            msgpack_pack_true(&pk);
-            break;
-        case 'F':
-            msgpack_pack_false(&pk);
-            break;
-        case 'a':
-            msgpack_pack_array(&pk, 0);
-            break;
-        case 'm':
-            msgpack_pack_map(&pk, 0);
-            break;
-        default:
-            msgpack_pack_nil(&pk);
-        }
-    }
-    msgpack_unpacked_init(&e->up);
-    msgpack_unpack_next(&e->up, e->sb.data, e->sb.size, NULL);
-    return &e->up.data;
-}
-
 /* Checks the event kv against pl: accepted (needle NULL), or refused with needle in the reason. */
 static void check(const vd_pipeline_t *pl, const char *const *kv, const char *needle) {
-    event_t e;
+    vd_test_event_t e;
     char why[512] = "";
-    int rc = vd_event_check(pl, pack(&e, kv), why, sizeof why);
+    int rc = vd_event_check(pl, vd_test_typed_event(&e, kv), why, sizeof why);
     if (!needle) {
         if (rc) fprintf(stderr, "\n  refused: %s\n", why);
         CU_ASSERT_EQUAL(rc, 0);
@@ -135,8 +83,7 @@ static void check(const vd_pipeline_t *pl, const char *const *kv, const char *ne
         if (!strstr(why, needle)) fprintf(stderr, "\n  refused: %s\n  expected: %s\n", why, needle);
         CU_ASSERT_PTR_NOT_NULL(strstr(why, needle));
     }
-    msgpack_unpacked_destroy(&e.up);
-    msgpack_sbuffer_destroy(&e.sb);
+    vd_test_event_free(&e);
 }
 
 static void test_events_checked(void) {

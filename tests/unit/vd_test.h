@@ -48,6 +48,9 @@ typedef struct vd_test_event {
     msgpack_unpacked up;
 } vd_test_event_t;
 const msgpack_object *vd_test_event(vd_test_event_t *e, const char *const *kv);
+/* The same with typed values: each value's first character says its type, s: string, b: bin,
+ * i: integer, f: float, t/F: boolean, n: nil, a: (empty) array, m: (empty) map. */
+const msgpack_object *vd_test_typed_event(vd_test_event_t *e, const char *const *kv);
 void vd_test_event_free(vd_test_event_t *e);
 
 /* Runs a pipeline of p over the event kv; the decision stays valid until vd_test_run_free. */
