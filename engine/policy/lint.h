@@ -28,6 +28,7 @@
     X(UNDEFINED_GLOBAL, "undefined-global")                                                        \
     X(UNKNOWN_FIELD, "unknown-field")                                                              \
     X(GLOBAL_WRITE, "global-write")                                                                \
+    X(LOCAL_WRITE, "local-write")                                                                  \
     X(UNUSED_RULE, "unused-rule")                                                                  \
     X(UNUSED_LIST, "unused-list")                                                                  \
     X(UNREACHABLE_RULE, "unreachable-rule")                                                        \

@@ -5,6 +5,7 @@
 #include "lua/chunk.h"
 #include "lua/lua_lists.h"
 #include "lua/readonly.h"
+#include "lua/upvalue_writes.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -278,12 +279,31 @@ static void on_access(void *ud, const access_t *acc) {
                          global, hint);
 }
 
+/* Rule code that assigns a file-level local (an upvalue other than _ENV): after loading, the
+ * policy's values are frozen, and the assignment fails the rule each time it runs. */
+static void local_writes(walk_t *w, int idx, int line) {
+    lua_State *L = w->L;
+    uint8_t written[32];
+    if (vd_lua_upvalue_writes(L, idx, written) != 0) return; /* unreadable: counted below */
+    const char *name;
+    for (int n = 1; n <= 255 && !w->rc && (name = lua_getupvalue(L, idx, n)) != NULL; n++) {
+        lua_pop(L, 1);
+        if (!(written[(n - 1) / 8] & (1u << ((n - 1) % 8))) || strcmp(name, "_ENV") == 0) continue;
+        w->rc = vd__lint_add(w->out, VD_LINT_LOCAL_WRITE, w->file, line,
+                             "code run by rules assigns '%s', a local of the policy file: what "
+                             "a policy set up is read-only while rules run, so this fails "
+                             "whenever it runs (use a local of the function, or ctx:set)",
+                             name);
+    }
+}
+
 static void read_code(walk_t *w, int idx) {
     lua_State *L = w->L;
     lua_Debug ar;
     lua_pushvalue(L, idx);
     lua_getinfo(L, ">S", &ar);
     snprintf(w->file, sizeof w->file, "%s", ar.short_src);
+    local_writes(w, idx, ar.linedefined);
     int rc = scan_function(L, idx, w->env, w->globals, on_access, w);
     if (rc == VD_ENOMEM && !w->rc) w->rc = rc;
     w->unreadable += rc == VD_EINVAL;

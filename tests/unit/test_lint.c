@@ -94,6 +94,23 @@ static void test_undefined_globals(void) {
     done(&l);
 }
 
+/* Rule code assigning a file-level local (a counter kept across requests, say) fails at run
+ * time: the lint says so at the function; reading one, or assigning its own locals, is fine. */
+static void test_local_writes(void) {
+    linted_t l;
+    lint(&l, "local seen = 0\n"
+             "local limit = 3\n"
+             "rule \"a\" { score = 1, when = function(ev)\n"
+             "  seen = seen + 1\n"
+             "  return seen > limit end }\n"
+             "rule \"b\" { score = 1, when = function(ev)\n"
+             "  local n = limit; n = n + 1; return n > 4 end }\n"
+             "pipeline \"p\" { stages = { stage \"s\" { \"a\", \"b\" } } }\n");
+    expect(&l, VD_LINT_LOCAL_WRITE, "main.lua", 3, "assigns 'seen', a local of the policy file");
+    CU_ASSERT_EQUAL(l.r.n, 1);
+    done(&l);
+}
+
 /* A field the verdict library lacks (verdict.labelled), nested too; fields of the policy's own
  * tables may be nil on purpose and are left alone. */
 static void test_unknown_library_fields(void) {
@@ -381,6 +398,7 @@ void vd_suite_lint(void) {
         {"a clean policy has no findings", test_clean_policy},
         {"undefined globals and global writes", test_undefined_globals},
         {"fields the verdict library lacks", test_unknown_library_fields},
+        {"file-level locals assigned by rules", test_local_writes},
         {"globals in helpers, other files, _ENV", test_globals_in_helpers},
         {"rules in no stage", test_unused_rules},
         {"lists no rule uses", test_unused_lists},
