@@ -13,6 +13,8 @@
 #include "lua/state.h"
 #include "plugin/call.h"
 #include "proto/mpbuf.h"
+#include "recorded_outputs.h"
+#include "trace.h"
 
 #include <lauxlib.h>
 #include <math.h>
@@ -489,30 +491,6 @@ static void end_trace(run_t *r) {
     r->ex->trace_rule = NULL;
 }
 
-/* Why the rules after a stop did not run, for explain (in the decision's arena). */
-static const char *skip_reason(vd_decision_t *d, const vd_outcome_t *o) {
-    if (!o->stop_action) return "the stage ran past its timeout_ms";
-    char why[300];
-    snprintf(why, sizeof why, "rule '%s' stopped the pipeline with '%s'",
-             o->stop_rule ? o->stop_rule : "?", o->stop_action);
-    const char *kept = vd_arena_strndup(d->arena, why, strlen(why));
-    return kept ? kept : "an earlier rule stopped the pipeline";
-}
-
-/* Lists the rules of st from first on as not run, with why: explain names every rule. */
-static int trace_skipped(vd_decision_t *d, vd_trace_stage_t *ts, const vd_stage_t *st, size_t first,
-                         const char *why) {
-    for (size_t i = first; i < st->nrules; i++) {
-        vd_trace_rule_t *tr = vd_vec_push(&ts->rules, d->arena, sizeof *tr);
-        if (!tr) return VD_ENOMEM;
-        tr->rule = st->rules[i]->name;
-        tr->description = st->rules[i]->description;
-        tr->skipped = why;
-        tr->obs_from = tr->obs_to = d->observed.len;
-    }
-    return 0;
-}
-
 /* Counts a run of a rule (ended: not a wait for state) and, when the decision is timed
  * (weight > 0), the ticks since *t times the runs it stands for; *t becomes now, the start of
  * the next rule. */
@@ -562,7 +540,7 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
         if (rc) return rc;
     }
     r->rs->next_rule = 0;
-    return ts ? trace_skipped(r->ex->d, ts, st, i, skip_reason(r->ex->d, o)) : 0;
+    return ts ? vd_trace_skipped(r->ex->d, ts, st, i, vd_trace_skip_reason(r->ex->d, o)) : 0;
 }
 
 static void count_stage(const vd_stage_t *st, int64_t took_ns, vd_trace_stage_t *ts, double score) {
@@ -574,12 +552,6 @@ static void count_stage(const vd_stage_t *st, int64_t took_ns, vd_trace_stage_t 
         ts->elapsed_ns = took_ns;
         ts->score = score;
     }
-}
-
-/* The trace entry of the stage that is running (the last one), or NULL without explain. */
-static vd_trace_stage_t *current_trace(vd_decision_t *d) {
-    return d->explain && d->trace.len ? &VD_VEC_AT(d->trace, vd_trace_stage_t, d->trace.len - 1)
-                                      : NULL;
 }
 
 /* Keeps what a plugin stage answered, for the decision log: its outputs, or {"fault": why}. */
@@ -610,7 +582,7 @@ int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int statu
                             vd_decision_t *d) {
     vd_outcome_t *o = side_of(d, st);
     double before = o->score;
-    vd_trace_stage_t *ts = current_trace(d);
+    vd_trace_stage_t *ts = vd_trace_current(d);
     vd_trace_rule_t *tr = NULL;
     if (ts && !(tr = vd_vec_push(&ts->rules, d->arena, sizeof *tr))) return VD_ENOMEM;
     const char *who = st->plugin->lib->desc->name;
@@ -646,74 +618,6 @@ int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int statu
     return rc;
 }
 
-/* A recorded output's field (a map of string keys), or NULL. */
-static const msgpack_object *field(const msgpack_object *m, const char *key) {
-    size_t len = strlen(key);
-    for (uint32_t i = 0; m->type == MSGPACK_OBJECT_MAP && i < m->via.map.size; i++) {
-        const msgpack_object *k = &m->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
-            memcmp(k->via.str.ptr, key, len) == 0)
-            return &m->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
-static int recorded_value(const msgpack_object *v, vd_value_t *out) {
-    switch (v->type) {
-    case MSGPACK_OBJECT_BOOLEAN:
-        *out = (vd_value_t){.type = VD_VAL_BOOL, .u.b = v->via.boolean};
-        break;
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        *out = (vd_value_t){.type = VD_VAL_INT, .u.i = v->via.i64};
-        break;
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        *out = (vd_value_t){.type = VD_VAL_NUM, .u.n = v->via.f64};
-        break;
-    case MSGPACK_OBJECT_STR:
-        *out = (vd_value_t){.type = VD_VAL_STR, .u.s = {v->via.str.ptr, v->via.str.size}};
-        break;
-    default:
-        *out = (vd_value_t){.type = VD_VAL_NIL};
-        break;
-    }
-    return 0;
-}
-
-/* One recorded output of a plugin stage (vd_plugin_call_pack's form) applied to d. */
-static int apply_recorded_output(const vd_stage_t *st, const msgpack_object *out,
-                                 vd_decision_t *d) {
-    const msgpack_object *score = field(out, "score"), *tag = field(out, "tag"),
-                         *feature = field(out, "feature");
-    if (score && (score->type == MSGPACK_OBJECT_FLOAT64 || score->type == MSGPACK_OBJECT_FLOAT32 ||
-                  score->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
-                  score->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)) {
-        const msgpack_object *rule = field(out, "rule"), *detail = field(out, "detail");
-        double v = score->type == MSGPACK_OBJECT_POSITIVE_INTEGER   ? (double)score->via.u64
-                   : score->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (double)score->via.i64
-                                                                    : score->via.f64;
-        const char *name = st->name;
-        if (rule && rule->type == MSGPACK_OBJECT_STR &&
-            !(name = vd_arena_strndup(d->arena, rule->via.str.ptr, rule->via.str.size)))
-            return VD_ENOMEM;
-        int has_detail = detail && detail->type == MSGPACK_OBJECT_STR;
-        return vd_decision_add_reason(d, st->shadow, name, st->name, v,
-                                      has_detail ? detail->via.str.ptr : NULL,
-                                      has_detail ? detail->via.str.size : 0);
-    }
-    if (tag && tag->type == MSGPACK_OBJECT_STR)
-        return vd_decision_add_tag(d, st->shadow, tag->via.str.ptr, tag->via.str.size);
-    if (feature && feature->type == MSGPACK_OBJECT_STR) {
-        const msgpack_object *value = field(out, "value");
-        vd_value_t v = {.type = VD_VAL_NIL};
-        if (value) recorded_value(value, &v);
-        return vd_decision_set_feature(d, st->shadow, feature->via.str.ptr, feature->via.str.size,
-                                       &v);
-    }
-    return 0;
-}
-
 /* A replay that reuses plugin outputs: the stage answers what its record says (its outputs, or
  * its fault) without calling the plugin. 1 when the record had the stage, else 0. */
 static int run_recorded_plugin(const vd_stage_t *st, vd_decision_t *d, int *rc) {
@@ -733,20 +637,20 @@ static int run_recorded_plugin(const vd_stage_t *st, vd_decision_t *d, int *rc) 
     if (msgpack_unpack(o->packed, o->plen, &off, &zone, &outs) != MSGPACK_UNPACK_SUCCESS) {
         record_fault(d, st, st->plugin->lib->desc->name, "the record of this stage is unreadable",
                      NULL);
-    } else if (outs.type == MSGPACK_OBJECT_MAP && field(&outs, "fault")) {
-        const msgpack_object *f = field(&outs, "fault");
+    } else if (outs.type == MSGPACK_OBJECT_MAP && vd_recorded_field(&outs, "fault")) {
+        const msgpack_object *f = vd_recorded_field(&outs, "fault");
         char msg[512];
         snprintf(msg, sizeof msg, "%.*s", f->type == MSGPACK_OBJECT_STR ? (int)f->via.str.size : 0,
                  f->type == MSGPACK_OBJECT_STR ? f->via.str.ptr : "");
         record_fault(d, st, st->plugin->lib->desc->name, msg, NULL);
     } else if (outs.type == MSGPACK_OBJECT_ARRAY) {
         for (uint32_t i = 0; *rc == 0 && i < outs.via.array.size; i++)
-            *rc = apply_recorded_output(st, &outs.via.array.ptr[i], d);
+            *rc = vd_recorded_output_apply(st, &outs.via.array.ptr[i], d);
     }
     msgpack_zone_destroy(&zone);
     if (*rc == 0) *rc = vd_decision_observe(d, o);
     if (side->score != before && st->stats) vd_counter_add(&st->stats->fired, 1);
-    count_stage(st, vd_now_ns() - t0, current_trace(d), side->score - before);
+    count_stage(st, vd_now_ns() - t0, vd_trace_current(d), side->score - before);
     return 1;
 }
 
@@ -849,35 +753,6 @@ static int run_lua_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     return rc;
 }
 
-static vd_trace_stage_t *new_stage_trace(vd_decision_t *d, const vd_stage_t *st) {
-    vd_trace_stage_t *ts = vd_vec_push(&d->trace, d->arena, sizeof *ts);
-    if (!ts) return NULL;
-    ts->stage = st->name;
-    ts->description = st->description;
-    ts->shadow = st->shadow;
-    if (st->kind == VD_STAGE_PLUGIN) ts->plugin = st->plugin->lib->desc->name;
-    return ts;
-}
-
-/* Explain's account of the stages a stop left out, and of the thresholds. */
-static int explain_rest(const vd_pipeline_t *pl, size_t next_stage, vd_decision_t *d) {
-    const char *why = next_stage < pl->nstages ? skip_reason(d, &d->main) : NULL;
-    for (size_t i = next_stage; i < pl->nstages; i++) {
-        vd_trace_stage_t *ts = new_stage_trace(d, &pl->stages[i]);
-        if (!ts) return VD_ENOMEM;
-        ts->skipped = why;
-        if (trace_skipped(d, ts, &pl->stages[i], 0, why) != 0) return VD_ENOMEM;
-    }
-    d->default_action = pl->default_action;
-    for (size_t i = 0; i < pl->nactions; i++) {
-        vd_trace_bound_t *b = vd_vec_push(&d->bounds, d->arena, sizeof *b);
-        if (!b) return VD_ENOMEM;
-        b->action = pl->actions[i].name;
-        b->at = pl->actions[i].bound;
-    }
-    return 0;
-}
-
 /* Runs one stage; VD_EAGAIN when it left a plugin call pending or a rule waiting. */
 static int run_stage(run_t *r, const msgpack_object *event, int64_t deadline_ns,
                      vd_run_state_t *rs) {
@@ -885,7 +760,7 @@ static int run_stage(run_t *r, const msgpack_object *event, int64_t deadline_ns,
     const vd_stage_t *st = r->stage;
     if (st->shadow) d->has_shadow = 1;
     vd_trace_stage_t *ts = NULL;
-    if (d->explain && !(ts = new_stage_trace(d, st))) return VD_ENOMEM;
+    if (d->explain && !(ts = vd_trace_stage_new(d, st))) return VD_ENOMEM;
     if (st->kind == VD_STAGE_PLUGIN) return run_plugin(st, event, d, deadline_ns, rs);
     return run_lua_stage(r, ts, deadline_ns);
 }
@@ -918,7 +793,7 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
     rs->pending = NULL;
     if (rs->co) { /* a rule of stage next_stage - 1 has its answer */
         r.stage = &pl->stages[rs->next_stage - 1];
-        rc = run_lua_stage(&r, current_trace(d), deadline_ns);
+        rc = run_lua_stage(&r, vd_trace_current(d), deadline_ns);
     }
     while (rc == 0 && rs->next_stage < pl->nstages && !d->main.stop_action) {
         if (deadline_ns && vd_now_ns() > deadline_ns)
@@ -933,7 +808,7 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
     ls->deadline_ns = 0;
     vd_lua_views_leave(L, &rs->views, rc == VD_EAGAIN && rs->co != NULL);
     lua_settop(L, top);
-    if (rc == 0 && d->explain) rc = explain_rest(pl, rs->next_stage, d);
+    if (rc == 0 && d->explain) rc = vd_trace_explain_rest(pl, rs->next_stage, d);
     if (rc == 0) decide_action(pl, d);
     return rc;
 }
