@@ -24,7 +24,12 @@ _Static_assert(VD_STORE_HLL_RANK == 64 - HLL_BITS + 1, "the rank of the hash's o
 const int64_t vd_window_seconds[VD_WINDOWS] = {60, 3600, 86400};
 const char *const vd_window_names[VD_WINDOWS] = {"1m", "1h", "24h"};
 
-enum { COUNTER = VD_STORE_COUNTER, DISTINCT = VD_STORE_DISTINCT, LABEL = VD_STORE_LABEL };
+enum {
+    COUNTER = VD_STORE_COUNTER,
+    DISTINCT = VD_STORE_DISTINCT,
+    LABEL = VD_STORE_LABEL,
+    RECORD = 3 /* vd_store_record: fixed-size payloads a module above gives meaning to */
+};
 enum { CURSOR = 0xff }; /* a walk's place in a recency list; never in the hash table */
 
 /* The key comes right after the header, so a lookup touches one cache line when the key is
@@ -193,8 +198,8 @@ static void evict(vd_store_t *s, shard_t *sh, entry_t *keep) {
 
 /* Finds (or with create, makes) the entry; expired entries are dropped on the way. The
  * shard's lock is held by the caller. */
-static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const char *key,
-                       size_t len, int64_t now, int create) {
+static entry_t *lookup_sized(vd_store_t *s, shard_t *sh, uint64_t h, int type, const char *key,
+                             size_t len, int64_t now, int create, size_t record, int *made) {
     for (entry_t *e = sh->table[h & (sh->cap - 1)]; e; e = e->next) {
         if (e->hash != h || e->type != type || e->keylen != len || memcmp(e->key, key, len) != 0)
             continue;
@@ -207,8 +212,10 @@ static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const c
         return e;
     }
     if (!create) return NULL;
+    if (made) *made = 1;
     size_t extra = type == DISTINCT  ? sizeof(hll_t)
                    : type == COUNTER ? sizeof(vd_store_window_t) * VD_WINDOWS
+                   : type == RECORD  ? record
                                      : 0;
     size_t size = payload_offset(len) + extra;
     entry_t *e = calloc(1, size);
@@ -231,6 +238,11 @@ static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const c
     evict(s, sh, e);
     if (sh->n > sh->cap) grow(sh); /* short chains: one pointer chase per lookup */
     return e;
+}
+
+static entry_t *lookup(vd_store_t *s, shard_t *sh, uint64_t h, int type, const char *key,
+                       size_t len, int64_t now, int create) {
+    return lookup_sized(s, sh, h, type, key, len, now, create, 0, NULL);
 }
 
 static shard_t *shard_of(vd_store_t *s, uint64_t h) {
@@ -330,6 +342,19 @@ int64_t vd_store_label_ttl(vd_store_t *s, const char *key, size_t len, int64_t n
     int64_t left = e ? e->expires - now : 0;
     pthread_mutex_unlock(&sh->lock);
     return left > 0 ? left : 0;
+}
+
+int vd_store_record(vd_store_t *s, const char *key, size_t len, size_t size, int create,
+                    vd_store_record_fn fn, void *ud) {
+    uint64_t h = XXH3_64bits(key, len);
+    shard_t *sh = shard_of(s, h);
+    pthread_mutex_lock(&sh->lock);
+    int made = 0;
+    entry_t *e = lookup_sized(s, sh, h, RECORD, key, len, 0, create, size, &made);
+    int rc = create && !e ? VD_ENOMEM
+                          : fn(ud, e ? (char *)e + payload_offset(e->keylen) : NULL, made && e);
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
 }
 
 /* ---- an operator's changes ---- */
@@ -513,6 +538,7 @@ static int walk_shard(vd_store_walk_t *w, shard_t *sh, int i, size_t max, vd_sto
     size_t n = 0;
     for (e = c->newer; e && n < max && rc == 0; e = e->newer, n++) {
         if (e->walked == w->id || (e->expires && w->now >= e->expires)) continue;
+        if (e->type == RECORD) continue; /* not state a snapshot keeps */
         e->walked = w->id;
         fill_item(e, &it);
         rc = visit(ud, &it);

@@ -78,6 +78,19 @@ int vd_store_label(vd_store_t *s, const char *key, size_t len, int64_t now, int6
 /* Seconds the label has left at now, or 0 when it is not set. */
 int64_t vd_store_label_ttl(vd_store_t *s, const char *key, size_t len, int64_t now);
 
+/* Called with a record's payload (size bytes, zeroed when made = 1), or NULL when there is none
+ * and none was to be made; it runs under the shard's lock: no call into the store. */
+typedef int (*vd_store_record_fn)(void *ud, void *payload, int made);
+
+/* Finds the record kept under key (made, zeroed, when create is set and there is none) and
+ * calls fn on its size-byte payload. Records are for modules above the store that keep
+ * fixed-size state per key (behaviour profiles): they share the memory cap and the recency of
+ * the other entries and are evicted like them, in a key space of their own, and are not in
+ * walks (snapshots). All records of a key space must have one size. Returns what fn returns,
+ * or VD_ENOMEM when one could not be made. */
+int vd_store_record(vd_store_t *s, const char *key, size_t len, size_t size, int create,
+                    vd_store_record_fn fn, void *ud);
+
 /* The most placeholder values an operator may give a distinct count (vd_store_replace). */
 #define VD_STORE_MAX_SEEDS 10000
 
