@@ -5,6 +5,7 @@
 --   ip           client IP address
 --   password_ok  true when the password was right (the service checks it before asking)
 --   country      (optional) where the edge places the IP; the geoip stage finds it otherwise
+--   user_agent   (optional) the client's User-Agent; or device, a device family the service knows
 --
 -- The counters and labels below are shared by every worker (docs/policies.md, "State").
 -- Total score: 5 or more asks for a second factor, 10 or more refuses the login.
@@ -70,19 +71,102 @@ rule "account_under_attack" {
   end,
 }
 
+-- How this account signs in: its profile ---------------------------------------------------
+--
+-- verdict.profile keeps, per account, decayed counts of the countries, devices and hours of its
+-- sign-ins with the right password, and its last place: it answers how usual this sign-in is
+-- for the account before adding it (docs/policies.md, "Behaviour profiles"). Wrong passwords
+-- only read it: an attacker's attempts must not teach it their habits. The rules below read
+-- what this first rule found, through features.
+
+-- A device family from the User-Agent: the browser (or app) and the system, without versions.
+local function device(ev)
+  if type(ev.device) == "string" then return ev.device end
+  local ua = ev.user_agent
+  if type(ua) ~= "string" then return nil end
+  local browser = ua:find("Edg/", 1, true) and "Edge" or ua:find("OPR/", 1, true) and "Opera"
+    or ua:find("Firefox/", 1, true) and "Firefox" or ua:find("Chrome/", 1, true) and "Chrome"
+    or ua:find("Safari/", 1, true) and "Safari" or ua:match("^([%w%-_]+)") or "other"
+  local system = ua:find("Android", 1, true) and "Android"
+    or (ua:find("iPhone", 1, true) or ua:find("iPad", 1, true)) and "iOS"
+    or ua:find("Windows", 1, true) and "Windows" or ua:find("Mac OS X", 1, true) and "macOS"
+    or ua:find("Linux", 1, true) and "Linux" or "other"
+  return browser .. "/" .. system
+end
+
+rule "sign_in_profile" {
+  description = "The account's first sign-in that we know of: nothing to compare it with yet.",
+  score = 0, tags = {"profile"},
+  when = function(ev, ctx)
+    if type(ev.account) ~= "string" then return false end
+    local where = country(ev, ctx)
+    local _, hour = verdict.now(true)
+    local lat, lon = verdict.country_place(where)
+    local p = verdict.profile("login:" .. ev.account,
+                              { country = where, device = device(ev), hour = hour },
+                              { read_only = ev.password_ok ~= true,
+                                place = lat and { lat, lon } or nil })
+    ctx:set("profile_sign_ins", p.events)
+    if where then ctx:set("profile_country_new", p.country.new) end
+    if device(ev) then ctx:set("profile_device_new", p.device.new) end
+    ctx:set("profile_hour_share", p.hour.share)
+    if p.travel then
+      ctx:set("profile_travel_km", math.floor(p.travel.km))
+      ctx:set("profile_travel_kmh", math.floor(math.min(p.travel.kmh, 1e9)))
+    end
+    return ev.password_ok == true and p.events == 0
+  end,
+}
+
+-- An account with a few sign-ins behind it has habits to compare with.
+local function known_account(ctx)
+  return (ctx.features.profile_sign_ins or 0) >= 3
+end
+
 rule "new_country" {
-  description = "A right password from a country this account has never signed in from.",
+  description = "A right password from a country this account has not signed in from lately.",
   score = 5, tags = {"ato", "geo"},
   detail = "first sign-in from %s",
   when = function(ev, ctx)
     local where = country(ev, ctx)
-    if ev.password_ok ~= true or type(ev.account) ~= "string" or not where then return false end
-    local seen = "login:country:" .. ev.account .. ":" .. where
-    local known = verdict.labeled(seen) ~= nil
-    local has_history = verdict.labeled("login:history:" .. ev.account) ~= nil
-    verdict.label(seen, 90 * DAY)  -- remembered for the next time, whatever we decide
-    verdict.label("login:history:" .. ev.account, 90 * DAY)
-    return has_history and not known, where
+    return ev.password_ok == true and known_account(ctx) and ctx.features.profile_country_new == true,
+      where
+  end,
+}
+
+rule "new_device" {
+  description = "A right password from a browser or system this account has not used lately.",
+  score = 3, tags = {"ato", "device"},
+  detail = "first sign-in with %s",
+  when = function(ev, ctx)
+    return ev.password_ok == true and known_account(ctx) and ctx.features.profile_device_new == true,
+      device(ev)
+  end,
+}
+
+rule "unusual_hour" {
+  description = "A sign-in at an hour (UTC) this account almost never signs in at.",
+  score = 2, tags = {"ato", "time"},
+  detail = "%d:00 UTC: %.0f%% of its sign-ins",
+  when = function(ev, ctx)
+    local share = ctx.features.profile_hour_share
+    if ev.password_ok ~= true or (ctx.features.profile_sign_ins or 0) < 10 or share == nil
+       or share >= 0.03 then
+      return false
+    end
+    local _, hour = verdict.now(true)
+    return true, hour, share * 100
+  end,
+}
+
+rule "impossible_travel" {
+  description = "Two sign-ins too far apart for the time between them: one of them is not the owner.",
+  score = 6, tags = {"ato", "geo"},
+  detail = "%d km from the last sign-in, %s",
+  when = function(ev, ctx)
+    local km, kmh = ctx.features.profile_travel_km, ctx.features.profile_travel_kmh
+    if ev.password_ok ~= true or km == nil or km <= 2000 or kmh <= 1000 then return false end
+    return true, km, kmh >= 1e9 and "at the same time" or ("at " .. kmh .. " km/h")
   end,
 }
 
@@ -92,7 +176,8 @@ pipeline "login" {
     plugin "geoip" { country_db = verdict.data_dir .. "/geoip/country.mmdb" },
     stage "attempts" { "failed_logins_for_account", "failed_logins_from_ip",
                        "many_accounts_from_ip" },
-    stage "account"  { "account_under_attack", "new_country" },
+    stage "account"  { "account_under_attack", "sign_in_profile", "new_country", "new_device",
+                       "unusual_hour", "impossible_travel" },
   },
   actions = { second_factor = 5, refuse = 10 },
 }

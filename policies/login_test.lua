@@ -135,31 +135,118 @@ test "the same account again is not another one" {
 
 -- Where the owner signs in from -------------------------------------------------------------
 
+-- Three sign-ins from Germany with Firefox on Linux: an account with habits.
+local FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
+local HABITS = { login { user_agent = FIREFOX }, login { user_agent = FIREFOX },
+                 login { user_agent = FIREFOX } }
+
+test "the first sign-in of an account" {
+  event = login { user_agent = FIREFOX },
+  expect = { action = "allow", fired = "sign_in_profile", tags = "profile",
+             not_fired = { "new_country", "new_device", "impossible_travel" },
+             features = { profile_sign_ins = 0 } },
+}
+
+test "a sign-in like the account's others" {
+  event = login { user_agent = FIREFOX },
+  before = HABITS,
+  expect = { action = "allow", not_fired = { "sign_in_profile", "new_country", "new_device" },
+             features = { profile_sign_ins = 3, profile_country_new = false,
+                          profile_device_new = false } },
+}
+
 test "a right password from a new country" {
-  event = login(),
-  labels = { ["login:history:acct-1001"] = true },
-  expect = { action = "second_factor", score = 5, fired = "new_country", tags = "geo" },
+  event = login { ip = "10.1.2.3", country = "FR", user_agent = FIREFOX },
+  before = HABITS,
+  expect = { action = "second_factor", score = 5, fired = "new_country", tags = "geo",
+             not_fired = { "new_device", "impossible_travel" },
+             features = { geo_country = absent, profile_travel_km = { min = 800, max = 1000 } } },
 }
 
-test "a country the account signed in from before" {
-  event = login(),
-  labels = { ["login:history:acct-1001"] = true, ["login:country:acct-1001:DE"] = 86400 },
-  expect = { action = "allow", not_fired = "new_country" },
-}
-
-test "the first sign-in of an account has no new country" {
-  event = login(),
-  expect = { not_fired = "new_country" },
-}
-
-test "the country the edge gives when geoip knows none" {
+test "a new country for an account with too short a history" {
   event = login { ip = "10.1.2.3", country = "FR" },
-  labels = { ["login:history:acct-1001"] = true, ["login:country:acct-1001:DE"] = 86400 },
-  expect = { fired = "new_country", features = { geo_country = absent } },
+  before = { login(), login() },
+  expect = { not_fired = "new_country" },
 }
 
 test "a second sign-in from the same new country is known" {
   event = login { country = "FR", ip = "10.1.2.3" },
-  before = { login(), login { ip = "10.1.2.3", country = "FR" } },
+  before = { login(), login(), login(), login { ip = "10.1.2.3", country = "FR" } },
   expect = { not_fired = "new_country" },
+}
+
+test "a new device" {
+  event = login { user_agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                               .. "(KHTML, like Gecko) Chrome/120.0 Safari/537.36" },
+  before = HABITS,
+  expect = { action = "allow", score = 3, fired = "new_device" },
+}
+
+test "a device the service names" {
+  event = login { device = "ios-app" },
+  before = { login { device = "ios-app" }, login { device = "ios-app" },
+             login { device = "ios-app" } },
+  expect = { not_fired = "new_device" },
+}
+
+test "a wrong password does not teach the profile" {
+  event = login { ip = "10.1.2.3", country = "BR" },
+  before = { login(), login(), login(), wrong_password { ip = "10.1.2.3", country = "BR" },
+             wrong_password { ip = "10.1.2.3", country = "BR" } },
+  expect = { fired = "new_country", features = { profile_sign_ins = 3 } },
+}
+
+test "Germany then Australia at once is impossible travel" {
+  event = login { ip = "10.1.2.3", country = "AU" },
+  before = HABITS,
+  expect = { action = "refuse", fired = { "new_country", "impossible_travel" },
+             features = { profile_travel_km = { min = 15000, max = 17000 } } },
+}
+
+test "a neighbouring country is not impossible travel" {
+  event = login { ip = "10.1.2.3", country = "NL" },
+  before = HABITS,
+  expect = { fired = "new_country", not_fired = "impossible_travel" },
+}
+
+-- Twelve sign-ins on the last twelve days, each at the case's hour (SAME_HOUR) or twelve
+-- hours off it (OTHER_HOUR): `ago` is counted back from the case's time.
+local SAME_HOUR, OTHER_HOUR = {}, {}
+for day = 12, 1, -1 do
+  SAME_HOUR[#SAME_HOUR + 1] = ago(day * 86400, login())
+  OTHER_HOUR[#OTHER_HOUR + 1] = ago(day * 86400 - 12 * 3600, login())
+end
+
+test "a sign-in at an hour the account never signs in at" {
+  time = "2026-03-14T03:10:00Z",
+  event = login(),
+  before = OTHER_HOUR,
+  expect = { action = "allow", score = 2, fired = "unusual_hour",
+             features = { profile_sign_ins = 12, profile_hour_share = 0 } },
+}
+
+test "a sign-in at the account's usual hour" {
+  time = "2026-03-14T15:10:00Z",
+  event = login(),
+  before = SAME_HOUR,
+  expect = { not_fired = "unusual_hour" },
+}
+
+test "an unusual hour needs ten sign-ins first" {
+  time = "2026-03-14T03:10:00Z",
+  event = login(),
+  before = { ago(86400, login()), ago(2 * 86400, login()), ago(3 * 86400, login()) },
+  expect = { not_fired = "unusual_hour" },
+}
+
+test "Germany then Australia nine hours apart is still impossible" {
+  event = login { ip = "10.1.2.3", country = "AU" },
+  before = { ago(9 * 3600, login()), ago(9 * 3600, login()), ago(9 * 3600, login()) },
+  expect = { fired = "impossible_travel", features = { profile_travel_kmh = { min = 1500 } } },
+}
+
+test "Germany then Australia two days apart is a trip" {
+  event = login { ip = "10.1.2.3", country = "AU" },
+  before = { ago(2 * 86400, login()), ago(2 * 86400, login()), ago(2 * 86400, login()) },
+  expect = { fired = "new_country", not_fired = "impossible_travel" },
 }

@@ -18,12 +18,37 @@ static void put_value(FILE *out, const json_t *v) {
     free(text);
 }
 
+/* A profile read: "profile KEY: 12 events before; country "DE" (share 0.95), device "x" (new);
+ * 900 km from the last place in 0.5 h". */
+static void put_profile(FILE *out, const json_t *res) {
+    const char *name;
+    json_t *a;
+    int first = 1;
+    fprintf(out, ": %lld events before;",
+            (long long)json_integer_value(json_object_get(res, "events")));
+    json_object_foreach(json_object_get(res, "attrs"), name, a) {
+        fprintf(out, "%s %s ", first ? "" : ",", name);
+        put_value(out, json_object_get(a, "value"));
+        if (json_is_true(json_object_get(a, "new")))
+            fputs(" (new)", out);
+        else
+            fprintf(out, " (share %.2f)", num(a, "share"));
+        first = 0;
+    }
+    const json_t *place = json_object_get(res, "place");
+    if (json_is_object(place))
+        fprintf(out, "; %.0f km from the last place in %.1f h", num(place, "km"),
+                num(place, "hours"));
+}
+
 /* One state read: "counter KEY +1: 21 minute, 21 hour, 21 day". */
 static void put_state(FILE *out, const json_t *s) {
     const char *op = str(s, "op");
     const json_t *res = json_object_get(s, "result");
     fprintf(out, "%s %s", op, str(s, "key"));
-    if (strcmp(op, "counter") == 0) {
+    if (strcmp(op, "profile") == 0) {
+        put_profile(out, res);
+    } else if (strcmp(op, "counter") == 0) {
         static const char *const windows[] = {"minute", "hour", "day"};
         fprintf(out, " +%lld:", (long long)json_integer_value(json_object_get(s, "n")));
         for (size_t i = 0; i < json_array_size(res) && i < 3; i++)

@@ -94,6 +94,15 @@ int vd_decision_add_fault(vd_decision_t *d, const char *stage, const char *rule,
     return 0;
 }
 
+const char *vd_obs_name(vd_obs_kind_t kind) {
+    static const char *const names[] = {[VD_OBS_COUNTER] = "counter",
+                                        [VD_OBS_DISTINCT] = "distinct",
+                                        [VD_OBS_LABELED] = "labeled",
+                                        [VD_OBS_PLUGIN] = "plugin",
+                                        [VD_OBS_PROFILE] = "profile"};
+    return (unsigned)kind < sizeof names / sizeof *names && names[kind] ? names[kind] : "?";
+}
+
 int vd_decision_observe(vd_decision_t *d, const vd_observed_t *o) {
     if (!d->observe) return 0;
     vd_observed_t *slot = vd_vec_push(&d->observed, d->arena, sizeof *slot);

@@ -89,7 +89,13 @@ typedef struct vd_outcome {
 
 /* What a decision read from outside its rules: kept when the decision is logged, so that a
  * replay can give the rules the same answers (docs/decision-log.md). */
-typedef enum { VD_OBS_COUNTER, VD_OBS_DISTINCT, VD_OBS_LABELED, VD_OBS_PLUGIN } vd_obs_kind_t;
+typedef enum {
+    VD_OBS_COUNTER,
+    VD_OBS_DISTINCT,
+    VD_OBS_LABELED,
+    VD_OBS_PLUGIN,
+    VD_OBS_PROFILE /* a profile read: name the entity, packed the attributes and the answer */
+} vd_obs_kind_t;
 
 #define VD_OBS_RESULTS 3 /* a counter's windows (state/store.h VD_WINDOWS) */
 
@@ -140,6 +146,10 @@ int vd_decision_set_feature(vd_decision_t *d, int shadow, const char *name, size
 /* Finds a feature by name; shadow features are visible only when see_shadow is set. */
 const vd_feature_t *vd_decision_feature(const vd_decision_t *d, const char *name, size_t len,
                                         int see_shadow);
+
+/* How the decision log and explain name an observation's kind: "counter", "distinct",
+ * "labeled", "plugin", "profile". */
+const char *vd_obs_name(vd_obs_kind_t kind);
 
 /* Keeps an observation (its strings and bytes copied into the arena) when d->observe is set;
  * else does nothing. Returns 0 or VD_ENOMEM. */

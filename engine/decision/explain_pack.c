@@ -6,14 +6,21 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const obs_names[] = {
-    [VD_OBS_COUNTER] = "counter", [VD_OBS_DISTINCT] = "distinct", [VD_OBS_LABELED] = "labeled"};
-
 void vd_observed_pack(msgpack_sbuffer *sb, const vd_observed_t *o) {
+    if (o->kind == VD_OBS_PROFILE) { /* the attributes and the answer, packed by the binding */
+        vd_mp_map(sb, 3);
+        VD_MP_LIT(sb, "op");
+        vd_mp_cstr(sb, "profile");
+        VD_MP_LIT(sb, "key");
+        vd_mp_str(sb, o->name, o->len);
+        VD_MP_LIT(sb, "result");
+        vd_mp_raw(sb, o->packed, o->plen);
+        return;
+    }
     int extra = o->kind == VD_OBS_COUNTER || (o->kind == VD_OBS_DISTINCT && o->value);
     vd_mp_map(sb, 3 + (uint32_t)extra);
     VD_MP_LIT(sb, "op");
-    vd_mp_cstr(sb, obs_names[o->kind]);
+    vd_mp_cstr(sb, vd_obs_name(o->kind));
     VD_MP_LIT(sb, "key");
     vd_mp_str(sb, o->name, o->len);
     if (o->kind == VD_OBS_COUNTER) {

@@ -2,6 +2,7 @@
  * header, count, entropy. They take any value and return nil for non-strings, so a rule can
  * call them on a missing field without a guard. */
 #include "lua_helpers.h"
+#include "base/clock.h"
 #include "lua_view.h"
 #include "proto/rpc.h"
 #include "state.h"
@@ -181,6 +182,20 @@ static int h_entropy(lua_State *L) {
     return 1;
 }
 
+/* verdict.now() -> the decision's time, in Unix seconds (a replay's or a test's clock when
+ * they set one: never read the system's clock in a rule). verdict.now(true) -> the time, the
+ * hour of the day (0-23, UTC) and the day of the week (0 Monday to 6 Sunday, UTC). */
+static int h_now(lua_State *L) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    int64_t t = e ? e->now_s : vd_clock_now_s(NULL);
+    lua_pushinteger(L, (lua_Integer)t);
+    if (!lua_toboolean(L, 1)) return 1;
+    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+    lua_pushinteger(L, (lua_Integer)((t - days * 86400) / 3600));
+    lua_pushinteger(L, (lua_Integer)(((days % 7) + 7 + 3) % 7)); /* 1970-01-01 was a Thursday */
+    return 3;
+}
+
 void vd_lua_open_helpers(lua_State *L) {
     static const luaL_Reg fns[] = {{"lower", h_lower},
                                    {"trim", h_trim},
@@ -189,6 +204,7 @@ void vd_lua_open_helpers(lua_State *L) {
                                    {"header", h_header},
                                    {"count", h_count},
                                    {"entropy", h_entropy},
+                                   {"now", h_now},
                                    {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
 }

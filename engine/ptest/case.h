@@ -20,6 +20,12 @@ typedef struct vd_ptest_blob {
     size_t len;
 } vd_ptest_blob_t;
 
+/* An event decided before the case's: at the case's time, or `ago` seconds before it. */
+typedef struct vd_ptest_before {
+    vd_ptest_blob_t event;
+    int64_t ago;
+} vd_ptest_before_t;
+
 typedef enum { VD_PTEST_COUNTER, VD_PTEST_DISTINCT, VD_PTEST_LABEL } vd_ptest_seed_kind_t;
 
 /* State a case starts from. */
@@ -96,7 +102,7 @@ typedef struct vd_ptest_case {
     int pipeline_from_file; /* the case gave no pipeline: the test file's name is its */
     int64_t time;           /* the decision's wall-clock time, Unix seconds */
     vd_ptest_blob_t event;
-    vd_vec_t before; /* vd_ptest_blob_t: decided first, in order, at the same time */
+    vd_vec_t before; /* vd_ptest_before_t: decided first, in order */
     vd_vec_t seeds;  /* vd_ptest_seed_t */
     vd_vec_t lists;  /* vd_ptest_list_t */
     vd_ptest_expect_t expect;

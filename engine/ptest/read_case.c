@@ -232,9 +232,10 @@ static void read_before(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c, 
         char what[32];
         snprintf(what, sizeof what, "before[%zu]", i + 1);
         lua_geti(L, idx, (lua_Integer)i + 1);
-        vd_ptest_blob_t *b = vd_vec_push(&c->before, &r->suite->arena, sizeof *b);
+        vd_ptest_before_t *b = vd_vec_push(&c->before, &r->suite->arena, sizeof *b);
         if (!b) vd_ptest_nomem(L);
-        *b = pack_event(L, r, -1, what);
+        if (vd_ptest_ago(L, -1, &b->ago)) lua_remove(L, -2); /* ago(seconds, event) */
+        b->event = pack_event(L, r, -1, what);
         lua_pop(L, 1);
     }
 }

@@ -17,6 +17,38 @@
 /* The address `absent` stands for: constant, so no state is shared through it. */
 static const char absent_mark = 0;
 
+/* The registry key of the metatable that marks what ago() returns. */
+static const char ago_mark = 0;
+
+/* ago(seconds, event): event, to be decided that long before the case (in `before`). */
+static int ago(lua_State *L) {
+    lua_Integer seconds = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, seconds >= 0 && seconds <= 10 * 366 * 86400, 1, "0 to ten years");
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_createtable(L, 2, 0);
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, 1);
+    lua_pushinteger(L, seconds);
+    lua_rawseti(L, -2, 2);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ago_mark);
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+int vd_ptest_ago(lua_State *L, int idx, int64_t *seconds) {
+    idx = lua_absindex(L, idx);
+    if (!lua_getmetatable(L, idx)) return 0;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &ago_mark);
+    int marked = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!marked) return 0;
+    lua_rawgeti(L, idx, 2);
+    *seconds = (int64_t)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    lua_rawgeti(L, idx, 1);
+    return 1;
+}
+
 int vd_ptest_is_absent(lua_State *L, int idx) {
     return lua_touserdata(L, idx) == (void *)&absent_mark && lua_islightuserdata(L, idx);
 }
@@ -191,8 +223,12 @@ static int test_decl(lua_State *L) {
     return 0;
 }
 
-/* The globals of a test file: the sandbox's, without os, and test, merge and absent. */
+/* The globals of a test file: the sandbox's, without os, and test, merge, absent and ago. */
 static void open_globals(lua_State *L, vd_ptest_reader_t *r) {
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &ago_mark);
+    lua_pushcfunction(L, ago);
+    lua_setglobal(L, "ago");
     lua_pushnil(L);
     lua_setglobal(L, "os");
     lua_pushlightuserdata(L, r);

@@ -51,6 +51,10 @@ int vd_ptest_field(lua_State *L, int idx, const char *key);
 /* 1 when the value at idx is the global `absent`. */
 int vd_ptest_is_absent(lua_State *L, int idx);
 
+/* When the value at idx is what ago(seconds, event) made: pushes the event, sets *seconds and
+ * returns 1; else returns 0 and pushes nothing. */
+int vd_ptest_ago(lua_State *L, int idx, int64_t *seconds);
+
 /* A copy of the string at idx in the suite's arena (raises when it is no string, naming what,
  * or when out of memory); *len gets its length unless len is NULL. */
 const char *vd_ptest_string(lua_State *L, const vd_ptest_reader_t *r, int idx, const char *what,

@@ -80,13 +80,15 @@ static int decide(vd_executor_t *x, const vd_ptest_case_t *c, vd_result_t *res, 
                   size_t errlen) {
     vd_run_opts_t opts = {.now_s = c->time};
     for (uint32_t i = 0; i < c->before.len; i++) {
-        const vd_ptest_blob_t *b = &VD_VEC_AT(c->before, vd_ptest_blob_t, i);
-        if (vd_executor_run_msgpack(x, c->pipeline, b->data, b->len, &opts, res) != 0) {
+        const vd_ptest_before_t *b = &VD_VEC_AT(c->before, vd_ptest_before_t, i);
+        opts.now_s = c->time - b->ago;
+        if (vd_executor_run_msgpack(x, c->pipeline, b->event.data, b->event.len, &opts, res) != 0) {
             char what[32];
             snprintf(what, sizeof what, "before[%u]: ", (unsigned)i + 1);
             return case_error(c, c->line, err, errlen, what, res->error);
         }
     }
+    opts.now_s = c->time;
     if (vd_executor_run_msgpack(x, c->pipeline, c->event.data, c->event.len, &opts, res) != 0)
         return case_error(c, c->line, err, errlen, "event: ", res->error);
     return 0;

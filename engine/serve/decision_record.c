@@ -115,13 +115,11 @@ static void time_json(vd_jbuf_t *j, int64_t ms) {
     vd_json_str(j, text, 24);
 }
 
-static const char *const obs_names[] = {
-    [VD_OBS_COUNTER] = "counter", [VD_OBS_DISTINCT] = "distinct", [VD_OBS_LABELED] = "labeled"};
-
 /* observed: {"state": [{op, key, [value|n], result}], "plugins": {stage: outputs}} */
 static void state_json(vd_jbuf_t *j, const vd_observed_t *o) {
     VD_JSON_LIT(j, "{\"op\":\"");
-    vd_json_raw(j, obs_names[o->kind], strlen(obs_names[o->kind]));
+    const char *op = vd_obs_name(o->kind);
+    vd_json_raw(j, op, strlen(op));
     VD_JSON_LIT(j, "\",\"key\":");
     vd_json_str(j, o->name, o->len);
     if (o->kind == VD_OBS_COUNTER) {
@@ -132,7 +130,10 @@ static void state_json(vd_jbuf_t *j, const vd_observed_t *o) {
         vd_json_str(j, o->value, o->vlen);
     }
     VD_JSON_LIT(j, ",\"result\":");
-    if (o->kind == VD_OBS_COUNTER) {
+    if (o->kind == VD_OBS_PROFILE) { /* the attributes and the answer, packed by the binding */
+        vd_json_msgpack(j, o->packed, o->plen);
+        VD_JSON_LIT(j, "}");
+    } else if (o->kind == VD_OBS_COUNTER) {
         for (int w = 0; w < VD_OBS_RESULTS; w++) {
             vd_json_raw(j, w ? "," : "[", 1);
             vd_json_int(j, o->res[w]);

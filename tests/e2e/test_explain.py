@@ -116,6 +116,37 @@ def test_plugin_stage_outputs_and_the_table():
         assert p.returncode == 0 and "why" in json.loads(p.stdout), p.stdout
 
 
+def test_profile_reads_in_explain_and_the_log():
+    """A behaviour profile read is a state read: explain shows it under the rule that made it,
+    and the decision log keeps it."""
+    import os
+    import tempfile
+    log = os.path.join(tempfile.mkdtemp(prefix="vd-explain-"), "d.jsonl")
+    ev = {"account": "acct-7", "ip": "80.133.10.20", "password_ok": True,
+          "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0"}
+    with Daemon(args=["--workers", "1", "--decision-log", log]) as d:
+        with Client(d.socket) as c:
+            for _ in range(3):
+                c.decide("login", ev)
+            r = c.decide("login", dict(ev, ip="10.1.2.3", country="AU"), {"explain": True})
+        _, prof = rule_of(r, "account", "sign_in_profile")
+        reads = prof["read"]["state"]
+        assert reads and reads[0]["op"] == "profile" and reads[0]["key"] == "login:acct-7", reads
+        res = reads[0]["result"]
+        assert res["events"] == 3 and res["attrs"]["country"] == {"value": "AU", "new": True,
+                                                                   "share": 0.0}, res
+        assert res["place"]["km"] > 15000, res
+        assert {"new_country", "impossible_travel"} <= set(x["rule"] for x in r["reasons"]), r
+        out = subprocess.run([VERDICT, "--socket", d.socket, "decide", "login",
+                              json.dumps(dict(ev, ip="10.1.2.3", country="BR")), "--explain"],
+                             capture_output=True, text=True, timeout=30).stdout
+        assert "read profile login:acct-7: 4 events before;" in out and 'country "BR" (new)' in out, out
+    records = [json.loads(l) for l in open(log) if '"type"' not in l[:20]]
+    ops = [s["op"] for rec in records for s in rec["observed"]["state"]]
+    assert "profile" in ops, ops
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_every_rule_with_what_it_read_and_why,
-                        test_plugin_stage_outputs_and_the_table]))
+                        test_plugin_stage_outputs_and_the_table,
+                        test_profile_reads_in_explain_and_the_log]))
