@@ -10,7 +10,7 @@
 -- The counters and labels below are shared by every worker (docs/policies.md, "State").
 -- Total score: 5 or more asks for a second factor, 10 or more refuses the login.
 
-local HOUR, DAY = 3600, 86400
+local HOUR = 3600
 
 local function country(ev, ctx)
   return ctx.features.geo_country or ev.country
@@ -76,8 +76,8 @@ rule "account_under_attack" {
 -- verdict.profile keeps, per account, decayed counts of the countries, devices and hours of its
 -- sign-ins with the right password, and its last place: it answers how usual this sign-in is
 -- for the account before adding it (docs/policies.md, "Behaviour profiles"). Wrong passwords
--- only read it: an attacker's attempts must not teach it their habits. The rules below read
--- what this first rule found, through features.
+-- only read it: an attacker's attempts must not teach it their habits. new_country reads it
+-- (once a request); the rules after it read what it found, through features.
 
 -- A device family from the User-Agent: the browser (or app) and the system, without versions.
 local function device(ev)
@@ -94,33 +94,25 @@ local function device(ev)
   return browser .. "/" .. system
 end
 
-rule "sign_in_profile" {
-  description = "The account's first sign-in that we know of: nothing to compare it with yet.",
-  score = 0, tags = {"profile"},
-  when = function(ev, ctx)
-    if type(ev.account) ~= "string" then return false end
-    local where = country(ev, ctx)
-    local _, hour = verdict.now(true)
-    local lat, lon = verdict.country_place(where)
-    local p = verdict.profile("login:" .. ev.account,
-                              { country = where, device = device(ev), hour = hour },
-                              { read_only = ev.password_ok ~= true,
-                                place = lat and { lat, lon } or nil })
-    ctx:set("profile_sign_ins", p.events)
-    if where then ctx:set("profile_country_new", p.country.new) end
-    if device(ev) then ctx:set("profile_device_new", p.device.new) end
-    ctx:set("profile_hour_share", p.hour.share)
-    if p.travel then
-      ctx:set("profile_travel_km", math.floor(p.travel.km))
-      ctx:set("profile_travel_kmh", math.floor(math.min(p.travel.kmh, 1e9)))
-    end
-    return ev.password_ok == true and p.events == 0
-  end,
-}
-
--- An account with a few sign-ins behind it has habits to compare with.
-local function known_account(ctx)
-  return (ctx.features.profile_sign_ins or 0) >= 3
+-- Reads the account's profile (and, for a right password, adds this sign-in to it) and hands
+-- what it found to the rules after new_country through features: one read per request.
+local function read_profile(ev, ctx)
+  local where = country(ev, ctx)
+  local _, hour = verdict.now(true)
+  local lat, lon = verdict.country_place(where)
+  local p = verdict.profile("login:" .. ev.account,
+                            { country = where, device = device(ev), hour = hour },
+                            { read_only = ev.password_ok ~= true,
+                              place = lat and { lat, lon } or nil })
+  ctx:set("profile_sign_ins", p.events)
+  if where then ctx:set("profile_country_new", p.country.new) end
+  if device(ev) then ctx:set("profile_device_new", p.device.new) end
+  ctx:set("profile_hour_share", p.hour.share)
+  if p.travel then
+    ctx:set("profile_travel_km", math.floor(p.travel.km))
+    ctx:set("profile_travel_kmh", math.floor(math.min(p.travel.kmh, 1e9)))
+  end
+  return p
 end
 
 rule "new_country" {
@@ -128,9 +120,10 @@ rule "new_country" {
   score = 5, tags = {"ato", "geo"},
   detail = "first sign-in from %s",
   when = function(ev, ctx)
+    if type(ev.account) ~= "string" then return false end
+    local p = read_profile(ev, ctx)
     local where = country(ev, ctx)
-    return ev.password_ok == true and known_account(ctx) and ctx.features.profile_country_new == true,
-      where
+    return ev.password_ok == true and p.events > 0 and where ~= nil and p.country.new, where
   end,
 }
 
@@ -139,8 +132,8 @@ rule "new_device" {
   score = 3, tags = {"ato", "device"},
   detail = "first sign-in with %s",
   when = function(ev, ctx)
-    return ev.password_ok == true and known_account(ctx) and ctx.features.profile_device_new == true,
-      device(ev)
+    return ev.password_ok == true and (ctx.features.profile_sign_ins or 0) > 0
+      and ctx.features.profile_device_new == true, device(ev)
   end,
 }
 
@@ -176,8 +169,8 @@ pipeline "login" {
     plugin "geoip" { country_db = verdict.data_dir .. "/geoip/country.mmdb" },
     stage "attempts" { "failed_logins_for_account", "failed_logins_from_ip",
                        "many_accounts_from_ip" },
-    stage "account"  { "account_under_attack", "sign_in_profile", "new_country", "new_device",
-                       "unusual_hour", "impossible_travel" },
+    stage "account"  { "account_under_attack", "new_country", "new_device", "unusual_hour",
+                       "impossible_travel" },
   },
   actions = { second_factor = 5, refuse = 10 },
 }

@@ -95,6 +95,19 @@ static int read_registers(cursor_t *c, uint8_t *regs) {
     return 0;
 }
 
+/* A record's payload: its length, then its bytes (pointing into the file). */
+static int read_payload(cursor_t *c, vd_store_item_t *it) {
+    const uint8_t *p = take(c, 4);
+    if (!p) return problem(c, VD_EAGAIN, "the record ends past the end of the file");
+    it->payload_len = (uint32_t)vd_le_get(p, 4);
+    if (it->payload_len > VD_STORE_MAX_RECORD)
+        return problem(c, VD_EPROTO, "a record of %u bytes (at most %d)", it->payload_len,
+                       VD_STORE_MAX_RECORD);
+    if (!(it->payload = take(c, it->payload_len)))
+        return problem(c, VD_EAGAIN, "the record ends past the end of the file");
+    return 0;
+}
+
 /* The next record into it (its key and registers point into the file and regs). Returns 0,
  * 1 at the end mark, or VD_EAGAIN / VD_EPROTO. */
 static int next_record(cursor_t *c, vd_store_item_t *it, uint8_t *regs) {
@@ -102,13 +115,14 @@ static int next_record(cursor_t *c, vd_store_item_t *it, uint8_t *regs) {
     const uint8_t *p = take(c, 1);
     if (!p) return problem(c, VD_EAGAIN, "the file ends before its trailer");
     if (*p == VD_SNAPSHOT_END) return 1;
-    if (*p > VD_SNAPSHOT_LABEL) {
+    if (*p > VD_SNAPSHOT_RECORD) {
         c->at = start;
         return problem(c, VD_EPROTO, "unknown kind %u", *p);
     }
     it->kind = *p == VD_SNAPSHOT_COUNTER    ? VD_STORE_COUNTER
                : *p == VD_SNAPSHOT_DISTINCT ? VD_STORE_DISTINCT
-                                            : VD_STORE_LABEL;
+               : *p == VD_SNAPSHOT_LABEL    ? VD_STORE_LABEL
+                                            : VD_STORE_RECORD;
     if (!(p = take(c, VD_SNAPSHOT_RECORD_HEAD - 1)))
         return problem(c, VD_EAGAIN, "the record ends past the end of the file");
     it->keylen = vd_le_get(p, 4);
@@ -123,6 +137,7 @@ static int next_record(cursor_t *c, vd_store_item_t *it, uint8_t *regs) {
     int rc = 0;
     if (it->kind == VD_STORE_COUNTER) rc = read_windows(c, it->windows);
     if (it->kind == VD_STORE_DISTINCT) rc = read_registers(c, regs);
+    if (it->kind == VD_STORE_RECORD) rc = read_payload(c, it);
     c->record += rc == 0;
     return rc;
 }
@@ -163,7 +178,7 @@ static int check_identity(const uint8_t *data, size_t len, char *err, size_t err
                         VD_SNAPSHOT_MAGIC),
                VD_EPROTO;
     uint64_t version = len >= 12 ? vd_le_get(data + VD_SNAPSHOT_VERSION_AT, 4) : 0;
-    if (len >= 12 && version != VD_SNAPSHOT_VERSION)
+    if (len >= 12 && version != VD_SNAPSHOT_VERSION && version != 1) /* 2 added records */
         return snprintf(err, errlen, "format version %llu; this verdictd reads version %d",
                         (unsigned long long)version, VD_SNAPSHOT_VERSION),
                VD_EPROTO;

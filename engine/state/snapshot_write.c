@@ -74,10 +74,11 @@ static size_t put_windows(uint8_t *p, const vd_store_window_t *w) {
 static int put_item(void *ud, const vd_store_item_t *it) {
     static const uint8_t kinds[] = {[VD_STORE_COUNTER] = VD_SNAPSHOT_COUNTER,
                                     [VD_STORE_DISTINCT] = VD_SNAPSHOT_DISTINCT,
-                                    [VD_STORE_LABEL] = VD_SNAPSHOT_LABEL};
+                                    [VD_STORE_LABEL] = VD_SNAPSHOT_LABEL,
+                                    [VD_STORE_RECORD] = VD_SNAPSHOT_RECORD};
     out_t *o = ud;
-    size_t most =
-        VD_SNAPSHOT_RECORD_HEAD + it->keylen + 2 + VD_STORE_HLL_REGS + VD_SNAPSHOT_COUNTER_BYTES;
+    size_t most = VD_SNAPSHOT_RECORD_HEAD + it->keylen + 2 + VD_STORE_HLL_REGS +
+                  VD_SNAPSHOT_COUNTER_BYTES + 4 + it->payload_len;
     uint8_t *p = reserve(o, most);
     if (!p) return VD_ENOMEM;
     p[0] = kinds[it->kind];
@@ -87,6 +88,11 @@ static int put_item(void *ud, const vd_store_item_t *it) {
     size_t at = VD_SNAPSHOT_RECORD_HEAD + it->keylen;
     if (it->kind == VD_STORE_COUNTER) at += put_windows(p + at, it->windows);
     if (it->kind == VD_STORE_DISTINCT) at += put_registers(p + at, it->regs);
+    if (it->kind == VD_STORE_RECORD) {
+        vd_le_put(p + at, it->payload_len, 4);
+        memcpy(p + at + 4, it->payload, it->payload_len);
+        at += 4 + (size_t)it->payload_len;
+    }
     o->len += at;
     o->records++;
     return 0;

@@ -28,7 +28,7 @@ enum {
     COUNTER = VD_STORE_COUNTER,
     DISTINCT = VD_STORE_DISTINCT,
     LABEL = VD_STORE_LABEL,
-    RECORD = 3 /* vd_store_record: fixed-size payloads a module above gives meaning to */
+    RECORD = VD_STORE_RECORD /* fixed-size payloads a module above gives meaning to */
 };
 enum { CURSOR = 0xff }; /* a walk's place in a recency list; never in the hash table */
 
@@ -346,11 +346,16 @@ int64_t vd_store_label_ttl(vd_store_t *s, const char *key, size_t len, int64_t n
 
 int vd_store_record(vd_store_t *s, const char *key, size_t len, size_t size, int create,
                     vd_store_record_fn fn, void *ud) {
+    if (size > VD_STORE_MAX_RECORD) return VD_EINVAL;
     uint64_t h = XXH3_64bits(key, len);
     shard_t *sh = shard_of(s, h);
     pthread_mutex_lock(&sh->lock);
     int made = 0;
     entry_t *e = lookup_sized(s, sh, h, RECORD, key, len, 0, create, size, &made);
+    if (e && e->size != payload_offset(len) + size) { /* another size (an old snapshot's) */
+        remove_entry(sh, e);
+        e = create ? lookup_sized(s, sh, h, RECORD, key, len, 0, 1, size, &made) : NULL;
+    }
     int rc = create && !e ? VD_ENOMEM
                           : fn(ud, e ? (char *)e + payload_offset(e->keylen) : NULL, made && e);
     pthread_mutex_unlock(&sh->lock);
@@ -438,7 +443,10 @@ static void hll_recount(hll_t *h) {
 }
 
 int vd_store_restore(vd_store_t *s, const vd_store_item_t *it) {
-    if (it->kind != VD_STORE_COUNTER && it->kind != VD_STORE_DISTINCT && it->kind != VD_STORE_LABEL)
+    if (it->kind != VD_STORE_COUNTER && it->kind != VD_STORE_DISTINCT &&
+        it->kind != VD_STORE_LABEL && it->kind != VD_STORE_RECORD)
+        return VD_EINVAL;
+    if (it->kind == VD_STORE_RECORD && (!it->payload || it->payload_len > VD_STORE_MAX_RECORD))
         return VD_EINVAL;
     for (int i = 0; it->kind == VD_STORE_DISTINCT && i < HLL_REGS; i++)
         if (it->regs[i] > VD_STORE_HLL_RANK) return VD_EINVAL;
@@ -446,9 +454,16 @@ int vd_store_restore(vd_store_t *s, const vd_store_item_t *it) {
     shard_t *sh = shard_of(s, h);
     pthread_mutex_lock(&sh->lock);
     /* now = 0: an entry already there is replaced, whatever its expiry */
-    entry_t *e = lookup(s, sh, h, (int)it->kind, it->key, it->keylen, 0, 1);
+    entry_t *e =
+        lookup_sized(s, sh, h, (int)it->kind, it->key, it->keylen, 0, 1, it->payload_len, NULL);
+    if (e && e->type == RECORD && e->size != payload_offset(it->keylen) + it->payload_len) {
+        remove_entry(sh, e); /* one of another size: the file's replaces it */
+        e = lookup_sized(s, sh, h, RECORD, it->key, it->keylen, 0, 1, it->payload_len, NULL);
+    }
     if (e) {
         e->expires = it->expires;
+        if (e->type == RECORD)
+            memcpy((char *)e + payload_offset(e->keylen), it->payload, it->payload_len);
         if (e->type == COUNTER) memcpy(windows(e), it->windows, sizeof it->windows);
         if (e->type == DISTINCT) {
             memcpy(hll(e)->regs, it->regs, HLL_REGS);
@@ -524,6 +539,8 @@ static void fill_item(entry_t *e, vd_store_item_t *it) {
     it->keylen = e->keylen;
     it->expires = e->expires;
     it->regs = e->type == DISTINCT ? hll(e)->regs : NULL;
+    it->payload = e->type == RECORD ? (char *)e + payload_offset(e->keylen) : NULL;
+    it->payload_len = e->type == RECORD ? (uint32_t)(e->size - payload_offset(e->keylen)) : 0;
     if (e->type == COUNTER) memcpy(it->windows, windows(e), sizeof it->windows);
 }
 
@@ -538,7 +555,6 @@ static int walk_shard(vd_store_walk_t *w, shard_t *sh, int i, size_t max, vd_sto
     size_t n = 0;
     for (e = c->newer; e && n < max && rc == 0; e = e->newer, n++) {
         if (e->walked == w->id || (e->expires && w->now >= e->expires)) continue;
-        if (e->type == RECORD) continue; /* not state a snapshot keeps */
         e->walked = w->id;
         fill_item(e, &it);
         rc = visit(ud, &it);

@@ -21,7 +21,14 @@ extern const char *const vd_window_names[VD_WINDOWS]; /* "1m", "1h", "24h" */
 
 typedef struct vd_store vd_store_t;
 
-typedef enum { VD_STORE_COUNTER, VD_STORE_DISTINCT, VD_STORE_LABEL } vd_store_kind_t;
+typedef enum {
+    VD_STORE_COUNTER,
+    VD_STORE_DISTINCT,
+    VD_STORE_LABEL,
+    VD_STORE_RECORD /* vd_store_record's fixed-size payloads */
+} vd_store_kind_t;
+
+#define VD_STORE_MAX_RECORD 4096 /* bytes of a record's payload, at most */
 
 /* One window of a counter: VD_STORE_BUCKETS counts of consecutive sub-intervals, the newest
  * being `head` (the wall-clock time divided by the bucket's width), so a window read after any
@@ -40,6 +47,8 @@ typedef struct vd_store_item {
     int64_t expires;                       /* 0: never */
     vd_store_window_t windows[VD_WINDOWS]; /* counters */
     const uint8_t *regs;                   /* distinct counts: VD_STORE_HLL_REGS registers */
+    const void *payload;                   /* records: the payload, as the module wrote it */
+    uint32_t payload_len;
 } vd_store_item_t;
 
 /* Called for each entry a walk visits; a negative VD_E* code stops the walk. The item (key and
@@ -85,9 +94,9 @@ typedef int (*vd_store_record_fn)(void *ud, void *payload, int made);
 /* Finds the record kept under key (made, zeroed, when create is set and there is none) and
  * calls fn on its size-byte payload. Records are for modules above the store that keep
  * fixed-size state per key (behaviour profiles): they share the memory cap and the recency of
- * the other entries and are evicted like them, in a key space of their own, and are not in
- * walks (snapshots). All records of a key space must have one size. Returns what fn returns,
- * or VD_ENOMEM when one could not be made. */
+ * the other entries and are evicted like them, in a key space of their own, and walks
+ * (snapshots) carry their bytes as they are. All records of a key space have one size, at most
+ * VD_STORE_MAX_RECORD. Returns what fn returns, or VD_ENOMEM when one could not be made. */
 int vd_store_record(vd_store_t *s, const char *key, size_t len, size_t size, int create,
                     vd_store_record_fn fn, void *ud);
 

@@ -79,8 +79,9 @@ def test_state_survives_sigterm():
             r = login(c, "victim11", "45.77.9.9", False)
             assert "many_accounts_from_ip" in rules(r), r
             assert login(c, "bob", "91.64.1.1", True)["action"] == "allow"  # DE: known
-            r = login(c, "bob", "45.77.1.2", True)  # US: the history says it is new
-            assert r["action"] == "second_factor" and rules(r) == ["new_country"], r
+            r = login(c, "bob", "45.77.1.2", True)  # US: the profile says it is new
+            assert rules(r) == ["new_country", "impossible_travel"], r  # seconds after DE
+            assert r["features"]["profile_sign_ins"] == 2, r  # both German sign-ins remembered
 
 
 def test_state_survives_sigkill_after_an_interval_snapshot():

@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "state/snapshot_read.h"
 #include "state/snapshot_write.h"
+#include "state/profile.h"
 #include "state/store.h"
 #include "vd_test.h"
 
@@ -80,6 +81,11 @@ static vd_store_t *sample_store(void) {
         vd_store_distinct(s, "many", 4, v, (size_t)snprintf(v, sizeof v, "v%d", i), T0, 0, &est);
     vd_store_label(s, "login:attack:alice", 18, T0, 3600);
     vd_store_label(s, "seen:bob:DE", 11, T0, 90 * 86400);
+    vd_profile_attr_t de = {"country", "DE", 7, 2};
+    vd_profile_opts_t o = {0};
+    vd_profile_answer_t ans;
+    for (int i = 0; i < 2; i++) /* a behaviour profile: a record of the store */
+        vd_profile_observe(s, "acct:alice", 10, T0 + i, &de, 1, &o, &ans);
     return s;
 }
 
@@ -90,14 +96,20 @@ static void test_round_trip(void) {
     vd_state_snapshot_info_t w, r;
     char err[512] = "";
     CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0 + 60, &w, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(w.entries, 7);
+    CU_ASSERT_EQUAL(w.entries, 8);
     CU_ASSERT(w.bytes > VD_SNAPSHOT_HEADER && w.elapsed_ns > 0 && w.written_at == T0 + 60);
     CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0 + 60, &r, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(r.entries, 7);
+    CU_ASSERT_EQUAL(r.entries, 8);
     CU_ASSERT_EQUAL(r.expired, 0);
     CU_ASSERT_EQUAL(r.bytes, w.bytes);
     CU_ASSERT_EQUAL(r.written_at, T0 + 60);
-    CU_ASSERT_EQUAL(entries(b), 7);
+    CU_ASSERT_EQUAL(entries(b), 8);
+    vd_profile_attr_t de = {"country", "DE", 7, 2};
+    vd_profile_opts_t ro = {.read_only = 1};
+    vd_profile_answer_t ans;
+    CU_ASSERT_EQUAL(vd_profile_observe(b, "acct:alice", 10, T0 + 60, &de, 1, &ro, &ans), 0);
+    CU_ASSERT_EQUAL(ans.events, 2); /* the profile came back */
+    CU_ASSERT_TRUE(ans.seen[0].known);
     /* Whatever time it is read at, the copy answers as the original would. */
     const int64_t later[] = {T0 + 60, T0 + 65, T0 + 700, T0 + 3700, T0 + 90000};
     const char *keys[] = {"login:fail:acct:alice", "signup:net:198.51.100.0/24", ""};
@@ -157,7 +169,7 @@ static void test_expired_entries_are_not_loaded(void) {
      * have expired while the daemon was down. */
     vd_store_t *b = vd_store_new(64 << 20);
     CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0 + 7200, &info, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(info.entries, 5);
+    CU_ASSERT_EQUAL(info.entries, 6); /* the profile too: it never expires, it decays */
     CU_ASSERT_EQUAL(info.expired, 2);
     CU_ASSERT_EQUAL(vd_store_label_ttl(b, "login:attack:alice", 18, T0 + 7200), 0);
     CU_ASSERT_EQUAL(vd_store_label_ttl(b, "seen:bob:DE", 11, T0 + 7200), 90 * 86400 - 7200);
@@ -166,7 +178,7 @@ static void test_expired_entries_are_not_loaded(void) {
     /* Past a day and four hours without additions a counter holds nothing: dropped too. */
     b = vd_store_new(64 << 20);
     CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0 + 29 * 3600, &info, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(info.entries, 2); /* "many" (no expiry) and the 90-day label */
+    CU_ASSERT_EQUAL(info.entries, 3); /* "many" (no expiry), the 90-day label, the profile */
     CU_ASSERT_EQUAL(info.expired, 5);
     vd_store_free(b);
     vd_store_free(a);
@@ -263,10 +275,17 @@ static void test_other_version_or_layout_is_refused(void) {
     CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0, &info, err, sizeof err), 0);
     size_t len;
     uint8_t *data = slurp(p.path, &len);
-    vd_le_put(data + VD_SNAPSHOT_VERSION_AT, 2, 4);
+    vd_le_put(data + VD_SNAPSHOT_VERSION_AT, 3, 4);
     reseal(data, len);
     spit(p.path, data, len);
-    expect_refused(p.path, "format version 2", "reads version 1");
+    expect_refused(p.path, "format version 3", "reads version 2");
+    vd_le_put(data + VD_SNAPSHOT_VERSION_AT, 1, 4); /* version 1 (before records): read */
+    reseal(data, len);
+    spit(p.path, data, len);
+    vd_store_t *b = vd_store_new(1 << 20);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT(info.entries > 0);
+    vd_store_free(b);
     vd_le_put(data + VD_SNAPSHOT_VERSION_AT, VD_SNAPSHOT_VERSION, 4);
     data[13] = 12; /* buckets per window */
     reseal(data, len);
