@@ -129,7 +129,7 @@ def test_profile_reads_in_explain_and_the_log():
             for _ in range(3):
                 c.decide("login", ev)
             r = c.decide("login", dict(ev, ip="10.1.2.3", country="AU"), {"explain": True})
-        _, prof = rule_of(r, "account", "sign_in_profile")
+        _, prof = rule_of(r, "account", "new_country")  # it reads the profile
         reads = prof["read"]["state"]
         assert reads and reads[0]["op"] == "profile" and reads[0]["key"] == "login:acct-7", reads
         res = reads[0]["result"]
