@@ -161,6 +161,7 @@ typedef struct walk {
     lua_State *L;
     vd_lint_report_t *out;
     int env, globals, seen, queue; /* stack slots */
+    int locals;                    /* stack slot: names of the file-level locals rules use */
     lua_Integer nqueued;
     char file[LUA_IDSIZE]; /* of the function whose code is being read */
     int all_globals;       /* some code reads _G: every global may be used */
@@ -198,10 +199,12 @@ static void closest_global(walk_t *w, const char *name, char *buf, size_t cap) {
     lua_State *L = w->L;
     vd_suggest_t sg;
     vd_suggest_init(&sg, name);
-    lua_pushnil(L);
-    while (lua_next(L, w->globals)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) == LUA_TSTRING) vd_suggest_offer(&sg, lua_tostring(L, -1));
+    for (int t = 0; t < 2; t++) { /* the globals, and the policy's locals rules use */
+        lua_pushnil(L);
+        while (lua_next(L, t ? w->locals : w->globals)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) == LUA_TSTRING) vd_suggest_offer(&sg, lua_tostring(L, -1));
+        }
     }
     vd_suggest_hint(&sg, " (did you mean '%s'?)", buf, cap);
 }
@@ -347,8 +350,30 @@ static void visit(walk_t *w, int idx) {
     }
 }
 
+/* Notes the names of the upvalues of the function at idx (the file-level locals it uses), for
+ * "did you mean": a misspelt local reads as an undefined global. */
+static void note_locals(walk_t *w, int idx) {
+    lua_State *L = w->L;
+    const char *name;
+    for (int n = 1; n <= 255 && (name = lua_getupvalue(L, idx, n)) != NULL; n++) {
+        lua_pop(L, 1);
+        if (strcmp(name, "_ENV") == 0 || !*name) continue;
+        lua_pushboolean(L, 1);
+        lua_setfield(L, w->locals, name);
+    }
+}
+
 static void walk_rules(walk_t *w, const vd_policy_t *p) {
     lua_State *L = w->L;
+    for (size_t i = 0; i < p->nrules; i++) { /* the locals first: a report may name them */
+        const int refs[] = {p->rules[i].when_ref, p->rules[i].score_ref};
+        for (int k = 0; k < 2; k++) {
+            if (refs[k] == LUA_NOREF) continue;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, refs[k]);
+            if (lua_type(L, -1) == LUA_TFUNCTION) note_locals(w, lua_gettop(L));
+            lua_pop(L, 1);
+        }
+    }
     for (size_t i = 0; i < p->nrules; i++) {
         const int refs[] = {p->rules[i].when_ref, p->rules[i].score_ref};
         for (int k = 0; k < 2; k++) {
@@ -412,6 +437,8 @@ int vd__lint_code(lua_State *L, vd_policy_t *p, vd_lint_report_t *out, vd_lint_c
     w.seen = lua_gettop(L);
     lua_newtable(L);
     w.queue = lua_gettop(L);
+    lua_newtable(L);
+    w.locals = lua_gettop(L);
     /* Every function holds the global table as _ENV: walking it would make every global look
      * used. A global is used when code names it (on_access). */
     met(&w, w.env);

@@ -109,6 +109,13 @@ static void test_local_writes(void) {
     expect(&l, VD_LINT_LOCAL_WRITE, "main.lua", 3, "assigns 'seen', a local of the policy file");
     CU_ASSERT_EQUAL(l.r.n, 1);
     done(&l);
+    /* A misspelt local reads as an undefined global: the locals rules use are suggested. */
+    lint(&l, "local reset_ips = verdict.set { '192.0.2.1' }\n"
+             "rule \"a\" { score = 1, when = function(ev) return reset_ips:has(ev.ip) end }\n"
+             "rule \"b\" { score = 1, when = function(ev) return reset_ip:has(ev.ip) end }\n"
+             "pipeline \"p\" { stages = { stage \"s\" { \"a\", \"b\" } } }\n");
+    expect(&l, VD_LINT_UNDEFINED_GLOBAL, "main.lua", 3, "did you mean 'reset_ips'");
+    done(&l);
 }
 
 /* A field the verdict library lacks (verdict.labelled), nested too; fields of the policy's own
