@@ -80,6 +80,14 @@ static void put_reads(FILE *out, const json_t *read, int indent) {
         put_state(out, v);
         fputc('\n', out);
     }
+    json_array_foreach(json_object_get(read, "lookups"), i, v) {
+        fprintf(out, "%*slooked up ", indent, "");
+        put_value(out, json_object_get(v, "value"));
+        fprintf(out, " in %s: %s", str(v, "in"),
+                json_is_true(json_object_get(v, "hit")) ? "yes" : "no");
+        if (json_object_get(v, "entry")) fprintf(out, " (%s)", str(v, "entry"));
+        fputc('\n', out);
+    }
 }
 
 /* What a plugin stage's call gave: the features it set, its scores and tags. */

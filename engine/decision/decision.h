@@ -48,6 +48,15 @@ typedef struct vd_trace_read {
     vd_value_t value;
 } vd_trace_read_t;
 
+/* A lookup a rule made in a list or a set (list:has, set:has, a verdict.when condition), for
+ * explain: what was looked up, where, and what it found. */
+typedef struct vd_trace_lookup {
+    const char *in;    /* the list file's path, or what kind of set */
+    const char *value; /* what was looked up */
+    const char *entry; /* the entry that matched (the most specific), or NULL */
+    int hit;
+} vd_trace_lookup_t;
+
 /* What explain says of one rule (or of a plugin stage's call). */
 typedef struct vd_trace_rule {
     const char *rule;
@@ -60,6 +69,7 @@ typedef struct vd_trace_rule {
     const char *stop;          /* the action it stopped the pipeline with, or NULL */
     uint32_t obs_from, obs_to; /* the entries of observed its state reads made */
     vd_vec_t reads;            /* vd_trace_read_t, each feature once */
+    vd_vec_t lookups;          /* vd_trace_lookup_t, in order */
 } vd_trace_rule_t;
 
 typedef struct vd_trace_stage {

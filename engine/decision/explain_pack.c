@@ -42,9 +42,28 @@ void vd_observed_pack(msgpack_sbuffer *sb, const vd_observed_t *o) {
     }
 }
 
-/* read: {"features": {name: value or null}, "state": [reads]} */
+/* read: {"features": {name: value or null}, "state": [reads], "lookups": [{in, value, hit,
+ * entry?}]} */
+static void pack_lookups(msgpack_sbuffer *sb, const vd_vec_t *lookups) {
+    vd_mp_array(sb, lookups->len);
+    for (uint32_t i = 0; i < lookups->len; i++) {
+        const vd_trace_lookup_t *lk = &VD_VEC_AT(*lookups, vd_trace_lookup_t, i);
+        vd_mp_map(sb, 3 + (lk->entry != NULL));
+        VD_MP_LIT(sb, "in");
+        vd_mp_cstr(sb, lk->in);
+        VD_MP_LIT(sb, "value");
+        vd_mp_cstr(sb, lk->value);
+        VD_MP_LIT(sb, "hit");
+        vd_mp_bool(sb, lk->hit);
+        if (lk->entry) {
+            VD_MP_LIT(sb, "entry");
+            vd_mp_cstr(sb, lk->entry);
+        }
+    }
+}
+
 static void pack_reads(msgpack_sbuffer *sb, const vd_decision_t *d, const vd_trace_rule_t *r) {
-    vd_mp_map(sb, 2);
+    vd_mp_map(sb, 3);
     VD_MP_LIT(sb, "features");
     vd_mp_map(sb, r->reads.len);
     for (uint32_t i = 0; i < r->reads.len; i++) {
@@ -59,6 +78,8 @@ static void pack_reads(msgpack_sbuffer *sb, const vd_decision_t *d, const vd_tra
     vd_mp_array(sb, r->obs_to - r->obs_from);
     for (uint32_t i = r->obs_from; i < r->obs_to; i++)
         vd_observed_pack(sb, &VD_VEC_AT(d->observed, vd_observed_t, i));
+    VD_MP_LIT(sb, "lookups");
+    pack_lookups(sb, &r->lookups);
 }
 
 /* A plugin call's outputs: the entry its stage left in observed (packed there). */

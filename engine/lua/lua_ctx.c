@@ -53,6 +53,20 @@ static void note_read(vd_exec_t *e, const char *name, size_t len, const vd_featu
     if (f) rd->value = f->value;
 }
 
+void vd_lua_note_lookup(lua_State *L, const char *in, const char *value, size_t vlen, int hit,
+                        const char *entry, size_t elen) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    if (!e || !e->trace_rule) return;
+    vd_arena_t *a = e->d->arena;
+    vd_trace_lookup_t *lk = vd_vec_push(&e->trace_rule->lookups, a, sizeof *lk);
+    if (!lk) return;
+    lk->in = vd_arena_strndup(a, in, strlen(in));
+    lk->value = vd_arena_strndup(a, value, vlen < 200 ? vlen : 200);
+    lk->entry = entry ? vd_arena_strndup(a, entry, elen < 200 ? elen : 200) : NULL;
+    lk->hit = hit;
+    if (!lk->in || !lk->value) e->trace_rule->lookups.len--; /* no memory: not noted */
+}
+
 /* ctx.features.name: a feature set earlier in this request, or nil. */
 static int features_index(lua_State *L) {
     vd_exec_t *e = current(L);

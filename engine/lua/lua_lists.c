@@ -3,6 +3,7 @@
 #include "lua_lists.h"
 #include "base/path.h"
 #include "base/suggest.h"
+#include "lua_ctx.h"
 #include "state.h"
 #include "state/list.h"
 
@@ -136,7 +137,12 @@ static int find(lua_State *L, vd_list_hit_t *hit) {
     if (lua_type(L, 2) != LUA_TSTRING) return 0;
     size_t len;
     const char *s = lua_tolstring(L, 2, &len);
-    return vd_list_find(ref, s, len, hit);
+    vd_list_hit_t found;
+    int rc = vd_list_find(ref, s, len, &found);
+    vd_lua_note_lookup(L, vd_list_path(ref), s, len, rc, rc ? found.entry : NULL,
+                       rc ? found.entry_len : 0);
+    if (hit) *hit = found;
+    return rc;
 }
 
 int vd_lua_list_contains(const void *list_ud, const char *s, size_t len) {

@@ -1,6 +1,7 @@
 /* Lookup sets for rules: verdict.set (exact strings), verdict.domains (a domain and all its
  * subdomains) and verdict.lines (the entries of a list file shipped beside the policies). */
 #include "lua_sets.h"
+#include "lua_ctx.h"
 #include "state.h"
 #include "state/string_set.h"
 
@@ -133,7 +134,9 @@ static int set_has(lua_State *L) {
     size_t len;
     if (lua_type(L, 2) != LUA_TSTRING) return lua_pushboolean(L, 0), 1;
     const char *s = lua_tolstring(L, 2, &len);
-    lua_pushboolean(L, vd_lua_set_contains(set, s, len));
+    int hit = vd_lua_set_contains(set, s, len);
+    vd_lua_note_lookup(L, set->domains ? "a domain set" : "a set", s, len, hit, NULL, 0);
+    lua_pushboolean(L, hit);
     return 1;
 }
 

@@ -1,5 +1,6 @@
 #include "lua_when.h"
 
+#include "lua_ctx.h"
 #include "lua_helpers.h"
 #include "lua_ip.h"
 #include "lua_lists.h"
@@ -8,6 +9,7 @@
 #include "lua_view.h"
 #include "proto/rpc.h"
 #include "state.h"
+#include "state/list.h"
 
 #include <lauxlib.h>
 #include <string.h>
@@ -28,6 +30,13 @@ const vd_cond_t *vd_lua_to_cond(lua_State *L, int idx) {
     return vd_udata_test(L, idx, VD_UDATA_COND);
 }
 
+/* Explain: what the condition looked up in its list or set, and whether it was there. */
+static int noted(lua_State *L, const vd_cond_t *c, const char *s, size_t len, int hit) {
+    const char *in = c->contains == vd_lua_list_contains ? vd_list_path(c->target) : "a set";
+    vd_lua_note_lookup(L, in, s, len, hit, NULL, 0);
+    return hit;
+}
+
 int vd_lua_cond_eval(lua_State *L, int idx, const msgpack_object *event, char *buf, size_t cap,
                      const char **detail, size_t *dlen, char *err, size_t errlen) {
     const vd_cond_t *c = lua_touserdata(L, idx);
@@ -41,13 +50,13 @@ int vd_lua_cond_eval(lua_State *L, int idx, const msgpack_object *event, char *b
     case MATCHES:
         return vd_lua_re_find(L, c->target, s, len, detail, dlen, err, errlen);
     case IS_IN:
-        if (!c->contains(c->target, s, len)) return 0;
+        if (!noted(L, c, s, len, c->contains(c->target, s, len))) return 0;
         *detail = s;
         *dlen = len;
         return 1;
     case EMAIL_DOMAIN_IN: {
         size_t n = vd_email_domain(s, len, buf, cap);
-        if (!n || !c->contains(c->target, buf, n)) return 0;
+        if (!n || !noted(L, c, buf, n, c->contains(c->target, buf, n))) return 0;
         *detail = buf;
         *dlen = n;
         return 1;

@@ -97,6 +97,10 @@ def test_plugin_stage_outputs_and_the_table():
         assert geo["plugin"] == "geoip"
         outs = geo["rules"][0]["outputs"]
         assert {"feature": "geo_country", "value": "NL"} in outs, outs
+        _, internal = rule_of(r, "gate", "internal_network")  # a verdict.when condition
+        assert internal["read"]["lookups"] == [
+            {"in": internal["read"]["lookups"][0]["in"], "value": "109.38.34.49", "hit": False}]
+        assert internal["read"]["lookups"][0]["in"].endswith("lists/internal_networks.txt")
         _, mismatch = rule_of(r, "network", "country_mismatch")
         assert mismatch["fired"] and mismatch["read"]["features"] == {"geo_country": "NL"}
         run = lambda *a: subprocess.run([VERDICT, "--socket", d.socket, "decide", "signup",
@@ -111,6 +115,7 @@ def test_plugin_stage_outputs_and_the_table():
         assert "country_mismatch" in out and "claims US, IP in NL" in out, out
         assert "The country the client claims is not where its IP is." in out, out
         assert "read counter signup:ip:109.38.34.49 +1:" in out, out
+        assert 'looked up "109.38.34.49" in ' in out and "internal_networks.txt: no" in out, out
         assert "[shadow: does not change the action]" in out, out
         p = run("--json")
         assert p.returncode == 0 and "why" in json.loads(p.stdout), p.stdout
