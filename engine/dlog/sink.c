@@ -151,7 +151,7 @@ static void delete_oldest(vd_dlog_sink_t *s) {
         if ((names[n] = strdup(e->d_name)) != NULL) n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n) qsort(names, n, sizeof *names, cmp_names); /* names is NULL when there are none */
     for (size_t i = 0; i + (size_t)s->cfg.keep < n; i++) {
         char path[PATH_MAX * 2];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);

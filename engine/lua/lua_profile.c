@@ -81,7 +81,7 @@ static void read_attrs(lua_State *L, int idx, args_t *a) {
 }
 
 static void read_opts(lua_State *L, int idx, args_t *a) {
-    a->o.half_life_s = 30 * 86400;
+    a->o.half_life_s = (int64_t)30 * 86400;
     if (lua_isnoneornil(L, idx)) return;
     luaL_checktype(L, idx, LUA_TTABLE);
     if (lua_getfield(L, idx, "half_life_days") != LUA_TNIL) {

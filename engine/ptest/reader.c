@@ -23,7 +23,7 @@ static const char ago_mark = 0;
 /* ago(seconds, event): event, to be decided that long before the case (in `before`). */
 static int ago(lua_State *L) {
     lua_Integer seconds = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, seconds >= 0 && seconds <= 10 * 366 * 86400, 1, "0 to ten years");
+    luaL_argcheck(L, seconds >= 0 && seconds <= (lua_Integer)10 * 366 * 86400, 1, "0 to ten years");
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_createtable(L, 2, 0);
     lua_pushvalue(L, 2);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <xxhash.h>
 
-#define DEFAULT_HALF_LIFE (30 * 86400)
+#define DEFAULT_HALF_LIFE ((int64_t)30 * 86400)
 #define FORGOTTEN         0.05 /* a count below this has decayed away: the value is new again */
 
 typedef struct slot {
