@@ -105,22 +105,21 @@ static int best_predictor(const vd_anomaly_model_t *m) {
     return best;
 }
 
-/* The expectation is the predictor that explains the value best, each in units of its own
- * typical error (1.25 mean absolute errors: about one standard deviation): a value is only as
- * surprising as its most charitable explanation says, so that a step of the daily rhythm or a
- * random walk's move is not an anomaly. Values beyond the envelope add their distance. */
+/* A value is only as surprising as its most charitable explanation says: its distance from
+ * each predictor, in units of that predictor's typical error (1.25 mean absolute errors: about
+ * one standard deviation), the smallest counting, so that a step of the daily rhythm or a random
+ * walk's move is not an anomaly. Values beyond the envelope add their distance. What the model
+ * expects (and its band) is the prediction of the predictor that has erred least. */
 static void score_value(const vd_anomaly_model_t *m, double x, when_t w, vd_anomaly_result_t *r) {
     double floor = error_floor(m);
     int k = best_predictor(m);
     double err = fmax(1.25 * m->err[k], floor);
-    double expected = predict(m, k, w), z = fabs(x - expected) / err;
-    for (int j = 0; j < VD_ANOMALY_PREDS; j++) {
-        double e = fmax(1.25 * m->err[j], floor), p = predict(m, j, w);
-        if (fabs(x - p) / e < z) k = j, err = e, expected = p, z = fabs(x - p) / e;
-    }
-    r->expected = expected;
-    r->low = expected - BAND_ERRORS * err;
-    r->high = expected + BAND_ERRORS * err;
+    r->expected = predict(m, k, w);
+    r->low = r->expected - BAND_ERRORS * err;
+    r->high = r->expected + BAND_ERRORS * err;
+    double z = fabs(x - r->expected) / err;
+    for (int j = 0; j < VD_ANOMALY_PREDS; j++)
+        z = fmin(z, fabs(x - predict(m, j, w)) / fmax(1.25 * m->err[j], floor));
     double out = 0, spread = fmax(m->spread, floor);
     if (x > m->hi) out = (x - m->hi) / spread;
     if (x < m->lo) out = (m->lo - x) / spread;
@@ -219,11 +218,11 @@ static double channels_score(vd_anomaly_model_t *m, double surprise, double dist
                    relative(m->recent, &m->ref_recent, rp * RECENT_RATE),
                    relative(drift, &m->ref_drift, 0), novelty};
     static const uint32_t flags[4] = {0, VD_ANOMALY_SHIFT, VD_ANOMALY_RHYTHM, VD_ANOMALY_PATTERN};
-    double best = 0;
-    for (int i = 0; i < 4; i++) {
-        best = fmax(best, s[i]);
-        if (s[i] >= VD_ANOMALY_ALARM) *why |= flags[i];
-    }
+    int top = 0;
+    for (int i = 1; i < 4; i++)
+        if (s[i] > s[top]) top = i;
+    double best = s[top];
+    if (best >= VD_ANOMALY_ALARM) *why |= flags[top];
     learn_ref(&m->ref_value, surprise);
     learn_ref(&m->ref_recent, m->recent);
     learn_ref(&m->ref_drift, drift);
@@ -317,7 +316,7 @@ int vd_anomaly_explain(const vd_anomaly_result_t *r, const char *what, char *buf
                              (unsigned long long)r->seen);
         return n >= cap ? VD_ELIMIT : 0;
     }
-    n = (size_t)snprintf(buf, cap, "%s: %.6g, expected %.6g-%.6g%s (score %.2f", what, r->value,
+    n = (size_t)snprintf(buf, cap, "%s: %.6g, expected %.4g-%.4g%s (score %.2f", what, r->value,
                          r->low, r->high, r->why & VD_ANOMALY_SEASONAL ? " at this time" : "",
                          r->score);
     const char *sep = ": ";
