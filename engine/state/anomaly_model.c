@@ -18,6 +18,7 @@
 #define DAY_RATE      0.2   /* a day of the week, a fifth of each new week */
 #define ENVELOPE_RATE 5e-4  /* the envelope forgets its extremes over a few thousand values */
 #define FLOOR_RANGE   0.02  /* the smallest error counted: 2% of the envelope */
+#define BEYOND_RANGE  0.05  /* beyond the envelope, distance counts in 5% of it at least */
 #define SEASON_MAX_S  10800 /* sampled every three hours or more, a series has no day rhythm */
 #define BAND_ERRORS   3.0   /* the band is the expectation plus or minus three typical errors */
 #define SURPRISE_MAX  1000  /* a surprise beyond this says nothing more */
@@ -120,7 +121,7 @@ static void score_value(const vd_anomaly_model_t *m, double x, when_t w, vd_anom
     double z = fabs(x - r->expected) / err;
     for (int j = 0; j < VD_ANOMALY_PREDS; j++)
         z = fmin(z, fabs(x - predict(m, j, w)) / fmax(1.25 * m->err[j], floor));
-    double out = 0, spread = fmax(m->spread, floor);
+    double out = 0, spread = fmax(fmax(m->spread, floor), BEYOND_RANGE * (m->hi - m->lo));
     if (x > m->hi) out = (x - m->hi) / spread;
     if (x < m->lo) out = (m->lo - x) / spread;
     r->surprise = z + out;
@@ -200,7 +201,8 @@ static double novelty_score(vd_anomaly_model_t *m, double x) {
 
 /* Each measure (this value's surprise, the last few values', the distance from the rhythm, a
  * new succession) is scored against the series' own past; the score is the highest, and an
- * alarm starts a quiet spell. */
+ * alarm starts a quiet spell. A new succession counts in full only when the value is also a
+ * typical error or more from what was expected: noise wanders into new successions. */
 static double channels_score(vd_anomaly_model_t *m, double surprise, double distance,
                              double novelty, when_t w, uint32_t *why) {
     surprise = fmin(surprise, SURPRISE_MAX) + 1e-3;
@@ -216,7 +218,7 @@ static double channels_score(vd_anomaly_model_t *m, double surprise, double dist
     double drift = fabs(m->drift) + 1e-3;
     double s[4] = {relative(surprise, &m->ref_value, rp),
                    relative(m->recent, &m->ref_recent, rp * RECENT_RATE),
-                   relative(drift, &m->ref_drift, 0), novelty};
+                   relative(drift, &m->ref_drift, 0), novelty * fmin(1.0, surprise)};
     static const uint32_t flags[4] = {0, VD_ANOMALY_SHIFT, VD_ANOMALY_RHYTHM, VD_ANOMALY_PATTERN};
     int top = 0;
     for (int i = 1; i < 4; i++)
