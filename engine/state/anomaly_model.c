@@ -36,6 +36,7 @@
 #define NOVELTY_HALF  5.0   /* a new succession scores 0.5 when novelty is rarer than e^-5 */
 #define QUIET_VALUES  100   /* after an alarm, the values it covers */
 #define QUIET_DAMP    0.49  /* and what their score is multiplied by */
+#define QUIET_OVER    0.2   /* unless one scores this much more than the alarm: a new alarm */
 
 #define SLOT_S (86400 / VD_ANOMALY_SLOTS)
 
@@ -201,7 +202,8 @@ static double novelty_score(vd_anomaly_model_t *m, double x) {
 
 /* Each measure (this value's surprise, the last few values', the distance from the rhythm, a
  * new succession) is scored against the series' own past; the score is the highest, and an
- * alarm starts a quiet spell. A new succession counts in full only when the value is also a
+ * alarm starts a quiet spell, which a much stronger value breaks (a weak alarm must not hide
+ * the event that follows it). A new succession counts in full only when the value is also a
  * typical error or more from what was expected: noise wanders into new successions. */
 static double channels_score(vd_anomaly_model_t *m, double surprise, double distance,
                              double novelty, when_t w, uint32_t *why) {
@@ -228,12 +230,15 @@ static double channels_score(vd_anomaly_model_t *m, double surprise, double dist
     learn_ref(&m->ref_value, surprise);
     learn_ref(&m->ref_recent, m->recent);
     learn_ref(&m->ref_drift, drift);
-    if (m->quiet > 0) {
+    if (m->quiet > 0 && best < m->quiet_level + QUIET_OVER) {
         m->quiet--;
         *why |= VD_ANOMALY_QUIET;
         return best * QUIET_DAMP;
     }
-    if (best >= VD_ANOMALY_ALARM) m->quiet = QUIET_VALUES;
+    if (best >= VD_ANOMALY_ALARM) {
+        m->quiet = QUIET_VALUES;
+        m->quiet_level = (float)best;
+    }
     return best;
 }
 

@@ -60,6 +60,7 @@ typedef struct vd_anomaly_model {
     float slot_peak[VD_ANOMALY_SLOTS]; /* the largest surprise lately at each time of day */
     float day[VD_ANOMALY_DAYS];        /* offsets by day of week */
     uint32_t quiet;                    /* values left in the quiet spell after an alarm */
+    float quiet_level;                 /* the score of the alarm that began it */
     uint8_t last_band;                 /* the band of the previous value */
 } vd_anomaly_model_t;
 
