@@ -42,6 +42,15 @@
 
 _Static_assert(sizeof(vd_anomaly_model_t) == 1056, "docs/anomaly.md gives the model's size");
 
+/* Plain comparisons: libm's fmax and fmin are calls that handle NaN, which never gets here. */
+static inline double max2(double a, double b) {
+    return a > b ? a : b;
+}
+
+static inline double min2(double a, double b) {
+    return a < b ? a : b;
+}
+
 void vd_anomaly_model_init(vd_anomaly_model_t *m) {
     memset(m, 0, sizeof *m);
 }
@@ -72,18 +81,18 @@ static double ewma(double avg, double x, double rate) {
 /* A moving average's rate: a plain average over the first values, so that a young model is
  * not dominated by its first value, then the configured memory. */
 static double rate_of(const vd_anomaly_model_t *m, double rate) {
-    return fmax(rate, 1.0 / (double)m->seen);
+    return max2(rate, 1.0 / (double)m->seen);
 }
 
 /* Values per slot of the day: each slot sees (SLOT_S / interval) values a day. */
 static double per_slot(const vd_anomaly_model_t *m) {
-    return m->interval > 0 ? fmax(SLOT_S / m->interval, 1.0) : 1.0;
+    return m->interval > 0 ? max2(SLOT_S / m->interval, 1.0) : 1.0;
 }
 
 /* The smallest error worth telling apart: a flat series still has a scale, so that a change of
  * a few percent of its range is noticed and rounding noise is not. */
 static double error_floor(const vd_anomaly_model_t *m) {
-    return fmax(fmax(FLOOR_RANGE * (m->hi - m->lo), 1e-4 * fabs(m->slow)), 1e-9);
+    return max2(max2(FLOOR_RANGE * (m->hi - m->lo), 1e-4 * fabs(m->slow)), 1e-9);
 }
 
 static double predict(const vd_anomaly_model_t *m, int k, when_t w) {
@@ -99,6 +108,13 @@ static double predict(const vd_anomaly_model_t *m, int k, when_t w) {
     }
 }
 
+/* Every predictor's prediction for time w: computed once per value, since scoring and learning
+ * both see the model as it was before the value. */
+static void predict_all(const vd_anomaly_model_t *m, when_t w, double pred[VD_ANOMALY_PREDS]) {
+    for (int k = 0; k < VD_ANOMALY_PREDS; k++)
+        pred[k] = predict(m, k, w);
+}
+
 /* The predictor that has erred least over the long run; ties go to the simpler one. */
 static int best_predictor(const vd_anomaly_model_t *m) {
     int best = VD_ANOMALY_PRED_LEVEL;
@@ -112,17 +128,18 @@ static int best_predictor(const vd_anomaly_model_t *m) {
  * one standard deviation), the smallest counting, so that a step of the daily rhythm or a random
  * walk's move is not an anomaly. Values beyond the envelope add their distance. What the model
  * expects (and its band) is the prediction of the predictor that has erred least. */
-static void score_value(const vd_anomaly_model_t *m, double x, when_t w, vd_anomaly_result_t *r) {
+static void score_value(const vd_anomaly_model_t *m, double x, const double *pred,
+                        vd_anomaly_result_t *r) {
     double floor = error_floor(m);
     int k = best_predictor(m);
-    double err = fmax(1.25 * m->err[k], floor);
-    r->expected = predict(m, k, w);
+    double err = max2(1.25 * m->err[k], floor);
+    r->expected = pred[k];
     r->low = r->expected - BAND_ERRORS * err;
     r->high = r->expected + BAND_ERRORS * err;
     double z = fabs(x - r->expected) / err;
     for (int j = 0; j < VD_ANOMALY_PREDS; j++)
-        z = fmin(z, fabs(x - predict(m, j, w)) / fmax(1.25 * m->err[j], floor));
-    double out = 0, spread = fmax(fmax(m->spread, floor), BEYOND_RANGE * (m->hi - m->lo));
+        z = min2(z, fabs(x - pred[j]) / max2(1.25 * m->err[j], floor));
+    double out = 0, spread = max2(max2(m->spread, floor), BEYOND_RANGE * (m->hi - m->lo));
     if (x > m->hi) out = (x - m->hi) / spread;
     if (x < m->lo) out = (m->lo - x) / spread;
     r->surprise = z + out;
@@ -134,10 +151,10 @@ static void score_value(const vd_anomaly_model_t *m, double x, when_t w, vd_anom
 
 /* How far the value is from the rhythm, signed, in the rhythm's own errors: many values on one
  * side of it make a day unlike the usual days even when each is unremarkable next to the last. */
-static double rhythm_distance(const vd_anomaly_model_t *m, double x, when_t w) {
+static double rhythm_distance(const vd_anomaly_model_t *m, double x, const double *pred) {
     if (!has_rhythm(m)) return 0;
-    double err = fmax(1.25 * m->err[VD_ANOMALY_PRED_SEASONAL], error_floor(m));
-    return (x - predict(m, VD_ANOMALY_PRED_SEASONAL, w)) / err;
+    double err = max2(1.25 * m->err[VD_ANOMALY_PRED_SEASONAL], error_floor(m));
+    return (x - pred[VD_ANOMALY_PRED_SEASONAL]) / err;
 }
 
 /* A high quantile, tracked on a log scale: up a step when x is above it, down a small step
@@ -151,14 +168,14 @@ static double track_tail(double q, double x) {
  * 99th percentile) or most of its recent peak, or what the same time of day has shown; towards
  * 1 beyond. Comparing each series with itself lets one threshold fit spiky and smooth series. */
 static double relative(double x, const vd_anomaly_ref_t *ref, double elsewhere) {
-    double base = fmax(TAIL_TIMES * fmax(ref->tail, TAIL_MIN), PEAK_SHARE * ref->peak);
-    return x / (x + fmax(base, elsewhere));
+    double base = max2(TAIL_TIMES * max2(ref->tail, TAIL_MIN), PEAK_SHARE * ref->peak);
+    return x / (x + max2(base, elsewhere));
 }
 
 /* Learns x into a reference: the peak fades towards the tail. */
 static void learn_ref(vd_anomaly_ref_t *ref, double x) {
     ref->tail = track_tail(ref->tail, x);
-    ref->peak = fmax(x, ref->tail + (ref->peak - ref->tail) * (1 - PEAK_FORGET));
+    ref->peak = max2(x, ref->tail + (ref->peak - ref->tail) * (1 - PEAK_FORGET));
 }
 
 /* The largest surprise seen lately around this time of day (the slot and its neighbours): a
@@ -166,13 +183,13 @@ static void learn_ref(vd_anomaly_ref_t *ref, double x) {
 static double rhythm_peak(const vd_anomaly_model_t *m, when_t w) {
     if (!has_rhythm(m)) return 0;
     double p = m->slot_peak[w.slot];
-    p = fmax(p, m->slot_peak[(w.slot + 1) % VD_ANOMALY_SLOTS]);
-    return fmax(p, m->slot_peak[(w.slot + VD_ANOMALY_SLOTS - 1) % VD_ANOMALY_SLOTS]);
+    p = max2(p, m->slot_peak[(w.slot + 1) % VD_ANOMALY_SLOTS]);
+    return max2(p, m->slot_peak[(w.slot + VD_ANOMALY_SLOTS - 1) % VD_ANOMALY_SLOTS]);
 }
 
 static void learn_rhythm_peak(vd_anomaly_model_t *m, when_t w, double surprise) {
     float *p = &m->slot_peak[w.slot];
-    *p = (float)fmax(surprise, *p * pow(SLOT_PEAK_DAY, 1.0 / per_slot(m)));
+    *p = (float)max2(surprise, *p * pow(SLOT_PEAK_DAY, 1.0 / per_slot(m)));
 }
 
 /* Which of the bands of the envelope the value is in. */
@@ -189,7 +206,7 @@ static double novelty_score(vd_anomaly_model_t *m, double x) {
     int b = band_of(m, x), pair = m->last_band * VD_ANOMALY_BANDS + b;
     uint64_t bit = 1ull << (pair & 63);
     int novel = !((m->pairs[0][pair >> 6] | m->pairs[1][pair >> 6]) & bit);
-    double s = novel ? -log(fmax(m->novelty, 1e-4)) : 0;
+    double s = novel ? -log(max2(m->novelty, 1e-4)) : 0;
     m->novelty = ewma(m->novelty, novel, rate_of(m, NOVELTY_RATE));
     m->pairs[0][pair >> 6] |= bit;
     m->last_band = (uint8_t)b;
@@ -207,7 +224,7 @@ static double novelty_score(vd_anomaly_model_t *m, double x) {
  * typical error or more from what was expected: noise wanders into new successions. */
 static double channels_score(vd_anomaly_model_t *m, double surprise, double distance,
                              double novelty, when_t w, uint32_t *why) {
-    surprise = fmin(surprise, SURPRISE_MAX) + 1e-3;
+    surprise = min2(surprise, SURPRISE_MAX) + 1e-3;
     m->recent = ewma(m->recent, surprise, RECENT_RATE);
     if (m->seen < WARMUP) { /* the first surprises are the model's own ignorance */
         memset(&m->ref_value, 0, sizeof m->ref_value);
@@ -220,7 +237,7 @@ static double channels_score(vd_anomaly_model_t *m, double surprise, double dist
     double drift = fabs(m->drift) + 1e-3;
     double s[4] = {relative(surprise, &m->ref_value, rp),
                    relative(m->recent, &m->ref_recent, rp * RECENT_RATE),
-                   relative(drift, &m->ref_drift, 0), novelty * fmin(1.0, surprise)};
+                   relative(drift, &m->ref_drift, 0), novelty * min2(1.0, surprise)};
     static const uint32_t flags[4] = {0, VD_ANOMALY_SHIFT, VD_ANOMALY_RHYTHM, VD_ANOMALY_PATTERN};
     int top = 0;
     for (int i = 1; i < 4; i++)
@@ -246,28 +263,28 @@ static void learn_rhythm(vd_anomaly_model_t *m, int64_t t, double x, when_t w) {
     /* rates that keep a memory of a few days (weeks) whatever the sampling, and average
      * plainly over the first ones */
     double days = (double)(t - m->first_time) / 86400.0;
-    double per_day = m->interval > 0 ? fmax(86400.0 / m->interval, 1.0) : 1.0;
-    double slot_rate = 1 - pow(1 - fmax(SLOT_DAY_RATE, 1.0 / (days + 1.0)), 1.0 / per_slot(m));
-    double day_rate = 1 - pow(1 - fmax(DAY_RATE, 7.0 / (days + 7.0)), 1.0 / per_day);
+    double per_day = m->interval > 0 ? max2(86400.0 / m->interval, 1.0) : 1.0;
+    double slot_rate = 1 - pow(1 - max2(SLOT_DAY_RATE, 1.0 / (days + 1.0)), 1.0 / per_slot(m));
+    double day_rate = 1 - pow(1 - max2(DAY_RATE, 7.0 / (days + 7.0)), 1.0 / per_day);
     double now = season(m, w);
     m->slot[w.slot] = (float)ewma(m->slot[w.slot], x - m->slow - m->day[w.day], slot_rate);
     m->day[w.day] = (float)ewma(m->day[w.day], x - m->slow - m->slot[w.slot], day_rate);
     /* with a rhythm, the level under it moves over a day, so that it does not chase the
      * rhythm itself */
-    double slow_rate = has_rhythm(m) ? fmin(SLOW_RATE, m->interval / 86400.0) : SLOW_RATE;
+    double slow_rate = has_rhythm(m) ? min2(SLOW_RATE, m->interval / 86400.0) : SLOW_RATE;
     m->slow = ewma(m->slow, x - now, rate_of(m, slow_rate));
     m->spread = ewma(m->spread, fabs(x - m->slow - now), rate_of(m, SPREAD_RATE));
 }
 
-static void learn(vd_anomaly_model_t *m, int64_t t, double x, when_t w) {
+static void learn(vd_anomaly_model_t *m, int64_t t, double x, const double *pred, when_t w) {
     for (int k = 0; k < VD_ANOMALY_PREDS; k++)
-        m->err[k] = ewma(m->err[k], fabs(x - predict(m, k, w)), rate_of(m, ERR_RATE));
+        m->err[k] = ewma(m->err[k], fabs(x - pred[k]), rate_of(m, ERR_RATE));
     int64_t dt = t - m->last_time;
     if (dt > 0) m->interval = m->interval > 0 ? ewma(m->interval, (double)dt, 0.05) : (double)dt;
     learn_rhythm(m, t, x, w);
     m->level = ewma(m->level, x, rate_of(m, LEVEL_RATE));
-    m->hi = fmax(x, m->hi - ENVELOPE_RATE * (m->hi - m->level));
-    m->lo = fmin(x, m->lo + ENVELOPE_RATE * (m->level - m->lo));
+    m->hi = max2(x, m->hi - ENVELOPE_RATE * (m->hi - m->level));
+    m->lo = min2(x, m->lo + ENVELOPE_RATE * (m->level - m->lo));
     m->last = x;
     m->last_time = t;
 }
@@ -288,16 +305,18 @@ int vd_anomaly_model_observe(vd_anomaly_model_t *m, int64_t t, double value,
     }
     if (t < m->last_time) t = m->last_time;
     when_t w = when_of(t);
-    score_value(m, value, w, out);
-    double distance = rhythm_distance(m, value, w), novelty = novelty_score(m, value);
+    double pred[VD_ANOMALY_PREDS];
+    predict_all(m, w, pred);
+    score_value(m, value, pred, out);
+    double distance = rhythm_distance(m, value, pred), novelty = novelty_score(m, value);
     double s = channels_score(m, out->surprise, distance, novelty, w, &out->why);
     m->seen++;
     if (out->seen < WARMUP) {
         out->why = VD_ANOMALY_LEARNING;
         s = 0;
     }
-    out->score = fmin(fmax(s, 0), 1);
-    learn(m, t, value, w);
+    out->score = min2(max2(s, 0), 1);
+    learn(m, t, value, pred, w);
     return 0;
 }
 
