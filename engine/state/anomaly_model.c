@@ -38,7 +38,8 @@
 #define QUIET_DAMP    0.49  /* and what their score is multiplied by */
 #define QUIET_OVER    0.2   /* unless one scores this much more than the alarm: a new alarm */
 
-#define SLOT_S (86400 / VD_ANOMALY_SLOTS)
+#define SLOT_S 900 /* seconds in a slot of the day */
+_Static_assert(SLOT_S *VD_ANOMALY_SLOTS == 86400, "the slots make a day");
 
 _Static_assert(sizeof(vd_anomaly_model_t) == 1056, "docs/anomaly.md gives the model's size");
 

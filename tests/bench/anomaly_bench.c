@@ -81,7 +81,7 @@ static int count_only(long n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && strcmp(argv[1], "--count") == 0) return count_only(atol(argv[2]));
+    if (argc == 3 && strcmp(argv[1], "--count") == 0) return count_only(strtol(argv[2], NULL, 10));
     bench_model();
     vd_anomaly_t *a = vd_anomaly_new((size_t)1 << 30);
     if (!a) return 1;

@@ -23,11 +23,23 @@ static int64_t days_from_civil(int y, int m, int d) {
     return era * 146097 + doe - 719468;
 }
 
+/* The next number of s, which must be followed by sep (any character when sep is 0). */
+static int field(const char **s, char sep, int *out) {
+    char *end;
+    long v = strtol(*s, &end, 10);
+    if (end == *s || (sep && *end != sep)) return VD_EINVAL;
+    *out = (int)v;
+    *s = end + (sep != 0);
+    return 0;
+}
+
 /* "2014-02-19 10:50:00" (NAB's timestamps, UTC) to Unix seconds. */
 static int parse_time(const char *s, int64_t *out) {
     int y, mo, d, h, mi, se;
-    if (sscanf(s, "%d-%d-%d %d:%d:%d", &y, &mo, &d, &h, &mi, &se) != 6) return VD_EINVAL;
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    if (!s || field(&s, '-', &y) || field(&s, '-', &mo) || field(&s, ' ', &d) ||
+        field(&s, ':', &h) || field(&s, ':', &mi) || field(&s, 0, &se))
+        return VD_EINVAL;
+    *out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se;
     return 0;
 }
 
