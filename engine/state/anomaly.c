@@ -150,7 +150,8 @@ static shard_t *shard_of(vd_anomaly_t *a, uint64_t h) {
 
 int vd_anomaly_observe(vd_anomaly_t *a, const char *key, size_t len, int64_t t, double value,
                        vd_anomaly_result_t *out) {
-    if (len > UINT32_MAX || !isfinite(value)) return VD_EINVAL; /* before a model is made */
+    if (len > UINT32_MAX || !(fabs(value) <= VD_ANOMALY_VALUE_MAX))
+        return VD_EINVAL; /* before a model is made */
     uint64_t h = XXH3_64bits(key, len);
     shard_t *sh = shard_of(a, h);
     pthread_mutex_lock(&sh->lock);

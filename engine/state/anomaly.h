@@ -37,7 +37,8 @@ size_t vd_anomaly_series_bytes(size_t keylen);
 
 /* Scores value at time t (Unix seconds) in the series key, fills *out, then learns from it (a
  * new key starts a model; out then says "learning"). Safe from any thread. Returns 0,
- * VD_EINVAL (a value that is not a finite number: nothing changes) or VD_ENOMEM. */
+ * VD_EINVAL (a value that is not a number or beyond VD_ANOMALY_VALUE_MAX in
+ * magnitude: nothing changes) or VD_ENOMEM. */
 int vd_anomaly_observe(vd_anomaly_t *a, const char *key, size_t len, int64_t t, double value,
                        vd_anomaly_result_t *out);
 

@@ -39,7 +39,7 @@
 #define QUIET_OVER    0.2   /* unless one scores this much more than the alarm: a new alarm */
 
 #define SLOT_S 900 /* seconds in a slot of the day */
-_Static_assert(SLOT_S *VD_ANOMALY_SLOTS == 86400, "the slots make a day");
+_Static_assert(86400 == SLOT_S * VD_ANOMALY_SLOTS, "the slots make a day");
 
 _Static_assert(sizeof(vd_anomaly_model_t) == 1056, "docs/anomaly.md gives the model's size");
 
@@ -61,10 +61,11 @@ typedef struct when {
     int slot, day;
 } when_t;
 
+/* Any time, far past and future included (no overflow): 1970-01-01 was a Thursday. */
 static when_t when_of(int64_t t) {
-    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-    int64_t secs = t - days * 86400;
-    return (when_t){(int)(secs / SLOT_S), (int)(((days + 3) % 7 + 7) % 7)}; /* 1970-01-01: Th */
+    int64_t days = t / 86400, secs = t % 86400;
+    if (secs < 0) secs += 86400, days--;
+    return (when_t){(int)(secs / SLOT_S), (int)(((days % 7) + 7 + 3) % 7)};
 }
 
 static int has_rhythm(const vd_anomaly_model_t *m) {
@@ -263,7 +264,7 @@ static double channels_score(vd_anomaly_model_t *m, double surprise, double dist
 static void learn_rhythm(vd_anomaly_model_t *m, int64_t t, double x, when_t w) {
     /* rates that keep a memory of a few days (weeks) whatever the sampling, and average
      * plainly over the first ones */
-    double days = (double)(t - m->first_time) / 86400.0;
+    double days = ((double)t - (double)m->first_time) / 86400.0;
     double per_day = m->interval > 0 ? max2(86400.0 / m->interval, 1.0) : 1.0;
     double slot_rate = 1 - pow(1 - max2(SLOT_DAY_RATE, 1.0 / (days + 1.0)), 1.0 / per_slot(m));
     double day_rate = 1 - pow(1 - max2(DAY_RATE, 7.0 / (days + 7.0)), 1.0 / per_day);
@@ -280,8 +281,8 @@ static void learn_rhythm(vd_anomaly_model_t *m, int64_t t, double x, when_t w) {
 static void learn(vd_anomaly_model_t *m, int64_t t, double x, const double *pred, when_t w) {
     for (int k = 0; k < VD_ANOMALY_PREDS; k++)
         m->err[k] = ewma(m->err[k], fabs(x - pred[k]), rate_of(m, ERR_RATE));
-    int64_t dt = t - m->last_time;
-    if (dt > 0) m->interval = m->interval > 0 ? ewma(m->interval, (double)dt, 0.05) : (double)dt;
+    double dt = (double)t - (double)m->last_time; /* in double: no overflow, whatever the times */
+    if (dt > 0) m->interval = m->interval > 0 ? ewma(m->interval, dt, 0.05) : dt;
     learn_rhythm(m, t, x, w);
     m->level = ewma(m->level, x, rate_of(m, LEVEL_RATE));
     m->hi = max2(x, m->hi - ENVELOPE_RATE * (m->hi - m->level));
@@ -292,7 +293,7 @@ static void learn(vd_anomaly_model_t *m, int64_t t, double x, const double *pred
 
 int vd_anomaly_model_observe(vd_anomaly_model_t *m, int64_t t, double value,
                              vd_anomaly_result_t *out) {
-    if (!isfinite(value)) return VD_EINVAL;
+    if (!(fabs(value) <= VD_ANOMALY_VALUE_MAX)) return VD_EINVAL; /* NaN fails too */
     memset(out, 0, sizeof *out);
     out->value = value;
     out->seen = m->seen;

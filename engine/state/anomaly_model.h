@@ -82,9 +82,14 @@ typedef struct vd_anomaly_result {
 /* Makes an empty model (every value is then "learning" for a while). */
 void vd_anomaly_model_init(vd_anomaly_model_t *m);
 
+/* The largest magnitude a value may have: the time-of-day offsets are floats, and differences
+ * of values beyond it could leave their range and spoil a model for good. */
+#define VD_ANOMALY_VALUE_MAX 1e30
+
 /* Scores value at time t (Unix seconds) against what the model has learnt, fills *out, then
  * learns from it. A time before the last one counts as the last one. Returns 0, or VD_EINVAL
- * for a value that is not a finite number (the model is left unchanged). */
+ * for a value that is not a number or larger than VD_ANOMALY_VALUE_MAX in magnitude (the model
+ * is left unchanged). */
 int vd_anomaly_model_observe(vd_anomaly_model_t *m, int64_t t, double value,
                              vd_anomaly_result_t *out);
 

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,6 +127,7 @@ static void test_bad_values(void) {
     vd_anomaly_result_t r;
     CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, NAN, &r), VD_EINVAL);
     CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, INFINITY, &r), VD_EINVAL);
+    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, -2 * VD_ANOMALY_VALUE_MAX, &r), VD_EINVAL);
     vd_anomaly_stats_t st;
     vd_anomaly_stats(s, &st);
     CU_ASSERT_EQUAL(st.series, 0); /* no model made for a bad value */
@@ -135,6 +137,18 @@ static void test_bad_values(void) {
     vd_anomaly_model_t m;
     vd_anomaly_get(s, "k", 1, &m);
     CU_ASSERT_EQUAL(m.last_time, T0 + 60);
+    /* times at the ends of the range: no overflow (UBSan would stop the run) */
+    const int64_t extremes[] = {INT64_MIN, -1, 0, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof extremes / sizeof *extremes; i++) {
+        double v = i % 2 ? VD_ANOMALY_VALUE_MAX : -VD_ANOMALY_VALUE_MAX;
+        CU_ASSERT_EQUAL(vd_anomaly_observe(s, "far", 3, extremes[i], v, &r), 0);
+        CU_ASSERT(r.score >= 0 && r.score <= 1);
+    }
+    vd_anomaly_model_t far;
+    vd_anomaly_get(s, "far", 3, &far);
+    CU_ASSERT(isfinite(far.level) && isfinite(far.err[0]) && isfinite(far.ref_value.peak));
+    for (int i = 0; i < VD_ANOMALY_SLOTS; i++)
+        CU_ASSERT(isfinite(far.slot[i]));
     vd_anomaly_free(s);
 }
 
