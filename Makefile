@@ -38,7 +38,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_SECONDS ?= 60
 FUZZ_DEPS = clang libclang-rt-14-dev
 
-.PHONY: all deps build run test bench eval fuzz data clean format
+.PHONY: all deps build run test bench eval eval-anomaly fuzz data clean format
 
 all: build
 
@@ -111,10 +111,21 @@ $(DATA)/geoip/asn.mmdb: plugins/geoip/tools/asn-csv-to-mmdb.pl | deps
 	  $(DATA)/geoip/.fetch-asn/package/asn-ipv4.csv $(DATA)/geoip/.fetch-asn/package/asn-ipv6.csv
 	rm -rf $(DATA)/geoip/.fetch-asn
 
-# The mail models and the whole mail pipeline on the held-out (time-shifted) test split.
+# The mail models and the whole mail pipeline on the held-out (time-shifted) test split, then
+# anomaly detection on the NAB corpus.
 eval: build data
 	$(TRAIN) eval-all $(BUILD)/bin/verdictd $(POLICIES) $(DATA)
 	$(TRAIN) backtest $(BUILD)/bin/verdictd $(BUILD)/bin/verdict $(POLICIES) $(DATA)
+	$(MAKE) --no-print-directory eval-anomaly
+
+# The anomaly models on the NAB series (NAB: the folder with data/ and combined_windows.json):
+# every series fed one value at a time, NAB-format results written under $(BUILD)/nab/results,
+# then NAB's standard, reward-low-FP and reward-low-FN scores (docs/anomaly.md).
+NAB ?= ../shared/nab
+eval-anomaly: build
+	@rm -rf $(BUILD)/nab
+	$(BUILD)/bin/verdict-nab-run $(NAB)/data $(NAB)/combined_windows.json $(BUILD)/nab/results
+	/usr/bin/python3 tests/nab/nab_score.py $(BUILD)/nab/results $(NAB)/combined_windows.json
 
 # libFuzzer on the protocol decoder, the policy loader (and its lint), list files, state
 # snapshots, the metrics endpoint's request reader, the textclf message parser, the textclf and

@@ -87,6 +87,8 @@ for name, s in p["stages"].items():
 
 # The embedded state store's own cost, single-threaded.
 "$build/bin/verdict-state-bench"
+# The anomaly models of series: time and instructions per value, memory per series.
+"$root/tests/bench/anomaly.sh" "$build"
 # List files of a million entries: load time, memory, lookups.
 "$build/bin/verdict-list-bench"
 # State snapshots of 1.2 million entries: writing, reading, and decisions meanwhile.

@@ -13,6 +13,7 @@
     X(sandbox)                                                                                     \
     X(store)                                                                                       \
     X(profile)                                                                                     \
+    X(anomaly)                                                                                     \
     X(snapshot)                                                                                    \
     X(lists)                                                                                       \
     X(executor)                                                                                    \
