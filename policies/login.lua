@@ -32,6 +32,26 @@ rule "failed_logins_for_account" {
   end,
 }
 
+rule "failed_login_surge" {
+  description = "Wrong passwords for an account far above its own history of typos, "
+    .. "though under the fixed limit.",
+  score = 4, tags = {"ato", "anomaly"},
+  detail = "%s",
+  -- Every sign-in of the account feeds its model the wrong passwords of the last hour (counted
+  -- by failed_logins_for_account before this rule), learnt once an hour, so the model knows
+  -- the account's usual rate, zero most of the time (docs/anomaly.md). At least three wrong
+  -- passwords, above the account's usual range and beyond anything it has done lately.
+  when = function(ev)
+    if type(ev.account) ~= "string" then return false end
+    local key = "login:fail:acct:" .. ev.account
+    local _, hour = verdict.counter(key, 0)
+    local a = verdict.anomaly(key, hour, { every = 3600, what = "wrong passwords for "
+                                                             .. ev.account .. " in the hour" })
+    return ev.password_ok == false and hour >= 3 and a ~= nil and a.above and a.novel,
+      a and a.why
+  end,
+}
+
 rule "failed_logins_from_ip" {
   description = "Many wrong passwords from one address: credential stuffing.",
   tags = {"ato", "stuffing"},
@@ -167,7 +187,7 @@ pipeline "login" {
   description = "Sign-in: the owner, or an account takeover attempt?",
   stages = {
     plugin "geoip" { country_db = verdict.data_dir .. "/geoip/country.mmdb" },
-    stage "attempts" { "failed_logins_for_account", "failed_logins_from_ip",
+    stage "attempts" { "failed_logins_for_account", "failed_login_surge", "failed_logins_from_ip",
                        "many_accounts_from_ip" },
     stage "account"  { "account_under_attack", "new_country", "new_device", "unusual_hour",
                        "impossible_travel" },

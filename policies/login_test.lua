@@ -248,3 +248,42 @@ test "Germany then Australia two days apart is a trip" {
   before = { ago(2 * 86400, login()), ago(2 * 86400, login()), ago(2 * 86400, login()) },
   expect = { fired = "new_country", not_fired = "impossible_travel" },
 }
+
+-- Wrong passwords against the account's own history ------------------------------------------
+--
+-- Fourteen days of the owner's sign-ins during working hours, one in five with a typo; then
+-- four wrong passwords within eight minutes: under the fixed limit (more than five in the
+-- hour), far above what this account does.
+
+local function owners_history(typos_every)
+  local events, seed = {}, 11
+  for t = 14 * 86400, 900, -300 do
+    local hour = ((14 * 3600 - t) % 86400) // 3600
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    if hour >= 8 and hour < 19 and seed % 12 == 0 then
+      events[#events + 1] = ago(t, login { ip = "10.1.2.3", password_ok = seed % typos_every ~= 0 })
+    end
+  end
+  return events
+end
+
+local TYPOS = owners_history(5)
+for k = 1, 3 do TYPOS[#TYPOS + 1] = ago(600 - k * 120, wrong_password { ip = "10.1.2.3" }) end
+
+test "wrong passwords far above the account's own history" {
+  time = "2026-03-16T14:00:00Z",
+  event = wrong_password { ip = "10.1.2.3" },
+  before = TYPOS,
+  expect = { fired = "failed_login_surge", tags = "anomaly",
+             not_fired = "failed_logins_for_account" },
+}
+
+local TWO = owners_history(5)
+TWO[#TWO + 1] = ago(120, wrong_password { ip = "10.1.2.3" })
+
+test "two wrong passwords are not a surge" {
+  time = "2026-03-16T14:00:00Z",
+  event = wrong_password { ip = "10.1.2.3" },
+  before = TWO,
+  expect = { not_fired = "failed_login_surge" },
+}

@@ -197,15 +197,43 @@ rule "many_usernames_per_ip" {
   end,
 }
 
+rule "network_surge" {
+  description = "Signups from one network (its ASN) far above what that network usually sends "
+    .. "at this time of day and week: a distributed wave that per-address limits miss.",
+  score = 6, tags = {"velocity", "anomaly"},
+  detail = "%s",
+  -- The hour's count of the ASN goes to an anomaly model of its own (docs/anomaly.md): it
+  -- learns the network's usual level and daily and weekly rhythm, so a big network's evening
+  -- peak is ordinary and a small one's sudden wave is not. The model raises one alarm for a
+  -- wave (it then learns the new level); the label keeps the wave's later signups flagged for
+  -- half an hour.
+  when = function(ev, ctx)
+    local asn = ev.asn or ctx.features.geo_asn
+    if not asn then return false end
+    asn = tostring(asn)
+    local _, hour = verdict.counter("signup:asn:" .. asn)
+    ctx:set("asn_signups_hour", hour)
+    local a = verdict.anomaly("signup:asn:" .. asn, hour,
+                              { what = "signups from AS" .. asn .. " in the hour" })
+    if a and a.alarm and a.above then
+      verdict.label("signup:surge:" .. asn, 1800)
+      return true, a.why
+    end
+    local left = verdict.labeled("signup:surge:" .. asn)
+    if not left then return false end
+    return true, string.format("AS%s surging since %d min: %d signups in the hour", asn,
+                               (1800 - left) // 60, hour)
+  end,
+}
+
 rule "busy_network_operator" {
   description = "An unusual number of signups from one autonomous system within the hour.",
   score = 2, tags = {"velocity", "trial"},
   detail = "AS%s: %d in the hour",
   when = function(ev, ctx)
     local asn = ev.asn or ctx.features.geo_asn
-    if not asn then return false end
-    local _, hour = verdict.counter("signup:asn:" .. tostring(asn))
-    return hour > 500, asn, hour
+    local hour = ctx.features.asn_signups_hour -- counted by network_surge
+    return asn ~= nil and hour ~= nil and hour > 500, asn, hour
   end,
 }
 
@@ -235,7 +263,7 @@ pipeline "signup" {
     plugin "geoip" { country_db = verdict.data_dir .. "/geoip/country.mmdb",
                      asn_db     = verdict.data_dir .. "/geoip/asn.mmdb" },
     stage "network"  { "invalid_ip", "datacenter_network", "country_unknown", "country_mismatch" },
-    stage "velocity" { "network_burst", "ip_repeat", "many_usernames_per_ip" },
+    stage "velocity" { "network_burst", "ip_repeat", "many_usernames_per_ip", "network_surge" },
     stage "trial"    { "abused_tld_email", "hosting_network_name", "busy_network_operator",
                        shadow = true },
   },

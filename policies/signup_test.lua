@@ -338,3 +338,52 @@ test "an office network taken off the internal list" {
   lists = { ["lists/internal_networks.txt"] = { replace = { "198.51.100.0/24" } } },
   expect = { not_fired = "internal_network", action = "allow" },
 }
+
+-- A network's surge against its own rhythm ---------------------------------------------------
+--
+-- Fourteen days of ordinary signups from one network (AS64500): about 30 an hour in the
+-- daytime (UTC), 6 at night, half that at weekends, each from another address. Then, at 14:00
+-- on a Monday, either an ordinary afternoon or 150 signups within ten minutes: a wave that
+-- stays under every per-address and per-/24 limit.
+
+local function from_network(i)
+  return signup { ip = string.format("10.%d.%d.%d", i % 200, (i // 200) % 250, i % 250 + 1),
+                  asn = 64500, username = "user" .. i, email = "user" .. i .. "@example.net" }
+end
+
+-- The events before a case at 14:00 UTC on a Monday, going back `days` days, oldest first.
+local function history(days)
+  local events, i, seed = {}, 0, 7
+  for t = days * 86400, 600, -60 do                     -- one chance a minute
+    local hour = ((14 * 3600 - t) % 86400) // 3600      -- UTC hour of that minute
+    local weekday = ((days * 86400 - t) // 86400 + 7 - days % 7) % 7 -- 0: the Monday of the case
+    local rate = (hour >= 8 and hour < 20) and 30 or 6  -- signups an hour
+    if weekday >= 5 then rate = rate / 2 end
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    if seed % 60 < rate then
+      i = i + 1
+      events[#events + 1] = ago(t, from_network(i))
+    end
+  end
+  return events, i
+end
+
+local ORDINARY, N = history(14)
+local WAVE = {}
+for k = 1, #ORDINARY do WAVE[k] = ORDINARY[k] end
+for k = 1, 150 do WAVE[#WAVE + 1] = ago(600 - k * 4, from_network(N + k)) end
+
+test "a network's wave of signups, far above its usual afternoon" {
+  time = "2026-03-16T14:00:00Z",
+  event = from_network(N + 151),
+  before = WAVE,
+  expect = { fired = "network_surge", tags = "anomaly",
+             not_fired = { "network_burst", "ip_repeat" } },
+}
+
+test "an ordinary afternoon of the same network" {
+  time = "2026-03-16T14:00:00Z",
+  event = from_network(N + 1),
+  before = ORDINARY,
+  expect = { not_fired = "network_surge" },
+}

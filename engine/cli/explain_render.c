@@ -48,6 +48,8 @@ static void put_state(FILE *out, const json_t *s) {
     fprintf(out, "%s %s", op, str(s, "key"));
     if (strcmp(op, "profile") == 0) {
         put_profile(out, res);
+    } else if (strcmp(op, "anomaly") == 0) {
+        fprintf(out, ": %s", str(res, "why"));
     } else if (strcmp(op, "counter") == 0) {
         static const char *const windows[] = {"minute", "hour", "day"};
         fprintf(out, " +%lld:", (long long)json_integer_value(json_object_get(s, "n")));

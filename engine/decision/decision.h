@@ -104,7 +104,8 @@ typedef enum {
     VD_OBS_DISTINCT,
     VD_OBS_LABELED,
     VD_OBS_PLUGIN,
-    VD_OBS_PROFILE /* a profile read: name the entity, packed the attributes and the answer */
+    VD_OBS_PROFILE, /* a profile read: name the entity, packed the attributes and the answer */
+    VD_OBS_ANOMALY  /* an anomaly score: name the series, packed the value and the verdict */
 } vd_obs_kind_t;
 
 #define VD_OBS_RESULTS 3 /* a counter's windows (state/store.h VD_WINDOWS) */

@@ -7,10 +7,10 @@
 #include <string.h>
 
 void vd_observed_pack(msgpack_sbuffer *sb, const vd_observed_t *o) {
-    if (o->kind == VD_OBS_PROFILE) { /* the attributes and the answer, packed by the binding */
+    if (o->kind == VD_OBS_PROFILE || o->kind == VD_OBS_ANOMALY) { /* packed by the binding */
         vd_mp_map(sb, 3);
         VD_MP_LIT(sb, "op");
-        vd_mp_cstr(sb, "profile");
+        vd_mp_cstr(sb, vd_obs_name(o->kind));
         VD_MP_LIT(sb, "key");
         vd_mp_str(sb, o->name, o->len);
         VD_MP_LIT(sb, "result");

@@ -1,12 +1,13 @@
 #include "state.h"
 
+#include "lua_anomaly.h"
 #include "lua_ctx.h"
 #include "lua_helpers.h"
 #include "lua_ip.h"
 #include "lua_lists.h"
+#include "lua_profile.h"
 #include "lua_re.h"
 #include "lua_sets.h"
-#include "lua_profile.h"
 #include "lua_store.h"
 #include "lua_view.h"
 #include "lua_when.h"
@@ -391,6 +392,7 @@ lua_State *vd_lua_new(const vd_lua_limits_t *limits) {
     vd_lua_open_ctx(L);
     vd_lua_open_store(L);
     vd_lua_open_profile(L);
+    vd_lua_open_anomaly(L);
     vd_lua_open_lists(L);
     vd_lua_open_when(L);
     lua_pushstring(L, limits->data_dir ? limits->data_dir : "data");

@@ -130,7 +130,7 @@ static void state_json(vd_jbuf_t *j, const vd_observed_t *o) {
         vd_json_str(j, o->value, o->vlen);
     }
     VD_JSON_LIT(j, ",\"result\":");
-    if (o->kind == VD_OBS_PROFILE) { /* the attributes and the answer, packed by the binding */
+    if (o->kind == VD_OBS_PROFILE || o->kind == VD_OBS_ANOMALY) { /* packed by the binding */
         vd_json_msgpack(j, o->packed, o->plen);
         VD_JSON_LIT(j, "}");
     } else if (o->kind == VD_OBS_COUNTER) {

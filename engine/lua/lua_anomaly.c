@@ -1,0 +1,160 @@
+/* verdict.anomaly(key, value [, opts]) -> a table, or nil when key is not a string or value not
+ * a number.
+ *
+ *   local _, hour = verdict.counter("signup:asn:" .. asn)
+ *   local a = verdict.anomaly("signup:asn:" .. asn, hour,
+ *                             { what = "signups from AS" .. asn .. " in the hour" })
+ *   a.score       -- 0 (ordinary for this series) .. 1
+ *   a.alarm       -- score at or above 0.5
+ *   a.above       -- above the band of ordinary values at this time
+ *   a.novel       -- beyond every value the series has shown lately
+ *   a.expected, a.low, a.high, a.seen, a.learning
+ *   a.why         -- "signups from AS64500 in the hour: 412, expected 20-45 (...)"
+ *
+ * Each key has its own model (anomaly_model.h), which learns the series' level, spread and
+ * daily and weekly rhythm. A rule calls it on every request, but a series is a value per period:
+ * the model learns at most one value every opts.every seconds (default 60), the first that
+ * comes in each period; the other calls are scored against the model as it stands (a copy), so
+ * a burst is scored on what came before it rather than taught to the model as it happens.
+ * Models are records of the embedded store (engine/state/store.h): they share its memory cap,
+ * are evicted least recently used first, and are kept by state snapshots. The time is the
+ * decision's. */
+#include "lua_anomaly.h"
+
+#include "base/clock.h"
+#include "decision/decision.h"
+#include "decision/recorded.h"
+#include "proto/mpbuf.h"
+#include "state.h"
+#include "state/anomaly_model.h"
+#include "state/store.h"
+
+#include <lauxlib.h>
+#include <math.h>
+#include <string.h>
+
+#define KEY_TAG                                                                                    \
+    "\x02"                                                                                         \
+    "anomaly:"
+
+typedef struct call {
+    int64_t now, every;
+    double value;
+    vd_anomaly_result_t r;
+    int rc;
+} call_t;
+
+static int visit(void *ud, void *payload, int made) {
+    call_t *c = ud;
+    vd_anomaly_model_t *m = payload;
+    if (made) vd_anomaly_model_init(m);
+    int learn = !m->seen || c->now / c->every != m->last_time / c->every;
+    if (learn) {
+        c->rc = vd_anomaly_model_observe(m, c->now, c->value, &c->r);
+    } else { /* within the period: scored on a copy, the model unchanged */
+        vd_anomaly_model_t copy = *m;
+        c->rc = vd_anomaly_model_observe(&copy, c->now, c->value, &c->r);
+    }
+    return 0;
+}
+
+static void set_num(lua_State *L, const char *k, double v) {
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, int v) {
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, k);
+}
+
+/* For explain and the decision log: the value and what the model said. */
+static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_result_t *r,
+                   const char *why) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    if (!e || !e->d->observe) return 0;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    vd_mp_map(&sb, 6);
+    VD_MP_LIT(&sb, "value");
+    vd_mp_double(&sb, r->value);
+    VD_MP_LIT(&sb, "score");
+    vd_mp_double(&sb, r->score);
+    VD_MP_LIT(&sb, "expected");
+    vd_mp_double(&sb, r->expected);
+    VD_MP_LIT(&sb, "low");
+    vd_mp_double(&sb, r->low);
+    VD_MP_LIT(&sb, "high");
+    vd_mp_double(&sb, r->high);
+    VD_MP_LIT(&sb, "why");
+    vd_mp_cstr(&sb, why);
+    vd_observed_t o = {.kind = VD_OBS_ANOMALY,
+                       .name = key,
+                       .len = len,
+                       .packed = sb.data ? sb.data : "",
+                       .plen = sb.size};
+    int rc = sb.data ? vd_decision_observe(e->d, &o) : -1;
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
+static int l_anomaly(lua_State *L) {
+    int isnum;
+    double value = lua_tonumberx(L, 2, &isnum);
+    if (lua_type(L, 1) != LUA_TSTRING || !isnum) return lua_pushnil(L), 1;
+    size_t len;
+    const char *key = lua_tolstring(L, 1, &len);
+    luaL_argcheck(L, len <= 1024, 1, "a key of at most 1024 bytes");
+    call_t c = {.value = value, .every = 60};
+    const char *what = key;
+    if (lua_type(L, 3) == LUA_TTABLE) {
+        if (lua_getfield(L, 3, "every") != LUA_TNIL) {
+            lua_Integer every = luaL_checkinteger(L, -1);
+            luaL_argcheck(L, every >= 1 && every <= 86400, 3, "every: 1 to 86400 seconds");
+            c.every = every;
+        }
+        if (lua_getfield(L, 3, "what") == LUA_TSTRING) what = lua_tostring(L, -1);
+        lua_pop(L, 2);
+    }
+    vd_lstate_t *ls = vd_lua_ls(L);
+    vd_exec_t *e = ls->exec;
+    vd_recorded_t *rec = e ? e->d->recorded : NULL;
+    if (!ls->limits.store) return luaL_error(L, "state (anomaly models) is not available here");
+    c.now = e ? e->now_s : vd_clock_now_s(NULL);
+    char k[1024 + sizeof KEY_TAG];
+    memcpy(k, KEY_TAG, sizeof KEY_TAG - 1);
+    memcpy(k + sizeof KEY_TAG - 1, key, len);
+    int rc = 0;
+    if (rec && rec->store_forbidden) { /* a replay: made again, in order */
+        rec->missed = 1;
+        c.r.why = VD_ANOMALY_LEARNING;
+    } else {
+        rc = vd_store_record(ls->limits.store, k, sizeof KEY_TAG - 1 + len,
+                             sizeof(vd_anomaly_model_t), 1, visit, &c);
+    }
+    if (rc) return luaL_error(L, "verdict.anomaly: out of memory");
+    if (c.rc) return lua_pushnil(L), 1; /* not a value a model takes (NaN, too large) */
+    char why[300];
+    vd_anomaly_explain(&c.r, what, why, sizeof why);
+    if (observe(L, key, len, &c.r, why)) return luaL_error(L, "out of memory");
+    lua_createtable(L, 0, 10);
+    set_num(L, "score", c.r.score);
+    set_bool(L, "alarm", c.r.score >= VD_ANOMALY_ALARM);
+    set_bool(L, "above", (c.r.why & VD_ANOMALY_ABOVE) != 0);
+    set_bool(L, "novel", (c.r.why & VD_ANOMALY_NOVEL) != 0);
+    set_bool(L, "learning", (c.r.why & VD_ANOMALY_LEARNING) != 0);
+    set_num(L, "expected", c.r.expected);
+    set_num(L, "low", c.r.low);
+    set_num(L, "high", c.r.high);
+    set_num(L, "surprise", c.r.surprise);
+    lua_pushinteger(L, (lua_Integer)c.r.seen);
+    lua_setfield(L, -2, "seen");
+    lua_pushstring(L, why);
+    lua_setfield(L, -2, "why");
+    return 1;
+}
+
+void vd_lua_open_anomaly(lua_State *L) {
+    lua_pushcfunction(L, l_anomaly);
+    lua_setfield(L, -2, "anomaly");
+}
