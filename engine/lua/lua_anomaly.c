@@ -22,41 +22,16 @@
 #include "lua_anomaly.h"
 
 #include "base/clock.h"
+#include "base/error.h"
 #include "decision/decision.h"
 #include "decision/recorded.h"
 #include "proto/mpbuf.h"
 #include "state.h"
-#include "state/anomaly_model.h"
-#include "state/store.h"
+#include "state/anomaly.h"
 
 #include <lauxlib.h>
 #include <math.h>
 #include <string.h>
-
-#define KEY_TAG                                                                                    \
-    "\x02"                                                                                         \
-    "anomaly:"
-
-typedef struct call {
-    int64_t now, every;
-    double value;
-    vd_anomaly_result_t r;
-    int rc;
-} call_t;
-
-static int visit(void *ud, void *payload, int made) {
-    call_t *c = ud;
-    vd_anomaly_model_t *m = payload;
-    if (made) vd_anomaly_model_init(m);
-    int learn = !m->seen || c->now / c->every != m->last_time / c->every;
-    if (learn) {
-        c->rc = vd_anomaly_model_observe(m, c->now, c->value, &c->r);
-    } else { /* within the period: scored on a copy, the model unchanged */
-        vd_anomaly_model_t copy = *m;
-        c->rc = vd_anomaly_model_observe(&copy, c->now, c->value, &c->r);
-    }
-    return 0;
-}
 
 static void set_num(lua_State *L, const char *k, double v) {
     lua_pushnumber(L, v);
@@ -105,13 +80,12 @@ static int l_anomaly(lua_State *L) {
     size_t len;
     const char *key = lua_tolstring(L, 1, &len);
     luaL_argcheck(L, len <= 1024, 1, "a key of at most 1024 bytes");
-    call_t c = {.value = value, .every = 60};
+    int64_t every = 60;
     const char *what = key;
     if (lua_type(L, 3) == LUA_TTABLE) {
         if (lua_getfield(L, 3, "every") != LUA_TNIL) {
-            lua_Integer every = luaL_checkinteger(L, -1);
+            every = luaL_checkinteger(L, -1);
             luaL_argcheck(L, every >= 1 && every <= 86400, 3, "every: 1 to 86400 seconds");
-            c.every = every;
         }
         if (lua_getfield(L, 3, "what") == LUA_TSTRING) what = lua_tostring(L, -1);
         lua_pop(L, 2);
@@ -120,34 +94,29 @@ static int l_anomaly(lua_State *L) {
     vd_exec_t *e = ls->exec;
     vd_recorded_t *rec = e ? e->d->recorded : NULL;
     if (!ls->limits.store) return luaL_error(L, "state (anomaly models) is not available here");
-    c.now = e ? e->now_s : vd_clock_now_s(NULL);
-    char k[1024 + sizeof KEY_TAG];
-    memcpy(k, KEY_TAG, sizeof KEY_TAG - 1);
-    memcpy(k + sizeof KEY_TAG - 1, key, len);
+    vd_anomaly_result_t r = {.why = VD_ANOMALY_LEARNING};
     int rc = 0;
-    if (rec && rec->store_forbidden) { /* a replay: made again, in order */
+    if (rec && rec->store_forbidden) /* a replay: made again, in order */
         rec->missed = 1;
-        c.r.why = VD_ANOMALY_LEARNING;
-    } else {
-        rc = vd_store_record(ls->limits.store, k, sizeof KEY_TAG - 1 + len,
-                             sizeof(vd_anomaly_model_t), 1, visit, &c);
-    }
+    else
+        rc = vd_anomaly_observe(ls->limits.store, key, len, e ? e->now_s : vd_clock_now_s(NULL),
+                                value, every, &r);
+    if (rc == VD_EINVAL) return lua_pushnil(L), 1; /* not a value a model takes (NaN, too big) */
     if (rc) return luaL_error(L, "verdict.anomaly: out of memory");
-    if (c.rc) return lua_pushnil(L), 1; /* not a value a model takes (NaN, too large) */
     char why[300];
-    vd_anomaly_explain(&c.r, what, why, sizeof why);
-    if (observe(L, key, len, &c.r, why)) return luaL_error(L, "out of memory");
+    vd_anomaly_explain(&r, what, why, sizeof why);
+    if (observe(L, key, len, &r, why)) return luaL_error(L, "out of memory");
     lua_createtable(L, 0, 10);
-    set_num(L, "score", c.r.score);
-    set_bool(L, "alarm", c.r.score >= VD_ANOMALY_ALARM);
-    set_bool(L, "above", (c.r.why & VD_ANOMALY_ABOVE) != 0);
-    set_bool(L, "novel", (c.r.why & VD_ANOMALY_NOVEL) != 0);
-    set_bool(L, "learning", (c.r.why & VD_ANOMALY_LEARNING) != 0);
-    set_num(L, "expected", c.r.expected);
-    set_num(L, "low", c.r.low);
-    set_num(L, "high", c.r.high);
-    set_num(L, "surprise", c.r.surprise);
-    lua_pushinteger(L, (lua_Integer)c.r.seen);
+    set_num(L, "score", r.score);
+    set_bool(L, "alarm", r.score >= VD_ANOMALY_ALARM);
+    set_bool(L, "above", (r.why & VD_ANOMALY_ABOVE) != 0);
+    set_bool(L, "novel", (r.why & VD_ANOMALY_NOVEL) != 0);
+    set_bool(L, "learning", (r.why & VD_ANOMALY_LEARNING) != 0);
+    set_num(L, "expected", r.expected);
+    set_num(L, "low", r.low);
+    set_num(L, "high", r.high);
+    set_num(L, "surprise", r.surprise);
+    lua_pushinteger(L, (lua_Integer)r.seen);
     lua_setfield(L, -2, "seen");
     lua_pushstring(L, why);
     lua_setfield(L, -2, "why");

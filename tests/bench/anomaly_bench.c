@@ -46,7 +46,7 @@ static void bench_model(void) {
 }
 
 /* keys: how many series the values go to in turn (1: one hot series). */
-static void bench_store(vd_anomaly_t *a, long keys, const char *what) {
+static void bench_store(vd_store_t *a, long keys, const char *what) {
     char key[32] = "signups:asn:";
     unsigned seed = 1, x = 12345;
     double t[BATCHES], sink = 0;
@@ -59,7 +59,7 @@ static void bench_store(vd_anomaly_t *a, long keys, const char *what) {
             for (int d = 0; d < 8; d++)
                 key[12 + d] = "0123456789abcdef"[(id >> (4 * d)) & 15];
             vd_anomaly_result_t r;
-            vd_anomaly_observe(a, key, 20, T0 + (i / keys) * 300, value_at(i, &seed), &r);
+            vd_anomaly_observe(a, key, 20, T0 + (i / keys) * 300, value_at(i, &seed), 0, &r);
             sink += r.score;
         }
         t[b] = (now_ns() - t0) / OPS;
@@ -68,31 +68,31 @@ static void bench_store(vd_anomaly_t *a, long keys, const char *what) {
 }
 
 static int count_only(long n) {
-    vd_anomaly_t *a = vd_anomaly_new((size_t)1 << 20);
+    vd_store_t *a = vd_store_new((size_t)1 << 20);
     unsigned seed = 1;
     double sink = 0;
     for (long i = 0; i < n; i++) {
         vd_anomaly_result_t r;
-        vd_anomaly_observe(a, "signups:asn:64500", 17, T0 + i * 300, value_at(i, &seed), &r);
+        vd_anomaly_observe(a, "signups:asn:64500", 17, T0 + i * 300, value_at(i, &seed), 0, &r);
         sink += r.score;
     }
-    vd_anomaly_free(a);
+    vd_store_free(a);
     return sink >= 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--count") == 0) return count_only(strtol(argv[2], NULL, 10));
     bench_model();
-    vd_anomaly_t *a = vd_anomaly_new((size_t)1 << 30);
+    vd_store_t *a = vd_store_new((size_t)1 << 30);
     if (!a) return 1;
     bench_store(a, 1, "score + update, one series through the store");
     bench_store(a, SERIES, "score + update, 100,000 series in turn");
-    vd_anomaly_stats_t st;
-    vd_anomaly_stats(a, &st);
-    printf("anomaly: memory per series: %zu bytes with a 20-byte key (model %zu); "
+    vd_store_stats_t st;
+    vd_store_stats(a, &st);
+    printf("anomaly: memory per series: %.0f bytes with a 20-byte key (model %zu); "
            "%llu series hold %.1f MiB\n",
-           vd_anomaly_series_bytes(20), sizeof(vd_anomaly_model_t), (unsigned long long)st.series,
-           (double)st.bytes / (1 << 20));
-    vd_anomaly_free(a);
+           st.entries ? (double)st.bytes / (double)st.entries : 0.0, sizeof(vd_anomaly_model_t),
+           (unsigned long long)st.entries, (double)st.bytes / (1 << 20));
+    vd_store_free(a);
     return 0;
 }

@@ -72,7 +72,7 @@ static int make_dirs(const char *out_dir, const char *name) {
 }
 
 /* One series, through the store under its own key. */
-static int run_series(vd_anomaly_t *a, const char *data_dir, const char *out_dir, const char *name,
+static int run_series(vd_store_t *a, const char *data_dir, const char *out_dir, const char *name,
                       json_t *windows) {
     char in_path[4096], out_path[4096], line[512];
     snprintf(in_path, sizeof in_path, "%s/%s", data_dir, name);
@@ -94,7 +94,7 @@ static int run_series(vd_anomaly_t *a, const char *data_dir, const char *out_dir
         *comma = 0;
         double v = strtod(comma + 1, NULL);
         vd_anomaly_result_t r;
-        rc = vd_anomaly_observe(a, name, strlen(name), t, v, &r);
+        rc = vd_anomaly_observe(a, name, strlen(name), t, v, 0, &r);
         fprintf(out, "%s,%s,%.6f,%d\n", line, strtok(comma + 1, "\r\n"), r.score,
                 in_window(windows, t));
     }
@@ -115,7 +115,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "nab-run: %s:%d: %s\n", argv[2], err.line, err.text);
         return 1;
     }
-    vd_anomaly_t *a = vd_anomaly_new((size_t)64 << 20);
+    vd_store_t *a = vd_store_new((size_t)256 << 20);
     const char *name;
     json_t *windows;
     int rc = a ? 0 : VD_ENOMEM, series = 0;
@@ -123,12 +123,12 @@ int main(int argc, char **argv) {
         if (rc == 0) rc = run_series(a, argv[1], argv[3], name, windows);
         series++;
     }
-    vd_anomaly_stats_t st;
-    if (a) vd_anomaly_stats(a, &st);
+    vd_store_stats_t st;
+    if (a) vd_store_stats(a, &st);
     if (rc == 0)
-        printf("nab-run: %d series, %llu values, %llu bytes per series model\n", series,
-               (unsigned long long)st.observed, (unsigned long long)vd_anomaly_series_bytes(4));
-    vd_anomaly_free(a);
+        printf("nab-run: %d series, %llu bytes per series model\n", series,
+               (unsigned long long)(st.entries ? st.bytes / st.entries : 0));
+    vd_store_free(a);
     json_decref(all);
     return rc == 0 ? 0 : 1;
 }

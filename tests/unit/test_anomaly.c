@@ -44,16 +44,16 @@ static void test_deterministic(void) {
     CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof a), 0);
     CU_ASSERT_EQUAL(sa, sb);
     /* through the keyed store, the same model */
-    vd_anomaly_t *s = vd_anomaly_new(1 << 20);
+    vd_store_t *s = vd_store_new(1 << 20);
     unsigned seed = 7;
     for (int i = 0; i < 6 * DAY; i++) {
         vd_anomaly_result_t r;
-        vd_anomaly_observe(s, "k", 1, T0 + (int64_t)i * STEP, periodic(i, &seed), &r);
+        vd_anomaly_observe(s, "k", 1, T0 + (int64_t)i * STEP, periodic(i, &seed), 0, &r);
     }
     vd_anomaly_model_t c;
     CU_ASSERT_EQUAL_FATAL(vd_anomaly_get(s, "k", 1, &c), 0);
     CU_ASSERT_EQUAL(memcmp(&a, &c, sizeof a), 0);
-    vd_anomaly_free(s);
+    vd_store_free(s);
 }
 
 static void test_daily_peaks_are_ordinary(void) {
@@ -123,17 +123,17 @@ static void test_explain(void) {
 }
 
 static void test_bad_values(void) {
-    vd_anomaly_t *s = vd_anomaly_new(1 << 20);
+    vd_store_t *s = vd_store_new(1 << 20);
     vd_anomaly_result_t r;
-    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, NAN, &r), VD_EINVAL);
-    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, INFINITY, &r), VD_EINVAL);
-    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, -2 * VD_ANOMALY_VALUE_MAX, &r), VD_EINVAL);
-    vd_anomaly_stats_t st;
-    vd_anomaly_stats(s, &st);
-    CU_ASSERT_EQUAL(st.series, 0); /* no model made for a bad value */
+    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, NAN, 0, &r), VD_EINVAL);
+    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, INFINITY, 0, &r), VD_EINVAL);
+    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, -2 * VD_ANOMALY_VALUE_MAX, 0, &r), VD_EINVAL);
+    vd_store_stats_t st;
+    vd_store_stats(s, &st);
+    CU_ASSERT_EQUAL(st.entries, 0); /* no model made for a bad value */
     /* a time going backwards counts as the last time */
-    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0 + 60, 1, &r), 0);
-    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, 1, &r), 0);
+    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0 + 60, 1, 0, &r), 0);
+    CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0, 1, 0, &r), 0);
     vd_anomaly_model_t m;
     vd_anomaly_get(s, "k", 1, &m);
     CU_ASSERT_EQUAL(m.last_time, T0 + 60);
@@ -141,7 +141,7 @@ static void test_bad_values(void) {
     const int64_t extremes[] = {INT64_MIN, -1, 0, INT64_MAX, INT64_MIN};
     for (size_t i = 0; i < sizeof extremes / sizeof *extremes; i++) {
         double v = i % 2 ? VD_ANOMALY_VALUE_MAX : -VD_ANOMALY_VALUE_MAX;
-        CU_ASSERT_EQUAL(vd_anomaly_observe(s, "far", 3, extremes[i], v, &r), 0);
+        CU_ASSERT_EQUAL(vd_anomaly_observe(s, "far", 3, extremes[i], v, 0, &r), 0);
         CU_ASSERT(r.score >= 0 && r.score <= 1);
     }
     vd_anomaly_model_t far;
@@ -149,38 +149,48 @@ static void test_bad_values(void) {
     CU_ASSERT(isfinite(far.level) && isfinite(far.err[0]) && isfinite(far.ref_value.peak));
     for (int i = 0; i < VD_ANOMALY_SLOTS; i++)
         CU_ASSERT(isfinite(far.slot[i]));
-    vd_anomaly_free(s);
+    vd_store_free(s);
 }
 
+/* Models are records of the store: past its cap the coldest series go, like counters. */
 static void test_memory_cap_evicts_coldest(void) {
-    size_t per = vd_anomaly_series_bytes(12);
-    size_t cap = per * 10 * VD_ANOMALY_SHARDS; /* about ten series a shard */
-    vd_anomaly_t *s = vd_anomaly_new(cap);
+    vd_store_t *s = vd_store_new(64 * 12 * 1200); /* about a dozen models a shard */
     char key[16];
     vd_anomaly_result_t r;
     for (int i = 0; i < 5000; i++) {
         snprintf(key, sizeof key, "series:%05d", i);
-        CU_ASSERT_EQUAL(vd_anomaly_observe(s, key, 12, T0 + i, i, &r), 0);
+        CU_ASSERT_EQUAL(vd_anomaly_observe(s, key, 12, T0 + i, i, 0, &r), 0);
         /* series 0 is hot: seen all along, it is never the coldest */
-        CU_ASSERT_EQUAL(vd_anomaly_observe(s, "series:00000", 12, T0 + i, 1, &r), 0);
+        CU_ASSERT_EQUAL(vd_anomaly_observe(s, "series:00000", 12, T0 + i, 1, 0, &r), 0);
     }
-    vd_anomaly_stats_t st;
-    vd_anomaly_stats(s, &st);
-    CU_ASSERT(st.bytes <= cap);
-    CU_ASSERT_EQUAL(st.bytes, st.series * per);
-    CU_ASSERT_EQUAL(st.series + st.evictions, 5000);
-    CU_ASSERT(st.evictions >= 5000 - 10 * VD_ANOMALY_SHARDS);
-    CU_ASSERT_EQUAL(st.observed, 10000);
+    vd_store_stats_t st;
+    vd_store_stats(s, &st);
+    CU_ASSERT(st.bytes <= 64 * 12 * 1200);
+    CU_ASSERT_EQUAL(st.entries + st.evictions, 5000);
+    CU_ASSERT(st.evictions > 4000);
     vd_anomaly_model_t m;
     CU_ASSERT_EQUAL(vd_anomaly_get(s, "series:00000", 12, &m), 0);
     CU_ASSERT_EQUAL(m.seen, 5001);
     CU_ASSERT_EQUAL(vd_anomaly_get(s, "series:04999", 12, &m), 0);
     CU_ASSERT_EQUAL(vd_anomaly_get(s, "series:00001", 12, &m), VD_ENOTFOUND);
-    vd_anomaly_free(s);
+    vd_store_free(s);
+}
+
+/* A model learns one value a period (every): the other values of the period are scored on a
+ * copy and leave it as it was. */
+static void test_one_value_a_period(void) {
+    vd_store_t *s = vd_store_new(1 << 20);
+    vd_anomaly_result_t r;
+    for (int i = 0; i < 120; i++) /* two hours, a value every minute, learnt every 10 minutes */
+        CU_ASSERT_EQUAL(vd_anomaly_observe(s, "k", 1, T0 + i * 60, 5, 600, &r), 0);
+    vd_anomaly_model_t m;
+    CU_ASSERT_EQUAL(vd_anomaly_get(s, "k", 1, &m), 0);
+    CU_ASSERT_EQUAL(m.seen, 12);
+    vd_store_free(s);
 }
 
 typedef struct worker {
-    vd_anomaly_t *s;
+    vd_store_t *s;
     int id;
     double last_score;
 } worker_t;
@@ -193,25 +203,25 @@ static void *feed(void *arg) {
     unsigned seed = 7;
     for (int i = 0; i < 4 * DAY; i++) {
         vd_anomaly_result_t r;
-        vd_anomaly_observe(w->s, key, strlen(key), T0 + (int64_t)i * STEP, periodic(i, &seed), &r);
+        vd_anomaly_observe(w->s, key, strlen(key), T0 + (int64_t)i * STEP, periodic(i, &seed), 0,
+                           &r);
         w->last_score = r.score;
-        vd_anomaly_observe(w->s, "shared", 6, T0 + (int64_t)i * STEP, 1.0, &r);
+        vd_anomaly_observe(w->s, "shared", 6, T0 + (int64_t)i * STEP, 1.0, 0, &r);
     }
     return NULL;
 }
 
 static void test_two_threads(void) {
-    vd_anomaly_t *s = vd_anomaly_new(1 << 20);
+    vd_store_t *s = vd_store_new(1 << 20);
     worker_t w[2] = {{s, 0, 0}, {s, 1, 0}};
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
         pthread_create(&t[i], NULL, feed, &w[i]);
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
-    vd_anomaly_stats_t st;
-    vd_anomaly_stats(s, &st);
-    CU_ASSERT_EQUAL(st.series, 3);
-    CU_ASSERT_EQUAL(st.observed, 4 * 4 * DAY);
+    vd_store_stats_t st;
+    vd_store_stats(s, &st);
+    CU_ASSERT_EQUAL(st.entries, 3);
     vd_anomaly_model_t a, b, shared;
     CU_ASSERT_EQUAL(vd_anomaly_get(s, "own:0", 5, &a), 0);
     CU_ASSERT_EQUAL(vd_anomaly_get(s, "own:1", 5, &b), 0);
@@ -219,7 +229,7 @@ static void test_two_threads(void) {
     CU_ASSERT_EQUAL(w[0].last_score, w[1].last_score);
     CU_ASSERT_EQUAL(vd_anomaly_get(s, "shared", 6, &shared), 0);
     CU_ASSERT_EQUAL(shared.seen, 2 * 4 * DAY); /* every value of both threads, none lost */
-    vd_anomaly_free(s);
+    vd_store_free(s);
 }
 
 void vd_suite_anomaly(void) {
@@ -230,6 +240,7 @@ void vd_suite_anomaly(void) {
         {"the explanation names the value, the band and why", test_explain},
         {"values that are not numbers change nothing", test_bad_values},
         {"the memory cap evicts the coldest series", test_memory_cap_evicts_coldest},
+        {"one value learnt a period", test_one_value_a_period},
         {"two threads share the series", test_two_threads},
         {NULL, NULL}};
     vd_add_suite("anomaly", tests);
