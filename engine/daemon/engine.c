@@ -7,6 +7,7 @@
 #include "dlog/dlog.h"
 #include "log_manifest.h"
 #include "metrics_http.h"
+#include "policy/lint.h"
 #include "policy/policy.h"
 #include "state/redis.h"
 #include "state/store.h"
@@ -31,11 +32,25 @@ static int compile_copies(vd_engine_t *e, vd_policy_src_t *src, vd_policy_t **ou
     return 0;
 }
 
+/* The lint's findings (verdictd --check's) as warnings in the log, for a policy that loads but
+ * may misbehave quietly. Runs on the loading thread, before any worker has the copy. */
+static void log_lint(vd_policy_t *p) {
+    vd_lint_report_t r;
+    if (vd_policy_lint(p, &r) == 0)
+        for (size_t i = 0; i < r.n; i++) {
+            char line[1400];
+            vd_lint_format(&r.items[i], 0, line, sizeof line);
+            vd_log(VD_LOG_WARN, "lint: %s", line);
+        }
+    vd_lint_report_free(&r);
+}
+
 static int load_all(vd_engine_t *e, vd_policy_src_t **src, vd_policy_t **out, char *err,
                     size_t errlen) {
     int rc = vd_policy_src_read(e->cfg.policy_dir, src, err, errlen);
     if (rc) return rc;
     rc = compile_copies(e, *src, out, err, errlen);
+    if (rc == 0) log_lint(out[0]);
     if (rc) {
         vd_policy_src_unref(*src);
         *src = NULL;

@@ -62,6 +62,18 @@ def test_check_prints_warnings():
         assert line.startswith(d + "/") and want in line, (line, want)
 
 
+def test_the_daemon_logs_them():
+    """A policy with findings still loads (they are warnings), and the daemon's log says them
+    at start and at each reload, where an operator who never ran --check sees them."""
+    d = policy_dir({"main.lua": LINTED, "lists/nets.txt": "10.0.0.0/8\n"})
+    with Daemon(policies=d) as vd:
+        with Client(vd.socket) as c:
+            c.call("reload", [])
+        lines = [l for l in vd.output().splitlines() if " lint: " in l]
+        assert len(lines) == 8 and " warn " in lines[0], vd.output()  # 4 at start, 4 on reload
+        assert "did you mean 'datacenter_asns'" in "".join(lines), lines
+
+
 def test_strict_makes_them_errors():
     d = policy_dir({"main.lua": LINTED, "lists/nets.txt": "10.0.0.0/8\n"})
     code, out, err = check(d, "--strict")
@@ -134,6 +146,7 @@ def test_events_checked_against_fields():
 
 
 if __name__ == "__main__":
-    sys.exit(run_tests([test_check_prints_warnings, test_strict_makes_them_errors,
+    sys.exit(run_tests([test_check_prints_warnings, test_the_daemon_logs_them,
+                        test_strict_makes_them_errors,
                         test_shipped_policies_lint_clean, test_errors_point_at_the_key,
                         test_events_checked_against_fields]))
