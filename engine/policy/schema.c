@@ -20,6 +20,10 @@ static const char *const type_whats[] = {
 #undef VD_FIELD_WHAT
 };
 
+const char *vd_field_type_name(vd_field_type_t t) {
+    return t < VD_FIELD__COUNT ? type_names[t] : "?";
+}
+
 const char *vd_field_type_what(vd_field_type_t t) {
     return t < VD_FIELD__COUNT ? type_whats[t] : "?";
 }

@@ -53,6 +53,9 @@ void vd_schema_free(vd_schema_t *s);
 /* The field of s called name (len bytes), or NULL. */
 const vd_schema_field_t *vd_schema_find(const vd_schema_t *s, const char *name, size_t len);
 
+/* "string", "ip", ...: type t as a policy writes it. */
+const char *vd_field_type_name(vd_field_type_t t);
+
 /* "a string", "an IP address", ...: what a value of type t is, for messages. */
 const char *vd_field_type_what(vd_field_type_t t);
 

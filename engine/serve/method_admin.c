@@ -2,9 +2,11 @@
 
 #include "base/error.h"
 #include "plugin/stage.h"
+#include "policy/schema.h"
 #include "server.h"
 #include "stage_info.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,9 +59,19 @@ void vd_method_pipelines(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
     msgpack_pack_array(pk, p->npipelines);
     for (size_t i = 0; i < p->npipelines; i++) {
         const vd_pipeline_t *pl = &p->pipelines[i];
-        msgpack_pack_map(pk, 6);
+        msgpack_pack_map(pk, 7);
         vd_pack_cstr(pk, "name");
         vd_pack_cstr(pk, pl->name);
+        vd_pack_cstr(pk, "fields"); /* the event schema: name -> "type", "type?" optional */
+        msgpack_pack_map(pk, pl->fields.n);
+        for (size_t f = 0; f < pl->fields.n; f++) {
+            const vd_schema_field_t *fd = &pl->fields.fields[f];
+            char type[32];
+            snprintf(type, sizeof type, "%s%s", vd_field_type_name(fd->type),
+                     fd->optional ? "?" : "");
+            vd_pack_cstr(pk, fd->name);
+            vd_pack_cstr(pk, type);
+        }
         vd_pack_cstr(pk, "description");
         vd_pack_cstr(pk, pl->description ? pl->description : "");
         vd_pack_cstr(pk, "file");

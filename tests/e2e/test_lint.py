@@ -123,6 +123,8 @@ def test_events_checked_against_fields():
         with Client(vd.socket) as c:
             ok = {"ip": "203.0.113.7", "email": "a@example.org", "age": 16}
             assert c.decide("signup", ok)["action"] == "review"
+            assert c.call("pipelines", [])[0]["fields"] == {
+                "age": "integer", "country": "string?", "email": "string", "ip": "ip"}
             assert c.decide("signup", dict(ok, age=30.0, country="FR"))["action"] == "allow"
             expect_error(lambda: c.decide("signup", {"ip": "203.0.113.7", "age": 16}),
                          "bad_request", "pipeline 'signup': the event lacks the field 'email' "
