@@ -4,7 +4,7 @@
 --   account      the account's id (string)
 --   ip           client IP address
 --   password_ok  true when the password was right (the service checks it before asking)
---   country      (optional) where the edge places the IP; the geoip stage finds it otherwise
+--   country      (optional) where the edge places the IP: used when the geoip stage finds none
 --   user_agent   (optional) the client's User-Agent; or device, a device family the service knows
 --
 -- The counters and labels below are shared by every worker (docs/policies.md, "State").
@@ -34,21 +34,22 @@ rule "failed_logins_for_account" {
 
 rule "failed_login_surge" {
   description = "Wrong passwords for an account far above its own history of typos, "
-    .. "though under the fixed limit.",
+    .. "though under the fixed limit of failed_logins_for_account.",
   score = 4, tags = {"ato", "anomaly"},
   detail = "%s",
   -- Every sign-in of the account feeds its model the wrong passwords of the last hour (counted
   -- by failed_logins_for_account before this rule), learnt once an hour, so the model knows
-  -- the account's usual rate, zero most of the time (docs/anomaly.md). At least three wrong
-  -- passwords, above the account's usual range and beyond anything it has done lately.
+  -- the account's usual rate, zero most of the time (docs/anomaly.md); it scores once it has
+  -- learnt 30 hours with sign-ins. Three to five wrong passwords (past five the fixed limit
+  -- speaks), above the account's usual range and beyond anything it has done lately.
   when = function(ev)
     if type(ev.account) ~= "string" then return false end
     local key = "login:fail:acct:" .. ev.account
     local _, hour = verdict.counter(key, 0)
     local a = verdict.anomaly(key, hour, { every = 3600, what = "wrong passwords for "
                                                              .. ev.account .. " in the hour" })
-    return ev.password_ok == false and hour >= 3 and a ~= nil and a.above and a.novel,
-      a and a.why
+    return ev.password_ok == false and hour >= 3 and hour <= 5 and a ~= nil and a.above
+      and a.novel, a and a.why
   end,
 }
 
@@ -99,6 +100,8 @@ rule "account_under_attack" {
 -- only read it: an attacker's attempts must not teach it their habits. new_country reads it
 -- (once a request); the rules after it read what it found, through features.
 
+local first_token = verdict.re([[^([\w\-]+)]])
+
 -- A device family from the User-Agent: the browser (or app) and the system, without versions.
 local function device(ev)
   if type(ev.device) == "string" then return ev.device end
@@ -106,7 +109,7 @@ local function device(ev)
   if type(ua) ~= "string" then return nil end
   local browser = ua:find("Edg/", 1, true) and "Edge" or ua:find("OPR/", 1, true) and "Opera"
     or ua:find("Firefox/", 1, true) and "Firefox" or ua:find("Chrome/", 1, true) and "Chrome"
-    or ua:find("Safari/", 1, true) and "Safari" or ua:match("^([%w%-_]+)") or "other"
+    or ua:find("Safari/", 1, true) and "Safari" or first_token:match(ua) or "other"
   local system = ua:find("Android", 1, true) and "Android"
     or (ua:find("iPhone", 1, true) or ua:find("iPad", 1, true)) and "iOS"
     or ua:find("Windows", 1, true) and "Windows" or ua:find("Mac OS X", 1, true) and "macOS"
@@ -120,14 +123,15 @@ local function read_profile(ev, ctx)
   local where = country(ev, ctx)
   local _, hour = verdict.now(true)
   local lat, lon = verdict.country_place(where)
+  -- Hours in bands of three: eight values, as many as a profile keeps for an attribute.
   local p = verdict.profile("login:" .. ev.account,
-                            { country = where, device = device(ev), hour = hour },
+                            { country = where, device = device(ev), hours = hour // 3 },
                             { read_only = ev.password_ok ~= true,
                               place = lat and { lat, lon } or nil })
   ctx:set("profile_sign_ins", p.events)
   if where then ctx:set("profile_country_new", p.country.new) end
   if device(ev) then ctx:set("profile_device_new", p.device.new) end
-  ctx:set("profile_hour_share", p.hour.share)
+  ctx:set("profile_hour_share", p.hours.share)
   if p.travel then
     ctx:set("profile_travel_km", math.floor(p.travel.km))
     ctx:set("profile_travel_kmh", math.floor(math.min(p.travel.kmh, 1e9)))
@@ -158,7 +162,7 @@ rule "new_device" {
 }
 
 rule "unusual_hour" {
-  description = "A sign-in at an hour (UTC) this account almost never signs in at.",
+  description = "A sign-in at hours (UTC, in bands of three) this account almost never signs in at.",
   score = 2, tags = {"ato", "time"},
   detail = "%d:00 UTC: %.0f%% of its sign-ins",
   when = function(ev, ctx)

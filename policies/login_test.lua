@@ -287,3 +287,22 @@ test "two wrong passwords are not a surge" {
   before = TWO,
   expect = { not_fired = "failed_login_surge" },
 }
+
+test "a client with a User-Agent of no known browser" {
+  event = login { user_agent = "curl/8.4.0", ip = "10.1.2.3", country = "AU" },
+  before = { login { user_agent = "curl/8.4.0" }, login { user_agent = "curl/8.4.0" } },
+  expect = { fired = { "new_country", "impossible_travel" }, not_fired = "new_device",
+             features = { profile_device_new = false } },
+}
+
+-- Thirty days of sign-ins spread over ten hours of the day, noon among them: no hour of them
+-- is unusual, though they are more than a profile keeps values of an attribute.
+local SPREAD = {}
+for day = 30, 1, -1 do SPREAD[#SPREAD + 1] = ago(day * 86400 + (day % 10) * 3600, login()) end
+
+test "a sign-in at one of many usual hours" {
+  time = "2026-03-16T12:00:00Z",
+  event = login(),
+  before = SPREAD,
+  expect = { not_fired = "unusual_hour" },
+}

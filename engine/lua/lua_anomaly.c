@@ -84,8 +84,11 @@ static int l_anomaly(lua_State *L) {
     const char *what = key;
     if (lua_type(L, 3) == LUA_TTABLE) {
         if (lua_getfield(L, 3, "every") != LUA_TNIL) {
-            every = luaL_checkinteger(L, -1);
-            luaL_argcheck(L, every >= 1 && every <= 86400, 3, "every: 1 to 86400 seconds");
+            int ok;
+            every = lua_tointegerx(L, -1, &ok);
+            if (!ok || every < 1 || every > 86400)
+                luaL_error(L, "verdict.anomaly: every must be a whole number of seconds from 1 "
+                              "to 86400");
         }
         if (lua_getfield(L, 3, "what") == LUA_TSTRING) what = lua_tostring(L, -1);
         lua_pop(L, 2);

@@ -75,7 +75,11 @@ static void read_attrs(lua_State *L, int idx, args_t *a) {
         if (a->n == VD_PROFILE_MAX_ATTRS)
             luaL_error(L, "verdict.profile: at most %d attributes", VD_PROFILE_MAX_ATTRS);
         const char *value = value_text(L, a->text[a->n], &vlen);
-        if (!value) continue; /* a table or a function: not a value to count */
+        if (!value)
+            luaL_error(L,
+                       "verdict.profile: attribute '%s' is a %s: give a string, a number or a "
+                       "boolean (or nil to leave it out)",
+                       name, luaL_typename(L, -1));
         a->attrs[a->n++] = (vd_profile_attr_t){name, value, nlen, vlen};
     }
 }
@@ -86,20 +90,27 @@ static void read_opts(lua_State *L, int idx, args_t *a) {
     luaL_checktype(L, idx, LUA_TTABLE);
     if (lua_getfield(L, idx, "half_life_days") != LUA_TNIL) {
         double days = luaL_checknumber(L, -1);
-        luaL_argcheck(L, days > 0 && days <= 3650, idx, "half_life_days: 0 to 3650");
+        luaL_argcheck(L, days > 0 && days <= 3650, idx,
+                      "half_life_days: more than 0, at most 3650");
         a->o.half_life_s = (int64_t)(days * 86400);
     }
     lua_pop(L, 1);
     a->o.read_only = lua_getfield(L, idx, "read_only") != LUA_TNIL && lua_toboolean(L, -1);
     lua_pop(L, 1);
-    if (lua_getfield(L, idx, "place") == LUA_TTABLE) {
-        lua_rawgeti(L, -1, 1);
-        lua_rawgeti(L, -2, 2);
+    int place = lua_getfield(L, idx, "place");
+    if (place == LUA_TTABLE) {
+        lua_geti(L, -1, 1);
+        lua_geti(L, -2, 2);
         int ok_lat, ok_lon;
         double lat = lua_tonumberx(L, -2, &ok_lat), lon = lua_tonumberx(L, -1, &ok_lon);
-        if (ok_lat && ok_lon && fabs(lat) <= 90 && fabs(lon) <= 180)
-            a->o.has_place = 1, a->o.lat = lat, a->o.lon = lon;
+        if (!ok_lat || !ok_lon || !(fabs(lat) <= 90) || !(fabs(lon) <= 180))
+            luaL_error(L, "verdict.profile: place must be { lat, lon } in degrees (-90..90, "
+                          "-180..180)");
+        a->o.has_place = 1, a->o.lat = lat, a->o.lon = lon;
         lua_pop(L, 2);
+    } else if (place != LUA_TNIL) {
+        luaL_error(L, "verdict.profile: place must be { lat, lon }, not a %s",
+                   luaL_typename(L, -1));
     }
     lua_pop(L, 1);
 }

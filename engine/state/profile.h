@@ -7,7 +7,7 @@
  * VD_PROFILE_SLOTS values in all, at most VD_PROFILE_PER_ATTR per attribute; when a slot is
  * needed the lightest value goes (of the attribute when it has its share, else of the
  * profile). Profiles share the store's memory cap and are evicted, least recently used first,
- * like counters; they are embedded in each daemon (not in Redis) and not in state snapshots.
+ * like counters; they are embedded in each daemon (not in Redis) and kept by state snapshots.
  * Deterministic: the time is the decision's. */
 #ifndef VD_PROFILE_H
 #define VD_PROFILE_H
