@@ -12,5 +12,5 @@ char *vd_json__grow(vd_jbuf_t *j, size_t n) {
 }
 
 void vd_json_msgpack(vd_jbuf_t *j, const char *p, size_t n) {
-    if (!j->failed && vd_mp_to_json(j->sb, p, n) != n) j->failed = 1;
+    if (!j->failed && (!n || vd_mp_to_json(j->sb, p, n) != n)) j->failed = 1; /* none: no memory */
 }
