@@ -6,10 +6,34 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const obs_names[] = {
-    [VD_OBS_COUNTER] = "counter", [VD_OBS_DISTINCT] = "distinct", [VD_OBS_LABELED] = "labeled"};
+static const char *const obs_names[] = {[VD_OBS_COUNTER] = "counter",
+                                        [VD_OBS_DISTINCT] = "distinct",
+                                        [VD_OBS_LABELED] = "labeled",
+                                        [VD_OBS_CAMPAIGN] = "campaign"};
+
+/* {"op": "campaign", "key": "text:...", ["source": ...,] "result": view or nil} */
+static void pack_campaign(msgpack_sbuffer *sb, const vd_observed_t *o) {
+    vd_mp_map(sb, 3 + (o->value != NULL));
+    VD_MP_LIT(sb, "op");
+    vd_mp_cstr(sb, obs_names[o->kind]);
+    VD_MP_LIT(sb, "key");
+    vd_mp_str(sb, o->name, o->len);
+    if (o->value) {
+        VD_MP_LIT(sb, "source");
+        vd_mp_str(sb, o->value, o->vlen);
+    }
+    VD_MP_LIT(sb, "result");
+    if (o->plen)
+        vd_mp_raw(sb, o->packed, o->plen);
+    else
+        vd_mp_nil(sb);
+}
 
 void vd_observed_pack(msgpack_sbuffer *sb, const vd_observed_t *o) {
+    if (o->kind == VD_OBS_CAMPAIGN) {
+        pack_campaign(sb, o);
+        return;
+    }
     int extra = o->kind == VD_OBS_COUNTER || (o->kind == VD_OBS_DISTINCT && o->value);
     vd_mp_map(sb, 3 + (uint32_t)extra);
     VD_MP_LIT(sb, "op");

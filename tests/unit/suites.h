@@ -12,6 +12,7 @@
     X(rules)                                                                                       \
     X(sandbox)                                                                                     \
     X(store)                                                                                       \
+    X(campaign)                                                                                    \
     X(snapshot)                                                                                    \
     X(lists)                                                                                       \
     X(executor)                                                                                    \

@@ -1,0 +1,276 @@
+/* verdict.campaign: the campaign an item belongs to (engine/state/campaign.h), on the index
+ * every worker shares. The answer is kept in the decision's observations, so that explain
+ * shows it among the rule's state reads and the decision log records it; a replay answers
+ * from the record instead of the index, as it does for counters. */
+#include "lua_campaign.h"
+
+#include "base/error.h"
+#include "decision/decision.h"
+#include "decision/recorded.h"
+#include "proto/mpbuf.h"
+#include "state.h"
+#include "state/campaign.h"
+#include "state/campaign_key.h"
+#include "state/sketch.h"
+
+#include <inttypes.h>
+#include <lauxlib.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* The decision's time (a caller may set it, as replays do); 0 outside requests. */
+static int64_t now(lua_State *L) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    return e ? e->now_s : 0;
+}
+
+/* The view's fields, in the order explain and the decision log show them. */
+static void pack_view(msgpack_sbuffer *sb, const vd_campaign_view_t *v) {
+    char id[20];
+    snprintf(id, sizeof id, "%016" PRIx64, v->id);
+    vd_mp_map(sb, 13);
+    VD_MP_LIT(sb, "id");
+    vd_mp_cstr(sb, id);
+    VD_MP_LIT(sb, "new");
+    vd_mp_bool(sb, v->created);
+    VD_MP_LIT(sb, "similarity");
+    vd_mp_double(sb, (double)v->agree / VD_SKETCH_HASHES);
+    VD_MP_LIT(sb, "size");
+    vd_mp_int(sb, (int64_t)v->size);
+    VD_MP_LIT(sb, "recent");
+    vd_mp_int(sb, (int64_t)v->recent);
+    VD_MP_LIT(sb, "growth_1h");
+    vd_mp_int(sb, (int64_t)v->growth_1h);
+    VD_MP_LIT(sb, "sources");
+    vd_mp_int(sb, (int64_t)v->sources);
+    VD_MP_LIT(sb, "first_seen");
+    vd_mp_int(sb, v->first_seen);
+    VD_MP_LIT(sb, "last_seen");
+    vd_mp_int(sb, v->last_seen);
+    VD_MP_LIT(sb, "window");
+    vd_mp_int(sb, v->window);
+    VD_MP_LIT(sb, "bad");
+    vd_mp_double(sb, v->bad);
+    VD_MP_LIT(sb, "good");
+    vd_mp_double(sb, v->good);
+    VD_MP_LIT(sb, "reporters");
+    vd_mp_int(sb, (int64_t)v->reporters);
+}
+
+/* Pushes the view as a new table (the rule's own: changing it changes nothing), from the
+ * packed form so that a live answer and a replayed one look the same. */
+static void push_packed(lua_State *L, const char *p, size_t n, const char *kind) {
+    msgpack_zone z;
+    msgpack_zone_init(&z, 1024);
+    msgpack_object o;
+    size_t off = 0;
+    lua_createtable(L, 0, 15);
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "kind");
+    if (msgpack_unpack(p, n, &off, &z, &o) == MSGPACK_UNPACK_SUCCESS &&
+        o.type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < o.via.map.size; i++) {
+            const msgpack_object *k = &o.via.map.ptr[i].key, *v = &o.via.map.ptr[i].val;
+            if (k->type != MSGPACK_OBJECT_STR) continue;
+            lua_pushlstring(L, k->via.str.ptr, k->via.str.size);
+            if (v->type == MSGPACK_OBJECT_STR)
+                lua_pushlstring(L, v->via.str.ptr, v->via.str.size);
+            else if (v->type == MSGPACK_OBJECT_BOOLEAN)
+                lua_pushboolean(L, v->via.boolean);
+            else if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                lua_pushinteger(L, (lua_Integer)v->via.u64);
+            else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+                lua_pushinteger(L, (lua_Integer)v->via.i64);
+            else if (v->type == MSGPACK_OBJECT_FLOAT64 || v->type == MSGPACK_OBJECT_FLOAT32)
+                lua_pushnumber(L, v->via.f64);
+            else
+                lua_pushnil(L);
+            lua_rawset(L, -3);
+        }
+    }
+    msgpack_zone_destroy(&z);
+}
+
+/* What an item is asked about, for the observation that names it. */
+typedef struct ask {
+    const char *kind;
+    char key[48]; /* "<kind>:<hex digest of the input, scope and window>" */
+    size_t klen;
+    const char *source;
+    size_t slen;
+} ask_t;
+
+/* Keeps the answer for the decision log and explain (when the decision is observed). */
+static int observe(lua_State *L, const ask_t *a, const char *packed, size_t plen) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    if (!e || !e->d->observe) return 0;
+    vd_observed_t o = {.kind = VD_OBS_CAMPAIGN,
+                       .name = a->key,
+                       .len = a->klen,
+                       .value = a->source,
+                       .vlen = a->slen,
+                       .packed = packed,
+                       .plen = plen};
+    return vd_decision_observe(e->d, &o);
+}
+
+/* A replay's answer from the record: 1 (pushed: the view, or nil when the original had no
+ * campaign), else 0 (ask the index). */
+static int answer_recorded(lua_State *L, const ask_t *a) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    vd_recorded_t *rec = e ? e->d->recorded : NULL;
+    if (!rec || !rec->state) return 0;
+    const vd_observed_t *o =
+        vd_recorded_take(rec, VD_OBS_CAMPAIGN, a->key, a->klen, a->source, a->source ? a->slen : 0);
+    if (!o && rec->store_forbidden) { /* this decision is made again, in order */
+        rec->missed = 1;
+        lua_pushnil(L);
+        return 1;
+    }
+    if (!o) return 0;
+    if (observe(L, a, o->packed, o->plen)) return luaL_error(L, "out of memory");
+    if (o->plen == 0 || (o->plen == 1 && (unsigned char)o->packed[0] == 0xc0))
+        lua_pushnil(L);
+    else
+        push_packed(L, o->packed, o->plen, a->kind);
+    return 1;
+}
+
+/* Pushes the answer rc/v (nil when there is no campaign) and observes it. */
+static int push_answer(lua_State *L, const ask_t *a, int rc, const vd_campaign_view_t *v) {
+    if (rc == VD_ENOMEM) return luaL_error(L, "campaign index: out of memory");
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    if (rc == 0)
+        pack_view(&sb, v);
+    else
+        vd_mp_nil(&sb);
+    int bad = sb.data == NULL || observe(L, a, sb.data, sb.size);
+    if (!bad && rc == 0)
+        push_packed(L, sb.data, sb.size, a->kind);
+    else if (!bad)
+        lua_pushnil(L);
+    msgpack_sbuffer_destroy(&sb);
+    if (bad) return luaL_error(L, "out of memory");
+    return 1;
+}
+
+/* opts: {source =, window =, ttl =, scope =, look = true} */
+static void read_opts(lua_State *L, int idx, vd_campaign_opts_t *o) {
+    if (lua_isnoneornil(L, idx)) return;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    if (lua_getfield(L, idx, "source") != LUA_TNIL) {
+        luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER, idx,
+                      "opts.source must be a string");
+        o->source = lua_tolstring(L, -1, &o->source_len); /* kept alive by the stack */
+    }
+    if (lua_getfield(L, idx, "scope") != LUA_TNIL) {
+        luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, idx, "opts.scope must be a string");
+        o->scope = lua_tolstring(L, -1, &o->scope_len);
+    }
+    lua_getfield(L, idx, "window");
+    o->window = luaL_optinteger(L, -1, 0);
+    luaL_argcheck(L,
+                  o->window == 0 ||
+                      (o->window >= VD_CAMPAIGN_MIN_WINDOW && o->window <= VD_CAMPAIGN_MAX_WINDOW),
+                  idx, "opts.window must be from 60 seconds to 30 days");
+    lua_getfield(L, idx, "ttl");
+    o->ttl = luaL_optinteger(L, -1, 0);
+    luaL_argcheck(L, o->ttl >= 0 && o->ttl <= 4 * VD_CAMPAIGN_MAX_WINDOW, idx,
+                  "opts.ttl must be from 0 to 120 days");
+    lua_getfield(L, idx, "look");
+    o->look_only = lua_toboolean(L, -1);
+    lua_pop(L, 3);
+}
+
+static void name_ask(ask_t *a, const char *kind, uint64_t digest, const vd_campaign_opts_t *o) {
+    uint64_t h = digest ^ (uint64_t)o->window ^
+                 (o->scope_len ? XXH3_64bits(o->scope, o->scope_len) : 0) ^ (uint64_t)o->look_only;
+    a->kind = kind;
+    a->klen = (size_t)snprintf(a->key, sizeof a->key, "%s:%016" PRIx64, kind, h);
+    a->source = o->source;
+    a->slen = o->source_len;
+}
+
+static vd_campaigns_t *index_of(lua_State *L) {
+    vd_campaigns_t *c = vd_lua_ls(L)->limits.campaigns;
+    if (!c) luaL_error(L, "campaigns are not available here");
+    return c;
+}
+
+static int text_campaign(lua_State *L) {
+    if (lua_isnoneornil(L, 2)) return lua_pushnil(L), 1; /* no text: no campaign */
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    vd_campaign_opts_t o = {0};
+    read_opts(L, 3, &o);
+    vd_lua_charge(L, len < VD_SKETCH_MAX_BYTES ? len : VD_SKETCH_MAX_BYTES);
+    vd_sketch_t sk;
+    if (vd_sketch_text(text, len, &sk) != 0) { /* too short to tell copies from chance */
+        if (vd_lua_ls(L)->limits.campaigns) vd_campaigns_note_short(vd_lua_ls(L)->limits.campaigns);
+        return lua_pushnil(L), 1;
+    }
+    ask_t a;
+    name_ask(&a, "text", vd_sketch_digest(&sk), &o);
+    if (answer_recorded(L, &a)) return 1;
+    vd_campaign_view_t v;
+    int rc = vd_campaign_text(index_of(L), &sk, &o, now(L), &v);
+    return push_answer(L, &a, rc, &v);
+}
+
+/* The fields of the table at idx, as strings (numbers and booleans written out). */
+static size_t read_fields(lua_State *L, int idx, vd_campaign_field_t *f) {
+    size_t n = 0;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    luaL_checkstack(L, VD_CAMPAIGN_MAX_FIELDS + 4, "too many fields");
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        luaL_argcheck(L, lua_type(L, -2) == LUA_TSTRING, idx, "field names must be strings");
+        luaL_argcheck(L, n < VD_CAMPAIGN_MAX_FIELDS, idx, "at most 16 fields");
+        int t = lua_type(L, -1);
+        luaL_argcheck(L, t == LUA_TSTRING || t == LUA_TNUMBER || t == LUA_TBOOLEAN, idx,
+                      "field values must be strings, numbers or booleans");
+        if (t == LUA_TBOOLEAN) {
+            lua_pushstring(L, lua_toboolean(L, -1) ? "true" : "false");
+            lua_replace(L, -2);
+        }
+        f[n].name = lua_tolstring(L, -2, &f[n].nlen);
+        /* The value stays on the stack (and so alive) below the keys still to come. */
+        f[n].value = luaL_tolstring(L, -1, &f[n].vlen);
+        lua_insert(L, -3);
+        lua_pop(L, 1);
+        n++;
+    }
+    return n;
+}
+
+static int fields_campaign(lua_State *L) {
+    vd_campaign_opts_t o = {0};
+    read_opts(L, 3, &o);
+    vd_campaign_field_t f[VD_CAMPAIGN_MAX_FIELDS];
+    size_t n = read_fields(L, 2, f);
+    uint64_t key;
+    if (vd_campaign_fields_key(f, n, &key) != 0)
+        return luaL_argerror(L, 2, "needs at least one field");
+    ask_t a;
+    name_ask(&a, "fields", key, &o);
+    if (answer_recorded(L, &a)) return 1;
+    vd_campaign_view_t v;
+    int rc = vd_campaign_fields(index_of(L), key, &o, now(L), &v);
+    return push_answer(L, &a, rc, &v);
+}
+
+/* verdict.campaign(kind, text_or_fields [, opts]) -> the campaign's view, or nil. */
+static int l_campaign(lua_State *L) {
+    const char *kind = luaL_checkstring(L, 1);
+    if (strcmp(kind, "text") == 0) return text_campaign(L);
+    if (strcmp(kind, "fields") == 0) return fields_campaign(L);
+    return luaL_argerror(L, 1, "must be \"text\" or \"fields\"");
+}
+
+void vd_lua_open_campaign(lua_State *L) {
+    lua_pushcfunction(L, l_campaign);
+    lua_setfield(L, -2, "campaign");
+}

@@ -1,0 +1,195 @@
+/* Text to sketch in one pass: no copy of the normalised text is made, each word is hashed as
+ * it ends and each trigram of word hashes goes straight into the MinHash bins.
+ *
+ * The normaliser lives here rather than in plugins/textclf: the state floor cannot reach a
+ * plugin's code, and the mail pipeline's events already carry the body decoded (MIME parsing
+ * of the raw message stays in textclf, which can hand its decoded text to the campaign host
+ * API). What remains to do on a decoded body is small: drop markup, fold case, keep the parts
+ * of a template that stay fixed and flatten the parts that vary per copy (numbers, URL paths). */
+#include "sketch.h"
+
+#include "base/error.h"
+
+#include <string.h>
+#include <xxhash.h>
+
+#define HASHES   VD_SKETCH_HASHES
+#define ROWS     (VD_SKETCH_HASHES / VD_SKETCH_BANDS)
+#define MAX_WORD 48 /* a longer word is cut there: a base64 blob is one token anyway */
+#define EMPTY    UINT32_MAX
+
+_Static_assert(HASHES == 32, "the bin is the shingle hash's top 5 bits");
+_Static_assert(HASHES % VD_SKETCH_BANDS == 0, "bands split the values evenly");
+
+typedef struct tok {
+    uint32_t bins[HASHES];
+    uint64_t last[2]; /* the two words before the current one */
+    uint32_t words;
+    size_t wlen;
+    int in_number; /* the word's last character came from a digit run */
+    char word[MAX_WORD];
+} tok_t;
+
+static uint64_t rotl(uint64_t x, int r) {
+    return (x << r) | (x >> (64 - r));
+}
+
+/* The finaliser of splitmix64: every input bit reaches every output bit. */
+static uint64_t mix(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static void add_shingle(tok_t *t, uint64_t w) {
+    uint64_t s = mix(t->last[0] ^ rotl(t->last[1], 21) ^ rotl(w, 42));
+    uint32_t bin = (uint32_t)(s >> 59), v = (uint32_t)s;
+    if (v < t->bins[bin]) t->bins[bin] = v;
+}
+
+static void end_word(tok_t *t) {
+    if (!t->wlen) return;
+    uint64_t w = XXH3_64bits(t->word, t->wlen);
+    if (t->words >= 2) add_shingle(t, w);
+    t->last[0] = t->last[1];
+    t->last[1] = w;
+    t->words++;
+    t->wlen = 0;
+    t->in_number = 0;
+}
+
+static void put_char(tok_t *t, char c) {
+    if (t->wlen < MAX_WORD) t->word[t->wlen++] = c;
+}
+
+static int is_word(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+static int is_host(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
+}
+
+static int starts(const char *p, const char *end, const char *lit) {
+    size_t n = strlen(lit);
+    return (size_t)(end - p) >= n && strncasecmp(p, lit, n) == 0;
+}
+
+/* A URL becomes one token, "u:" and its host: copies of a campaign share the host while the
+ * path and query often carry a per-recipient code. Returns where the URL ends. */
+static const char *url(tok_t *t, const char *p, const char *end) {
+    const char *host = p;
+    if (starts(p, end, "http://")) host = p + 7;
+    if (starts(p, end, "https://")) host = p + 8;
+    if (starts(host, end, "www.")) host += 4;
+    end_word(t);
+    put_char(t, 'u');
+    put_char(t, ':');
+    for (p = host; p < end && is_host((unsigned char)*p); p++)
+        put_char(t, (char)(*p | (*p >= 'A' && *p <= 'Z' ? 0x20 : 0)));
+    end_word(t);
+    while (p < end && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t' && *p != '"' &&
+           *p != '\'' && *p != '<' && *p != '>')
+        p++;
+    return p;
+}
+
+/* Skips a tag; after <script> or <style>, their content too (it is not text a person reads).
+ * Returns where the text goes on. */
+static const char *tag(const char *p, const char *end) {
+    const char *name = p + 1;
+    int hidden = starts(name, end, "script") || starts(name, end, "style");
+    const char *gt = memchr(p, '>', (size_t)(end - p));
+    p = gt ? gt + 1 : end;
+    while (hidden && p < end) {
+        const char *lt = memchr(p, '<', (size_t)(end - p));
+        if (!lt) return end;
+        if (lt + 1 < end && lt[1] == '/') return lt;
+        p = lt + 1;
+    }
+    return p;
+}
+
+/* An entity (&nbsp; &#39;) separates words and is otherwise dropped. */
+static const char *entity(const char *p, const char *end) {
+    for (const char *q = p + 1; q < end && q < p + 10; q++) {
+        if (*q == ';') return q + 1;
+        if (!is_word((unsigned char)*q) && *q != '#') break;
+    }
+    return p + 1;
+}
+
+static int tag_start(const char *p, const char *end) {
+    unsigned char c = p + 1 < end ? (unsigned char)p[1] : 0;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/' || c == '!' || c == '?';
+}
+
+static void read_text(tok_t *t, const char *p, const char *end) {
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (t->wlen == 0 && (c == 'h' || c == 'H' || c == 'w' || c == 'W') &&
+            (starts(p, end, "http://") || starts(p, end, "https://") || starts(p, end, "www."))) {
+            p = url(t, p, end);
+        } else if (c == '<' && tag_start(p, end)) {
+            end_word(t);
+            p = tag(p, end);
+        } else if (c == '&') {
+            end_word(t);
+            p = entity(p, end);
+        } else if (c >= '0' && c <= '9') { /* a run of digits is one "0": prices, codes, dates */
+            if (!t->in_number) put_char(t, '0');
+            t->in_number = 1;
+            p++;
+        } else if (is_word(c)) {
+            put_char(t, (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c));
+            t->in_number = 0;
+            p++;
+        } else {
+            end_word(t);
+            p++;
+        }
+    }
+    end_word(t);
+}
+
+/* Empty bins (short texts) borrow the next filled bin's value, shifted by the distance, so
+ * that two texts agree on an empty bin only when they agree on the bin it borrows from
+ * (rotation densification of one-permutation hashing). */
+static void densify(const uint32_t *bins, uint32_t *out) {
+    for (int i = 0; i < HASHES; i++) {
+        int k = 0;
+        while (k < HASHES && bins[(i + k) % HASHES] == EMPTY)
+            k++;
+        out[i] = k == HASHES ? 0 : bins[(i + k) % HASHES] + (uint32_t)k * 0x9e3779b9u;
+    }
+}
+
+int vd_sketch_text(const char *text, size_t len, vd_sketch_t *out) {
+    tok_t t;
+    memset(&t, 0, sizeof t);
+    memset(t.bins, 0xff, sizeof t.bins);
+    if (len > VD_SKETCH_MAX_BYTES) len = VD_SKETCH_MAX_BYTES;
+    read_text(&t, text, text + len);
+    out->words = t.words;
+    if (t.words < VD_SKETCH_MIN_WORDS) return VD_EINVAL;
+    densify(t.bins, out->h);
+    return 0;
+}
+
+int vd_sketch_agree(const vd_sketch_t *a, const vd_sketch_t *b) {
+    int n = 0;
+    for (int i = 0; i < HASHES; i++)
+        n += a->h[i] == b->h[i];
+    return n;
+}
+
+uint64_t vd_sketch_band(const vd_sketch_t *s, int b) {
+    return XXH3_64bits_withSeed(&s->h[b * ROWS], ROWS * sizeof s->h[0], (uint64_t)b + 1);
+}
+
+uint64_t vd_sketch_digest(const vd_sketch_t *s) {
+    return XXH3_64bits(s->h, sizeof s->h);
+}
