@@ -1,7 +1,8 @@
 /* verdict.campaign: the campaign an item belongs to (engine/state/campaign.h), on the index
- * every worker shares. The answer is kept in the decision's observations, so that explain
- * shows it among the rule's state reads and the decision log records it; a replay answers
- * from the record instead of the index, as it does for counters. */
+ * every worker shares; verdict.shape: the form of a value that lockstep groups are made of.
+ * A campaign answer is kept in the decision's observations, so that explain shows it among
+ * the rule's state reads and the decision log records it; a replay answers from the record
+ * instead of the index, as it does for counters. */
 #include "lua_campaign.h"
 
 #include "base/error.h"
@@ -221,7 +222,7 @@ static int text_campaign(lua_State *L) {
 }
 
 /* The fields of the table at idx, as strings (numbers and booleans written out). */
-static size_t read_fields(lua_State *L, int idx, vd_campaign_field_t *f) {
+static size_t read_fields(lua_State *L, int idx, vd_campaign_kv_t *f) {
     size_t n = 0;
     luaL_checktype(L, idx, LUA_TTABLE);
     luaL_checkstack(L, VD_CAMPAIGN_MAX_FIELDS + 4, "too many fields");
@@ -249,7 +250,7 @@ static size_t read_fields(lua_State *L, int idx, vd_campaign_field_t *f) {
 static int fields_campaign(lua_State *L) {
     vd_campaign_opts_t o = {0};
     read_opts(L, 3, &o);
-    vd_campaign_field_t f[VD_CAMPAIGN_MAX_FIELDS];
+    vd_campaign_kv_t f[VD_CAMPAIGN_MAX_FIELDS];
     size_t n = read_fields(L, 2, f);
     uint64_t key;
     if (vd_campaign_fields_key(f, n, &key) != 0)
@@ -270,7 +271,39 @@ static int l_campaign(lua_State *L) {
     return luaL_argerror(L, 1, "must be \"text\" or \"fields\"");
 }
 
+/* The class of a byte for verdict.shape: 'a' lower, 'A' upper, '9' digit, 'u' a byte of a
+ * non-ASCII character, else the byte itself. */
+static char shape_class(unsigned char c) {
+    if (c >= 'a' && c <= 'z') return 'a';
+    if (c >= 'A' && c <= 'Z') return 'A';
+    if (c >= '0' && c <= '9') return '9';
+    return c >= 0x80 ? 'u' : (char)c;
+}
+
+/* verdict.shape(s) -> what a templated value keeps while the values change: a run of letters
+ * of one case (or of non-ASCII characters) becomes one "a", "A" (or "u"), a run of digits
+ * keeps its length as that many "9" (up to 6: templates fix a number's width, people do
+ * not), anything else stays. "emma_wilson42" -> "a_a99". nil for anything but a string. */
+static int l_shape(lua_State *L) {
+    if (lua_type(L, 1) != LUA_TSTRING) return lua_pushnil(L), 1;
+    size_t len, n = 0;
+    const char *s = lua_tolstring(L, 1, &len);
+    char out[64];
+    int digits = 0;
+    for (size_t i = 0; i < len && n < sizeof out; i++) {
+        char k = shape_class((unsigned char)s[i]);
+        if (k == '9' && ++digits > 6) continue;
+        if (k != '9') digits = 0;
+        if (k != '9' && n && out[n - 1] == k && (k == 'a' || k == 'A' || k == 'u')) continue;
+        out[n++] = k;
+    }
+    lua_pushlstring(L, out, n);
+    return 1;
+}
+
 void vd_lua_open_campaign(lua_State *L) {
     lua_pushcfunction(L, l_campaign);
     lua_setfield(L, -2, "campaign");
+    lua_pushcfunction(L, l_shape);
+    lua_setfield(L, -2, "shape");
 }

@@ -4,7 +4,7 @@
 
 #include <lua.h>
 
-/* Adds verdict.campaign to the verdict table on top. */
+/* Adds verdict.campaign and verdict.shape to the verdict table on top. */
 void vd_lua_open_campaign(lua_State *L);
 
 #endif

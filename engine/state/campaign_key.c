@@ -5,16 +5,16 @@
 #include <string.h>
 #include <xxhash.h>
 
-static int by_name(const vd_campaign_field_t *a, const vd_campaign_field_t *b) {
+static int by_name(const vd_campaign_kv_t *a, const vd_campaign_kv_t *b) {
     size_t n = a->nlen < b->nlen ? a->nlen : b->nlen;
     int c = memcmp(a->name, b->name, n);
     return c ? c : (a->nlen > b->nlen) - (a->nlen < b->nlen);
 }
 
 /* Insertion sort: a handful of fields, and no allocation. */
-static void sort_fields(vd_campaign_field_t *f, size_t n) {
+static void sort_fields(vd_campaign_kv_t *f, size_t n) {
     for (size_t i = 1; i < n; i++) {
-        vd_campaign_field_t x = f[i];
+        vd_campaign_kv_t x = f[i];
         size_t j = i;
         for (; j > 0 && by_name(&f[j - 1], &x) > 0; j--)
             f[j] = f[j - 1];
@@ -22,7 +22,7 @@ static void sort_fields(vd_campaign_field_t *f, size_t n) {
     }
 }
 
-int vd_campaign_fields_key(vd_campaign_field_t *f, size_t n, uint64_t *key) {
+int vd_campaign_fields_key(vd_campaign_kv_t *f, size_t n, uint64_t *key) {
     if (n == 0 || n > VD_CAMPAIGN_MAX_FIELDS) return VD_EINVAL;
     sort_fields(f, n);
     uint64_t h = 0x5ca1ab1e;
