@@ -15,19 +15,28 @@
 
 #define HASHES   VD_SKETCH_HASHES
 #define ROWS     (VD_SKETCH_HASHES / VD_SKETCH_BANDS)
-#define MAX_WORD 48 /* a longer word is cut there: a base64 blob is one token anyway */
 #define EMPTY    UINT32_MAX
+#define MAX_WORD 48 /* a longer word that needs folding is cut there */
 
 _Static_assert(HASHES == 32, "the bin is the shingle hash's top 5 bits");
 _Static_assert(HASHES % VD_SKETCH_BANDS == 0, "bands split the values evenly");
 
+/* What each byte is to the tokeniser: one table lookup per byte keeps the loop short. The
+ * word classes are bits, so that a word's classes OR-ed say whether it needs folding. */
+enum { SEP = 0, LOWER = 1, UPPER = 2, DIGIT = 4, WORD = 7, LT = 8, AMP = 16 };
+
+static const uint8_t cls[256] = {
+    ['a' ... 'z'] = LOWER,
+    ['A' ... 'Z'] = UPPER,
+    ['0' ... '9'] = DIGIT,
+    [0x80 ... 0xff] = LOWER, /* the bytes of non-ASCII characters are kept as they are */
+    ['<'] = LT,
+    ['&'] = AMP};
+
 typedef struct tok {
     uint32_t bins[HASHES];
-    uint64_t last[2]; /* the two words before the current one */
+    uint64_t last[2]; /* the hashes of the two words before the current one */
     uint32_t words;
-    size_t wlen;
-    int in_number; /* the word's last character came from a digit run */
-    char word[MAX_WORD];
 } tok_t;
 
 static uint64_t rotl(uint64_t x, int r) {
@@ -43,29 +52,17 @@ static uint64_t mix(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-static void add_shingle(tok_t *t, uint64_t w) {
-    uint64_t s = mix(t->last[0] ^ rotl(t->last[1], 21) ^ rotl(w, 42));
-    uint32_t bin = (uint32_t)(s >> 59), v = (uint32_t)s;
-    if (v < t->bins[bin]) t->bins[bin] = v;
-}
-
-static void end_word(tok_t *t) {
-    if (!t->wlen) return;
-    uint64_t w = XXH3_64bits(t->word, t->wlen);
-    if (t->words >= 2) add_shingle(t, w);
+/* A word ends, hashed: the trigram it closes goes into its MinHash bin (one-permutation
+ * hashing: the top bits pick the bin). */
+static void add_word(tok_t *t, uint64_t w) {
+    if (t->words >= 2) {
+        uint64_t s = mix(t->last[0] ^ rotl(t->last[1], 21) ^ rotl(w, 42));
+        uint32_t bin = (uint32_t)(s >> 59), v = (uint32_t)s;
+        if (v < t->bins[bin]) t->bins[bin] = v;
+    }
     t->last[0] = t->last[1];
     t->last[1] = w;
     t->words++;
-    t->wlen = 0;
-    t->in_number = 0;
-}
-
-static void put_char(tok_t *t, char c) {
-    if (t->wlen < MAX_WORD) t->word[t->wlen++] = c;
-}
-
-static int is_word(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
 static int is_host(unsigned char c) {
@@ -78,19 +75,22 @@ static int starts(const char *p, const char *end, const char *lit) {
     return (size_t)(end - p) >= n && strncasecmp(p, lit, n) == 0;
 }
 
-/* A URL becomes one token, "u:" and its host: copies of a campaign share the host while the
+static int url_start(const char *p, const char *end) {
+    return starts(p, end, "http://") || starts(p, end, "https://") || starts(p, end, "www.");
+}
+
+/* A URL becomes one word, "u:" and its host: copies of a campaign share the host while the
  * path and query often carry a per-recipient code. Returns where the URL ends. */
 static const char *url(tok_t *t, const char *p, const char *end) {
     const char *host = p;
     if (starts(p, end, "http://")) host = p + 7;
     if (starts(p, end, "https://")) host = p + 8;
     if (starts(host, end, "www.")) host += 4;
-    end_word(t);
-    put_char(t, 'u');
-    put_char(t, ':');
+    char buf[MAX_WORD] = "u:";
+    size_t n = 2;
     for (p = host; p < end && is_host((unsigned char)*p); p++)
-        put_char(t, (char)(*p | (*p >= 'A' && *p <= 'Z' ? 0x20 : 0)));
-    end_word(t);
+        if (n < MAX_WORD) buf[n++] = (char)(*p | (*p >= 'A' && *p <= 'Z' ? 0x20 : 0));
+    add_word(t, XXH3_64bits(buf, n));
     while (p < end && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t' && *p != '"' &&
            *p != '\'' && *p != '<' && *p != '>')
         p++;
@@ -117,7 +117,7 @@ static const char *tag(const char *p, const char *end) {
 static const char *entity(const char *p, const char *end) {
     for (const char *q = p + 1; q < end && q < p + 10; q++) {
         if (*q == ';') return q + 1;
-        if (!is_word((unsigned char)*q) && *q != '#') break;
+        if (!(cls[(unsigned char)*q] & WORD) && *q != '#') break;
     }
     return p + 1;
 }
@@ -127,32 +127,56 @@ static int tag_start(const char *p, const char *end) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/' || c == '!' || c == '?';
 }
 
+/* Reads one word from p: letters folded to lower case, a run of digits as one "0" (prices,
+ * codes, dates). Most words need no folding and are hashed where they lie. Returns where the
+ * word ends. */
+static const char *word(tok_t *t, const unsigned char *p, const unsigned char *end) {
+    const unsigned char *q = p;
+    unsigned seen = 0;
+    while (q < end && (cls[*q] & WORD))
+        seen |= cls[*q++];
+    if (seen == LOWER) {
+        add_word(t, XXH3_64bits(p, (size_t)(q - p)));
+        return (const char *)q;
+    }
+    char buf[MAX_WORD];
+    size_t n = 0;
+    for (int number = 0; p < q && n < MAX_WORD; p++) {
+        if (cls[*p] == DIGIT) {
+            if (!number) buf[n++] = '0';
+            number = 1;
+        } else {
+            buf[n++] = (char)(cls[*p] == UPPER ? *p | 0x20 : *p);
+            number = 0;
+        }
+    }
+    add_word(t, XXH3_64bits(buf, n));
+    return (const char *)q;
+}
+
 static void read_text(tok_t *t, const char *p, const char *end) {
     while (p < end) {
         unsigned char c = (unsigned char)*p;
-        if (t->wlen == 0 && (c == 'h' || c == 'H' || c == 'w' || c == 'W') &&
-            (starts(p, end, "http://") || starts(p, end, "https://") || starts(p, end, "www."))) {
-            p = url(t, p, end);
-        } else if (c == '<' && tag_start(p, end)) {
-            end_word(t);
-            p = tag(p, end);
-        } else if (c == '&') {
-            end_word(t);
+        switch (cls[c]) {
+        case SEP:
+            p++;
+            break;
+        case LT:
+            p = tag_start(p, end) ? tag(p, end) : p + 1;
+            break;
+        case AMP:
             p = entity(p, end);
-        } else if (c >= '0' && c <= '9') { /* a run of digits is one "0": prices, codes, dates */
-            if (!t->in_number) put_char(t, '0');
-            t->in_number = 1;
-            p++;
-        } else if (is_word(c)) {
-            put_char(t, (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c));
-            t->in_number = 0;
-            p++;
-        } else {
-            end_word(t);
-            p++;
+            break;
+        default:
+            if ((c | 0x20) == 'h' || (c | 0x20) == 'w') {
+                if (url_start(p, end)) {
+                    p = url(t, p, end);
+                    break;
+                }
+            }
+            p = word(t, (const unsigned char *)p, (const unsigned char *)end);
         }
     }
-    end_word(t);
 }
 
 /* Empty bins (short texts) borrow the next filled bin's value, shifted by the distance, so
@@ -168,8 +192,7 @@ static void densify(const uint32_t *bins, uint32_t *out) {
 }
 
 int vd_sketch_text(const char *text, size_t len, vd_sketch_t *out) {
-    tok_t t;
-    memset(&t, 0, sizeof t);
+    tok_t t = {.words = 0};
     memset(t.bins, 0xff, sizeof t.bins);
     if (len > VD_SKETCH_MAX_BYTES) len = VD_SKETCH_MAX_BYTES;
     read_text(&t, text, text + len);

@@ -87,6 +87,10 @@ for name, s in p["stages"].items():
 
 # The embedded state store's own cost, single-threaded.
 "$build/bin/verdict-state-bench"
+# The campaign index: a 5 KB message sketched, looked up and filed; a lockstep lookup; memory
+# per campaign; then the same items as instructions (callgrind), the noise-free figure.
+"$build/bin/verdict-campaign-bench"
+if command -v valgrind >/dev/null; then "$root/tests/bench/campaign_instr.sh" "$build"; fi
 # List files of a million entries: load time, memory, lookups.
 "$build/bin/verdict-list-bench"
 # State snapshots of 1.2 million entries: writing, reading, and decisions meanwhile.
