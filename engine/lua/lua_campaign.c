@@ -277,7 +277,8 @@ static char shape_class(unsigned char c) {
     if (c >= 'a' && c <= 'z') return 'a';
     if (c >= 'A' && c <= 'Z') return 'A';
     if (c >= '0' && c <= '9') return '9';
-    return c >= 0x80 ? 'u' : (char)c;
+    if (c >= 0x80) return 'u';
+    return (char)c;
 }
 
 /* verdict.shape(s) -> what a templated value keeps while the values change: a run of letters

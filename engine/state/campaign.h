@@ -33,10 +33,10 @@ extern const char *const vd_campaign_kind_names[VD_CAMPAIGN_KINDS];
 #define VD_CAMPAIGN_SLOTS         12    /* buckets of a window: exact to a twelfth of it */
 #define VD_CAMPAIGN_HLL           128   /* registers of each of a campaign's two source counts */
 #define VD_CAMPAIGN_TEXT_WINDOW   86400 /* defaults, seconds */
-#define VD_CAMPAIGN_TEXT_TTL      (7 * 86400)
+#define VD_CAMPAIGN_TEXT_TTL      (INT64_C(7) * 86400)
 #define VD_CAMPAIGN_FIELDS_WINDOW 3600
 #define VD_CAMPAIGN_MIN_WINDOW    60
-#define VD_CAMPAIGN_MAX_WINDOW    (30 * 86400)
+#define VD_CAMPAIGN_MAX_WINDOW    (INT64_C(30) * 86400)
 
 /* How one item is looked up and counted. */
 typedef struct vd_campaign_opts {

@@ -210,7 +210,7 @@ int vd_sketch_agree(const vd_sketch_t *a, const vd_sketch_t *b) {
 }
 
 uint64_t vd_sketch_band(const vd_sketch_t *s, int b) {
-    return XXH3_64bits_withSeed(&s->h[b * ROWS], ROWS * sizeof s->h[0], (uint64_t)b + 1);
+    return XXH3_64bits_withSeed(&s->h[(size_t)b * ROWS], ROWS * sizeof s->h[0], (uint64_t)b + 1);
 }
 
 uint64_t vd_sketch_digest(const vd_sketch_t *s) {

@@ -170,35 +170,38 @@ static void bench_fields(vd_campaigns_t *c, const values_t *val) {
 }
 
 int main(int argc, char **argv) {
-    int count = argc == 4 && strcmp(argv[1], "count") == 0 ? atoi(argv[3]) : -1;
+    int count = argc == 4 && strcmp(argv[1], "count") == 0 ? (int)strtol(argv[3], NULL, 10) : -1;
     const char *only = count >= 0 ? argv[2] : NULL;
     vd_campaigns_t *c = vd_campaigns_new((size_t)512 << 20);
-    char **msgs = malloc(MESSAGES * sizeof *msgs);
+    char **msgs = calloc((size_t)MESSAGES, sizeof *msgs);
     values_t *val = make_values();
-    if (!c || !msgs || !val) return 1;
-    for (int i = 0; i < MESSAGES; i++) {
-        if (!(msgs[i] = malloc(MSG_BYTES + 64))) return 1;
-        message(msgs[i], i / COPIES, i % COPIES);
+    int ok = c && msgs && val;
+    for (int i = 0; ok && i < MESSAGES; i++) {
+        if (!(msgs[i] = malloc((size_t)MSG_BYTES + 64))) ok = 0;
+        if (ok) message(msgs[i], i / COPIES, i % COPIES);
     }
-    if (!only || strcmp(only, "text") == 0) fill_others(c);
-    for (int i = 0; (!only || strcmp(only, "fields") == 0) && i < GROUPS; i++)
-        fields_item(c, val, (uint32_t)i, i);
-    if (only) { /* for callgrind: just the items */
-        uint64_t sink = 0;
-        for (int i = 0; i < count; i++)
-            sink += strcmp(only, "text") == 0
-                        ? text_item(c, msgs[i % MESSAGES], i)
-                        : fields_item(c, val, (uint32_t)(i * 7919) % GROUPS, i);
-        printf("%llu\n", (unsigned long long)sink);
-    } else {
-        bench_text(c, msgs);
-        bench_fields(c, val);
-        report_memory(c);
+    if (!ok) fprintf(stderr, "out of memory\n");
+    if (ok) {
+        if (!only || strcmp(only, "text") == 0) fill_others(c);
+        for (int i = 0; (!only || strcmp(only, "fields") == 0) && i < GROUPS; i++)
+            fields_item(c, val, (uint32_t)i, i);
+        if (only) { /* for callgrind: just the items */
+            uint64_t sink = 0;
+            for (int i = 0; i < count; i++)
+                sink += strcmp(only, "text") == 0
+                            ? text_item(c, msgs[i % MESSAGES], i)
+                            : fields_item(c, val, (uint32_t)(i * 7919) % GROUPS, i);
+            printf("%llu\n", (unsigned long long)sink);
+        } else {
+            bench_text(c, msgs);
+            bench_fields(c, val);
+            report_memory(c);
+        }
     }
-    for (int i = 0; i < MESSAGES; i++)
+    for (int i = 0; msgs && i < MESSAGES; i++)
         free(msgs[i]);
     free(msgs);
     free(val);
     vd_campaigns_free(c);
-    return 0;
+    return ok ? 0 : 1;
 }

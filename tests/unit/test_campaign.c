@@ -173,8 +173,8 @@ static void test_decay_and_expiry(void) {
 
 static uint64_t fields_key(const char *shape, const char *domain, const char *ua) {
     vd_campaign_kv_t f[3] = {{"ua", ua, 2, strlen(ua)},
-                                {"shape", shape, 5, strlen(shape)},
-                                {"domain", domain, 6, strlen(domain)}};
+                             {"shape", shape, 5, strlen(shape)},
+                             {"domain", domain, 6, strlen(domain)}};
     uint64_t key = 0;
     CU_ASSERT(vd_campaign_fields_key(f, 3, &key) == 0);
     return key;
@@ -184,7 +184,7 @@ static void test_fields_lockstep(void) {
     vd_campaign_kv_t a[2] = {{"x", "1", 1, 1}, {"y", "2", 1, 1}};
     vd_campaign_kv_t b[2] = {{"y", "2", 1, 1}, {"x", "1", 1, 1}};
     vd_campaign_kv_t dup[2] = {{"x", "1", 1, 1}, {"x", "2", 1, 1}};
-    uint64_t ka, kb, kd;
+    uint64_t ka = 0, kb = 1, kd = 0;
     CU_ASSERT(vd_campaign_fields_key(a, 2, &ka) == 0 && vd_campaign_fields_key(b, 2, &kb) == 0);
     CU_ASSERT_EQUAL(ka, kb); /* order does not matter */
     CU_ASSERT_EQUAL(vd_campaign_fields_key(dup, 2, &kd), VD_EINVAL);
