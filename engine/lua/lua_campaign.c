@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "decision/decision.h"
 #include "decision/recorded.h"
+#include "proto/mp_scan.h"
 #include "proto/mpbuf.h"
 #include "state.h"
 #include "state/campaign.h"
@@ -60,38 +61,55 @@ static void pack_view(msgpack_sbuffer *sb, const vd_campaign_view_t *v) {
     vd_mp_int(sb, (int64_t)v->reporters);
 }
 
-/* Pushes the view as a new table (the rule's own: changing it changes nothing), from the
- * packed form so that a live answer and a replayed one look the same. */
-static void push_packed(lua_State *L, const char *p, size_t n, const char *kind) {
-    msgpack_zone z;
-    msgpack_zone_init(&z, 1024);
-    msgpack_object o;
-    size_t off = 0;
+/* Pushes one scalar read in place (a string's bytes follow its head). Returns the bytes
+ * read, 0 when malformed. */
+static size_t push_scalar(lua_State *L, const unsigned char *p, size_t n) {
+    vd_mp_value_t v;
+    size_t head = vd_mp_read_head(p, n, &v);
+    if (!head || (v.kind == VD_MP_STR && v.len > n - head)) return 0;
+    switch (v.kind) {
+    case VD_MP_STR:
+        lua_pushlstring(L, (const char *)p + head, (size_t)v.len);
+        return head + (size_t)v.len;
+    case VD_MP_BOOL:
+        lua_pushboolean(L, v.u != 0);
+        return head;
+    case VD_MP_UINT:
+        lua_pushinteger(L, (lua_Integer)v.u);
+        return head;
+    case VD_MP_INT:
+        lua_pushinteger(L, (lua_Integer)v.i);
+        return head;
+    case VD_MP_FLOAT:
+        lua_pushnumber(L, v.d);
+        return head;
+    default:
+        return 0; /* nothing nested in a view */
+    }
+}
+
+/* Pushes the view as a new table (the rule's own: changing it changes nothing), from its
+ * packed form, read in place: a live answer and a replayed one look the same, and nothing is
+ * allocated outside Lua that a Lua error could leak. */
+static void push_packed(lua_State *L, const char *bytes, size_t n, const char *kind) {
+    const unsigned char *p = (const unsigned char *)bytes, *end = p + n;
+    vd_mp_value_t map;
+    size_t head = vd_mp_read_head(p, n, &map);
     lua_createtable(L, 0, 15);
     lua_pushstring(L, kind);
     lua_setfield(L, -2, "kind");
-    if (msgpack_unpack(p, n, &off, &z, &o) == MSGPACK_UNPACK_SUCCESS &&
-        o.type == MSGPACK_OBJECT_MAP) {
-        for (uint32_t i = 0; i < o.via.map.size; i++) {
-            const msgpack_object *k = &o.via.map.ptr[i].key, *v = &o.via.map.ptr[i].val;
-            if (k->type != MSGPACK_OBJECT_STR) continue;
-            lua_pushlstring(L, k->via.str.ptr, k->via.str.size);
-            if (v->type == MSGPACK_OBJECT_STR)
-                lua_pushlstring(L, v->via.str.ptr, v->via.str.size);
-            else if (v->type == MSGPACK_OBJECT_BOOLEAN)
-                lua_pushboolean(L, v->via.boolean);
-            else if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-                lua_pushinteger(L, (lua_Integer)v->via.u64);
-            else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-                lua_pushinteger(L, (lua_Integer)v->via.i64);
-            else if (v->type == MSGPACK_OBJECT_FLOAT64 || v->type == MSGPACK_OBJECT_FLOAT32)
-                lua_pushnumber(L, v->via.f64);
-            else
-                lua_pushnil(L);
-            lua_rawset(L, -3);
+    if (!head || map.kind != VD_MP_MAP) return;
+    p += head;
+    for (uint64_t i = 0; i < map.len; i++) {
+        size_t k = push_scalar(L, p, (size_t)(end - p));
+        size_t v = k ? push_scalar(L, p + k, (size_t)(end - p - k)) : 0;
+        if (!v) { /* a malformed record: what was read stays */
+            lua_settop(L, lua_gettop(L) - (k ? 1 : 0));
+            return;
         }
+        lua_rawset(L, -3);
+        p += k + v;
     }
-    msgpack_zone_destroy(&z);
 }
 
 /* What an item is asked about, for the observation that names it. */
@@ -148,13 +166,18 @@ static int push_answer(lua_State *L, const ask_t *a, int rc, const vd_campaign_v
         pack_view(&sb, v);
     else
         vd_mp_nil(&sb);
-    int bad = sb.data == NULL || observe(L, a, sb.data, sb.size);
-    if (!bad && rc == 0)
-        push_packed(L, sb.data, sb.size, a->kind);
-    else if (!bad)
-        lua_pushnil(L);
+    /* The view is pushed from a copy on the C stack, so that the buffer is freed before
+     * anything can raise (a view packs to about 200 bytes). */
+    char local[512];
+    size_t n = sb.data && sb.size <= sizeof local ? sb.size : 0;
+    int bad = n == 0 || observe(L, a, sb.data, sb.size);
+    if (n) memcpy(local, sb.data, n);
     msgpack_sbuffer_destroy(&sb);
     if (bad) return luaL_error(L, "out of memory");
+    if (rc != 0)
+        lua_pushnil(L);
+    else
+        push_packed(L, local, n, a->kind);
     return 1;
 }
 
