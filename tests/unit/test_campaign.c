@@ -7,6 +7,8 @@
 #include "state/sketch.h"
 #include "vd_test.h"
 
+#include "lua/state.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -292,6 +294,79 @@ static void test_two_threads(void) {
     vd_campaigns_free(c);
 }
 
+static const char lua_policy[] =
+    "rule \"text\" { score = 0, when = function(ev, ctx)\n"
+    "  local c = verdict.campaign('text', ev.body, { source = ev.from })\n"
+    "  ctx:set('size', c and c.size or -1); ctx:set('kind', c and c.kind or 'none')\n"
+    "  ctx:set('new', c ~= nil and c.new); return false end }\n"
+    "rule \"fields\" { score = 0, when = function(ev, ctx)\n"
+    "  local g = verdict.campaign('fields', { a = ev.from, n = 3, b = true }, { window = 600 })\n"
+    "  ctx:set('recent', g.recent); ctx:set('window', g.window)\n"
+    "  ctx:set('looked', verdict.campaign('fields', { a = 'never' }, { look = true }) == nil)\n"
+    "  ctx:set('shape', verdict.shape(ev.name)); return false end }\n"
+    "rule \"bad_window\" { score = 1, when = function(ev)\n"
+    "  return verdict.campaign('fields', { a = 1 }, { window = 5 }) end }\n"
+    "rule \"bad_kind\" { score = 1, when = function(ev) return verdict.campaign('x', 'y') end }\n"
+    "rule \"no_fields\" { score = 1, when = function(ev) return verdict.campaign('fields', {}) end "
+    "}\n"
+    "pipeline \"p\" { stages = { stage \"s\" { \"text\", \"fields\", \"bad_window\", "
+    "\"bad_kind\",\n"
+    "  \"no_fields\" } }, actions = { block = 1 } }\n";
+
+static int64_t feature_int(const vd_decision_t *d, const char *name) {
+    const vd_feature_t *f = vd_decision_feature(d, name, strlen(name), 0);
+    return f && f->value.type == VD_VAL_INT ? f->value.u.i : -100;
+}
+
+static const char *feature_str(const vd_decision_t *d, const char *name, char *buf) {
+    const vd_feature_t *f = vd_decision_feature(d, name, strlen(name), 0);
+    if (!f || f->value.type != VD_VAL_STR) return "";
+    snprintf(buf, 64, "%.*s", (int)f->value.u.s.len, f->value.u.s.ptr);
+    return buf;
+}
+
+static void test_lua_api(void) {
+    vd_campaigns_t *c = vd_campaigns_new(1 << 20);
+    vd_lua_limits_t lim = {.mem_limit = 32u << 20,
+                           .call_mem_limit = 8u << 20,
+                           .instr_limit = 200000,
+                           .regex_limit = 100000,
+                           .campaigns = c};
+    const char *files[] = {"p.lua", lua_policy, NULL};
+    vd_policy_t *p = NULL;
+    char err[512], buf[64], body[2048];
+    CU_ASSERT_FATAL(vd_test_load_with(files, &lim, &p, err, sizeof err) == 0);
+    for (int i = 0; i < 3; i++) {
+        spam_copy(body, sizeof body, i);
+        const char *kv[] = {"body", body, "from", "x@y.example", "name", "emma_wilson1987", NULL};
+        vd_test_run_t r;
+        vd_test_run(&r, p, "p", kv);
+        CU_ASSERT_EQUAL(r.rc, 0);
+        CU_ASSERT_EQUAL(feature_int(&r.d, "size"), i + 1);
+        CU_ASSERT_EQUAL(feature_int(&r.d, "recent"), i + 1);
+        CU_ASSERT_EQUAL(feature_int(&r.d, "window"), 600);
+        CU_ASSERT_STRING_EQUAL(feature_str(&r.d, "kind", buf), "text");
+        CU_ASSERT_STRING_EQUAL(feature_str(&r.d, "shape", buf), "a_a9999");
+        const vd_feature_t *looked = vd_decision_feature(&r.d, "looked", 6, 0);
+        CU_ASSERT(looked && looked->value.type == VD_VAL_BOOL && looked->value.u.b);
+        CU_ASSERT_EQUAL(r.d.faults.len, 3); /* the bad calls fail their rules, nothing else */
+        CU_ASSERT_STRING_EQUAL(r.d.action, "allow");
+        vd_test_run_free(&r);
+    }
+    const char *short_text[] = {"body", "ok thanks", "name", "Ben.Schulz 12345678", NULL};
+    vd_test_run_t r;
+    vd_test_run(&r, p, "p", short_text);
+    CU_ASSERT_EQUAL(feature_int(&r.d, "size"), -1); /* too short: nil */
+    CU_ASSERT_STRING_EQUAL(feature_str(&r.d, "shape", buf), "Aa.Aa 999999");
+    vd_test_run_free(&r);
+    vd_campaign_stats_t st[VD_CAMPAIGN_KINDS];
+    vd_campaigns_stats(c, st);
+    CU_ASSERT_EQUAL(st[VD_CAMPAIGN_TEXT].too_short, 1);
+    CU_ASSERT_EQUAL(st[VD_CAMPAIGN_TEXT].entries, 1);
+    vd_policy_unref(p);
+    vd_campaigns_free(c);
+}
+
 void vd_suite_campaign(void) {
     static const vd_test_t tests[] = {
         {"near duplicates agree on most hashes", test_sketch_near_duplicates},
@@ -302,6 +377,7 @@ void vd_suite_campaign(void) {
         {"lockstep groups by fields", test_fields_lockstep},
         {"the memory cap evicts cold campaigns", test_cap_evicts_cold},
         {"two threads at once", test_two_threads},
+        {"verdict.campaign and verdict.shape in rules", test_lua_api},
         {NULL, NULL}};
     vd_add_suite("campaign", tests);
 }
