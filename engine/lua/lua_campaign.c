@@ -10,15 +10,18 @@
 #include "decision/recorded.h"
 #include "proto/mp_scan.h"
 #include "proto/mpbuf.h"
+#include "readonly.h"
 #include "state.h"
 #include "state/campaign.h"
 #include "state/campaign_key.h"
 #include "state/sketch.h"
+#include "udata.h"
 
 #include <inttypes.h>
 #include <lauxlib.h>
 #include <msgpack.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -61,55 +64,144 @@ static void pack_view(msgpack_sbuffer *sb, const vd_campaign_view_t *v) {
     vd_mp_int(sb, (int64_t)v->reporters);
 }
 
-/* Pushes one scalar read in place (a string's bytes follow its head). Returns the bytes
- * read, 0 when malformed. */
-static size_t push_scalar(lua_State *L, const unsigned char *p, size_t n) {
+/* One scalar of a recorded view read in place into *num (numbers, booleans) or *str (the
+ * id): returns the bytes read, 0 when malformed. */
+static size_t read_scalar(const unsigned char *p, size_t n, double *num, const char **str,
+                          size_t *slen) {
     vd_mp_value_t v;
     size_t head = vd_mp_read_head(p, n, &v);
     if (!head || (v.kind == VD_MP_STR && v.len > n - head)) return 0;
-    switch (v.kind) {
-    case VD_MP_STR:
-        lua_pushlstring(L, (const char *)p + head, (size_t)v.len);
+    *str = NULL;
+    *num = v.kind == VD_MP_UINT || v.kind == VD_MP_BOOL ? (double)v.u
+           : v.kind == VD_MP_INT                        ? (double)v.i
+           : v.kind == VD_MP_FLOAT                      ? v.d
+                                                        : 0;
+    if (v.kind == VD_MP_STR) {
+        *str = (const char *)p + head;
+        *slen = (size_t)v.len;
         return head + (size_t)v.len;
-    case VD_MP_BOOL:
-        lua_pushboolean(L, v.u != 0);
-        return head;
-    case VD_MP_UINT:
-        lua_pushinteger(L, (lua_Integer)v.u);
-        return head;
-    case VD_MP_INT:
-        lua_pushinteger(L, (lua_Integer)v.i);
-        return head;
-    case VD_MP_FLOAT:
-        lua_pushnumber(L, v.d);
-        return head;
-    default:
-        return 0; /* nothing nested in a view */
     }
+    return v.kind == VD_MP_ARRAY || v.kind == VD_MP_MAP || v.kind == VD_MP_EXT ? 0 : head;
 }
 
-/* Pushes the view as a new table (the rule's own: changing it changes nothing), from its
- * packed form, read in place: a live answer and a replayed one look the same, and nothing is
- * allocated outside Lua that a Lua error could leak. */
-static void push_packed(lua_State *L, const char *bytes, size_t n, const char *kind) {
+/* Sets the field of v that key names (an unknown key changes nothing). */
+static void set_field(vd_campaign_view_t *v, const char *key, size_t klen, double num,
+                      const char *str, size_t slen) {
+#define IS(name) (klen == sizeof name - 1 && memcmp(key, name, klen) == 0)
+    if (IS("id") && str && slen < 20) {
+        char hex[20];
+        memcpy(hex, str, slen);
+        hex[slen] = '\0';
+        v->id = strtoull(hex, NULL, 16);
+    } else if (IS("new")) {
+        v->created = num != 0;
+    } else if (IS("similarity")) {
+        v->agree = (int)(num * VD_SKETCH_HASHES + 0.5);
+    } else if (IS("size")) {
+        v->size = (uint64_t)num;
+    } else if (IS("recent")) {
+        v->recent = (uint64_t)num;
+    } else if (IS("growth_1h")) {
+        v->growth_1h = (uint64_t)num;
+    } else if (IS("sources")) {
+        v->sources = (uint64_t)num;
+    } else if (IS("first_seen")) {
+        v->first_seen = (int64_t)num;
+    } else if (IS("last_seen")) {
+        v->last_seen = (int64_t)num;
+    } else if (IS("window")) {
+        v->window = (int64_t)num;
+    } else if (IS("bad")) {
+        v->bad = num;
+    } else if (IS("good")) {
+        v->good = num;
+    } else if (IS("reporters")) {
+        v->reporters = (uint64_t)num;
+    }
+#undef IS
+}
+
+/* A recorded view (as pack_view wrote it) back into v: 0, or -1 when it is not a map (nil:
+ * the original had no campaign). */
+static int unpack_view(const char *bytes, size_t n, vd_campaign_view_t *v) {
     const unsigned char *p = (const unsigned char *)bytes, *end = p + n;
     vd_mp_value_t map;
     size_t head = vd_mp_read_head(p, n, &map);
-    lua_createtable(L, 0, 15);
-    lua_pushstring(L, kind);
-    lua_setfield(L, -2, "kind");
-    if (!head || map.kind != VD_MP_MAP) return;
+    memset(v, 0, sizeof *v);
+    if (!head || map.kind != VD_MP_MAP) return -1;
     p += head;
     for (uint64_t i = 0; i < map.len; i++) {
-        size_t k = push_scalar(L, p, (size_t)(end - p));
-        size_t v = k ? push_scalar(L, p + k, (size_t)(end - p - k)) : 0;
-        if (!v) { /* a malformed record: what was read stays */
-            lua_settop(L, lua_gettop(L) - (k ? 1 : 0));
-            return;
-        }
-        lua_rawset(L, -3);
-        p += k + v;
+        double knum, num;
+        const char *key, *str;
+        size_t klen = 0, slen = 0;
+        size_t k = read_scalar(p, (size_t)(end - p), &knum, &key, &klen);
+        size_t m = k ? read_scalar(p + k, (size_t)(end - p - k), &num, &str, &slen) : 0;
+        if (!m) break; /* a malformed record: what was read stays */
+        if (key) set_field(v, key, klen, num, str, slen);
+        p += k + m;
     }
+    return 0;
+}
+
+/* What a rule holds: the view, read-only, its fields read on demand (a rule reads two or
+ * three of them; building a table of fifteen cost more than the lookup itself). */
+typedef struct view_ud {
+    vd_campaign_view_t v;
+    const char *kind;
+} view_ud_t;
+
+static void push_view(lua_State *L, const vd_campaign_view_t *v, const char *kind) {
+    view_ud_t *u = vd_udata_new(L, VD_UDATA_CAMPAIGN, sizeof *u, 0);
+    u->v = *v;
+    u->kind = kind;
+}
+
+/* campaign.<field>: the view's fields (docs/campaigns.md); nil for any other key. */
+static int view_index(lua_State *L) {
+    const view_ud_t *u = vd_udata_check(L, 1, VD_UDATA_CAMPAIGN);
+    size_t n;
+    const char *k = luaL_checklstring(L, 2, &n);
+    const vd_campaign_view_t *v = &u->v;
+#define IS(name) (n == sizeof name - 1 && memcmp(k, name, n) == 0)
+    if (IS("size")) {
+        lua_pushinteger(L, (lua_Integer)v->size);
+    } else if (IS("recent")) {
+        lua_pushinteger(L, (lua_Integer)v->recent);
+    } else if (IS("sources")) {
+        lua_pushinteger(L, (lua_Integer)v->sources);
+    } else if (IS("growth_1h")) {
+        lua_pushinteger(L, (lua_Integer)v->growth_1h);
+    } else if (IS("id")) {
+        char id[20];
+        snprintf(id, sizeof id, "%016" PRIx64, v->id);
+        lua_pushstring(L, id);
+    } else if (IS("kind")) {
+        lua_pushstring(L, u->kind);
+    } else if (IS("new")) {
+        lua_pushboolean(L, v->created);
+    } else if (IS("similarity")) {
+        lua_pushnumber(L, (double)v->agree / VD_SKETCH_HASHES);
+    } else if (IS("first_seen")) {
+        lua_pushinteger(L, (lua_Integer)v->first_seen);
+    } else if (IS("last_seen")) {
+        lua_pushinteger(L, (lua_Integer)v->last_seen);
+    } else if (IS("window")) {
+        lua_pushinteger(L, (lua_Integer)v->window);
+    } else if (IS("bad")) {
+        lua_pushnumber(L, v->bad);
+    } else if (IS("good")) {
+        lua_pushnumber(L, v->good);
+    } else if (IS("reporters")) {
+        lua_pushinteger(L, (lua_Integer)v->reporters);
+    } else {
+        lua_pushnil(L);
+    }
+#undef IS
+    return 1;
+}
+
+static int view_newindex(lua_State *L) {
+    return luaL_error(L, "a campaign is read-only (copy what you need into a local)");
 }
 
 /* What an item is asked about, for the observation that names it. */
@@ -150,34 +242,35 @@ static int answer_recorded(lua_State *L, const ask_t *a) {
     }
     if (!o) return 0;
     if (observe(L, a, o->packed, o->plen)) return luaL_error(L, "out of memory");
-    if (o->plen == 0 || (o->plen == 1 && (unsigned char)o->packed[0] == 0xc0))
+    vd_campaign_view_t v;
+    if (unpack_view(o->packed, o->plen, &v) != 0)
         lua_pushnil(L);
     else
-        push_packed(L, o->packed, o->plen, a->kind);
+        push_view(L, &v, a->kind);
     return 1;
 }
 
 /* Pushes the answer rc/v (nil when there is no campaign) and observes it. */
+/* Keeps the answer rc/v for the decision log and explain when the decision is observed (the
+ * buffer is freed before anything can raise), then pushes it (nil when there is none). */
 static int push_answer(lua_State *L, const ask_t *a, int rc, const vd_campaign_view_t *v) {
     if (rc == VD_ENOMEM) return luaL_error(L, "campaign index: out of memory");
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    if (rc == 0)
-        pack_view(&sb, v);
-    else
-        vd_mp_nil(&sb);
-    /* The view is pushed from a copy on the C stack, so that the buffer is freed before
-     * anything can raise (a view packs to about 200 bytes). */
-    char local[512];
-    size_t n = sb.data && sb.size <= sizeof local ? sb.size : 0;
-    int bad = n == 0 || observe(L, a, sb.data, sb.size);
-    if (n) memcpy(local, sb.data, n);
-    msgpack_sbuffer_destroy(&sb);
-    if (bad) return luaL_error(L, "out of memory");
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    if (e && e->d->observe) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        if (rc == 0)
+            pack_view(&sb, v);
+        else
+            vd_mp_nil(&sb);
+        int bad = sb.data == NULL || observe(L, a, sb.data, sb.size);
+        msgpack_sbuffer_destroy(&sb);
+        if (bad) return luaL_error(L, "out of memory");
+    }
     if (rc != 0)
         lua_pushnil(L);
     else
-        push_packed(L, local, n, a->kind);
+        push_view(L, v, a->kind);
     return 1;
 }
 
@@ -209,13 +302,19 @@ static void read_opts(lua_State *L, int idx, vd_campaign_opts_t *o) {
     lua_pop(L, 3);
 }
 
-static void name_ask(ask_t *a, const char *kind, uint64_t digest, const vd_campaign_opts_t *o) {
-    uint64_t h = digest ^ (uint64_t)o->window ^
-                 (o->scope_len ? XXH3_64bits(o->scope, o->scope_len) : 0) ^ (uint64_t)o->look_only;
+/* Names what is asked, for the decision log and a replay's record; only a decision that is
+ * observed or replayed needs the name. */
+static void name_ask(lua_State *L, ask_t *a, const char *kind, uint64_t digest,
+                     const vd_campaign_opts_t *o) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
     a->kind = kind;
-    a->klen = (size_t)snprintf(a->key, sizeof a->key, "%s:%016" PRIx64, kind, h);
     a->source = o->source;
     a->slen = o->source_len;
+    a->klen = 0;
+    if (!e || !(e->d->observe || (e->d->recorded && e->d->recorded->state))) return;
+    uint64_t h = digest ^ (uint64_t)o->window ^
+                 (o->scope_len ? XXH3_64bits(o->scope, o->scope_len) : 0) ^ (uint64_t)o->look_only;
+    a->klen = (size_t)snprintf(a->key, sizeof a->key, "%s:%016" PRIx64, kind, h);
 }
 
 static vd_campaigns_t *index_of(lua_State *L) {
@@ -237,7 +336,7 @@ static int text_campaign(lua_State *L) {
         return lua_pushnil(L), 1;
     }
     ask_t a;
-    name_ask(&a, "text", vd_sketch_digest(&sk), &o);
+    name_ask(L, &a, "text", vd_sketch_digest(&sk), &o);
     if (answer_recorded(L, &a)) return 1;
     vd_campaign_view_t v;
     int rc = vd_campaign_text(index_of(L), &sk, &o, now(L), &v);
@@ -249,6 +348,8 @@ static size_t read_fields(lua_State *L, int idx, vd_campaign_kv_t *f) {
     size_t n = 0;
     luaL_checktype(L, idx, LUA_TTABLE);
     luaL_checkstack(L, VD_CAMPAIGN_MAX_FIELDS + 4, "too many fields");
+    if (vd_lua_readonly_original(L, idx)) /* a table the policy built while loading */
+        lua_replace(L, idx);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         luaL_argcheck(L, lua_type(L, -2) == LUA_TSTRING, idx, "field names must be strings");
@@ -261,10 +362,10 @@ static size_t read_fields(lua_State *L, int idx, vd_campaign_kv_t *f) {
             lua_replace(L, -2);
         }
         f[n].name = lua_tolstring(L, -2, &f[n].nlen);
-        /* The value stays on the stack (and so alive) below the keys still to come. */
-        f[n].value = luaL_tolstring(L, -1, &f[n].vlen);
-        lua_insert(L, -3);
-        lua_pop(L, 1);
+        /* A number becomes a string in its stack slot, which stays (and so keeps the string
+         * alive) below the keys still to come. */
+        f[n].value = lua_tolstring(L, -1, &f[n].vlen);
+        lua_insert(L, -2);
         n++;
     }
     return n;
@@ -279,7 +380,7 @@ static int fields_campaign(lua_State *L) {
     if (vd_campaign_fields_key(f, n, &key) != 0)
         return luaL_argerror(L, 2, "needs at least one field");
     ask_t a;
-    name_ask(&a, "fields", key, &o);
+    name_ask(L, &a, "fields", key, &o);
     if (answer_recorded(L, &a)) return 1;
     vd_campaign_view_t v;
     int rc = vd_campaign_fields(index_of(L), key, &o, now(L), &v);
@@ -326,6 +427,12 @@ static int l_shape(lua_State *L) {
 }
 
 void vd_lua_open_campaign(lua_State *L) {
+    vd_udata_newtype(L, VD_UDATA_CAMPAIGN);
+    lua_pushcfunction(L, view_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, view_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pop(L, 1);
     lua_pushcfunction(L, l_campaign);
     lua_setfield(L, -2, "campaign");
     lua_pushcfunction(L, l_shape);

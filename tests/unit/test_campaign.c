@@ -309,9 +309,11 @@ static const char lua_policy[] =
     "rule \"bad_kind\" { score = 1, when = function(ev) return verdict.campaign('x', 'y') end }\n"
     "rule \"no_fields\" { score = 1, when = function(ev) return verdict.campaign('fields', {}) end "
     "}\n"
+    "rule \"write\" { score = 1, when = function(ev)\n"
+    "  local c = verdict.campaign('fields', { a = 'w' }); assert(c.nope == nil); c.size = 0 end }\n"
     "pipeline \"p\" { stages = { stage \"s\" { \"text\", \"fields\", \"bad_window\", "
     "\"bad_kind\",\n"
-    "  \"no_fields\" } }, actions = { block = 1 } }\n";
+    "  \"no_fields\", \"write\" } }, actions = { block = 1 } }\n";
 
 static int64_t feature_int(const vd_decision_t *d, const char *name) {
     const vd_feature_t *f = vd_decision_feature(d, name, strlen(name), 0);
@@ -349,7 +351,8 @@ static void test_lua_api(void) {
         CU_ASSERT_STRING_EQUAL(feature_str(&r.d, "shape", buf), "a_a9999");
         const vd_feature_t *looked = vd_decision_feature(&r.d, "looked", 6, 0);
         CU_ASSERT(looked && looked->value.type == VD_VAL_BOOL && looked->value.u.b);
-        CU_ASSERT_EQUAL(r.d.faults.len, 3); /* the bad calls fail their rules, nothing else */
+        CU_ASSERT_EQUAL(r.d.faults.len, 4); /* the bad calls fail their rules, nothing else */
+        CU_ASSERT(strstr(VD_VEC_AT(r.d.faults, vd_fault_t, 3).message, "read-only") != NULL);
         CU_ASSERT_STRING_EQUAL(r.d.action, "allow");
         vd_test_run_free(&r);
     }
