@@ -73,12 +73,19 @@ def test_mail_wave_grows_one_campaign():
         assert reads[0]["op"] == "campaign" and reads[0]["key"].startswith("text:")
         assert reads[0]["source"] == phish(99)["from"]
         assert reads[0]["result"]["size"] == 13 and reads[0]["result"]["sources"] >= 5
+        # The command line's explain table says it in one line.
+        out = subprocess.run([VERDICT, "--socket", vd.socket, "decide", "mail", "--explain",
+                              json.dumps(phish(100))], capture_output=True, text=True,
+                             check=True).stdout
+        line = [x for x in out.splitlines() if "read campaign text:" in x]
+        assert line and ", 14 items, 14 in the window, 14 in the hour, " in line[0], out
+        assert 'from "%s"' % phish(100)["from"] in line[0], out
         # A bad kind is the rule's fault, not the daemon's.
         bad = c.decide("broken", {})
         assert bad["faults"] and "text" in bad["faults"][0]["message"]
         stats = c.call("stats", [])["state"]["campaigns"]
-        assert stats["text"]["entries"] == 2 and stats["text"]["matches"] == 12
-        assert stats["text"]["too_short"] == 1 and stats["text"]["lookups"] == 14
+        assert stats["text"]["entries"] == 2 and stats["text"]["matches"] == 13
+        assert stats["text"]["too_short"] == 1 and stats["text"]["lookups"] == 15
     with open(log) as f:
         records = [json.loads(line) for line in f if line.strip()]
     mine = [x for x in records if x.get("event", {}).get("body") == phish(99)["body"]]
@@ -87,7 +94,7 @@ def test_mail_wave_grows_one_campaign():
     # A replay answers the campaign reads from the record: the same decisions again.
     out = subprocess.run([VERDICT, "replay", "--policies", d, log], capture_output=True,
                          text=True, check=True).stdout
-    assert "Changed action: 0 of 16 " in out and "rules changed: 0 " in out, out
+    assert "Changed action: 0 of 17 " in out and "rules changed: 0 " in out, out
 
 
 def signup(ip, username, email, agent, form_ms):
@@ -153,6 +160,7 @@ pipeline "p" { stages = { stage "s" { "rule_side" }, plugin "campaign" { scope =
                           r["features"]["plugin_group_recent"]))
         # The rule files first, the plugin next: both count in one campaign.
         assert sizes == [(1, 2, 1), (3, 4, 2), (5, 6, 3), (7, 8, 4)], sizes
+        assert r["features"]["plugin_refused"] == 1, r
 
 
 def main():

@@ -4,8 +4,9 @@
  *
  *   plugin "campaign.so" { scope = "..." }
  *
- * Features: plugin_text_size, plugin_text_sources (absent when the body is too short) and
- * plugin_group_recent. */
+ * Features: plugin_text_size, plugin_text_sources (absent when the body is too short),
+ * plugin_group_recent, and plugin_refused: 1 when the host refused bad calls (options of a
+ * size too small, no fields) without calling back. */
 #include <verdict/plugin.h>
 
 #include <stdio.h>
@@ -17,7 +18,7 @@ static const vd_host_api_t *api;
 typedef struct inst {
     char scope[64];
     vd_plugin_field_t body, from, shape, domain;
-    vd_plugin_feature_t text_size, text_sources, group_recent;
+    vd_plugin_feature_t text_size, text_sources, group_recent, refused;
 } inst_t;
 
 typedef struct job {
@@ -48,6 +49,7 @@ static int create(void *global, vd_plugin_setup_t *s, void **instance, char *err
     in->text_size = api->setup_feature(s, "plugin_text_size");
     in->text_sources = api->setup_feature(s, "plugin_text_sources");
     in->group_recent = api->setup_feature(s, "plugin_group_recent");
+    in->refused = api->setup_feature(s, "plugin_refused");
     *instance = in;
     return VD_PLUGIN_OK;
 }
@@ -68,6 +70,23 @@ static void on_group(void *ud, const vd_campaign_answer_t *a) {
     if (a->found) api->set_feature_int(j->call, j->in->group_recent, a->recent);
 }
 
+static void never(void *ud, const vd_campaign_answer_t *a) {
+    (void)a;
+    *(int *)ud = 1;
+}
+
+/* Bad calls are refused and never answered. */
+static int refuses_bad_calls(vd_plugin_call_t *call) {
+    int called = 0;
+    vd_campaign_options_t small = {.size = 4};
+    vd_campaign_field_t f = {"a", "b", 1};
+    int a =
+        api->campaign_text(call, "one two three four five six seven", 33, &small, never, &called);
+    int b = api->campaign_fields(call, &f, 0, NULL, never, &called);
+    int c = api->campaign_fields(call, &f, 1, NULL, NULL, &called);
+    return a == VD_PLUGIN_ERROR && b == VD_PLUGIN_ERROR && c == VD_PLUGIN_ERROR && !called;
+}
+
 static int score(void *instance, vd_plugin_call_t *call) {
     const inst_t *in = instance;
     job_t j = {in, call};
@@ -85,6 +104,7 @@ static int score(void *instance, vd_plugin_call_t *call) {
     api->field_string(call, in->shape, &shape, &slen);
     api->field_string(call, in->domain, &domain, &dlen);
     vd_campaign_field_t f[2] = {{"shape", shape, slen}, {"domain", domain, dlen}};
+    api->set_feature_int(call, in->refused, refuses_bad_calls(call));
     if (api->campaign_fields(call, f, 2, &o, on_group, &j) != VD_PLUGIN_OK) return VD_PLUGIN_ERROR;
     /* The job lives on this stack: this host answers campaigns inside the calls (a plugin for
      * any host would allocate it and complete from done, as tests/plugins/state_plugin.c). */
