@@ -16,11 +16,24 @@
 #define KINDS          VD_CAMPAIGN_KINDS
 #define HOUR           3600
 #define MAX_CANDIDATES 16 /* campaigns a text is compared with, at most */
+#define MEMBERS        3  /* members of a text campaign whose bands lead to it too */
 
 const char *const vd_campaign_kind_names[VD_CAMPAIGN_KINDS] = {"text", "fields"};
 
-/* One campaign. A text campaign carries the sketch of its first text (what later texts are
- * compared with) and owns one band entry per band of it, counted in its size. */
+/* What a text campaign adds: the sketch of its first text (what later texts are compared
+ * with, so that a campaign cannot drift away from it), and the band keys of up to MEMBERS
+ * later texts that differ from it. Those lead a new copy to the campaign when it shares no
+ * band with the first text but does with a member (copies personalised heavily agree with
+ * the first text on 17 to 24 values, and 4 of them in a row less often); the match is still
+ * decided against the first text. A key of 0 is an empty slot. */
+typedef struct text_part {
+    vd_sketch_t sketch;
+    uint64_t member_bands[MEMBERS][BANDS];
+    uint8_t members;
+} text_part_t;
+
+/* One campaign. A text campaign owns one band entry per band of its first text and of its
+ * members, counted in its size. */
 typedef struct camp {
     struct camp *next;          /* hash chain */
     struct camp *newer, *older; /* recency list, kept approximately (second chance) */
@@ -35,7 +48,7 @@ typedef struct camp {
     uint64_t reporters;
     vd_campaign_ring_t recent, hour;
     vd_campaign_hll_t sources;
-    vd_sketch_t sketch[]; /* text only */
+    text_part_t text[]; /* text only */
 } camp_t;
 
 /* An entry of the band index: band key -> campaign. Several campaigns may share a key. */
@@ -188,9 +201,12 @@ static void remove_camp(vd_campaigns_t *c, cshard_t *sh, camp_t *e) {
     *p = e->next;
     if (e->kind == TEXT) {
         uint64_t keys[BANDS];
-        band_keys(e->sketch, e->scope, keys);
+        band_keys(&e->text->sketch, e->scope, keys);
         for (int b = 0; b < BANDS; b++)
             band_del(c, keys[b], e->id);
+        for (int m = 0; m < e->text->members; m++)
+            for (int b = 0; b < BANDS; b++)
+                if (e->text->member_bands[m][b]) band_del(c, e->text->member_bands[m][b], e->id);
     }
     lru_unlink(sh, e);
     sh->n--;
@@ -292,7 +308,7 @@ static int limits(int kind, const vd_campaign_opts_t *o, int64_t *window, int64_
 /* A new campaign in shard sh (lock held), its bands filed. NULL when out of memory. */
 static camp_t *create(vd_campaigns_t *c, cshard_t *sh, int kind, uint64_t id, uint64_t scope,
                       const vd_sketch_t *sk, int64_t window, int64_t ttl, int64_t now) {
-    size_t extra = kind == TEXT ? sizeof *sk : 0;
+    size_t extra = kind == TEXT ? sizeof(text_part_t) : 0;
     camp_t *e = calloc(1, sizeof *e + extra);
     if (!e) return NULL;
     e->id = id;
@@ -304,7 +320,7 @@ static camp_t *create(vd_campaigns_t *c, cshard_t *sh, int kind, uint64_t id, ui
     e->expires = now + ttl;
     if (kind == TEXT) {
         uint64_t keys[BANDS];
-        e->sketch[0] = *sk;
+        e->text->sketch = *sk;
         e->scope = scope;
         band_keys(sk, scope, keys);
         for (int b = 0; b < BANDS; b++) {
@@ -356,31 +372,71 @@ static uint64_t scope_hash(const vd_campaign_opts_t *o) {
     return o->scope && o->scope_len ? XXH3_64bits(o->scope, o->scope_len) : 0;
 }
 
-/* The best match among the candidate ids: its id and agreement, or agreement 0. */
+/* The campaign among the candidate ids a text joins: of those it matches (more than half
+ * of the sketch agrees), the largest, so that copies a first miss split off do not draw the
+ * rest of a wave away from its main campaign; then the closest; then the smallest id, so
+ * that the choice is the same every time. Returns its agreement (*best its id), or the best
+ * agreement below a match (0 when there is no candidate). */
 static int best_match(vd_campaigns_t *c, const uint64_t *ids, int n, const vd_sketch_t *sk,
                       uint64_t scope, int64_t now, uint64_t *best) {
     int top = 0;
+    uint64_t top_size = 0;
     for (int i = 0; i < n; i++) {
         cshard_t *sh = shard_of(c, ids[i]);
         pthread_mutex_lock(&sh->lock);
         camp_t *e = find(c, sh, ids[i], TEXT, now);
-        int a = e && e->scope == scope ? vd_sketch_agree(e->sketch, sk) : 0;
+        int a = e && e->scope == scope ? vd_sketch_agree(&e->text->sketch, sk) : 0;
+        uint64_t size = e ? e->size : 0;
         pthread_mutex_unlock(&sh->lock);
-        if (a > top || (a == top && a && ids[i] < *best)) { /* ties: the same one every time */
+        int match = a > VD_SKETCH_HASHES / 2, top_match = top > VD_SKETCH_HASHES / 2;
+        int better = match != top_match          ? match
+                     : match && size != top_size ? size > top_size
+                     : a != top                  ? a > top
+                                                 : a && ids[i] < *best;
+        if (better) {
             top = a;
+            top_size = size;
             *best = ids[i];
         }
     }
     return top;
 }
 
-/* Counts the item in campaign id when it is still there: 1, else 0. */
+/* Files the band keys of a text that joined e and differs from its first text, while e has
+ * room for members: the keys the first text or an earlier member already has are left out.
+ * The shard's lock is held (band locks are taken inside it, as everywhere). */
+static void add_member(vd_campaigns_t *c, cshard_t *sh, camp_t *e, const uint64_t *keys,
+                       int64_t now) {
+    text_part_t *t = e->text;
+    uint64_t first[BANDS];
+    size_t added = 0;
+    band_keys(&t->sketch, e->scope, first);
+    for (int b = 0; b < BANDS; b++) {
+        int known = keys[b] == first[b] || keys[b] == 0;
+        for (int m = 0; m < t->members && !known; m++)
+            known = t->member_bands[m][b] == keys[b];
+        t->member_bands[t->members][b] = 0;
+        if (known || band_put(c, keys[b], e->id) != 0) continue;
+        t->member_bands[t->members][b] = keys[b];
+        added++;
+    }
+    t->members++;
+    e->size_bytes += (uint32_t)(added * sizeof(band_t));
+    sh->bytes += added * sizeof(band_t);
+    sh->bytes_k[TEXT] += added * sizeof(band_t);
+    evict(c, sh, e, now);
+}
+
+/* Counts the item in campaign id when it is still there: 1, else 0. A text (keys: its band
+ * keys; agree: its agreement with the first text) may become a member. */
 static int join(vd_campaigns_t *c, uint64_t id, int kind, const vd_campaign_opts_t *o, int64_t now,
-                vd_campaign_view_t *out) {
+                const uint64_t *keys, int agree, vd_campaign_view_t *out) {
     cshard_t *sh = shard_of(c, id);
     pthread_mutex_lock(&sh->lock);
     camp_t *e = find(c, sh, id, kind, now);
     if (e) touch(e, o, now, out);
+    if (e && keys && !o->look_only && agree < VD_SKETCH_HASHES && e->text->members < MEMBERS)
+        add_member(c, sh, e, keys, now);
     pthread_mutex_unlock(&sh->lock);
     return e != NULL;
 }
@@ -412,7 +468,7 @@ int vd_campaign_text(vd_campaigns_t *c, const vd_sketch_t *sk, const vd_campaign
     for (int b = 0; b < BANDS; b++)
         band_get(c, keys[b], ids, &n);
     int agree = best_match(c, ids, n, sk, scope, now, &best);
-    if (agree > VD_SKETCH_HASHES / 2 && join(c, best, TEXT, o, now, out)) {
+    if (agree > VD_SKETCH_HASHES / 2 && join(c, best, TEXT, o, now, keys, agree, out)) {
         out->agree = agree;
         atomic_fetch_add_explicit(&c->matches[TEXT], 1, memory_order_relaxed);
         return 0;
@@ -434,7 +490,7 @@ int vd_campaign_fields(vd_campaigns_t *c, uint64_t key, const vd_campaign_opts_t
      * windows keep separate counts. */
     uint64_t id = XXH3_64bits_withSeed(&key, sizeof key, scope_hash(o) ^ (uint64_t)window);
     if (o->look_only) {
-        if (!join(c, id, FIELDS, o, now, out)) return VD_ENOTFOUND;
+        if (!join(c, id, FIELDS, o, now, NULL, 0, out)) return VD_ENOTFOUND;
     } else if (join_or_create(c, FIELDS, id, 0, NULL, o, window, ttl, now, out)) {
         return VD_ENOMEM;
     }

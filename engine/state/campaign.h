@@ -2,16 +2,18 @@
  * process. Two kinds, one table:
  *
  *   text    near-duplicate texts (sketch.h): a new text joins the campaign whose first text's
- *           sketch agrees with it on more than half of the values, found through the LSH
- *           bands of its sketch; else it starts a campaign of its own.
+ *           sketch agrees with it on more than half of the values (the largest such), found
+ *           through the LSH bands of its first text and of up to three members; else it
+ *           starts a campaign of its own.
  *   fields  lockstep groups: items sharing the exact values of a chosen set of categorical
  *           features (a user name's shape, an email domain, a user agent, a form timing
  *           bucket), counted within a sliding window.
  *
  * A campaign keeps its size, first and last sight, the items of its window and of the last
  * hour, the distinct sources (HyperLogLog) of its window, and the weights of the reports it
- * received. Only campaigns cost memory, not their members: an item that joins a campaign
- * updates counts in place. Memory is capped; past the cap the least recently used campaigns
+ * received. Campaigns cost memory, their members hardly: an item that joins a campaign
+ * updates counts in place (the first three that differ from the first text also file their
+ * bands). Memory is capped; past the cap the least recently used campaigns
  * are evicted, and a campaign idle for its ttl expires. Campaigns are spread over shards by id,
  * each with its own lock; the band index over its own shards. Everything is a function of the
  * items and the times given, never of the wall clock. */

@@ -123,10 +123,10 @@ static void report_memory(vd_campaigns_t *c) {
     vd_campaigns_stats(c, st);
     for (int k = 0; k < VD_CAMPAIGN_KINDS; k++)
         if (st[k].entries)
-            printf("campaign: %s: %llu campaigns, %.0f bytes each%s; members cost nothing\n",
+            printf("campaign: %s: %llu campaigns, %.0f bytes each on average%s\n",
                    vd_campaign_kind_names[k], (unsigned long long)st[k].entries,
                    (double)st[k].bytes / (double)st[k].entries,
-                   k == VD_CAMPAIGN_TEXT ? " (band entries included)" : "");
+                   k == VD_CAMPAIGN_TEXT ? " (band entries and members' bands included)" : "");
 }
 
 static double median(double *t) {
