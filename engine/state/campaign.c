@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "campaign_count.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ typedef struct camp {
     int64_t first_seen, last_seen, expires, window, ttl;
     uint64_t size;
     double bad, good;
-    uint64_t reporters;
+    uint64_t reporters; /* a bitmap of reporters' hashes: linear counting, exact to a few */
     vd_campaign_ring_t recent, hour;
     vd_campaign_hll_t sources;
     text_part_t text[]; /* text only */
@@ -343,6 +344,15 @@ static camp_t *create(vd_campaigns_t *c, cshard_t *sh, int kind, uint64_t id, ui
     return e;
 }
 
+/* About how many distinct reporters set bits of the bitmap (linear counting: within a few
+ * percent up to about a hundred, which is what a campaign's reports need to tell one angry
+ * user from many). */
+static uint64_t reporters_count(uint64_t bits) {
+    int zeros = 64 - __builtin_popcountll(bits);
+    if (zeros == 0) return 250; /* saturated: more than linear counting can tell */
+    return (uint64_t)(64.0 * log(64.0 / zeros) + 0.5);
+}
+
 /* Counts the item in e (unless look_only) and fills the view. Lock held. */
 static void touch(camp_t *e, const vd_campaign_opts_t *o, int64_t now, vd_campaign_view_t *v) {
     uint32_t add = !o->look_only;
@@ -365,7 +375,7 @@ static void touch(camp_t *e, const vd_campaign_opts_t *o, int64_t now, vd_campai
     v->window = e->window;
     v->bad = e->bad;
     v->good = e->good;
-    v->reporters = e->reporters;
+    v->reporters = reporters_count(e->reporters);
 }
 
 static uint64_t scope_hash(const vd_campaign_opts_t *o) {
@@ -496,6 +506,24 @@ int vd_campaign_fields(vd_campaigns_t *c, uint64_t key, const vd_campaign_opts_t
     }
     if (!out->created) atomic_fetch_add_explicit(&c->matches[FIELDS], 1, memory_order_relaxed);
     return 0;
+}
+
+int vd_campaign_report(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, int bad,
+                       double weight, const char *reporter, size_t rlen, int64_t now,
+                       vd_campaign_view_t *out) {
+    if (!(weight > 0 && weight <= 1e6) || (unsigned)kind >= KINDS) return VD_EINVAL;
+    cshard_t *sh = shard_of(c, id);
+    pthread_mutex_lock(&sh->lock);
+    camp_t *e = find(c, sh, id, (int)kind, now);
+    if (e) {
+        *(bad ? &e->bad : &e->good) += weight;
+        if (reporter) e->reporters |= 1ULL << (XXH3_64bits(reporter, rlen) >> 58);
+        if (now + e->ttl > e->expires) e->expires = now + e->ttl; /* reported: kept */
+        vd_campaign_opts_t look = {.look_only = 1};
+        touch(e, &look, now, out);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return e ? 0 : VD_ENOTFOUND;
 }
 
 void vd_campaigns_note_short(vd_campaigns_t *c) {

@@ -64,8 +64,8 @@ typedef struct vd_campaign_view {
     uint64_t sources;   /* distinct sources within its window (about 9% error past a few
                            hundred; exact to a few percent below) */
     int64_t first_seen, last_seen, window; /* seconds */
-    double bad, good;                      /* weights of the reports received */
-    uint64_t reporters;                    /* distinct reporters */
+    double bad, good;   /* weights of the reports received (vd_campaign_report) */
+    uint64_t reporters; /* distinct reporters (exact to a few percent up to about 100) */
 } vd_campaign_view_t;
 
 typedef struct vd_campaign_stats {
@@ -90,6 +90,16 @@ int vd_campaign_text(vd_campaigns_t *c, const vd_sketch_t *sk, const vd_campaign
 
 /* The same for a lockstep group: key names the feature values (vd_campaign_fields_key). */
 int vd_campaign_fields(vd_campaigns_t *c, uint64_t key, const vd_campaign_opts_t *o, int64_t now,
+                       vd_campaign_view_t *out);
+
+/* Adds a person's report to campaign id of kind: weight (0 to 1e6) to its bad (bad != 0) or
+ * good weight, the reporter (or NULL) to its distinct reporters; a reported campaign lives at
+ * least its ttl from now. *out gets the campaign after the report. For the report path
+ * (docs/protocol.md, report): the id is what the decision observed. Returns 0, VD_ENOTFOUND
+ * (no such campaign: expired, evicted, never made here) or VD_EINVAL (a weight out of
+ * range). */
+int vd_campaign_report(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, int bad,
+                       double weight, const char *reporter, size_t rlen, int64_t now,
                        vd_campaign_view_t *out);
 
 /* Notes a text the caller could not sketch (too short), for the stats. */

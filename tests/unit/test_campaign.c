@@ -152,6 +152,31 @@ static void test_text_wave_joins_one_campaign(void) {
     vd_campaigns_free(c);
 }
 
+static void test_reports_add_up(void) {
+    vd_campaigns_t *c = vd_campaigns_new(1 << 20);
+    vd_campaign_view_t v, r;
+    text_item(c, 1, NULL, T0, &v);
+    char who[16];
+    for (int i = 0; i < 10; i++) {
+        snprintf(who, sizeof who, "user%d", i % 5);
+        CU_ASSERT(vd_campaign_report(c, VD_CAMPAIGN_TEXT, v.id, 1, 1.0, who, strlen(who), T0 + 60,
+                                     &r) == 0);
+    }
+    CU_ASSERT(vd_campaign_report(c, VD_CAMPAIGN_TEXT, v.id, 0, 0.5, NULL, 0, T0 + 60, &r) == 0);
+    CU_ASSERT_DOUBLE_EQUAL(r.bad, 10.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(r.good, 0.5, 1e-9);
+    CU_ASSERT(r.reporters >= 4 && r.reporters <= 6);
+    CU_ASSERT_EQUAL(r.size, 1);          /* a report is not an item */
+    text_item(c, 2, NULL, T0 + 120, &v); /* the next copy sees the reports */
+    CU_ASSERT_DOUBLE_EQUAL(v.bad, 10.0, 1e-9);
+    CU_ASSERT_EQUAL(v.size, 2);
+    CU_ASSERT_EQUAL(vd_campaign_report(c, VD_CAMPAIGN_FIELDS, v.id, 1, 1, NULL, 0, T0, &r),
+                    VD_ENOTFOUND);
+    CU_ASSERT_EQUAL(vd_campaign_report(c, VD_CAMPAIGN_TEXT, v.id, 1, -1, NULL, 0, T0, &r),
+                    VD_EINVAL);
+    vd_campaigns_free(c);
+}
+
 static void test_decay_and_expiry(void) {
     vd_campaigns_t *c = vd_campaigns_new(1 << 20);
     vd_campaign_view_t v;
@@ -414,6 +439,7 @@ void vd_suite_campaign(void) {
         {"a sketch is deterministic and normalised", test_sketch_deterministic_and_normalised},
         {"a wave of copies joins one campaign", test_text_wave_joins_one_campaign},
         {"personalised copies still gather", test_personalised_copies_recall},
+        {"reports add up on the campaign", test_reports_add_up},
         {"windows decay and idle campaigns expire", test_decay_and_expiry},
         {"lockstep groups by fields", test_fields_lockstep},
         {"the memory cap evicts cold campaigns", test_cap_evicts_cold},
