@@ -134,7 +134,8 @@ eval-anomaly: build
 # policy test files (-timeout makes a slow input a finding); new inputs land in
 # build-fuzz/corpus/. fuzz_log_record, the record scan of `verdict log`, is built and run apart.
 FUZZ_TARGETS = frame policy list snapshot metrics_request textclf_message gbdt_model \
-               textclf_model cli_event client_reply admin_params chunk policy_test
+               textclf_model cli_event client_reply admin_params chunk policy_test \
+               campaign_text
 fuzz:
 	$(MAKE) deps EXTRA_DEPS="$(FUZZ_DEPS)"
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVD_FUZZ=ON -DVD_TESTS=ON

@@ -226,6 +226,40 @@ rule "network_surge" {
   end,
 }
 
+-- Campaigns: signups alike from many networks ----------------------------------------------
+
+-- How long the form was open, in doubling buckets (under 2 s, 2 to 4 s, 4 to 8 s, ...): a
+-- script waits about as long every time, people do not.
+local function timing_bucket(ms)
+  if type(ms) ~= "number" or ms < 0 then return "-" end
+  local bucket = 0
+  while ms >= 2000 and bucket < 8 do
+    ms = ms / 2
+    bucket = bucket + 1
+  end
+  return bucket
+end
+
+rule "lockstep_signups" {
+  description = "Many signups alike (user name shape, email domain, user agent, form timing) " ..
+                "from many networks within 20 minutes: a distributed bot wave, which " ..
+                "per-network velocity never sees. A classroom or an office signing up " ..
+                "together shares one network and has real, varied names: it does not fire.",
+  score = 6, tags = {"velocity", "campaign", "automation"},
+  detail = "%d signups in 20 min share this shape from %d networks",
+  when = function(ev, ctx)
+    local group = verdict.campaign("fields", {
+      shape  = verdict.shape(ev.username) or "-",
+      domain = verdict.email_domain(ev.email) or "-",
+      agent  = type(ev.user_agent) == "string" and ev.user_agent or "-",
+      timing = timing_bucket(ev.form_ms),
+    }, { source = ctx.features.ip_prefix or "-", window = 1200 })
+    -- Most of the group from distinct networks: proxies rotate, a school's wave does not.
+    return group.recent >= 10 and group.sources >= 8 and group.sources * 2 >= group.recent,
+           group.recent, group.sources
+  end,
+}
+
 rule "busy_network_operator" {
   description = "An unusual number of signups from one autonomous system within the hour.",
   score = 2, tags = {"velocity", "trial"},
@@ -263,7 +297,8 @@ pipeline "signup" {
     plugin "geoip" { country_db = verdict.data_dir .. "/geoip/country.mmdb",
                      asn_db     = verdict.data_dir .. "/geoip/asn.mmdb" },
     stage "network"  { "invalid_ip", "datacenter_network", "country_unknown", "country_mismatch" },
-    stage "velocity" { "network_burst", "ip_repeat", "many_usernames_per_ip", "network_surge" },
+    stage "velocity" { "network_burst", "ip_repeat", "many_usernames_per_ip", "network_surge",
+                       "lockstep_signups" },
     stage "trial"    { "abused_tld_email", "hosting_network_name", "busy_network_operator",
                        shadow = true },
   },

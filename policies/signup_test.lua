@@ -290,6 +290,75 @@ test "the same user name again is not a new one" {
   expect = { not_fired = "many_usernames_per_ip" },
 }
 
+-- Campaigns: lockstep signups ----------------------------------------------------------------
+
+-- A bot wave: templated names ("emma_wilson42": letters, underscore, letters, two digits), one
+-- mail provider, one user agent, the same scripted wait, each signup from another /24 of a
+-- residential proxy pool. Nothing in one of them looks wrong.
+local bot_names = { "emma_wilson", "liam_jones", "olivia_brown", "noah_davis", "ava_miller",
+                    "lucas_moore", "mia_taylor", "ethan_clark", "sofia_lewis", "mason_hall",
+                    "chloe_young", "logan_king", "ella_wright", "jack_scott" }
+local function bot(i)
+  local name = bot_names[(i - 1) % #bot_names + 1] .. tostring(10 + i)
+  return signup {
+    ip = "80.133." .. tostring(20 + i) .. ".20", username = name,
+    email = verdict.lower(name:sub(1, 1)) .. name:sub(2) .. "@outlook.com",
+    user_agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    form_ms = 3100 + i * 13,
+  }
+end
+local wave = {}
+for i = 1, 12 do wave[i] = bot(i) end
+
+test "a templated wave from many networks is challenged" {
+  event = bot(13),
+  before = wave,
+  expect = {
+    action = "challenge",
+    fired = "lockstep_signups",
+    not_fired = { "network_burst", "ip_repeat", "numbered_username" },
+  },
+}
+
+test "the first of such a wave passes: one signup is no campaign" {
+  event = bot(1),
+  expect = { action = "allow", score = 0, not_fired = "lockstep_signups" },
+}
+
+test "the same wave from one network is left to per-network velocity" {
+  event = bot(13),
+  before = (function()
+    local same = {}
+    for i = 1, 12 do same[i] = merge(bot(i), { ip = "80.133.99." .. tostring(i) }) end
+    return same
+  end)(),
+  expect = { not_fired = "lockstep_signups" },
+}
+
+-- A classroom signing up together: one school network, the school's domain, the same
+-- browser on every machine, but real names of every shape and people typing at their pace.
+local pupils = { "lena.m", "tobi_k", "Mia2009", "jonas", "emilyrose", "Ben.Schulz",
+                 "hannah-lu", "noah07", "Lea_S", "paul.w", "sophie.k", "finn", "marie99",
+                 "Luis.B", "amelie_h", "elias", "ida.r", "TheoF" }
+local function pupil(i)
+  return signup {
+    ip = "80.133.77." .. tostring(10 + i), username = pupils[i],
+    email = pupils[i] .. "@gymnasium-nord.de",
+    user_agent = "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    form_ms = 9000 + i * 2311,
+  }
+end
+
+test "a classroom signing up together is allowed" {
+  event = pupil(18),
+  before = (function()
+    local class = {}
+    for i = 1, 17 do class[i] = pupil(i) end
+    return class
+  end)(),
+  expect = { action = "allow", not_fired = { "lockstep_signups", "network_burst" } },
+}
+
 -- Trial (shadow) ----------------------------------------------------------------------------
 
 test "a cheap TLD is trialled in shadow: the action stays" {

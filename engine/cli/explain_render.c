@@ -41,6 +41,27 @@ static void put_profile(FILE *out, const json_t *res) {
                 num(place, "hours"));
 }
 
+static long long integer(const json_t *o, const char *key) {
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* A campaign read: "campaign text:KEY from "SOURCE": 4c1f... (new), 37 items, 12 in the
+ * window, 9 in the hour, 31 sources, similarity 0.84". */
+static void put_campaign(FILE *out, const json_t *s, const json_t *res) {
+    if (json_object_get(s, "source")) fprintf(out, " from \"%s\"", str(s, "source"));
+    if (!json_is_object(res)) {
+        fputs(": no campaign", out);
+        return;
+    }
+    fprintf(out, ": %s%s, %lld items, %lld in the window, %lld in the hour, %lld sources",
+            str(res, "id"), json_is_true(json_object_get(res, "new")) ? " (new)" : "",
+            integer(res, "size"), integer(res, "recent"), integer(res, "growth_1h"),
+            integer(res, "sources"));
+    if (num(res, "similarity") < 1.0) fprintf(out, ", similarity %.2f", num(res, "similarity"));
+    if (num(res, "bad") > 0 || num(res, "good") > 0)
+        fprintf(out, ", reports bad %g good %g", num(res, "bad"), num(res, "good"));
+}
+
 /* One state read: "counter KEY +1: 21 minute, 21 hour, 21 day". */
 static void put_state(FILE *out, const json_t *s) {
     const char *op = str(s, "op");
@@ -50,6 +71,8 @@ static void put_state(FILE *out, const json_t *s) {
         put_profile(out, res);
     } else if (strcmp(op, "anomaly") == 0) {
         fprintf(out, ": %s", str(res, "why"));
+    } else if (strcmp(op, "campaign") == 0) {
+        put_campaign(out, s, res);
     } else if (strcmp(op, "counter") == 0) {
         static const char *const windows[] = {"minute", "hour", "day"};
         fprintf(out, " +%lld:", (long long)json_integer_value(json_object_get(s, "n")));

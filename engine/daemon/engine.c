@@ -9,6 +9,7 @@
 #include "metrics_http.h"
 #include "policy/lint.h"
 #include "policy/policy.h"
+#include "state/campaign.h"
 #include "state/redis.h"
 #include "state/store.h"
 #include "worker.h"
@@ -122,6 +123,7 @@ int vd_engine_snapshot(vd_engine_t *e, vd_stats_snapshot_t *snap) {
     snap->redis_address = e->cfg.redis_address;
     snap->state_fail_open = e->cfg.lua.state_fail_open;
     vd_store_stats(e->store, &snap->store);
+    vd_campaigns_stats(e->campaigns, snap->campaigns);
     vd_persist_stats(&e->persist, &snap->persist);
     snap->decision_log = e->cfg.decision_log;
     vd_dlog_stats(e->dlog, &snap->dlog);
@@ -223,6 +225,8 @@ static void abandon_start(vd_engine_t *e, vd_policy_t **copies) {
     e->dlog = NULL;
     vd_store_free(e->store);
     e->store = NULL;
+    vd_campaigns_free(e->campaigns);
+    e->campaigns = NULL;
     pthread_mutex_destroy(&e->reload_lock);
 }
 
@@ -281,7 +285,9 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
     int rc = vd_plugin_registry_init(&e->plugins, cfg->plugin_dirs, cfg->nplugin_dirs);
     e->store = vd_store_new(cfg->state_bytes);
     e->cfg.lua.store = e->store;
-    if (!copies || rc || !e->store) {
+    e->campaigns = vd_campaigns_new(cfg->campaign_bytes);
+    e->cfg.lua.campaigns = e->campaigns;
+    if (!copies || rc || !e->store || !e->campaigns) {
         snprintf(err, errlen, "out of memory");
         abandon_start(e, copies);
         return VD_ENOMEM;
@@ -329,5 +335,6 @@ void vd_engine_close(vd_engine_t *e) {
     vd_plugin_registry_close(&e->plugins); /* after every instance was destroyed */
     vd_persist_close(&e->persist);
     vd_store_free(e->store);
+    vd_campaigns_free(e->campaigns);
     pthread_mutex_destroy(&e->reload_lock);
 }

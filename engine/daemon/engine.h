@@ -31,12 +31,13 @@ typedef struct vd_engine {
     vd_list_watch_t list_watch; /* reloads changed list files */
     struct vd_metrics *metrics; /* NULL unless --metrics */
     vd_plugin_registry_t plugins;
-    struct vd_store *store;      /* the embedded state every worker shares */
-    vd_persist_t persist;        /* its snapshots (--state-snapshot) */
-    struct vd_dlog *dlog;        /* the decision log (--decision-log), or NULL */
-    pthread_mutex_t reload_lock; /* serialises reloads; never taken on the request path */
-    struct vd_policy_src *src;   /* the snapshot serving now, under reload_lock */
-    char version[20];            /* copy of src->version, under reload_lock */
+    struct vd_store *store;         /* the embedded state every worker shares */
+    struct vd_campaigns *campaigns; /* the campaign index every worker shares */
+    vd_persist_t persist;           /* its snapshots (--state-snapshot) */
+    struct vd_dlog *dlog;           /* the decision log (--decision-log), or NULL */
+    pthread_mutex_t reload_lock;    /* serialises reloads; never taken on the request path */
+    struct vd_policy_src *src;      /* the snapshot serving now, under reload_lock */
+    char version[20];               /* copy of src->version, under reload_lock */
     atomic_uint_fast64_t reloads, reload_failures;
     atomic_int draining;
     int64_t started_ns;

@@ -66,6 +66,9 @@ static void usage(FILE *out) {
         "  --lua-instructions N   instruction budget of one rule call (default 1000000)\n"
         "  --state-memory-mb MB   memory cap of counters, distinct counts and labels\n"
         "                         (default 256; the least recently used go first)\n"
+        "  --campaign-memory-mb MB\n"
+        "                         memory cap of the campaign index (verdict.campaign;\n"
+        "                         default 64; the coldest campaigns go first)\n"
         "  --state-snapshot PATH  keep the embedded counters, distinct counts and labels\n"
         "                         across restarts: read PATH at start, write it every\n"
         "                         interval and at shutdown (default: not kept)\n"
@@ -144,6 +147,7 @@ static const numopt_t numopts[] = {
     {"decision-log-keep", 0, 100000, 10, FIELD(decision_log_keep), AS_INT},
     {"decision-log-buffer-mb", 1, 1L << 14, 10, FIELD(decision_log_buffer), AS_MIB},
     {"admin-socket-mode", 0, 0777, 8, FIELD(admin_socket_mode), AS_UNSIGNED},
+    {"campaign-memory-mb", 1, 1L << 20, 10, FIELD(campaign_bytes), AS_MIB},
 };
 
 /* Stores v (already within the option's range) into its field. */
@@ -290,6 +294,7 @@ int main(int argc, char **argv) {
         {"decision-log-keep", required_argument, 0, OPT_NUM + 20},
         {"decision-log-buffer-mb", required_argument, 0, OPT_NUM + 21},
         {"admin-socket-mode", required_argument, 0, OPT_NUM + 22},
+        {"campaign-memory-mb", required_argument, 0, OPT_NUM + 23},
         {"admin-socket", required_argument, 0, OPT_ADMIN_SOCKET},
         {"decision-log", required_argument, 0, OPT_DLOG},
         {"state-snapshot", required_argument, 0, OPT_SNAPSHOT},

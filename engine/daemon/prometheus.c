@@ -3,6 +3,7 @@
 #include "state/list.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,40 @@ static void decision_log_metrics(buf_t *b, const vd_dlog_stats_t *d) {
                      "Decision records waiting for the writer.", d->buffered);
 }
 
+/* One family with a line per campaign kind; field is the offset of a uint64_t in the stats. */
+static void campaign_family(buf_t *b, const vd_stats_snapshot_t *st, const char *name,
+                            const char *type, const char *help, size_t field) {
+    family(b, name, type, help);
+    for (int k = 0; k < VD_CAMPAIGN_KINDS; k++) {
+        const char *base = (const char *)&st->campaigns[k];
+        uint64_t v;
+        memcpy(&v, base + field, sizeof v);
+        put(b, "%s{kind=\"%s\"} %llu\n", name, vd_campaign_kind_names[k], (unsigned long long)v);
+    }
+}
+
+static void campaign_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
+#define CF(f) offsetof(vd_campaign_stats_t, f)
+    campaign_family(b, st, "verdict_campaign_entries", "gauge", "Campaigns in the index.",
+                    CF(entries));
+    campaign_family(b, st, "verdict_campaign_bytes", "gauge",
+                    "Memory of the campaign index (band entries included).", CF(bytes));
+    campaign_family(b, st, "verdict_campaign_evictions_total", "counter",
+                    "Cold campaigns evicted by the memory cap.", CF(evictions));
+    campaign_family(b, st, "verdict_campaign_expired_total", "counter",
+                    "Campaigns dropped after their idle time.", CF(expired));
+    campaign_family(b, st, "verdict_campaign_lookups_total", "counter",
+                    "Items looked up (verdict.campaign, the plugin host API).", CF(lookups));
+    campaign_family(b, st, "verdict_campaign_matches_total", "counter",
+                    "Items that joined a campaign already there.", CF(matches));
+    campaign_family(b, st, "verdict_campaign_created_total", "counter", "Campaigns started.",
+                    CF(created));
+#undef CF
+    gauge_or_counter(b, "verdict_campaign_too_short_total", "counter",
+                     "Texts with too few words for a sketch (no campaign).",
+                     st->campaigns[VD_CAMPAIGN_TEXT].too_short);
+}
+
 static void state_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
     gauge_or_counter(b, "verdict_state_entries", "gauge",
                      "Counters, distinct sets and labels in the embedded store.",
@@ -314,6 +349,7 @@ static void state_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
                      st->store.bytes);
     gauge_or_counter(b, "verdict_state_evictions_total", "counter",
                      "Entries evicted by the memory cap.", st->store.evictions);
+    campaign_metrics(b, st);
     if (st->persist.path) snapshot_metrics(b, &st->persist);
     if (!st->redis_address) return;
     gauge_or_counter(b, "verdict_redis_ops_total", "counter", "State operations sent to Redis.",

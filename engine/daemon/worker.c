@@ -139,7 +139,7 @@ int vd_worker_init(vd_worker_t *w, vd_engine_t *e, int id, vd_policy_t *policy) 
         if (!(w->redis = vd_redis_new(&w->loop, &rc, id))) return VD_ENOMEM;
     }
     vd_executor_env_t env = {
-        .state = {e->store, w->redis, e->cfg.lua.state_fail_open},
+        .state = {e->store, w->redis, e->cfg.lua.state_fail_open, e->campaigns},
         .max_waiting = e->cfg.max_pending,
         .max_waiting_bytes = e->cfg.max_pending_bytes,
         .hooks = {exec_wake, exec_arm, w},

@@ -105,7 +105,8 @@ typedef enum {
     VD_OBS_LABELED,
     VD_OBS_PLUGIN,
     VD_OBS_PROFILE, /* a profile read: name the entity, packed the attributes and the answer */
-    VD_OBS_ANOMALY  /* an anomaly score: name the series, packed the value and the verdict */
+    VD_OBS_ANOMALY, /* an anomaly score: name the series, packed the value and the verdict */
+    VD_OBS_CAMPAIGN /* verdict.campaign: the view packed (msgpack map, or nil: no campaign) */
 } vd_obs_kind_t;
 
 #define VD_OBS_RESULTS 3 /* a counter's windows (state/store.h VD_WINDOWS) */
@@ -114,11 +115,12 @@ typedef struct vd_observed {
     vd_obs_kind_t kind;
     const char *name; /* state: the key; a plugin: its stage */
     size_t len;
-    const char *value; /* distinct: the value added (NULL: a read) */
+    const char *value; /* distinct: the value added (NULL: a read); campaign: the source */
     size_t vlen;
     int64_t n;                   /* counter: the amount added */
     int64_t res[VD_OBS_RESULTS]; /* state: the answer (labeled: seconds left, -1 unset) */
-    const char *packed;          /* a plugin: its outputs as msgpack (vd_plugin_call_pack) */
+    const char *packed; /* a plugin: its outputs as msgpack (vd_plugin_call_pack); a campaign:
+                           its view */
     size_t plen;
 } vd_observed_t;
 

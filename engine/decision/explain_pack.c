@@ -6,7 +6,29 @@
 #include <stdio.h>
 #include <string.h>
 
+/* {"op": "campaign", "key": "text:...", ["source": ...,] "result": view or nil} */
+static void pack_campaign(msgpack_sbuffer *sb, const vd_observed_t *o) {
+    vd_mp_map(sb, 3 + (o->value != NULL));
+    VD_MP_LIT(sb, "op");
+    vd_mp_cstr(sb, vd_obs_name(o->kind));
+    VD_MP_LIT(sb, "key");
+    vd_mp_str(sb, o->name, o->len);
+    if (o->value) {
+        VD_MP_LIT(sb, "source");
+        vd_mp_str(sb, o->value, o->vlen);
+    }
+    VD_MP_LIT(sb, "result");
+    if (o->plen)
+        vd_mp_raw(sb, o->packed, o->plen);
+    else
+        vd_mp_nil(sb);
+}
+
 void vd_observed_pack(msgpack_sbuffer *sb, const vd_observed_t *o) {
+    if (o->kind == VD_OBS_CAMPAIGN) {
+        pack_campaign(sb, o);
+        return;
+    }
     if (o->kind == VD_OBS_PROFILE || o->kind == VD_OBS_ANOMALY) { /* packed by the binding */
         vd_mp_map(sb, 3);
         VD_MP_LIT(sb, "op");

@@ -8,6 +8,7 @@
 #include "proto/decide_params.h"
 #include "proto/json_msgpack.h"
 #include "request.h"
+#include "state/campaign.h"
 #include "state/store.h"
 
 #include <stdio.h>
@@ -20,9 +21,10 @@ struct vd_offline {
     vd_executor_t x;
     vd_plugin_registry_t plugins;
     struct vd_store *own_store; /* when the caller gave none */
-    pthread_cond_t wake;        /* with x.done_lock: a plugin completed a call */
-    int64_t next_deadline;      /* of the earliest pending plugin call; 0: none */
-    vd_result_t *res;           /* the run in progress */
+    struct vd_campaigns *own_campaigns;
+    pthread_cond_t wake;   /* with x.done_lock: a plugin completed a call */
+    int64_t next_deadline; /* of the earliest pending plugin call; 0: none */
+    vd_result_t *res;      /* the run in progress */
     int ended;
     vd_request_t *held; /* the last decision, kept for its result */
     msgpack_zone zone;  /* events given as bytes or JSON */
@@ -49,6 +51,7 @@ static void free_offline(struct vd_offline *o) {
     vd_executor_close(&o->x);
     vd_plugin_registry_close(&o->plugins); /* after every instance was destroyed */
     vd_store_free(o->own_store);
+    vd_campaigns_free(o->own_campaigns);
     pthread_cond_destroy(&o->wake);
     msgpack_zone_destroy(&o->zone);
     msgpack_sbuffer_destroy(&o->sbuf);
@@ -64,6 +67,7 @@ static int load(struct vd_offline *o, const vd_offline_config_t *cfg, vd_policy_
         .regex_limit = 100000,
         .data_dir = cfg->data_dir,
         .store = cfg->store ? cfg->store : o->own_store,
+        .campaigns = cfg->campaigns ? cfg->campaigns : o->own_campaigns,
     };
     vd_policy_src_t *src = NULL;
     int rc = vd_policy_src_read(cfg->policy_dir, &src, err, errlen);
@@ -85,11 +89,14 @@ int vd_executor_open(vd_executor_t **out, const vd_offline_config_t *cfg, char *
     pthread_condattr_destroy(&attr);
     int rc = vd_plugin_registry_init(&o->plugins, cfg->plugin_dirs, cfg->nplugin_dirs);
     if (rc == 0 && !cfg->store && !(o->own_store = vd_store_new((size_t)64 << 20))) rc = VD_ENOMEM;
+    if (rc == 0 && !cfg->campaigns && !(o->own_campaigns = vd_campaigns_new((size_t)16 << 20)))
+        rc = VD_ENOMEM;
     if (rc) snprintf(err, errlen, "out of memory");
     vd_policy_t *p = NULL;
     if (rc == 0) rc = load(o, cfg, &p, err, errlen);
     vd_executor_env_t env = {
-        .state = {cfg->store ? cfg->store : o->own_store, NULL, 0},
+        .state = {cfg->store ? cfg->store : o->own_store, NULL, 0,
+                  cfg->campaigns ? cfg->campaigns : o->own_campaigns},
         .clock = cfg->clock,
         .hooks = {offline_wake, offline_arm, o},
     };
@@ -100,6 +107,7 @@ int vd_executor_open(vd_executor_t **out, const vd_offline_config_t *cfg, char *
     if (rc) {
         vd_plugin_registry_close(&o->plugins);
         vd_store_free(o->own_store);
+        vd_campaigns_free(o->own_campaigns);
         pthread_cond_destroy(&o->wake);
         msgpack_zone_destroy(&o->zone);
         msgpack_sbuffer_destroy(&o->sbuf);

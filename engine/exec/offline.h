@@ -14,16 +14,18 @@
 #include <stdint.h>
 
 struct vd_store;
+struct vd_campaigns;
 
 typedef struct vd_offline_config {
     const char *policy_dir;
     const char *data_dir;           /* verdict.data_dir; NULL: "data" */
     const char *const *plugin_dirs; /* where plugin "name" is found as DIR/name.so; may be NULL */
     size_t nplugin_dirs;
-    size_t lua_memory;        /* bytes the Lua state may hold; 0: 256 MiB */
-    int64_t lua_instructions; /* budget of one rule call; 0: 1,000,000 */
-    struct vd_store *store;   /* counters, distinct counts, labels; NULL: a private store */
-    const vd_clock_t *clock;  /* the decisions' wall clock; NULL: the system's */
+    size_t lua_memory;              /* bytes the Lua state may hold; 0: 256 MiB */
+    int64_t lua_instructions;       /* budget of one rule call; 0: 1,000,000 */
+    struct vd_store *store;         /* counters, distinct counts, labels; NULL: a private store */
+    struct vd_campaigns *campaigns; /* verdict.campaign's index; NULL: a private one */
+    const vd_clock_t *clock;        /* the decisions' wall clock; NULL: the system's */
 } vd_offline_config_t;
 
 typedef struct vd_run_opts {

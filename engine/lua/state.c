@@ -1,6 +1,7 @@
 #include "state.h"
 
 #include "lua_anomaly.h"
+#include "lua_campaign.h"
 #include "lua_ctx.h"
 #include "lua_helpers.h"
 #include "lua_ip.h"
@@ -393,6 +394,7 @@ lua_State *vd_lua_new(const vd_lua_limits_t *limits) {
     vd_lua_open_store(L);
     vd_lua_open_profile(L);
     vd_lua_open_anomaly(L);
+    vd_lua_open_campaign(L);
     vd_lua_open_lists(L);
     vd_lua_open_when(L);
     lua_pushstring(L, limits->data_dir ? limits->data_dir : "data");

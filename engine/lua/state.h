@@ -14,6 +14,7 @@ struct vd_exec;
 struct vd_redis;
 struct vd_state_op;
 struct vd_store;
+struct vd_campaigns;
 struct pcre2_real_match_data_8;
 struct pcre2_real_match_context_8;
 
@@ -38,7 +39,8 @@ typedef struct vd_lua_limits {
     uint32_t regex_limit;   /* PCRE2 match limit (backtracking steps) per match */
     const char *data_dir;   /* verdict.data_dir: absolute path of data files (MMDB, models) */
     struct vd_store *store; /* counters, distinct counts and labels; NULL: not available */
-    int state_fail_open;    /* when Redis does not answer: no state instead of local state */
+    struct vd_campaigns *campaigns; /* verdict.campaign's index; NULL: not available */
+    int state_fail_open; /* when Redis does not answer: no state instead of local state */
 } vd_lua_limits_t;
 
 /* The policy directory as the bindings see it while a policy loads: relative paths of

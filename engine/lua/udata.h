@@ -14,7 +14,8 @@
     X(CIDRS, "verdict.cidrs")                                                                      \
     X(RE, "verdict.re")                                                                            \
     X(LIST, "verdict.list")                                                                        \
-    X(COND, "verdict.condition")
+    X(COND, "verdict.condition")                                                                   \
+    X(CAMPAIGN, "verdict.campaign")
 
 typedef enum {
 #define VD_UDATA_ENUM(e, name) VD_UDATA_##e,

@@ -8,6 +8,7 @@
 #include "overlay.h"
 #include "put.h"
 #include "seed.h"
+#include "state/campaign.h"
 #include "state/store.h"
 #include "validate.h"
 
@@ -23,6 +24,7 @@ typedef struct runner {
     const vd_ptest_config_t *cfg;
     vd_ptest_run_t *run;
     vd_store_t *store;
+    vd_campaigns_t *campaigns;
     vd_executor_t *x; /* on the policy directory itself */
 } runner_t;
 
@@ -41,6 +43,7 @@ static int open_executor(const runner_t *rn, const char *dir, vd_executor_t **x,
                               .plugin_dirs = rn->cfg->plugin_dirs,
                               .nplugin_dirs = rn->cfg->nplugin_dirs,
                               .store = rn->store,
+                              .campaigns = rn->campaigns,
                               .clock = &fixed_clock};
     return vd_executor_open(x, &oc, err, errlen);
 }
@@ -102,6 +105,7 @@ static int prepare_and_decide(runner_t *rn, const vd_ptest_case_t *c, vd_executo
     if (vd_ptest_validate(c, rn->x->policy, err, errlen) != 0) return -1;
     if (c->lists.len && open_overlay(rn, c, overlay, x, err, errlen) != 0) return -1;
     vd_store_clear(rn->store); /* after loading: policy files may count while they load */
+    vd_campaigns_clear(rn->campaigns);
     if (vd_ptest_seed(rn->store, c) != 0)
         return case_error(c, c->line, err, errlen, "", "out of memory seeding the state");
     return decide(*x, c, res, err, errlen);
@@ -224,11 +228,16 @@ int vd_ptest_run(vd_ptest_run_t *run, const vd_ptest_config_t *cfg, char *err, s
             return VD_EINVAL;
         }
     }
-    runner_t rn = {.cfg = cfg, .run = run, .store = vd_store_new(STORE_BYTES)};
-    int rc = rn.store ? load_and_run(&rn, cfg->run ? &select : NULL, err, errlen) : VD_ENOMEM;
-    if (!rn.store) snprintf(err, errlen, "out of memory");
+    runner_t rn = {.cfg = cfg,
+                   .run = run,
+                   .store = vd_store_new(STORE_BYTES),
+                   .campaigns = vd_campaigns_new(STORE_BYTES / 4)};
+    int ok = rn.store && rn.campaigns;
+    int rc = ok ? load_and_run(&rn, cfg->run ? &select : NULL, err, errlen) : VD_ENOMEM;
+    if (!ok) snprintf(err, errlen, "out of memory");
     vd_executor_free(rn.x);
     vd_store_free(rn.store);
+    vd_campaigns_free(rn.campaigns);
     if (cfg->run) regfree(&select);
     run->seconds = (double)(vd_now_ns() - t0) / 1e9;
     return rc;

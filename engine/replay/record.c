@@ -104,6 +104,21 @@ static int64_t int_of(const msgpack_object *o) {
     return -1;
 }
 
+/* A recorded value as msgpack bytes again (zone memory), as the engine keeps them. */
+static int repack(msgpack_zone *z, const msgpack_object *v, vd_observed_t *o) {
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_object(&pk, *v);
+    char *bytes = sb.size ? msgpack_zone_malloc(z, sb.size) : NULL;
+    if (bytes) memcpy(bytes, sb.data, sb.size);
+    o->packed = bytes;
+    o->plen = sb.size;
+    msgpack_sbuffer_destroy(&sb);
+    return bytes ? 0 : -1;
+}
+
 /* observed.state and observed.plugins into vd_observed_t items (zone memory). */
 static int read_observed(vd_replay_rec_t *r, const msgpack_object *obs, msgpack_zone *z) {
     const msgpack_object *state = vd_replay_get(obs, "state"),
@@ -126,9 +141,16 @@ static int read_observed(vd_replay_rec_t *r, const msgpack_object *obs, msgpack_
             o.kind = VD_OBS_DISTINCT;
         else if (op->via.str.size == 7 && memcmp(op->via.str.ptr, "labeled", 7) == 0)
             o.kind = VD_OBS_LABELED;
+        else if (op->via.str.size == 8 && memcmp(op->via.str.ptr, "campaign", 8) == 0)
+            o.kind = VD_OBS_CAMPAIGN;
         else
             continue;
         if (!(o.name = copy_str(z, vd_replay_get(s, "key"), &o.len))) continue;
+        if (o.kind == VD_OBS_CAMPAIGN) {
+            o.value = copy_str(z, vd_replay_get(s, "source"), &o.vlen);
+            if (res && repack(z, res, &o) == 0) r->observed[r->nobserved++] = o;
+            continue;
+        }
         o.value = copy_str(z, vd_replay_get(s, "value"), &o.vlen);
         o.n = int_of(vd_replay_get(s, "n"));
         if (o.kind == VD_OBS_COUNTER && res && res->type == MSGPACK_OBJECT_ARRAY) {
@@ -144,17 +166,7 @@ static int read_observed(vd_replay_rec_t *r, const msgpack_object *obs, msgpack_
         const msgpack_object_kv *kv = &plugins->via.map.ptr[i];
         vd_observed_t o = {.kind = VD_OBS_PLUGIN};
         if (!(o.name = copy_str(z, &kv->key, &o.len))) continue;
-        msgpack_sbuffer sb; /* the outputs as bytes again, as the engine keeps them */
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer pk;
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        msgpack_pack_object(&pk, kv->val);
-        char *bytes = sb.size ? msgpack_zone_malloc(z, sb.size) : NULL;
-        if (bytes) memcpy(bytes, sb.data, sb.size);
-        o.packed = bytes;
-        o.plen = sb.size;
-        msgpack_sbuffer_destroy(&sb);
-        if (bytes) r->observed[r->nobserved++] = o;
+        if (repack(z, &kv->val, &o) == 0) r->observed[r->nobserved++] = o;
     }
     return 0;
 }

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "decision/recorded.h"
+#include "state/campaign.h"
 #include "state/snapshot_read.h"
 #include "state/store.h"
 
@@ -52,6 +53,8 @@ typedef struct batch {
 } batch_t;
 
 /* A policy's executor, per thread. */
+#define CAMPAIGN_BYTES ((size_t)64 << 20) /* as the daemon's default */
+
 typedef struct deciders {
     vd_executor_t *after, *before; /* before: NULL when comparing with the records */
 } deciders_t;
@@ -59,6 +62,7 @@ typedef struct deciders {
 typedef struct shared {
     const vd_replay_config_t *cfg;
     vd_store_t *store, *base_store;
+    vd_campaigns_t *campaigns, *base_campaigns; /* verdict.campaign's, as the stores */
     pthread_mutex_t lock;
     pthread_cond_t changed;
     /* Input, read under lock. */
@@ -258,11 +262,13 @@ static int open_deciders(shared_t *s, deciders_t *d, char *err, size_t errlen) {
                               .data_dir = cfg->data_dir,
                               .plugin_dirs = cfg->plugin_dirs,
                               .nplugin_dirs = cfg->nplugin_dirs,
-                              .store = s->store};
+                              .store = s->store,
+                              .campaigns = s->campaigns};
     int rc = vd_executor_open(&d->after, &oc, err, errlen);
     if (rc == 0 && cfg->baseline_dir) {
         oc.policy_dir = cfg->baseline_dir;
         oc.store = s->base_store;
+        oc.campaigns = s->base_campaigns;
         rc = vd_executor_open(&d->before, &oc, err, errlen);
     }
     return rc;
@@ -332,6 +338,12 @@ int vd_replay_run(const vd_replay_config_t *cfg, const char *const *files, size_
     pthread_cond_init(&s.changed, NULL);
     int rc = open_store(cfg, &s.store, err, errlen);
     if (rc == 0 && cfg->baseline_dir) rc = open_store(cfg, &s.base_store, err, errlen);
+    if (rc == 0 &&
+        (!(s.campaigns = vd_campaigns_new(CAMPAIGN_BYTES)) ||
+         (cfg->baseline_dir && !(s.base_campaigns = vd_campaigns_new(CAMPAIGN_BYTES))))) {
+        snprintf(err, errlen, "out of memory");
+        rc = VD_ENOMEM;
+    }
     if (rc == 0) rc = open_deciders(&s, &mine, err, errlen);
     for (int i = 0; rc == 0 && i < nthreads && s.speculate; i++)
         rc = open_deciders(&s, &workers[i].d, err, errlen);
@@ -379,6 +391,8 @@ int vd_replay_run(const vd_replay_config_t *cfg, const char *const *files, size_
     pthread_cond_destroy(&s.changed);
     vd_store_free(s.store);
     vd_store_free(s.base_store);
+    vd_campaigns_free(s.campaigns);
+    vd_campaigns_free(s.base_campaigns);
     stats->seconds = (double)(vd_now_ns() - t0) / 1e9;
     return rc;
 }

@@ -115,8 +115,28 @@ static void time_json(vd_jbuf_t *j, int64_t ms) {
     vd_json_str(j, text, 24);
 }
 
+/* {"op":"campaign","key":...,["source":...,]"result":view or null} */
+static void campaign_json(vd_jbuf_t *j, const vd_observed_t *o) {
+    VD_JSON_LIT(j, "{\"op\":\"campaign\",\"key\":");
+    vd_json_str(j, o->name, o->len);
+    if (o->value) {
+        VD_JSON_LIT(j, ",\"source\":");
+        vd_json_str(j, o->value, o->vlen);
+    }
+    VD_JSON_LIT(j, ",\"result\":");
+    if (o->plen)
+        vd_json_msgpack(j, o->packed, o->plen);
+    else
+        VD_JSON_LIT(j, "null");
+    VD_JSON_LIT(j, "}");
+}
+
 /* observed: {"state": [{op, key, [value|n], result}], "plugins": {stage: outputs}} */
 static void state_json(vd_jbuf_t *j, const vd_observed_t *o) {
+    if (o->kind == VD_OBS_CAMPAIGN) {
+        campaign_json(j, o);
+        return;
+    }
     VD_JSON_LIT(j, "{\"op\":\"");
     const char *op = vd_obs_name(o->kind);
     vd_json_raw(j, op, strlen(op));

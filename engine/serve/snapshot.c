@@ -75,11 +75,30 @@ static void pack_persist(msgpack_packer *pk, const vd_state_snapshot_stats_t *p)
     vd_pack_cstr(pk, p->load_error);
 }
 
+/* stats "state"."campaigns": per kind, the index's size, churn and use. */
+static void pack_campaigns(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
+    vd_pack_cstr(pk, "campaigns");
+    msgpack_pack_map(pk, VD_CAMPAIGN_KINDS);
+    for (int k = 0; k < VD_CAMPAIGN_KINDS; k++) {
+        const vd_campaign_stats_t *c = &snap->campaigns[k];
+        vd_pack_cstr(pk, vd_campaign_kind_names[k]);
+        msgpack_pack_map(pk, 7 + (k == VD_CAMPAIGN_TEXT));
+        vd_pack_u64(pk, "entries", c->entries);
+        vd_pack_u64(pk, "bytes", c->bytes);
+        vd_pack_u64(pk, "evictions", c->evictions);
+        vd_pack_u64(pk, "expired", c->expired);
+        vd_pack_u64(pk, "lookups", c->lookups);
+        vd_pack_u64(pk, "matches", c->matches);
+        vd_pack_u64(pk, "created", c->created);
+        if (k == VD_CAMPAIGN_TEXT) vd_pack_u64(pk, "too_short", c->too_short);
+    }
+}
+
 /* stats "state": the backend, and the embedded store's size and churn. */
 static void pack_state(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
     const vd_store_stats_t *st = &snap->store;
     vd_pack_cstr(pk, "state");
-    msgpack_pack_map(pk, 6 + (snap->redis_address != NULL) + (snap->persist.path != NULL));
+    msgpack_pack_map(pk, 7 + (snap->redis_address != NULL) + (snap->persist.path != NULL));
     vd_pack_cstr(pk, "backend");
     vd_pack_cstr(pk, snap->redis_address ? "redis" : "embedded");
     vd_pack_cstr(pk, "fallback");
@@ -90,6 +109,7 @@ static void pack_state(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
     vd_pack_u64(pk, "bytes", st->bytes);
     vd_pack_u64(pk, "evictions", st->evictions);
     vd_pack_u64(pk, "expired", st->expired);
+    pack_campaigns(pk, snap);
 }
 
 static void pack_list(const vd_list_info_t *l, size_t i, size_t n, void *arg) {

@@ -7,6 +7,7 @@
 #include "dlog/dlog.h"
 #include "proto/admin_params.h"
 #include "proto/rpc.h"
+#include "state/campaign.h"
 #include "state/redis.h"
 #include "state/snapshot_file.h"
 #include "state/store.h"
@@ -46,6 +47,7 @@ typedef struct vd_stats_snapshot {
     const char *redis_address; /* NULL: embedded */
     int state_fail_open;
     vd_store_stats_t store;
+    vd_campaign_stats_t campaigns[VD_CAMPAIGN_KINDS];
     vd_redis_totals_t redis;
     vd_state_snapshot_stats_t persist; /* the embedded store's snapshots (path NULL: off) */
     const char *decision_log;          /* its path, NULL: off */

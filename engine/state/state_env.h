@@ -5,11 +5,13 @@
 
 struct vd_store;
 struct vd_redis;
+struct vd_campaigns;
 
 typedef struct vd_state_env {
     struct vd_store *store; /* the embedded store, or Redis's fallback; NULL: no state here */
     struct vd_redis *redis; /* NULL: state is embedded */
     int fail_open;          /* when Redis does not answer: no state instead of local state */
+    struct vd_campaigns *campaigns; /* the campaign index every worker shares, or NULL */
 } vd_state_env_t;
 
 #endif

@@ -89,6 +89,10 @@ for name, s in p["stages"].items():
 "$build/bin/verdict-state-bench"
 # The anomaly models of series: time and instructions per value, memory per series.
 "$root/tests/bench/anomaly.sh" "$build"
+# The campaign index: a 5 KB message sketched, looked up and filed; a lockstep lookup; memory
+# per campaign; then the same items as instructions (callgrind), the noise-free figure.
+"$build/bin/verdict-campaign-bench"
+if command -v valgrind >/dev/null; then "$root/tests/bench/campaign_instr.sh" "$build"; fi
 # List files of a million entries: load time, memory, lookups.
 "$build/bin/verdict-list-bench"
 # State snapshots of 1.2 million entries: writing, reading, and decisions meanwhile.

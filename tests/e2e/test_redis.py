@@ -110,7 +110,8 @@ def test_explain_traces_rules_that_waited():
                      {"explain": True})
     velocity = [s for s in r["trace"] if s["stage"] == "velocity"][0]
     assert [x["rule"] for x in velocity["rules"]] == \
-        ["network_burst", "ip_repeat", "many_usernames_per_ip", "network_surge"], velocity
+        ["network_burst", "ip_repeat", "many_usernames_per_ip", "network_surge",
+         "lockstep_signups"], velocity
 
 
 def test_request_deadline_while_redis_hangs():

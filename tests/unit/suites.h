@@ -14,6 +14,7 @@
     X(store)                                                                                       \
     X(profile)                                                                                     \
     X(anomaly)                                                                                     \
+    X(campaign)                                                                                    \
     X(snapshot)                                                                                    \
     X(lists)                                                                                       \
     X(executor)                                                                                    \

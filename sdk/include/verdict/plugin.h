@@ -30,6 +30,9 @@
  *        file_version(): a short name for a file's content (a model's version).
  *   1.2  state_counter(), state_distinct(), state_labeled(), state_label(): the counters,
  *        distinct counts and labels rules use (embedded or in Redis), with vd_state_answer_t.
+ *   1.3  campaign_text(), campaign_fields(): the campaign index rules reach through
+ *        verdict.campaign (near-duplicate texts, lockstep groups of field values), with
+ *        vd_campaign_options_t and vd_campaign_answer_t.
  * ---------------------------------------------------------------------------------------------
  *
  * Lifecycle and threads
@@ -78,7 +81,7 @@ extern "C" {
 #endif
 
 #define VD_PLUGIN_ABI_MAJOR 1
-#define VD_PLUGIN_ABI_MINOR 2
+#define VD_PLUGIN_ABI_MINOR 3
 
 /* The name of the one symbol a plugin exports. */
 #define VD_PLUGIN_ENTRY_SYMBOL "verdict_plugin_entry"
@@ -137,6 +140,45 @@ typedef struct vd_state_answer {
 
 /* Receives a state answer on the worker thread; answer is valid during the call only. */
 typedef void (*vd_state_done_t)(void *ud, const vd_state_answer_t *answer);
+
+/* How an item is filed into a campaign (1.3). Zero it, set size = sizeof, then what you need:
+ * fields may be appended in later minors, and the host reads only the first size bytes. */
+typedef struct vd_campaign_options {
+    uint32_t size;      /* sizeof(vd_campaign_options_t) */
+    int look_only;      /* find the campaign without counting the item or starting one */
+    const char *source; /* who sent the item (a sender, a /24): counted distinct; or NULL */
+    size_t source_len;
+    const char *scope; /* campaigns of different scopes never mix; NULL: the rules' default */
+    size_t scope_len;
+    int64_t window_s; /* 0: a day for texts, an hour for fields (60 s to 30 days) */
+    int64_t ttl_s;    /* idle seconds before the campaign is forgotten; 0: the default */
+} vd_campaign_options_t;
+
+/* A campaign after the item was counted (1.3); the same view as verdict.campaign's. */
+typedef struct vd_campaign_answer {
+    uint64_t id;
+    int found;         /* 0: no campaign (a text too short to compare, or look_only and none) */
+    int created;       /* this item started it */
+    double similarity; /* texts: share of the sketch agreeing with the campaign's first text */
+    int64_t size;      /* items since first seen */
+    int64_t recent;    /* items within the campaign's window */
+    int64_t growth_1h; /* items within the last hour */
+    int64_t sources;   /* distinct sources within the window (approximate) */
+    int64_t first_seen, last_seen, window_s; /* Unix seconds; seconds */
+    double bad, good;                        /* weights of the reports received */
+    int64_t reporters;                       /* distinct reporters */
+    const char *fallback;                    /* NULL, or why the campaign backend did not answer */
+} vd_campaign_answer_t;
+
+/* Receives a campaign answer on the worker thread; answer is valid during the call only. */
+typedef void (*vd_campaign_done_t)(void *ud, const vd_campaign_answer_t *answer);
+
+/* One categorical value of a lockstep group (1.3). */
+typedef struct vd_campaign_field {
+    const char *name; /* NUL-terminated */
+    const char *value;
+    size_t value_len;
+} vd_campaign_field_t;
 
 /* The host functions. Append-only: new functions go at the end and raise the minor. */
 typedef struct vd_host_api {
@@ -284,6 +326,22 @@ typedef struct vd_host_api {
     /* Sets the label key for ttl_s seconds (0 removes it) without waiting. VD_PLUGIN_OK, or
      * VD_PLUGIN_ERROR when there is no state here. */
     int (*state_label)(vd_plugin_call_t *call, const char *key, size_t len, int64_t ttl_s);
+
+    /* ---- 1.3: campaigns (in score(), on the worker thread; check abi_minor >= 3) ---- */
+
+    /* The campaigns rules see through verdict.campaign, shared with them (same scope, same
+     * campaign). Answers come through done(ud, answer), exactly once, on the worker thread,
+     * as for the state reads above: today always before the function returns. Each returns
+     * VD_PLUGIN_OK when done will be called, VD_PLUGIN_ERROR when it will not (no campaign
+     * index here, bad options, out of memory). opts may be NULL (the defaults). */
+
+    /* Files len bytes of text (plain or HTML, decoded) into its near-duplicate campaign. */
+    int (*campaign_text)(vd_plugin_call_t *call, const char *text, size_t len,
+                         const vd_campaign_options_t *opts, vd_campaign_done_t done, void *ud);
+    /* Files the item into the lockstep group of the n field values (1 to 16 distinct names,
+     * in any order). */
+    int (*campaign_fields)(vd_plugin_call_t *call, const vd_campaign_field_t *fields, size_t n,
+                           const vd_campaign_options_t *opts, vd_campaign_done_t done, void *ud);
 } vd_host_api_t;
 
 /* The plugin descriptor, returned by verdict_plugin_entry(). Static storage. */

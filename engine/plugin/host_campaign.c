@@ -1,0 +1,101 @@
+/* Host API 1.3: plugins file items into the campaigns rules see (engine/state/campaign.h),
+ * with the same keys: a plugin and a rule that file the same text in the same scope meet in
+ * the same campaign. The index is embedded, so the answer comes before the call returns; the
+ * callback form leaves room for a backend that answers later, as the state reads do. */
+#include "host_campaign.h"
+
+#include "activity.h"
+#include "base/error.h"
+#include "call.h"
+#include "state/campaign.h"
+#include "state/campaign_key.h"
+#include "state/sketch.h"
+#include "state/state_env.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* The index the call's host shares, or NULL. */
+static vd_campaigns_t *index_of(const vd_plugin_call_t *call) {
+    return call && call->host && call->host->state ? call->host->state->campaigns : NULL;
+}
+
+/* The plugin's options as the index takes them: only the bytes its size says it has, so that
+ * a plugin built against an older minor is read correctly. 0, or VD_EINVAL. */
+static int read_options(const vd_campaign_options_t *in, vd_campaign_opts_t *o) {
+    vd_campaign_options_t opts;
+    memset(o, 0, sizeof *o);
+    if (!in) return 0;
+    if (in->size < offsetof(vd_campaign_options_t, ttl_s) + sizeof in->ttl_s) return VD_EINVAL;
+    memset(&opts, 0, sizeof opts);
+    memcpy(&opts, in, in->size < sizeof opts ? in->size : sizeof opts);
+    o->look_only = opts.look_only;
+    o->source = opts.source;
+    o->source_len = opts.source ? opts.source_len : 0;
+    o->scope = opts.scope;
+    o->scope_len = opts.scope ? opts.scope_len : 0;
+    o->window = opts.window_s;
+    o->ttl = opts.ttl_s;
+    return 0;
+}
+
+/* Calls done with the view (rc 0) or "no campaign" (VD_ENOTFOUND, VD_EINVAL from a text too
+ * short); returns VD_PLUGIN_OK, or VD_PLUGIN_ERROR for any other rc (done not called). */
+static int answer(vd_plugin_call_t *call, int rc, const vd_campaign_view_t *v,
+                  vd_campaign_done_t done, void *ud) {
+    if (rc != 0 && rc != VD_ENOTFOUND) return VD_PLUGIN_ERROR;
+    vd_campaign_answer_t a = {0};
+    if (rc == 0) {
+        a = (vd_campaign_answer_t){.id = v->id,
+                                   .found = 1,
+                                   .created = v->created,
+                                   .similarity = (double)v->agree / VD_SKETCH_HASHES,
+                                   .size = (int64_t)v->size,
+                                   .recent = (int64_t)v->recent,
+                                   .growth_1h = (int64_t)v->growth_1h,
+                                   .sources = (int64_t)v->sources,
+                                   .first_seen = v->first_seen,
+                                   .last_seen = v->last_seen,
+                                   .window_s = v->window,
+                                   .bad = v->bad,
+                                   .good = v->good,
+                                   .reporters = (int64_t)v->reporters};
+    }
+    vd_plugin_activity_t saved =
+        vd_plugin_activity_enter(call->ps ? call->ps->lib : NULL, NULL, "campaign answer");
+    done(ud, &a);
+    vd_plugin_activity_leave(saved);
+    return VD_PLUGIN_OK;
+}
+
+int vd__campaign_text(vd_plugin_call_t *call, const char *text, size_t len,
+                      const vd_campaign_options_t *opts, vd_campaign_done_t done, void *ud) {
+    vd_campaigns_t *c = index_of(call);
+    vd_campaign_opts_t o;
+    if (!c || !done || (!text && len) || read_options(opts, &o)) return VD_PLUGIN_ERROR;
+    vd_sketch_t sk;
+    vd_campaign_view_t v;
+    if (vd_sketch_text(text ? text : "", len, &sk) != 0) {
+        vd_campaigns_note_short(c);
+        return answer(call, VD_ENOTFOUND, NULL, done, ud);
+    }
+    return answer(call, vd_campaign_text(c, &sk, &o, call->now_s, &v), &v, done, ud);
+}
+
+int vd__campaign_fields(vd_plugin_call_t *call, const vd_campaign_field_t *fields, size_t n,
+                        const vd_campaign_options_t *opts, vd_campaign_done_t done, void *ud) {
+    vd_campaigns_t *c = index_of(call);
+    vd_campaign_opts_t o;
+    vd_campaign_kv_t kv[VD_CAMPAIGN_MAX_FIELDS];
+    if (!c || !done || !fields || n == 0 || n > VD_CAMPAIGN_MAX_FIELDS || read_options(opts, &o))
+        return VD_PLUGIN_ERROR;
+    for (size_t i = 0; i < n; i++) {
+        if (!fields[i].name || (!fields[i].value && fields[i].value_len)) return VD_PLUGIN_ERROR;
+        kv[i] = (vd_campaign_kv_t){fields[i].name, fields[i].value ? fields[i].value : "",
+                                   strlen(fields[i].name), fields[i].value_len};
+    }
+    uint64_t key;
+    vd_campaign_view_t v;
+    if (vd_campaign_fields_key(kv, n, &key) != 0) return VD_PLUGIN_ERROR;
+    return answer(call, vd_campaign_fields(c, key, &o, call->now_s, &v), &v, done, ud);
+}

@@ -1,0 +1,111 @@
+/* The campaign index: groups of items that belong together, shared by every worker of the
+ * process. Two kinds, one table:
+ *
+ *   text    near-duplicate texts (sketch.h): a new text joins the campaign whose first text's
+ *           sketch agrees with it on more than half of the values (the largest such), found
+ *           through the LSH bands of its first text and of up to three members; else it
+ *           starts a campaign of its own.
+ *   fields  lockstep groups: items sharing the exact values of a chosen set of categorical
+ *           features (a user name's shape, an email domain, a user agent, a form timing
+ *           bucket), counted within a sliding window.
+ *
+ * A campaign keeps its size, first and last sight, the items of its window and of the last
+ * hour, the distinct sources (HyperLogLog) of its window, and the weights of the reports it
+ * received. Campaigns cost memory, their members hardly: an item that joins a campaign
+ * updates counts in place (the first three that differ from the first text also file their
+ * bands). Memory is capped; past the cap the least recently used campaigns
+ * are evicted, and a campaign idle for its ttl expires. Campaigns are spread over shards by id,
+ * each with its own lock; the band index over its own shards. Everything is a function of the
+ * items and the times given, never of the wall clock. */
+#ifndef VD_CAMPAIGN_H
+#define VD_CAMPAIGN_H
+
+#include "sketch.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vd_campaigns vd_campaigns_t;
+
+typedef enum { VD_CAMPAIGN_TEXT, VD_CAMPAIGN_FIELDS, VD_CAMPAIGN_KINDS } vd_campaign_kind_t;
+
+/* "text", "fields". */
+extern const char *const vd_campaign_kind_names[VD_CAMPAIGN_KINDS];
+
+#define VD_CAMPAIGN_SLOTS         12    /* buckets of a window: exact to a twelfth of it */
+#define VD_CAMPAIGN_HLL           128   /* registers of each of a campaign's two source counts */
+#define VD_CAMPAIGN_TEXT_WINDOW   86400 /* defaults, seconds */
+#define VD_CAMPAIGN_TEXT_TTL      (INT64_C(7) * 86400)
+#define VD_CAMPAIGN_FIELDS_WINDOW 3600
+#define VD_CAMPAIGN_MIN_WINDOW    60
+#define VD_CAMPAIGN_MAX_WINDOW    (INT64_C(30) * 86400)
+
+/* How one item is looked up and counted. */
+typedef struct vd_campaign_opts {
+    const char *scope; /* campaigns of different scopes never mix ("" or NULL: the default) */
+    size_t scope_len;
+    const char *source; /* who sent the item (a sender, a network): counted distinct; or NULL */
+    size_t source_len;
+    int64_t window; /* seconds; 0: the kind's default. A campaign keeps the one it began with */
+    int64_t ttl;    /* idle seconds before it expires; 0: the default (text a week, fields two
+                       windows); never less than the window */
+    int look_only;  /* find the campaign, change nothing, start none */
+} vd_campaign_opts_t;
+
+/* A campaign as a rule sees it, after the item was counted. */
+typedef struct vd_campaign_view {
+    uint64_t id;
+    vd_campaign_kind_t kind;
+    int created;        /* this item started it */
+    int agree;          /* text: values equal to the campaign's first sketch (of 32); fields: 32 */
+    uint64_t size;      /* items since it was first seen */
+    uint64_t recent;    /* items within its window */
+    uint64_t growth_1h; /* items within the last hour */
+    uint64_t sources;   /* distinct sources within its window (about 9% error past a few
+                           hundred; exact to a few percent below) */
+    int64_t first_seen, last_seen, window; /* seconds */
+    double bad, good;   /* weights of the reports received (vd_campaign_report) */
+    uint64_t reporters; /* distinct reporters (exact to a few percent up to about 100) */
+} vd_campaign_view_t;
+
+typedef struct vd_campaign_stats {
+    uint64_t entries, bytes, evictions, expired;
+    uint64_t lookups, matches, created;
+    uint64_t too_short; /* text: texts with too few words for a sketch (counted by callers) */
+} vd_campaign_stats_t;
+
+/* An index holding at most max_bytes of campaigns (band entries included). NULL when out of
+ * memory. */
+vd_campaigns_t *vd_campaigns_new(size_t max_bytes);
+void vd_campaigns_free(vd_campaigns_t *c);
+
+/* Drops every campaign (policy tests start each case from nothing). */
+void vd_campaigns_clear(vd_campaigns_t *c);
+
+/* Finds the campaign of a text's sketch at time now and counts the item in it (or starts one).
+ * Returns 0 with *out filled, VD_ENOTFOUND (look_only and no campaign is near), VD_EINVAL (a
+ * window out of range) or VD_ENOMEM. */
+int vd_campaign_text(vd_campaigns_t *c, const vd_sketch_t *sk, const vd_campaign_opts_t *o,
+                     int64_t now, vd_campaign_view_t *out);
+
+/* The same for a lockstep group: key names the feature values (vd_campaign_fields_key). */
+int vd_campaign_fields(vd_campaigns_t *c, uint64_t key, const vd_campaign_opts_t *o, int64_t now,
+                       vd_campaign_view_t *out);
+
+/* Adds a person's report to campaign id of kind: weight (0 to 1e6) to its bad (bad != 0) or
+ * good weight, the reporter (or NULL) to its distinct reporters; a reported campaign lives at
+ * least its ttl from now. *out gets the campaign after the report. For the report path
+ * (docs/protocol.md, report): the id is what the decision observed. Returns 0, VD_ENOTFOUND
+ * (no such campaign: expired, evicted, never made here) or VD_EINVAL (a weight out of
+ * range). */
+int vd_campaign_report(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, int bad,
+                       double weight, const char *reporter, size_t rlen, int64_t now,
+                       vd_campaign_view_t *out);
+
+/* Notes a text the caller could not sketch (too short), for the stats. */
+void vd_campaigns_note_short(vd_campaigns_t *c);
+
+/* Per kind: totals over every shard. */
+void vd_campaigns_stats(vd_campaigns_t *c, vd_campaign_stats_t out[VD_CAMPAIGN_KINDS]);
+
+#endif

@@ -1,0 +1,32 @@
+/* The counts a campaign keeps: a sliding window of item counts in VD_CAMPAIGN_SLOTS buckets,
+ * and distinct sources over a sliding window as two HyperLogLog generations of half a window
+ * each (their union covers between half a window and a whole one). Both are functions of the
+ * times given. */
+#ifndef VD_CAMPAIGN_COUNT_H
+#define VD_CAMPAIGN_COUNT_H
+
+#include "campaign.h"
+
+#include <stdint.h>
+
+typedef struct vd_campaign_ring {
+    uint32_t head; /* the newest bucket's number: time / width */
+    uint32_t count[VD_CAMPAIGN_SLOTS];
+} vd_campaign_ring_t;
+
+typedef struct vd_campaign_hll {
+    uint32_t gen; /* time / (window / 2) of regs[0]; regs[1] is the generation before */
+    uint8_t regs[2][VD_CAMPAIGN_HLL];
+} vd_campaign_hll_t;
+
+/* Adds n at now (n = 0 only reads) to a ring of buckets width seconds wide and returns the
+ * total of the buckets still inside the window. */
+uint64_t vd_campaign_ring_add(vd_campaign_ring_t *r, int64_t width, uint32_t n, int64_t now);
+
+/* Adds the hash of a source at now (half: half the window, in seconds). */
+void vd_campaign_hll_add(vd_campaign_hll_t *h, int64_t half, uint64_t hash, int64_t now);
+
+/* About how many distinct sources were added within the last one to two halves at now. */
+uint64_t vd_campaign_hll_count(const vd_campaign_hll_t *h, int64_t half, int64_t now);
+
+#endif
