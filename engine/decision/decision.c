@@ -96,8 +96,9 @@ int vd_decision_add_fault(vd_decision_t *d, const char *stage, const char *rule,
 
 const char *vd_obs_name(vd_obs_kind_t kind) {
     static const char *const names[] = {
-        [VD_OBS_COUNTER] = "counter", [VD_OBS_DISTINCT] = "distinct", [VD_OBS_LABELED] = "labeled",
-        [VD_OBS_PLUGIN] = "plugin",   [VD_OBS_PROFILE] = "profile",   [VD_OBS_ANOMALY] = "anomaly"};
+        [VD_OBS_COUNTER] = "counter",  [VD_OBS_DISTINCT] = "distinct", [VD_OBS_LABELED] = "labeled",
+        [VD_OBS_PLUGIN] = "plugin",    [VD_OBS_PROFILE] = "profile",   [VD_OBS_ANOMALY] = "anomaly",
+        [VD_OBS_CAMPAIGN] = "campaign"};
     return (unsigned)kind < sizeof names / sizeof *names && names[kind] ? names[kind] : "?";
 }
 

@@ -18,12 +18,25 @@ NAMES = ["amelie", "bruno", "carla", "dmitri", "elena", "farid", "greta", "hugo"
          "jonas", "kaori", "lucas", "maya", "noah", "olga", "pablo", "quinn", "rosa"]
 
 
+DOMAINS = ["gmail.com", "web.de", "gmx.de", "outlook.com", "yahoo.com", "t-online.de"]
+AGENTS = ["Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+          "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/120.0 Safari/537.36",
+          "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+          "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/120.0 Mobile Safari/537.36"]
+
+
 def signup(i, t):
-    name = NAMES[i % len(NAMES)] + NAMES[(i // len(NAMES)) % len(NAMES)]  # no digits
+    """People: varied names (no digits), providers, browsers and typing speeds, each from an
+    address of its own in the network."""
+    a, b = NAMES[i % len(NAMES)], NAMES[(i // len(NAMES)) % len(NAMES)]
+    name = (a + "." + b) if i % 3 == 0 else (a.capitalize() + b) if i % 3 == 1 else a + "_" + b
     return {"time": t, "ip": "10.%d.%d.%d" % (i % 200, (i // 200) % 250, i % 250 + 1),
-            "asn": 64500, "email": name + "@example.net", "username": name, "country": "DE",
-            "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
-            "form_ms": 9000}
+            "asn": 64500, "email": name.lower() + "@" + DOMAINS[i % len(DOMAINS)],
+            "username": name, "country": "DE", "user_agent": AGENTS[(i // 7) % len(AGENTS)],
+            "form_ms": 4000 + (i * 2654435761) % 40000}
 
 
 def ordinary_days(days):
