@@ -50,7 +50,8 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     if (!e || !e->d->observe) return 0;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    vd_mp_map(&sb, 6);
+    /* The sentence only for explain: a logged decision keeps the numbers it is made of. */
+    vd_mp_map(&sb, 5 + (e->d->explain != 0));
     VD_MP_LIT(&sb, "value");
     vd_mp_double(&sb, r->value);
     VD_MP_LIT(&sb, "score");
@@ -61,8 +62,10 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     vd_mp_double(&sb, r->low);
     VD_MP_LIT(&sb, "high");
     vd_mp_double(&sb, r->high);
-    VD_MP_LIT(&sb, "why");
-    vd_mp_cstr(&sb, why);
+    if (e->d->explain) {
+        VD_MP_LIT(&sb, "why");
+        vd_mp_cstr(&sb, why);
+    }
     vd_observed_t o = {.kind = VD_OBS_ANOMALY,
                        .name = key,
                        .len = len,
