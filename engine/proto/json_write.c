@@ -208,14 +208,39 @@ char *vd_json_put_int(char *o, int64_t v) {
     return put_u64(o, (uint64_t)0 - (uint64_t)v);
 }
 
+/* d with the fewest decimals, 1 to 8, that read back as d exactly, or NULL when none does
+ * (|d| from 1e-8 to 1e9). The decimal v / 10^k reads back as the double nearest to it, which
+ * is what the division computes: when that is d, the text is d's. A few multiplications
+ * instead of snprintf and strtod (the decision log's lines hold many such numbers). */
+static char *put_fixed(char *o, double d) {
+    static const double scale[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    static const uint64_t iscale[] = {10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+    double a = fabs(d);
+    if (!(a >= 1e-8 && a < 1e9)) return NULL;
+    for (int k = 0; k < 8; k++) {
+        double v = nearbyint(a * scale[k]);
+        if (v / scale[k] != a) continue;
+        uint64_t iv = (uint64_t)v, frac = iv % iscale[k];
+        if (d < 0) *o++ = '-';
+        o = put_u64(o, iv / iscale[k]);
+        *o++ = '.';
+        for (int i = k; i >= 0; i--, frac /= 10)
+            o[i] = (char)('0' + frac % 10);
+        return o + k + 1;
+    }
+    return NULL;
+}
+
 /* At most 24 bytes. */
 char *vd_json_put_double(char *o, double d) {
     if (!isfinite(d)) return memcpy(o, "null", 4), o + 4;
-    if (d == (double)(int64_t)d && d > -1e15 && d < 1e15 && (d != 0 || !signbit(d))) {
+    if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d && (d != 0 || !signbit(d))) {
         o = vd_json_put_int(
             o, (int64_t)d); /* whole numbers (scores, mostly) keep a fraction, so that */
         return memcpy(o, ".0", 2), o + 2; /* readers see the float msgpack said it was */
     }
+    char *fixed = put_fixed(o, d);
+    if (fixed) return fixed;
     char num[32];
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) { /* the shortest that reads back as d */
