@@ -307,16 +307,23 @@ static void decision_log_metrics(buf_t *b, const vd_dlog_stats_t *d) {
                      "Decision records waiting for the writer.", d->buffered);
 }
 
-/* One family with a line per campaign kind; field is the offset of a uint64_t in the stats. */
+/* One family with a line per kind: n structs from first, stride bytes apart, each with a
+ * uint64_t at offset field, labelled kind="names[k]". */
+static void kind_family(buf_t *b, const char *name, const char *type, const char *help,
+                        const void *first, size_t stride, size_t field,
+                        const char *const *names, int n) {
+    family(b, name, type, help);
+    for (int k = 0; k < n; k++) {
+        uint64_t v;
+        memcpy(&v, (const char *)first + k * stride + field, sizeof v);
+        put(b, "%s{kind=\"%s\"} %llu\n", name, names[k], (unsigned long long)v);
+    }
+}
+
 static void campaign_family(buf_t *b, const vd_stats_snapshot_t *st, const char *name,
                             const char *type, const char *help, size_t field) {
-    family(b, name, type, help);
-    for (int k = 0; k < VD_CAMPAIGN_KINDS; k++) {
-        const char *base = (const char *)&st->campaigns[k];
-        uint64_t v;
-        memcpy(&v, base + field, sizeof v);
-        put(b, "%s{kind=\"%s\"} %llu\n", name, vd_campaign_kind_names[k], (unsigned long long)v);
-    }
+    kind_family(b, name, type, help, st->campaigns, sizeof st->campaigns[0], field,
+                vd_campaign_kind_names, VD_CAMPAIGN_KINDS);
 }
 
 static void campaign_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
@@ -341,6 +348,27 @@ static void campaign_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
                      st->campaigns[VD_CAMPAIGN_TEXT].too_short);
 }
 
+static void store_kind_family(buf_t *b, const vd_stats_snapshot_t *st, const char *name,
+                              const char *type, const char *help, size_t field) {
+    kind_family(b, name, type, help, st->store.kinds, sizeof st->store.kinds[0], field,
+                vd_store_kind_names, VD_STORE_KINDS);
+}
+
+static void store_kind_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
+#define KF(f) offsetof(vd_store_kind_stats_t, f)
+    store_kind_family(b, st, "verdict_state_kind_entries", "gauge",
+                      "Entries of the embedded store by kind (record: anomaly models and "
+                      "behaviour profiles).",
+                      KF(entries));
+    store_kind_family(b, st, "verdict_state_kind_bytes", "gauge",
+                      "Memory of the embedded store by kind of entry.", KF(bytes));
+    store_kind_family(b, st, "verdict_state_kind_evictions_total", "counter",
+                      "Entries evicted by the memory cap, by kind.", KF(evictions));
+    store_kind_family(b, st, "verdict_state_kind_expired_total", "counter",
+                      "Entries dropped when found past their time, by kind.", KF(expired));
+#undef KF
+}
+
 static void state_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
     gauge_or_counter(b, "verdict_state_entries", "gauge",
                      "Counters, distinct sets and labels in the embedded store.",
@@ -349,6 +377,7 @@ static void state_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
                      st->store.bytes);
     gauge_or_counter(b, "verdict_state_evictions_total", "counter",
                      "Entries evicted by the memory cap.", st->store.evictions);
+    store_kind_metrics(b, st);
     campaign_metrics(b, st);
     if (st->persist.path) snapshot_metrics(b, &st->persist);
     if (!st->redis_address) return;

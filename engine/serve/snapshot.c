@@ -94,11 +94,26 @@ static void pack_campaigns(msgpack_packer *pk, const vd_stats_snapshot_t *snap) 
     }
 }
 
+/* stats "state.kinds": the store's figures by kind of entry. */
+static void pack_store_kinds(msgpack_packer *pk, const vd_store_stats_t *st) {
+    vd_pack_cstr(pk, "kinds");
+    msgpack_pack_map(pk, VD_STORE_KINDS);
+    for (int k = 0; k < VD_STORE_KINDS; k++) {
+        const vd_store_kind_stats_t *c = &st->kinds[k];
+        vd_pack_cstr(pk, vd_store_kind_names[k]);
+        msgpack_pack_map(pk, 4);
+        vd_pack_u64(pk, "entries", c->entries);
+        vd_pack_u64(pk, "bytes", c->bytes);
+        vd_pack_u64(pk, "evictions", c->evictions);
+        vd_pack_u64(pk, "expired", c->expired);
+    }
+}
+
 /* stats "state": the backend, and the embedded store's size and churn. */
 static void pack_state(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
     const vd_store_stats_t *st = &snap->store;
     vd_pack_cstr(pk, "state");
-    msgpack_pack_map(pk, 7 + (snap->redis_address != NULL) + (snap->persist.path != NULL));
+    msgpack_pack_map(pk, 8 + (snap->redis_address != NULL) + (snap->persist.path != NULL));
     vd_pack_cstr(pk, "backend");
     vd_pack_cstr(pk, snap->redis_address ? "redis" : "embedded");
     vd_pack_cstr(pk, "fallback");
@@ -109,6 +124,7 @@ static void pack_state(msgpack_packer *pk, const vd_stats_snapshot_t *snap) {
     vd_pack_u64(pk, "bytes", st->bytes);
     vd_pack_u64(pk, "evictions", st->evictions);
     vd_pack_u64(pk, "expired", st->expired);
+    pack_store_kinds(pk, st);
     pack_campaigns(pk, snap);
 }
 

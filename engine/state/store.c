@@ -23,6 +23,7 @@ _Static_assert(VD_STORE_HLL_RANK == 64 - HLL_BITS + 1, "the rank of the hash's o
 
 const int64_t vd_window_seconds[VD_WINDOWS] = {60, 3600, 86400};
 const char *const vd_window_names[VD_WINDOWS] = {"1m", "1h", "24h"};
+const char *const vd_store_kind_names[VD_STORE_KINDS] = {"counter", "distinct", "label", "record"};
 
 enum {
     COUNTER = VD_STORE_COUNTER,
@@ -76,6 +77,7 @@ typedef struct shard {
     entry_t *cursor; /* where a walk is in the recency list, or NULL */
     uint16_t walk;   /* the walk that last came here: entries made since are not its */
     uint64_t evictions, expired;
+    vd_store_kind_stats_t kinds[VD_STORE_KINDS]; /* the same four figures by kind */
 } shard_t;
 
 struct vd_store {
@@ -127,6 +129,8 @@ void vd_store_clear(vd_store_t *s) {
         memset(sh->table, 0, sh->cap * sizeof *sh->table);
         sh->newest = sh->oldest = NULL;
         sh->n = sh->bytes = 0;
+        for (int k = 0; k < VD_STORE_KINDS; k++)
+            sh->kinds[k].entries = sh->kinds[k].bytes = 0;
         pthread_mutex_unlock(&sh->lock);
     }
 }
@@ -159,6 +163,8 @@ static void remove_entry(shard_t *sh, entry_t *e) {
     lru_unlink(sh, e);
     sh->n--;
     sh->bytes -= e->size;
+    sh->kinds[e->type].entries--;
+    sh->kinds[e->type].bytes -= e->size;
     free(e);
 }
 
@@ -191,8 +197,9 @@ static void evict(vd_store_t *s, shard_t *sh, entry_t *keep) {
             lru_push(sh, old);
             continue;
         }
-        remove_entry(sh, old);
         sh->evictions++;
+        sh->kinds[old->type].evictions++;
+        remove_entry(sh, old);
     }
 }
 
@@ -204,8 +211,9 @@ static entry_t *lookup_sized(vd_store_t *s, shard_t *sh, uint64_t h, int type, c
         if (e->hash != h || e->type != type || e->keylen != len || memcmp(e->key, key, len) != 0)
             continue;
         if (e->expires && now >= e->expires) {
-            remove_entry(sh, e);
             sh->expired++;
+            sh->kinds[e->type].expired++;
+            remove_entry(sh, e);
             break;
         }
         e->referenced = 1; /* no list surgery on the hot path: see evict() */
@@ -235,6 +243,8 @@ static entry_t *lookup_sized(vd_store_t *s, shard_t *sh, uint64_t h, int type, c
     lru_push(sh, e);
     sh->n++;
     sh->bytes += size;
+    sh->kinds[type].entries++;
+    sh->kinds[type].bytes += size;
     evict(s, sh, e);
     if (sh->n > sh->cap) grow(sh); /* short chains: one pointer chase per lookup */
     return e;
@@ -424,6 +434,12 @@ void vd_store_stats(vd_store_t *s, vd_store_stats_t *out) {
         out->bytes += sh->bytes;
         out->evictions += sh->evictions;
         out->expired += sh->expired;
+        for (int k = 0; k < VD_STORE_KINDS; k++) {
+            out->kinds[k].entries += sh->kinds[k].entries;
+            out->kinds[k].bytes += sh->kinds[k].bytes;
+            out->kinds[k].evictions += sh->kinds[k].evictions;
+            out->kinds[k].expired += sh->kinds[k].expired;
+        }
         pthread_mutex_unlock(&sh->lock);
     }
 }

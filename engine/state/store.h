@@ -58,8 +58,20 @@ typedef int (*vd_store_visit_fn)(void *ud, const vd_store_item_t *item);
 
 typedef struct vd_store_walk vd_store_walk_t;
 
+#define VD_STORE_KINDS 4
+
+/* "counter", "distinct", "label", "record", by vd_store_kind_t. */
+extern const char *const vd_store_kind_names[VD_STORE_KINDS];
+
+typedef struct vd_store_kind_stats {
+    uint64_t entries, bytes, evictions, expired;
+} vd_store_kind_stats_t;
+
 typedef struct vd_store_stats {
     uint64_t entries, bytes, evictions, expired;
+    /* The same by kind: which kind of state the memory cap is pushing out (records are the
+     * anomaly models and behaviour profiles). */
+    vd_store_kind_stats_t kinds[VD_STORE_KINDS];
 } vd_store_stats_t;
 
 /* A store holding at most max_bytes of entries (keys included). NULL when out of memory. */

@@ -37,6 +37,9 @@ def test_metrics_endpoint():
         assert "verdict_policy_info{version=" in text
         assert "verdict_read_pauses_total 0\n" in text, text
         assert "verdict_state_entries " in text and "verdict_state_evictions_total 0\n" in text
+        for kind in ("counter", "distinct", "label", "record"):
+            assert f'verdict_state_kind_evictions_total{{kind="{kind}"}} 0\n' in text, text
+        assert 'verdict_state_kind_entries{kind="counter"} ' in text
         assert 'disposable_domains.txt",kind="domain"} ' in text, text
         assert "verdict_redis_ops_total" not in text  # embedded state
         # Every sample belongs to the family declared just before it.

@@ -168,6 +168,11 @@ static void test_memory_cap_evicts_coldest(void) {
     CU_ASSERT(st.bytes <= 64 * 12 * 1200);
     CU_ASSERT_EQUAL(st.entries + st.evictions, 5000);
     CU_ASSERT(st.evictions > 4000);
+    /* every model is a record: the figures by kind say so */
+    CU_ASSERT_EQUAL(st.kinds[VD_STORE_RECORD].entries, st.entries);
+    CU_ASSERT_EQUAL(st.kinds[VD_STORE_RECORD].bytes, st.bytes);
+    CU_ASSERT_EQUAL(st.kinds[VD_STORE_RECORD].evictions, st.evictions);
+    CU_ASSERT_EQUAL(st.kinds[VD_STORE_COUNTER].entries + st.kinds[VD_STORE_COUNTER].evictions, 0);
     vd_anomaly_model_t m;
     CU_ASSERT_EQUAL(vd_anomaly_get(s, "series:00000", 12, &m), 0);
     CU_ASSERT_EQUAL(m.seen, 5001);

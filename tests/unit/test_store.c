@@ -33,6 +33,8 @@ static void test_windows(void) {
     vd_store_stats(s, &st);
     CU_ASSERT_EQUAL(st.entries, 0);
     CU_ASSERT_EQUAL(st.expired, 1);
+    CU_ASSERT_EQUAL(st.kinds[VD_STORE_COUNTER].expired, 1);
+    CU_ASSERT_EQUAL(st.kinds[VD_STORE_COUNTER].bytes, 0);
     vd_store_free(s);
 }
 
@@ -156,6 +158,9 @@ static void test_memory_cap_evicts_oldest(void) {
     CU_ASSERT(st.bytes <= 64 * 4096);
     CU_ASSERT(st.evictions > 10000);
     CU_ASSERT_EQUAL(st.evictions + st.entries, 20000); /* every key is either kept or evicted */
+    CU_ASSERT_EQUAL(st.kinds[VD_STORE_COUNTER].evictions, st.evictions);
+    CU_ASSERT_EQUAL(st.kinds[VD_STORE_COUNTER].entries, st.entries);
+    CU_ASSERT_EQUAL(st.kinds[VD_STORE_LABEL].entries + st.kinds[VD_STORE_RECORD].entries, 0);
     vd_store_count(s, "k19999", 6, 0, T0, c);          /* the newest survived */
     CU_ASSERT_EQUAL(c[0], 1);
     vd_store_free(s);
