@@ -6,6 +6,7 @@
 #include "lua_campaign.h"
 
 #include "base/error.h"
+#include "base/hex.h"
 #include "decision/decision.h"
 #include "decision/recorded.h"
 #include "proto/mp_scan.h"
@@ -17,10 +18,8 @@
 #include "state/sketch.h"
 #include "udata.h"
 
-#include <inttypes.h>
 #include <lauxlib.h>
 #include <msgpack.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -33,11 +32,11 @@ static int64_t now(lua_State *L) {
 
 /* The view's fields, in the order explain and the decision log show them. */
 static void pack_view(msgpack_sbuffer *sb, const vd_campaign_view_t *v) {
-    char id[20];
-    snprintf(id, sizeof id, "%016" PRIx64, v->id);
+    char id[16];
+    vd_hex64(id, v->id);
     vd_mp_map(sb, 13);
     VD_MP_LIT(sb, "id");
-    vd_mp_cstr(sb, id);
+    vd_mp_str(sb, id, sizeof id);
     VD_MP_LIT(sb, "new");
     vd_mp_bool(sb, v->created);
     VD_MP_LIT(sb, "similarity");
@@ -172,9 +171,8 @@ static int view_index(lua_State *L) {
     } else if (IS("growth_1h")) {
         lua_pushinteger(L, (lua_Integer)v->growth_1h);
     } else if (IS("id")) {
-        char id[20];
-        snprintf(id, sizeof id, "%016" PRIx64, v->id);
-        lua_pushstring(L, id);
+        char id[16];
+        lua_pushlstring(L, id, (size_t)(vd_hex64(id, v->id) - id));
     } else if (IS("kind")) {
         lua_pushstring(L, u->kind);
     } else if (IS("new")) {
@@ -314,7 +312,10 @@ static void name_ask(lua_State *L, ask_t *a, const char *kind, uint64_t digest,
     if (!e || !(e->d->observe || (e->d->recorded && e->d->recorded->state))) return;
     uint64_t h = digest ^ (uint64_t)o->window ^
                  (o->scope_len ? XXH3_64bits(o->scope, o->scope_len) : 0) ^ (uint64_t)o->look_only;
-    a->klen = (size_t)snprintf(a->key, sizeof a->key, "%s:%016" PRIx64, kind, h);
+    size_t kl = strlen(kind); /* "text" or "fields" */
+    memcpy(a->key, kind, kl);
+    a->key[kl] = ':';
+    a->klen = (size_t)(vd_hex64(a->key + kl + 1, h) - a->key);
 }
 
 static vd_campaigns_t *index_of(lua_State *L) {
