@@ -18,6 +18,9 @@
  * while they do not (an idle daemon wakes a few times a second). */
 #define NAP_SHORTEST_NS 1000000
 #define NAP_LONGEST_NS  64000000
+/* Lines staged for direct writes reach the file when the writer runs out of lines, at most
+ * this often (and whenever a 1 MiB chunk fills). */
+#define SETTLE_EVERY_NS 100000000
 #define WRITE_WAIT      100 /* ms a write waits for a full sink before the writer looks again */
 #define ERROR_LOG_NS    (60 * (int64_t)1000000000)
 
@@ -210,24 +213,69 @@ static void settle(vd_dlog_t *l) {
     atomic_store(&l->writing, 0);
 }
 
-/* One write of what out holds, waiting at most WRITE_WAIT ms for a full sink. On a failed
- * write (not a full sink) the lines not written are dropped and counted: a broken disk must not
- * stop the writer, nor hold records that newer ones could take the place of. */
-static void flush(vd_dlog_t *l) {
-    if (l->out_off == l->out.size || !begin_writing(l)) return;
-    int begins = !l->line_open;
-    if (begins && atomic_exchange(&l->reopen, 0)) {
+/* Before the first of n bytes of new lines: the file is opened again when asked to (SIGHUP)
+ * or when it is gone, rotated when due, and given its manifest line when it needs one. */
+static void before_lines(vd_dlog_t *l, size_t n) {
+    if (atomic_exchange(&l->reopen, 0)) {
         count(&l->reopens, 1);
         vd_dlog_sink_reopen(&l->sink);
-    } else if (begins && vd_dlog_sink_gone(&l->sink)) {
+    } else if (vd_dlog_sink_gone(&l->sink)) {
         /* Deleted or replaced under us: writing on would lose every record without an error. */
         vd_log(VD_LOG_WARN, "decision log: %s was removed or replaced: opening it again",
                l->sink.cfg.path);
         count(&l->reopens, 1);
         vd_dlog_sink_reopen(&l->sink);
     }
+    top_of_file(l, n);
+}
+
+/* With direct writes, records go from the rings straight into the sink's staging buffer: one
+ * copy of each line instead of two (into out, then into that buffer), which was a third of the
+ * writer's time. Only between whole lines and with out empty; the bytes the rings held when it
+ * began, at most, so that rotation sees them before they are written. Returns the records
+ * moved. */
+static size_t gather_direct(vd_dlog_t *l) {
+    if (!l->sink.direct.buf || l->line_open || l->out.size != l->out_off) return 0;
+    size_t budget = 0; /* the bytes announced to rotation: what the rings hold now */
+    for (int i = 0; i < l->cfg.nrings; i++)
+        budget += vd_dlog_ring_used(&l->lanes[i].ring);
+    if (!budget || !begin_writing(l)) return 0;
     uint64_t rotations = l->sink.rotations;
-    if (begins) top_of_file(l, l->out.size - l->out_off);
+    before_lines(l, budget);
+    size_t moved = 0, bytes = 0;
+    for (int i = 0; i < l->cfg.nrings && l->out.size == l->out_off; i++) {
+        vd_dlog_ring_t *r = &l->lanes[i].ring;
+        const char *rec;
+        size_t n;
+        while (l->sink.direct.buf && (rec = vd_dlog_ring_peek(r, &n)) != NULL && n <= budget) {
+            size_t w = vd_dlog_sink_write(&l->sink, rec, n, 1, WRITE_WAIT);
+            bytes += w;
+            budget -= n;
+            if (w < n) { /* the direct write failed: the rest of the line goes the usual way */
+                l->line_open = w > 0;
+                take(l, rec + w, n - w);
+                vd_dlog_ring_pop(r);
+                break;
+            }
+            vd_dlog_ring_pop(r);
+            moved++;
+        }
+    }
+    atomic_store(&l->writing, 0);
+    count(&l->records, moved);
+    count(&l->bytes, bytes);
+    count(&l->rotations, l->sink.rotations - rotations);
+    return moved + (l->out.size != l->out_off);
+}
+
+/* One write of what out holds, waiting at most WRITE_WAIT ms for a full sink. On a failed
+ * write (not a full sink) the lines not written are dropped and counted: a broken disk must not
+ * stop the writer, nor hold records that newer ones could take the place of. */
+static void flush(vd_dlog_t *l) {
+    if (l->out_off == l->out.size || !begin_writing(l)) return;
+    int begins = !l->line_open;
+    uint64_t rotations = l->sink.rotations;
+    if (begins) before_lines(l, l->out.size - l->out_off);
     size_t w = vd_dlog_sink_write(&l->sink, l->out.data + l->out_off, l->out.size - l->out_off,
                                   begins, WRITE_WAIT);
     atomic_store(&l->writing, 0);
@@ -284,9 +332,11 @@ static void *writer(void *arg) {
     pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
     pthread_setname_np(pthread_self(), "verdictd-log"); /* for top -H, perf and ps */
     long nap_ns = NAP_SHORTEST_NS;
+    int64_t settled_ns = 0;
     for (;;) {
         int stopping = atomic_load(&l->stop);
-        size_t moved = gather(l);
+        size_t moved = gather_direct(l);
+        if (!moved) moved = gather(l);
         flush(l);
         report_error(l);
         size_t left = queued(l);
@@ -294,7 +344,13 @@ static void *writer(void *arg) {
         if (stopping && (left == 0 || mono_ns() >= l->stop_deadline_ns)) break;
         if (moved) nap_ns = NAP_SHORTEST_NS;
         if (!moved && l->out.size == l->out_off) {
-            settle(l);
+            /* Settling writes small blocks, and its partial block through the cache, which
+             * the next direct write must then wait for: at most every SETTLE_EVERY_NS. */
+            int64_t now = mono_ns();
+            if (stopping || now - settled_ns >= SETTLE_EVERY_NS) {
+                settle(l);
+                settled_ns = now;
+            }
             struct timespec nap = {0, stopping ? NAP_SHORTEST_NS : nap_ns};
             nanosleep(&nap, NULL);
             if (nap_ns < NAP_LONGEST_NS) nap_ns *= 2;
