@@ -19,4 +19,12 @@ int vd_cli_decide_params(const char *pipeline, const char *json, size_t len,
                          const vd_cli_decide_opts_t *opts, msgpack_sbuffer *sb, char *err,
                          size_t errlen);
 
+/* Packs the event json[0..len), which must be one JSON object. Returns 0, or -1 with the
+ * reason in err (nothing packed then). */
+int vd_cli_event_pack(msgpack_packer *pk, const char *json, size_t len, char *err, size_t errlen);
+
+/* All of stdin, NUL-terminated (an event given as -); *len counts the bytes read. NULL when
+ * out of memory. */
+char *vd_cli_read_stdin(size_t *len);
+
 #endif

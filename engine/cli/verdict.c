@@ -2,6 +2,7 @@
  * (cmd_*.c). */
 #include "cmd_log.h"
 #include "cmd_replay.h"
+#include "cmd_report.h"
 #include "cmd_state.h"
 #include "cmd_test.h"
 #include "daemon_call.h"
@@ -46,6 +47,8 @@ static void usage(FILE *out) {
             "  state get|set|reset KIND KEY ... a counter, distinct count or label by key\n"
             "                                   (verdict state --help)\n"
             "  list check LIST VALUE            is VALUE in a list file the policies load?\n"
+            "  report PIPELINE SUBJECT bad|good a person's verdict on a decision (its id) or an\n"
+            "                                   event, for its campaigns (verdict report --help)\n"
             "  log [OPTIONS] FILE...            read decision logs (offline; see below)\n"
             "  replay --policies DIR FILE...    a policy over recorded decisions (offline;\n"
             "                                   verdict replay --help)\n"
@@ -57,23 +60,6 @@ static void usage(FILE *out) {
             "  --timeout-ms MS   how long to wait for the reply (default 30000)\n"
             "\n");
     vd_cmd_log_usage(out);
-}
-
-/* All of stdin, NUL-terminated; *len counts the bytes read (NUL bytes included). */
-static char *read_stdin(size_t *len) {
-    size_t cap = 4096, n;
-    char *buf = malloc(cap);
-    *len = 0;
-    while (buf && (n = fread(buf + *len, 1, cap - *len - 1, stdin)) > 0) {
-        *len += n;
-        if (cap - *len < 2) {
-            char *more = realloc(buf, cap *= 2);
-            if (!more) free(buf);
-            buf = more;
-        }
-    }
-    if (buf) buf[*len] = '\0';
-    return buf;
 }
 
 /* decide --explain without --json: the explanation for people. Returns 0, or -1 when the
@@ -102,7 +88,7 @@ static int call(const cli_t *o, const char *method, msgpack_sbuffer *params) {
 /* decide PIPELINE with the event text given, or read from stdin when NULL. */
 static int decide(const cli_t *o, const char *pipeline, const char *arg, msgpack_sbuffer *sb) {
     size_t len = arg ? strlen(arg) : 0;
-    char *text = arg ? NULL : read_stdin(&len), err[512];
+    char *text = arg ? NULL : vd_cli_read_stdin(&len), err[512];
     int rc = EXIT_USAGE;
     if (!arg && !text)
         fprintf(stderr, "verdict: out of memory reading the event\n");
@@ -248,6 +234,9 @@ int main(int argc, char **argv) {
                             &(vd_cmd_state_opts_t){o.socket != env_socket ? o.socket : NULL,
                                                    env_socket, o.compact, o.timeout_ms});
     if (strcmp(argv[0], "test") == 0) return vd_cmd_test(argc, argv);
+    if (strcmp(argv[0], "report") == 0)
+        return vd_cmd_report(argc, argv,
+                             &(vd_cmd_report_opts_t){o.socket, o.compact, o.timeout_ms});
     /* The daemon's commands also take their options after the command's name. */
     optind = 0;
     if ((rc = parse_options(&o, argc, argv, "h"))) return rc == 1 ? 0 : rc;

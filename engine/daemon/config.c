@@ -26,6 +26,7 @@ void vd_config_defaults(vd_config_t *c) {
     c->decision_log_buffer = (size_t)32 << 20;
     c->state_bytes = (size_t)256 << 20;
     c->campaign_bytes = (size_t)64 << 20;
+    c->report_limit = 100;
     c->state_snapshot = NULL;
     c->state_snapshot_interval_s = 60;
     c->list_check_ms = 1000;

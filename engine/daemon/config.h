@@ -27,6 +27,7 @@ typedef struct vd_config {
     size_t max_pending_bytes;  /* request bytes they may hold per worker before overloaded */
     size_t state_bytes;        /* memory cap of the embedded state store */
     size_t campaign_bytes;     /* memory cap of the campaign index */
+    int report_limit;          /* reports one reporter may make in an hour (report method) */
     int list_check_ms;         /* how often list files are looked at for changes; 0 = never */
     const char *redis_address; /* state in Redis when set (see engine/state/redis.h) */
     const char *redis_prefix;  /* put before every Redis key */

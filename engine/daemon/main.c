@@ -69,6 +69,8 @@ static void usage(FILE *out) {
         "  --campaign-memory-mb MB\n"
         "                         memory cap of the campaign index (verdict.campaign;\n"
         "                         default 64; the coldest campaigns go first)\n"
+        "  --report-limit N       reports (the report method) one reporter may make in an\n"
+        "                         hour; past it they are refused (default 100)\n"
         "  --state-snapshot PATH  keep the embedded counters, distinct counts and labels\n"
         "                         across restarts: read PATH at start, write it every\n"
         "                         interval and at shutdown (default: not kept)\n"
@@ -148,6 +150,7 @@ static const numopt_t numopts[] = {
     {"decision-log-buffer-mb", 1, 1L << 14, 10, FIELD(decision_log_buffer), AS_MIB},
     {"admin-socket-mode", 0, 0777, 8, FIELD(admin_socket_mode), AS_UNSIGNED},
     {"campaign-memory-mb", 1, 1L << 20, 10, FIELD(campaign_bytes), AS_MIB},
+    {"report-limit", 1, 1000000000, 10, FIELD(report_limit), AS_INT},
 };
 
 /* Stores v (already within the option's range) into its field. */
@@ -295,6 +298,7 @@ int main(int argc, char **argv) {
         {"decision-log-buffer-mb", required_argument, 0, OPT_NUM + 21},
         {"admin-socket-mode", required_argument, 0, OPT_NUM + 22},
         {"campaign-memory-mb", required_argument, 0, OPT_NUM + 23},
+        {"report-limit", required_argument, 0, OPT_NUM + 24},
         {"admin-socket", required_argument, 0, OPT_ADMIN_SOCKET},
         {"decision-log", required_argument, 0, OPT_DLOG},
         {"state-snapshot", required_argument, 0, OPT_SNAPSHOT},

@@ -310,8 +310,8 @@ static void decision_log_metrics(buf_t *b, const vd_dlog_stats_t *d) {
 /* One family with a line per kind: n structs from first, stride bytes apart, each with a
  * uint64_t at offset field, labelled kind="names[k]". */
 static void kind_family(buf_t *b, const char *name, const char *type, const char *help,
-                        const void *first, size_t stride, size_t field,
-                        const char *const *names, int n) {
+                        const void *first, size_t stride, size_t field, const char *const *names,
+                        int n) {
     family(b, name, type, help);
     for (int k = 0; k < n; k++) {
         uint64_t v;
@@ -423,6 +423,20 @@ static void list_stale(const vd_list_info_t *l, size_t i, size_t n, void *arg) {
         *l->error != '\0');
 }
 
+/* The report method's outcomes by label. */
+static void report_metrics(buf_t *b, const vd_stats_snapshot_t *s) {
+    static const char *const labels[2] = {"good", "bad"};
+    family(b, "verdict_reports_total", "counter",
+           "Reports (the report method) by label and outcome.");
+    for (int l = 0; l < 2; l++)
+        for (int o = 0; o < VD_REPORT_OUTCOMES; o++)
+            put(b, "verdict_reports_total{label=\"%s\",outcome=\"%s\"} %llu\n", labels[l],
+                vd_report_outcome_names[o], (unsigned long long)s->reports[l][o]);
+    gauge_or_counter(b, "verdict_report_refs_lost_total", "counter",
+                     "Decisions whose campaigns could not be remembered for reports.",
+                     s->report_refs_lost);
+}
+
 int vd_prometheus_render(const vd_stats_snapshot_t *s, char **out, size_t *len) {
     buf_t b = {0};
     process_metrics(&b, s);
@@ -431,6 +445,7 @@ int vd_prometheus_render(const vd_stats_snapshot_t *s, char **out, size_t *len) 
     shadow_metrics(&b, &s->aggs);
     state_metrics(&b, s);
     admin_metrics(&b, s);
+    report_metrics(&b, s);
     if (s->decision_log) decision_log_metrics(&b, &s->dlog);
     vd_lists_each(list_entries, &b);
     vd_lists_each(list_errors, &b);

@@ -149,6 +149,7 @@ int vd_worker_init(vd_worker_t *w, vd_engine_t *e, int id, vd_policy_t *policy) 
     vd_server_hooks_t hooks = {serve_snapshot, serve_reload, serve_shutting_down, e};
     vd_server_init(&w->server, &w->exec, &w->loop, e->cfg.deadline_ms, &hooks,
                    vd_dlog_lane(e->dlog, id));
+    w->server.report_limit = e->cfg.report_limit;
     w->conns = (vd_conn_env_t){
         .loop = &w->loop,
         .max_request = e->cfg.max_request,

@@ -10,6 +10,13 @@ void vd_decision_init(vd_decision_t *d, vd_arena_t *arena, int explain) {
     d->explain = explain;
 }
 
+void vd_decision_note_campaign(vd_decision_t *d, int kind, uint64_t id) {
+    for (int i = 0; i < d->ncampaigns; i++)
+        if (d->campaigns[i].id == id && d->campaigns[i].kind == kind) return;
+    if (d->ncampaigns < VD_DECISION_CAMPAIGNS)
+        d->campaigns[d->ncampaigns++] = (vd_campaign_ref_t){id, kind};
+}
+
 static vd_outcome_t *side(vd_decision_t *d, int shadow) {
     if (shadow) d->has_shadow = 1;
     return shadow ? &d->shadow : &d->main;

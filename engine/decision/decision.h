@@ -124,6 +124,15 @@ typedef struct vd_observed {
     size_t plen;
 } vd_observed_t;
 
+/* A campaign a decision joined or found (state/campaign.h): what a report on the decision
+ * reaches. */
+typedef struct vd_campaign_ref {
+    uint64_t id;
+    int kind; /* vd_campaign_kind_t */
+} vd_campaign_ref_t;
+
+#define VD_DECISION_CAMPAIGNS 8 /* campaigns a decision remembers, at most (the first ones) */
+
 typedef struct vd_decision {
     vd_arena_t *arena;
     vd_outcome_t main, shadow;
@@ -138,9 +147,17 @@ typedef struct vd_decision {
     int observe;       /* keep what the decision reads from outside (it is logged, or explained) */
     vd_vec_t observed; /* vd_observed_t */
     struct vd_recorded *recorded; /* a replay's answers from the record (recorded.h), or NULL */
+    /* A report's run (the report method given an event): campaign calls find campaigns and
+     * count nothing, and every campaign found is noted. */
+    int reporting;
+    vd_campaign_ref_t campaigns[VD_DECISION_CAMPAIGNS];
+    int ncampaigns;
 } vd_decision_t;
 
 void vd_decision_init(vd_decision_t *d, vd_arena_t *arena, int explain);
+
+/* Notes a campaign the decision joined or found, once; past VD_DECISION_CAMPAIGNS, nothing. */
+void vd_decision_note_campaign(vd_decision_t *d, int kind, uint64_t id);
 
 int vd_decision_add_reason(vd_decision_t *d, int shadow, const char *rule, const char *stage,
                            double score, const char *detail, size_t detail_len);

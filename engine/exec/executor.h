@@ -80,7 +80,8 @@ typedef struct vd_decide_req {
     int keep;            /* the decision may outlive done (vd__request_hold): its own memory */
     int observe;         /* keep what it reads from outside its rules (it is logged) */
     struct vd_recorded *recorded; /* a replay's answers from the record, or NULL */
-    void *input;                  /* the memory event lives in, handed over to the executor */
+    int reporting;      /* a report's run: campaigns are found, not counted (decision.h) */
+    void *input;        /* the memory event lives in, handed over to the executor */
     size_t input_bytes; /* its size, counted against env.max_waiting_bytes while it waits */
     void (*free_input)(void *ud, void *input); /* once the decision has ended; may be NULL */
     vd_decide_done_t done;

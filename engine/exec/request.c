@@ -66,7 +66,7 @@ void vd__request_hold(vd_request_t *r) {
 static void finish(vd_request_t *r, int rc) {
     const vd_pipeline_t *pl = r->in.pl;
     r->elapsed_ns = vd_now_ns() - r->in.t0;
-    if (pl->stats) {
+    if (pl->stats && !r->d.reporting) { /* a report's run is not a decision */
         vd_counter_add(&pl->stats->count, 1);
         vd_hist_add(&pl->stats->latency, r->elapsed_ns);
         if (rc) {
@@ -148,6 +148,7 @@ void vd__request_start(vd_request_t *r) {
     vd_decision_init(&r->d, r->heap ? &r->own_arena : &r->x->arena, r->in.explain);
     r->d.observe = r->in.observe || r->in.explain; /* explain shows the state reads too */
     r->d.recorded = r->in.recorded;
+    r->d.reporting = r->in.reporting;
     r->refs = 1;
     r->deadline_ns = r->in.deadline_ms ? r->in.t0 + r->in.deadline_ms * 1000000 : 0;
     r->rs.now_s = r->in.now_s ? r->in.now_s : vd_clock_now_s(r->x->env.clock);

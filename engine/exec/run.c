@@ -37,6 +37,12 @@ static vd_outcome_t *side_of(vd_decision_t *d, const vd_stage_t *st) {
     return st->shadow ? &d->shadow : &d->main;
 }
 
+/* A stage's figures, or NULL: a report's run (decision.h, reporting) is not a decision and
+ * is counted in none. */
+static struct vd_stat_node *figures(const vd_decision_t *d, const vd_stage_t *st) {
+    return d->reporting ? NULL : st->stats;
+}
+
 /* Records a failure of a rule or plugin, without a log line; with on_error set, the stage's
  * side stops. */
 static void note_fault(vd_decision_t *d, const vd_stage_t *st, const char *rule, const char *msg,
@@ -44,7 +50,7 @@ static void note_fault(vd_decision_t *d, const vd_stage_t *st, const char *rule,
     vd_decision_add_fault(d, st->name, rule, msg);
     if (tr && d->faults.len)
         tr->error = VD_VEC_AT(d->faults, vd_fault_t, d->faults.len - 1).message;
-    if (st->stats) vd_counter_add(&st->stats->errors, 1);
+    if (figures(d, st)) vd_counter_add(&st->stats->errors, 1);
     vd_outcome_t *o = side_of(d, st);
     if (st->on_error && !o->stop_action) {
         o->stop_action = st->on_error;
@@ -87,7 +93,7 @@ static int lua_fault(run_t *r, lua_State *S, int status, const vd_rule_t *rule,
         snprintf(buf, sizeof buf,
                  "%s (stage '%s' has timeout_ms = %d; its other rules were skipped)",
                  msg ? msg : "deadline passed", r->stage->name, r->stage->timeout_ms);
-        if (r->stage->stats) vd_counter_add(&r->stage->stats->timeouts, 1);
+        if (figures(r->ex->d, r->stage)) vd_counter_add(&r->stage->stats->timeouts, 1);
         rule_fault(r, rule, buf, tr);
         return STAGE_TIMED_OUT;
     }
@@ -152,7 +158,7 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
             tr->detail = VD_VEC_AT(*reasons, vd_reason_t, reasons->len - 1).detail;
         if (o->stop_rule == rule->name) tr->stop = o->stop_action;
     }
-    if (r->stage->stats) vd_counter_add(&r->stage->stats->fired, 1);
+    if (figures(r->ex->d, r->stage)) vd_counter_add(&r->stage->stats->fired, 1);
     if (r->rule_stat) vd_counter_add(&r->rule_stat->fired, 1);
     return rc;
 }
@@ -518,7 +524,7 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
                      "stage '%s' ran past its timeout_ms (%d) before rule '%s'; its other rules "
                      "were skipped",
                      st->name, st->timeout_ms, st->rules[i]->name);
-            if (st->stats) vd_counter_add(&st->stats->timeouts, 1);
+            if (figures(r->ex->d, st)) vd_counter_add(&st->stats->timeouts, 1);
             record_fault(r->ex->d, st, st->rules[i]->name, msg, NULL);
             break;
         }
@@ -526,7 +532,7 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
         /* A score function that may wait for Redis needs the coroutine, and a condition can be
          * called from Lua as well. */
         int native = rule->native && !r->rs->co && (!can_wait || rule->score_ref == LUA_NOREF);
-        vd_rule_stat_t *n = r->rule_stat = st->rule_stats[i];
+        vd_rule_stat_t *n = r->rule_stat = figures(r->ex->d, st) ? st->rule_stats[i] : NULL;
         int rc = native     ? run_native(r, rule, ts)
                  : can_wait ? run_rule_async(r, rule, ts)
                             : run_rule(r, rule, ts);
@@ -543,8 +549,9 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     return ts ? vd_trace_skipped(r->ex->d, ts, st, i, vd_trace_skip_reason(r->ex->d, o)) : 0;
 }
 
-static void count_stage(const vd_stage_t *st, int64_t took_ns, vd_trace_stage_t *ts, double score) {
-    if (st->stats) {
+static void count_stage(const vd_decision_t *d, const vd_stage_t *st, int64_t took_ns,
+                        vd_trace_stage_t *ts, double score) {
+    if (figures(d, st)) {
         vd_counter_add(&st->stats->count, 1);
         vd_hist_add(&st->stats->latency, took_ns);
     }
@@ -592,7 +599,7 @@ int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int statu
     }
     int rc = 0;
     if (c->timed_out) {
-        if (st->stats) vd_counter_add(&st->stats->timeouts, 1);
+        if (figures(d, st)) vd_counter_add(&st->stats->timeouts, 1);
         char msg[256];
         snprintf(msg, sizeof msg,
                  "plugin '%s' did not answer within its deadline (%lld ms passed, "
@@ -613,8 +620,8 @@ int vd_pipeline_finish_call(const vd_stage_t *st, vd_plugin_call_t *c, int statu
         tr->fired = o->score != before;
         tr->score = o->score - before;
     }
-    if (o->score != before && st->stats) vd_counter_add(&st->stats->fired, 1);
-    count_stage(st, vd_now_ns() - c->started_ns, ts, o->score - before);
+    if (o->score != before && figures(d, st)) vd_counter_add(&st->stats->fired, 1);
+    count_stage(d, st, vd_now_ns() - c->started_ns, ts, o->score - before);
     return rc;
 }
 
@@ -649,8 +656,8 @@ static int run_recorded_plugin(const vd_stage_t *st, vd_decision_t *d, int *rc) 
     }
     msgpack_zone_destroy(&zone);
     if (*rc == 0) *rc = vd_decision_observe(d, o);
-    if (side->score != before && st->stats) vd_counter_add(&st->stats->fired, 1);
-    count_stage(st, vd_now_ns() - t0, vd_trace_current(d), side->score - before);
+    if (side->score != before && figures(d, st)) vd_counter_add(&st->stats->fired, 1);
+    count_stage(d, st, vd_now_ns() - t0, vd_trace_current(d), side->score - before);
     return 1;
 }
 
@@ -734,7 +741,7 @@ static int run_lua_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
         char msg[300];
         snprintf(msg, sizeof msg, "stage '%s' could not start: out of Lua memory", st->name);
         record_fault(d, st, st->name, msg, NULL);
-        count_stage(st, 0, ts, 0);
+        count_stage(d, st, 0, ts, 0);
         return 0;
     }
     r->ex->stage = st->name;
@@ -749,7 +756,8 @@ static int run_lua_stage(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
     vd_lua_ls(r->L)->deadline_ns = stop_ns;
     int rc = run_rules(r, ts, deadline_ns);
     if (rc != VD_EAGAIN)
-        count_stage(st, vd_now_ns() - rs->stage_t0, ts, side_of(d, st)->score - rs->stage_before);
+        count_stage(d, st, vd_now_ns() - rs->stage_t0, ts,
+                    side_of(d, st)->score - rs->stage_before);
     return rc;
 }
 
@@ -779,7 +787,8 @@ int vd_pipeline_run(vd_policy_t *p, const vd_pipeline_t *pl, const msgpack_objec
     lua_State *L = p->L;
     vd_lstate_t *ls = vd_lua_ls(L);
     if (!rs->now_s) rs->now_s = vd_clock_now_s(NULL);
-    if (rs->next_stage == 0 && pl->stats) rs->time_weight = vd_stats_time_weight(pl->stats);
+    if (rs->next_stage == 0 && pl->stats && !d->reporting)
+        rs->time_weight = vd_stats_time_weight(pl->stats);
     vd_exec_t ex = {.d = d,
                     .actions = pl->action_names,
                     .can_wait = rs->host && ls->redis,

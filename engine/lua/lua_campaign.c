@@ -230,7 +230,7 @@ static int observe(lua_State *L, const ask_t *a, const char *packed, size_t plen
 static int answer_recorded(lua_State *L, const ask_t *a) {
     vd_exec_t *e = vd_lua_ls(L)->exec;
     vd_recorded_t *rec = e ? e->d->recorded : NULL;
-    if (!rec || !rec->state) return 0;
+    if (!rec || !rec->state || e->d->reporting) return 0;
     const vd_observed_t *o =
         vd_recorded_take(rec, VD_OBS_CAMPAIGN, a->key, a->klen, a->source, a->source ? a->slen : 0);
     if (!o && rec->store_forbidden) { /* this decision is made again, in order */
@@ -254,6 +254,7 @@ static int answer_recorded(lua_State *L, const ask_t *a) {
 static int push_answer(lua_State *L, const ask_t *a, int rc, const vd_campaign_view_t *v) {
     if (rc == VD_ENOMEM) return luaL_error(L, "campaign index: out of memory");
     vd_exec_t *e = vd_lua_ls(L)->exec;
+    if (e && rc == 0) vd_decision_note_campaign(e->d, (int)v->kind, v->id);
     if (e && e->d->observe) {
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
@@ -272,8 +273,10 @@ static int push_answer(lua_State *L, const ask_t *a, int rc, const vd_campaign_v
     return 1;
 }
 
-/* opts: {source =, window =, ttl =, scope =, look = true} */
+/* opts: {source =, window =, ttl =, scope =, look = true}. A report's run only looks. */
 static void read_opts(lua_State *L, int idx, vd_campaign_opts_t *o) {
+    vd_exec_t *e = vd_lua_ls(L)->exec;
+    if (e && e->d->reporting) o->look_only = 1;
     if (lua_isnoneornil(L, idx)) return;
     luaL_checktype(L, idx, LUA_TTABLE);
     if (lua_getfield(L, idx, "source") != LUA_TNIL) {
@@ -296,7 +299,7 @@ static void read_opts(lua_State *L, int idx, vd_campaign_opts_t *o) {
     luaL_argcheck(L, o->ttl >= 0 && o->ttl <= 4 * VD_CAMPAIGN_MAX_WINDOW, idx,
                   "opts.ttl must be from 0 to 120 days");
     lua_getfield(L, idx, "look");
-    o->look_only = lua_toboolean(L, -1);
+    o->look_only |= lua_toboolean(L, -1);
     lua_pop(L, 3);
 }
 

@@ -47,6 +47,9 @@ struct vd_plugin_call {
     char *error;
     int64_t started_ns, deadline_ns;
     int64_t now_s; /* the decision's wall-clock time, for state */
+    /* Campaigns the plugin joined or found (host API 1.3), noted in the decision at merge. */
+    vd_campaign_ref_t campaigns[VD_DECISION_CAMPAIGNS];
+    int ncampaigns;
     /* Asynchronous bookkeeping. */
     const vd_call_host_t *host; /* who runs the call; NULL: it cannot complete later */
     void *owner;                /* the request whose event the call reads, held until it ends */

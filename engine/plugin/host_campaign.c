@@ -39,12 +39,19 @@ static int read_options(const vd_campaign_options_t *in, vd_campaign_opts_t *o) 
     return 0;
 }
 
+/* A report's run (decision.h, reporting) finds campaigns and counts nothing. */
+static void only_look_when_reporting(const vd_plugin_call_t *call, vd_campaign_opts_t *o) {
+    if (call->d && call->d->reporting) o->look_only = 1;
+}
+
 /* Calls done with the view (rc 0) or "no campaign" (VD_ENOTFOUND, VD_EINVAL from a text too
  * short); returns VD_PLUGIN_OK, or VD_PLUGIN_ERROR for any other rc (done not called). */
 static int answer(vd_plugin_call_t *call, int rc, const vd_campaign_view_t *v,
                   vd_campaign_done_t done, void *ud) {
     if (rc != 0 && rc != VD_ENOTFOUND) return VD_PLUGIN_ERROR;
     vd_campaign_answer_t a = {0};
+    if (rc == 0 && call->ncampaigns < VD_DECISION_CAMPAIGNS) /* for a report on the decision */
+        call->campaigns[call->ncampaigns++] = (vd_campaign_ref_t){v->id, (int)v->kind};
     if (rc == 0) {
         a = (vd_campaign_answer_t){.id = v->id,
                                    .found = 1,
@@ -73,6 +80,7 @@ int vd__campaign_text(vd_plugin_call_t *call, const char *text, size_t len,
     vd_campaigns_t *c = index_of(call);
     vd_campaign_opts_t o;
     if (!c || !done || (!text && len) || read_options(opts, &o)) return VD_PLUGIN_ERROR;
+    only_look_when_reporting(call, &o);
     vd_sketch_t sk;
     vd_campaign_view_t v;
     if (vd_sketch_text(text ? text : "", len, &sk) != 0) {
@@ -89,6 +97,7 @@ int vd__campaign_fields(vd_plugin_call_t *call, const vd_campaign_field_t *field
     vd_campaign_kv_t kv[VD_CAMPAIGN_MAX_FIELDS];
     if (!c || !done || !fields || n == 0 || n > VD_CAMPAIGN_MAX_FIELDS || read_options(opts, &o))
         return VD_PLUGIN_ERROR;
+    only_look_when_reporting(call, &o);
     for (size_t i = 0; i < n; i++) {
         if (!fields[i].name || (!fields[i].value && fields[i].value_len)) return VD_PLUGIN_ERROR;
         kv[i] = (vd_campaign_kv_t){fields[i].name, fields[i].value ? fields[i].value : "",

@@ -73,15 +73,21 @@ static int start(vd_plugin_call_t *call, vd_state_op_t *op, vd_state_done_t done
     return VD_PLUGIN_OK;
 }
 
+/* A report's run (decision.h, reporting) reads state and changes none. */
+static int reporting(const vd_plugin_call_t *call) {
+    return call && call->d && call->d->reporting;
+}
+
 int vd__state_counter(vd_plugin_call_t *call, const char *key, size_t len, uint32_t n,
                       vd_state_done_t done, void *ud) {
     vd_state_op_t *op = key ? vd_state_op_new(VD_OP_COUNT, key, len, NULL, 0) : NULL;
-    if (op) op->n = n;
+    if (op) op->n = reporting(call) ? 0 : n;
     return start(call, op, done, ud);
 }
 
 int vd__state_distinct(vd_plugin_call_t *call, const char *key, size_t len, const char *value,
                        size_t vlen, int64_t ttl_s, vd_state_done_t done, void *ud) {
+    if (reporting(call)) value = NULL, vlen = 0; /* a read */
     vd_state_op_t *op = key ? vd_state_op_new(VD_OP_DISTINCT, key, len, value, vlen) : NULL;
     if (op) op->ttl = ttl_s;
     return start(call, op, done, ud);
@@ -95,6 +101,7 @@ int vd__state_labeled(vd_plugin_call_t *call, const char *key, size_t len, vd_st
 int vd__state_label(vd_plugin_call_t *call, const char *key, size_t len, int64_t ttl_s) {
     const vd_state_env_t *env = env_of(call);
     if (!env || !key) return VD_PLUGIN_ERROR;
+    if (reporting(call)) return VD_PLUGIN_OK;
     char why[120];
     if (env->redis && vd_redis_label(env->redis, key, len, ttl_s, why, sizeof why) == 0)
         return VD_PLUGIN_OK;

@@ -1,9 +1,11 @@
 #include "decision_record.h"
 
 #include "base/error.h"
+#include "base/hex.h"
 #include "decision/decision_json.h"
 #include "proto/json_buf.h"
 #include "proto/mpbuf.h"
+#include "state/campaign.h"
 #include "state/list.h"
 
 #include <stdio.h>
@@ -48,12 +50,12 @@ static void pack_object(msgpack_sbuffer *sb, const msgpack_object *o) {
 
 /* The event with the pipeline's drop and hash fields applied (top-level keys), as JSON: as it
  * came when nothing is masked, else packed masked into scratch first. */
-static void event_json(vd_jbuf_t *j, msgpack_sbuffer *scratch, const vd_record_in_t *in) {
-    const msgpack_object *ev = in->event;
-    const vd_pipeline_log_t *lg = &in->pl->log;
+static void event_json(vd_jbuf_t *j, msgpack_sbuffer *scratch, const vd_pipeline_t *pl,
+                       const msgpack_object *ev, const char *bytes, size_t len) {
+    const vd_pipeline_log_t *lg = &pl->log;
     if (ev->type != MSGPACK_OBJECT_MAP || (!lg->ndrop && !lg->nhash)) {
-        if (in->event_bytes) {
-            vd_json_msgpack(j, in->event_bytes, in->event_len);
+        if (bytes) {
+            vd_json_msgpack(j, bytes, len);
             return;
         }
         scratch->size = 0;
@@ -214,7 +216,7 @@ int vd_decision_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
         vd_json_msgpack(&j, scratch->data, scratch->size);
     }
     VD_JSON_LIT(&j, ",\"event\":");
-    event_json(&j, scratch, in);
+    event_json(&j, scratch, in->pl, in->event, in->event_bytes, in->event_len);
     VD_JSON_LIT(&j, ",\"decision\":");
     vd_decision_meta_t meta = *in->meta;
     meta.id = NULL; /* said once, above */
@@ -222,5 +224,63 @@ int vd_decision_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
     VD_JSON_LIT(&j, ",\"observed\":");
     observed_json(&j, in->d);
     VD_JSON_LIT(&j, "}\n");
+    return j.failed ? VD_ENOMEM : 0;
+}
+
+void vd_report_campaign_json(vd_jbuf_t *j, const vd_report_campaign_t *c) {
+    char id[16];
+    VD_JSON_LIT(j, "{\"kind\":");
+    vd_json_cstr(j, vd_campaign_kind_names[c->kind]);
+    VD_JSON_LIT(j, ",\"id\":");
+    vd_json_str(j, id, (size_t)(vd_hex64(id, c->id) - id));
+    if (!c->found) {
+        VD_JSON_LIT(j, ",\"found\":false}");
+        return;
+    }
+    VD_JSON_LIT(j, ",\"found\":true,\"size\":");
+    vd_json_int(j, (int64_t)c->size);
+    VD_JSON_LIT(j, ",\"bad\":");
+    vd_json_double(j, c->bad);
+    VD_JSON_LIT(j, ",\"good\":");
+    vd_json_double(j, c->good);
+    VD_JSON_LIT(j, ",\"reporters\":");
+    vd_json_int(j, (int64_t)c->reporters);
+    VD_JSON_LIT(j, "}");
+}
+
+int vd_report_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
+                          const vd_report_record_in_t *in) {
+    sb->size = 0;
+    vd_jbuf_t j = {sb, 0};
+    VD_JSON_LIT(&j, "{\"type\":\"report\",\"id\":");
+    vd_json_cstr(&j, in->id);
+    VD_JSON_LIT(&j, ",\"time\":");
+    time_json(&j, in->wall_ms);
+    VD_JSON_LIT(&j, ",\"pipeline\":");
+    vd_json_cstr(&j, in->pl->name);
+    if (in->decision_id) {
+        VD_JSON_LIT(&j, ",\"decision_id\":");
+        vd_json_str(&j, in->decision_id, in->decision_id_len);
+    } else if (in->event) {
+        VD_JSON_LIT(&j, ",\"event\":");
+        event_json(&j, scratch, in->pl, in->event, NULL, 0);
+    }
+    VD_JSON_LIT(&j, ",\"label\":");
+    vd_json_cstr(&j, in->bad ? "bad" : "good");
+    VD_JSON_LIT(&j, ",\"reporter\":");
+    if (in->reporter)
+        vd_json_str(&j, in->reporter, in->reporter_len);
+    else
+        VD_JSON_LIT(&j, "null");
+    VD_JSON_LIT(&j, ",\"weight\":");
+    vd_json_double(&j, in->weight);
+    VD_JSON_LIT(&j, ",\"outcome\":");
+    vd_json_cstr(&j, in->outcome);
+    VD_JSON_LIT(&j, ",\"campaigns\":[");
+    for (int i = 0; i < in->ncampaigns; i++) {
+        if (i) VD_JSON_LIT(&j, ",");
+        vd_report_campaign_json(&j, &in->campaigns[i]);
+    }
+    VD_JSON_LIT(&j, "]}\n");
     return j.failed ? VD_ENOMEM : 0;
 }

@@ -8,6 +8,7 @@
 #include "decision/decision.h"
 #include "decision/decision_pack.h"
 #include "policy/policy.h"
+#include "proto/json_buf.h"
 
 #include <msgpack.h>
 #include <stdint.h>
@@ -27,5 +28,41 @@ typedef struct vd_record_in {
  * whole line). */
 int vd_decision_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
                             const vd_record_in_t *in);
+
+/* A person's report (the report method), for the decision log's line of type "report". */
+typedef struct vd_report_record_in {
+    const vd_pipeline_t *pl;
+    const char *id;          /* the report's own id */
+    const char *decision_id; /* the decision reported, or NULL (an event) */
+    size_t decision_id_len;
+    const msgpack_object *event; /* the event reported (masked as the pipeline logs it), or NULL */
+    int bad;
+    const char *reporter; /* NULL: none given */
+    size_t reporter_len;
+    double weight;
+    const char *outcome;
+    const struct vd_report_campaign *campaigns; /* after the report */
+    int ncampaigns;
+    int64_t wall_ms;
+} vd_report_record_in_t;
+
+/* A campaign a report reached, as it was after it. */
+typedef struct vd_report_campaign {
+    uint64_t id;
+    int kind;  /* vd_campaign_kind_t */
+    int found; /* 0: no longer there (expired or evicted) */
+    double bad, good;
+    uint64_t reporters, size;
+} vd_report_campaign_t;
+
+/* Writes the report's line into sb (cleared first): {"type": "report", "id", "time",
+ * "pipeline", "decision_id" or "event", "label", "reporter", "weight", "outcome",
+ * "campaigns"}. Returns 0 or VD_ENOMEM. */
+int vd_report_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
+                          const vd_report_record_in_t *in);
+
+/* A campaign's entry of a report's reply and record: {kind, id, found, size, bad, good,
+ * reporters}. */
+void vd_report_campaign_json(vd_jbuf_t *j, const vd_report_campaign_t *c);
 
 #endif

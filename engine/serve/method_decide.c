@@ -9,6 +9,7 @@
 #include "dlog/dlog.h"
 #include "exec/event_check.h"
 #include "exec/request.h"
+#include "method_report.h"
 #include "proto/decide_params.h"
 #include "proto/mp_scan.h"
 #include "server.h"
@@ -16,17 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-static void unknown_pipeline(vd_server_t *s, vd_conn_t *c, uint32_t msgid,
-                             const vd_decide_params_t *p) {
-    const vd_policy_t *policy = s->x->policy;
-    char known[512] = "";
-    for (size_t i = 0; i < policy->npipelines; i++)
-        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
-                 policy->pipelines[i].name);
-    vd_server_error(s, c, msgid, VD_RPC_UNKNOWN_PIPELINE, "no pipeline '%.*s' (loaded: %s)",
-                    (int)vd_utf8_cut(p->pipeline, p->pipeline_len, 96), p->pipeline, known);
-}
 
 static int64_t wall_ms(void) {
     struct timespec ts;
@@ -98,6 +88,7 @@ static void decided(vd_request_t *r, int rc) {
                                    id};
         if (!c->closing) vd_decision_pack(&c->out, &r->d, &meta);
         if (r->in.observe) log_decision(s, r, &meta, now_ms);
+        vd_report_remember(s, id, &r->d);
     }
     vd_conn_end_op(c);
 }
@@ -141,7 +132,7 @@ void vd_method_decide(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
     }
     const vd_pipeline_t *pl = vd_executor_pipeline(s->x, p.pipeline, p.pipeline_len);
     if (!pl) {
-        unknown_pipeline(s, c, m->msgid, &p);
+        vd_server_unknown_pipeline(s, c, m->msgid, p.pipeline, p.pipeline_len);
         return;
     }
     char why[512];

@@ -3,6 +3,7 @@
 #include "method_admin.h"
 #include "method_decide.h"
 #include "method_list.h"
+#include "method_report.h"
 #include "method_state.h"
 #include "method_stats.h"
 

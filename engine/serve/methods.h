@@ -20,7 +20,8 @@ struct vd_server;
     X("stats", vd_method_stats)                                                                    \
     X("reload", vd_method_reload)                                                                  \
     X("state_get", vd_method_state_get)                                                            \
-    X("list_check", vd_method_list_check)
+    X("list_check", vd_method_list_check)                                                          \
+    X("report", vd_method_report)
 
 /* X(name, handler): the administrative methods. */
 #define VD_ADMIN_METHODS(X)                                                                        \

@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "base/utf8.h"
 #include "methods.h"
+#include "policy/policy.h"
 #include "proto/frame.h"
 
 #include <stdarg.h>
@@ -19,6 +20,7 @@ void vd_server_init(vd_server_t *s, vd_executor_t *x, uv_loop_t *loop, int deadl
     s->log = log;
     vd_ulid_init(&s->ids);
     s->sample_state = s->ids.s[0] | 1;
+    s->report_limit = 100;
     msgpack_sbuffer_init(&s->record);
     msgpack_sbuffer_init(&s->record_scratch);
 }
@@ -49,6 +51,17 @@ void vd_server_error(vd_server_t *s, vd_conn_t *c, uint32_t msgid, vd_rpc_err_t 
     va_end(ap);
     vd_counter_add(&s->stats.errors[code], 1);
     vd_rpc_pack_error(&c->pk, msgid, code, msg);
+}
+
+void vd_server_unknown_pipeline(vd_server_t *s, vd_conn_t *c, uint32_t msgid, const char *name,
+                                size_t len) {
+    const vd_policy_t *policy = s->x->policy;
+    char known[512] = "";
+    for (size_t i = 0; i < policy->npipelines; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                 policy->pipelines[i].name);
+    vd_server_error(s, c, msgid, VD_RPC_UNKNOWN_PIPELINE, "no pipeline '%.*s' (loaded: %s)",
+                    (int)vd_utf8_cut(name, len, 96), name, known);
 }
 
 /* A frame whose envelope is unusable costs only itself (DESIGN section 3): answered when its

@@ -45,6 +45,7 @@ typedef struct vd_server {
     msgpack_sbuffer record;         /* a decision-log line being written */
     msgpack_sbuffer record_scratch; /* what the line needs packed first (a masked event) */
     uint64_t sample_state;          /* for log.sample */
+    int report_limit;               /* reports a reporter may make in an hour (report method) */
 } vd_server_t;
 
 /* log: the worker's lane of the decision log, or NULL. */
@@ -61,5 +62,9 @@ void vd_server_recycle(vd_server_t *s, vd_inbound_t *in);
 /* Packs an error reply to msgid on c and counts it. */
 void vd_server_error(vd_server_t *s, vd_conn_t *c, uint32_t msgid, vd_rpc_err_t code,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Packs the error reply for a pipeline the policy does not have, naming those it has. */
+void vd_server_unknown_pipeline(vd_server_t *s, vd_conn_t *c, uint32_t msgid, const char *name,
+                                size_t len);
 
 #endif

@@ -22,6 +22,10 @@ void vd_snapshot_add_serve(vd_stats_snapshot_t *snap, vd_serve_stats_t *s) {
     for (int m = 0; m < VD_CHANGE_METHODS; m++)
         for (int k = 0; k < VD_KEY_KINDS; k++)
             snap->changes[m][k] += vd_counter_get(&s->changes[m][k]);
+    for (int l = 0; l < 2; l++)
+        for (int o = 0; o < VD_REPORT_OUTCOMES; o++)
+            snap->reports[l][o] += vd_counter_get(&s->reports[l][o]);
+    snap->report_refs_lost += vd_counter_get(&s->report_refs_lost);
 }
 
 void vd_snapshot_free(vd_stats_snapshot_t *snap) {
@@ -258,6 +262,21 @@ static void pack_admin_changes(msgpack_packer *pk, const vd_stats_snapshot_t *s)
     }
 }
 
+/* reports: the report method's outcomes by label, and decisions whose campaigns could not be
+ * remembered for reports. */
+static void pack_reports(msgpack_packer *pk, const vd_stats_snapshot_t *s) {
+    static const char *const labels[2] = {"good", "bad"};
+    vd_pack_cstr(pk, "reports");
+    msgpack_pack_map(pk, 3);
+    for (int l = 0; l < 2; l++) {
+        vd_pack_cstr(pk, labels[l]);
+        msgpack_pack_map(pk, VD_REPORT_OUTCOMES);
+        for (int o = 0; o < VD_REPORT_OUTCOMES; o++)
+            vd_pack_u64(pk, vd_report_outcome_names[o], s->reports[l][o]);
+    }
+    vd_pack_u64(pk, "refs_lost", s->report_refs_lost);
+}
+
 /* decision_log: nil when off, else its figures. */
 static void pack_decision_log(msgpack_packer *pk, const vd_stats_snapshot_t *s) {
     vd_pack_cstr(pk, "decision_log");
@@ -284,7 +303,7 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     size_t npipes = 0;
     for (size_t i = 0; i < a->nnodes; i++)
         npipes += !*a->nodes[i].stage;
-    msgpack_pack_map(pk, 26);
+    msgpack_pack_map(pk, 27);
     vd_pack_u64(pk, "workers", (uint64_t)s->workers);
     vd_pack_u64(pk, "requests", s->requests);
     vd_pack_u64(pk, "decisions", s->decisions);
@@ -319,4 +338,5 @@ void vd_snapshot_pack(msgpack_packer *pk, const vd_stats_snapshot_t *s, const vd
     pack_lists(pk);
     pack_decision_log(pk, s);
     pack_admin_changes(pk, s);
+    pack_reports(pk, s);
 }

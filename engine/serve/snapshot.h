@@ -7,6 +7,7 @@
 #include "dlog/dlog.h"
 #include "proto/admin_params.h"
 #include "proto/rpc.h"
+#include "report_outcome.h"
 #include "state/campaign.h"
 #include "state/redis.h"
 #include "state/snapshot_file.h"
@@ -27,6 +28,8 @@ typedef struct vd_serve_stats {
     vd_counter_t requests, decisions, notifications;
     vd_counter_t errors[VD_RPC__ERR_COUNT];
     vd_counter_t changes[VD_CHANGE_METHODS][VD_KEY_KINDS]; /* by the admin socket */
+    vd_counter_t reports[2][VD_REPORT_OUTCOMES];           /* by label (good, bad), outcome */
+    vd_counter_t report_refs_lost; /* decisions whose campaigns could not be remembered */
 } vd_serve_stats_t;
 
 typedef struct vd_stats_snapshot {
@@ -34,6 +37,8 @@ typedef struct vd_stats_snapshot {
     uint64_t requests, decisions, notifications, errors_total;
     uint64_t errors[VD_RPC__ERR_COUNT];
     uint64_t changes[VD_CHANGE_METHODS][VD_KEY_KINDS]; /* by the admin socket */
+    uint64_t reports[2][VD_REPORT_OUTCOMES];           /* by label (good, bad), outcome */
+    uint64_t report_refs_lost;
     uint64_t conns_total, conns_open, bytes_in, bytes_out;
     uint64_t conns_idle_closed, conns_slow_closed; /* closed by the idle / request timeouts */
     vd_stats_aggs_t aggs;                          /* pipelines and stages */

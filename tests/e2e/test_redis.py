@@ -40,7 +40,10 @@ def test_two_daemons_share_one_burst():
     assert len(actions) == 200 and counts == (20, 80, 100) and not faults, (counts, faults)
     for d in daemons:
         st = state_stats(d)
-        assert st["backend"] == "redis" and st["entries"] == 0, st  # nothing kept locally
+        # No counter, distinct count or label kept locally (a decision's campaigns are: the
+        # campaigns are this daemon's, and so are reports on its decisions).
+        kept = [st["kinds"][k]["entries"] for k in ("counter", "distinct", "label")]
+        assert st["backend"] == "redis" and kept == [0, 0, 0], st
         assert st["redis"]["connected_workers"] == 2 and st["redis"]["fallbacks"] == 0, st
 
 
@@ -323,7 +326,8 @@ def test_fail_open_reads_nothing():
                 # Without counts the burst rules never fire: the signups are allowed.
                 assert r["action"] == "allow", r
                 assert any("failed open" in f["message"] for f in r["faults"]), r["faults"]
-            assert state_stats(d)["entries"] == 0
+            kinds = state_stats(d)["kinds"]  # nothing counted locally either
+            assert [kinds[k]["entries"] for k in ("counter", "distinct", "label")] == [0, 0, 0]
     finally:
         redis.start()
 

@@ -1,8 +1,9 @@
-/* libFuzzer target: the params of state_get, state_set, state_reset and list_check, read from a
- * frame decoded as the daemon decodes it (whatever its method, so that every reader sees every
- * shape). What a reader accepts must hold what its caller relies on. */
+/* libFuzzer target: the params of state_get, state_set, state_reset, list_check and report,
+ * read from a frame decoded as the daemon decodes it (whatever its method, so that every reader
+ * sees every shape). What a reader accepts must hold what its caller relies on. */
 #include "proto/admin_params.h"
 #include "proto/inbound.h"
+#include "proto/report_params.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_state(params, VD_STATE_GET);
         check_state(params, VD_STATE_SET);
         check_state(params, VD_STATE_RESET);
+        vd_report_params_t rp;
+        if (!vd_report_params_read(params, &rp) &&
+            (!rp.pipeline || !rp.pipeline_len || !rp.decision_id == !rp.event ||
+             !(rp.weight > 0 && rp.weight <= VD_REPORT_MAX_WEIGHT) ||
+             rp.reporter_len > VD_REPORT_MAX_REPORTER || (rp.reporter && !rp.reporter_len)))
+            abort();
         vd_list_check_params_t lp;
         if (!vd_list_check_params_read(params, &lp) &&
             (!lp.path || lp.path_len == 0 || !lp.value || lp.kind < -1 || lp.kind > 2))
