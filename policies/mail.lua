@@ -172,6 +172,50 @@ rule "html_only" {
   when = function(ev) return html_part:test(verdict.header(ev, "Content-Type")) end,
 }
 
+-- Campaigns ---------------------------------------------------------------------------------
+-- Near-copies of one text from many senders (docs/campaigns.md). The first rule files the
+-- message into its campaign and keeps what the others need as features; the campaign is read
+-- once per message (a second read would count the message twice).
+
+local SPAMMY = 0.9 -- the text classifier's probability from which a copy counts as spam-like
+local REPORTED = 2 -- people (and net report weight) that make a campaign reported spam
+
+rule "reported_campaign" {
+  description = "A copy of a campaign that at least two people reported as spam, by a "
+             .. "weight of two more than those who said it was not.",
+  score = 6, tags = {"campaign", "reported"},
+  detail = "%d copies, reported spam by %d people",
+  when = function(ev, ctx)
+    local sender = address:match(ev.from)
+    local c = verdict.campaign("text", ev.body, { source = verdict.lower(sender or ev.from) })
+    if not c then return false end
+    ctx:set("campaign_id", c.id)
+    ctx:set("campaign_recent", c.recent)
+    ctx:set("campaign_sources", c.sources)
+    ctx:set("campaign_reported", c.bad - c.good) -- report weights: spam minus not spam
+    ctx:set("campaign_reporters", c.reporters)
+    -- How many of the campaign's copies today the text classifier found spam-like.
+    local p = ctx.features.textclf_p or 0
+    local _, _, today = verdict.counter("mail:campaign:spammy:" .. c.id, p >= SPAMMY and 1 or 0)
+    ctx:set("campaign_spammy", today)
+    return c.bad - c.good >= REPORTED and c.reporters >= REPORTED, c.size, c.reporters
+  end,
+}
+
+rule "spam_campaign_member" {
+  description = "A copy the classifier let through, of a campaign from many senders whose "
+             .. "copies it mostly finds spam-like (newsletters come from one sender).",
+  score = 4, tags = {"campaign"},
+  detail = "%d of %d copies today spam-like, from %d senders",
+  when = function(ev, ctx)
+    local f = ctx.features
+    local recent, spammy = f.campaign_recent, f.campaign_spammy
+    if not recent or recent < 5 or f.campaign_sources < 3 then return false end
+    return (f.textclf_p or 0) < SPAMMY and spammy >= 0.6 * recent, spammy, recent,
+           f.campaign_sources
+  end,
+}
+
 -- Trial -------------------------------------------------------------------------------------
 
 rule "url_shortener" {
@@ -194,6 +238,7 @@ pipeline "mail" {
     stage "subject" { "empty_subject", "shouting_subject", "money_subject" },
     stage "body"    { "advance_fee_body", "pharma_body", "link_heavy_body", "hidden_html_text",
                       "click_here", "html_only" },
+    stage "campaign" { "reported_campaign", "spam_campaign_member" },
     stage "trial"   { "url_shortener", shadow = true },
   },
   actions = { junk = 5, reject = 12 },

@@ -222,6 +222,87 @@ test "a message with a text alternative is not HTML-only" {
   expect = { not_fired = "html_only" },
 }
 
+-- Campaigns ---------------------------------------------------------------------------------
+
+-- Copy i of a parcel-fee campaign: the same text with the name, code and fee changed, from
+-- another sender each time. spammy: the raw message the classifier reads is a blatant one (the
+-- campaign is filed by the body, the classifier reads the raw message).
+local function parcel(i, spammy, from)
+  local m = mail {
+    from = from or ("Delivery <noreply" .. i .. "@parcel" .. i .. ".example>"),
+    subject = "Your parcel is waiting",
+    body = "Dear " .. ({ "Ana", "Ben", "Cem", "Dee" })[i % 4 + 1] .. ", your parcel "
+        .. (1000 + i * 7) .. " is held at the depot. Pay the customs fee of " .. (2 + i % 5)
+        .. " euros within two days at https://parcel-fee.example/t/" .. (1000 + i * 7)
+        .. " or it goes back to the sender. Kind regards, the delivery team.",
+  }
+  if spammy then m.raw = prize.raw end
+  return m
+end
+
+local function reports(label, n, ...)
+  local out, reporters = {}, { ... }
+  for i = 1, n do
+    out[#out + 1] = { label = label, event = parcel(100 + i), reporter = reporters[i] }
+  end
+  return out
+end
+
+test "a copy of a campaign two people reported" {
+  before = { parcel(1), parcel(2) },
+  reports = reports("bad", 2, "ann", "ben"),
+  event = parcel(3),
+  expect = { fired = "reported_campaign", tags = "reported",
+             features = { campaign_sources = 3, campaign_reported = 2, campaign_reporters = 2 } },
+}
+
+test "one person reporting three times is not enough" {
+  before = { parcel(1), parcel(2) },
+  reports = reports("bad", 3, "ann", "ann", "ann"),
+  event = parcel(3),
+  expect = { not_fired = "reported_campaign" },
+}
+
+test "rescued from the spam folder by more people than reported it" {
+  before = { parcel(1), parcel(2) },
+  reports = {
+    { label = "bad", event = parcel(101), reporter = "ann" },
+    { label = "bad", event = parcel(102), reporter = "ben" },
+    { label = "bad", event = parcel(103), reporter = "cem" },
+    { label = "good", event = parcel(104), reporter = "dee", weight = 2 },
+  },
+  event = parcel(3),
+  expect = { not_fired = "reported_campaign",
+             features = { campaign_reported = 1, campaign_reporters = 4 } },
+}
+
+test "a single report is not enough" {
+  before = { parcel(1), parcel(2) },
+  reports = reports("bad", 1, "ann"),
+  event = parcel(3),
+  expect = { not_fired = "reported_campaign" },
+}
+
+test "a copy the classifier let through, of a campaign it finds spam-like" {
+  before = { parcel(1, true), parcel(2, true), parcel(3, true), parcel(4, true) },
+  event = parcel(5),
+  expect = { fired = "spam_campaign_member",
+             features = { campaign_recent = 5, campaign_spammy = 4, textclf_p = { max = 0.9 } } },
+}
+
+test "a newsletter's copies come from one sender" {
+  before = { parcel(1, true, "News <news@shop.example>"), parcel(2, true, "News <news@shop.example>"),
+             parcel(3, true, "News <news@shop.example>"), parcel(4, true, "News <news@shop.example>") },
+  event = parcel(5, false, "News <news@shop.example>"),
+  expect = { not_fired = "spam_campaign_member", features = { campaign_sources = 1 } },
+}
+
+test "a campaign the classifier mostly lets through" {
+  before = { parcel(1, true), parcel(2), parcel(3), parcel(4) },
+  event = parcel(5),
+  expect = { not_fired = "spam_campaign_member", features = { campaign_spammy = 1 } },
+}
+
 -- Trial (shadow) ----------------------------------------------------------------------------
 
 test "a shortened link is trialled in shadow" {

@@ -184,6 +184,7 @@ int vd_executor_run(vd_executor_t *x, const char *pipeline, const msgpack_object
                            .now_s = opts->now_s,
                            .observe = opts->observe,
                            .recorded = opts->recorded,
+                           .reporting = opts->reporting,
                            .keep = 1,
                            .done = ended,
                            .ud = o};

@@ -34,6 +34,7 @@ typedef struct vd_run_opts {
     int64_t now_s;                /* this decision's wall-clock time; 0: the executor's clock */
     int observe;                  /* keep what it reads from outside its rules (d->observed) */
     struct vd_recorded *recorded; /* answers from a record (a replay), or NULL */
+    int reporting;                /* a report's run (decision.h): d->campaigns are what it found */
 } vd_run_opts_t;
 
 /* One decision's outcome. */

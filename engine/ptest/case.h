@@ -26,6 +26,16 @@ typedef struct vd_ptest_before {
     int64_t ago;
 } vd_ptest_before_t;
 
+/* A person's report on an event, made after the events before the case: the campaigns the
+ * event belongs to get it, as the report method gives it (docs/campaigns.md, "Reports"). */
+typedef struct vd_ptest_report {
+    vd_ptest_blob_t event;
+    int bad;              /* label "bad" (1) or "good" (0) */
+    const char *reporter; /* NULL: anonymous */
+    size_t reporter_len;
+    double weight;
+} vd_ptest_report_t;
+
 typedef enum { VD_PTEST_COUNTER, VD_PTEST_DISTINCT, VD_PTEST_LABEL } vd_ptest_seed_kind_t;
 
 /* State a case starts from. */
@@ -102,9 +112,10 @@ typedef struct vd_ptest_case {
     int pipeline_from_file; /* the case gave no pipeline: the test file's name is its */
     int64_t time;           /* the decision's wall-clock time, Unix seconds */
     vd_ptest_blob_t event;
-    vd_vec_t before; /* vd_ptest_before_t: decided first, in order */
-    vd_vec_t seeds;  /* vd_ptest_seed_t */
-    vd_vec_t lists;  /* vd_ptest_list_t */
+    vd_vec_t before;  /* vd_ptest_before_t: decided first, in order */
+    vd_vec_t reports; /* vd_ptest_report_t: made after them, in order */
+    vd_vec_t seeds;   /* vd_ptest_seed_t */
+    vd_vec_t lists;   /* vd_ptest_list_t */
     vd_ptest_expect_t expect;
 } vd_ptest_case_t;
 

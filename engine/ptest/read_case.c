@@ -14,8 +14,9 @@
 #define MAX_LABEL_TTL ((int64_t)10 * 366 * 86400)
 #define MAX_TIME      253402300799 /* 9999-12-31T23:59:59Z */
 
-static const char *const case_keys[] = {"pipeline", "time",   "event", "before", "counters",
-                                        "distinct", "labels", "lists", "expect", NULL};
+static const char *const case_keys[] = {"pipeline", "time",     "event",    "before",
+                                        "reports",  "counters", "distinct", "labels",
+                                        "lists",    "expect",   NULL};
 
 static void *alloc(lua_State *L, vd_ptest_reader_t *r, size_t size) {
     void *p = vd_arena_alloc(&r->suite->arena, size);
@@ -240,6 +241,43 @@ static void read_before(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c, 
     }
 }
 
+/* reports = { { label = "bad", event = { ... }, reporter = "ann", weight = 1 }, ... } */
+static void read_reports(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c, int idx) {
+    static const char *const keys[] = {"label", "event", "reporter", "weight", NULL};
+    size_t n = array_len(L, r, idx, "reports");
+    for (size_t i = 0; i < n; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "reports[%zu]", i + 1);
+        lua_geti(L, idx, (lua_Integer)i + 1);
+        int at = lua_gettop(L);
+        if (!lua_istable(L, at))
+            vd_ptest_raise(L, r, 0, "%s: expected { label = \"bad\", event = { ... } }, got %s",
+                           what, luaL_typename(L, at));
+        vd_ptest_check_keys(L, r, at, what, keys);
+        vd_ptest_report_t *rep = vd_vec_push(&c->reports, &r->suite->arena, sizeof *rep);
+        if (!rep) vd_ptest_nomem(L);
+        rep->weight = 1;
+        const char *label = vd_ptest_field(L, at, "label") ? lua_tostring(L, -1) : NULL;
+        if (!label || (strcmp(label, "bad") != 0 && strcmp(label, "good") != 0))
+            vd_ptest_raise(L, r, 0, "%s.label: expected \"bad\" (spam, abusive) or \"good\"", what);
+        rep->bad = strcmp(label, "bad") == 0;
+        lua_settop(L, at);
+        if (!vd_ptest_field(L, at, "event"))
+            vd_ptest_raise(L, r, 0, "%s: no event: the event reported", what);
+        rep->event = pack_event(L, r, -1, what);
+        lua_settop(L, at);
+        if (vd_ptest_field(L, at, "reporter"))
+            rep->reporter = vd_ptest_string(L, r, -1, what, &rep->reporter_len);
+        lua_settop(L, at);
+        if (vd_ptest_field(L, at, "weight")) {
+            rep->weight = lua_tonumber(L, -1);
+            if (!lua_isnumber(L, -1) || !(rep->weight > 0 && rep->weight <= 100))
+                vd_ptest_raise(L, r, 0, "%s.weight: expected a number above 0, at most 100", what);
+        }
+        lua_settop(L, at - 1);
+    }
+}
+
 /* Pushes the case's key and returns 1 when it is given (else 0, nothing pushed); an error
  * from here on names the key's line. */
 static int key(lua_State *L, vd_ptest_reader_t *r, int idx, const char *name) {
@@ -263,6 +301,7 @@ void vd_ptest_read_case(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c, 
         vd_ptest_raise(L, r, 0, "no event: event = { field = value, ... } is what is decided");
     c->event = pack_event(L, r, -1, "event");
     if (key(L, r, idx, "before")) read_before(L, r, c, lua_gettop(L));
+    if (key(L, r, idx, "reports")) read_reports(L, r, c, lua_gettop(L));
     if (key(L, r, idx, "counters")) each_entry(L, r, c, -1, "counters", read_counter);
     if (key(L, r, idx, "distinct")) each_entry(L, r, c, -1, "distinct", read_distinct);
     if (key(L, r, idx, "labels")) each_entry(L, r, c, -1, "labels", read_label);

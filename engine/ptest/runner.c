@@ -1,5 +1,7 @@
 #include "runner.h"
 
+#include "decision/recorded.h"
+
 #include "base/clock.h"
 #include "base/error.h"
 #include "check.h"
@@ -78,9 +80,32 @@ static int open_overlay(const runner_t *rn, const vd_ptest_case_t *c, char path[
     return rc == 0 ? 0 : case_error(c, c->line, err, errlen, "with the lists it changes: ", why);
 }
 
+/* Makes c's reports: each event runs as a report's run (its campaigns found, nothing counted,
+ * no state changed) and its campaigns get the report. */
+static int report(vd_executor_t *x, vd_campaigns_t *campaigns, const vd_ptest_case_t *c,
+                  vd_result_t *res, char *err, size_t errlen) {
+    for (uint32_t i = 0; i < c->reports.len; i++) {
+        const vd_ptest_report_t *rep = &VD_VEC_AT(c->reports, vd_ptest_report_t, i);
+        vd_recorded_t nothing = {.state = 1, .store_forbidden = 1};
+        vd_run_opts_t opts = {.now_s = c->time, .recorded = &nothing, .reporting = 1};
+        if (vd_executor_run_msgpack(x, c->pipeline, rep->event.data, rep->event.len, &opts, res)) {
+            char what[32];
+            snprintf(what, sizeof what, "reports[%u]: ", (unsigned)i + 1);
+            return case_error(c, c->line, err, errlen, what, res->error);
+        }
+        for (int k = 0; k < res->d->ncampaigns; k++) {
+            vd_campaign_view_t v;
+            const vd_campaign_ref_t *ref = &res->d->campaigns[k];
+            vd_campaign_report(campaigns, (vd_campaign_kind_t)ref->kind, ref->id, rep->bad,
+                               rep->weight, rep->reporter, rep->reporter_len, c->time, &v);
+        }
+    }
+    return 0;
+}
+
 /* Decides the events of c, those before it first; res then holds its decision. */
-static int decide(vd_executor_t *x, const vd_ptest_case_t *c, vd_result_t *res, char *err,
-                  size_t errlen) {
+static int decide(vd_executor_t *x, vd_campaigns_t *campaigns, const vd_ptest_case_t *c,
+                  vd_result_t *res, char *err, size_t errlen) {
     vd_run_opts_t opts = {.now_s = c->time};
     for (uint32_t i = 0; i < c->before.len; i++) {
         const vd_ptest_before_t *b = &VD_VEC_AT(c->before, vd_ptest_before_t, i);
@@ -91,6 +116,7 @@ static int decide(vd_executor_t *x, const vd_ptest_case_t *c, vd_result_t *res, 
             return case_error(c, c->line, err, errlen, what, res->error);
         }
     }
+    if (report(x, campaigns, c, res, err, errlen) != 0) return -1;
     opts.now_s = c->time;
     if (vd_executor_run_msgpack(x, c->pipeline, c->event.data, c->event.len, &opts, res) != 0)
         return case_error(c, c->line, err, errlen, "event: ", res->error);
@@ -108,7 +134,7 @@ static int prepare_and_decide(runner_t *rn, const vd_ptest_case_t *c, vd_executo
     vd_campaigns_clear(rn->campaigns);
     if (vd_ptest_seed(rn->store, c) != 0)
         return case_error(c, c->line, err, errlen, "", "out of memory seeding the state");
-    return decide(*x, c, res, err, errlen);
+    return decide(*x, rn->campaigns, c, res, err, errlen);
 }
 
 /* Keeps what was written to f (a memstream over *text) as out's report, with the copy of the

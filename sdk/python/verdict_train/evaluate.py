@@ -121,3 +121,6 @@ def run_all(verdictd, policies, data_dir):
         print_report(reports, info)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    from . import campaign_eval
+    print()
+    campaign_eval.run(verdictd, policies, data_dir)
