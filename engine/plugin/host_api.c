@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "call.h"
+#include "host_behaviour.h"
 #include "host_campaign.h"
 #include "host_state.h"
 #include "proto/rpc.h"
@@ -374,6 +375,8 @@ static const vd_host_api_t host_api = {
     .state_label = vd__state_label,
     .campaign_text = vd__campaign_text,
     .campaign_fields = vd__campaign_fields,
+    .anomaly = vd__anomaly,
+    .profile = vd__profile,
 };
 
 const vd_host_api_t *vd_plugin_host_api(void) {

@@ -33,6 +33,9 @@
  *   1.3  campaign_text(), campaign_fields(): the campaign index rules reach through
  *        verdict.campaign (near-duplicate texts, lockstep groups of field values), with
  *        vd_campaign_options_t and vd_campaign_answer_t.
+ *   1.4  anomaly(): a value scored against its series' streaming model, as verdict.anomaly;
+ *        profile(): an entity's behaviour profile, as verdict.profile; with their options and
+ *        answers (vd_anomaly_*, vd_profile_*).
  * ---------------------------------------------------------------------------------------------
  *
  * Lifecycle and threads
@@ -81,7 +84,7 @@ extern "C" {
 #endif
 
 #define VD_PLUGIN_ABI_MAJOR 1
-#define VD_PLUGIN_ABI_MINOR 3
+#define VD_PLUGIN_ABI_MINOR 4
 
 /* The name of the one symbol a plugin exports. */
 #define VD_PLUGIN_ENTRY_SYMBOL "verdict_plugin_entry"
@@ -179,6 +182,67 @@ typedef struct vd_campaign_field {
     const char *value;
     size_t value_len;
 } vd_campaign_field_t;
+
+/* How a value is scored (1.4). Zero it, set size = sizeof, then what you need. */
+typedef struct vd_anomaly_options {
+    uint32_t size;   /* sizeof(vd_anomaly_options_t) */
+    int64_t every_s; /* the model learns at most the first value of each period of every_s
+                        seconds (1 to 86400; 0: 60, as verdict.anomaly); the others are scored
+                        against the model as it stands */
+} vd_anomaly_options_t;
+
+/* What a series' model said of a value (1.4); the same as verdict.anomaly's table. */
+typedef struct vd_anomaly_answer {
+    double score;               /* 0 (ordinary for this series) to 1 */
+    int alarm;                  /* score >= 0.5 */
+    int above, below, novel;    /* outside the band; beyond every value seen lately */
+    int learning;               /* too few values yet: the score is 0 */
+    double expected, low, high; /* the expectation and the band of ordinary values */
+    double surprise;            /* the distance from the expectation, in typical errors */
+    int64_t seen;               /* values the model had learnt */
+    const char *why;            /* one line for people, naming the series by its key */
+} vd_anomaly_answer_t;
+
+/* Receives an anomaly answer on the worker thread; answer is valid during the call only. */
+typedef void (*vd_anomaly_done_t)(void *ud, const vd_anomaly_answer_t *answer);
+
+/* One attribute of an event for a behaviour profile (1.4): a country, a device family. */
+typedef struct vd_profile_value {
+    const char *name; /* NUL-terminated */
+    const char *value;
+    size_t value_len;
+} vd_profile_value_t;
+
+/* How a profile is read (1.4). Zero it, set size = sizeof, then what you need. */
+typedef struct vd_profile_options {
+    uint32_t size;       /* sizeof(vd_profile_options_t) */
+    int read_only;       /* answer without adding the event */
+    int64_t half_life_s; /* how fast old habits fade; 0: 30 days */
+    int has_place;       /* lat, lon: where the event comes from (for travel) */
+    double lat, lon;
+} vd_profile_options_t;
+
+/* What the profile knew of one value before this event (1.4). */
+typedef struct vd_profile_habit {
+    int known;         /* the value came before (and has not decayed away) */
+    double count;      /* its decayed count */
+    double share;      /* its share of the attribute's decayed events, 0 to 1 */
+    int64_t last_seen; /* Unix seconds; 0 when unknown */
+    int64_t values;    /* values the profile holds for the attribute */
+} vd_profile_habit_t;
+
+/* A profile's answer (1.4); the same as verdict.profile's table. */
+typedef struct vd_profile_result {
+    int64_t events;                 /* the entity's events before this one */
+    int64_t first_seen, last_seen;  /* Unix seconds; 0 when there were none */
+    const vd_profile_habit_t *seen; /* one per value asked, in their order */
+    size_t n;
+    int has_travel; /* a place now and before: */
+    double travel_km, travel_hours;
+} vd_profile_result_t;
+
+/* Receives a profile answer on the worker thread; answer is valid during the call only. */
+typedef void (*vd_profile_done_t)(void *ud, const vd_profile_result_t *answer);
 
 /* The host functions. Append-only: new functions go at the end and raise the minor. */
 typedef struct vd_host_api {
@@ -342,6 +406,24 @@ typedef struct vd_host_api {
      * in any order). */
     int (*campaign_fields)(vd_plugin_call_t *call, const vd_campaign_field_t *fields, size_t n,
                            const vd_campaign_options_t *opts, vd_campaign_done_t done, void *ud);
+
+    /* ---- 1.4: anomaly models and behaviour profiles (in score(); check abi_minor >= 4) ---- */
+
+    /* The models and profiles rules reach through verdict.anomaly and verdict.profile, shared
+     * with them (same key, same model). Answers come through done(ud, answer), exactly once,
+     * on the worker thread, as for the state reads: today always before the function returns.
+     * Each returns VD_PLUGIN_OK when done will be called, VD_PLUGIN_ERROR when it will not (no
+     * state here, a bad value or option, out of memory). opts may be NULL (the defaults). */
+
+    /* Scores value (a finite number, at most 1e30 either way) in the series key (1 to 1024
+     * bytes), then learns from it. */
+    int (*anomaly)(vd_plugin_call_t *call, const char *key, size_t len, double value,
+                   const vd_anomaly_options_t *opts, vd_anomaly_done_t done, void *ud);
+    /* Says how usual each of the n values (1 to 8 distinct names) is for the entity (1 to 1024
+     * bytes), then adds the event unless opts->read_only. */
+    int (*profile)(vd_plugin_call_t *call, const char *entity, size_t len,
+                   const vd_profile_value_t *values, size_t n, const vd_profile_options_t *opts,
+                   vd_profile_done_t done, void *ud);
 } vd_host_api_t;
 
 /* The plugin descriptor, returned by verdict_plugin_entry(). Static storage. */
