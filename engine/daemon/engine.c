@@ -300,7 +300,7 @@ int vd_engine_start(vd_engine_t *e, const vd_config_t *cfg, char *err, size_t er
     /* The state comes back before any worker runs, and after the socket proved that no other
      * daemon runs there (and writes the same snapshot). */
     if (rc == 0)
-        rc = vd_persist_init(&e->persist, e->store, cfg->state_snapshot,
+        rc = vd_persist_init(&e->persist, e->store, e->campaigns, cfg->state_snapshot,
                              cfg->state_snapshot_interval_s, err, errlen);
     if (rc == 0) rc = start_decision_log(e, err, errlen);
     if (rc == 0) vd_log_manifest(e->dlog, e->src, copies[0]);

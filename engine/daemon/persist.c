@@ -64,7 +64,7 @@ static int load(vd_persist_t *p, char *err, size_t errlen) {
     vd_state_snapshot_info_t info;
     char why[512];
     int64_t now = vd_clock_now_s(NULL);
-    int rc = vd_state_snapshot_read(p->store, p->path, now, &info, why, sizeof why);
+    int rc = vd_state_snapshot_read(p->store, p->campaigns, p->path, now, &info, why, sizeof why);
     if (rc == 0) {
         p->stats.loaded = info.entries;
         p->stats.load_expired = info.expired;
@@ -81,13 +81,14 @@ static int load(vd_persist_t *p, char *err, size_t errlen) {
     return 0;
 }
 
-int vd_persist_init(vd_persist_t *p, vd_store_t *store, const char *path, int interval_s, char *err,
-                    size_t errlen) {
+int vd_persist_init(vd_persist_t *p, vd_store_t *store, vd_campaigns_t *campaigns,
+                    const char *path, int interval_s, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->lock, NULL);
     p->ready = 1;
     if (!path) return 0;
     p->store = store;
+    p->campaigns = campaigns;
     p->path = path;
     p->interval_s = interval_s;
     p->stats.path = path;
@@ -128,7 +129,7 @@ static void record(vd_persist_t *p, int rc, const vd_state_snapshot_info_t *info
 
 static void write_in_pool(uv_work_t *w) {
     vd_persist_t *p = w->data;
-    p->rc = vd_state_snapshot_write(p->store, p->path, vd_clock_now_s(NULL), &p->info, p->err,
+    p->rc = vd_state_snapshot_write(p->store, p->campaigns, p->path, vd_clock_now_s(NULL), &p->info, p->err,
                                     sizeof p->err);
 }
 
@@ -173,7 +174,7 @@ void vd_persist_final(vd_persist_t *p) {
     vd_state_snapshot_info_t info;
     char why[256];
     int rc =
-        vd_state_snapshot_write(p->store, p->path, vd_clock_now_s(NULL), &info, why, sizeof why);
+        vd_state_snapshot_write(p->store, p->campaigns, p->path, vd_clock_now_s(NULL), &info, why, sizeof why);
     record(p, rc, &info, why, VD_LOG_INFO);
 }
 

@@ -1,4 +1,5 @@
-/* State persistence for the embedded store (--state-snapshot): the snapshot is read at start,
+/* State persistence for the embedded store and the campaign index (--state-snapshot): the
+ * snapshot is read at start,
  * before serving; one is written every interval on the libuv thread pool, off every event loop;
  * the last one is written at shutdown, once every worker has drained. A failed write is logged
  * once (and again when its reason changes or writing works again) and counted; the daemon goes
@@ -6,6 +7,7 @@
 #ifndef VD_PERSIST_H
 #define VD_PERSIST_H
 
+#include "state/campaign.h"
 #include "state/snapshot_file.h"
 #include "state/store.h"
 
@@ -15,6 +17,7 @@
 
 typedef struct vd_persist {
     vd_store_t *store;
+    vd_campaigns_t *campaigns; /* kept in the same file; NULL: not kept */
     const char *path; /* NULL: snapshots are off and every call does nothing */
     int interval_s;   /* 0: only at shutdown */
     uv_timer_t timer;
@@ -32,15 +35,16 @@ typedef struct vd_persist {
     vd_state_snapshot_stats_t stats;
 } vd_persist_t;
 
-/* Prepares snapshots at path (NULL: off) for store, and loads the snapshot there into it.
+/* Prepares snapshots at path (NULL: off) for store and campaigns, and loads the snapshot there
+ * into them.
  * No file yet: the store starts empty. A file that is not a whole snapshot this build reads
  * (truncated, corrupt, another version) is moved aside to path.bad, logged as an error and
  * counted, and the store starts empty: a damaged file must not keep the daemon down, and its
  * bytes stay for inspection. Returns 0, or an error with err filled when path cannot be used
  * (its directory missing or not writable, the file unreadable) or memory ran out: the daemon
  * then refuses to start. */
-int vd_persist_init(vd_persist_t *p, vd_store_t *store, const char *path, int interval_s, char *err,
-                    size_t errlen);
+int vd_persist_init(vd_persist_t *p, vd_store_t *store, vd_campaigns_t *campaigns,
+                    const char *path, int interval_s, char *err, size_t errlen);
 
 /* Starts the interval timer on loop (the engine's main loop). */
 void vd_persist_start(vd_persist_t *p, uv_loop_t *loop);

@@ -253,7 +253,7 @@ static int open_store(const vd_replay_config_t *cfg, vd_store_t **store, char *e
     if (!cfg->snapshot) return 0;
     vd_state_snapshot_info_t info;
     /* Entries are kept whatever their age: the replay's clock is the events'. */
-    return vd_state_snapshot_read(*store, cfg->snapshot, 0, &info, err, errlen);
+    return vd_state_snapshot_read(*store, NULL, cfg->snapshot, 0, &info, err, errlen);
 }
 
 static int open_deciders(shared_t *s, deciders_t *d, char *err, size_t errlen) {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <xxhash.h>
 
-#define SHARDS         64
+#define SHARDS         VD_CAMPAIGN_SHARDS
 #define BANDS          VD_SKETCH_BANDS
 #define TEXT           VD_CAMPAIGN_TEXT
 #define FIELDS         VD_CAMPAIGN_FIELDS
@@ -524,6 +524,150 @@ int vd_campaign_report(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, 
     }
     pthread_mutex_unlock(&sh->lock);
     return e ? 0 : VD_ENOTFOUND;
+}
+
+/* ---- campaigns on disk ---- */
+
+/* What a campaign is on disk: camp_t without its links, then its text part (texts only). */
+typedef struct saved {
+    uint32_t format; /* SAVED_FORMAT: a layout this build reads */
+    uint8_t kind, referenced, pad[2];
+    uint64_t id, scope, size, reporters;
+    int64_t first_seen, last_seen, expires, window, ttl;
+    double bad, good;
+    vd_campaign_ring_t recent, hour;
+    vd_campaign_hll_t sources;
+} saved_t;
+
+#define SAVED_FORMAT (0x43410000u | (uint32_t)sizeof(saved_t)) /* "CA" and the size */
+#define RANK_MAX     (64 - 7 + 1) /* the largest value of a source register */
+
+_Static_assert(sizeof(saved_t) + sizeof(text_part_t) <= VD_CAMPAIGN_SAVED_MAX,
+               "a saved campaign fits what snapshot readers accept");
+
+static size_t saved_len(int kind) {
+    return sizeof(saved_t) + (kind == TEXT ? sizeof(text_part_t) : 0);
+}
+
+int vd_campaigns_save(vd_campaigns_t *c, int shard, int64_t now, vd_campaign_put_fn put,
+                      void *ud) {
+    unsigned char buf[sizeof(saved_t) + sizeof(text_part_t)];
+    cshard_t *sh = &c->shards[shard % SHARDS];
+    int rc = 0;
+    pthread_mutex_lock(&sh->lock);
+    for (camp_t *e = sh->oldest; e && !rc; e = e->newer) {
+        if (now >= e->expires) continue;
+        saved_t sv;
+        memset(&sv, 0, sizeof sv); /* padding included: the file's bytes are all known */
+        sv.format = SAVED_FORMAT;
+        sv.kind = e->kind;
+        sv.referenced = e->referenced;
+        sv.id = e->id;
+        sv.scope = e->scope;
+        sv.size = e->size;
+        sv.reporters = e->reporters;
+        sv.first_seen = e->first_seen;
+        sv.last_seen = e->last_seen;
+        sv.expires = e->expires;
+        sv.window = e->window;
+        sv.ttl = e->ttl;
+        sv.bad = e->bad;
+        sv.good = e->good;
+        sv.recent = e->recent;
+        sv.hour = e->hour;
+        sv.sources = e->sources;
+        memcpy(buf, &sv, sizeof sv);
+        if (e->kind == TEXT) memcpy(buf + sizeof sv, e->text, sizeof(text_part_t));
+        rc = put(ud, buf, saved_len(e->kind), e->expires);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+int vd_campaigns_check_saved(const void *saved, size_t len) {
+    saved_t sv;
+    if (len < sizeof sv) return VD_EPROTO;
+    memcpy(&sv, saved, sizeof sv);
+    if (sv.format != SAVED_FORMAT || sv.kind >= KINDS || len != saved_len(sv.kind))
+        return VD_EPROTO;
+    int ok = sv.window >= VD_CAMPAIGN_MIN_WINDOW && sv.window <= VD_CAMPAIGN_MAX_WINDOW &&
+             sv.ttl >= sv.window && sv.ttl <= 4 * VD_CAMPAIGN_MAX_WINDOW &&
+             sv.first_seen <= sv.last_seen && isfinite(sv.bad) && sv.bad >= 0 &&
+             isfinite(sv.good) && sv.good >= 0 && (sv.kind == TEXT || sv.scope == 0);
+    for (int g = 0; ok && g < 2; g++)
+        for (int r = 0; ok && r < VD_CAMPAIGN_HLL; r++)
+            ok = sv.sources.regs[g][r] <= RANK_MAX;
+    if (ok && sv.kind == TEXT) {
+        text_part_t t;
+        memcpy(&t, (const unsigned char *)saved + sizeof sv, sizeof t);
+        ok = t.members <= MEMBERS;
+    }
+    return ok ? 0 : VD_EPROTO;
+}
+
+/* Files the bands of a restored text campaign (its first text's and its members'); undoes
+ * them and returns VD_ENOMEM when one cannot be filed. The shard's lock is held. */
+static int file_bands(vd_campaigns_t *c, camp_t *e) {
+    uint64_t keys[(MEMBERS + 1) * BANDS];
+    int n = 0;
+    band_keys(&e->text->sketch, e->scope, keys);
+    n = BANDS;
+    for (int m = 0; m < e->text->members; m++)
+        for (int b = 0; b < BANDS; b++)
+            if (e->text->member_bands[m][b]) keys[n++] = e->text->member_bands[m][b];
+    for (int i = 0; i < n; i++) {
+        if (band_put(c, keys[i], e->id) == 0) continue;
+        while (--i >= 0)
+            band_del(c, keys[i], e->id);
+        return VD_ENOMEM;
+    }
+    e->size_bytes += (uint32_t)(n * sizeof(band_t));
+    return 0;
+}
+
+int vd_campaigns_restore(vd_campaigns_t *c, const void *saved, size_t len, int64_t now) {
+    int rc = vd_campaigns_check_saved(saved, len);
+    if (rc) return rc;
+    saved_t sv;
+    memcpy(&sv, saved, sizeof sv);
+    if (now >= sv.expires) return VD_ENOTFOUND;
+    cshard_t *sh = shard_of(c, sv.id);
+    pthread_mutex_lock(&sh->lock);
+    camp_t *e = find(c, sh, sv.id, sv.kind, now);
+    if (e) {
+        pthread_mutex_unlock(&sh->lock);
+        return VD_ENOTFOUND;
+    }
+    size_t extra = sv.kind == TEXT ? sizeof(text_part_t) : 0;
+    if (!(e = calloc(1, sizeof *e + extra))) {
+        pthread_mutex_unlock(&sh->lock);
+        return VD_ENOMEM;
+    }
+    *e = (camp_t){.id = sv.id, .scope = sv.scope, .kind = sv.kind, .referenced = sv.referenced,
+                  .size_bytes = (uint32_t)(sizeof *e + extra), .first_seen = sv.first_seen,
+                  .last_seen = sv.last_seen, .expires = sv.expires, .window = sv.window,
+                  .ttl = sv.ttl, .size = sv.size, .bad = sv.bad, .good = sv.good,
+                  .reporters = sv.reporters, .recent = sv.recent, .hour = sv.hour,
+                  .sources = sv.sources};
+    if (sv.kind == TEXT) {
+        memcpy(e->text, (const unsigned char *)saved + sizeof sv, sizeof(text_part_t));
+        if (file_bands(c, e) != 0) {
+            free(e);
+            pthread_mutex_unlock(&sh->lock);
+            return VD_ENOMEM;
+        }
+    }
+    e->next = sh->table[e->id & (sh->cap - 1)];
+    sh->table[e->id & (sh->cap - 1)] = e;
+    lru_push(sh, e);
+    sh->n++;
+    sh->bytes += e->size_bytes;
+    sh->entries[e->kind]++;
+    sh->bytes_k[e->kind] += e->size_bytes;
+    evict(c, sh, e, now);
+    if (sh->n > sh->cap) grow(sh);
+    pthread_mutex_unlock(&sh->lock);
+    return 0;
 }
 
 void vd_campaigns_note_short(vd_campaigns_t *c) {

@@ -102,6 +102,31 @@ int vd_campaign_report(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, 
                        double weight, const char *reporter, size_t rlen, int64_t now,
                        vd_campaign_view_t *out);
 
+/* ---- campaigns on disk (state snapshots: state/snapshot_file.h) ----
+ * A campaign is saved as bytes in this build's memory layout (read back on the architecture
+ * that wrote it, as the store's records are), checked field by field when read back. */
+
+/* Receives one saved campaign (valid during the call) and when it expires; returns 0 to go on. */
+typedef int (*vd_campaign_put_fn)(void *ud, const void *saved, size_t len, int64_t expires);
+
+#define VD_CAMPAIGN_SHARDS 64
+
+/* Calls put for every campaign of shard (0 to VD_CAMPAIGN_SHARDS - 1) alive at now, least
+ * recently used first, while holding the shard's lock (put must only copy: a caller writes
+ * between shards). Returns 0 or what put returned. */
+int vd_campaigns_save(vd_campaigns_t *c, int shard, int64_t now, vd_campaign_put_fn put,
+                      void *ud);
+
+#define VD_CAMPAIGN_SAVED_MAX 2048 /* bytes of a saved campaign, at most */
+
+/* Whether saved[0..len) is a campaign vd_campaigns_save of this build wrote: 0, or VD_EPROTO. */
+int vd_campaigns_check_saved(const void *saved, size_t len);
+
+/* Puts a saved campaign back (its bands filed again) as the most recently used of its shard.
+ * One expired at now, or already there, is left out (VD_ENOTFOUND). Returns 0, VD_ENOTFOUND,
+ * VD_EPROTO (see vd_campaigns_check_saved) or VD_ENOMEM. */
+int vd_campaigns_restore(vd_campaigns_t *c, const void *saved, size_t len, int64_t now);
+
 /* Notes a text the caller could not sketch (too short), for the stats. */
 void vd_campaigns_note_short(vd_campaigns_t *c);
 

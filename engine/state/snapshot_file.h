@@ -5,8 +5,9 @@
  *   header   magic "VDSTATE\0" (8 bytes), u32 version, u8 windows, u8 buckets per window,
  *            u16 registers per distinct count, i64 seconds of each window, i64 written at
  *            (wall clock)
- *   records  u8 kind (1 counter, 2 distinct count, 3 label, 4 record), u32 key length, i64
- *            expires (wall clock, 0 never), the key, then the payload:
+ *   records  u8 kind (1 counter, 2 distinct count, 3 label, 4 record, 5 campaign), u32 key
+ *            length (0 for a campaign), i64 expires (wall clock, 0 never), the key, then the
+ *            payload:
  *              counter   per window: u32 head, u32 count per bucket
  *              distinct  u16 n registers that are not 0; when 3 n < registers, n pairs
  *                        (u16 index, ascending; u8 value), else every register as a u8
@@ -14,13 +15,15 @@
  *              record    u32 length, then the bytes as the module keeping them wrote them
  *                        (behaviour profiles: their C layout, so a file is read back on the
  *                        architecture that wrote it)
+ *              campaign  u32 length, then the campaign as state/campaign.h saves it (its C
+ *                        layout too), after every entry of the store
  *   trailer  u8 0, u64 number of records, u64 XXH3-64 of every byte before it
  *
  * Changing it: any change to the header, the records or the store's layout (windows, buckets,
  * registers) raises VD_SNAPSHOT_VERSION, and the release notes say so. A reader loads its own
- * version and version 1 (version 2 only added records); a file of another one is set aside and
- * the daemon starts empty (docs/operations.md, "State persistence"), so keep the change rare
- * or add a converter here.
+ * version and versions 1 and 2 (2 only added records, 3 campaigns); a file of another one is
+ * set aside and the daemon starts empty (docs/operations.md, "State persistence"), so keep
+ * the change rare or add a converter here.
  *
  * Times are wall-clock seconds, as the store keeps them, so an entry whose time passed while
  * the daemon was down is not loaded and windows go on sliding as if it had run. The records of
@@ -34,7 +37,7 @@
 #include <stdint.h>
 
 #define VD_SNAPSHOT_MAGIC         "VDSTATE" /* with its NUL: 8 bytes */
-#define VD_SNAPSHOT_VERSION       2
+#define VD_SNAPSHOT_VERSION       3
 #define VD_SNAPSHOT_HEADER        (8 + 4 + 4 + 8 * VD_WINDOWS + 8)
 #define VD_SNAPSHOT_VERSION_AT    8            /* where the version is, for tests */
 #define VD_SNAPSHOT_WINDOWS_AT    ((size_t)16) /* the window lengths, then the time written */
@@ -49,7 +52,8 @@ enum {
     VD_SNAPSHOT_COUNTER = 1,
     VD_SNAPSHOT_DISTINCT = 2,
     VD_SNAPSHOT_LABEL = 3,
-    VD_SNAPSHOT_RECORD = 4
+    VD_SNAPSHOT_RECORD = 4,
+    VD_SNAPSHOT_CAMPAIGN = 5
 };
 
 /* What one write or read did. */

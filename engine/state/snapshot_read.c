@@ -108,17 +108,35 @@ static int read_payload(cursor_t *c, vd_store_item_t *it) {
     return 0;
 }
 
-/* The next record into it (its key and registers point into the file and regs). Returns 0,
- * 1 at the end mark, or VD_EAGAIN / VD_EPROTO. */
-static int next_record(cursor_t *c, vd_store_item_t *it, uint8_t *regs) {
+/* A saved campaign: its length, then its bytes (pointing into the file), checked. */
+static int read_campaign(cursor_t *c, vd_store_item_t *it) {
+    const uint8_t *p = take(c, 4);
+    if (!p) return problem(c, VD_EAGAIN, "the campaign ends past the end of the file");
+    it->payload_len = (uint32_t)vd_le_get(p, 4);
+    if (it->keylen != 0 || it->payload_len > VD_CAMPAIGN_SAVED_MAX)
+        return problem(c, VD_EPROTO, "a campaign of %u bytes with a key of %zu (at most %d, no "
+                                     "key)",
+                       it->payload_len, it->keylen, VD_CAMPAIGN_SAVED_MAX);
+    if (!(it->payload = take(c, it->payload_len)))
+        return problem(c, VD_EAGAIN, "the campaign ends past the end of the file");
+    if (vd_campaigns_check_saved(it->payload, it->payload_len) != 0)
+        return problem(c, VD_EPROTO, "a campaign this build did not write, or corrupt");
+    return 0;
+}
+
+/* The next record into it (its key and registers point into the file and regs; *campaign
+ * says whether it is a campaign, its bytes the payload). Returns 0, 1 at the end mark, or
+ * VD_EAGAIN / VD_EPROTO. */
+static int next_record(cursor_t *c, vd_store_item_t *it, uint8_t *regs, int *campaign) {
     size_t start = c->at;
     const uint8_t *p = take(c, 1);
     if (!p) return problem(c, VD_EAGAIN, "the file ends before its trailer");
     if (*p == VD_SNAPSHOT_END) return 1;
-    if (*p > VD_SNAPSHOT_RECORD) {
+    if (*p > VD_SNAPSHOT_CAMPAIGN) {
         c->at = start;
         return problem(c, VD_EPROTO, "unknown kind %u", *p);
     }
+    *campaign = *p == VD_SNAPSHOT_CAMPAIGN;
     it->kind = *p == VD_SNAPSHOT_COUNTER    ? VD_STORE_COUNTER
                : *p == VD_SNAPSHOT_DISTINCT ? VD_STORE_DISTINCT
                : *p == VD_SNAPSHOT_LABEL    ? VD_STORE_LABEL
@@ -135,28 +153,37 @@ static int next_record(cursor_t *c, vd_store_item_t *it, uint8_t *regs) {
     it->key = (const char *)p;
     it->regs = it->kind == VD_STORE_DISTINCT ? regs : NULL;
     int rc = 0;
-    if (it->kind == VD_STORE_COUNTER) rc = read_windows(c, it->windows);
-    if (it->kind == VD_STORE_DISTINCT) rc = read_registers(c, regs);
-    if (it->kind == VD_STORE_RECORD) rc = read_payload(c, it);
+    if (*campaign)
+        rc = read_campaign(c, it);
+    else if (it->kind == VD_STORE_COUNTER)
+        rc = read_windows(c, it->windows);
+    else if (it->kind == VD_STORE_DISTINCT)
+        rc = read_registers(c, regs);
+    else if (it->kind == VD_STORE_RECORD)
+        rc = read_payload(c, it);
     c->record += rc == 0;
     return rc;
 }
 
-/* Reads every record; with s, restores those alive at now, else only checks them. Then the
- * trailer: its count, and nothing after it. */
-static int records(cursor_t *c, vd_store_t *s, int64_t now, vd_state_snapshot_info_t *info) {
+/* Reads every record; with s, restores those alive at now (campaigns into cs, when given),
+ * else only checks them. Then the trailer: its count, and nothing after it. */
+static int records(cursor_t *c, vd_store_t *s, vd_campaigns_t *cs, int64_t now,
+                   vd_state_snapshot_info_t *info) {
     uint8_t regs[VD_STORE_HLL_REGS];
     vd_store_item_t it = {0};
-    int rc;
+    int rc, campaign = 0;
     c->at = VD_SNAPSHOT_HEADER;
     c->record = 0;
-    while ((rc = next_record(c, &it, regs)) == 0) {
-        if (!s) continue;
+    while ((rc = next_record(c, &it, regs, &campaign)) == 0) {
+        if (!s || (campaign && !cs)) continue;
         if (it.expires && it.expires <= now) {
             info->expired++;
             continue;
         }
-        if ((rc = vd_store_restore(s, &it)) != 0) return rc;
+        rc = campaign ? vd_campaigns_restore(cs, it.payload, it.payload_len, now)
+                      : vd_store_restore(s, &it);
+        if (rc == VD_ENOTFOUND) continue; /* a campaign already there */
+        if (rc != 0) return rc;
         info->entries++;
     }
     if (rc < 0) return rc;
@@ -178,7 +205,7 @@ static int check_identity(const uint8_t *data, size_t len, char *err, size_t err
                         VD_SNAPSHOT_MAGIC),
                VD_EPROTO;
     uint64_t version = len >= 12 ? vd_le_get(data + VD_SNAPSHOT_VERSION_AT, 4) : 0;
-    if (len >= 12 && version != VD_SNAPSHOT_VERSION && version != 1) /* 2 added records */
+    if (len >= 12 && (version < 1 || version > VD_SNAPSHOT_VERSION)) /* 2: records, 3: campaigns */
         return snprintf(err, errlen, "format version %llu; this verdictd reads version %d",
                         (unsigned long long)version, VD_SNAPSHOT_VERSION),
                VD_EPROTO;
@@ -196,7 +223,7 @@ static int checksum_problem(cursor_t *c, uint64_t stored, uint64_t actual) {
     cursor_t scan = *c;
     scan.err = why;
     scan.errlen = sizeof why;
-    if (records(&scan, NULL, 0, NULL) == VD_EAGAIN)
+    if (records(&scan, NULL, NULL, 0, NULL) == VD_EAGAIN)
         return snprintf(c->err, c->errlen, "truncated (%zu bytes): %s", c->len, why), VD_EPROTO;
     return snprintf(c->err, c->errlen,
                     "corrupt: checksum %016llx does not match its content (%016llx)",
@@ -220,8 +247,9 @@ static int check_layout(const uint8_t *h, char *err, size_t errlen) {
     return VD_EPROTO;
 }
 
-int vd_state_snapshot_load(vd_store_t *s, const uint8_t *data, size_t len, int64_t now,
-                           vd_state_snapshot_info_t *info, char *err, size_t errlen) {
+int vd_state_snapshot_load(vd_store_t *s, vd_campaigns_t *cs, const uint8_t *data, size_t len,
+                           int64_t now, vd_state_snapshot_info_t *info, char *err,
+                           size_t errlen) {
     int64_t t0 = vd_now_ns();
     memset(info, 0, sizeof *info);
     info->bytes = len;
@@ -232,8 +260,8 @@ int vd_state_snapshot_load(vd_store_t *s, const uint8_t *data, size_t len, int64
     if (stored != actual) return checksum_problem(&c, stored, actual);
     if ((rc = check_layout(data, err, errlen)) != 0) return rc;
     info->written_at = (int64_t)vd_le_get(data + VD_SNAPSHOT_WRITTEN_AT, 8);
-    if ((rc = records(&c, NULL, 0, info)) != 0) return rc == VD_EAGAIN ? VD_EPROTO : rc;
-    rc = records(&c, s, now, info);
+    if ((rc = records(&c, NULL, NULL, 0, info)) != 0) return rc == VD_EAGAIN ? VD_EPROTO : rc;
+    rc = records(&c, s, cs, now, info);
     if (rc == VD_ENOMEM) snprintf(err, errlen, "out of memory");
     info->elapsed_ns = vd_now_ns() - t0;
     return rc;
@@ -247,7 +275,7 @@ static int with_path(int rc, const char *path, char *err, size_t errlen) {
     return rc;
 }
 
-int vd_state_snapshot_read(vd_store_t *s, const char *path, int64_t now,
+int vd_state_snapshot_read(vd_store_t *s, vd_campaigns_t *cs, const char *path, int64_t now,
                            vd_state_snapshot_info_t *info, char *err, size_t errlen) {
     memset(info, 0, sizeof *info);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -271,7 +299,7 @@ int vd_state_snapshot_read(vd_store_t *s, const char *path, int64_t now,
     if (map == MAP_FAILED) return snprintf(err, errlen, "%s: %s", path, strerror(errno)), VD_EIO;
     if (map) madvise(map, len, MADV_SEQUENTIAL);
     static const uint8_t none[1];
-    int rc = vd_state_snapshot_load(s, map ? map : none, len, now, info, err, errlen);
+    int rc = vd_state_snapshot_load(s, cs, map ? map : none, len, now, info, err, errlen);
     if (map) munmap(map, len);
     return rc ? with_path(rc, path, err, errlen) : 0;
 }

@@ -89,7 +89,7 @@ static void run(phase_t *p, const char *path, vd_state_snapshot_info_t *info) {
     atomic_store(&p->stop, 0);
     double t0 = now_ns();
     pthread_create(&t, NULL, count, p);
-    if (path && vd_state_snapshot_write(p->s, path, p->now, info, err, sizeof err) != 0) {
+    if (path && vd_state_snapshot_write(p->s, NULL, path, p->now, info, err, sizeof err) != 0) {
         fprintf(stderr, "snapshot: %s\n", err);
         exit(1);
     }
@@ -125,7 +125,7 @@ int main(int argc, char **argv) {
            info.elapsed_ns / 1e6, info.bytes / 1e6, info.longest_lock_ns / 1e6);
     vd_store_t *again = vd_store_new((size_t)1 << 30);
     char err[512];
-    if (!again || vd_state_snapshot_read(again, path, p.now, &info, err, sizeof err) != 0) {
+    if (!again || vd_state_snapshot_read(again, NULL, path, p.now, &info, err, sizeof err) != 0) {
         fprintf(stderr, "read: %s\n", err);
         return 1;
     }

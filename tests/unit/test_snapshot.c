@@ -1,6 +1,8 @@
 /* State snapshots: the embedded store written to a file and read back, with its windows and
  * expiry carried over, and every damaged file refused before anything is loaded. */
 #include "base/error.h"
+#include "state/campaign.h"
+#include "state/sketch.h"
 #include "state/snapshot_read.h"
 #include "state/snapshot_write.h"
 #include "state/profile.h"
@@ -95,10 +97,10 @@ static void test_round_trip(void) {
     vd_store_t *a = sample_store(), *b = vd_store_new(64 << 20);
     vd_state_snapshot_info_t w, r;
     char err[512] = "";
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0 + 60, &w, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0 + 60, &w, err, sizeof err), 0);
     CU_ASSERT_EQUAL(w.entries, 8);
     CU_ASSERT(w.bytes > VD_SNAPSHOT_HEADER && w.elapsed_ns > 0 && w.written_at == T0 + 60);
-    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0 + 60, &r, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, NULL, p.path, T0 + 60, &r, err, sizeof err), 0);
     CU_ASSERT_EQUAL(r.entries, 8);
     CU_ASSERT_EQUAL(r.expired, 0);
     CU_ASSERT_EQUAL(r.bytes, w.bytes);
@@ -144,8 +146,8 @@ static void test_windows_slide_across_the_gap(void) {
     vd_store_t *a = sample_store(), *b = vd_store_new(64 << 20);
     vd_state_snapshot_info_t info;
     char err[512];
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0 + 50, &info, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0 + 65, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0 + 50, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, NULL, p.path, T0 + 65, &info, err, sizeof err), 0);
     uint64_t c[VD_WINDOWS];
     counts(b, "login:fail:acct:alice", T0 + 65, c);
     CU_ASSERT_EQUAL(c[0], 3);
@@ -164,11 +166,11 @@ static void test_expired_entries_are_not_loaded(void) {
     vd_store_t *a = sample_store();
     vd_state_snapshot_info_t info;
     char err[512];
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0 + 1, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0 + 1, &info, err, sizeof err), 0);
     /* Two hours later: the attack label (one hour) and "few" (an hour after its last value)
      * have expired while the daemon was down. */
     vd_store_t *b = vd_store_new(64 << 20);
-    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0 + 7200, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, NULL, p.path, T0 + 7200, &info, err, sizeof err), 0);
     CU_ASSERT_EQUAL(info.entries, 6); /* the profile too: it never expires, it decays */
     CU_ASSERT_EQUAL(info.expired, 2);
     CU_ASSERT_EQUAL(vd_store_label_ttl(b, "login:attack:alice", 18, T0 + 7200), 0);
@@ -177,7 +179,7 @@ static void test_expired_entries_are_not_loaded(void) {
     vd_store_free(b);
     /* Past a day and four hours without additions a counter holds nothing: dropped too. */
     b = vd_store_new(64 << 20);
-    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0 + 29 * 3600, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, NULL, p.path, T0 + 29 * 3600, &info, err, sizeof err), 0);
     CU_ASSERT_EQUAL(info.entries, 3); /* "many" (no expiry), the 90-day label, the profile */
     CU_ASSERT_EQUAL(info.expired, 5);
     vd_store_free(b);
@@ -191,7 +193,7 @@ static void expect_refused(const char *path, const char *needle, const char *nee
     vd_store_t *s = vd_store_new(1 << 20);
     vd_state_snapshot_info_t info;
     char err[512] = "";
-    int rc = vd_state_snapshot_read(s, path, T0, &info, err, sizeof err);
+    int rc = vd_state_snapshot_read(s, NULL, path, T0, &info, err, sizeof err);
     if (rc != VD_EPROTO || !strstr(err, needle) || (needle2 && !strstr(err, needle2)) ||
         !strstr(err, path))
         fprintf(stderr, "\n  rc %d: %s\n", rc, err);
@@ -209,7 +211,7 @@ static void test_truncated_file_is_refused(void) {
     vd_store_t *a = sample_store();
     vd_state_snapshot_info_t info;
     char err[512];
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0, &info, err, sizeof err), 0);
     size_t len;
     uint8_t *whole = slurp(p.path, &len);
     const size_t cuts[] = {0,
@@ -237,7 +239,7 @@ static void test_corrupt_file_is_refused(void) {
     vd_store_t *a = sample_store();
     vd_state_snapshot_info_t info;
     char err[512];
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0, &info, err, sizeof err), 0);
     size_t len;
     uint8_t *data = slurp(p.path, &len);
     data[len / 2] ^= 0x10; /* one bit in the middle of the records */
@@ -272,18 +274,18 @@ static void test_other_version_or_layout_is_refused(void) {
     vd_store_t *a = sample_store();
     vd_state_snapshot_info_t info;
     char err[512];
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0, &info, err, sizeof err), 0);
     size_t len;
     uint8_t *data = slurp(p.path, &len);
-    vd_le_put(data + VD_SNAPSHOT_VERSION_AT, 3, 4);
+    vd_le_put(data + VD_SNAPSHOT_VERSION_AT, VD_SNAPSHOT_VERSION + 1, 4);
     reseal(data, len);
     spit(p.path, data, len);
-    expect_refused(p.path, "format version 3", "reads version 2");
+    expect_refused(p.path, "format version 4", "reads version 3");
     vd_le_put(data + VD_SNAPSHOT_VERSION_AT, 1, 4); /* version 1 (before records): read */
     reseal(data, len);
     spit(p.path, data, len);
     vd_store_t *b = vd_store_new(1 << 20);
-    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, NULL, p.path, T0, &info, err, sizeof err), 0);
     CU_ASSERT(info.entries > 0);
     vd_store_free(b);
     vd_le_put(data + VD_SNAPSHOT_VERSION_AT, VD_SNAPSHOT_VERSION, 4);
@@ -305,7 +307,7 @@ static void test_bad_records_are_refused(void) {
     vd_store_label(a, "k", 1, T0, 100);
     vd_state_snapshot_info_t info;
     char err[512];
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0, &info, err, sizeof err), 0);
     size_t len;
     uint8_t *data = slurp(p.path, &len);
     data[VD_SNAPSHOT_HEADER] = 9; /* the kind */
@@ -333,8 +335,8 @@ static void test_missing_or_unreadable(void) {
     vd_store_t *s = vd_store_new(1 << 20);
     vd_state_snapshot_info_t info;
     char err[512];
-    CU_ASSERT_EQUAL(vd_state_snapshot_read(s, p.path, T0, &info, err, sizeof err), VD_ENOTFOUND);
-    CU_ASSERT_EQUAL(vd_state_snapshot_read(s, p.dir, T0, &info, err, sizeof err), VD_EIO);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(s, NULL, p.path, T0, &info, err, sizeof err), VD_ENOTFOUND);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(s, NULL, p.dir, T0, &info, err, sizeof err), VD_EIO);
     CU_ASSERT(strstr(err, p.dir) && strstr(err, "not a regular file"));
     vd_store_free(s);
     vd_test_remove_dir(p.dir);
@@ -347,13 +349,13 @@ static void test_failed_write_leaves_the_last_snapshot(void) {
     vd_state_snapshot_info_t info;
     char err[512] = "", missing[96];
     snprintf(missing, sizeof missing, "%s/no/such/dir/state.snap", p.dir);
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, missing, T0, &info, err, sizeof err), VD_EIO);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, missing, T0, &info, err, sizeof err), VD_EIO);
     CU_ASSERT(strstr(err, "state.snap.tmp: cannot create: No such file or directory") != NULL);
     /* A rename that cannot happen (the path is a directory): the temporary file goes. */
     char tmp[80];
     snprintf(tmp, sizeof tmp, "%s.tmp", p.path);
     CU_ASSERT(mkdir(p.path, 0700) == 0);
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0, &info, err, sizeof err), VD_EIO);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0, &info, err, sizeof err), VD_EIO);
     CU_ASSERT(strstr(err, "rename into place") != NULL);
     CU_ASSERT(access(tmp, F_OK) != 0);
     CU_ASSERT(rmdir(p.path) == 0);
@@ -379,8 +381,8 @@ static void test_distinct_encodings(void) {
     }
     vd_state_snapshot_info_t info;
     char err[512];
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0, &info, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, NULL, p.path, T0, &info, err, sizeof err), 0);
     for (size_t k = 0; k < sizeof set / sizeof *set; k++) {
         snprintf(key, sizeof key, "d%d", set[k]);
         CU_ASSERT_DOUBLE_EQUAL(distinct(a, key, T0), distinct(b, key, T0), 0);
@@ -404,8 +406,8 @@ static void test_load_under_a_smaller_cap(void) {
         vd_store_count(a, key, (size_t)snprintf(key, sizeof key, "k%d", i), 1, T0, c);
     vd_state_snapshot_info_t info;
     char err[512];
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, p.path, T0, &info, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, NULL, p.path, T0, &info, err, sizeof err), 0);
     vd_store_stats_t st;
     vd_store_stats(b, &st);
     CU_ASSERT(st.evictions > 10000 && st.bytes <= 64 * 4096);
@@ -442,16 +444,16 @@ static void test_write_while_counting(void) {
     char err[512];
     for (int i = 0; i < 5; i++) {
         vd_store_t *b = vd_store_new(64 << 20);
-        CU_ASSERT_EQUAL(vd_state_snapshot_write(h.s, p.path, T0, &info, err, sizeof err), 0);
-        CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0, &info, err, sizeof err), 0);
+        CU_ASSERT_EQUAL(vd_state_snapshot_write(h.s, NULL, p.path, T0, &info, err, sizeof err), 0);
+        CU_ASSERT_EQUAL(vd_state_snapshot_read(b, NULL, p.path, T0, &info, err, sizeof err), 0);
         vd_store_free(b);
     }
     __atomic_store_n(&h.stop, 1, __ATOMIC_RELAXED);
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
     vd_store_t *b = vd_store_new(64 << 20);
-    CU_ASSERT_EQUAL(vd_state_snapshot_write(h.s, p.path, T0, &info, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(h.s, NULL, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, NULL, p.path, T0, &info, err, sizeof err), 0);
     CU_ASSERT_EQUAL(entries(b), entries(h.s));
     uint64_t ca[VD_WINDOWS], cb[VD_WINDOWS];
     counts(h.s, "k1234", T0, ca);
@@ -459,6 +461,83 @@ static void test_write_while_counting(void) {
     CU_ASSERT(ca[0] > 0 && memcmp(ca, cb, sizeof ca) == 0);
     vd_store_free(b);
     vd_store_free(h.s);
+    vd_test_remove_dir(p.dir);
+}
+
+/* Campaigns come back with their counts, reports and bands (a near copy finds its campaign),
+ * the expired ones left out; a damaged campaign refuses the file. */
+static void test_campaigns_come_back(void) {
+    static const char *const texts[] = {
+        "Dear Ana, your parcel 1007 is held at the depot: pay the customs fee of 3 euros within "
+        "two days or it goes back to the sender. Kind regards, the delivery team.",
+        "Dear Ben, your parcel 1014 is held at the depot: pay the customs fee of 4 euros within "
+        "two days or it goes back to the sender. Kind regards, the delivery team.",
+        "Dear Cem, your parcel 1021 is held at the depot: pay the customs fee of 5 euros within "
+        "two days or it goes back to the sender. Kind regards, the delivery team."};
+    place_t p;
+    place_open(&p);
+    vd_store_t *s = vd_store_new(1 << 20);
+    vd_campaigns_t *a = vd_campaigns_new(1 << 20);
+    vd_sketch_t sk[3];
+    vd_campaign_view_t v, fv, gone;
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_FATAL(vd_sketch_text(texts[i], strlen(texts[i]), &sk[i]) == 0);
+    vd_campaign_opts_t o = {.source = "x@a.example", .source_len = 11};
+    CU_ASSERT_EQUAL(vd_campaign_text(a, &sk[0], &o, T0, &v), 0);
+    CU_ASSERT_EQUAL(vd_campaign_text(a, &sk[1], &o, T0 + 10, &v), 0);
+    CU_ASSERT_EQUAL(vd_campaign_report(a, VD_CAMPAIGN_TEXT, v.id, 1, 2.5, "ann", 3, T0 + 20, &v),
+                    0);
+    vd_campaign_opts_t short_lived = {.window = 60, .ttl = 60};
+    CU_ASSERT_EQUAL(vd_campaign_fields(a, 42, &(vd_campaign_opts_t){0}, T0, &fv), 0);
+    CU_ASSERT_EQUAL(vd_campaign_fields(a, 43, &short_lived, T0, &gone), 0);
+    vd_state_snapshot_info_t info;
+    char err[512];
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(s, a, p.path, T0 + 30, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(info.entries, 3);
+    /* Read back two minutes later: the short-lived group has expired. */
+    vd_store_t *s2 = vd_store_new(1 << 20);
+    vd_campaigns_t *b = vd_campaigns_new(1 << 20);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(s2, b, p.path, T0 + 120, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(info.entries, 2);
+    CU_ASSERT_EQUAL(info.expired, 1);
+    vd_campaign_view_t w;
+    CU_ASSERT_EQUAL(vd_campaign_text(b, &sk[2], &o, T0 + 130, &w), 0);
+    CU_ASSERT_EQUAL(w.id, v.id);
+    CU_ASSERT_EQUAL(w.size, 3);
+    CU_ASSERT_EQUAL(w.first_seen, T0);
+    CU_ASSERT_DOUBLE_EQUAL(w.bad, 2.5, 1e-9);
+    CU_ASSERT_EQUAL(w.reporters, 1);
+    CU_ASSERT_EQUAL(w.sources, 1);
+    vd_campaign_opts_t look = {.look_only = 1};
+    CU_ASSERT_EQUAL(vd_campaign_fields(b, 42, &look, T0 + 130, &w), 0);
+    CU_ASSERT_EQUAL(w.id, fv.id);
+    CU_ASSERT_EQUAL(vd_campaign_fields(b, 43, &(vd_campaign_opts_t){.window = 60, .ttl = 60,
+                                                                     .look_only = 1},
+                                       T0 + 130, &w),
+                    VD_ENOTFOUND);
+    vd_campaign_stats_t st[VD_CAMPAIGN_KINDS];
+    vd_campaigns_stats(b, st);
+    CU_ASSERT_EQUAL(st[VD_CAMPAIGN_TEXT].entries, 1);
+    CU_ASSERT_EQUAL(st[VD_CAMPAIGN_FIELDS].entries, 1);
+    /* Without an index to load them into, campaigns are checked and left out. */
+    vd_store_t *s3 = vd_store_new(1 << 20);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(s3, NULL, p.path, T0 + 120, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(info.entries, 0);
+    /* A campaign whose window is out of range (checksum made good again) refuses the file. */
+    size_t len;
+    uint8_t *data = slurp(p.path, &len);
+    size_t at = VD_SNAPSHOT_HEADER + VD_SNAPSHOT_RECORD_HEAD + 4; /* the first campaign */
+    CU_ASSERT_EQUAL_FATAL(data[VD_SNAPSHOT_HEADER], VD_SNAPSHOT_CAMPAIGN);
+    memset(data + at + 8 + 4 * 8 + 24, 0xff, 8); /* its window */
+    reseal(data, len);
+    spit(p.path, data, len);
+    expect_refused(p.path, "a campaign this build did not write, or corrupt", NULL);
+    free(data);
+    vd_store_free(s3);
+    vd_campaigns_free(b);
+    vd_store_free(s2);
+    vd_campaigns_free(a);
+    vd_store_free(s);
     vd_test_remove_dir(p.dir);
 }
 
@@ -476,6 +555,7 @@ void vd_suite_snapshot(void) {
         {"distinct counts, sparse and dense", test_distinct_encodings},
         {"loading under a smaller memory cap", test_load_under_a_smaller_cap},
         {"writing while workers count", test_write_while_counting},
+        {"campaigns come back", test_campaigns_come_back},
         {NULL, NULL}};
     vd_add_suite("snapshot", tests);
 }
