@@ -273,7 +273,20 @@ test "rescued from the spam folder by more people than reported it" {
   },
   event = parcel(3),
   expect = { not_fired = "reported_campaign",
-             features = { campaign_reported = 1, campaign_reporters = 4 } },
+             features = { campaign_reported = 1, campaign_reporters = 3 } },
+}
+
+test "one person's reports and another's rescue do not make two people" {
+  before = { parcel(1), parcel(2) },
+  reports = {
+    { label = "bad", event = parcel(101), reporter = "ann" },
+    { label = "bad", event = parcel(102), reporter = "ann" },
+    { label = "bad", event = parcel(103), reporter = "ann" },
+    { label = "good", event = parcel(104), reporter = "ben" },
+  },
+  event = parcel(3),
+  expect = { not_fired = "reported_campaign",
+             features = { campaign_reported = 2, campaign_reporters = 1 } },
 }
 
 test "a single report is not enough" {

@@ -132,8 +132,8 @@ static int print_summary(const cmd_t *c, const char *subject, const msgpack_obje
     int n = camps && camps->type == MSGPACK_OBJECT_ARRAY ? (int)camps->via.array.size : 0;
     printf("%.*s", (int)outcome->via.str.size, outcome->via.str.ptr);
     if (str_is(outcome, "unknown_decision")) {
-        printf(": no decision '%s' is remembered by this daemon (too old, or another daemon "
-               "made it)\n",
+        printf(": no decision '%s' that joined a campaign is remembered by this daemon (it "
+               "joined none, is too old, or another daemon made it)\n",
                subject);
         return VD_CLI_EXIT_RPC;
     }

@@ -62,8 +62,22 @@ static int shadow_changed(const vd_log_rec_t *rec) {
     return rec->has_shadow && s->p && !vd_log_str_eq(*s, a->p, a->n);
 }
 
+/* A typed line (a manifest, a report) matches its type and the filters it can answer: time,
+ * pipeline and id, when it has them; the filters only a decision answers leave it out. */
+static int typed_match(const vd_log_filter_t *f, const vd_log_rec_t *rec) {
+    if (!any(&f->types, rec->type)) return 0;
+    if ((f->has_since || f->has_until) && !rec->has_time) return 0;
+    if (f->has_since && rec->time_ms < f->since_ms) return 0;
+    if (f->has_until && rec->time_ms >= f->until_ms) return 0;
+    if (f->pipelines.n && !(rec->pipeline.p && any(&f->pipelines, rec->pipeline))) return 0;
+    if (f->ids.n &&
+        !(rec->id.p && bsearch(&rec->id, f->ids.v, f->ids.n, sizeof *f->ids.v, str_cmp)))
+        return 0;
+    return !f->actions.n && !f->shadow_actions.n && !f->changed_shadow && !f->rules.n;
+}
+
 int vd_log_filter_match(const vd_log_filter_t *f, const vd_log_rec_t *rec) {
-    if (rec->type.p) return any(&f->types, rec->type);
+    if (rec->type.p) return typed_match(f, rec);
     if (!f->decisions) return 0;
     if (f->has_since && rec->time_ms < f->since_ms) return 0;
     if (f->has_until && rec->time_ms >= f->until_ms) return 0;

@@ -377,6 +377,8 @@ static int top_member(scan_t *s, vd_log_str_t key, void *ctx) {
     if (KEY_IS(key, "type")) return str_field(s, &rec->type);
     if (KEY_IS(key, "id")) return str_field(s, &rec->id);
     if (KEY_IS(key, "time")) return str_field(s, &rec->time);
+    /* a report line names its pipeline at the top; a decision record inside "decision" */
+    if (KEY_IS(key, "pipeline") && !rec->has_decision) return str_field(s, &rec->pipeline);
     if (!KEY_IS(key, "decision")) return value(s);
     clear_decision(rec);
     rec->has_decision = at(s, '{');
@@ -404,7 +406,12 @@ int vd_log_scan(vd_log_rec_t *rec, const char *line, size_t len) {
 }
 
 const char *vd_log_rec_check(vd_log_rec_t *rec) {
-    if (rec->type.p) return NULL;
+    if (rec->type.p) { /* its time, when it has one a filter can read */
+        rec->has_time =
+            rec->time.p && vd_log_time_parse(rec->time.p, rec->time.n, &rec->time_ms) == 0;
+        return NULL;
+    }
+    rec->has_time = 1;
     if (!rec->id.p) return "no \"id\" string";
     if (!rec->time.p) return "no \"time\" string";
     if (vd_log_time_parse(rec->time.p, rec->time.n, &rec->time_ms) != 0)

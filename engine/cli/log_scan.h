@@ -39,7 +39,8 @@ typedef struct vd_log_rule {
 typedef struct vd_log_rec {
     vd_log_str_t type;     /* lines that are not decision records say their type */
     vd_log_str_t id, time; /* time as written (RFC 3339, UTC) */
-    int64_t time_ms;       /* time in milliseconds since 1970 (valid when time.p) */
+    int64_t time_ms;       /* time in milliseconds since 1970 (valid when has_time) */
+    int has_time;          /* set by vd_log_rec_check */
     int has_decision;      /* "decision" is an object */
     vd_log_str_t action, pipeline;
     int has_shadow; /* decision.shadow is an object */

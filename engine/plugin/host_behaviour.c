@@ -2,8 +2,8 @@
  * use (engine/state/anomaly.h, engine/state/profile.h), with the same keys: a plugin and a rule
  * that score the same series teach the same model. Both live in the embedded store, so the
  * answer comes before the call returns; the callback form leaves room for a backend that
- * answers later, as the state reads do. A report's run (decision.h, reporting) changes
- * nothing: a value is scored on a copy of its model, a profile only read. */
+ * answers later, as the state reads do. In a report's run (decision.h, reporting) they answer
+ * nothing and change nothing, as for rules: a model is "learning", a profile has no events. */
 #include "host_behaviour.h"
 
 #include "activity.h"
@@ -37,16 +37,6 @@ static int read_sized(void *out, size_t out_size, const void *in, uint32_t in_si
     return 0;
 }
 
-/* Scores value on a copy of the series' model, changing nothing (a report's run). */
-static int score_only(vd_store_t *s, const char *key, size_t len, int64_t now, double value,
-                      vd_anomaly_result_t *r) {
-    vd_anomaly_model_t m;
-    memset(r, 0, sizeof *r);
-    if (!isfinite(value) || fabs(value) > VD_ANOMALY_VALUE_MAX) return VD_EINVAL;
-    if (vd_anomaly_get(s, key, len, &m) != 0) vd_anomaly_model_init(&m);
-    return vd_anomaly_model_observe(&m, now, value, r);
-}
-
 int vd__anomaly(vd_plugin_call_t *call, const char *key, size_t len, double value,
                 const vd_anomaly_options_t *opts, vd_anomaly_done_t done, void *ud) {
     vd_store_t *s = store_of(call);
@@ -56,11 +46,11 @@ int vd__anomaly(vd_plugin_call_t *call, const char *key, size_t len, double valu
                    offsetof(vd_anomaly_options_t, every_s) + sizeof o.every_s))
         return VD_PLUGIN_ERROR;
     if (o.every_s < 0 || o.every_s > 86400) return VD_PLUGIN_ERROR;
-    vd_anomaly_result_t r;
-    int rc = reporting(call) ? score_only(s, key, len, call->now_s, value, &r)
-                             : vd_anomaly_observe(s, key, len, call->now_s, value,
-                                                  o.every_s ? o.every_s : 60, &r);
-    if (rc) return VD_PLUGIN_ERROR; /* not a value a model takes, or out of memory */
+    if (!isfinite(value) || fabs(value) > VD_ANOMALY_VALUE_MAX) return VD_PLUGIN_ERROR;
+    vd_anomaly_result_t r = {.value = value, .why = VD_ANOMALY_LEARNING};
+    if (!reporting(call) &&
+        vd_anomaly_observe(s, key, len, call->now_s, value, o.every_s ? o.every_s : 60, &r) != 0)
+        return VD_PLUGIN_ERROR; /* out of memory */
     char what[MAX_KEY + 1], why[MAX_KEY + 256];
     memcpy(what, key, len);
     what[len] = '\0';
@@ -105,12 +95,13 @@ int vd__profile(vd_plugin_call_t *call, const char *entity, size_t len,
                                        strlen(values[i].name), values[i].value_len};
     }
     vd_profile_opts_t po = {.half_life_s = o.half_life_s ? o.half_life_s : (int64_t)30 * 86400,
-                            .read_only = o.read_only || reporting(call),
+                            .read_only = o.read_only,
                             .has_place = o.has_place,
                             .lat = o.lat,
                             .lon = o.lon};
     vd_profile_answer_t r;
-    if (vd_profile_observe(s, entity, len, call->now_s, attrs, n, &po, &r) != 0)
+    memset(&r, 0, sizeof r); /* a report's run: no events */
+    if (!reporting(call) && vd_profile_observe(s, entity, len, call->now_s, attrs, n, &po, &r))
         return VD_PLUGIN_ERROR;
     vd_profile_habit_t seen[VD_PROFILE_MAX_ATTRS];
     for (size_t i = 0; i < n; i++)

@@ -73,21 +73,34 @@ static int start(vd_plugin_call_t *call, vd_state_op_t *op, vd_state_done_t done
     return VD_PLUGIN_OK;
 }
 
-/* A report's run (decision.h, reporting) reads state and changes none. */
+/* A report's run (decision.h, reporting) reads nothing and changes nothing. */
 static int reporting(const vd_plugin_call_t *call) {
     return call && call->d && call->d->reporting;
 }
 
+/* In a report's run a read answers nothing, as a rule's does: counters 0, no label. */
+static int answer_nothing(vd_plugin_call_t *call, const char *key, vd_state_done_t done, void *ud,
+                          int64_t value) {
+    if (!env_of(call) || !key || !done) return VD_PLUGIN_ERROR;
+    vd_state_answer_t a = {.value = value};
+    vd_plugin_activity_t saved =
+        vd_plugin_activity_enter(call->ps ? call->ps->lib : NULL, NULL, "state answer");
+    done(ud, &a);
+    vd_plugin_activity_leave(saved);
+    return VD_PLUGIN_OK;
+}
+
 int vd__state_counter(vd_plugin_call_t *call, const char *key, size_t len, uint32_t n,
                       vd_state_done_t done, void *ud) {
+    if (reporting(call)) return answer_nothing(call, key, done, ud, 0);
     vd_state_op_t *op = key ? vd_state_op_new(VD_OP_COUNT, key, len, NULL, 0) : NULL;
-    if (op) op->n = reporting(call) ? 0 : n;
+    if (op) op->n = n;
     return start(call, op, done, ud);
 }
 
 int vd__state_distinct(vd_plugin_call_t *call, const char *key, size_t len, const char *value,
                        size_t vlen, int64_t ttl_s, vd_state_done_t done, void *ud) {
-    if (reporting(call)) value = NULL, vlen = 0; /* a read */
+    if (reporting(call)) return answer_nothing(call, key, done, ud, 0);
     vd_state_op_t *op = key ? vd_state_op_new(VD_OP_DISTINCT, key, len, value, vlen) : NULL;
     if (op) op->ttl = ttl_s;
     return start(call, op, done, ud);
@@ -95,6 +108,7 @@ int vd__state_distinct(vd_plugin_call_t *call, const char *key, size_t len, cons
 
 int vd__state_labeled(vd_plugin_call_t *call, const char *key, size_t len, vd_state_done_t done,
                       void *ud) {
+    if (reporting(call)) return answer_nothing(call, key, done, ud, -1);
     return start(call, key ? vd_state_op_new(VD_OP_LABELED, key, len, NULL, 0) : NULL, done, ud);
 }
 

@@ -264,14 +264,20 @@ static void read_reports(lua_State *L, vd_ptest_reader_t *r, vd_ptest_case_t *c,
         lua_settop(L, at);
         if (!vd_ptest_field(L, at, "event"))
             vd_ptest_raise(L, r, 0, "%s: no event: the event reported", what);
-        rep->event = pack_event(L, r, -1, what);
+        char sub[48];
+        snprintf(sub, sizeof sub, "%s.event", what);
+        rep->event = pack_event(L, r, -1, sub);
         lua_settop(L, at);
-        if (vd_ptest_field(L, at, "reporter"))
-            rep->reporter = vd_ptest_string(L, r, -1, what, &rep->reporter_len);
+        if (vd_ptest_field(L, at, "reporter")) { /* as the report method takes it */
+            snprintf(sub, sizeof sub, "%s.reporter", what);
+            rep->reporter = vd_ptest_string(L, r, -1, sub, &rep->reporter_len);
+            if (rep->reporter_len == 0 || rep->reporter_len > 256)
+                vd_ptest_raise(L, r, 0, "%s: expected a name of 1 to 256 bytes", sub);
+        }
         lua_settop(L, at);
         if (vd_ptest_field(L, at, "weight")) {
             rep->weight = lua_tonumber(L, -1);
-            if (!lua_isnumber(L, -1) || !(rep->weight > 0 && rep->weight <= 100))
+            if (lua_type(L, -1) != LUA_TNUMBER || !(rep->weight > 0 && rep->weight <= 100))
                 vd_ptest_raise(L, r, 0, "%s.weight: expected a number above 0, at most 100", what);
         }
         lua_settop(L, at - 1);

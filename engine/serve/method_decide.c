@@ -88,7 +88,7 @@ static void decided(vd_request_t *r, int rc) {
                                    id};
         if (!c->closing) vd_decision_pack(&c->out, &r->d, &meta);
         if (r->in.observe) log_decision(s, r, &meta, now_ms);
-        vd_report_remember(s, id, &r->d);
+        vd_report_remember(s, id, pl->name, &r->d);
     }
     vd_conn_end_op(c);
 }

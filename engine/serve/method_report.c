@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/hex.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "decision/recorded.h"
 #include "decision_record.h"
 #include "dlog/dlog.h"
@@ -49,10 +50,11 @@ static int64_t wall_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void vd_report_remember(vd_server_t *s, const char *id, const vd_decision_t *d) {
+void vd_report_remember(vd_server_t *s, const char *id, const char *pipeline,
+                        const vd_decision_t *d) {
     vd_store_t *store = s->x->env.state.store;
     if (!d->ncampaigns || !store) return;
-    if (vd_report_refs_keep(store, id, strlen(id), d->campaigns, d->ncampaigns) != 0)
+    if (vd_report_refs_keep(store, id, strlen(id), pipeline, d->campaigns, d->ncampaigns) != 0)
         vd_counter_add(&s->stats.report_refs_lost, 1);
 }
 
@@ -133,7 +135,7 @@ static void finish(vd_server_t *s, vd_conn_t *c, uint32_t msgid, const vd_pipeli
                    const vd_report_params_t *p, vd_report_outcome_t outcome,
                    const vd_report_campaign_t *camps, int n) {
     vd_counter_add(&s->stats.reports[p->bad][outcome], 1);
-    if (s->log) {
+    if (s->log && !pl->log.off) {
         int64_t now_ms = wall_ms();
         char id[VD_ULID_LEN + 1];
         vd_ulid_next(&s->ids, now_ms, id);
@@ -256,8 +258,16 @@ void vd_method_report(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
     vd_campaign_ref_t refs[VD_DECISION_CAMPAIGNS];
     vd_report_campaign_t camps[VD_DECISION_CAMPAIGNS];
     int n = s->x->env.state.store
-                ? vd_report_refs_find(s->x->env.state.store, p.decision_id, p.decision_id_len, refs)
+                ? vd_report_refs_find(s->x->env.state.store, p.decision_id, p.decision_id_len,
+                                      p.pipeline, p.pipeline_len, refs)
                 : -1;
+    if (n == -2) {
+        vd_server_error(s, c, m->msgid, VD_RPC_BAD_REQUEST,
+                        "decision '%.*s' was made by another pipeline than '%s'",
+                        (int)vd_utf8_cut(p.decision_id, p.decision_id_len, 64), p.decision_id,
+                        pl->name);
+        return;
+    }
     if (n < 0) {
         finish(s, c, m->msgid, pl, &p, VD_REPORT_UNKNOWN_DECISION, NULL, 0);
         return;

@@ -11,7 +11,9 @@
 /* report [pipeline, subject, label(, options)] -> {outcome, label, campaigns}. */
 void vd_method_report(struct vd_server *s, vd_conn_t *c, vd_inbound_t **in);
 
-/* After a decision: remembers the campaigns it joined under its id, for reports on it. */
-void vd_report_remember(struct vd_server *s, const char *id, const vd_decision_t *d);
+/* After a decision of pipeline: remembers the campaigns it joined under its id, for reports on
+ * it. */
+void vd_report_remember(struct vd_server *s, const char *id, const char *pipeline,
+                        const vd_decision_t *d);
 
 #endif

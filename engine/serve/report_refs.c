@@ -3,6 +3,7 @@
 #include "base/error.h"
 
 #include <string.h>
+#include <xxhash.h>
 
 /* The refs' key space among the store's records. */
 #define KEY_TAG                                                                                    \
@@ -11,6 +12,7 @@
 #define MAX_ID 64
 
 typedef struct kept {
+    uint64_t pipeline; /* XXH3 of its name */
     uint64_t ids[VD_DECISION_CAMPAIGNS];
     uint8_t kinds[VD_DECISION_CAMPAIGNS];
     uint8_t n;
@@ -20,6 +22,7 @@ typedef struct call {
     const vd_campaign_ref_t *in;
     vd_campaign_ref_t *out;
     int n;
+    uint64_t pipeline;
 } call_t;
 
 static int on_record(void *ud, void *payload, int made) {
@@ -29,6 +32,7 @@ static int on_record(void *ud, void *payload, int made) {
     if (!k) return VD_ENOTFOUND;
     if (c->in) {
         memset(k, 0, sizeof *k);
+        k->pipeline = c->pipeline;
         for (int i = 0; i < c->n; i++) {
             k->ids[i] = c->in[i].id;
             k->kinds[i] = (uint8_t)c->in[i].kind;
@@ -36,6 +40,7 @@ static int on_record(void *ud, void *payload, int made) {
         k->n = (uint8_t)c->n;
         return 0;
     }
+    if (k->pipeline != c->pipeline) return c->n = -2, 0;
     c->n = k->n <= VD_DECISION_CAMPAIGNS ? k->n : VD_DECISION_CAMPAIGNS;
     for (int i = 0; i < c->n; i++)
         c->out[i] = (vd_campaign_ref_t){k->ids[i], k->kinds[i]};
@@ -50,14 +55,16 @@ static int with_record(vd_store_t *s, const char *id, size_t len, int create, ca
     return vd_store_record(s, key, sizeof KEY_TAG - 1 + len, sizeof(kept_t), create, on_record, c);
 }
 
-int vd_report_refs_keep(vd_store_t *s, const char *id, size_t len, const vd_campaign_ref_t *refs,
-                        int n) {
-    call_t c = {.in = refs, .n = n < VD_DECISION_CAMPAIGNS ? n : VD_DECISION_CAMPAIGNS};
+int vd_report_refs_keep(vd_store_t *s, const char *id, size_t len, const char *pipeline,
+                        const vd_campaign_ref_t *refs, int n) {
+    call_t c = {.in = refs,
+                .n = n < VD_DECISION_CAMPAIGNS ? n : VD_DECISION_CAMPAIGNS,
+                .pipeline = XXH3_64bits(pipeline, strlen(pipeline))};
     return with_record(s, id, len, 1, &c);
 }
 
-int vd_report_refs_find(vd_store_t *s, const char *id, size_t len,
-                        vd_campaign_ref_t refs[VD_DECISION_CAMPAIGNS]) {
-    call_t c = {.out = refs};
+int vd_report_refs_find(vd_store_t *s, const char *id, size_t len, const char *pipeline,
+                        size_t plen, vd_campaign_ref_t refs[VD_DECISION_CAMPAIGNS]) {
+    call_t c = {.out = refs, .pipeline = XXH3_64bits(pipeline, plen)};
     return with_record(s, id, len, 0, &c) == 0 ? c.n : -1;
 }

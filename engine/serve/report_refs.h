@@ -9,13 +9,15 @@
 
 #include <stddef.h>
 
-/* Keeps refs[0..n) under the decision id. Returns 0 or VD_ENOMEM. */
-int vd_report_refs_keep(vd_store_t *s, const char *id, size_t len, const vd_campaign_ref_t *refs,
-                        int n);
+/* Keeps refs[0..n) under the decision id, with the pipeline that made it. Returns 0 or
+ * VD_ENOMEM. */
+int vd_report_refs_keep(vd_store_t *s, const char *id, size_t len, const char *pipeline,
+                        const vd_campaign_ref_t *refs, int n);
 
 /* The campaigns kept under the decision id into refs (VD_DECISION_CAMPAIGNS of room): their
- * number, or -1 when the store has nothing under it (an unknown id, or evicted). */
-int vd_report_refs_find(vd_store_t *s, const char *id, size_t len,
-                        vd_campaign_ref_t refs[VD_DECISION_CAMPAIGNS]);
+ * number, -1 when the store has nothing under it (an unknown id, or evicted), or -2 when
+ * another pipeline than pipeline[0..plen) made the decision. */
+int vd_report_refs_find(vd_store_t *s, const char *id, size_t len, const char *pipeline,
+                        size_t plen, vd_campaign_ref_t refs[VD_DECISION_CAMPAIGNS]);
 
 #endif

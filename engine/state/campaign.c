@@ -344,9 +344,9 @@ static camp_t *create(vd_campaigns_t *c, cshard_t *sh, int kind, uint64_t id, ui
     return e;
 }
 
-/* About how many distinct reporters set bits of the bitmap (linear counting: within a few
- * percent up to about a hundred, which is what a campaign's reports need to tell one angry
- * user from many). */
+/* About how many distinct reporters set bits of the bitmap (linear counting over 64 bits:
+ * exact for a few, about 10% off from ten to a hundred, which is what a campaign's reports need
+ * to tell one angry user from many). */
 static uint64_t reporters_count(uint64_t bits) {
     int zeros = 64 - __builtin_popcountll(bits);
     if (zeros == 0) return 250; /* saturated: more than linear counting can tell */
@@ -517,7 +517,8 @@ int vd_campaign_report(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, 
     camp_t *e = find(c, sh, id, (int)kind, now);
     if (e) {
         *(bad ? &e->bad : &e->good) += weight;
-        if (reporter) e->reporters |= 1ULL << (XXH3_64bits(reporter, rlen) >> 58);
+        /* the people who said spam: a "not spam" report takes weight away, not people */
+        if (reporter && bad) e->reporters |= 1ULL << (XXH3_64bits(reporter, rlen) >> 58);
         if (now + e->ttl > e->expires) e->expires = now + e->ttl; /* reported: kept */
         vd_campaign_opts_t look = {.look_only = 1};
         touch(e, &look, now, out);
@@ -549,8 +550,7 @@ static size_t saved_len(int kind) {
     return sizeof(saved_t) + (kind == TEXT ? sizeof(text_part_t) : 0);
 }
 
-int vd_campaigns_save(vd_campaigns_t *c, int shard, int64_t now, vd_campaign_put_fn put,
-                      void *ud) {
+int vd_campaigns_save(vd_campaigns_t *c, int shard, int64_t now, vd_campaign_put_fn put, void *ud) {
     unsigned char buf[sizeof(saved_t) + sizeof(text_part_t)];
     cshard_t *sh = &c->shards[shard % SHARDS];
     int rc = 0;
@@ -643,11 +643,22 @@ int vd_campaigns_restore(vd_campaigns_t *c, const void *saved, size_t len, int64
         pthread_mutex_unlock(&sh->lock);
         return VD_ENOMEM;
     }
-    *e = (camp_t){.id = sv.id, .scope = sv.scope, .kind = sv.kind, .referenced = sv.referenced,
-                  .size_bytes = (uint32_t)(sizeof *e + extra), .first_seen = sv.first_seen,
-                  .last_seen = sv.last_seen, .expires = sv.expires, .window = sv.window,
-                  .ttl = sv.ttl, .size = sv.size, .bad = sv.bad, .good = sv.good,
-                  .reporters = sv.reporters, .recent = sv.recent, .hour = sv.hour,
+    *e = (camp_t){.id = sv.id,
+                  .scope = sv.scope,
+                  .kind = sv.kind,
+                  .referenced = sv.referenced,
+                  .size_bytes = (uint32_t)(sizeof *e + extra),
+                  .first_seen = sv.first_seen,
+                  .last_seen = sv.last_seen,
+                  .expires = sv.expires,
+                  .window = sv.window,
+                  .ttl = sv.ttl,
+                  .size = sv.size,
+                  .bad = sv.bad,
+                  .good = sv.good,
+                  .reporters = sv.reporters,
+                  .recent = sv.recent,
+                  .hour = sv.hour,
                   .sources = sv.sources};
     if (sv.kind == TEXT) {
         memcpy(e->text, (const unsigned char *)saved + sizeof sv, sizeof(text_part_t));

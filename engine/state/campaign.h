@@ -65,7 +65,8 @@ typedef struct vd_campaign_view {
                            hundred; exact to a few percent below) */
     int64_t first_seen, last_seen, window; /* seconds */
     double bad, good;   /* weights of the reports received (vd_campaign_report) */
-    uint64_t reporters; /* distinct reporters (exact to a few percent up to about 100) */
+    uint64_t reporters; /* distinct people who reported it as bad (64-bit linear counting:
+                           exact for a few, about 10% off from ten to a hundred) */
 } vd_campaign_view_t;
 
 typedef struct vd_campaign_stats {
@@ -93,9 +94,9 @@ int vd_campaign_fields(vd_campaigns_t *c, uint64_t key, const vd_campaign_opts_t
                        vd_campaign_view_t *out);
 
 /* Adds a person's report to campaign id of kind: weight (0 to 1e6) to its bad (bad != 0) or
- * good weight, the reporter (or NULL) to its distinct reporters; a reported campaign lives at
- * least its ttl from now. *out gets the campaign after the report. For the report path
- * (docs/protocol.md, report): the id is what the decision observed. Returns 0, VD_ENOTFOUND
+ * good weight, and for a bad report the reporter (or NULL) to its distinct reporters; a reported
+ * campaign lives at least its ttl from now. *out gets the campaign after the report. For the report
+ * path (docs/protocol.md, report): the id is what the decision observed. Returns 0, VD_ENOTFOUND
  * (no such campaign: expired, evicted, never made here) or VD_EINVAL (a weight out of
  * range). */
 int vd_campaign_report(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, int bad,
@@ -114,8 +115,7 @@ typedef int (*vd_campaign_put_fn)(void *ud, const void *saved, size_t len, int64
 /* Calls put for every campaign of shard (0 to VD_CAMPAIGN_SHARDS - 1) alive at now, least
  * recently used first, while holding the shard's lock (put must only copy: a caller writes
  * between shards). Returns 0 or what put returned. */
-int vd_campaigns_save(vd_campaigns_t *c, int shard, int64_t now, vd_campaign_put_fn put,
-                      void *ud);
+int vd_campaigns_save(vd_campaigns_t *c, int shard, int64_t now, vd_campaign_put_fn put, void *ud);
 
 #define VD_CAMPAIGN_SAVED_MAX 2048 /* bytes of a saved campaign, at most */
 

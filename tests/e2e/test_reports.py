@@ -27,6 +27,7 @@ rule "copies" {
   end,
 }
 pipeline "mail" { stages = { stage "s" { "copies" } }, actions = { junk = 1 } }
+pipeline "other" { stages = { stage "s" { "copies" } }, actions = { junk = 1 } }
 """
 
 TEMPLATE = ("Dear {name}, your parcel {code} is held at the depot. Pay the customs fee of "
@@ -74,10 +75,11 @@ def test_reports_reach_the_campaign():
         assert third["action"] == "junk", third
         assert [x["detail"] for x in third["reasons"]] == [
             "3 copies, reported bad 2.5 good 0.0 by 2"]
-        # "not spam" cancels.
+        # "not spam" cancels weight; it adds no people who said spam.
         report(c, third["id"], "good", reporter="carol", weight=2)
         fourth = c.decide("mail", spam(4))
         assert fourth["action"] == "allow" and fourth["features"]["good"] == 2.0
+        assert fourth["features"]["reporters"] == 2
         # The report's run changed no counter: the sender of spam(2) was never counted.
         got = c.call("state_get", ["counter", "seen:" + spam(2)["from"]])
         assert got["hour"] == 0, got
@@ -92,7 +94,8 @@ def test_reports_reach_the_campaign():
                             (["mail", 7, "bad"], "subject must be"),
                             (["mail", first["id"], "bad", {"weight": 0}], "weight must be"),
                             (["mail", first["id"], "bad", {"who": "x"}], "unknown option"),
-                            (["nope", first["id"], "bad"], "no pipeline 'nope'")]:
+                            (["nope", first["id"], "bad"], "no pipeline 'nope'"),
+                            (["other", first["id"], "bad"], "made by another pipeline than 'other'")]:
             try:
                 c.call("report", params)
                 raise AssertionError("accepted %r" % (params,))
@@ -114,6 +117,14 @@ def test_reports_reach_the_campaign():
     assert reports[0]["outcome"] == "applied" and reports[0]["campaigns"][0]["bad"] == 1.0
     by_event = [x for x in reports if "event" in x]
     assert by_event[0]["event"] == spam(2) and by_event[0]["weight"] == 0.5
+    # verdict log shows them, with the filters a report line can answer.
+    def log_lines(*args):
+        run = subprocess.run([VERDICT, "log", "--json", "--type", "report"] + list(args) + [log],
+                             capture_output=True, text=True, check=True)
+        return run.stdout.splitlines()
+    assert len(log_lines()) == 7 and len(log_lines("--pipeline", "mail")) == 7
+    assert log_lines("--pipeline", "other") == [] and log_lines("--action", "junk") == []
+    assert len(log_lines("--id", reports[0]["id"])) == 1
     # A replay of the log skips the report lines.
     out = subprocess.run([VERDICT, "replay", "--policies", d, log], capture_output=True,
                          text=True, check=True).stdout

@@ -375,7 +375,9 @@ typedef struct vd_host_api {
      * Redis answers. So a plugin that reads state returns VD_PLUGIN_PENDING from score() and
      * completes the call from done (done may run inside the read, before score() returned:
      * score() must then still return VD_PLUGIN_PENDING). Each read returns VD_PLUGIN_OK when
-     * done will be called, VD_PLUGIN_ERROR when it will not (no state here, out of memory). */
+     * done will be called, VD_PLUGIN_ERROR when it will not (no state here, out of memory).
+     * In a report's run (the report method given an event: docs/protocol.md) every read
+     * answers nothing (counts 0, value 0, a label -1) and nothing is written, as for rules. */
 
     /* Adds n (0 only reads) to the counter key; answer->counts. */
     int (*state_counter)(vd_plugin_call_t *call, const char *key, size_t len, uint32_t n,
@@ -397,7 +399,8 @@ typedef struct vd_host_api {
      * campaign). Answers come through done(ud, answer), exactly once, on the worker thread,
      * as for the state reads above: today always before the function returns. Each returns
      * VD_PLUGIN_OK when done will be called, VD_PLUGIN_ERROR when it will not (no campaign
-     * index here, bad options, out of memory). opts may be NULL (the defaults). */
+     * index here, bad options, out of memory). opts may be NULL (the defaults). In a report's
+     * run every call only looks (as look_only): the report goes to the campaigns found. */
 
     /* Files len bytes of text (plain or HTML, decoded) into its near-duplicate campaign. */
     int (*campaign_text)(vd_plugin_call_t *call, const char *text, size_t len,
@@ -413,7 +416,9 @@ typedef struct vd_host_api {
      * with them (same key, same model). Answers come through done(ud, answer), exactly once,
      * on the worker thread, as for the state reads: today always before the function returns.
      * Each returns VD_PLUGIN_OK when done will be called, VD_PLUGIN_ERROR when it will not (no
-     * state here, a bad value or option, out of memory). opts may be NULL (the defaults). */
+     * state here, a bad value or option, out of memory). opts may be NULL (the defaults). In a
+     * report's run they answer nothing and change nothing (a model "learning", a profile with
+     * no events). */
 
     /* Scores value (a finite number, at most 1e30 either way) in the series key (1 to 1024
      * bytes), then learns from it. */
@@ -436,10 +441,12 @@ typedef struct vd_plugin {
     const char *version;     /* the plugin's own version, shown in logs and stats */
     const char *description; /* one line for people */
 
-    /* Once per process. Keep api (valid until fini). *global is passed to create and fini.
+    /* Once per loaded copy (see "Lifecycle" above). Keep api (valid until fini). *global is
+     * passed to create and fini.
      * Return VD_PLUGIN_OK, or VD_PLUGIN_ERROR with a message in err. Required. */
     int (*init)(const vd_host_api_t *api, void **global, char *err, size_t errlen);
-    /* Once at exit. Optional (NULL). */
+    /* Once when the copy is unloaded (at exit, or after a reload replaced it). Optional
+     * (NULL). */
     void (*fini)(void *global);
     /* One instance per stage and worker. Return VD_PLUGIN_OK with *instance set, or
      * VD_PLUGIN_ERROR with a message that names the bad key or file in err. Required. */
