@@ -239,6 +239,61 @@ static void put_decision(const pen_t *pen, const json_t *rec) {
     put_shadow(pen, d);
 }
 
+/* A report line: who said what of which decision or event, the outcome and the campaigns.
+ *   2026-11-30T09:39:53.020Z  01M8NX6E...  signup  report bad by ops (weight 1): applied
+ *     decision  01M8NX6ED4...
+ *     campaign  fields 4ae00f22e31a9b00: 3 items, bad 1 from 1 person, good 0 */
+static void put_report(const pen_t *pen, const json_t *rec) {
+    put_value(pen, json_object_get(rec, "time"), 0);
+    fputs("  ", pen->out);
+    paint(pen, C_DIM);
+    put_value(pen, json_object_get(rec, "id"), 0);
+    paint(pen, C_RESET);
+    fputs("  ", pen->out);
+    put_value(pen, json_object_get(rec, "pipeline"), 0);
+    fputs("  ", pen->out);
+    paint(pen, C_BOLD);
+    fputs("report ", pen->out);
+    put_value(pen, json_object_get(rec, "label"), 0);
+    paint(pen, C_RESET);
+    const json_t *who = json_object_get(rec, "reporter");
+    fputs(" by ", pen->out);
+    if (json_is_string(who))
+        put_value(pen, who, 0);
+    else
+        fputs("anonymous", pen->out);
+    put_score(pen, " (weight %g)", json_object_get(rec, "weight"));
+    fputs(": ", pen->out);
+    put_value(pen, json_object_get(rec, "outcome"), 0);
+    fputc('\n', pen->out);
+    const json_t *id = json_object_get(rec, "decision_id");
+    if (id) {
+        label(pen, "decision");
+        put_value(pen, id, 0);
+        fputc('\n', pen->out);
+    } else {
+        put_event(pen, json_object_get(rec, "event"));
+    }
+    size_t i;
+    const json_t *c;
+    json_array_foreach(json_object_get(rec, "campaigns"), i, c) {
+        label(pen, "campaign");
+        put_value(pen, json_object_get(c, "kind"), 0);
+        fputc(' ', pen->out);
+        put_value(pen, json_object_get(c, "id"), 0);
+        if (!json_is_true(json_object_get(c, "found"))) {
+            fputs(": gone (expired or evicted)\n", pen->out);
+            continue;
+        }
+        const json_t *people = json_object_get(c, "reporters");
+        put_score(pen, ": %g items", json_object_get(c, "size"));
+        put_score(pen, ", bad %g", json_object_get(c, "bad"));
+        put_score(pen, " from %g", people);
+        fputs(json_number_value(people) == 1 ? " person" : " people", pen->out);
+        put_score(pen, ", good %g\n", json_object_get(c, "good"));
+    }
+}
+
 int vd_log_render(FILE *out, const char *line, size_t len, int color, char *err, size_t errlen) {
     json_error_t jerr;
     json_t *rec = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
@@ -248,7 +303,9 @@ int vd_log_render(FILE *out, const char *line, size_t len, int color, char *err,
     }
     pen_t pen = {out, color};
     const json_t *type = json_object_get(rec, "type");
-    if (type) {
+    if (json_is_string(type) && strcmp(json_string_value(type), "report") == 0) {
+        put_report(&pen, rec);
+    } else if (type) {
         paint(&pen, C_BOLD);
         put_value(&pen, type, 0);
         paint(&pen, C_RESET);

@@ -125,6 +125,10 @@ def test_reports_reach_the_campaign():
     assert len(log_lines()) == 7 and len(log_lines("--pipeline", "mail")) == 7
     assert log_lines("--pipeline", "other") == [] and log_lines("--action", "junk") == []
     assert len(log_lines("--id", reports[0]["id"])) == 1
+    shown = subprocess.run([VERDICT, "log", "--type", "report", "--id", reports[0]["id"], log],
+                           capture_output=True, text=True, check=True).stdout
+    assert "report bad by alice (weight 1): applied" in shown, shown
+    assert "  decision %s" % first["id"] in shown and "bad 1 from 1 person, good 0" in shown
     # A replay of the log skips the report lines.
     out = subprocess.run([VERDICT, "replay", "--policies", d, log], capture_output=True,
                          text=True, check=True).stdout
