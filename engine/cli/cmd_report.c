@@ -84,7 +84,12 @@ static int pack_params(const cmd_t *c, char **args, msgpack_sbuffer *sb) {
     const char *subject = args[1];
     if (subject[0] == '{' || strcmp(subject, "-") == 0) {
         size_t len = strlen(subject);
-        char *text = strcmp(subject, "-") == 0 ? vd_cli_read_stdin(&len) : NULL, err[512];
+        int from_stdin = strcmp(subject, "-") == 0;
+        char *text = from_stdin ? vd_cli_read_stdin(&len) : NULL, err[512];
+        if (from_stdin && !text) {
+            fprintf(stderr, "verdict: out of memory reading the event\n");
+            return -1;
+        }
         int rc = vd_cli_event_pack(&pk, text ? text : subject, len, err, sizeof err);
         free(text);
         if (rc) {
@@ -188,10 +193,14 @@ int vd_cmd_report(int argc, char **argv, const vd_cmd_report_opts_t *given) {
     rc = VD_CLI_EXIT_USAGE;
     if (pack_params(&c, args, &sb) == 0 &&
         (rc = vd_cli_call(c.o.socket, c.o.timeout_ms, "report", &sb, &client, &r)) == 0) {
-        if (r.error || c.json)
+        if (r.error || c.json) {
             rc = vd_cli_print_reply(&r, c.o.compact);
-        else
+            const msgpack_object *o = r.error ? NULL : vd_rpc_map_get(r.result, "outcome", 7, 0);
+            if (rc == 0 && (str_is(o, "unknown_decision") || str_is(o, "limited")))
+                rc = VD_CLI_EXIT_RPC; /* not taken, as without --json */
+        } else {
             rc = print_summary(&c, args[1], r.result);
+        }
         vd_client_close(client);
     }
     msgpack_sbuffer_destroy(&sb);

@@ -70,8 +70,10 @@ static int typed_match(const vd_log_filter_t *f, const vd_log_rec_t *rec) {
     if (f->has_since && rec->time_ms < f->since_ms) return 0;
     if (f->has_until && rec->time_ms >= f->until_ms) return 0;
     if (f->pipelines.n && !(rec->pipeline.p && any(&f->pipelines, rec->pipeline))) return 0;
-    if (f->ids.n &&
-        !(rec->id.p && bsearch(&rec->id, f->ids.v, f->ids.n, sizeof *f->ids.v, str_cmp)))
+    if (f->ids.n && /* a report line: its own id, or the decision it reports */
+        !(rec->id.p && bsearch(&rec->id, f->ids.v, f->ids.n, sizeof *f->ids.v, str_cmp)) &&
+        !(rec->decision_id.p &&
+          bsearch(&rec->decision_id, f->ids.v, f->ids.n, sizeof *f->ids.v, str_cmp)))
         return 0;
     return !f->actions.n && !f->shadow_actions.n && !f->changed_shadow && !f->rules.n;
 }

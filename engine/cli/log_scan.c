@@ -377,6 +377,7 @@ static int top_member(scan_t *s, vd_log_str_t key, void *ctx) {
     if (KEY_IS(key, "type")) return str_field(s, &rec->type);
     if (KEY_IS(key, "id")) return str_field(s, &rec->id);
     if (KEY_IS(key, "time")) return str_field(s, &rec->time);
+    if (KEY_IS(key, "decision_id")) return str_field(s, &rec->decision_id);
     /* a report line names its pipeline at the top; a decision record inside "decision" */
     if (KEY_IS(key, "pipeline") && !rec->has_decision) return str_field(s, &rec->pipeline);
     if (!KEY_IS(key, "decision")) return value(s);
@@ -386,7 +387,7 @@ static int top_member(scan_t *s, vd_log_str_t key, void *ctx) {
 }
 
 int vd_log_scan(vd_log_rec_t *rec, const char *line, size_t len) {
-    rec->type = rec->id = rec->time = (vd_log_str_t){NULL, 0};
+    rec->type = rec->id = rec->time = rec->decision_id = (vd_log_str_t){NULL, 0};
     clear_decision(rec);
     rec->error = NULL;
     rec->error_at = 0;

@@ -37,11 +37,12 @@ typedef struct vd_log_rule {
 
 /* What one line holds. A field that is absent, or not of its type, has p == NULL. */
 typedef struct vd_log_rec {
-    vd_log_str_t type;     /* lines that are not decision records say their type */
-    vd_log_str_t id, time; /* time as written (RFC 3339, UTC) */
-    int64_t time_ms;       /* time in milliseconds since 1970 (valid when has_time) */
-    int has_time;          /* set by vd_log_rec_check */
-    int has_decision;      /* "decision" is an object */
+    vd_log_str_t type;        /* lines that are not decision records say their type */
+    vd_log_str_t id, time;    /* time as written (RFC 3339, UTC) */
+    vd_log_str_t decision_id; /* a report line: the decision it reports */
+    int64_t time_ms;          /* time in milliseconds since 1970 (valid when has_time) */
+    int has_time;             /* set by vd_log_rec_check */
+    int has_decision;         /* "decision" is an object */
     vd_log_str_t action, pipeline;
     int has_shadow; /* decision.shadow is an object */
     vd_log_str_t shadow_action;

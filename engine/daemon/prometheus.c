@@ -357,8 +357,8 @@ static void store_kind_family(buf_t *b, const vd_stats_snapshot_t *st, const cha
 static void store_kind_metrics(buf_t *b, const vd_stats_snapshot_t *st) {
 #define KF(f) offsetof(vd_store_kind_stats_t, f)
     store_kind_family(b, st, "verdict_state_kind_entries", "gauge",
-                      "Entries of the embedded store by kind (record: anomaly models and "
-                      "behaviour profiles).",
+                      "Entries of the embedded store by kind (record: anomaly models, "
+                      "behaviour profiles and decisions' campaigns for reports).",
                       KF(entries));
     store_kind_family(b, st, "verdict_state_kind_bytes", "gauge",
                       "Memory of the embedded store by kind of entry.", KF(bytes));

@@ -253,7 +253,12 @@ static size_t gather_direct(vd_dlog_t *l) {
             budget -= n;
             if (w < n) { /* the direct write failed: the rest of the line goes the usual way */
                 l->line_open = w > 0;
+                size_t before = l->out.size;
                 take(l, rec + w, n - w);
+                if (l->line_open && l->out.size == before) { /* no memory for the rest: end */
+                    vd_dlog_sink_write(&l->sink, "\n", 1, 0, WRITE_WAIT); /* the torn line */
+                    l->line_open = 0;
+                }
                 vd_dlog_ring_pop(r);
                 break;
             }

@@ -36,14 +36,6 @@ static int to_log(vd_server_t *s, const vd_pipeline_t *pl) {
     return (double)(x >> 11) * 0x1.0p-53 < pl->log.sample;
 }
 
-/* After one huge event, a buffer is not kept at its size. */
-static void let_go_if_huge(msgpack_sbuffer *b) {
-    if (b->alloc > (1 << 20)) {
-        msgpack_sbuffer_destroy(b);
-        msgpack_sbuffer_init(b);
-    }
-}
-
 /* Hands the decision's record to the log; a full log drops it (counted there). */
 static void log_decision(vd_server_t *s, vd_request_t *r, const vd_decision_meta_t *meta,
                          int64_t now_ms) {
@@ -58,8 +50,8 @@ static void log_decision(vd_server_t *s, vd_request_t *r, const vd_decision_meta
         vd_dlog_submit(s->log, s->record.data, s->record.size);
     else
         vd_dlog_submit(s->log, NULL, 0); /* no memory for it: dropped, and counted so */
-    let_go_if_huge(&s->record);
-    let_go_if_huge(&s->record_scratch);
+    vd_server_let_go_if_huge(&s->record);
+    vd_server_let_go_if_huge(&s->record_scratch);
 }
 
 /* The decision ended: answer (unless the client left), log it, and let the connection go. */

@@ -156,6 +156,8 @@ static void finish(vd_server_t *s, vd_conn_t *c, uint32_t msgid, const vd_pipeli
             vd_dlog_submit(s->log, s->record.data, s->record.size);
         else
             vd_dlog_submit(s->log, NULL, 0); /* no memory for it: dropped, and counted so */
+        vd_server_let_go_if_huge(&s->record);
+        vd_server_let_go_if_huge(&s->record_scratch);
     }
     if (!c->closing) reply(c, msgid, p, outcome, camps, n);
 }
@@ -193,11 +195,6 @@ static void give_back(void *ud, void *input) {
 static void report_event(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in, const vd_pipeline_t *pl,
                          const vd_report_params_t *p, int64_t now) {
     uint32_t msgid = (*in)->msg.msgid;
-    char why[512];
-    if (vd_event_check(pl, p->event, why, sizeof why) != 0) {
-        vd_server_error(s, c, msgid, VD_RPC_BAD_REQUEST, "%s", why);
-        return;
-    }
     event_report_t *er = calloc(1, sizeof *er);
     if (!er) {
         vd_server_error(s, c, msgid, VD_RPC_INTERNAL, "out of memory");
@@ -247,12 +244,16 @@ void vd_method_report(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
         return;
     }
     int64_t now = vd_clock_now_s(s->x->env.clock);
-    if (over_limit(s, &p, now)) {
-        finish(s, c, m->msgid, pl, &p, VD_REPORT_LIMITED, NULL, 0);
-        return;
-    }
-    if (p.event) {
-        report_event(s, c, in, pl, &p, now);
+    if (p.event) { /* a report the pipeline refuses is the client's error, not a report */
+        char why[512];
+        if (vd_event_check(pl, p.event, why, sizeof why) != 0) {
+            vd_server_error(s, c, m->msgid, VD_RPC_BAD_REQUEST, "%s", why);
+            return;
+        }
+        if (over_limit(s, &p, now))
+            finish(s, c, m->msgid, pl, &p, VD_REPORT_LIMITED, NULL, 0);
+        else
+            report_event(s, c, in, pl, &p, now);
         return;
     }
     vd_campaign_ref_t refs[VD_DECISION_CAMPAIGNS];
@@ -266,6 +267,10 @@ void vd_method_report(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
                         "decision '%.*s' was made by another pipeline than '%s'",
                         (int)vd_utf8_cut(p.decision_id, p.decision_id_len, 64), p.decision_id,
                         pl->name);
+        return;
+    }
+    if (over_limit(s, &p, now)) {
+        finish(s, c, m->msgid, pl, &p, VD_REPORT_LIMITED, NULL, 0);
         return;
     }
     if (n < 0) {

@@ -1,6 +1,7 @@
 #include "report_refs.h"
 
 #include "base/error.h"
+#include "state/campaign.h"
 
 #include <string.h>
 #include <xxhash.h>
@@ -40,8 +41,11 @@ static int on_record(void *ud, void *payload, int made) {
         k->n = (uint8_t)c->n;
         return 0;
     }
+    if (k->n > VD_DECISION_CAMPAIGNS) return VD_ENOTFOUND; /* a damaged snapshot's record */
+    for (int i = 0; i < k->n; i++)
+        if (k->kinds[i] >= VD_CAMPAIGN_KINDS) return VD_ENOTFOUND;
     if (k->pipeline != c->pipeline) return c->n = -2, 0;
-    c->n = k->n <= VD_DECISION_CAMPAIGNS ? k->n : VD_DECISION_CAMPAIGNS;
+    c->n = k->n;
     for (int i = 0; i < c->n; i++)
         c->out[i] = (vd_campaign_ref_t){k->ids[i], k->kinds[i]};
     return 0;

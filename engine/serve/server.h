@@ -63,6 +63,14 @@ void vd_server_recycle(vd_server_t *s, vd_inbound_t *in);
 void vd_server_error(vd_server_t *s, vd_conn_t *c, uint32_t msgid, vd_rpc_err_t code,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* After one huge record, a buffer is not kept at its size. */
+static inline void vd_server_let_go_if_huge(msgpack_sbuffer *b) {
+    if (b->alloc > (1 << 20)) {
+        msgpack_sbuffer_destroy(b);
+        msgpack_sbuffer_init(b);
+    }
+}
+
 /* Packs the error reply for a pipeline the policy does not have, naming those it has. */
 void vd_server_unknown_pipeline(vd_server_t *s, vd_conn_t *c, uint32_t msgid, const char *name,
                                 size_t len);

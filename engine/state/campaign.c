@@ -541,7 +541,8 @@ typedef struct saved {
 } saved_t;
 
 #define SAVED_FORMAT (0x43410000u | (uint32_t)sizeof(saved_t)) /* "CA" and the size */
-#define RANK_MAX     (64 - 7 + 1) /* the largest value of a source register */
+#define RANK_MAX     (64 - 7 + 1)          /* the largest value of a source register */
+#define TIME_MAX     INT64_C(253402300799) /* 9999-12-31: times past it are damage */
 
 _Static_assert(sizeof(saved_t) + sizeof(text_part_t) <= VD_CAMPAIGN_SAVED_MAX,
                "a saved campaign fits what snapshot readers accept");
@@ -586,14 +587,18 @@ int vd_campaigns_save(vd_campaigns_t *c, int shard, int64_t now, vd_campaign_put
 
 int vd_campaigns_check_saved(const void *saved, size_t len) {
     saved_t sv;
+    uint32_t format;
+    if (len < sizeof format) return VD_EPROTO;
+    memcpy(&format, saved, sizeof format);
+    if (format != SAVED_FORMAT) return (format >> 16) == 0x4341u ? VD_ENOTFOUND : VD_EPROTO;
     if (len < sizeof sv) return VD_EPROTO;
     memcpy(&sv, saved, sizeof sv);
-    if (sv.format != SAVED_FORMAT || sv.kind >= KINDS || len != saved_len(sv.kind))
-        return VD_EPROTO;
+    if (sv.kind >= KINDS || len != saved_len(sv.kind)) return VD_EPROTO;
     int ok = sv.window >= VD_CAMPAIGN_MIN_WINDOW && sv.window <= VD_CAMPAIGN_MAX_WINDOW &&
-             sv.ttl >= sv.window && sv.ttl <= 4 * VD_CAMPAIGN_MAX_WINDOW &&
-             sv.first_seen <= sv.last_seen && isfinite(sv.bad) && sv.bad >= 0 &&
-             isfinite(sv.good) && sv.good >= 0 && (sv.kind == TEXT || sv.scope == 0);
+             sv.ttl >= sv.window && sv.ttl <= 4 * VD_CAMPAIGN_MAX_WINDOW && sv.first_seen >= 0 &&
+             sv.first_seen <= sv.last_seen && sv.last_seen <= TIME_MAX && sv.expires >= 0 &&
+             sv.expires <= TIME_MAX && isfinite(sv.bad) && sv.bad >= 0 && isfinite(sv.good) &&
+             sv.good >= 0 && (sv.kind == TEXT || sv.scope == 0);
     for (int g = 0; ok && g < 2; g++)
         for (int r = 0; ok && r < VD_CAMPAIGN_HLL; r++)
             ok = sv.sources.regs[g][r] <= RANK_MAX;
@@ -631,6 +636,9 @@ int vd_campaigns_restore(vd_campaigns_t *c, const void *saved, size_t len, int64
     saved_t sv;
     memcpy(&sv, saved, sizeof sv);
     if (now >= sv.expires) return VD_ENOTFOUND;
+    /* A campaign written before now lives at most its ttl from then (a day of slack for a
+     * clock set back): one that would outlive that is damage, kept no longer than that. */
+    if (sv.expires > now + sv.ttl + 86400) sv.expires = now + sv.ttl;
     cshard_t *sh = shard_of(c, sv.id);
     pthread_mutex_lock(&sh->lock);
     camp_t *e = find(c, sh, sv.id, sv.kind, now);

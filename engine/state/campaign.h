@@ -119,7 +119,9 @@ int vd_campaigns_save(vd_campaigns_t *c, int shard, int64_t now, vd_campaign_put
 
 #define VD_CAMPAIGN_SAVED_MAX 2048 /* bytes of a saved campaign, at most */
 
-/* Whether saved[0..len) is a campaign vd_campaigns_save of this build wrote: 0, or VD_EPROTO. */
+/* Whether saved[0..len) is a campaign vd_campaigns_save of this build wrote: 0; VD_ENOTFOUND
+ * for one another build wrote in another layout (left out, not an error); VD_EPROTO for bytes
+ * that are no campaign, or values out of range. */
 int vd_campaigns_check_saved(const void *saved, size_t len);
 
 /* Puts a saved campaign back (its bands filed again) as the most recently used of its shard.

@@ -60,6 +60,7 @@ enum {
 typedef struct vd_state_snapshot_info {
     uint64_t entries;        /* written, or loaded */
     uint64_t expired;        /* read: records left out because their time had passed */
+    uint64_t skipped;        /* read: campaigns another build wrote in its layout, left out */
     uint64_t bytes;          /* the file's size */
     int64_t written_at;      /* wall clock of the write (read: from the file's header) */
     int64_t elapsed_ns;      /* the whole operation, fsyncs included */

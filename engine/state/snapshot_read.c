@@ -114,13 +114,15 @@ static int read_campaign(cursor_t *c, vd_store_item_t *it) {
     if (!p) return problem(c, VD_EAGAIN, "the campaign ends past the end of the file");
     it->payload_len = (uint32_t)vd_le_get(p, 4);
     if (it->keylen != 0 || it->payload_len > VD_CAMPAIGN_SAVED_MAX)
-        return problem(c, VD_EPROTO, "a campaign of %u bytes with a key of %zu (at most %d, no "
-                                     "key)",
+        return problem(c, VD_EPROTO,
+                       "a campaign of %u bytes with a key of %zu (at most %d, no "
+                       "key)",
                        it->payload_len, it->keylen, VD_CAMPAIGN_SAVED_MAX);
     if (!(it->payload = take(c, it->payload_len)))
         return problem(c, VD_EAGAIN, "the campaign ends past the end of the file");
-    if (vd_campaigns_check_saved(it->payload, it->payload_len) != 0)
-        return problem(c, VD_EPROTO, "a campaign this build did not write, or corrupt");
+    int rc = vd_campaigns_check_saved(it->payload, it->payload_len);
+    if (rc == VD_ENOTFOUND) it->payload = NULL; /* another build's layout: left out */
+    if (rc == VD_EPROTO) return problem(c, VD_EPROTO, "a campaign out of range, or corrupt");
     return 0;
 }
 
@@ -176,6 +178,10 @@ static int records(cursor_t *c, vd_store_t *s, vd_campaigns_t *cs, int64_t now,
     c->record = 0;
     while ((rc = next_record(c, &it, regs, &campaign)) == 0) {
         if (!s || (campaign && !cs)) continue;
+        if (campaign && !it.payload) { /* written by a build with another campaign layout */
+            info->skipped++;
+            continue;
+        }
         if (it.expires && it.expires <= now) {
             info->expired++;
             continue;
@@ -248,8 +254,7 @@ static int check_layout(const uint8_t *h, char *err, size_t errlen) {
 }
 
 int vd_state_snapshot_load(vd_store_t *s, vd_campaigns_t *cs, const uint8_t *data, size_t len,
-                           int64_t now, vd_state_snapshot_info_t *info, char *err,
-                           size_t errlen) {
+                           int64_t now, vd_state_snapshot_info_t *info, char *err, size_t errlen) {
     int64_t t0 = vd_now_ns();
     memset(info, 0, sizeof *info);
     info->bytes = len;

@@ -163,6 +163,9 @@ def test_cli_report():
         run = subprocess.run([VERDICT, "--socket", vd.socket, "report", "mail", "nope", "bad"],
                              capture_output=True, text=True)
         assert run.returncode == 1 and "unknown_decision" in run.stdout, run.stdout
+        run = subprocess.run([VERDICT, "--socket", vd.socket, "report", "--json", "mail", "nope",
+                              "bad"], capture_output=True, text=True)
+        assert run.returncode == 1 and '"unknown_decision"' in run.stdout, run.stdout
         run = subprocess.run([VERDICT, "--socket", vd.socket, "report", "mail", dec["id"],
                               "spam"], capture_output=True, text=True)
         assert run.returncode == 2 and "label must be bad" in run.stderr, run.stderr
