@@ -2,6 +2,7 @@
  * read from a frame decoded as the daemon decodes it (whatever its method, so that every reader
  * sees every shape). What a reader accepts must hold what its caller relies on. */
 #include "proto/admin_params.h"
+#include "proto/frame.h"
 #include "proto/inbound.h"
 #include "proto/report_params.h"
 
@@ -18,6 +19,10 @@ static void check_state(const msgpack_object *params, vd_state_method_t m) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    /* As the daemon: only what the framer took as one whole frame is decoded (it never hands
+     * over a frame that declares more items than it holds). */
+    size_t flen = 0;
+    if (vd_frame_scan(data, size, 1 << 20, &flen) != 0 || flen != size) return 0;
     vd_inbound_t *in = vd_inbound_new();
     const char *why = NULL;
     if (!in) return 0;
