@@ -1,6 +1,7 @@
 /* State snapshots: the embedded store written to a file and read back, with its windows and
  * expiry carried over, and every damaged file refused before anything is loaded. */
 #include "base/error.h"
+#include "serve/report_refs.h"
 #include "state/campaign.h"
 #include "state/profile.h"
 #include "state/sketch.h"
@@ -555,6 +556,37 @@ static void test_campaigns_come_back(void) {
     vd_test_remove_dir(p.dir);
 }
 
+/* A decision's campaigns (for reports) damaged on disk are no campaigns: the record with a
+ * kind out of range is read as nothing, not handed to the report (where it indexed names). */
+static void test_damaged_report_refs_read_as_none(void) {
+    place_t p;
+    place_open(&p);
+    vd_store_t *a = vd_store_new(1 << 20);
+    vd_campaign_ref_t refs[VD_DECISION_CAMPAIGNS] = {{0x1234, VD_CAMPAIGN_TEXT}};
+    CU_ASSERT_EQUAL(vd_report_refs_keep(a, "D1", 2, "mail", refs, 1), 0);
+    CU_ASSERT_EQUAL(vd_report_refs_find(a, "D1", 2, "mail", 4, refs), 1);
+    CU_ASSERT_EQUAL(vd_report_refs_find(a, "D1", 2, "signup", 6, refs), -2);
+    vd_state_snapshot_info_t info;
+    char err[512];
+    CU_ASSERT_EQUAL(vd_state_snapshot_write(a, NULL, p.path, T0, &info, err, sizeof err), 0);
+    size_t len;
+    uint8_t *data = slurp(p.path, &len);
+    /* the record: head, key "\x03report:D1" (10 bytes), payload length, then the payload:
+     * the pipeline's hash (8), the ids (8 x 8), then the kinds */
+    size_t kinds = VD_SNAPSHOT_HEADER + VD_SNAPSHOT_RECORD_HEAD + 10 + 4 + 8 + 8 * 8;
+    CU_ASSERT_EQUAL_FATAL(data[kinds], VD_CAMPAIGN_TEXT);
+    data[kinds] = 200;
+    reseal(data, len);
+    spit(p.path, data, len);
+    vd_store_t *b = vd_store_new(1 << 20);
+    CU_ASSERT_EQUAL(vd_state_snapshot_read(b, NULL, p.path, T0, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(vd_report_refs_find(b, "D1", 2, "mail", 4, refs), -1);
+    free(data);
+    vd_store_free(b);
+    vd_store_free(a);
+    vd_test_remove_dir(p.dir);
+}
+
 void vd_suite_snapshot(void) {
     static const vd_test_t tests[] = {
         {"round trip", test_round_trip},
@@ -570,6 +602,7 @@ void vd_suite_snapshot(void) {
         {"loading under a smaller memory cap", test_load_under_a_smaller_cap},
         {"writing while workers count", test_write_while_counting},
         {"campaigns come back", test_campaigns_come_back},
+        {"damaged report references read as none", test_damaged_report_refs_read_as_none},
         {NULL, NULL}};
     vd_add_suite("snapshot", tests);
 }
