@@ -122,6 +122,8 @@ typedef struct vd_observed {
     const char *packed; /* a plugin: its outputs as msgpack (vd_plugin_call_pack); a campaign:
                            its view */
     size_t plen;
+    int json; /* packed is JSON text, not msgpack: a decision logged and not explained keeps
+                 what only its log line will read as that line's text (vd_observe_as_json) */
 } vd_observed_t;
 
 /* A campaign a decision joined or found (state/campaign.h): what a report on the decision
@@ -155,6 +157,12 @@ typedef struct vd_decision {
 } vd_decision_t;
 
 void vd_decision_init(vd_decision_t *d, vd_arena_t *arena, int explain);
+
+/* Whether what a binding observes for d goes as JSON text (only the decision log reads it)
+ * rather than msgpack (explain packs it into the reply). */
+static inline int vd_observe_as_json(const vd_decision_t *d) {
+    return d->observe && !d->explain;
+}
 
 /* Notes a campaign the decision joined or found, once; past VD_DECISION_CAMPAIGNS, nothing. */
 void vd_decision_note_campaign(vd_decision_t *d, int kind, uint64_t id);

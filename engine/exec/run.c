@@ -567,7 +567,12 @@ static int observe_plugin(vd_decision_t *d, const vd_stage_t *st, const vd_plugi
     if (!d->observe) return 0;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    if (ok) {
+    int json = ok && vd_observe_as_json(d), failed = 0;
+    if (json) { /* only the log reads it: its text at once */
+        vd_jbuf_t j = {&sb, 0};
+        vd_plugin_call_json(c, &j);
+        failed = j.failed;
+    } else if (ok) {
         vd_plugin_call_pack(c, &sb);
     } else {
         vd_mp_map(&sb, 1);
@@ -579,8 +584,9 @@ static int observe_plugin(vd_decision_t *d, const vd_stage_t *st, const vd_plugi
                        .name = st->name,
                        .len = strlen(st->name),
                        .packed = sb.data ? sb.data : "",
-                       .plen = sb.size};
-    int rc = sb.data ? vd_decision_observe(d, &o) : VD_ENOMEM;
+                       .plen = sb.size,
+                       .json = json};
+    int rc = sb.data && !failed ? vd_decision_observe(d, &o) : VD_ENOMEM;
     msgpack_sbuffer_destroy(&sb);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "base/hex.h"
 #include "decision/decision.h"
 #include "decision/recorded.h"
+#include "proto/json_buf.h"
 #include "proto/mp_scan.h"
 #include "proto/mpbuf.h"
 #include "readonly.h"
@@ -61,6 +62,40 @@ static void pack_view(msgpack_sbuffer *sb, const vd_campaign_view_t *v) {
     vd_mp_double(sb, v->good);
     VD_MP_LIT(sb, "reporters");
     vd_mp_int(sb, (int64_t)v->reporters);
+}
+
+/* The same view as JSON text, for a decision that is only logged (vd_observe_as_json): what
+ * its log line would have made of pack_view's msgpack, without packing and reading it. */
+static void json_view(vd_jbuf_t *j, const vd_campaign_view_t *v) {
+    char id[16];
+    vd_hex64(id, v->id);
+    VD_JSON_LIT(j, "{\"id\":");
+    vd_json_str(j, id, sizeof id);
+    VD_JSON_LIT(j, ",\"new\":");
+    vd_json_bool(j, v->created);
+    VD_JSON_LIT(j, ",\"similarity\":");
+    vd_json_double(j, (double)v->agree / VD_SKETCH_HASHES);
+    VD_JSON_LIT(j, ",\"size\":");
+    vd_json_int(j, (int64_t)v->size);
+    VD_JSON_LIT(j, ",\"recent\":");
+    vd_json_int(j, (int64_t)v->recent);
+    VD_JSON_LIT(j, ",\"growth_1h\":");
+    vd_json_int(j, (int64_t)v->growth_1h);
+    VD_JSON_LIT(j, ",\"sources\":");
+    vd_json_int(j, (int64_t)v->sources);
+    VD_JSON_LIT(j, ",\"first_seen\":");
+    vd_json_int(j, v->first_seen);
+    VD_JSON_LIT(j, ",\"last_seen\":");
+    vd_json_int(j, v->last_seen);
+    VD_JSON_LIT(j, ",\"window\":");
+    vd_json_int(j, v->window);
+    VD_JSON_LIT(j, ",\"bad\":");
+    vd_json_double(j, v->bad);
+    VD_JSON_LIT(j, ",\"good\":");
+    vd_json_double(j, v->good);
+    VD_JSON_LIT(j, ",\"reporters\":");
+    vd_json_int(j, (int64_t)v->reporters);
+    VD_JSON_LIT(j, "}");
 }
 
 /* One scalar of a recorded view read in place into *num (numbers, booleans) or *str (the
@@ -212,7 +247,7 @@ typedef struct ask {
 } ask_t;
 
 /* Keeps the answer for the decision log and explain (when the decision is observed). */
-static int observe(lua_State *L, const ask_t *a, const char *packed, size_t plen) {
+static int observe(lua_State *L, const ask_t *a, const char *packed, size_t plen, int json) {
     vd_exec_t *e = vd_lua_ls(L)->exec;
     if (!e || !e->d->observe) return 0;
     vd_observed_t o = {.kind = VD_OBS_CAMPAIGN,
@@ -221,7 +256,8 @@ static int observe(lua_State *L, const ask_t *a, const char *packed, size_t plen
                        .value = a->source,
                        .vlen = a->slen,
                        .packed = packed,
-                       .plen = plen};
+                       .plen = plen,
+                       .json = json};
     return vd_decision_observe(e->d, &o);
 }
 
@@ -239,7 +275,7 @@ static int answer_recorded(lua_State *L, const ask_t *a) {
         return 1;
     }
     if (!o) return 0;
-    if (observe(L, a, o->packed, o->plen)) return luaL_error(L, "out of memory");
+    if (observe(L, a, o->packed, o->plen, 0)) return luaL_error(L, "out of memory");
     vd_campaign_view_t v;
     if (unpack_view(o->packed, o->plen, &v) != 0)
         lua_pushnil(L);
@@ -258,11 +294,22 @@ static int push_answer(lua_State *L, const ask_t *a, int rc, const vd_campaign_v
     if (e && e->d->observe) {
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
-        if (rc == 0)
+        int json = vd_observe_as_json(e->d), bad;
+        if (json) {
+            vd_jbuf_t j = {&sb, 0};
+            if (rc == 0)
+                json_view(&j, v);
+            else
+                VD_JSON_LIT(&j, "null");
+            bad = j.failed;
+        } else if (rc == 0) {
             pack_view(&sb, v);
-        else
+            bad = 0;
+        } else {
             vd_mp_nil(&sb);
-        int bad = sb.data == NULL || observe(L, a, sb.data, sb.size);
+            bad = 0;
+        }
+        bad = bad || sb.data == NULL || observe(L, a, sb.data, sb.size, json);
         msgpack_sbuffer_destroy(&sb);
         if (bad) return luaL_error(L, "out of memory");
     }

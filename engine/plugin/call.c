@@ -1,5 +1,7 @@
 #include "call.h"
 
+#include "decision/decision_json.h"
+
 #include "activity.h"
 #include "base/error.h"
 #include "decision/decision_pack.h"
@@ -143,6 +145,38 @@ void vd_plugin_call_pack(const vd_plugin_call_t *c, msgpack_sbuffer *sb) {
             break;
         }
     }
+}
+
+void vd_plugin_call_json(const vd_plugin_call_t *c, vd_jbuf_t *j) {
+    VD_JSON_LIT(j, "[");
+    for (size_t i = 0; i < c->nouts; i++) {
+        const vd_plugin_out_t *o = &c->outs[i];
+        if (i) VD_JSON_LIT(j, ",");
+        switch (o->kind) {
+        case VD_OUT_SCORE:
+            VD_JSON_LIT(j, "{\"score\":");
+            vd_json_double(j, o->score);
+            VD_JSON_LIT(j, ",\"rule\":");
+            vd_json_cstr(j, o->rule ? o->rule : c->stage_name);
+            if (o->detail) {
+                VD_JSON_LIT(j, ",\"detail\":");
+                vd_json_cstr(j, o->detail);
+            }
+            break;
+        case VD_OUT_TAG:
+            VD_JSON_LIT(j, "{\"tag\":");
+            vd_json_cstr(j, o->tag);
+            break;
+        case VD_OUT_FEATURE:
+            VD_JSON_LIT(j, "{\"feature\":");
+            vd_json_cstr(j, c->ps->features[o->feature - 1]);
+            VD_JSON_LIT(j, ",\"value\":");
+            vd_value_json(j, &o->value);
+            break;
+        }
+        VD_JSON_LIT(j, "}");
+    }
+    VD_JSON_LIT(j, "]");
 }
 
 void vd_plugin_call_set_error(vd_plugin_call_t *c, const char *message) {

@@ -5,6 +5,7 @@
 #define VD_PLUGIN_CALL_H
 
 #include "decision/decision.h"
+#include "proto/json_buf.h"
 #include "stage.h"
 #include "state/state_env.h"
 
@@ -78,6 +79,9 @@ int vd_plugin_call_merge(const vd_plugin_call_t *call, vd_decision_t *d);
 /* Packs what the call emitted into sb as a msgpack array (the decision log's record of a
  * plugin stage): {"score", "rule"[, "detail"]}, {"tag"} and {"feature", "value"} maps. */
 void vd_plugin_call_pack(const vd_plugin_call_t *call, msgpack_sbuffer *sb);
+
+/* The same as JSON text, for a decision only the log reads (vd_observe_as_json). */
+void vd_plugin_call_json(const vd_plugin_call_t *call, vd_jbuf_t *j);
 
 /* Records why the call failed (copied). */
 void vd_plugin_call_set_error(vd_plugin_call_t *call, const char *message);

@@ -117,6 +117,14 @@ static void time_json(vd_jbuf_t *j, int64_t ms) {
     vd_json_str(j, text, 24);
 }
 
+/* What a binding kept of an observation: JSON text as it is, msgpack converted. */
+static void packed_json(vd_jbuf_t *j, const vd_observed_t *o) {
+    if (o->json)
+        vd_json_raw(j, o->packed, o->plen);
+    else
+        vd_json_msgpack(j, o->packed, o->plen);
+}
+
 /* {"op":"campaign","key":...,["source":...,]"result":view or null} */
 static void campaign_json(vd_jbuf_t *j, const vd_observed_t *o) {
     VD_JSON_LIT(j, "{\"op\":\"campaign\",\"key\":");
@@ -127,7 +135,7 @@ static void campaign_json(vd_jbuf_t *j, const vd_observed_t *o) {
     }
     VD_JSON_LIT(j, ",\"result\":");
     if (o->plen)
-        vd_json_msgpack(j, o->packed, o->plen);
+        packed_json(j, o);
     else
         VD_JSON_LIT(j, "null");
     VD_JSON_LIT(j, "}");
@@ -153,7 +161,7 @@ static void state_json(vd_jbuf_t *j, const vd_observed_t *o) {
     }
     VD_JSON_LIT(j, ",\"result\":");
     if (o->kind == VD_OBS_PROFILE || o->kind == VD_OBS_ANOMALY) { /* packed by the binding */
-        vd_json_msgpack(j, o->packed, o->plen);
+        packed_json(j, o);
         VD_JSON_LIT(j, "}");
     } else if (o->kind == VD_OBS_COUNTER) {
         for (int w = 0; w < VD_OBS_RESULTS; w++) {
@@ -188,7 +196,7 @@ static void observed_json(vd_jbuf_t *j, const vd_decision_t *d) {
         first = 0;
         vd_json_str(j, o->name, o->len);
         VD_JSON_LIT(j, ":");
-        vd_json_msgpack(j, o->packed, o->plen);
+        packed_json(j, o);
     }
     VD_JSON_LIT(j, "}}");
 }
