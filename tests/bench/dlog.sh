@@ -53,3 +53,13 @@ print("  records %d (%.0f bytes each), dropped %d"
       % (log["records"], log["bytes"] / max(log["records"], 1),
          log["dropped_full"] + log["dropped_sink"]))
 PY
+# The same cost counted in instructions by callgrind (one worker, its writer thread included):
+# the figure that does not move with what else the machine runs.
+if command -v valgrind >/dev/null; then
+  export PIPELINES=signup VD_INSTR_N1=500 VD_INSTR_N2=2500
+  off=$(VD_INSTR_ARGS= "$root/tests/bench/instructions.sh" "$build" "$policies" | grep -o '[0-9]*$')
+  on=$(VD_INSTR_ARGS="--decision-log @WORK@/decisions.jsonl" \
+    "$root/tests/bench/instructions.sh" "$build" "$policies" | grep -o '[0-9]*$')
+  echo "  instructions per signup decision: log off $off, on $on (x$(/usr/bin/python3 -c \
+    "print('%.3f' % ($on / $off))"))"
+fi
