@@ -10,7 +10,7 @@ import time
 
 import msgpack
 
-from vdtest import VERDICTD, Client, Daemon, expect_error, policy_dir, run_tests
+from vdtest import VERDICTD, Client, Daemon, expect_error, policy_dir, run_tests, wait_for
 
 PLUGINS = os.environ.get("VD_TEST_PLUGINS", "build-test/test-plugins")
 
@@ -113,7 +113,8 @@ def test_async_plugin_completes_from_its_thread():
 
 
 def test_client_leaves_and_reload_while_calls_pend():
-    d = policy_dir({"p.lua": policy('plugin "async" { delay_ms = 100, score = 7 }')})
+    slow = 'plugin "async" { delay_ms = 5000, score = 7, timeout_ms = 10000 }'
+    d = policy_dir({"p.lua": policy(slow)})
     with Daemon(policies=d, args=["--plugin-dir", PLUGINS]) as vd:
         for _ in range(5):  # clients that hang up with calls pending
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -121,12 +122,14 @@ def test_client_leaves_and_reload_while_calls_pend():
             s.sendall(b"".join(msgpack.packb([0, i, "decide", ["p", {"ip": "1.2.3.4"}]])
                                for i in range(50)))
             s.close()
-        with Client(vd.socket) as c:
+        with Client(vd.socket) as c, Client(vd.socket) as admin:
             ids = [c.send("decide", ["p", {"ip": "1.2.3.4"}]) for _ in range(30)]
+            # Every call has started (each waits 5 s for the plugin) before the reload: requests
+            # not read yet would rightly be decided by the new policy.
+            assert wait_for(lambda: admin.call("stats", [])["waiting"] >= 280, timeout=4)
             with open(os.path.join(d, "p.lua"), "w") as f:  # reload while they wait
                 f.write(policy('plugin "async" { delay_ms = 1, score = 3 }'))
-            with Client(vd.socket) as admin:
-                new_version = admin.call("reload", [])
+            new_version = admin.call("reload", [])
             scores = {}
             for _ in ids:
                 msgid, err, res = c.recv()
