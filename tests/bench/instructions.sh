@@ -10,6 +10,7 @@ build=$1 policies=$2 other=${3:-}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 pipelines=${PIPELINES:-empty signup login mail}
 n1=${VD_INSTR_N1:-2000} n2=${VD_INSTR_N2:-12000}
+extra=${VD_INSTR_ARGS:-}
 work=$(mktemp -d /tmp/verdict-instr.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -17,7 +18,7 @@ total() { # build pipeline count -> instructions of the whole run
   local sock="$work/v.sock" out="$work/cg.out"
   valgrind --tool=callgrind --callgrind-out-file="$out" "$1/bin/verdictd" --socket "$sock" \
     --policies "$policies" --data-dir "$root/data" --plugin-dir "$1/plugins" --workers 1 \
-    --log-level warn ${VD_INSTR_ARGS//@WORK@/$work} 2>/dev/null &
+    --log-level warn ${extra//@WORK@/$work} 2>/dev/null &
   local pid=$!
   for _ in $(seq 600); do "$build/bin/verdict" --socket "$sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
   "$build/bin/verdict-bench" --socket "$sock" --pipeline "$2" --conns 1 --depth 16 \
