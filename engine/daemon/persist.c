@@ -81,8 +81,8 @@ static int load(vd_persist_t *p, char *err, size_t errlen) {
     return 0;
 }
 
-int vd_persist_init(vd_persist_t *p, vd_store_t *store, vd_campaigns_t *campaigns,
-                    const char *path, int interval_s, char *err, size_t errlen) {
+int vd_persist_init(vd_persist_t *p, vd_store_t *store, vd_campaigns_t *campaigns, const char *path,
+                    int interval_s, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->lock, NULL);
     p->ready = 1;
@@ -129,8 +129,8 @@ static void record(vd_persist_t *p, int rc, const vd_state_snapshot_info_t *info
 
 static void write_in_pool(uv_work_t *w) {
     vd_persist_t *p = w->data;
-    p->rc = vd_state_snapshot_write(p->store, p->campaigns, p->path, vd_clock_now_s(NULL), &p->info, p->err,
-                                    sizeof p->err);
+    p->rc = vd_state_snapshot_write(p->store, p->campaigns, p->path, vd_clock_now_s(NULL), &p->info,
+                                    p->err, sizeof p->err);
 }
 
 static void write_done(uv_work_t *w, int status) {
@@ -173,8 +173,8 @@ void vd_persist_final(vd_persist_t *p) {
     if (!p->path) return;
     vd_state_snapshot_info_t info;
     char why[256];
-    int rc =
-        vd_state_snapshot_write(p->store, p->campaigns, p->path, vd_clock_now_s(NULL), &info, why, sizeof why);
+    int rc = vd_state_snapshot_write(p->store, p->campaigns, p->path, vd_clock_now_s(NULL), &info,
+                                     why, sizeof why);
     record(p, rc, &info, why, VD_LOG_INFO);
 }
 

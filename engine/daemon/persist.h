@@ -18,8 +18,8 @@
 typedef struct vd_persist {
     vd_store_t *store;
     vd_campaigns_t *campaigns; /* kept in the same file; NULL: not kept */
-    const char *path; /* NULL: snapshots are off and every call does nothing */
-    int interval_s;   /* 0: only at shutdown */
+    const char *path;          /* NULL: snapshots are off and every call does nothing */
+    int interval_s;            /* 0: only at shutdown */
     uv_timer_t timer;
     int timer_on;
     uv_work_t work; /* the interval's write, on the thread pool */
@@ -43,8 +43,8 @@ typedef struct vd_persist {
  * bytes stay for inspection. Returns 0, or an error with err filled when path cannot be used
  * (its directory missing or not writable, the file unreadable) or memory ran out: the daemon
  * then refuses to start. */
-int vd_persist_init(vd_persist_t *p, vd_store_t *store, vd_campaigns_t *campaigns,
-                    const char *path, int interval_s, char *err, size_t errlen);
+int vd_persist_init(vd_persist_t *p, vd_store_t *store, vd_campaigns_t *campaigns, const char *path,
+                    int interval_s, char *err, size_t errlen);
 
 /* Starts the interval timer on loop (the engine's main loop). */
 void vd_persist_start(vd_persist_t *p, uv_loop_t *loop);

@@ -22,7 +22,6 @@ int vd_state_snapshot_read(vd_store_t *s, vd_campaigns_t *c, const char *path, i
 
 /* The same over a snapshot's bytes in memory; err does not name a file. */
 int vd_state_snapshot_load(vd_store_t *s, vd_campaigns_t *c, const uint8_t *data, size_t len,
-                           int64_t now, vd_state_snapshot_info_t *info, char *err,
-                           size_t errlen);
+                           int64_t now, vd_state_snapshot_info_t *info, char *err, size_t errlen);
 
 #endif

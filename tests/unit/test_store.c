@@ -161,7 +161,7 @@ static void test_memory_cap_evicts_oldest(void) {
     CU_ASSERT_EQUAL(st.kinds[VD_STORE_COUNTER].evictions, st.evictions);
     CU_ASSERT_EQUAL(st.kinds[VD_STORE_COUNTER].entries, st.entries);
     CU_ASSERT_EQUAL(st.kinds[VD_STORE_LABEL].entries + st.kinds[VD_STORE_RECORD].entries, 0);
-    vd_store_count(s, "k19999", 6, 0, T0, c);          /* the newest survived */
+    vd_store_count(s, "k19999", 6, 0, T0, c); /* the newest survived */
     CU_ASSERT_EQUAL(c[0], 1);
     vd_store_free(s);
 }
