@@ -1,6 +1,7 @@
 #include "campaign.h"
 
 #include "base/error.h"
+#include "base/lru.h"
 #include "campaign_count.h"
 
 #include <math.h>
@@ -176,23 +177,11 @@ vd_campaigns_t *vd_campaigns_new(size_t max_bytes) {
 }
 
 static void lru_unlink(cshard_t *sh, camp_t *e) {
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        sh->newest = e->older;
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        sh->oldest = e->newer;
-    e->newer = e->older = NULL;
+    VD_LRU_UNLINK(sh, e);
 }
 
 static void lru_push(cshard_t *sh, camp_t *e) {
-    e->older = sh->newest;
-    e->newer = NULL;
-    if (sh->newest) sh->newest->newer = e;
-    sh->newest = e;
-    if (!sh->oldest) sh->oldest = e;
+    VD_LRU_PUSH(sh, e);
 }
 
 static void remove_camp(vd_campaigns_t *c, cshard_t *sh, camp_t *e) {

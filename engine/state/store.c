@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/lru.h"
 
 #include <assert.h>
 #include <math.h>
@@ -136,23 +137,11 @@ void vd_store_clear(vd_store_t *s) {
 }
 
 static void lru_unlink(shard_t *sh, entry_t *e) {
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        sh->newest = e->older;
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        sh->oldest = e->newer;
-    e->newer = e->older = NULL;
+    VD_LRU_UNLINK(sh, e);
 }
 
 static void lru_push(shard_t *sh, entry_t *e) {
-    e->older = sh->newest;
-    e->newer = NULL;
-    if (sh->newest) sh->newest->newer = e;
-    sh->newest = e;
-    if (!sh->oldest) sh->oldest = e;
+    VD_LRU_PUSH(sh, e);
 }
 
 static void remove_entry(shard_t *sh, entry_t *e) {
