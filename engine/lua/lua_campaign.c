@@ -5,6 +5,8 @@
  * instead of the index, as it does for counters. */
 #include "lua_campaign.h"
 
+#include "lua_store.h"
+
 #include "base/error.h"
 #include "base/hex.h"
 #include "decision/decision.h"
@@ -16,11 +18,14 @@
 #include "state.h"
 #include "state/campaign.h"
 #include "state/campaign_key.h"
+#include "state/campaign_op.h"
+#include "state/redis.h"
 #include "state/sketch.h"
 #include "udata.h"
 
 #include <lauxlib.h>
 #include <msgpack.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -403,6 +408,55 @@ static vd_campaigns_t *index_of(lua_State *L) {
     return c;
 }
 
+/* The answer of a campaign operation a rule waited for (or its fallback's): pushed, observed,
+ * and the operation freed before anything can raise. */
+static int push_op(lua_State *L, vd_state_op_t *op) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    vd_campaign_ask_t *ask = vd_campaign_op_ask(op);
+    if (op->failed) vd_lua_note_state_fallback(L, op->why);
+    vd_campaign_op_resolve(op, ls->limits.campaigns, ls->limits.state_fail_open);
+    vd_campaign_opts_t o;
+    vd_campaign_op_opts(op, &o);
+    int text = ask->what == VD_CAMPAIGN_ASK_TEXT;
+    ask_t a;
+    name_ask(L, &a, text ? "text" : "fields", text ? vd_sketch_digest(&ask->sketch) : ask->key, &o);
+    if (o.source) { /* kept alive on the stack, below the answer */
+        lua_pushlstring(L, o.source, o.source_len);
+        a.source = lua_tolstring(L, -1, &a.slen);
+    }
+    int rc = ask->rc;
+    vd_campaign_view_t v = ask->view;
+    free(op);
+    return push_answer(L, &a, rc, &v);
+}
+
+static int after_wait(lua_State *L, int status, lua_KContext k) {
+    (void)status;
+    (void)k;
+    vd_lstate_t *ls = vd_lua_ls(L);
+    vd_state_op_t *op = ls->resumed_op;
+    ls->resumed_op = NULL;
+    return push_op(L, op);
+}
+
+/* Asks Redis, yielding the rule until the answer when it runs where it may wait. */
+static int ask_redis(lua_State *L, const vd_campaign_ask_t *ask, const vd_campaign_opts_t *o) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    index_of(L); /* the fallback */
+    vd_state_op_t *op = vd_campaign_op_new(ask, o, NULL, 0);
+    if (!op) return luaL_error(L, "out of memory");
+    op->now = now(L);
+    if (!(ls->exec && ls->exec->can_wait && lua_isyieldable(L))) {
+        op->failed = 1;
+        snprintf(op->why, sizeof op->why, "Redis cannot be waited for here");
+        return push_op(L, op);
+    }
+    op->deadline_ns = ls->exec->deadline_ns;
+    if (vd_redis_submit(ls->redis, op) != 0) return push_op(L, op);
+    ls->pending_op = op;
+    return lua_yieldk(L, 0, 0, after_wait);
+}
+
 static int text_campaign(lua_State *L) {
     if (lua_isnoneornil(L, 2)) return lua_pushnil(L), 1; /* no text: no campaign */
     size_t len;
@@ -418,6 +472,10 @@ static int text_campaign(lua_State *L) {
     ask_t a;
     name_ask(L, &a, "text", vd_sketch_digest(&sk), &o);
     if (answer_recorded(L, &a)) return 1;
+    if (vd_lua_ls(L)->redis) {
+        vd_campaign_ask_t ask = {.what = VD_CAMPAIGN_ASK_TEXT, .sketch = sk};
+        return ask_redis(L, &ask, &o);
+    }
     vd_campaign_view_t v;
     int rc = vd_campaign_text(index_of(L), &sk, &o, now(L), &v);
     return push_answer(L, &a, rc, &v);
@@ -462,6 +520,10 @@ static int fields_campaign(lua_State *L) {
     ask_t a;
     name_ask(L, &a, "fields", key, &o);
     if (answer_recorded(L, &a)) return 1;
+    if (vd_lua_ls(L)->redis) {
+        vd_campaign_ask_t ask = {.what = VD_CAMPAIGN_ASK_FIELDS, .key = key};
+        return ask_redis(L, &ask, &o);
+    }
     vd_campaign_view_t v;
     int rc = vd_campaign_fields(index_of(L), key, &o, now(L), &v);
     return push_answer(L, &a, rc, &v);

@@ -57,8 +57,7 @@ static int observe(lua_State *L, const vd_state_op_t *op, const int64_t res[VD_W
     return vd_decision_observe(e->d, &o);
 }
 
-/* Notes in the decision that state fell back (once per reason and request). */
-static void note_fallback(lua_State *L, const char *why) {
+void vd_lua_note_state_fallback(lua_State *L, const char *why) {
     vd_lstate_t *ls = vd_lua_ls(L);
     vd_exec_t *e = ls->exec;
     if (!e) return;
@@ -74,7 +73,7 @@ static void note_fallback(lua_State *L, const char *why) {
 /* The results of op: its answer, or (noted in the decision) the fallback's. */
 static int resolve(lua_State *L, const vd_state_op_t *op, int64_t res[VD_WINDOWS]) {
     vd_lstate_t *ls = vd_lua_ls(L);
-    if (op->failed) note_fallback(L, op->why);
+    if (op->failed) vd_lua_note_state_fallback(L, op->why);
     return vd_state_op_resolve(op, ls->limits.store, ls->limits.state_fail_open, res);
 }
 
@@ -209,7 +208,7 @@ static int l_label(lua_State *L) {
     if (ls->redis) {
         char why[120];
         if (vd_redis_label(ls->redis, key, len, ttl, why, sizeof why) == 0) return 0;
-        note_fallback(L, why);
+        vd_lua_note_state_fallback(L, why);
         if (ls->limits.state_fail_open) return 0;
     }
     if (!ls->limits.store) return luaL_error(L, "state (counters, labels) is not available here");

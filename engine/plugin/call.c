@@ -186,6 +186,10 @@ void vd_plugin_call_set_error(vd_plugin_call_t *c, const char *message) {
 
 void vd_plugin_call_free(vd_plugin_call_t *c) {
     if (!c) return;
+    if (c->host_waits > 0) { /* an answer from Redis still points at it: freed when it comes */
+        c->free_later = 1;
+        return;
+    }
     /* An abandoned call may outlive its stage: it must not touch it. */
     vd_plugin_stage_t *ps = atomic_load(&c->state) == VD_CALL_ABANDONED ? NULL : c->ps;
     if (ps && !ps->spare && !ps->closing) { /* kept for the stage's next call */
@@ -194,6 +198,11 @@ void vd_plugin_call_free(vd_plugin_call_t *c) {
         return;
     }
     destroy(c);
+}
+
+void vd_plugin_call_answer_came(vd_plugin_call_t *c) {
+    if (--c->host_waits == 0 && c->free_later)
+        destroy(c); /* its stage may be gone by now: never kept as a spare */
 }
 
 void vd_plugin_call_drop_spare(vd_plugin_stage_t *ps) {

@@ -51,6 +51,9 @@ struct vd_plugin_call {
     /* Campaigns the plugin joined or found (host API 1.3), noted in the decision at merge. */
     vd_campaign_ref_t campaigns[VD_DECISION_CAMPAIGNS];
     int ncampaigns;
+    /* Campaign answers still to come from Redis (owner thread): the call's memory stays until
+     * the last one, even when the plugin completed without waiting for them (free_later). */
+    int host_waits, free_later;
     /* Asynchronous bookkeeping. */
     const vd_call_host_t *host; /* who runs the call; NULL: it cannot complete later */
     void *owner;                /* the request whose event the call reads, held until it ends */
@@ -88,6 +91,10 @@ void vd_plugin_call_set_error(vd_plugin_call_t *call, const char *message);
 
 /* Ends a call; its memory is kept as the stage's spare for the next call (owner thread). */
 void vd_plugin_call_free(vd_plugin_call_t *call);
+
+/* A host answer the call waited for came and was delivered (host_waits was counted up for it):
+ * frees the call when its end came first and this was the last answer. */
+void vd_plugin_call_answer_came(vd_plugin_call_t *call);
 
 /* Frees the stage's spare call (before the stage goes). */
 void vd_plugin_call_drop_spare(vd_plugin_stage_t *ps);

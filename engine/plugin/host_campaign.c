@@ -1,18 +1,22 @@
 /* Host API 1.3: plugins file items into the campaigns rules see (engine/state/campaign.h),
  * with the same keys: a plugin and a rule that file the same text in the same scope meet in
- * the same campaign. The index is embedded, so the answer comes before the call returns; the
- * callback form leaves room for a backend that answers later, as the state reads do. */
+ * the same campaign. Embedded, the answer comes before the call returns; with campaigns in
+ * Redis it comes later on the worker's loop, as the state reads' do, with the same fallback. */
 #include "host_campaign.h"
 
 #include "activity.h"
 #include "base/error.h"
 #include "call.h"
+#include "registry.h"
 #include "state/campaign.h"
 #include "state/campaign_key.h"
+#include "state/campaign_op.h"
+#include "state/redis.h"
 #include "state/sketch.h"
 #include "state/state_env.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The index the call's host shares, or NULL. */
@@ -50,7 +54,8 @@ static int answer(vd_plugin_call_t *call, int rc, const vd_campaign_view_t *v,
                   vd_campaign_done_t done, void *ud) {
     if (rc != 0 && rc != VD_ENOTFOUND) return VD_PLUGIN_ERROR;
     vd_campaign_answer_t a = {0};
-    if (rc == 0 && call->ncampaigns < VD_DECISION_CAMPAIGNS) /* for a report on the decision */
+    /* Noted for a report on the decision, while the call is the decision's. */
+    if (rc == 0 && !call->free_later && call->ncampaigns < VD_DECISION_CAMPAIGNS)
         call->campaigns[call->ncampaigns++] = (vd_campaign_ref_t){v->id, (int)v->kind};
     if (rc == 0) {
         a = (vd_campaign_answer_t){.id = v->id,
@@ -75,6 +80,56 @@ static int answer(vd_plugin_call_t *call, int rc, const vd_campaign_view_t *v,
     return VD_PLUGIN_OK;
 }
 
+/* A plugin's question in Redis, until the answer. */
+typedef struct waiter {
+    vd_plugin_call_t *call;
+    vd_campaign_done_t done;
+    void *ud;
+    vd_plugin_lib_t *lib; /* referenced: done's code stays mapped */
+    vd_campaigns_t *index;
+    int fail_open;
+} waiter_t;
+
+/* Redis answered (or failed: the fallback answers). The call's memory lasts until then, even
+ * when the plugin completed it without waiting (the answer then reaches the plugin, but the
+ * decision it was for is gone: nothing is noted in it). */
+static void redis_answered(vd_state_op_t *op) {
+    waiter_t *w = op->owner;
+    vd_campaign_op_resolve(op, w->index, w->fail_open);
+    const vd_campaign_ask_t *a = vd_campaign_op_ask(op);
+    answer(w->call, a->rc == 0 ? 0 : VD_ENOTFOUND, &a->view, w->done, w->ud);
+    vd_plugin_call_answer_came(w->call);
+    vd_plugin_lib_unref(w->lib);
+    free(w);
+    free(op);
+}
+
+/* Sends the question to Redis: VD_PLUGIN_OK (done will be called), or VD_PLUGIN_ERROR. */
+static int ask_redis(vd_plugin_call_t *call, const vd_campaign_ask_t *ask,
+                     const vd_campaign_opts_t *o, vd_campaign_done_t done, void *ud) {
+    const vd_state_env_t *env = call->host->state;
+    int64_t window, ttl;
+    vd_campaign_kind_t kind =
+        ask->what == VD_CAMPAIGN_ASK_TEXT ? VD_CAMPAIGN_TEXT : VD_CAMPAIGN_FIELDS;
+    if (vd_campaign_limits(kind, o, &window, &ttl) != 0) return VD_PLUGIN_ERROR; /* as embedded */
+    waiter_t *w = malloc(sizeof *w);
+    vd_state_op_t *op = w ? vd_campaign_op_new(ask, o, NULL, 0) : NULL;
+    if (!op) {
+        free(w);
+        return VD_PLUGIN_ERROR;
+    }
+    *w =
+        (waiter_t){call, done, ud, call->ps ? call->ps->lib : NULL, env->campaigns, env->fail_open};
+    if (w->lib) vd_plugin_lib_ref(w->lib);
+    op->owner = w;
+    op->done = redis_answered;
+    op->now = call->now_s;
+    op->deadline_ns = call->deadline_ns; /* the stage's: waiting longer is pointless */
+    call->host_waits++;
+    if (vd_redis_submit(env->redis, op) != 0) redis_answered(op); /* the fallback, now */
+    return VD_PLUGIN_OK;
+}
+
 int vd__campaign_text(vd_plugin_call_t *call, const char *text, size_t len,
                       const vd_campaign_options_t *opts, vd_campaign_done_t done, void *ud) {
     vd_campaigns_t *c = index_of(call);
@@ -86,6 +141,10 @@ int vd__campaign_text(vd_plugin_call_t *call, const char *text, size_t len,
     if (vd_sketch_text(text ? text : "", len, &sk) != 0) {
         vd_campaigns_note_short(c);
         return answer(call, VD_ENOTFOUND, NULL, done, ud);
+    }
+    if (call->host->state->redis) {
+        vd_campaign_ask_t ask = {.what = VD_CAMPAIGN_ASK_TEXT, .sketch = sk};
+        return ask_redis(call, &ask, &o, done, ud);
     }
     return answer(call, vd_campaign_text(c, &sk, &o, call->now_s, &v), &v, done, ud);
 }
@@ -106,5 +165,9 @@ int vd__campaign_fields(vd_plugin_call_t *call, const vd_campaign_field_t *field
     uint64_t key;
     vd_campaign_view_t v;
     if (vd_campaign_fields_key(kv, n, &key) != 0) return VD_PLUGIN_ERROR;
+    if (call->host->state->redis) {
+        vd_campaign_ask_t ask = {.what = VD_CAMPAIGN_ASK_FIELDS, .key = key};
+        return ask_redis(call, &ask, &o, done, ud);
+    }
     return answer(call, vd_campaign_fields(c, key, &o, call->now_s, &v), &v, done, ud);
 }

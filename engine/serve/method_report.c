@@ -22,12 +22,16 @@
 #include "report_refs.h"
 #include "server.h"
 #include "state/campaign.h"
+#include "state/campaign_op.h"
+#include "state/redis.h"
 #include "state/store.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 const char *const vd_report_outcome_names[VD_REPORT_OUTCOMES] = {"applied", "no_campaign",
                                                                  "unknown_decision", "limited"};
@@ -50,12 +54,30 @@ static int64_t wall_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+_Static_assert(VD_CAMPAIGN_REFS == VD_DECISION_CAMPAIGNS, "a decision's campaigns fit its refs");
+
+/* The hash of a pipeline's name that refs carry. */
+static uint64_t pipeline_hash(const char *name, size_t len) {
+    return XXH3_64bits(name, len);
+}
+
 void vd_report_remember(vd_server_t *s, const char *id, const char *pipeline,
                         const vd_decision_t *d) {
     vd_store_t *store = s->x->env.state.store;
     if (!d->ncampaigns || !store) return;
     if (vd_report_refs_keep(store, id, strlen(id), pipeline, d->campaigns, d->ncampaigns) != 0)
         vd_counter_add(&s->stats.report_refs_lost, 1);
+    if (!s->x->env.state.redis) return;
+    /* In Redis too, for a report that reaches another daemon of the fleet (this one keeps
+     * its own copy for when Redis is away). */
+    vd_campaign_refs_t refs = {.pipeline = pipeline_hash(pipeline, strlen(pipeline)),
+                               .n = d->ncampaigns};
+    for (int i = 0; i < d->ncampaigns; i++) {
+        refs.ids[i] = d->campaigns[i].id;
+        refs.kinds[i] = (uint8_t)d->campaigns[i].kind;
+    }
+    char why[120];
+    vd_redis_keep_refs(s->x->env.state.redis, id, strlen(id), &refs, why, sizeof why);
 }
 
 /* Whether the reporter (anonymous reports share one count) is past its reports this hour;
@@ -162,6 +184,86 @@ static void finish(vd_server_t *s, vd_conn_t *c, uint32_t msgid, const vd_pipeli
     if (!c->closing) reply(c, msgid, p, outcome, camps, n);
 }
 
+/* ---- with campaigns in Redis, the report waits for its answers ---- */
+
+/* A report waiting for Redis: what finish() needs once every campaign has answered. */
+typedef struct redis_report {
+    vd_server_t *s;
+    vd_conn_t *c;
+    uint32_t msgid;
+    const vd_pipeline_t *pl;
+    vd_report_params_t p;
+    vd_policy_t *policy; /* by id: held while it waits (pl is its) */
+    vd_inbound_t *in;    /* by id: the request, whose bytes p points into */
+    vd_request_t *run;   /* by event: the report's run, held (its input holds p's bytes) */
+    event_report_t *er;
+    int n, waiting;
+    int outcome;  /* when no campaign is asked: unknown decision, limited (else: from found) */
+    int answered; /* an error reply was written already */
+    vd_report_campaign_t camps[VD_DECISION_CAMPAIGNS];
+} redis_report_t;
+
+static void redis_report_end(redis_report_t *j) {
+    if (--j->waiting > 0) return;
+    int found = 0;
+    for (int i = 0; i < j->n; i++)
+        found += j->camps[i].found;
+    vd_report_outcome_t outcome = j->outcome ? (vd_report_outcome_t)j->outcome
+                                  : found    ? VD_REPORT_APPLIED
+                                             : VD_REPORT_NO_CAMPAIGN;
+    if (!j->answered) finish(j->s, j->c, j->msgid, j->pl, &j->p, outcome, j->camps, j->n);
+    vd_conn_end_op(j->c);
+    vd_server_recycle(j->s, j->in);
+    if (j->policy) vd_policy_unref(j->policy);
+    if (j->run) vd__request_release(j->run);
+    free(j->er);
+    free(j);
+}
+
+/* One campaign answered (or its fallback, when Redis did not). */
+static void redis_report_answered(vd_state_op_t *op) {
+    redis_report_t *j = op->owner;
+    const vd_state_env_t *env = &j->s->x->env.state;
+    vd_campaign_op_resolve(op, env->campaigns, env->fail_open);
+    const vd_campaign_ask_t *a = vd_campaign_op_ask(op);
+    vd_report_campaign_t *k = &j->camps[op->n];
+    k->found = a->rc == 0;
+    if (k->found) {
+        k->bad = a->view.bad;
+        k->good = a->view.good;
+        k->reporters = a->view.reporters;
+        k->size = a->view.size;
+    }
+    free(op);
+    redis_report_end(j);
+}
+
+/* Sends the report to each campaign; the answer is written when the last one is back. The
+ * connection's operation (begun by the caller) is ended then. */
+static void apply_redis(redis_report_t *j, const vd_campaign_ref_t *refs, int n, int64_t now) {
+    j->n = n;
+    j->waiting = n + 1; /* one for this loop: nothing ends before every one is sent */
+    for (int i = 0; i < n; i++) {
+        j->camps[i] = (vd_report_campaign_t){.id = refs[i].id, .kind = refs[i].kind};
+        vd_campaign_ask_t ask = {.what = VD_CAMPAIGN_ASK_REPORT,
+                                 .kind = (vd_campaign_kind_t)refs[i].kind,
+                                 .key = refs[i].id,
+                                 .bad = j->p.bad,
+                                 .weight = j->p.weight};
+        vd_state_op_t *op = vd_campaign_op_new(&ask, NULL, j->p.reporter, j->p.reporter_len);
+        if (!op) {
+            j->waiting--; /* not found, as far as this report can tell */
+            continue;
+        }
+        op->owner = j;
+        op->n = (uint32_t)i;
+        op->now = now;
+        op->done = redis_report_answered;
+        if (vd_redis_submit(j->s->x->env.state.redis, op) != 0) redis_report_answered(op);
+    }
+    redis_report_end(j);
+}
+
 /* The report's run on its event ended: the campaigns it found get the report. */
 static void event_ran(vd_request_t *r, int rc) {
     vd_server_t *s = r->in.ud;
@@ -176,6 +278,23 @@ static void event_ran(vd_request_t *r, int rc) {
     } else if (rc) {
         if (!c->closing)
             vd_server_error(s, c, msgid, VD_RPC_INTERNAL, "report failed: %s", vd_strerror(rc));
+    } else if (s->x->env.state.redis) {
+        redis_report_t *j = calloc(1, sizeof *j);
+        if (j) {
+            *j = (redis_report_t){.s = s,
+                                  .c = c,
+                                  .msgid = msgid,
+                                  .pl = r->in.pl,
+                                  .p = er->p,
+                                  .policy = r->policy,
+                                  .run = r,
+                                  .er = er};
+            vd__request_hold(r);
+            vd_policy_ref(j->policy); /* the run lets go of it when this returns */
+            apply_redis(j, r->d.campaigns, r->d.ncampaigns, er->now);
+            return; /* er and the connection's operation are the report's now */
+        }
+        if (!c->closing) vd_server_error(s, c, msgid, VD_RPC_INTERNAL, "out of memory");
     } else {
         vd_report_campaign_t camps[VD_DECISION_CAMPAIGNS];
         int n = r->d.ncampaigns;
@@ -215,6 +334,7 @@ static void report_event(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in, const 
                            .input_bytes = (*in)->footprint,
                            .free_input = give_back,
                            .done = event_ran,
+                           .keep = s->x->env.state.redis != NULL, /* it may wait for Redis */
                            .ud = s,
                            .peer = c,
                            .cookie = msgid};
@@ -228,6 +348,73 @@ static void report_event(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in, const 
     free(er);
     vd_server_error(s, c, msgid, rc == VD_EBUSY ? VD_RPC_OVERLOADED : VD_RPC_INTERNAL, "%s",
                     rc == VD_EBUSY ? "too many decisions are waiting: try again" : "out of memory");
+}
+
+/* The decision's campaigns came from Redis (or, when it has none or is away, from this
+ * daemon's store): the report goes on as it does without Redis. */
+static void refs_answered(vd_state_op_t *op) {
+    redis_report_t *j = op->owner;
+    vd_server_t *s = j->s;
+    const vd_campaign_ask_t *a = vd_campaign_op_ask(op);
+    vd_campaign_ref_t refs[VD_DECISION_CAMPAIGNS];
+    int n = -1;
+    if (!op->failed && a->rc == 0) {
+        n = a->refs.pipeline == pipeline_hash(j->p.pipeline, j->p.pipeline_len) ? a->refs.n : -2;
+        for (int i = 0; i < a->refs.n; i++)
+            refs[i] = (vd_campaign_ref_t){a->refs.ids[i], a->refs.kinds[i]};
+    }
+    int64_t now = op->now;
+    free(op);
+    if (n == -1 && s->x->env.state.store)
+        n = vd_report_refs_find(s->x->env.state.store, j->p.decision_id, j->p.decision_id_len,
+                                j->p.pipeline, j->p.pipeline_len, refs);
+    j->waiting = 1; /* unless the report goes on to its campaigns: it ends here */
+    if (n == -2) {
+        if (!j->c->closing)
+            vd_server_error(s, j->c, j->msgid, VD_RPC_BAD_REQUEST,
+                            "decision '%.*s' was made by another pipeline than '%s'",
+                            (int)vd_utf8_cut(j->p.decision_id, j->p.decision_id_len, 64),
+                            j->p.decision_id, j->pl->name);
+        j->answered = 1;
+    } else if (over_limit(s, &j->p, now)) {
+        j->outcome = VD_REPORT_LIMITED;
+    } else if (n < 0) {
+        j->outcome = VD_REPORT_UNKNOWN_DECISION;
+    } else {
+        apply_redis(j, refs, n, now);
+        return;
+    }
+    redis_report_end(j);
+}
+
+/* A report by decision id with campaigns in Redis: the decision's campaigns are read there
+ * first (any daemon of the fleet may have made it), then the report goes to each. */
+static void report_by_id_in_redis(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in,
+                                  const vd_pipeline_t *pl, const vd_report_params_t *p,
+                                  int64_t now) {
+    redis_report_t *j = calloc(1, sizeof *j);
+    vd_campaign_ask_t ask = {.what = VD_CAMPAIGN_ASK_REFS};
+    vd_state_op_t *op =
+        j ? vd_campaign_op_new(&ask, NULL, p->decision_id, p->decision_id_len) : NULL;
+    if (!op) {
+        free(j);
+        vd_server_error(s, c, (*in)->msg.msgid, VD_RPC_INTERNAL, "out of memory");
+        return;
+    }
+    *j = (redis_report_t){.s = s,
+                          .c = c,
+                          .msgid = (*in)->msg.msgid,
+                          .pl = pl,
+                          .p = *p,
+                          .policy = s->x->policy,
+                          .in = *in};
+    *in = NULL; /* p points into it: kept until the answer */
+    vd_policy_ref(j->policy);
+    vd_conn_begin_op(c);
+    op->owner = j;
+    op->now = now;
+    op->done = refs_answered;
+    if (vd_redis_submit(s->x->env.state.redis, op) != 0) refs_answered(op);
 }
 
 void vd_method_report(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
@@ -254,6 +441,10 @@ void vd_method_report(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
             finish(s, c, m->msgid, pl, &p, VD_REPORT_LIMITED, NULL, 0);
         else
             report_event(s, c, in, pl, &p, now);
+        return;
+    }
+    if (s->x->env.state.redis) {
+        report_by_id_in_redis(s, c, in, pl, &p, now);
         return;
     }
     vd_campaign_ref_t refs[VD_DECISION_CAMPAIGNS];

@@ -285,8 +285,8 @@ static camp_t *find(vd_campaigns_t *c, cshard_t *sh, uint64_t id, int kind, int6
     return NULL;
 }
 
-/* The window and ttl an item asks for, checked; 0 or VD_EINVAL. */
-static int limits(int kind, const vd_campaign_opts_t *o, int64_t *window, int64_t *ttl) {
+int vd_campaign_limits(vd_campaign_kind_t kind, const vd_campaign_opts_t *o, int64_t *window,
+                       int64_t *ttl) {
     *window = o->window ? o->window
                         : (kind == TEXT ? VD_CAMPAIGN_TEXT_WINDOW : VD_CAMPAIGN_FIELDS_WINDOW);
     if (*window < VD_CAMPAIGN_MIN_WINDOW || *window > VD_CAMPAIGN_MAX_WINDOW) return VD_EINVAL;
@@ -336,7 +336,7 @@ static camp_t *create(vd_campaigns_t *c, cshard_t *sh, int kind, uint64_t id, ui
 /* About how many distinct reporters set bits of the bitmap (linear counting over 64 bits:
  * exact for a few, about 10% off from ten to a hundred, which is what a campaign's reports need
  * to tell one angry user from many). */
-static uint64_t reporters_count(uint64_t bits) {
+uint64_t vd_campaign_reporters(uint64_t bits) {
     int zeros = 64 - __builtin_popcountll(bits);
     if (zeros == 0) return 250; /* saturated: more than linear counting can tell */
     return (uint64_t)(64.0 * log(64.0 / zeros) + 0.5);
@@ -364,7 +364,7 @@ static void touch(camp_t *e, const vd_campaign_opts_t *o, int64_t now, vd_campai
     v->window = e->window;
     v->bad = e->bad;
     v->good = e->good;
-    v->reporters = reporters_count(e->reporters);
+    v->reporters = vd_campaign_reporters(e->reporters);
 }
 
 static uint64_t scope_hash(const vd_campaign_opts_t *o) {
@@ -455,10 +455,32 @@ static int join_or_create(vd_campaigns_t *c, int kind, uint64_t id, uint64_t sco
     return e ? 0 : VD_ENOMEM;
 }
 
+void vd_campaign_text_names(const vd_sketch_t *sk, const vd_campaign_opts_t *o, uint64_t *id,
+                            uint64_t bands[BANDS]) {
+    uint64_t scope = scope_hash(o);
+    *id = vd_sketch_digest(sk) ^ scope;
+    band_keys(sk, scope, bands);
+}
+
+uint64_t vd_campaign_fields_id(uint64_t key, const vd_campaign_opts_t *o, int64_t window) {
+    return XXH3_64bits_withSeed(&key, sizeof key, scope_hash(o) ^ (uint64_t)window);
+}
+
+int vd_campaign_reporter_bit(const char *reporter, size_t len) {
+    return (int)(XXH3_64bits(reporter, len) >> 58);
+}
+
+void vd_campaigns_note_lookup(vd_campaigns_t *c, vd_campaign_kind_t kind, int matched,
+                              int created) {
+    atomic_fetch_add_explicit(&c->lookups[kind], 1, memory_order_relaxed);
+    if (matched) atomic_fetch_add_explicit(&c->matches[kind], 1, memory_order_relaxed);
+    if (created) atomic_fetch_add_explicit(&c->created[kind], 1, memory_order_relaxed);
+}
+
 int vd_campaign_text(vd_campaigns_t *c, const vd_sketch_t *sk, const vd_campaign_opts_t *o,
                      int64_t now, vd_campaign_view_t *out) {
     int64_t window, ttl;
-    if (limits(TEXT, o, &window, &ttl)) return VD_EINVAL;
+    if (vd_campaign_limits(TEXT, o, &window, &ttl)) return VD_EINVAL;
     atomic_fetch_add_explicit(&c->lookups[TEXT], 1, memory_order_relaxed);
     memset(out, 0, sizeof *out);
     uint64_t scope = scope_hash(o), keys[BANDS], ids[MAX_CANDIDATES], best = 0;
@@ -481,13 +503,13 @@ int vd_campaign_text(vd_campaigns_t *c, const vd_sketch_t *sk, const vd_campaign
 int vd_campaign_fields(vd_campaigns_t *c, uint64_t key, const vd_campaign_opts_t *o, int64_t now,
                        vd_campaign_view_t *out) {
     int64_t window, ttl;
-    if (limits(FIELDS, o, &window, &ttl)) return VD_EINVAL;
+    if (vd_campaign_limits(FIELDS, o, &window, &ttl)) return VD_EINVAL;
     atomic_fetch_add_explicit(&c->lookups[FIELDS], 1, memory_order_relaxed);
     memset(out, 0, sizeof *out);
     out->agree = VD_SKETCH_HASHES;
     /* The window is part of the group: rules that watch the same fields over different
      * windows keep separate counts. */
-    uint64_t id = XXH3_64bits_withSeed(&key, sizeof key, scope_hash(o) ^ (uint64_t)window);
+    uint64_t id = vd_campaign_fields_id(key, o, window);
     if (o->look_only) {
         if (!join(c, id, FIELDS, o, now, NULL, 0, out)) return VD_ENOTFOUND;
     } else if (join_or_create(c, FIELDS, id, 0, NULL, o, window, ttl, now, out)) {
@@ -507,7 +529,7 @@ int vd_campaign_report(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, 
     if (e) {
         *(bad ? &e->bad : &e->good) += weight;
         /* the people who said spam: a "not spam" report takes weight away, not people */
-        if (reporter && bad) e->reporters |= 1ULL << (XXH3_64bits(reporter, rlen) >> 58);
+        if (reporter && bad) e->reporters |= 1ULL << vd_campaign_reporter_bit(reporter, rlen);
         if (now + e->ttl > e->expires) e->expires = now + e->ttl; /* reported: kept */
         vd_campaign_opts_t look = {.look_only = 1};
         touch(e, &look, now, out);

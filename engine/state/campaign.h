@@ -132,6 +132,28 @@ int vd_campaigns_restore(vd_campaigns_t *c, const void *saved, size_t len, int64
 /* Notes a text the caller could not sketch (too short), for the stats. */
 void vd_campaigns_note_short(vd_campaigns_t *c);
 
+/* ---- for an index kept elsewhere (state/campaign_op.h: Redis), named as this one names ---- */
+
+/* The window and ttl an item of kind asks for (defaults filled in): 0, or VD_EINVAL. */
+int vd_campaign_limits(vd_campaign_kind_t kind, const vd_campaign_opts_t *o, int64_t *window,
+                       int64_t *ttl);
+
+/* A text's names: the id of the campaign it would start, and its band keys, in its scope. */
+void vd_campaign_text_names(const vd_sketch_t *sk, const vd_campaign_opts_t *o, uint64_t *id,
+                            uint64_t bands[VD_SKETCH_BANDS]);
+
+/* The id of a lockstep group (its key, scope and window). */
+uint64_t vd_campaign_fields_id(uint64_t key, const vd_campaign_opts_t *o, int64_t window);
+
+/* The bit (0 to 63) of a reporter in a campaign's reporters' bitmap, and about how many
+ * reporters a bitmap holds. */
+int vd_campaign_reporter_bit(const char *reporter, size_t len);
+uint64_t vd_campaign_reporters(uint64_t bits);
+
+/* Counts, for the stats, a lookup made elsewhere: it matched an existing campaign (text: a
+ * near one; fields: its group), or created one. */
+void vd_campaigns_note_lookup(vd_campaigns_t *c, vd_campaign_kind_t kind, int matched, int created);
+
 /* Per kind: totals over every shard. */
 void vd_campaigns_stats(vd_campaigns_t *c, vd_campaign_stats_t out[VD_CAMPAIGN_KINDS]);
 

@@ -3,9 +3,10 @@
 #include "base/clock.h"
 
 #include "base/log.h"
+#include "redis_campaign.h"
+#include "redis_uv.h"
 
 #include <errno.h>
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -58,6 +59,7 @@ struct vd_redis {
     slot_t *head, *tail; /* sent and waiting, earliest deadline first */
     size_t in_flight;
     int timeouts_in_a_row;
+    char campaign_sha[41]; /* the campaign script as this connection's server knows it, or "" */
     vd_redis_stats_t stats;
 };
 
@@ -203,6 +205,26 @@ static void on_retry(uv_timer_t *t) {
     connect_now(r);
 }
 
+/* The campaign script's SHA1, for EVALSHA; until it comes, campaign operations send the
+ * script itself. */
+static void on_script_loaded(redisAsyncContext *ac, void *reply, void *priv) {
+    vd_redis_t *r = priv;
+    redisReply *rep = reply;
+    if (r->ac != ac || !rep) return;
+    if (rep->type == REDIS_REPLY_STRING && rep->len == 40)
+        memcpy(r->campaign_sha, rep->str, 41);
+    else if (rep->type == REDIS_REPLY_ERROR)
+        vd_log(VD_LOG_WARN, "worker %d: Redis refused the campaign script: %s", r->worker,
+               rep->str);
+}
+
+static void load_campaign_script(vd_redis_t *r) {
+    const char *argv[] = {"SCRIPT", "LOAD", vd_redis_campaign_script};
+    size_t lens[] = {6, 4, vd_redis_campaign_script_len};
+    r->campaign_sha[0] = '\0';
+    if (r->ac) redisAsyncCommandArgv(r->ac, on_script_loaded, r, 3, argv, lens);
+}
+
 /* The server answered the first PING: it is serving, not merely accepting connections. */
 static void on_ping(redisAsyncContext *ac, void *reply, void *priv) {
     vd_redis_t *r = priv;
@@ -223,6 +245,7 @@ static void on_ping(redisAsyncContext *ac, void *reply, void *priv) {
     else
         vd_log(VD_LOG_DEBUG, "worker %d: connected to Redis", r->worker);
     r->failures_logged = 0;
+    load_campaign_script(r);
 }
 
 static void on_auth(redisAsyncContext *ac, void *reply, void *priv) {
@@ -271,7 +294,7 @@ static void connect_now(vd_redis_t *r) {
         return;
     }
     ac->data = r;
-    if (redisLibuvAttach(ac, r->loop) != REDIS_OK) {
+    if (vd_redis_uv_attach(ac, r->loop) != 0) {
         redisAsyncFree(ac);
         schedule_retry(r);
         return;
@@ -336,6 +359,7 @@ static int read_replacement(vd_state_op_t *op, const redisReply *rep) {
 static int read_reply(vd_state_op_t *op, const redisReply *rep, int *crowded) {
     *crowded = 0;
     if (op->kind == VD_OP_REPLACE) return read_replacement(op, rep);
+    if (op->kind == VD_OP_CAMPAIGN) return vd_redis_campaign_read(op, rep);
     if (op->kind == VD_OP_COUNT) { /* HMGET, or EXEC of HINCRBY x3, EXPIRE, HMGET, HLEN */
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements == VD_WINDOWS + 3) {
             const redisReply *hlen = rep->element[VD_WINDOWS + 2];
@@ -354,6 +378,7 @@ static int read_reply(vd_state_op_t *op, const redisReply *rep, int *crowded) {
 static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op);
 
 static int send_op(vd_redis_t *r, slot_t *s);
+static int send_campaign(vd_redis_t *r, slot_t *s);
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
     (void)ac;
@@ -365,6 +390,13 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
     if (!op) { /* answered after its deadline */
         free(s);
         return;
+    }
+    /* The server forgot the campaign script (restarted, SCRIPT FLUSH): sent again with the
+     * script itself, which it then knows; loaded again for the next ones. */
+    if (rep && rep->type == REDIS_REPLY_ERROR && op->kind == VD_OP_CAMPAIGN &&
+        strncmp(rep->str, "NOSCRIPT", 8) == 0 && r->campaign_sha[0] && r->ac) {
+        load_campaign_script(r);
+        if (send_campaign(r, s) == REDIS_OK) return;
     }
     unlink_slot(r, s);
     free(s);
@@ -594,9 +626,27 @@ static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op) {
     if (klen && r->ac) redisAsyncCommandArgv(r->ac, NULL, NULL, 5, argv, lens);
 }
 
+/* A campaign lookup or report: one script (redis_campaign.h). */
+static int send_campaign(vd_redis_t *r, slot_t *s) {
+    vd_redis_campaign_cmd_t cmd;
+    if (vd_redis_campaign_cmd(&cmd, s->op, r->cfg.prefix,
+                              r->campaign_sha[0] ? r->campaign_sha : NULL) != 0)
+        return REDIS_ERR;
+    return redisAsyncCommandArgv(r->ac, on_reply, s, cmd.argc, cmd.argv, cmd.lens);
+}
+
 static int send_op(vd_redis_t *r, slot_t *s) {
     vd_state_op_t *op = s->op;
     char key[1200];
+    if (op->kind == VD_OP_CAMPAIGN) {
+        if (send_campaign(r, s) != REDIS_OK) {
+            if (!op->why[0]) snprintf(op->why, sizeof op->why, "Redis connection is closing");
+            return -1;
+        }
+        link_slot(r, s);
+        if (r->head == s) arm_op_timer(r);
+        return 0;
+    }
     static const vd_store_kind_t entry_of[] = {[VD_OP_COUNT] = VD_STORE_COUNTER,
                                                [VD_OP_DISTINCT] = VD_STORE_DISTINCT,
                                                [VD_OP_LABELED] = VD_STORE_LABEL};
@@ -677,6 +727,27 @@ int vd_redis_label(vd_redis_t *r, const char *key, size_t klen, int64_t ttl, cha
     atomic_fetch_add(&r->stats.failed, 1);
     snprintf(why, whylen, "%s",
              n ? "Redis unavailable (reconnecting)" : "key longer than 1024 bytes");
+    return -1;
+}
+
+int vd_redis_keep_refs(vd_redis_t *r, const char *id, size_t len, const vd_campaign_refs_t *refs,
+                       char *why, size_t whylen) {
+    char k[1200], ttl[24];
+    unsigned char bytes[VD_REDIS_REFS_BYTES];
+    size_t n = vd_redis_refs_key(r->cfg.prefix, id, len, k, sizeof k);
+    int rc = REDIS_ERR;
+    if (n && r->state == UP && r->ac) {
+        snprintf(ttl, sizeof ttl, "%lld", (long long)VD_CAMPAIGN_REFS_TTL);
+        const char *argv[] = {"SET", k, (const char *)bytes, "EX", ttl};
+        size_t lens[] = {3, n, vd_redis_refs_encode(refs, bytes), 2, strlen(ttl)};
+        rc = redisAsyncCommandArgv(r->ac, on_label_reply, r, 5, argv, lens);
+    }
+    if (rc == REDIS_OK) {
+        atomic_fetch_add(&r->stats.ops, 1);
+        return 0;
+    }
+    atomic_fetch_add(&r->stats.failed, 1);
+    snprintf(why, whylen, "%s", n ? "Redis unavailable (reconnecting)" : "decision id too long");
     return -1;
 }
 

@@ -53,6 +53,14 @@ int vd_redis_submit(vd_redis_t *r, vd_state_op_t *op);
 int vd_redis_label(vd_redis_t *r, const char *key, size_t klen, int64_t ttl, char *why,
                    size_t whylen);
 
+struct vd_campaign_refs;
+
+/* Keeps the campaigns the decision id joined for VD_CAMPAIGN_REFS_TTL seconds, without waiting
+ * for the answer (a report by id on any daemon reads them: VD_CAMPAIGN_ASK_REFS). Returns 0, or
+ * -1 with the reason in why. */
+int vd_redis_keep_refs(vd_redis_t *r, const char *id, size_t len,
+                       const struct vd_campaign_refs *refs, char *why, size_t whylen);
+
 /* Closes the connection (pending operations fail) and the client's handles; on its loop. */
 void vd_redis_shutdown(vd_redis_t *r);
 

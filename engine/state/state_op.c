@@ -73,6 +73,8 @@ int vd_state_op_run_local(vd_store_t *s, const vd_state_op_t *op, int64_t res[VD
         res[0] = vd_store_label_ttl(s, op->key, op->klen, op->now);
         if (res[0] <= 0) res[0] = -1;
         break;
+    case VD_OP_CAMPAIGN: /* answered by campaign_op.h, not the store */
+        break;
     case VD_OP_REPLACE: {
         int64_t old[VD_WINDOWS]; /* op is the caller's: vd_state_op_apply reports it */
         rc = vd_store_replace(s, op->target, op->key, op->klen, op->n, op->now, op->ttl, old, res);

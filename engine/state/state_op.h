@@ -10,7 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { VD_OP_COUNT, VD_OP_DISTINCT, VD_OP_LABELED, VD_OP_REPLACE } vd_state_op_kind_t;
+typedef enum {
+    VD_OP_COUNT,
+    VD_OP_DISTINCT,
+    VD_OP_LABELED,
+    VD_OP_REPLACE,
+    VD_OP_CAMPAIGN /* a campaign lookup or report (campaign_op.h) */
+} vd_state_op_kind_t;
 
 typedef struct vd_state_op {
     vd_state_op_kind_t kind;
@@ -24,8 +30,9 @@ typedef struct vd_state_op {
     /* Outcome. */
     int failed; /* the answer did not come: why says what happened */
     char why[120];
-    int64_t result[VD_WINDOWS]; /* counts; distinct estimate; label seconds left (< 0: none) */
-    int64_t old[VD_WINDOWS];    /* VD_OP_REPLACE: what the entry held before, as result */
+    int64_t result[VD_WINDOWS];   /* counts; distinct estimate; label seconds left (< 0: none) */
+    int64_t old[VD_WINDOWS];      /* VD_OP_REPLACE: what the entry held before, as result */
+    struct vd_campaign_ask *camp; /* VD_OP_CAMPAIGN: what is asked and its answer */
     void (*done)(struct vd_state_op *op); /* called once, on the worker's loop */
     void *owner;
     char data[]; /* key and value bytes */

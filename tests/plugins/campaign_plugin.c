@@ -2,11 +2,15 @@
  * campaign and the (shape, domain) pair into a lockstep group, and sets what it learnt as
  * features.
  *
- *   plugin "campaign.so" { scope = "..." }
+ *   plugin "campaign.so" { scope = "...", early = true }
+ *
+ * early: the call completes as score() returns, without waiting for the answers (which a
+ * plugin must not do: the host has to survive it).
  *
  * Features: plugin_text_size, plugin_text_sources (absent when the body is too short),
  * plugin_group_recent, and plugin_refused: 1 when the host refused bad calls (options of a
- * size too small, no fields) without calling back. */
+ * size too small, no fields) without calling back. The answers may come inside the calls
+ * (embedded campaigns) or later (Redis): the call completes with the last one. */
 #include <verdict/plugin.h>
 
 #include <stdio.h>
@@ -17,6 +21,7 @@ static const vd_host_api_t *api;
 
 typedef struct inst {
     char scope[64];
+    int early;
     vd_plugin_field_t body, from, shape, domain;
     vd_plugin_feature_t text_size, text_sources, group_recent, refused;
 } inst_t;
@@ -24,6 +29,7 @@ typedef struct inst {
 typedef struct job {
     const inst_t *in;
     vd_plugin_call_t *call;
+    int waiting; /* answers still to come, and one for score() itself */
 } job_t;
 
 static int init(const vd_host_api_t *host, void **global, char *err, size_t errlen) {
@@ -42,6 +48,7 @@ static int create(void *global, vd_plugin_setup_t *s, void **instance, char *err
     if (!in) return VD_PLUGIN_ERROR;
     const char *scope = api->config_string(api->config_get(api->setup_config(s), "scope"));
     if (scope) snprintf(in->scope, sizeof in->scope, "%s", scope);
+    api->config_bool(api->config_get(api->setup_config(s), "early"), &in->early);
     in->body = api->setup_field(s, "body");
     in->from = api->setup_field(s, "from");
     in->shape = api->setup_field(s, "shape");
@@ -58,16 +65,26 @@ static void destroy(void *instance) {
     free(instance);
 }
 
+/* One answer (or score() itself) is done: the last one completes the call. */
+static void one_done(job_t *j) {
+    if (--j->waiting > 0) return;
+    if (!j->in->early) api->complete(j->call, VD_PLUGIN_OK);
+    free(j);
+}
+
 static void on_text(void *ud, const vd_campaign_answer_t *a) {
     job_t *j = ud;
-    if (!a->found) return;
-    api->set_feature_int(j->call, j->in->text_size, a->size);
-    api->set_feature_int(j->call, j->in->text_sources, a->sources);
+    if (a->found) {
+        api->set_feature_int(j->call, j->in->text_size, a->size);
+        api->set_feature_int(j->call, j->in->text_sources, a->sources);
+    }
+    one_done(j);
 }
 
 static void on_group(void *ud, const vd_campaign_answer_t *a) {
     job_t *j = ud;
     if (a->found) api->set_feature_int(j->call, j->in->group_recent, a->recent);
+    one_done(j);
 }
 
 static void never(void *ud, const vd_campaign_answer_t *a) {
@@ -89,7 +106,9 @@ static int refuses_bad_calls(vd_plugin_call_t *call) {
 
 static int score(void *instance, vd_plugin_call_t *call) {
     const inst_t *in = instance;
-    job_t j = {in, call};
+    job_t *j = calloc(1, sizeof *j);
+    if (!j) return VD_PLUGIN_ERROR;
+    *j = (job_t){in, call, 1};
     const char *body = NULL, *from = NULL, *shape = "", *domain = "";
     size_t blen = 0, flen = 0, slen = 0, dlen = 0;
     vd_campaign_options_t o = {
@@ -98,17 +117,19 @@ static int score(void *instance, vd_plugin_call_t *call) {
         o.source = from;
         o.source_len = flen;
     }
-    if (api->field_string(call, in->body, &body, &blen) == VD_PLUGIN_OK &&
-        api->campaign_text(call, body, blen, &o, on_text, &j) != VD_PLUGIN_OK)
-        return VD_PLUGIN_ERROR;
+    api->set_feature_int(call, in->refused, refuses_bad_calls(call));
+    j->waiting++;
+    if (api->field_string(call, in->body, &body, &blen) != VD_PLUGIN_OK ||
+        api->campaign_text(call, body, blen, &o, on_text, j) != VD_PLUGIN_OK)
+        j->waiting--;
     api->field_string(call, in->shape, &shape, &slen);
     api->field_string(call, in->domain, &domain, &dlen);
     vd_campaign_field_t f[2] = {{"shape", shape, slen}, {"domain", domain, dlen}};
-    api->set_feature_int(call, in->refused, refuses_bad_calls(call));
-    if (api->campaign_fields(call, f, 2, &o, on_group, &j) != VD_PLUGIN_OK) return VD_PLUGIN_ERROR;
-    /* The job lives on this stack: this host answers campaigns inside the calls (a plugin for
-     * any host would allocate it and complete from done, as tests/plugins/state_plugin.c). */
-    return VD_PLUGIN_OK;
+    j->waiting++;
+    if (api->campaign_fields(call, f, 2, &o, on_group, j) != VD_PLUGIN_OK) j->waiting--;
+    int early = in->early;
+    one_done(j);
+    return early ? VD_PLUGIN_OK : VD_PLUGIN_PENDING; /* pending: complete() was or will be called */
 }
 
 static const vd_plugin_t plugin = {

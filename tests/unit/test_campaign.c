@@ -4,6 +4,8 @@
 #include "base/error.h"
 #include "state/campaign.h"
 #include "state/campaign_key.h"
+#include "state/campaign_op.h"
+#include "state/redis_campaign.h"
 #include "state/sketch.h"
 #include "vd_test.h"
 
@@ -11,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define T0 1767225600 /* some Unix time */
@@ -432,6 +435,93 @@ static void test_lua_api(void) {
     vd_campaigns_free(c);
 }
 
+/* An operation Redis did not answer is answered by the embedded index (the fallback), with
+ * its scope, source and options; fail-open answers nothing. */
+static void test_op_falls_back_to_the_index(void) {
+    vd_campaigns_t *c = vd_campaigns_new(1 << 20);
+    vd_campaign_opts_t o = {.scope = "s", .scope_len = 1, .source = "a", .source_len = 1};
+    vd_campaign_ask_t ask = {.what = VD_CAMPAIGN_ASK_FIELDS, .key = 42};
+    for (int i = 0; i < 3; i++) {
+        vd_state_op_t *op = vd_campaign_op_new(&ask, &o, NULL, 0);
+        CU_ASSERT_FATAL(op != NULL);
+        op->now = T0 + i;
+        op->failed = 1;
+        vd_campaign_op_resolve(op, c, i == 2);
+        const vd_campaign_ask_t *a = vd_campaign_op_ask(op);
+        if (i < 2) {
+            CU_ASSERT_EQUAL(a->rc, 0);
+            CU_ASSERT_EQUAL(a->view.size, (uint64_t)i + 1);
+        } else {
+            CU_ASSERT_EQUAL(a->rc, VD_ENOTFOUND); /* fail open */
+        }
+        free(op);
+    }
+    vd_campaign_view_t v; /* the same group as a rule asking the index */
+    CU_ASSERT_EQUAL(vd_campaign_fields(c, 42, &o, T0 + 5, &v), 0);
+    CU_ASSERT_EQUAL(v.size, 3);
+    vd_campaign_ask_t rep = {.what = VD_CAMPAIGN_ASK_REPORT, .kind = VD_CAMPAIGN_FIELDS,
+                             .key = v.id, .bad = 1, .weight = 2};
+    vd_state_op_t *op = vd_campaign_op_new(&rep, NULL, "bob", 3);
+    op->now = T0 + 6;
+    op->failed = 1;
+    vd_campaign_op_resolve(op, c, 0);
+    CU_ASSERT_EQUAL(vd_campaign_op_ask(op)->rc, 0);
+    CU_ASSERT_DOUBLE_EQUAL(vd_campaign_op_ask(op)->view.bad, 2.0, 1e-9);
+    CU_ASSERT_EQUAL(vd_campaign_op_ask(op)->view.reporters, 1);
+    free(op);
+    vd_campaigns_free(c);
+}
+
+static redisReply *reply_str(const void *bytes, size_t len) {
+    redisReply *r = calloc(1, sizeof *r);
+    r->type = REDIS_REPLY_STRING;
+    r->str = (char *)bytes;
+    r->len = len;
+    return r;
+}
+
+/* What Redis answers is read defensively: refs round-trip, anything else under their key is
+ * none, and a script reply of the wrong shape is an error (the fallback answers). */
+static void test_redis_replies_are_checked(void) {
+    vd_campaign_refs_t refs = {.pipeline = 77, .n = 2, .ids = {5, 0xfedcba9876543210u},
+                               .kinds = {VD_CAMPAIGN_TEXT, VD_CAMPAIGN_FIELDS}};
+    unsigned char bytes[VD_REDIS_REFS_BYTES];
+    size_t len = vd_redis_refs_encode(&refs, bytes);
+    CU_ASSERT_EQUAL(len, 8 + 2 * 9);
+    vd_campaign_ask_t ask = {.what = VD_CAMPAIGN_ASK_REFS};
+    vd_state_op_t *op = vd_campaign_op_new(&ask, NULL, "01ID", 4);
+    redisReply *r = reply_str(bytes, len);
+    CU_ASSERT_EQUAL(vd_redis_campaign_read(op, r), 0);
+    vd_campaign_ask_t *a = vd_campaign_op_ask(op);
+    CU_ASSERT_EQUAL(a->rc, 0);
+    CU_ASSERT_EQUAL(a->refs.n, 2);
+    CU_ASSERT_EQUAL(a->refs.pipeline, 77);
+    CU_ASSERT_EQUAL(a->refs.ids[1], 0xfedcba9876543210u);
+    CU_ASSERT_EQUAL(a->refs.kinds[1], VD_CAMPAIGN_FIELDS);
+    r->len = len - 1; /* torn */
+    CU_ASSERT_EQUAL(vd_redis_campaign_read(op, r), 0);
+    CU_ASSERT_EQUAL(a->rc, VD_ENOTFOUND);
+    bytes[8] = 9; /* a kind out of range */
+    r->len = len;
+    CU_ASSERT_EQUAL(vd_redis_campaign_read(op, r), 0);
+    CU_ASSERT_EQUAL(a->rc, VD_ENOTFOUND);
+    r->type = REDIS_REPLY_INTEGER;
+    CU_ASSERT_EQUAL(vd_redis_campaign_read(op, r), -1);
+    free(op);
+    vd_campaign_ask_t text = {.what = VD_CAMPAIGN_ASK_TEXT};
+    op = vd_campaign_op_new(&text, &(vd_campaign_opts_t){0}, NULL, 0);
+    redisReply *items[2] = {reply_str("1", 1), reply_str("ab", 2)};
+    redisReply arr = {.type = REDIS_REPLY_ARRAY, .elements = 2, .element = items};
+    CU_ASSERT_EQUAL(vd_redis_campaign_read(op, &arr), -1); /* found, but no fields */
+    items[0]->str = "0";
+    CU_ASSERT_EQUAL(vd_redis_campaign_read(op, &arr), 0); /* none near */
+    CU_ASSERT_EQUAL(vd_campaign_op_ask(op)->rc, VD_ENOTFOUND);
+    free(items[0]);
+    free(items[1]);
+    free(r);
+    free(op);
+}
+
 void vd_suite_campaign(void) {
     static const vd_test_t tests[] = {
         {"near duplicates agree on most hashes", test_sketch_near_duplicates},
@@ -445,6 +535,9 @@ void vd_suite_campaign(void) {
         {"the memory cap evicts cold campaigns", test_cap_evicts_cold},
         {"two threads at once", test_two_threads},
         {"verdict.campaign and verdict.shape in rules", test_lua_api},
+        {"an operation Redis did not answer falls back to the index",
+         test_op_falls_back_to_the_index},
+        {"replies from Redis are checked", test_redis_replies_are_checked},
         {NULL, NULL}};
     vd_add_suite("campaign", tests);
 }

@@ -1,0 +1,221 @@
+#include "redis_campaign.h"
+
+#include "base/error.h"
+#include "base/hex.h"
+#include "campaign_op.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+static void arg(vd_redis_campaign_cmd_t *cmd, const char *s, size_t len) {
+    cmd->argv[cmd->argc] = s;
+    cmd->lens[cmd->argc++] = len;
+}
+
+static void arg_str(vd_redis_campaign_cmd_t *cmd, const char *s) {
+    arg(cmd, s, strlen(s));
+}
+
+static void arg_hex(vd_redis_campaign_cmd_t *cmd, char out[17], uint64_t v) {
+    vd_hex64(out, v);
+    out[16] = '\0';
+    arg(cmd, out, 16);
+}
+
+static void arg_int(vd_redis_campaign_cmd_t *cmd, char *out, size_t cap, int64_t v) {
+    arg(cmd, out, (size_t)snprintf(out, cap, "%lld", (long long)v));
+}
+
+size_t vd_redis_refs_key(const char *prefix, const char *id, size_t len, char *out, size_t cap) {
+    int n = snprintf(out, cap, "%sr:{%.*s}", prefix, (int)len, id);
+    return n > 0 && (size_t)n < cap && len <= 1024 ? (size_t)n : 0;
+}
+
+static void put_u64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+size_t vd_redis_refs_encode(const vd_campaign_refs_t *refs, unsigned char *out) {
+    put_u64(out, refs->pipeline);
+    size_t len = 8;
+    for (int i = 0; i < refs->n && i < VD_CAMPAIGN_REFS; i++, len += 9) {
+        out[len] = refs->kinds[i];
+        put_u64(out + len + 1, refs->ids[i]);
+    }
+    return len;
+}
+
+/* Bytes vd_redis_refs_encode wrote: 0, or -1 for anything else. */
+static int refs_decode(const unsigned char *p, size_t len, vd_campaign_refs_t *refs) {
+    if (len < 8 || (len - 8) % 9 || (len - 8) / 9 > VD_CAMPAIGN_REFS) return -1;
+    refs->pipeline = get_u64(p);
+    refs->n = (int)((len - 8) / 9);
+    for (int i = 0; i < refs->n; i++) {
+        refs->kinds[i] = p[8 + 9 * i];
+        refs->ids[i] = get_u64(p + 8 + 9 * i + 1);
+        if (refs->kinds[i] >= VD_CAMPAIGN_KINDS) return -1;
+    }
+    return 0;
+}
+
+int vd_redis_campaign_cmd(vd_redis_campaign_cmd_t *cmd, vd_state_op_t *op, const char *prefix,
+                          const char *sha) {
+    vd_campaign_ask_t *a = vd_campaign_op_ask(op);
+    if (a->what == VD_CAMPAIGN_ASK_REFS) { /* a plain GET */
+        size_t klen = vd_redis_refs_key(prefix, op->key, op->klen, cmd->key, sizeof cmd->key);
+        if (!klen) {
+            snprintf(op->why, sizeof op->why, "decision id too long for a Redis key");
+            return -1;
+        }
+        cmd->argc = 0;
+        arg_str(cmd, "GET");
+        arg(cmd, cmd->key, klen);
+        return 0;
+    }
+    vd_campaign_opts_t o;
+    vd_campaign_op_opts(op, &o);
+    vd_campaign_kind_t kind = a->what == VD_CAMPAIGN_ASK_TEXT     ? VD_CAMPAIGN_TEXT
+                              : a->what == VD_CAMPAIGN_ASK_FIELDS ? VD_CAMPAIGN_FIELDS
+                                                                  : a->kind;
+    int64_t window = 0, ttl = 0;
+    if (a->what != VD_CAMPAIGN_ASK_REPORT && vd_campaign_limits(kind, &o, &window, &ttl) != 0) {
+        snprintf(op->why, sizeof op->why, "campaign window or ttl out of range");
+        return -1;
+    }
+    uint64_t id = a->key, bands[VD_SKETCH_BANDS];
+    if (a->what == VD_CAMPAIGN_ASK_TEXT) vd_campaign_text_names(&a->sketch, &o, &id, bands);
+    if (a->what == VD_CAMPAIGN_ASK_FIELDS) id = vd_campaign_fields_id(a->key, &o, window);
+    /* The one key the script is routed by (Cluster): the hash tag every key it touches has. */
+    int klen = kind == VD_CAMPAIGN_TEXT ? snprintf(cmd->key, sizeof cmd->key, "%sm:{t}", prefix)
+                                        : snprintf(cmd->key, sizeof cmd->key, "%sm:{f:%016llx}",
+                                                   prefix, (unsigned long long)id);
+    if (klen < 0 || (size_t)klen >= sizeof cmd->key) {
+        snprintf(op->why, sizeof op->why, "Redis key prefix too long for campaigns");
+        return -1;
+    }
+    cmd->argc = 0;
+    arg_str(cmd, sha ? "EVALSHA" : "EVAL");
+    if (sha)
+        arg_str(cmd, sha);
+    else
+        arg(cmd, vd_redis_campaign_script, vd_redis_campaign_script_len);
+    arg_str(cmd, "1");
+    arg(cmd, cmd->key, (size_t)klen);
+    cmd->what[0] = "tfr"[a->what];
+    cmd->what[1] = '\0';
+    arg(cmd, cmd->what, 1);
+    arg_str(cmd, prefix);
+    arg_int(cmd, cmd->now, sizeof cmd->now, op->now);
+    arg_hex(cmd, cmd->id, id);
+    cmd->kind[0] = kind == VD_CAMPAIGN_TEXT ? 't' : 'f';
+    cmd->kind[1] = '\0';
+    arg(cmd, cmd->kind, 1);
+    arg_int(cmd, cmd->window, sizeof cmd->window, window);
+    arg_int(cmd, cmd->ttl, sizeof cmd->ttl, ttl);
+    arg_str(cmd, a->look_only ? "1" : "0");
+    if (a->what == VD_CAMPAIGN_ASK_REPORT) {
+        arg_str(cmd, a->bad ? "1" : "0");
+        arg(cmd, cmd->num[0],
+            (size_t)snprintf(cmd->num[0], sizeof cmd->num[0], "%.17g", a->weight));
+        arg_int(cmd, cmd->num[1], sizeof cmd->num[1],
+                op->key ? vd_campaign_reporter_bit(op->key, op->klen) : -1);
+        return 0;
+    }
+    if (o.source)
+        arg_hex(cmd, cmd->source, XXH3_64bits(o.source, o.source_len));
+    else
+        arg(cmd, "", 0);
+    if (a->what == VD_CAMPAIGN_ASK_TEXT) {
+        arg(cmd, (const char *)a->sketch.h, sizeof a->sketch.h);
+        for (int b = 0; b < VD_SKETCH_BANDS; b++)
+            arg_hex(cmd, cmd->bands[b], bands[b]);
+    }
+    return 0;
+}
+
+/* An element of the reply as a number: an integer, or a string holding one. */
+static int number(const redisReply *r, double *out) {
+    if (r->type == REDIS_REPLY_INTEGER) {
+        *out = (double)r->integer;
+        return 0;
+    }
+    if (r->type != REDIS_REPLY_STRING) return -1;
+    char *end;
+    *out = strtod(r->str, &end);
+    return end == r->str ? -1 : 0;
+}
+
+int vd_redis_campaign_read(vd_state_op_t *op, const redisReply *rep) {
+    vd_campaign_ask_t *a = vd_campaign_op_ask(op);
+    memset(&a->view, 0, sizeof a->view);
+    a->matched = a->created = 0;
+    if (a->what == VD_CAMPAIGN_ASK_REFS) {
+        memset(&a->refs, 0, sizeof a->refs);
+        a->rc = VD_ENOTFOUND;
+        if (rep->type == REDIS_REPLY_NIL) return 0;
+        if (rep->type != REDIS_REPLY_STRING) return -1;
+        if (refs_decode((const unsigned char *)rep->str, rep->len, &a->refs) == 0) a->rc = 0;
+        return 0; /* bytes of another kind under the key: as good as none */
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1) return -1;
+    double found;
+    if (number(rep->element[0], &found) != 0) return -1;
+    if (found == 0) {
+        a->rc = VD_ENOTFOUND;
+        return 0;
+    }
+    enum {
+        ID = 1,
+        CREATED,
+        AGREE,
+        SIZE,
+        RECENT,
+        GROWTH,
+        SOURCES,
+        FIRST,
+        LAST,
+        WINDOW,
+        BAD,
+        GOOD,
+        REP_LO,
+        REP_HI,
+        MATCHED,
+        FIELDS
+    };
+    if (rep->elements != FIELDS || rep->element[ID]->type != REDIS_REPLY_STRING) return -1;
+    double x[FIELDS];
+    for (int i = CREATED; i < FIELDS; i++)
+        if (number(rep->element[i], &x[i]) != 0) return -1;
+    vd_campaign_view_t *v = &a->view;
+    v->id = strtoull(rep->element[ID]->str, NULL, 16);
+    v->kind = a->what == VD_CAMPAIGN_ASK_TEXT     ? VD_CAMPAIGN_TEXT
+              : a->what == VD_CAMPAIGN_ASK_FIELDS ? VD_CAMPAIGN_FIELDS
+                                                  : a->kind;
+    v->created = x[CREATED] != 0;
+    v->agree = (int)x[AGREE];
+    v->size = (uint64_t)x[SIZE];
+    v->recent = (uint64_t)x[RECENT];
+    v->growth_1h = (uint64_t)x[GROWTH];
+    v->sources = (uint64_t)x[SOURCES];
+    v->first_seen = (int64_t)x[FIRST];
+    v->last_seen = (int64_t)x[LAST];
+    v->window = (int64_t)x[WINDOW];
+    v->bad = x[BAD];
+    v->good = x[GOOD];
+    v->reporters =
+        vd_campaign_reporters((uint64_t)(uint32_t)x[REP_LO] | (uint64_t)(uint32_t)x[REP_HI] << 32);
+    a->created = v->created;
+    a->matched = x[MATCHED] != 0;
+    a->rc = 0;
+    return 0;
+}
