@@ -42,6 +42,12 @@ static uint32_t gen_of(int64_t half, int64_t now) {
     return (uint32_t)(now / (half > 0 ? half : 1));
 }
 
+void vd_campaign_hll_point(uint64_t hash, uint32_t *idx, uint8_t *rank) {
+    uint64_t rest = hash << HLL_BITS;
+    *idx = (uint32_t)(hash >> (64 - HLL_BITS));
+    *rank = rest ? (uint8_t)(__builtin_clzll(rest) + 1) : (uint8_t)(64 - HLL_BITS + 1);
+}
+
 void vd_campaign_hll_add(vd_campaign_hll_t *h, int64_t half, uint64_t hash, int64_t now) {
     uint32_t g = gen_of(half, now);
     if (g != h->gen) { /* a new half window: the current generation becomes the previous */
@@ -52,9 +58,9 @@ void vd_campaign_hll_add(vd_campaign_hll_t *h, int64_t half, uint64_t hash, int6
         memset(h->regs[0], 0, REGS);
         h->gen = g;
     }
-    uint32_t idx = (uint32_t)(hash >> (64 - HLL_BITS));
-    uint64_t rest = hash << HLL_BITS;
-    uint8_t rho = rest ? (uint8_t)(__builtin_clzll(rest) + 1) : (uint8_t)(64 - HLL_BITS + 1);
+    uint32_t idx;
+    uint8_t rho;
+    vd_campaign_hll_point(hash, &idx, &rho);
     if (rho > h->regs[0][idx]) h->regs[0][idx] = rho;
 }
 

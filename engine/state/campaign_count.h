@@ -23,6 +23,9 @@ typedef struct vd_campaign_hll {
  * total of the buckets still inside the window. */
 uint64_t vd_campaign_ring_add(vd_campaign_ring_t *r, int64_t width, uint32_t n, int64_t now);
 
+/* The register a source's hash goes to and the rank it sets there. */
+void vd_campaign_hll_point(uint64_t hash, uint32_t *idx, uint8_t *rank);
+
 /* Adds the hash of a source at now (half: half the window, in seconds). */
 void vd_campaign_hll_add(vd_campaign_hll_t *h, int64_t half, uint64_t hash, int64_t now);
 

@@ -59,7 +59,10 @@ struct vd_redis {
     slot_t *head, *tail; /* sent and waiting, earliest deadline first */
     size_t in_flight;
     int timeouts_in_a_row;
-    char campaign_sha[41]; /* the campaign script as this connection's server knows it, or "" */
+    /* How this connection's server knows the campaign code: as a function (Redis 7), as a
+     * script by its SHA1, or not yet (sent whole with EVAL meanwhile). */
+    int campaign_fn;
+    char campaign_sha[41];
     vd_redis_stats_t stats;
 };
 
@@ -205,8 +208,18 @@ static void on_retry(uv_timer_t *t) {
     connect_now(r);
 }
 
-/* The campaign script's SHA1, for EVALSHA; until it comes, campaign operations send the
- * script itself. */
+/* The campaign code as a function (FCALL, Redis 7), or as a script by its SHA1 (EVALSHA, older
+ * servers and ACLs without FUNCTION); until either is known, operations send the script whole. */
+static void on_function_loaded(redisAsyncContext *ac, void *reply, void *priv) {
+    vd_redis_t *r = priv;
+    redisReply *rep = reply;
+    if (r->ac != ac || !rep) return;
+    r->campaign_fn = rep->type == REDIS_REPLY_STRING;
+    if (!r->campaign_fn)
+        vd_log(VD_LOG_DEBUG, "worker %d: no Redis function for campaigns (%s): scripts instead",
+               r->worker, rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+}
+
 static void on_script_loaded(redisAsyncContext *ac, void *reply, void *priv) {
     vd_redis_t *r = priv;
     redisReply *rep = reply;
@@ -218,11 +231,17 @@ static void on_script_loaded(redisAsyncContext *ac, void *reply, void *priv) {
                rep->str);
 }
 
-static void load_campaign_script(vd_redis_t *r) {
-    const char *argv[] = {"SCRIPT", "LOAD", vd_redis_campaign_script};
-    size_t lens[] = {6, 4, vd_redis_campaign_script_len};
+static void load_campaign_code(vd_redis_t *r) {
+    size_t lib_len, eval_len;
+    const char *lib = vd_redis_campaign_library(&lib_len);
+    const char *text = vd_redis_campaign_eval(&eval_len);
+    const char *fn[] = {"FUNCTION", "LOAD", "REPLACE", lib}, *sc[] = {"SCRIPT", "LOAD", text};
+    size_t fn_lens[] = {8, 4, 7, lib_len}, sc_lens[] = {6, 4, eval_len};
+    r->campaign_fn = 0;
     r->campaign_sha[0] = '\0';
-    if (r->ac) redisAsyncCommandArgv(r->ac, on_script_loaded, r, 3, argv, lens);
+    if (!r->ac) return;
+    redisAsyncCommandArgv(r->ac, on_function_loaded, r, 4, fn, fn_lens);
+    redisAsyncCommandArgv(r->ac, on_script_loaded, r, 3, sc, sc_lens);
 }
 
 /* The server answered the first PING: it is serving, not merely accepting connections. */
@@ -245,7 +264,7 @@ static void on_ping(redisAsyncContext *ac, void *reply, void *priv) {
     else
         vd_log(VD_LOG_DEBUG, "worker %d: connected to Redis", r->worker);
     r->failures_logged = 0;
-    load_campaign_script(r);
+    load_campaign_code(r);
 }
 
 static void on_auth(redisAsyncContext *ac, void *reply, void *priv) {
@@ -391,11 +410,12 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
         free(s);
         return;
     }
-    /* The server forgot the campaign script (restarted, SCRIPT FLUSH): sent again with the
-     * script itself, which it then knows; loaded again for the next ones. */
-    if (rep && rep->type == REDIS_REPLY_ERROR && op->kind == VD_OP_CAMPAIGN &&
-        strncmp(rep->str, "NOSCRIPT", 8) == 0 && r->campaign_sha[0] && r->ac) {
-        load_campaign_script(r);
+    /* The server forgot the campaign code (restarted, flushed, failed over): the operation is
+     * sent again with the script itself, and the code loaded again for the next ones. */
+    if (rep && rep->type == REDIS_REPLY_ERROR && op->kind == VD_OP_CAMPAIGN && r->ac &&
+        (r->campaign_fn || r->campaign_sha[0]) &&
+        (strncmp(rep->str, "NOSCRIPT", 8) == 0 || strstr(rep->str, "Function not found"))) {
+        load_campaign_code(r);
         if (send_campaign(r, s) == REDIS_OK) return;
     }
     unlink_slot(r, s);
@@ -629,8 +649,10 @@ static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op) {
 /* A campaign lookup or report: one script (redis_campaign.h). */
 static int send_campaign(vd_redis_t *r, slot_t *s) {
     vd_redis_campaign_cmd_t cmd;
-    if (vd_redis_campaign_cmd(&cmd, s->op, r->cfg.prefix,
-                              r->campaign_sha[0] ? r->campaign_sha : NULL) != 0)
+    vd_redis_campaign_call_t how = r->campaign_fn       ? VD_REDIS_CAMPAIGN_FCALL
+                                   : r->campaign_sha[0] ? VD_REDIS_CAMPAIGN_EVALSHA
+                                                        : VD_REDIS_CAMPAIGN_EVAL;
+    if (vd_redis_campaign_cmd(&cmd, s->op, r->cfg.prefix, how, r->campaign_sha) != 0)
         return REDIS_ERR;
     return redisAsyncCommandArgv(r->ac, on_reply, s, cmd.argc, cmd.argv, cmd.lens);
 }

@@ -1,7 +1,7 @@
-/* Campaign operations (campaign_op.h) in Redis: one script (redis_campaign.lua) runs the
- * embedded index's rules on the server, so that every daemon sharing it shares one index. The
- * connection (redis.h) loads the script once per connection and sends each operation as
- * EVALSHA (EVAL until the load is answered). */
+/* Campaign operations (campaign_op.h) in Redis: one piece of Lua (redis_campaign.lua) runs
+ * the embedded index's rules on the server, so that every daemon sharing it shares one index.
+ * The connection (redis.h) loads it once per connection, as a Redis function (Redis 7) and as
+ * a script, and sends each operation as FCALL, else EVALSHA (EVAL until a load is answered). */
 #ifndef VD_REDIS_CAMPAIGN_H
 #define VD_REDIS_CAMPAIGN_H
 
@@ -11,8 +11,20 @@
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
-extern const char vd_redis_campaign_script[];
+extern const char vd_redis_campaign_script[]; /* the file, as it is */
 extern const size_t vd_redis_campaign_script_len;
+
+/* The code as a script (EVAL, SCRIPT LOAD), and as a function library (FUNCTION LOAD) whose
+ * name carries a hash of the code, so that daemons of different builds never replace each
+ * other's. Made once, for the process. */
+const char *vd_redis_campaign_eval(size_t *len);
+const char *vd_redis_campaign_library(size_t *len);
+
+typedef enum {
+    VD_REDIS_CAMPAIGN_FCALL,
+    VD_REDIS_CAMPAIGN_EVALSHA,
+    VD_REDIS_CAMPAIGN_EVAL
+} vd_redis_campaign_call_t;
 
 #define VD_REDIS_CAMPAIGN_ARGS 22
 
@@ -21,7 +33,7 @@ typedef struct vd_redis_campaign_cmd {
     const char *argv[VD_REDIS_CAMPAIGN_ARGS];
     size_t lens[VD_REDIS_CAMPAIGN_ARGS];
     int argc;
-    char key[1200], id[17], kind[2], what[2], now[24], window[24], ttl[24], source[17], num[2][32],
+    char key[1200], id[17], kind[2], what[2], now[24], window[24], ttl[24], source[24], num[2][32],
         bands[8][17];
 } vd_redis_campaign_cmd_t;
 
@@ -34,10 +46,10 @@ size_t vd_redis_refs_key(const char *prefix, const char *id, size_t len, char *o
  * and an id per campaign); returns their length. */
 size_t vd_redis_refs_encode(const struct vd_campaign_refs *refs, unsigned char *out);
 
-/* Builds the command for op (VD_OP_CAMPAIGN): EVALSHA sha, or EVAL of the script when sha is
- * NULL; prefix is put before every key. Returns 0, or -1 with why set (a prefix too long). */
+/* Builds the command for op (VD_OP_CAMPAIGN) called as how (sha: the script's, for EVALSHA);
+ * prefix is put before every key. Returns 0, or -1 with why set (a prefix too long). */
 int vd_redis_campaign_cmd(vd_redis_campaign_cmd_t *cmd, vd_state_op_t *op, const char *prefix,
-                          const char *sha);
+                          vd_redis_campaign_call_t how, const char *sha);
 
 /* Fills op's ask from the script's reply: 0, or -1 when the reply is not what it returns. */
 int vd_redis_campaign_read(vd_state_op_t *op, const redisReply *rep);

@@ -1,123 +1,124 @@
--- Campaigns in Redis: the embedded index's rules (engine/state/campaign.c), run by Redis as one
--- script per lookup or report, so that every daemon sharing the server sees one index.
+-- Campaigns in Redis: the embedded index's rules (engine/state/campaign.c), run by Redis for
+-- one lookup or report at a time, so that every daemon sharing the server sees one index.
+-- The daemon runs it as a Redis function (Redis 7: loaded once, then FCALL), or where
+-- functions are missing as a script (EVALSHA) that ends with "return campaign(KEYS, ARGV)".
 --
 -- ARGV: what ('t' text, 'f' fields, 'r' report), key prefix, now (event time, seconds),
 -- campaign id (16 hex digits: a text's own, a group's, a report's), report kind ('t'/'f'),
 -- window, ttl, look ('1': change nothing), then
---   text:   source (hex hash or ''), sketch (128 bytes), 8 band keys (hex)
+--   text:   source ('register:rank' of its hash, or ''), sketch (128 bytes), 8 band keys (hex)
 --   fields: source
 --   report: bad ('1'/'0'), weight, reporter bit (0..63, or -1)
--- Keys: a text campaign is a hash "<prefix>m:{t}:<id>" and each of its band keys a sorted set
--- "<prefix>m:{t}:b:<band>" of the campaigns filed under it (score: when); all texts share
--- one hash tag because a lookup must read the bands and campaigns of every scope atomically.
--- A lockstep group is "<prefix>m:{f:<id>}". Distinct sources are Redis HyperLogLogs per
--- half window, "<campaign key>:s:<half window number>".
--- Reply: {0} when there is no campaign, else {1, id, created, agree, size, recent, growth_1h,
--- sources, first_seen, last_seen, window, bad, good, reporters' bits 0-31, bits 32-63,
--- matched}.
-local what, P, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+--
+-- A campaign is one string, read and written whole (little-endian): a header of numbers
+-- (HEAD below), the window's and the last hour's item counts (RING_BYTES each), the sources'
+-- HyperLogLog registers (two generations of 128), and for a text the sketch of its first text.
+-- The daemon reads the counts and sources from it. Keys: a text campaign is
+-- "<prefix>m:{t}:<id>", with "<id>:x" a hash of what only joining and expiry need (its band
+-- keys, its members' band keys), and each band key a sorted set "<prefix>m:{t}:b:<band>" of
+-- the campaigns filed under it (score: when); all texts share one hash tag because a lookup
+-- must read the bands and campaigns of every scope atomically. A lockstep group is
+-- "<prefix>m:{f:<id>}".
+-- Reply: {0} when there is no campaign, else {1, id, created, agree, matched, the campaign}.
+
+local P, now, TB -- of the call being served
 local SLOTS, HOUR, HASHES, CANDIDATES, PER_BAND, MEMBERS = 12, 3600, 32, 16, 64, 3
 local SLACK = 3600 -- seconds a key outlives its campaign in Redis (times are event times)
+-- first_seen, last_seen, expires, window, ttl, size, bad, good, reporters' bits 0-31 and
+-- 32-63, the sources' generation, members, when its band keys were last kept alive
+local HEAD = '<ddddddddddddd'
+local HEAD_BYTES, RING_BYTES, REG_BYTES, SKETCH_BYTES = 8 * 13, 8 * SLOTS, 256, 4 * HASHES
+local EMPTY_RING, ZEROS -- made at the first call: a function library's loading has no string
 
+-- The campaign under key as a table (nil when there is none).
 local function load(key)
-  local a = redis.call('HGETALL', key)
-  if #a == 0 then return nil end
+  local b = redis.call('GET', key)
+  if not b or #b < HEAD_BYTES + 2 * RING_BYTES + REG_BYTES then return nil end
   local t = {}
-  for i = 1, #a, 2 do t[a[i]] = a[i + 1] end
-  for _, f in ipairs({'fs', 'ls', 'exp', 'win', 'ttl', 'size', 'bad', 'good', 'ra', 'rb', 'm',
-                      'rh', 'hh', 'bx'}) do
-    t[f] = tonumber(t[f] or '0')
-  end
+  t.fs, t.ls, t.exp, t.win, t.ttl, t.size, t.bad, t.good, t.ra, t.rb, t.sg, t.m, t.bx =
+    struct.unpack(HEAD, b)
+  local at = HEAD_BYTES
+  t.r = string.sub(b, at + 1, at + RING_BYTES)
+  t.h = string.sub(b, at + RING_BYTES + 1, at + 2 * RING_BYTES)
+  at = at + 2 * RING_BYTES
+  t.src = string.sub(b, at + 1, at + REG_BYTES)
+  t.sk = string.sub(b, at + REG_BYTES + 1)
+  t.blob = b
   return t
 end
 
--- A ring of SLOTS buckets width seconds wide (campaign_count.c): adds n, returns the window's sum.
-local function ring(t, name, width, n)
-  local head, c = t[name .. 'h'], {}
-  for j = 0, SLOTS - 1 do c[j] = 0 end
-  local j = 0
-  for v in string.gmatch(t[name .. 'c'] or '', '%d+') do
-    c[j] = tonumber(v)
-    j = j + 1
-  end
-  local epoch = math.floor(now / width)
-  local age = epoch - head
-  if n > 0 and age ~= 0 then
-    for k = 1, SLOTS do
-      if age > 0 and k > age then break end
-      c[(head + k) % SLOTS] = 0
-    end
-    head, age = epoch, 0
-  end
-  if n > 0 then c[epoch % SLOTS] = c[epoch % SLOTS] + n end
-  local sum = 0
-  if age >= 0 then
-    for k = age, SLOTS - 1 do sum = sum + c[(head + SLOTS - (k - age)) % SLOTS] end
-  end
-  local out = {}
-  for k = 0, SLOTS - 1 do out[k + 1] = c[k] end
-  t[name .. 'h'], t[name .. 'c'] = head, table.concat(out, ',')
-  return sum
-end
-
--- Distinct sources over one to two half windows.
-local function sources(key, half, src, add)
-  local g = math.floor(now / half)
-  local cur = key .. ':s:' .. g
-  if add and src ~= '' then
-    redis.call('PFADD', cur, src)
-    redis.call('EXPIRE', cur, 2 * half + SLACK)
-  end
-  return redis.call('PFCOUNT', cur, key .. ':s:' .. (g - 1))
+local function pack(t)
+  return struct.pack(HEAD, t.fs, t.ls, t.exp, t.win, t.ttl, t.size, t.bad, t.good, t.ra, t.rb,
+                     t.sg, t.m, t.bx) .. t.r .. t.h .. t.src .. t.sk
 end
 
 local function save(key, t)
-  redis.call('HSET', key, 'size', t.size, 'ls', t.ls, 'exp', t.exp, 'rh', t.rh, 'rc', t.rc,
-             'hh', t.hh, 'hc', t.hc, 'bad', string.format('%.17g', t.bad),
-             'good', string.format('%.17g', t.good), 'ra', t.ra, 'rb', t.rb)
-  redis.call('EXPIRE', key, math.max(t.exp - now, 1) + SLACK)
+  t.blob = pack(t)
+  redis.call('SET', key, t.blob, 'EX', math.max(t.exp - now, 1) + SLACK)
+end
+
+-- Adds an item to a ring of SLOTS buckets of width seconds: bucket i holds the count of time
+-- number e (time / width) when e % SLOTS == i, as (e, count); the daemon adds up the buckets
+-- still inside the window. An addition touches one bucket.
+local function ring_add(r, width)
+  local e = math.floor(now / width)
+  local at = 8 * (e % SLOTS)
+  local be, count = struct.unpack('<I4I4', r, at + 1)
+  count = be == e and math.min(count + 1, 4294967295) or 1
+  return string.sub(r, 1, at) .. struct.pack('<I4I4', e, count) .. string.sub(r, at + 9)
+end
+
+-- Adds a source (src: 'register:rank', or '') to two generations of 128 HyperLogLog
+-- registers of half a window each, as the embedded index keeps them.
+local function sources(t, half, src)
+  local g = math.floor(now / half)
+  local regs = t.src
+  if g ~= t.sg then
+    regs = ZEROS .. (g == t.sg + 1 and string.sub(regs, 1, 128) or ZEROS)
+    t.sg = g
+  end
+  local idx, rho = string.match(src, '^(%d+):(%d+)$')
+  if idx then
+    idx, rho = tonumber(idx), tonumber(rho)
+    if rho > string.byte(regs, idx + 1) then
+      regs = string.sub(regs, 1, idx) .. string.char(rho) .. string.sub(regs, idx + 2)
+    end
+  end
+  t.src = regs
 end
 
 -- Counts the item in campaign t (unless look) and returns the reply.
 local function touch(key, id, t, src, look, created, agree, matched)
-  local add = not look
-  if add then
+  if not look then
     t.size = t.size + 1
     if now > t.ls then t.ls = now end
     t.exp = t.ls + t.ttl
+    sources(t, math.floor(t.win / 2), src)
+    t.r = ring_add(t.r, math.floor(t.win / SLOTS))
+    t.h = ring_add(t.h, HOUR / SLOTS)
+    save(key, t)
   end
-  local n = add and 1 or 0
-  local recent = ring(t, 'r', math.floor(t.win / SLOTS), n)
-  local growth = ring(t, 'h', HOUR / SLOTS, n)
-  local srcs = sources(key, math.floor(t.win / 2), src, add)
-  if add then save(key, t) end
-  return {1, id, created, agree, t.size, recent, growth, srcs, t.fs, t.ls, t.win,
-          string.format('%.17g', t.bad), string.format('%.17g', t.good), t.ra, t.rb, matched}
+  return {1, id, created, agree, matched, t.blob}
 end
 
-local function fresh(kind, win, ttl)
-  return {k = kind, fs = now, ls = now, exp = now + ttl, win = win, ttl = ttl, size = 0,
-          bad = 0, good = 0, ra = 0, rb = 0, rh = 0, hh = 0, m = 0, bx = now}
-end
-
-local function create(key, t)
-  redis.call('HSET', key, 'k', t.k, 'fs', t.fs, 'ls', t.ls, 'exp', t.exp, 'win', t.win,
-             'ttl', t.ttl, 'size', 0, 'bad', 0, 'good', 0, 'ra', 0, 'rb', 0, 'm', t.m, 'bx', t.bx)
+local function fresh(win, ttl, sk)
+  return {fs = now, ls = now, exp = now + ttl, win = win, ttl = ttl, size = 0, bad = 0,
+          good = 0, ra = 0, rb = 0, sg = 0, m = 0, bx = now, r = EMPTY_RING, h = EMPTY_RING,
+          src = ZEROS .. ZEROS, sk = sk or ''}
 end
 
 -- ---- text ----
 
-local TB = P .. 'm:{t}:'
-
 local function band_file(bk, id, ttl)
   redis.call('ZADD', bk, now, id)
   redis.call('ZREMRANGEBYRANK', bk, 0, -(PER_BAND + 1))
-  if redis.call('TTL', bk) < ttl then redis.call('EXPIRE', bk, ttl + SLACK) end
+  if redis.call('TTL', bk) < 2 * ttl then redis.call('EXPIRE', bk, 2 * ttl + SLACK) end
 end
 
-local function drop_text(id, t)
-  redis.call('DEL', TB .. id)
-  for b in string.gmatch(t.bk or '', '%x+') do redis.call('ZREM', TB .. 'b:' .. b, id) end
+local function drop_text(id)
+  local bk = redis.call('HGET', TB .. id .. ':x', 'bk')
+  for b in string.gmatch(bk or '', '%x+') do redis.call('ZREM', TB .. 'b:' .. b, id) end
+  redis.call('DEL', TB .. id, TB .. id .. ':x')
 end
 
 local function agreement(a, b)
@@ -128,40 +129,50 @@ local function agreement(a, b)
   return n
 end
 
--- Files the bands of a member that differs from the first text (as campaign.c add_member).
+-- Files the bands of a member that differs from the first text (as campaign.c add_member):
+-- those the first text or an earlier member has are left out.
 local function add_member(id, t, bands)
+  local x = TB .. id .. ':x'
+  local got = redis.call('HMGET', x, 'bk', 'm1', 'm2', 'm3')
+  if not got[1] then -- its band keys are gone: it takes no more members
+    t.m = MEMBERS
+    return
+  end
   local first, known = {}, {}
-  for b in string.gmatch(t.bk, '%x+') do
+  for b in string.gmatch(got[1], '%x+') do
     if #first < 8 then first[#first + 1] = b end
   end
-  local mine = {}
-  for b = 1, 8 do
-    local k = bands[b] == first[b]
-    for m = 1, t.m do
-      local mb = {}
-      for x in string.gmatch(t['m' .. m] or '', '%x+') do mb[#mb + 1] = x end
-      k = k or mb[b] == bands[b]
+  for m = 1, t.m do
+    local i = 0
+    for k in string.gmatch(got[1 + m] or '', '%x+') do
+      i = i + 1
+      known[i .. ':' .. k] = true
     end
-    if k then
+  end
+  local mine, bk = {}, got[1]
+  for b = 1, 8 do
+    if bands[b] == first[b] or known[b .. ':' .. bands[b]] then
       mine[b] = '0'
     else
       mine[b] = bands[b]
       band_file(TB .. 'b:' .. bands[b], id, t.ttl)
-      t.bk = t.bk .. ' ' .. bands[b]
+      bk = bk .. ' ' .. bands[b]
     end
   end
   t.m = t.m + 1
-  redis.call('HSET', TB .. id, 'm', t.m, 'm' .. t.m, table.concat(mine, ','), 'bk', t.bk)
+  redis.call('HSET', x, 'm' .. t.m, table.concat(mine, ','), 'bk', bk)
 end
 
--- Keeps a campaign's band keys alive as long as it lives (checked a few times a ttl).
+-- Keeps a campaign's band keys alive as long as it lives (a few times a ttl).
 local function refresh_bands(id, t)
   if now < t.bx + math.floor(t.ttl / 4) then return end
-  for b in string.gmatch(t.bk or '', '%x+') do
+  local x = TB .. id .. ':x'
+  for b in string.gmatch(redis.call('HGET', x, 'bk') or '', '%x+') do
     local bk = TB .. 'b:' .. b
-    if redis.call('TTL', bk) < t.ttl then redis.call('EXPIRE', bk, t.ttl + SLACK) end
+    if redis.call('TTL', bk) < 2 * t.ttl then redis.call('EXPIRE', bk, 2 * t.ttl + SLACK) end
   end
-  redis.call('HSET', TB .. id, 'bx', now)
+  redis.call('EXPIRE', x, 2 * t.ttl + SLACK)
+  t.bx = now
 end
 
 local function text(id, win, ttl, look, src, sk, bands)
@@ -174,16 +185,16 @@ local function text(id, win, ttl, look, src, sk, bands)
       end
     end
   end
-  local top, top_size, best, half = 0, 0, nil, HASHES / 2
+  local top, top_size, best, best_t, half = 0, 0, nil, nil, HASHES / 2
   for _, c in ipairs(ids) do
-    local h = redis.call('HMGET', TB .. c, 'sk', 'size', 'exp', 'bk')
-    local a, size = 0, tonumber(h[2] or '0')
-    if not h[1] then
+    local t = load(TB .. c)
+    local a, size = 0, 0
+    if not t then
       for b = 1, 8 do redis.call('ZREM', TB .. 'b:' .. bands[b], c) end
-    elseif tonumber(h[3]) <= now then
-      drop_text(c, {bk = h[4]})
+    elseif t.exp <= now then
+      drop_text(c)
     else
-      a = agreement(h[1], sk)
+      a, size = agreement(t.sk, sk), t.size
     end
     local match, top_match = a > half, top > half
     local better
@@ -191,29 +202,27 @@ local function text(id, win, ttl, look, src, sk, bands)
     elseif match and size ~= top_size then better = size > top_size
     elseif a ~= top then better = a > top
     else better = a > 0 and c < best end
-    if better then top, top_size, best = a, size, c end
+    if better then top, top_size, best, best_t = a, size, c, t end
   end
   if top > half then
-    local t = load(TB .. best)
-    local r = touch(TB .. best, best, t, src, look, 0, top, 1)
-    if not look then
+    local t = best_t
+    if not look then -- what these change in t, touch saves
       if top < HASHES and t.m < MEMBERS then add_member(best, t, bands) end
       refresh_bands(best, t)
     end
-    return r
+    return touch(TB .. best, best, t, src, look, 0, top, 1)
   end
   if look then return {0} end
   local t = load(TB .. id)
   if t and t.exp <= now then
-    drop_text(id, t)
+    drop_text(id)
     t = nil
   end
   local created = 0
   if not t then
-    t = fresh('t', win, ttl)
-    t.bk = table.concat(bands, ' ')
-    create(TB .. id, t)
-    redis.call('HSET', TB .. id, 'sk', sk, 'bk', t.bk)
+    t = fresh(win, ttl, sk)
+    redis.call('HSET', TB .. id .. ':x', 'bk', table.concat(bands, ' '))
+    redis.call('EXPIRE', TB .. id .. ':x', 2 * ttl + SLACK)
     for b = 1, 8 do band_file(TB .. 'b:' .. bands[b], id, ttl) end
     created = 1
   end
@@ -232,8 +241,7 @@ local function fields(id, win, ttl, look, src)
   local created = 0
   if not t then
     if look then return {0} end
-    t = fresh('f', win, ttl)
-    create(key, t)
+    t = fresh(win, ttl)
     created = 1
   end
   return touch(key, id, t, src, look, created, HASHES, 1 - created)
@@ -255,12 +263,19 @@ local function report(id, kind, bad, weight, bit)
   return touch(key, id, t, '', true, 0, HASHES, 0)
 end
 
-local id, win, ttl, look = ARGV[4], tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
-if what == 't' then
-  local bands = {}
-  for b = 1, 8 do bands[b] = ARGV[10 + b] end
-  return text(id, win, ttl, look, ARGV[9], ARGV[10], bands)
-elseif what == 'f' then
-  return fields(id, win, ttl, look, ARGV[9])
+-- One lookup or report (ARGV above; KEYS only route the call in a Cluster).
+local function campaign(KEYS, ARGV)
+  local what, id, win, ttl, look = ARGV[1], ARGV[4], tonumber(ARGV[6]), tonumber(ARGV[7]),
+                                   ARGV[8] == '1'
+  P, now = ARGV[2], tonumber(ARGV[3])
+  TB = P .. 'm:{t}:'
+  if not ZEROS then EMPTY_RING, ZEROS = string.rep('\0', 8 * SLOTS), string.rep('\0', 128) end
+  if what == 't' then
+    local bands = {}
+    for b = 1, 8 do bands[b] = ARGV[10 + b] end
+    return text(id, win, ttl, look, ARGV[9], ARGV[10], bands)
+  elseif what == 'f' then
+    return fields(id, win, ttl, look, ARGV[9])
+  end
+  return report(id, ARGV[5], ARGV[9] == '1', tonumber(ARGV[10]), tonumber(ARGV[11]))
 end
-return report(id, ARGV[5], ARGV[9] == '1', tonumber(ARGV[10]), tonumber(ARGV[11]))

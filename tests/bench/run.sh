@@ -51,8 +51,9 @@ for pipeline in signup login mail empty; do
   "$build/bin/verdict-bench" --socket "$work/v.sock" --pid $pid --pipeline $pipeline --conns 8 --depth 1 --seconds "$seconds"
 done
 
-# The same signup pipeline with its state (velocity counters, distinct counts) in Redis: a
-# private redis-server on a Unix socket, sharing the two CPUs with the daemon and the load.
+# The same signup pipeline with its state (velocity counters, distinct counts, the lockstep
+# rule's campaigns) in Redis: a private redis-server on a Unix socket, sharing the two CPUs
+# with the daemon and the load.
 redis-server --port 0 --unixsocket "$work/redis.sock" --save "" --appendonly no \
   --dir "$work" --loglevel warning >/dev/null &
 redis_pid=$!
@@ -69,9 +70,15 @@ redis-cli -s "$work/redis.sock" info commandstats > "$work/redis-stats.txt"
 import json, re, sys
 st = json.load(sys.stdin)
 r, decisions = st["state"]["redis"], st["pipelines"]["signup"]["requests"]
-usec = sum(int(m) for m in re.findall(r"usec=(\d+),", open(sys.argv[1]).read()))
+text = open(sys.argv[1]).read()
+usec = sum(int(m) for m in re.findall(r"usec=(\d+),", text))
 print("  redis: ops=%d fallbacks=%d timeouts=%d; Redis CPU per decision %.1f us" %
       (r["ops"], r["fallbacks"], r["timeouts"], usec / max(decisions, 1)))
+# The lockstep rule's campaign lookup: one function call (a script on servers before Redis 7).
+calls = re.search(r"cmdstat_(fcall|evalsha):calls=(\d+),usec=(\d+)", text)
+if calls:
+    print("  campaign lookups in Redis: %s calls, Redis CPU %.1f us each" %
+          (calls.group(2), int(calls.group(3)) / max(int(calls.group(2)), 1)))
 ' "$work/redis-stats.txt"
 kill $rpid $redis_pid; wait $rpid $redis_pid 2>/dev/null || true; rpid= redis_pid=
 

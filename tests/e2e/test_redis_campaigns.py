@@ -137,6 +137,7 @@ def test_script_flushed_is_loaded_again():
     with Client(daemons[0].socket) as c:
         sizes = []
         for i in range(3):
+            redis.command("FUNCTION", "FLUSH")
             redis.command("SCRIPT", "FLUSH")
             r = c.decide("mail", spam(300 + i))
             assert not r["faults"], r

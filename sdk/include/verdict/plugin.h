@@ -397,10 +397,14 @@ typedef struct vd_host_api {
 
     /* The campaigns rules see through verdict.campaign, shared with them (same scope, same
      * campaign). Answers come through done(ud, answer), exactly once, on the worker thread,
-     * as for the state reads above: today always before the function returns. Each returns
-     * VD_PLUGIN_OK when done will be called, VD_PLUGIN_ERROR when it will not (no campaign
-     * index here, bad options, out of memory). opts may be NULL (the defaults). In a report's
-     * run every call only looks (as look_only): the report goes to the campaigns found. */
+     * as for the state reads above: before the function returns when campaigns are embedded
+     * (or Redis is unavailable and the fallback answers), later when verdictd runs with
+     * --redis and Redis answers. So return VD_PLUGIN_PENDING and complete from done. Each
+     * returns VD_PLUGIN_OK when done will be called, VD_PLUGIN_ERROR when it will not (no
+     * campaign index here, bad options, out of memory). opts may be NULL (the defaults). In a
+     * report's run every call only looks (as look_only): the report goes to the campaigns
+     * found. An answer that comes after the plugin completed its call still reaches done, but
+     * the decision is gone: a report on it will not reach that campaign. */
 
     /* Files len bytes of text (plain or HTML, decoded) into its near-duplicate campaign. */
     int (*campaign_text)(vd_plugin_call_t *call, const char *text, size_t len,
