@@ -552,7 +552,6 @@ typedef struct saved {
 } saved_t;
 
 #define SAVED_FORMAT (0x43410000u | (uint32_t)sizeof(saved_t)) /* "CA" and the size */
-#define RANK_MAX     (64 - 7 + 1)          /* the largest value of a source register */
 #define TIME_MAX     INT64_C(253402300799) /* 9999-12-31: times past it are damage */
 
 _Static_assert(sizeof(saved_t) + sizeof(text_part_t) <= VD_CAMPAIGN_SAVED_MAX,
@@ -612,7 +611,7 @@ int vd_campaigns_check_saved(const void *saved, size_t len) {
              sv.good >= 0 && (sv.kind == TEXT || sv.scope == 0);
     for (int g = 0; ok && g < 2; g++)
         for (int r = 0; ok && r < VD_CAMPAIGN_HLL; r++)
-            ok = sv.sources.regs[g][r] <= RANK_MAX;
+            ok = sv.sources.regs[g][r] <= VD_CAMPAIGN_RANK_MAX;
     if (ok && sv.kind == TEXT) {
         text_part_t t;
         memcpy(&t, (const unsigned char *)saved + sizeof sv, sizeof t);

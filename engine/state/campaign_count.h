@@ -14,6 +14,8 @@ typedef struct vd_campaign_ring {
     uint32_t count[VD_CAMPAIGN_SLOTS];
 } vd_campaign_ring_t;
 
+#define VD_CAMPAIGN_RANK_MAX (64 - 7 + 1) /* the largest value a source register can hold */
+
 typedef struct vd_campaign_hll {
     uint32_t gen; /* time / (window / 2) of regs[0]; regs[1] is the generation before */
     uint8_t regs[2][VD_CAMPAIGN_HLL];

@@ -268,6 +268,8 @@ static int read_blob(const redisReply *b, int64_t now, vd_campaign_view_t *v) {
     v->growth_1h = ring_sum(p + RING_BYTES, 3600 / VD_CAMPAIGN_SLOTS, now);
     vd_campaign_hll_t hll = {.gen = (uint32_t)(uint64_t)x[GEN]};
     memcpy(hll.regs, p + 2 * RING_BYTES, sizeof hll.regs);
+    for (size_t i = 0; i < sizeof hll.regs; i++) /* a rank no hash gives: not a campaign */
+        if (hll.regs[i / VD_CAMPAIGN_HLL][i % VD_CAMPAIGN_HLL] > VD_CAMPAIGN_RANK_MAX) return -1;
     v->sources = vd_campaign_hll_count(&hll, v->window / 2, now);
     return 0;
 }
