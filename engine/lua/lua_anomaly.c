@@ -25,7 +25,7 @@
 #include "base/error.h"
 #include "decision/decision.h"
 #include "decision/recorded.h"
-#include "proto/json_buf.h"
+#include "proto/json_write.h"
 #include "proto/mpbuf.h"
 #include "state.h"
 #include "state/anomaly.h"
@@ -49,48 +49,43 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
                    const char *why) {
     vd_exec_t *e = vd_lua_ls(L)->exec;
     if (!e || !e->d->observe) return 0;
+    vd_observed_t o = {.kind = VD_OBS_ANOMALY, .name = key, .len = len};
+    if (vd_observe_as_json(e->d)) { /* only the decision log reads it: its text at once */
+        static const char *const keys[] = {"{\"value\":", ",\"score\":", ",\"expected\":",
+                                           ",\"low\":", ",\"high\":"};
+        const double x[] = {r->value, r->score, r->expected, r->low, r->high};
+        char text[5 * (12 + 32) + 2], *p = text;
+        for (int i = 0; i < 5; i++) {
+            size_t kl = strlen(keys[i]);
+            memcpy(p, keys[i], kl);
+            p = vd_json_put_double(p + kl, x[i]);
+        }
+        *p++ = '}';
+        o.packed = text;
+        o.plen = (size_t)(p - text);
+        o.json = 1;
+        return vd_decision_observe(e->d, &o);
+    }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    int json = vd_observe_as_json(e->d);
-    if (json) { /* only the decision log reads it: its text at once */
-        vd_jbuf_t j = {&sb, 0};
-        VD_JSON_LIT(&j, "{\"value\":");
-        vd_json_double(&j, r->value);
-        VD_JSON_LIT(&j, ",\"score\":");
-        vd_json_double(&j, r->score);
-        VD_JSON_LIT(&j, ",\"expected\":");
-        vd_json_double(&j, r->expected);
-        VD_JSON_LIT(&j, ",\"low\":");
-        vd_json_double(&j, r->low);
-        VD_JSON_LIT(&j, ",\"high\":");
-        vd_json_double(&j, r->high);
-        VD_JSON_LIT(&j, "}");
-        if (j.failed) sb.size = 0;
-    }
     /* The sentence only for explain: a logged decision keeps the numbers it is made of. */
-    if (!json) vd_mp_map(&sb, 5 + (e->d->explain != 0));
-    if (!json) {
-        VD_MP_LIT(&sb, "value");
-        vd_mp_double(&sb, r->value);
-        VD_MP_LIT(&sb, "score");
-        vd_mp_double(&sb, r->score);
-        VD_MP_LIT(&sb, "expected");
-        vd_mp_double(&sb, r->expected);
-        VD_MP_LIT(&sb, "low");
-        vd_mp_double(&sb, r->low);
-        VD_MP_LIT(&sb, "high");
-        vd_mp_double(&sb, r->high);
-    }
+    vd_mp_map(&sb, 5 + (e->d->explain != 0));
+    VD_MP_LIT(&sb, "value");
+    vd_mp_double(&sb, r->value);
+    VD_MP_LIT(&sb, "score");
+    vd_mp_double(&sb, r->score);
+    VD_MP_LIT(&sb, "expected");
+    vd_mp_double(&sb, r->expected);
+    VD_MP_LIT(&sb, "low");
+    vd_mp_double(&sb, r->low);
+    VD_MP_LIT(&sb, "high");
+    vd_mp_double(&sb, r->high);
     if (e->d->explain) {
         VD_MP_LIT(&sb, "why");
         vd_mp_cstr(&sb, why);
     }
-    vd_observed_t o = {.kind = VD_OBS_ANOMALY,
-                       .name = key,
-                       .len = len,
-                       .packed = sb.data ? sb.data : "",
-                       .plen = sb.size,
-                       .json = json};
+    o.packed = sb.data ? sb.data : "";
+    o.plen = sb.size;
     int rc = sb.data && sb.size ? vd_decision_observe(e->d, &o) : -1;
     msgpack_sbuffer_destroy(&sb);
     return rc;

@@ -11,7 +11,7 @@
 #include "base/hex.h"
 #include "decision/decision.h"
 #include "decision/recorded.h"
-#include "proto/json_buf.h"
+#include "proto/json_write.h"
 #include "proto/mp_scan.h"
 #include "proto/mpbuf.h"
 #include "readonly.h"
@@ -103,33 +103,42 @@ static void pack_view(msgpack_sbuffer *sb, const vd_campaign_view_t *v) {
 }
 
 /* The same view as JSON text, for a decision that is only logged (vd_observe_as_json): what
- * its log line would have made of pack_view's msgpack, without packing and reading it. */
-static void json_view(vd_jbuf_t *j, const vd_campaign_view_t *v) {
-    char id[16];
+ * its log line would have made of pack_view's msgpack, without packing and reading it. Written
+ * into out (VIEW_JSON_MAX bytes: every field at its widest); returns its length. */
+#define VIEW_JSON_MAX 512
+_Static_assert(VIEW_FIELDS * (4 + 10 + 24) + 1 <= VIEW_JSON_MAX, /* punctuation, key, value */
+               "a view's JSON fits its buffer");
+static size_t json_view(char *out, const vd_campaign_view_t *v) {
+    char id[16], *o = out;
     int64_t n[VIEW_FIELDS];
     double x[VIEW_FIELDS];
     vd_hex64(id, v->id);
     view_values(v, n, x);
     for (size_t i = 0; i < VIEW_FIELDS; i++) {
-        vd_json_raw(j, i ? ",\"" : "{\"", 2);
-        vd_json_raw(j, view_fields[i].key, view_fields[i].len);
-        VD_JSON_LIT(j, "\":");
+        *o++ = i ? ',' : '{';
+        *o++ = '"';
+        memcpy(o, view_fields[i].key, view_fields[i].len);
+        o += view_fields[i].len;
+        *o++ = '"';
+        *o++ = ':';
         switch (view_fields[i].type) {
         case F_ID:
-            vd_json_str(j, id, sizeof id);
+            o = vd_json_put_str(o, id, sizeof id);
             break;
         case F_BOOL:
-            vd_json_bool(j, n[i] != 0);
+            memcpy(o, n[i] ? "true" : "false", n[i] ? 4 : 5);
+            o += n[i] ? 4 : 5;
             break;
         case F_INT:
-            vd_json_int(j, n[i]);
+            o = vd_json_put_int(o, n[i]);
             break;
         default:
-            vd_json_double(j, x[i]);
+            o = vd_json_put_double(o, x[i]);
             break;
         }
     }
-    VD_JSON_LIT(j, "}");
+    *o++ = '}';
+    return (size_t)(o - out);
 }
 
 /* One scalar of a recorded view read in place into *num (numbers, booleans) or *str (the
@@ -325,25 +334,18 @@ static int push_answer(lua_State *L, const ask_t *a, int rc, const vd_campaign_v
     if (rc == VD_ENOMEM) return luaL_error(L, "campaign index: out of memory");
     vd_exec_t *e = vd_lua_ls(L)->exec;
     if (e && rc == 0) vd_decision_note_campaign(e->d, (int)v->kind, v->id);
-    if (e && e->d->observe) {
+    if (e && e->d->observe && vd_observe_as_json(e->d)) { /* only logged: its line's text */
+        char text[VIEW_JSON_MAX];
+        size_t len = rc == 0 ? json_view(text, v) : (memcpy(text, "null", 4), 4);
+        if (observe(L, a, text, len, 1)) return luaL_error(L, "out of memory");
+    } else if (e && e->d->observe) {
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
-        int json = vd_observe_as_json(e->d), bad;
-        if (json) {
-            vd_jbuf_t j = {&sb, 0};
-            if (rc == 0)
-                json_view(&j, v);
-            else
-                VD_JSON_LIT(&j, "null");
-            bad = j.failed;
-        } else if (rc == 0) {
+        if (rc == 0)
             pack_view(&sb, v);
-            bad = 0;
-        } else {
+        else
             vd_mp_nil(&sb);
-            bad = 0;
-        }
-        bad = bad || sb.data == NULL || observe(L, a, sb.data, sb.size, json);
+        int bad = sb.data == NULL || observe(L, a, sb.data, sb.size, 0);
         msgpack_sbuffer_destroy(&sb);
         if (bad) return luaL_error(L, "out of memory");
     }
