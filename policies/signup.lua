@@ -254,6 +254,8 @@ rule "lockstep_signups" {
       agent  = type(ev.user_agent) == "string" and ev.user_agent or "-",
       timing = timing_bucket(ev.form_ms),
     }, { source = ctx.features.ip_prefix or "-", window = 1200 })
+    -- None when state fails open (Redis away) or in a report's run on an unseen shape.
+    if group == nil then return false end
     -- Most of the group from distinct networks: proxies rotate, a school's wave does not.
     return group.recent >= 10 and group.sources >= 8 and group.sources * 2 >= group.recent,
            group.recent, group.sources

@@ -126,6 +126,15 @@ static int str_is(const msgpack_object *v, const char *s) {
            memcmp(v->via.str.ptr, s, v->via.str.size) == 0;
 }
 
+/* A report that Redis did not answer in time says so: what it found may be only this
+ * daemon's. */
+static void note_fallback(const msgpack_object *res) {
+    const msgpack_object *why = vd_rpc_map_get(res, "fell_back", 9, 0);
+    if (why && why->type == MSGPACK_OBJECT_STR)
+        fprintf(stderr, "verdict: note: %.*s: this daemon's own campaigns answered instead\n",
+                (int)why->via.str.size, why->via.str.ptr);
+}
+
 /* The reply for people: the outcome, then a line per campaign reached. */
 static int print_summary(const cmd_t *c, const char *subject, const msgpack_object *res) {
     const msgpack_object *outcome = vd_rpc_map_get(res, "outcome", 7, 0);
@@ -138,8 +147,11 @@ static int print_summary(const cmd_t *c, const char *subject, const msgpack_obje
     printf("%.*s", (int)outcome->via.str.size, outcome->via.str.ptr);
     if (str_is(outcome, "unknown_decision")) {
         printf(": no decision '%s' that joined a campaign is remembered by this daemon (it "
-               "joined none, is too old, or another daemon made it)\n",
+               "joined none, is too old, or a daemon that shares no Redis with this one made "
+               "it)\n",
                subject);
+        fflush(stdout);
+        note_fallback(res);
         return VD_CLI_EXIT_RPC;
     }
     if (str_is(outcome, "limited")) {
@@ -167,6 +179,8 @@ static int print_summary(const cmd_t *c, const char *subject, const msgpack_obje
         printf("%.0f items, bad %g, good %g, %.0f reporter%s\n", number(k, "size"),
                number(k, "bad"), number(k, "good"), reporters, reporters == 1 ? "" : "s");
     }
+    fflush(stdout);
+    note_fallback(res);
     return 0;
 }
 

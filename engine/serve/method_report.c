@@ -120,10 +120,15 @@ static int apply(vd_server_t *s, const vd_report_params_t *p, const vd_campaign_
 /* The reply: {"outcome", "label", "campaigns": [...]}, written as JSON would be read by any
  * client: through the same entries the record has. */
 static void reply(vd_conn_t *c, uint32_t msgid, const vd_report_params_t *p,
-                  vd_report_outcome_t outcome, const vd_report_campaign_t *camps, int n) {
+                  vd_report_outcome_t outcome, const vd_report_campaign_t *camps, int n,
+                  const char *fell_back) {
     msgpack_packer *pk = &c->pk;
     vd_rpc_pack_result_head(pk, msgid);
-    msgpack_pack_map(pk, 3);
+    msgpack_pack_map(pk, fell_back ? 4 : 3);
+    if (fell_back) { /* Redis did not answer a step: what it says may be only this daemon's */
+        vd_pack_cstr(pk, "fell_back");
+        vd_pack_cstr(pk, fell_back);
+    }
     vd_pack_cstr(pk, "outcome");
     vd_pack_cstr(pk, vd_report_outcome_names[outcome]);
     vd_pack_cstr(pk, "label");
@@ -155,7 +160,7 @@ static void reply(vd_conn_t *c, uint32_t msgid, const vd_report_params_t *p,
 /* Counts the outcome, writes its line to the decision log (when there is one) and answers. */
 static void finish(vd_server_t *s, vd_conn_t *c, uint32_t msgid, const vd_pipeline_t *pl,
                    const vd_report_params_t *p, vd_report_outcome_t outcome,
-                   const vd_report_campaign_t *camps, int n) {
+                   const vd_report_campaign_t *camps, int n, const char *fell_back) {
     vd_counter_add(&s->stats.reports[p->bad][outcome], 1);
     if (s->log && !pl->log.off) {
         int64_t now_ms = wall_ms();
@@ -181,7 +186,7 @@ static void finish(vd_server_t *s, vd_conn_t *c, uint32_t msgid, const vd_pipeli
         vd_server_let_go_if_huge(&s->record);
         vd_server_let_go_if_huge(&s->record_scratch);
     }
-    if (!c->closing) reply(c, msgid, p, outcome, camps, n);
+    if (!c->closing) reply(c, msgid, p, outcome, camps, n, fell_back);
 }
 
 /* ---- with campaigns in Redis, the report waits for its answers ---- */
@@ -199,7 +204,8 @@ typedef struct redis_report {
     event_report_t *er;
     int n, waiting;
     int outcome;  /* when no campaign is asked: unknown decision, limited (else: from found) */
-    int answered; /* an error reply was written already */
+    int answered;      /* an error reply was written already */
+    char fell_back[120]; /* why Redis did not answer a step (the first), or "" */
     vd_report_campaign_t camps[VD_DECISION_CAMPAIGNS];
 } redis_report_t;
 
@@ -211,7 +217,9 @@ static void redis_report_end(redis_report_t *j) {
     vd_report_outcome_t outcome = j->outcome ? (vd_report_outcome_t)j->outcome
                                   : found    ? VD_REPORT_APPLIED
                                              : VD_REPORT_NO_CAMPAIGN;
-    if (!j->answered) finish(j->s, j->c, j->msgid, j->pl, &j->p, outcome, j->camps, j->n);
+    if (!j->answered)
+        finish(j->s, j->c, j->msgid, j->pl, &j->p, outcome, j->camps, j->n,
+               j->fell_back[0] ? j->fell_back : NULL);
     vd_conn_end_op(j->c);
     vd_server_recycle(j->s, j->in);
     if (j->policy) vd_policy_unref(j->policy);
@@ -221,8 +229,17 @@ static void redis_report_end(redis_report_t *j) {
 }
 
 /* One campaign answered (or its fallback, when Redis did not). */
+/* How a rule's state call that fell back is noted in its decision's faults (lua_store.c). */
+#define FELL_BACK "state fell back: "
+
+/* Keeps why Redis did not answer one of the report's steps (the first reason). */
+static void note_fallback(redis_report_t *j, const char *why) {
+    if (!j->fell_back[0]) snprintf(j->fell_back, sizeof j->fell_back, "%s", why);
+}
+
 static void redis_report_answered(vd_state_op_t *op) {
     redis_report_t *j = op->owner;
+    if (op->failed) note_fallback(j, op->why);
     const vd_state_env_t *env = &j->s->x->env.state;
     vd_campaign_op_resolve(op, env->campaigns, env->fail_open);
     const vd_campaign_ask_t *a = vd_campaign_op_ask(op);
@@ -291,6 +308,13 @@ static void event_ran(vd_request_t *r, int rc) {
                                   .er = er};
             vd__request_hold(r);
             vd_policy_ref(j->policy); /* the run lets go of it when this returns */
+            for (uint32_t i = 0; i < r->d.faults.len; i++) { /* its lookups that fell back */
+                const char *m = VD_VEC_AT(r->d.faults, vd_fault_t, i).message;
+                if (!m || strncmp(m, FELL_BACK, sizeof FELL_BACK - 1) != 0 || j->fell_back[0])
+                    continue;
+                m += sizeof FELL_BACK - 1; /* the reason, without what the rule did instead */
+                snprintf(j->fell_back, sizeof j->fell_back, "%.*s", (int)strcspn(m, ";"), m);
+            }
             apply_redis(j, r->d.campaigns, r->d.ncampaigns, er->now);
             return; /* er and the connection's operation are the report's now */
         }
@@ -300,7 +324,7 @@ static void event_ran(vd_request_t *r, int rc) {
         int n = r->d.ncampaigns;
         int found = apply(s, &er->p, r->d.campaigns, n, er->now, camps);
         finish(s, c, msgid, r->in.pl, &er->p, found ? VD_REPORT_APPLIED : VD_REPORT_NO_CAMPAIGN,
-               camps, n);
+               camps, n, NULL);
     }
     free(er);
     vd_conn_end_op(c);
@@ -354,6 +378,7 @@ static void report_event(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in, const 
  * daemon's store): the report goes on as it does without Redis. */
 static void refs_answered(vd_state_op_t *op) {
     redis_report_t *j = op->owner;
+    if (op->failed) note_fallback(j, op->why);
     vd_server_t *s = j->s;
     const vd_campaign_ask_t *a = vd_campaign_op_ask(op);
     vd_campaign_ref_t refs[VD_DECISION_CAMPAIGNS];
@@ -438,7 +463,7 @@ void vd_method_report(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
             return;
         }
         if (over_limit(s, &p, now))
-            finish(s, c, m->msgid, pl, &p, VD_REPORT_LIMITED, NULL, 0);
+            finish(s, c, m->msgid, pl, &p, VD_REPORT_LIMITED, NULL, 0, NULL);
         else
             report_event(s, c, in, pl, &p, now);
         return;
@@ -461,13 +486,14 @@ void vd_method_report(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in) {
         return;
     }
     if (over_limit(s, &p, now)) {
-        finish(s, c, m->msgid, pl, &p, VD_REPORT_LIMITED, NULL, 0);
+        finish(s, c, m->msgid, pl, &p, VD_REPORT_LIMITED, NULL, 0, NULL);
         return;
     }
     if (n < 0) {
-        finish(s, c, m->msgid, pl, &p, VD_REPORT_UNKNOWN_DECISION, NULL, 0);
+        finish(s, c, m->msgid, pl, &p, VD_REPORT_UNKNOWN_DECISION, NULL, 0, NULL);
         return;
     }
     int found = apply(s, &p, refs, n, now, camps);
-    finish(s, c, m->msgid, pl, &p, found ? VD_REPORT_APPLIED : VD_REPORT_NO_CAMPAIGN, camps, n);
+    finish(s, c, m->msgid, pl, &p, found ? VD_REPORT_APPLIED : VD_REPORT_NO_CAMPAIGN, camps, n,
+           NULL);
 }

@@ -112,6 +112,13 @@ int vd_redis_read_auth(const char *path, const char **user, const char **passwor
 int vd_redis_check_address(const char *address, char *err, size_t errlen) {
     char host[256];
     int port;
+    if (strncmp(address, "rediss://", 9) == 0) {
+        snprintf(err, errlen,
+                 "'%s': TLS to Redis is not supported; reach it through a local TLS tunnel or "
+                 "proxy on a Unix socket or loopback port (docs/operations.md)",
+                 address);
+        return -1;
+    }
     if (parse_address(address, host, sizeof host, &port) == 0) return 0;
     snprintf(err, errlen,
              "'%s' is not a Redis address (host:port, redis://host:port, "

@@ -5,7 +5,9 @@
 typedef struct watch {
     redisAsyncContext *ac; /* NULL once hiredis let go of the connection */
     uv_poll_t poll;
-    int events;
+    uv_check_t flush; /* writes what the loop's iteration queued, once, after its callbacks */
+    int events;       /* what poll watches */
+    int flushing, closed;
 } watch_t;
 
 static void on_poll(uv_poll_t *handle, int status, int events) {
@@ -17,11 +19,21 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
 }
 
 static void update(watch_t *w, int events) {
+    if (events == w->events) return; /* no system call for nothing */
     w->events = events;
     if (events)
         uv_poll_start(&w->poll, events, on_poll);
     else
         uv_poll_stop(&w->poll);
+}
+
+static void on_flush(uv_check_t *handle) {
+    watch_t *w = handle->data;
+    uv_check_stop(&w->flush);
+    if (!w->ac) return;
+    w->flushing = 1;
+    redisAsyncHandleWrite(w->ac); /* may free the connection: w->ac is then NULL */
+    w->flushing = 0;
 }
 
 static void add_read(void *p) {
@@ -34,9 +46,15 @@ static void del_read(void *p) {
     update(w, w->events & ~UV_READABLE);
 }
 
+/* Commands queued: written at the end of this iteration of the loop, all at once, without
+ * asking the kernel to watch for writability (two epoll_ctl calls an iteration). */
 static void add_write(void *p) {
     watch_t *w = p;
-    update(w, w->events | UV_WRITABLE);
+    /* A connection still being made, and a write the socket did not take whole, wait for it. */
+    if (w->flushing || !w->ac || !(w->ac->c.flags & REDIS_CONNECTED))
+        update(w, w->events | UV_WRITABLE);
+    else
+        uv_check_start(&w->flush, on_flush);
 }
 
 static void del_write(void *p) {
@@ -45,13 +63,15 @@ static void del_write(void *p) {
 }
 
 static void on_closed(uv_handle_t *handle) {
-    free(handle->data);
+    watch_t *w = handle->data;
+    if (++w->closed == 2) free(w);
 }
 
 static void cleanup(void *p) {
     watch_t *w = p;
     w->ac = NULL; /* hiredis frees it right after */
     uv_close((uv_handle_t *)&w->poll, on_closed);
+    uv_close((uv_handle_t *)&w->flush, on_closed);
 }
 
 int vd_redis_uv_attach(redisAsyncContext *ac, uv_loop_t *loop) {
@@ -62,8 +82,9 @@ int vd_redis_uv_attach(redisAsyncContext *ac, uv_loop_t *loop) {
         free(w);
         return -1;
     }
+    uv_check_init(loop, &w->flush);
     w->ac = ac;
-    w->poll.data = w;
+    w->poll.data = w->flush.data = w;
     ac->ev.addRead = add_read;
     ac->ev.delRead = del_read;
     ac->ev.addWrite = add_write;

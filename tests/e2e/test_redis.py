@@ -326,6 +326,9 @@ def test_fail_open_reads_nothing():
                 # Without counts the burst rules never fire: the signups are allowed.
                 assert r["action"] == "allow", r
                 assert any("failed open" in f["message"] for f in r["faults"]), r["faults"]
+                # Every fault is a fallback: no rule failed for want of a campaign either.
+                assert all(f["message"].startswith("state fell back") for f in r["faults"]), \
+                    r["faults"]
             kinds = state_stats(d)["kinds"]  # nothing counted locally either
             assert [kinds[k]["entries"] for k in ("counter", "distinct", "label")] == [0, 0, 0]
     finally:

@@ -99,7 +99,7 @@ def test_report_on_one_daemon_reaches_the_other_within_a_second():
         assert r["outcome"] == "applied" and r["campaigns"][0]["reporters"] == 2, r
         assert b.decide("mail", spam(103))["features"]["bad"] == 2
         r = b.call("report", ["mail", "01NOSUCHDECISION0000000000", "bad"])
-        assert r["outcome"] == "unknown_decision", r
+        assert r["outcome"] == "unknown_decision" and "fell_back" not in r, r
         try:
             b.call("report", ["other", first["id"], "bad"])
             raise AssertionError("a report under another pipeline was taken")
@@ -118,7 +118,10 @@ def test_redis_gone_falls_back_to_the_local_index():
             assert any("state fell back" in f["message"] for f in r["faults"]), r
             assert r["features"]["new"] is True and r["features"]["size"] == 1, r
             r = c.call("report", ["mail", spam(201), "bad", {"reporter": "carol"}])
-            assert r["outcome"] == "applied", r  # the local campaign got it
+            # The local campaign got it, and the reply says Redis did not.
+            assert r["outcome"] == "applied" and "Redis" in r["fell_back"], r
+            r = c.call("report", ["mail", "01NOSUCHDECISION0000000000", "bad"])
+            assert r["outcome"] == "unknown_decision" and "Redis" in r["fell_back"], r
         st = stats(daemons[0])
         assert st["campaigns"]["text"]["entries"] >= 1 and st["redis"]["fallbacks"] > 0, st
     finally:
