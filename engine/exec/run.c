@@ -14,6 +14,7 @@
 #include "plugin/call.h"
 #include "proto/mpbuf.h"
 #include "recorded_outputs.h"
+#include "state/state_op.h"
 #include "trace.h"
 
 #include <lauxlib.h>
@@ -397,7 +398,7 @@ static int check_guards(lua_State *L, lua_State *co, int status) {
     char msg[600];
     if (!vd_lua_guard_check(L, msg, sizeof msg)) return status;
     vd_lstate_t *ls = vd_lua_ls(L);
-    free(ls->pending_op);
+    if (ls->pending_op) vd_state_op_abandon(ls->pending_op); /* Redis has it: freed when done */
     ls->pending_op = NULL;
     vd_lua_push_message(L, msg); /* made on the main thread: co may be suspended */
     lua_xmove(L, co, 1);

@@ -106,7 +106,7 @@ static void pack_view(msgpack_sbuffer *sb, const vd_campaign_view_t *v) {
  * its log line would have made of pack_view's msgpack, without packing and reading it. Written
  * into out (VIEW_JSON_MAX bytes: every field at its widest); returns its length. */
 #define VIEW_JSON_MAX 512
-_Static_assert(VIEW_FIELDS * (4 + 10 + 24) + 1 <= VIEW_JSON_MAX, /* punctuation, key, value */
+_Static_assert(VIEW_FIELDS *(4 + 10 + 24) + 1 <= VIEW_JSON_MAX, /* punctuation, key, value */
                "a view's JSON fits its buffer");
 static size_t json_view(char *out, const vd_campaign_view_t *v) {
     char id[16], *o = out;
@@ -411,7 +411,8 @@ static vd_campaigns_t *index_of(lua_State *L) {
 }
 
 /* The answer of a campaign operation a rule waited for (or its fallback's): pushed, observed,
- * and the operation freed before anything can raise. */
+ * and the operation freed before anything can raise. The item's source is the string ask_redis
+ * left on top of the stack (nil for none): the operation's copy goes with it. */
 static int push_op(lua_State *L, vd_state_op_t *op) {
     vd_lstate_t *ls = vd_lua_ls(L);
     vd_campaign_ask_t *ask = vd_campaign_op_ask(op);
@@ -422,10 +423,7 @@ static int push_op(lua_State *L, vd_state_op_t *op) {
     int text = ask->what == VD_CAMPAIGN_ASK_TEXT;
     ask_t a;
     name_ask(L, &a, text ? "text" : "fields", text ? vd_sketch_digest(&ask->sketch) : ask->key, &o);
-    if (o.source) { /* kept alive on the stack, below the answer */
-        lua_pushlstring(L, o.source, o.source_len);
-        a.source = lua_tolstring(L, -1, &a.slen);
-    }
+    a.source = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &a.slen) : NULL;
     int rc = ask->rc;
     vd_campaign_view_t v = ask->view;
     free(op);
@@ -444,7 +442,11 @@ static int after_wait(lua_State *L, int status, lua_KContext k) {
 /* Asks Redis, yielding the rule until the answer when it runs where it may wait. */
 static int ask_redis(lua_State *L, const vd_campaign_ask_t *ask, const vd_campaign_opts_t *o) {
     vd_lstate_t *ls = vd_lua_ls(L);
-    index_of(L); /* the fallback */
+    index_of(L);   /* the fallback */
+    if (o->source) /* for push_op: on the stack, where the answer finds it without allocating */
+        lua_pushlstring(L, o->source, o->source_len);
+    else
+        lua_pushnil(L);
     vd_state_op_t *op = vd_campaign_op_new(ask, o, NULL, 0);
     if (!op) return luaL_error(L, "out of memory");
     op->now = now(L);

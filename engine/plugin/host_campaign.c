@@ -51,7 +51,7 @@ static void only_look_when_reporting(const vd_plugin_call_t *call, vd_campaign_o
 /* Calls done with the view (rc 0) or "no campaign" (VD_ENOTFOUND, VD_EINVAL from a text too
  * short); returns VD_PLUGIN_OK, or VD_PLUGIN_ERROR for any other rc (done not called). */
 static int answer(vd_plugin_call_t *call, int rc, const vd_campaign_view_t *v,
-                  vd_campaign_done_t done, void *ud) {
+                  vd_campaign_done_t done, void *ud, vd_plugin_lib_t *lib) {
     if (rc != 0 && rc != VD_ENOTFOUND) return VD_PLUGIN_ERROR;
     vd_campaign_answer_t a = {0};
     /* Noted for a report on the decision, while the call is the decision's. */
@@ -73,8 +73,7 @@ static int answer(vd_plugin_call_t *call, int rc, const vd_campaign_view_t *v,
                                    .good = v->good,
                                    .reporters = (int64_t)v->reporters};
     }
-    vd_plugin_activity_t saved =
-        vd_plugin_activity_enter(call->ps ? call->ps->lib : NULL, NULL, "campaign answer");
+    vd_plugin_activity_t saved = vd_plugin_activity_enter(lib, NULL, "campaign answer");
     done(ud, &a);
     vd_plugin_activity_leave(saved);
     return VD_PLUGIN_OK;
@@ -91,13 +90,15 @@ typedef struct waiter {
 } waiter_t;
 
 /* Redis answered (or failed: the fallback answers). The call's memory lasts until then, even
- * when the plugin completed it without waiting (the answer then reaches the plugin, but the
- * decision it was for is gone: nothing is noted in it). */
+ * when the plugin completed it without waiting; the answer is then dropped: the decision it was
+ * for is gone, and after a reload so may be the plugin's instance that done would reach. The
+ * call's stage is never read here (an abandoned call may outlive it): its library is w's. */
 static void redis_answered(vd_state_op_t *op) {
     waiter_t *w = op->owner;
     vd_campaign_op_resolve(op, w->index, w->fail_open);
     const vd_campaign_ask_t *a = vd_campaign_op_ask(op);
-    answer(w->call, a->rc == 0 ? 0 : VD_ENOTFOUND, &a->view, w->done, w->ud);
+    if (!w->call->free_later)
+        answer(w->call, a->rc == 0 ? 0 : VD_ENOTFOUND, &a->view, w->done, w->ud, w->lib);
     vd_plugin_call_answer_came(w->call);
     vd_plugin_lib_unref(w->lib);
     free(w);
@@ -140,13 +141,14 @@ int vd__campaign_text(vd_plugin_call_t *call, const char *text, size_t len,
     vd_campaign_view_t v;
     if (vd_sketch_text(text ? text : "", len, &sk) != 0) {
         vd_campaigns_note_short(c);
-        return answer(call, VD_ENOTFOUND, NULL, done, ud);
+        return answer(call, VD_ENOTFOUND, NULL, done, ud, call->ps ? call->ps->lib : NULL);
     }
     if (call->host->state->redis) {
         vd_campaign_ask_t ask = {.what = VD_CAMPAIGN_ASK_TEXT, .sketch = sk};
         return ask_redis(call, &ask, &o, done, ud);
     }
-    return answer(call, vd_campaign_text(c, &sk, &o, call->now_s, &v), &v, done, ud);
+    return answer(call, vd_campaign_text(c, &sk, &o, call->now_s, &v), &v, done, ud,
+                  call->ps ? call->ps->lib : NULL);
 }
 
 int vd__campaign_fields(vd_plugin_call_t *call, const vd_campaign_field_t *fields, size_t n,
@@ -169,5 +171,6 @@ int vd__campaign_fields(vd_plugin_call_t *call, const vd_campaign_field_t *field
         vd_campaign_ask_t ask = {.what = VD_CAMPAIGN_ASK_FIELDS, .key = key};
         return ask_redis(call, &ask, &o, done, ud);
     }
-    return answer(call, vd_campaign_fields(c, key, &o, call->now_s, &v), &v, done, ud);
+    return answer(call, vd_campaign_fields(c, key, &o, call->now_s, &v), &v, done, ud,
+                  call->ps ? call->ps->lib : NULL);
 }

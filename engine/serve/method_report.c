@@ -204,7 +204,7 @@ typedef struct redis_report {
     event_report_t *er;
     int n, waiting;
     int outcome;  /* when no campaign is asked: unknown decision, limited (else: from found) */
-    int answered;      /* an error reply was written already */
+    int answered; /* an error reply was written already */
     char fell_back[120]; /* why Redis did not answer a step (the first), or "" */
     vd_report_campaign_t camps[VD_DECISION_CAMPAIGNS];
 } redis_report_t;

@@ -21,7 +21,15 @@ static const double inv_pow2[64 - HLL_BITS + 2] = {
 
 uint64_t vd_campaign_ring_add(vd_campaign_ring_t *r, int64_t width, uint32_t n, int64_t now) {
     uint32_t epoch = (uint32_t)(now / (width > 0 ? width : 1));
-    uint32_t age = epoch - r->head; /* buckets the ring is behind (wraps safely) */
+    if (epoch < r->head) { /* older than the newest item (another daemon's clock, a late call) */
+        if (n && r->head - epoch < SLOTS) {
+            uint32_t *c = &r->count[epoch % SLOTS];
+            *c = *c > UINT32_MAX - n ? UINT32_MAX : *c + n;
+        }
+        epoch = r->head; /* the window as of the newest item; the ring never goes back */
+        n = 0;           /* counted above, or too old to count */
+    }
+    uint32_t age = epoch - r->head; /* buckets the ring is behind */
     if (n && age) {
         for (uint32_t k = 1; k <= age && k <= SLOTS; k++)
             r->count[(r->head + k) % SLOTS] = 0;
@@ -49,8 +57,11 @@ void vd_campaign_hll_point(uint64_t hash, uint32_t *idx, uint8_t *rank) {
 }
 
 void vd_campaign_hll_add(vd_campaign_hll_t *h, int64_t half, uint64_t hash, int64_t now) {
-    uint32_t g = gen_of(half, now);
-    if (g != h->gen) { /* a new half window: the current generation becomes the previous */
+    uint32_t g = gen_of(half, now), at = 0;
+    if (g < h->gen) { /* older than the newest source: counted while its half is kept */
+        if (g + 1 != h->gen) return;
+        at = 1;
+    } else if (g != h->gen) { /* a new half window: the current generation becomes the previous */
         if (g == h->gen + 1)
             memcpy(h->regs[1], h->regs[0], REGS);
         else
@@ -61,11 +72,12 @@ void vd_campaign_hll_add(vd_campaign_hll_t *h, int64_t half, uint64_t hash, int6
     uint32_t idx;
     uint8_t rho;
     vd_campaign_hll_point(hash, &idx, &rho);
-    if (rho > h->regs[0][idx]) h->regs[0][idx] = rho;
+    if (rho > h->regs[at][idx]) h->regs[at][idx] = rho;
 }
 
 uint64_t vd_campaign_hll_count(const vd_campaign_hll_t *h, int64_t half, int64_t now) {
-    uint32_t age = gen_of(half, now) - h->gen;
+    uint32_t g = gen_of(half, now);
+    uint32_t age = g < h->gen ? 0 : g - h->gen; /* an older time: as of the newest source */
     if (age > 1) return 0;
     double sum = 0, m = REGS, alpha = 0.7213 / (1.0 + 1.079 / m);
     int zeros = 0;

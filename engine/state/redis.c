@@ -405,6 +405,7 @@ static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op);
 
 static int send_op(vd_redis_t *r, slot_t *s);
 static int send_campaign(vd_redis_t *r, slot_t *s);
+static int send_campaign_as(vd_redis_t *r, slot_t *s, vd_redis_campaign_call_t how);
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
     (void)ac;
@@ -418,12 +419,12 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
         return;
     }
     /* The server forgot the campaign code (restarted, flushed, failed over): the operation is
-     * sent again with the script itself, and the code loaded again for the next ones. */
+     * sent again with the script itself (which cannot meet this again), as is every other one
+     * already sent by name; the code is loaded again, once, for the next ones. */
     if (rep && rep->type == REDIS_REPLY_ERROR && op->kind == VD_OP_CAMPAIGN && r->ac &&
-        (r->campaign_fn || r->campaign_sha[0]) &&
         (strncmp(rep->str, "NOSCRIPT", 8) == 0 || strstr(rep->str, "Function not found"))) {
-        load_campaign_code(r);
-        if (send_campaign(r, s) == REDIS_OK) return;
+        if (r->campaign_fn || r->campaign_sha[0]) load_campaign_code(r);
+        if (send_campaign_as(r, s, VD_REDIS_CAMPAIGN_EVAL) == REDIS_OK) return;
     }
     unlink_slot(r, s);
     free(s);
@@ -653,15 +654,20 @@ static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op) {
     if (klen && r->ac) redisAsyncCommandArgv(r->ac, NULL, NULL, 5, argv, lens);
 }
 
-/* A campaign lookup or report: one script (redis_campaign.h). */
-static int send_campaign(vd_redis_t *r, slot_t *s) {
+/* A campaign lookup or report: one call of the code (redis_campaign.h), made as how. */
+static int send_campaign_as(vd_redis_t *r, slot_t *s, vd_redis_campaign_call_t how) {
     vd_redis_campaign_cmd_t cmd;
-    vd_redis_campaign_call_t how = r->campaign_fn       ? VD_REDIS_CAMPAIGN_FCALL
-                                   : r->campaign_sha[0] ? VD_REDIS_CAMPAIGN_EVALSHA
-                                                        : VD_REDIS_CAMPAIGN_EVAL;
     if (vd_redis_campaign_cmd(&cmd, s->op, r->cfg.prefix, how, r->campaign_sha) != 0)
         return REDIS_ERR;
     return redisAsyncCommandArgv(r->ac, on_reply, s, cmd.argc, cmd.argv, cmd.lens);
+}
+
+/* ... as the server knows the code best: a function, a script by its SHA1, or the script. */
+static int send_campaign(vd_redis_t *r, slot_t *s) {
+    return send_campaign_as(r, s,
+                            r->campaign_fn       ? VD_REDIS_CAMPAIGN_FCALL
+                            : r->campaign_sha[0] ? VD_REDIS_CAMPAIGN_EVALSHA
+                                                 : VD_REDIS_CAMPAIGN_EVAL);
 }
 
 static int send_op(vd_redis_t *r, slot_t *s) {

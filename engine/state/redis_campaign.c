@@ -214,14 +214,17 @@ static uint32_t le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The items a ring of buckets (redis_campaign.lua, ring_add) holds within its window at now:
- * the buckets of the last VD_CAMPAIGN_SLOTS time numbers, as campaign_count.h counts them. */
+/* The items a ring of buckets (redis_campaign.lua, ring_add) holds within its window at now
+ * (or, for an older now, as of its newest bucket): the buckets of the last VD_CAMPAIGN_SLOTS
+ * time numbers, as campaign_count.h counts them. */
 static uint64_t ring_sum(const unsigned char *p, int64_t width, int64_t now) {
     if (width <= 0) return 0;
-    uint32_t e_now = (uint32_t)(now / width);
+    uint32_t e_ref = (uint32_t)(now / width);
+    for (int i = 0; i < VD_CAMPAIGN_SLOTS; i++)
+        if (le32(p + 8 * i + 4) && le32(p + 8 * i) > e_ref) e_ref = le32(p + 8 * i);
     uint64_t sum = 0;
     for (int i = 0; i < VD_CAMPAIGN_SLOTS; i++, p += 8)
-        if ((uint32_t)(e_now - le32(p)) < VD_CAMPAIGN_SLOTS) sum += le32(p + 4);
+        if ((uint32_t)(e_ref - le32(p)) < VD_CAMPAIGN_SLOTS) sum += le32(p + 4);
     return sum;
 }
 
@@ -255,6 +258,8 @@ static int read_blob(const redisReply *b, int64_t now, vd_campaign_view_t *v) {
         memcpy(&x[i], &bits, sizeof x[i]);
         if (!isfinite(x[i]) || x[i] < 0 || x[i] > 9.2e18) return -1;
     }
+    if (x[REP_LO] >= 4294967296.0 || x[REP_HI] >= 4294967296.0 || x[GEN] >= 4294967296.0)
+        return -1; /* 32-bit halves and generations, or not a campaign */
     p += 8 * HEAD;
     v->first_seen = (int64_t)x[FIRST];
     v->last_seen = (int64_t)x[LAST];

@@ -64,6 +64,7 @@ local function ring_add(r, width)
   local e = math.floor(now / width)
   local at = 8 * (e % SLOTS)
   local be, count = struct.unpack('<I4I4', r, at + 1)
+  if be > e then return r end -- its bucket holds a newer time: this one left the window
   count = be == e and math.min(count + 1, 4294967295) or 1
   return string.sub(r, 1, at) .. struct.pack('<I4I4', e, count) .. string.sub(r, at + 9)
 end
@@ -72,14 +73,17 @@ end
 -- registers of half a window each, as the embedded index keeps them.
 local function sources(t, half, src)
   local g = math.floor(now / half)
-  local regs = t.src
-  if g ~= t.sg then
+  local regs, at = t.src, 0
+  if g < t.sg then -- older than the newest source: counted while its half is kept
+    if g + 1 ~= t.sg then return end
+    at = 128
+  elseif g ~= t.sg then
     regs = ZEROS .. (g == t.sg + 1 and string.sub(regs, 1, 128) or ZEROS)
     t.sg = g
   end
   local idx, rho = string.match(src, '^(%d+):(%d+)$')
   if idx then
-    idx, rho = tonumber(idx), tonumber(rho)
+    idx, rho = at + tonumber(idx), tonumber(rho)
     if rho > string.byte(regs, idx + 1) then
       regs = string.sub(regs, 1, idx) .. string.char(rho) .. string.sub(regs, idx + 2)
     end
@@ -163,9 +167,9 @@ local function add_member(id, t, bands)
   redis.call('HSET', x, 'm' .. t.m, table.concat(mine, ','), 'bk', bk)
 end
 
--- Keeps a campaign's band keys alive as long as it lives (a few times a ttl).
-local function refresh_bands(id, t)
-  if now < t.bx + math.floor(t.ttl / 4) then return end
+-- Keeps a campaign's band keys alive as long as it lives (a few times a ttl, or now).
+local function refresh_bands(id, t, now_too)
+  if not now_too and now < t.bx + math.floor(t.ttl / 4) then return end
   local x = TB .. id .. ':x'
   for b in string.gmatch(redis.call('HGET', x, 'bk') or '', '%x+') do
     local bk = TB .. 'b:' .. b
@@ -221,11 +225,13 @@ local function text(id, win, ttl, look, src, sk, bands)
   local created = 0
   if not t then
     t = fresh(win, ttl, sk)
-    redis.call('HSET', TB .. id .. ':x', 'bk', table.concat(bands, ' '))
-    redis.call('EXPIRE', TB .. id .. ':x', 2 * ttl + SLACK)
-    for b = 1, 8 do band_file(TB .. 'b:' .. bands[b], id, ttl) end
     created = 1
   end
+  -- Its own bands, filed again: this text is its first text, and no band led here, so they
+  -- were pruned or evicted while the campaign lived on (as embedded, it stays findable).
+  redis.call('HSETNX', TB .. id .. ':x', 'bk', table.concat(bands, ' '))
+  redis.call('EXPIRE', TB .. id .. ':x', 2 * t.ttl + SLACK)
+  for b = 1, 8 do band_file(TB .. 'b:' .. bands[b], id, t.ttl) end
   return touch(TB .. id, id, t, src, false, created, HASHES, 0)
 end
 
@@ -259,6 +265,7 @@ local function report(id, kind, bad, weight, bit)
     if math.floor(t[half] / 2 ^ b) % 2 == 0 then t[half] = t[half] + 2 ^ b end
   end
   if now + t.ttl > t.exp then t.exp = now + t.ttl end
+  if kind == 't' then refresh_bands(id, t, true) end -- a reported text stays findable as long
   save(key, t)
   return touch(key, id, t, '', true, 0, HASHES, 0)
 end

@@ -49,6 +49,14 @@ int vd_state_op_apply(vd_store_t *s, vd_state_op_t *op) {
     return vd_state_op_run_local(s, op, op->result);
 }
 
+static void free_self(vd_state_op_t *op) {
+    free(op);
+}
+
+void vd_state_op_abandon(vd_state_op_t *op) {
+    op->done = free_self;
+}
+
 void vd_state_op_fail(vd_state_op_t *op, const char *why) {
     op->failed = 1;
     snprintf(op->why, sizeof op->why, "%s", why);

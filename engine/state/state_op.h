@@ -61,6 +61,10 @@ int vd_state_op_run_local(vd_store_t *s, const vd_state_op_t *op, int64_t res[VD
  * op->old. Returns 0, VD_EINVAL or VD_ENOMEM (vd_store_replace). */
 int vd_state_op_apply(vd_store_t *s, vd_state_op_t *op);
 
+/* The waiter gave up on op while Redis still holds it (its rule failed meanwhile): op frees
+ * itself when its answer or failure comes. */
+void vd_state_op_abandon(vd_state_op_t *op);
+
 /* Marks op failed with a reason and calls its done callback. */
 void vd_state_op_fail(vd_state_op_t *op, const char *why);
 

@@ -146,6 +146,14 @@ def test_script_flushed_is_loaded_again():
             assert not r["faults"], r
             sizes.append(r["features"]["size"])
     assert sizes[1:] == [sizes[0] + 1, sizes[0] + 2], sizes
+    # Many lookups already sent by name when the server forgets the code: all sent again.
+    with Client(daemons[1].socket) as c:
+        redis.command("FUNCTION", "FLUSH")
+        redis.command("SCRIPT", "FLUSH")
+        ids = [c.send("decide", ["mail", spam(310 + i)]) for i in range(40)]
+        for _ in ids:
+            msgid, err, result = c.recv()
+            assert err is None and not result["faults"], (err, result)
     assert stats(daemons[0])["redis"]["fallbacks"] == before
 
 

@@ -68,7 +68,7 @@ static void destroy(void *instance) {
 /* One answer (or score() itself) is done: the last one completes the call. */
 static void one_done(job_t *j) {
     if (--j->waiting > 0) return;
-    if (!j->in->early) api->complete(j->call, VD_PLUGIN_OK);
+    api->complete(j->call, VD_PLUGIN_OK);
     free(j);
 }
 
@@ -104,8 +104,26 @@ static int refuses_bad_calls(vd_plugin_call_t *call) {
     return a == VD_PLUGIN_ERROR && b == VD_PLUGIN_ERROR && c == VD_PLUGIN_ERROR && !called;
 }
 
+static void ignored(void *ud, const vd_campaign_answer_t *a) {
+    (void)ud, (void)a;
+}
+
+/* early: asks and completes at once; whatever answers come later are not waited for. */
+static int score_early(const inst_t *in, vd_plugin_call_t *call) {
+    const char *body = NULL;
+    size_t blen = 0;
+    vd_campaign_options_t o = {
+        .size = sizeof o, .scope = in->scope[0] ? in->scope : NULL, .scope_len = strlen(in->scope)};
+    vd_campaign_field_t f[1] = {{"shape", "early", 5}};
+    if (api->field_string(call, in->body, &body, &blen) == VD_PLUGIN_OK)
+        api->campaign_text(call, body, blen, &o, ignored, NULL);
+    api->campaign_fields(call, f, 1, &o, ignored, NULL);
+    return VD_PLUGIN_OK;
+}
+
 static int score(void *instance, vd_plugin_call_t *call) {
     const inst_t *in = instance;
+    if (in->early) return score_early(in, call);
     job_t *j = calloc(1, sizeof *j);
     if (!j) return VD_PLUGIN_ERROR;
     *j = (job_t){in, call, 1};
@@ -127,9 +145,8 @@ static int score(void *instance, vd_plugin_call_t *call) {
     vd_campaign_field_t f[2] = {{"shape", shape, slen}, {"domain", domain, dlen}};
     j->waiting++;
     if (api->campaign_fields(call, f, 2, &o, on_group, j) != VD_PLUGIN_OK) j->waiting--;
-    int early = in->early;
     one_done(j);
-    return early ? VD_PLUGIN_OK : VD_PLUGIN_PENDING; /* pending: complete() was or will be called */
+    return VD_PLUGIN_PENDING; /* even when the answers came already: complete() was called */
 }
 
 static const vd_plugin_t plugin = {

@@ -3,6 +3,7 @@
  * its evictions, lockstep keys, two threads at once). */
 #include "base/error.h"
 #include "state/campaign.h"
+#include "state/campaign_count.h"
 #include "state/campaign_key.h"
 #include "state/campaign_op.h"
 #include "state/redis_campaign.h"
@@ -435,6 +436,30 @@ static void test_lua_api(void) {
     vd_campaigns_free(c);
 }
 
+/* Items that come out of order (another daemon's clock, a call sent after a wait) never
+ * clear what the windows hold: an older one counts in its own bucket or generation while that
+ * is kept, and reads the window as of the newest. */
+static void test_out_of_order_items_keep_counts(void) {
+    vd_campaign_ring_t ring = {0};
+    vd_campaign_hll_t hll = {0};
+    int64_t width = 100, half = 300, t = T0 - T0 % 600;
+    for (int i = 0; i < 20; i++) {
+        vd_campaign_ring_add(&ring, width, 1, t + i);
+        vd_campaign_hll_add(&hll, half, 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1), t + i);
+    }
+    vd_campaign_ring_add(&ring, width, 1, t + half); /* the next half window */
+    vd_campaign_hll_add(&hll, half, 0x1234567ULL, t + half);
+    CU_ASSERT_EQUAL(vd_campaign_ring_add(&ring, width, 1, t + 5), 22); /* a second late */
+    vd_campaign_hll_add(&hll, half, 0x9e3779b97f4a7c15ULL * 99, t + 5);
+    uint64_t n = vd_campaign_hll_count(&hll, half, t + 5);
+    CU_ASSERT(n >= 20 && n <= 24);
+    CU_ASSERT_EQUAL(vd_campaign_hll_count(&hll, half, t + half), n);
+    /* Older than the window: left out, and nothing cleared. */
+    CU_ASSERT_EQUAL(vd_campaign_ring_add(&ring, width, 1, t - 5000), 22);
+    vd_campaign_hll_add(&hll, half, 0x777ULL, t - 5000);
+    CU_ASSERT_EQUAL(vd_campaign_hll_count(&hll, half, t + half), n);
+}
+
 /* An operation Redis did not answer is answered by the embedded index (the fallback), with
  * its scope, source and options; fail-open answers nothing. */
 static void test_op_falls_back_to_the_index(void) {
@@ -535,6 +560,7 @@ void vd_suite_campaign(void) {
         {"the memory cap evicts cold campaigns", test_cap_evicts_cold},
         {"two threads at once", test_two_threads},
         {"verdict.campaign and verdict.shape in rules", test_lua_api},
+        {"items out of order keep the counts", test_out_of_order_items_keep_counts},
         {"an operation Redis did not answer falls back to the index",
          test_op_falls_back_to_the_index},
         {"replies from Redis are checked", test_redis_replies_are_checked},

@@ -403,8 +403,8 @@ typedef struct vd_host_api {
      * returns VD_PLUGIN_OK when done will be called, VD_PLUGIN_ERROR when it will not (no
      * campaign index here, bad options, out of memory). opts may be NULL (the defaults). In a
      * report's run every call only looks (as look_only): the report goes to the campaigns
-     * found. An answer that comes after the plugin completed its call still reaches done, but
-     * the decision is gone: a report on it will not reach that campaign. */
+     * found. An answer that comes after the plugin completed its call is dropped (done is not
+     * called): the decision is gone, and after a reload so may be the instance. */
 
     /* Files len bytes of text (plain or HTML, decoded) into its near-duplicate campaign. */
     int (*campaign_text)(vd_plugin_call_t *call, const char *text, size_t len,
