@@ -46,7 +46,8 @@ static long long integer(const json_t *o, const char *key) {
 }
 
 /* A campaign read: "campaign text:KEY from "SOURCE": 4c1f... (new), 37 items, 12 in the
- * window, 9 in the hour, 31 sources, similarity 0.84". */
+ * window, 9 in the hour, 31 sources, similarity 0.84" (an exact copy of the first text says
+ * no similarity), and its reports when it has some. */
 static void put_campaign(FILE *out, const json_t *s, const json_t *res) {
     if (json_object_get(s, "source")) fprintf(out, " from \"%s\"", str(s, "source"));
     if (!json_is_object(res)) {
@@ -59,7 +60,9 @@ static void put_campaign(FILE *out, const json_t *s, const json_t *res) {
             integer(res, "sources"));
     if (num(res, "similarity") < 1.0) fprintf(out, ", similarity %.2f", num(res, "similarity"));
     if (num(res, "bad") > 0 || num(res, "good") > 0)
-        fprintf(out, ", reports bad %g good %g", num(res, "bad"), num(res, "good"));
+        fprintf(out, ", reports bad %g good %g by %lld reporter%s", num(res, "bad"),
+                num(res, "good"), integer(res, "reporters"),
+                integer(res, "reporters") == 1 ? "" : "s");
 }
 
 /* One state read: "counter KEY +1: 21 minute, 21 hour, 21 day". */
