@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "redis_campaign.h"
+#include "redis_send.h"
 #include "redis_uv.h"
 
 #include <errno.h>
@@ -247,8 +248,8 @@ static void load_campaign_code(vd_redis_t *r) {
     r->campaign_fn = 0;
     r->campaign_sha[0] = '\0';
     if (!r->ac) return;
-    redisAsyncCommandArgv(r->ac, on_function_loaded, r, 4, fn, fn_lens);
-    redisAsyncCommandArgv(r->ac, on_script_loaded, r, 3, sc, sc_lens);
+    vd_redis_send(r->ac, on_function_loaded, r, 4, fn, fn_lens);
+    vd_redis_send(r->ac, on_script_loaded, r, 3, sc, sc_lens);
 }
 
 /* The server answered the first PING: it is serving, not merely accepting connections. */
@@ -295,7 +296,7 @@ static void on_connect(const redisAsyncContext *ac, int status) {
     if (r->cfg.password) { /* the PING below waits behind it */
         const char *argv[] = {"AUTH", r->cfg.user ? r->cfg.user : r->cfg.password, r->cfg.password};
         size_t lens[] = {4, strlen(argv[1]), strlen(r->cfg.password)};
-        redisAsyncCommandArgv(r->ac, on_auth, r, r->cfg.user ? 3 : 2, argv, lens);
+        vd_redis_send(r->ac, on_auth, r, r->cfg.user ? 3 : 2, argv, lens);
     }
     /* Still connecting until PING is answered; the connect timer keeps running meanwhile. */
     if (redisAsyncCommand(r->ac, on_ping, r, "PING") != REDIS_OK) drop(r, "cannot send PING");
@@ -482,7 +483,22 @@ static size_t redis_key(const vd_redis_t *r, char type, const char *key, size_t 
 /* A command of one word, without hiredis' printf-style formatting. */
 static int word(vd_redis_t *r, redisCallbackFn *fn, void *priv, const char *w) {
     size_t len = strlen(w);
-    return redisAsyncCommandArgv(r->ac, fn, priv, 1, &w, &len);
+    return vd_redis_send(r->ac, fn, priv, 1, &w, &len);
+}
+
+/* The positive number after the ':' of text[0..len), made one less in place; returns the new
+ * length (a number that loses a digit, 1000 -> 999, gets shorter). */
+static size_t decrement(char *text, size_t len) {
+    size_t i = len;
+    while (text[i - 1] == '0') /* a digit above 0 comes first: the number is positive */
+        text[--i] = '9';
+    text[i - 1]--;
+    size_t at = (size_t)((const char *)memchr(text, ':', len) - text) + 1;
+    if (text[at] == '0' && at + 1 < len) {
+        memmove(text + at, text + at + 1, len - at - 1);
+        len--;
+    }
+    return len;
 }
 
 /* HMGET of a counter's buckets at a time: the six sixths of each window, newest first. */
@@ -500,16 +516,25 @@ static void counter_get(counter_get_t *g, const char *key, size_t klen, int64_t 
     for (int w = 0; w < VD_WINDOWS; w++) {
         int64_t width = vd_window_seconds[w], sixth = now / (width / 6);
         for (int j = 0; j < 6; j++) {
-            g->argv[2 + 6 * w + j] = g->fields[6 * w + j];
-            g->lens[2 + 6 * w + j] =
-                (size_t)snprintf(g->fields[6 * w + j], sizeof g->fields[0], "%lld:%lld",
-                                 (long long)width, (long long)(sixth - j));
+            char *f = g->fields[6 * w + j];
+            size_t len;
+            if (j == 0 || sixth - j < 0) { /* "width:sixth" */
+                char *o = vd_redis_put_int(f, width);
+                *o++ = ':';
+                len = (size_t)(vd_redis_put_int(o, sixth - j) - f);
+            } else { /* the field before, one less: no formatting from scratch */
+                len = g->lens[1 + 6 * w + j];
+                memcpy(f, g->fields[6 * w + j - 1], len);
+                len = decrement(f, len);
+            }
+            g->argv[2 + 6 * w + j] = f;
+            g->lens[2 + 6 * w + j] = len;
         }
     }
 }
 
 static int send_get(vd_redis_t *r, redisCallbackFn *fn, void *priv, counter_get_t *g) {
-    return redisAsyncCommandArgv(r->ac, fn, priv, 2 + 6 * VD_WINDOWS, g->argv, g->lens);
+    return vd_redis_send(r->ac, fn, priv, 2 + 6 * VD_WINDOWS, g->argv, g->lens);
 }
 
 /* HINCRBY of the current bucket of each window (those g reads first), then EXPIRE: the longest
@@ -525,11 +550,11 @@ static int counter_add(vd_redis_t *r, const counter_get_t *g, uint32_t add) {
     for (int w = 0; rc == REDIS_OK && w < VD_WINDOWS; w++) {
         const char *incr[] = {"HINCRBY", key, g->fields[6 * w], n};
         size_t incr_lens[] = {7, klen, g->lens[2 + 6 * w], strlen(n)};
-        rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 4, incr, incr_lens);
+        rc = vd_redis_send(r->ac, NULL, NULL, 4, incr, incr_lens);
     }
     const char *expire[] = {"EXPIRE", key, ttl};
     size_t expire_lens[] = {6, klen, strlen(ttl)};
-    return rc == REDIS_OK ? redisAsyncCommandArgv(r->ac, NULL, NULL, 3, expire, expire_lens) : rc;
+    return rc == REDIS_OK ? vd_redis_send(r->ac, NULL, NULL, 3, expire, expire_lens) : rc;
 }
 
 static int send_count(vd_redis_t *r, slot_t *s, const char *key, size_t klen) {
@@ -542,7 +567,7 @@ static int send_count(vd_redis_t *r, slot_t *s, const char *key, size_t klen) {
     int rc = word(r, NULL, NULL, "MULTI");
     if (rc == REDIS_OK) rc = counter_add(r, &g, op->n);
     if (rc == REDIS_OK) rc = send_get(r, NULL, NULL, &g);
-    if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 2, hlen, hlen_lens);
+    if (rc == REDIS_OK) rc = vd_redis_send(r->ac, NULL, NULL, 2, hlen, hlen_lens);
     return rc == REDIS_OK ? word(r, on_reply, s, "EXEC") : rc;
 }
 
@@ -552,16 +577,16 @@ static int send_distinct(vd_redis_t *r, slot_t *s, const char *key, size_t klen)
     const vd_state_op_t *op = s->op;
     const char *count[] = {"PFCOUNT", key};
     size_t count_lens[] = {7, klen};
-    if (!op->value) return redisAsyncCommandArgv(r->ac, on_reply, s, 2, count, count_lens);
+    if (!op->value) return vd_redis_send(r->ac, on_reply, s, 2, count, count_lens);
     char ttl[24];
     snprintf(ttl, sizeof ttl, "%lld", (long long)op->ttl);
     const char *add[] = {"PFADD", key, op->value}, *expire[] = {"EXPIRE", key, ttl};
     size_t add_lens[] = {5, klen, op->vlen}, expire_lens[] = {6, klen, strlen(ttl)};
     int rc = word(r, NULL, NULL, "MULTI");
-    if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 3, add, add_lens);
+    if (rc == REDIS_OK) rc = vd_redis_send(r->ac, NULL, NULL, 3, add, add_lens);
     if (rc == REDIS_OK && op->ttl > 0)
-        rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 3, expire, expire_lens);
-    if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 2, count, count_lens);
+        rc = vd_redis_send(r->ac, NULL, NULL, 3, expire, expire_lens);
+    if (rc == REDIS_OK) rc = vd_redis_send(r->ac, NULL, NULL, 2, count, count_lens);
     return rc == REDIS_OK ? word(r, on_reply, s, "EXEC") : rc;
 }
 
@@ -611,11 +636,11 @@ static int fill_replacement(vd_redis_t *r, const vd_state_op_t *op, counter_get_
     size_t set_lens[] = {3, klen, 1, 2, strlen(num)};
     if (op->target == VD_STORE_COUNTER) return counter_add(r, g, op->n);
     if (op->target == VD_STORE_LABEL)
-        return redisAsyncCommandArgv(r->ac, NULL, NULL, 5, set, set_lens);
-    int rc = redisAsyncCommandArgv(r->ac, NULL, NULL, (int)op->n + 2, sd->argv, sd->lens);
+        return vd_redis_send(r->ac, NULL, NULL, 5, set, set_lens);
+    int rc = vd_redis_send(r->ac, NULL, NULL, (int)op->n + 2, sd->argv, sd->lens);
     if (rc == REDIS_OK && op->ttl > 0)
-        rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 3, expire, expire_lens);
-    return rc == REDIS_OK ? redisAsyncCommandArgv(r->ac, NULL, NULL, 2, count, count_lens) : rc;
+        rc = vd_redis_send(r->ac, NULL, NULL, 3, expire, expire_lens);
+    return rc == REDIS_OK ? vd_redis_send(r->ac, NULL, NULL, 2, count, count_lens) : rc;
 }
 
 /* An operator's change, atomic on its one key: MULTI, a read of what is there, DEL, what fills
@@ -637,8 +662,8 @@ static int send_replace(vd_redis_t *r, slot_t *s, const char *key, size_t klen) 
     if (rc == REDIS_OK)
         rc = op->target == VD_STORE_COUNTER
                  ? send_get(r, NULL, NULL, &g)
-                 : redisAsyncCommandArgv(r->ac, NULL, NULL, 2, read, read_lens);
-    if (rc == REDIS_OK) rc = redisAsyncCommandArgv(r->ac, NULL, NULL, 2, del, del_lens);
+                 : vd_redis_send(r->ac, NULL, NULL, 2, read, read_lens);
+    if (rc == REDIS_OK) rc = vd_redis_send(r->ac, NULL, NULL, 2, del, del_lens);
     if (rc == REDIS_OK && op->n) rc = fill_replacement(r, op, &g, &sd);
     seeds_free(&sd);
     return rc == REDIS_OK ? word(r, on_reply, s, "EXEC") : rc;
@@ -651,7 +676,7 @@ static void cleanup_counter(vd_redis_t *r, const vd_state_op_t *op) {
     snprintf(now, sizeof now, "%lld", (long long)op->now);
     const char *argv[] = {"EVAL", cleanup_script, "1", key, now};
     size_t lens[] = {4, strlen(cleanup_script), 1, klen, strlen(now)};
-    if (klen && r->ac) redisAsyncCommandArgv(r->ac, NULL, NULL, 5, argv, lens);
+    if (klen && r->ac) vd_redis_send(r->ac, NULL, NULL, 5, argv, lens);
 }
 
 /* A campaign lookup or report: one call of the code (redis_campaign.h), made as how. */
@@ -659,7 +684,7 @@ static int send_campaign_as(vd_redis_t *r, slot_t *s, vd_redis_campaign_call_t h
     vd_redis_campaign_cmd_t cmd;
     if (vd_redis_campaign_cmd(&cmd, s->op, r->cfg.prefix, how, r->campaign_sha) != 0)
         return REDIS_ERR;
-    return redisAsyncCommandArgv(r->ac, on_reply, s, cmd.argc, cmd.argv, cmd.lens);
+    return vd_redis_send(r->ac, on_reply, s, cmd.argc, cmd.argv, cmd.lens);
 }
 
 /* ... as the server knows the code best: a function, a script by its SHA1, or the script. */
@@ -698,7 +723,7 @@ static int send_op(vd_redis_t *r, slot_t *s) {
              : op->kind == VD_OP_DISTINCT ? send_distinct(r, s, key, klen)
              : op->kind == VD_OP_REPLACE
                  ? send_replace(r, s, key, klen)
-                 : redisAsyncCommandArgv(r->ac, on_reply, s, 2, pttl, pttl_lens);
+                 : vd_redis_send(r->ac, on_reply, s, 2, pttl, pttl_lens);
     if (rc != REDIS_OK) {
         if (!op->why[0]) snprintf(op->why, sizeof op->why, "Redis connection is closing");
         return -1;
@@ -753,7 +778,7 @@ int vd_redis_label(vd_redis_t *r, const char *key, size_t klen, int64_t ttl, cha
         snprintf(secs, sizeof secs, "%lld", (long long)ttl);
         const char *argv[] = {ttl > 0 ? "SET" : "DEL", k, "1", "EX", secs};
         size_t lens[] = {3, n, 1, 2, strlen(secs)};
-        rc = redisAsyncCommandArgv(r->ac, on_label_reply, r, ttl > 0 ? 5 : 2, argv, lens);
+        rc = vd_redis_send(r->ac, on_label_reply, r, ttl > 0 ? 5 : 2, argv, lens);
     }
     if (rc == REDIS_OK) {
         atomic_fetch_add(&r->stats.ops, 1);
@@ -775,7 +800,7 @@ int vd_redis_keep_refs(vd_redis_t *r, const char *id, size_t len, const vd_campa
         snprintf(ttl, sizeof ttl, "%lld", (long long)VD_CAMPAIGN_REFS_TTL);
         const char *argv[] = {"SET", k, (const char *)bytes, "EX", ttl};
         size_t lens[] = {3, n, vd_redis_refs_encode(refs, bytes), 2, strlen(ttl)};
-        rc = redisAsyncCommandArgv(r->ac, on_label_reply, r, 5, argv, lens);
+        rc = vd_redis_send(r->ac, on_label_reply, r, 5, argv, lens);
     }
     if (rc == REDIS_OK) {
         atomic_fetch_add(&r->stats.ops, 1);
