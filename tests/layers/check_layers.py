@@ -32,10 +32,16 @@ def code_of(path):
     """The text without comments, string and character literals ('{' counts as no brace),
     lines kept."""
     text = open(path).read()
-    text = re.sub(r'/\*.*?\*/', lambda m: '\n' * m.group(0).count('\n'), text, flags=re.S)
-    text = re.sub(r'//[^\n]*', '', text)
-    text = re.sub(r'"(\\.|[^"\\\n])*"', '""', text)
-    return re.sub(r"'(\\.|[^'\\\n])'", "' '", text)
+    # One pass, left to right, so that "//" or "/*" inside a string ("redis://") is a string.
+    def blank(m):
+        t = m.group(0)
+        if t.startswith('/*'):
+            return '\n' * t.count('\n')
+        if t.startswith('//'):
+            return ''
+        return '""' if t.startswith('"') else "' '"
+    return re.sub(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])\'', blank, text,
+                  flags=re.S)
 
 
 def top_level_statements(code):
