@@ -13,4 +13,12 @@ static inline char *vd_hex64(char *out, uint64_t v) {
     return out + 16;
 }
 
+/* The value of a hex digit (either case), or -1. */
+static inline int vd_hex_digit(char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
 #endif

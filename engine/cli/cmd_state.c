@@ -26,10 +26,12 @@ void vd_cmd_state_usage(FILE *out) {
             "       verdict state reset KIND KEY\n"
             "       verdict list check LIST VALUE [--kind ip|domain|exact] [--json]\n"
             "KIND is counter, distinct or label, and KEY the key a rule gives verdict.counter,\n"
-            "verdict.distinct or verdict.label (\"login:fail:acct:alice\"). The VALUE to set is a\n"
-            "counter's count in each window, a distinct count's number of values (--ttl: the\n"
-            "seconds it lives, default 86400), a label's seconds. set and reset work on the\n"
-            "admin socket only (verdictd --admin-socket PATH); get and list check on any.\n"
+            "verdict.distinct or verdict.label (\"login:fail:acct:alice\"); or KIND campaign and\n"
+            "KEY its kind and id as explain and the decision log show them (text:4c1f...), to\n"
+            "read it or (reset) remove it. The VALUE to set is a counter's count in each window,\n"
+            "a distinct count's number of values (--ttl: the seconds it lives, default 86400),\n"
+            "a label's seconds. set and reset work on the admin socket only (verdictd\n"
+            "--admin-socket PATH); get and list check on any.\n"
             "LIST is a list file as the policy names it (lists/blocked.txt); list check exits\n"
             "with 0 when VALUE is in it, 1 when it is not, 2 on an error.\n"
             "options:\n"
@@ -128,10 +130,13 @@ static void hint_if_forbidden(const vd_client_reply_t *r, const char *socket) {
                 socket);
 }
 
-/* Whether a state map says nothing is stored: every window, count or ttl 0 or nil. */
+/* Whether a state map says nothing is stored: every window, count or ttl 0 or nil; a
+ * campaign's, that it was not found. */
 static int says_nothing(const msgpack_object *m) {
     static const char *const fields[] = {"minute", "hour", "day", "count", "ttl"};
     if (!m || m->type != MSGPACK_OBJECT_MAP) return 0;
+    const msgpack_object *found = vd_rpc_map_get(m, "found", 5, 0);
+    if (found) return found->type == MSGPACK_OBJECT_BOOLEAN && !found->via.boolean;
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
         const msgpack_object *v = vd_rpc_map_get(m, fields[i], strlen(fields[i]), 0);
         if (v && v->type != MSGPACK_OBJECT_NIL &&
@@ -146,7 +151,9 @@ static int says_nothing(const msgpack_object *m) {
 static int warn_if_nothing(const vd_client_reply_t *r, const char *sub, const char *key) {
     if (r->error || strcmp(sub, "set") == 0) return 0;
     int reset = strcmp(sub, "reset") == 0;
-    const msgpack_object *m = reset ? vd_rpc_map_get(r->result, "old", 3, 0) : r->result;
+    const msgpack_object *m = reset && !vd_rpc_map_get(r->result, "found", 5, 0)
+                                  ? vd_rpc_map_get(r->result, "old", 3, 0)
+                                  : r->result;
     if (!says_nothing(m)) return 0;
     fprintf(stderr, "verdict: nothing is stored under '%s'%s (is it the key the rule builds?)\n",
             key, reset ? ": nothing changed" : "");

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-static const char *const kind_names[] = {"counter", "distinct", "label"};
+static const char *const kind_names[] = {"counter", "distinct", "label", "campaign"};
 
 const char *vd_key_kind_name(vd_key_kind_t kind) {
     return kind_names[kind];
@@ -47,9 +47,11 @@ const char *vd_state_params_read(const msgpack_object *params, vd_state_method_t
     uint32_t n = params->via.array.size;
     const msgpack_object *p = params->via.array.ptr;
     if (m == VD_STATE_SET ? n < 3 || n > 4 : n != 2) return shapes[m];
-    int kind = name_index(&p[0], kind_names, 3);
-    if (kind < 0) return "kind must be \"counter\", \"distinct\" or \"label\"";
+    int kind = name_index(&p[0], kind_names, VD_KEY_KINDS);
+    if (kind < 0) return "kind must be \"counter\", \"distinct\", \"label\" or \"campaign\"";
     out->kind = (vd_key_kind_t)kind;
+    if (m == VD_STATE_SET && kind == VD_KEY_CAMPAIGN)
+        return "a campaign cannot be set: reset it (state_reset) or report on it (report)";
     if (p[1].type != MSGPACK_OBJECT_STR || p[1].via.str.size == 0)
         return "key must be a non-empty string";
     if (p[1].via.str.size > 1024) return "key must be at most 1024 bytes";

@@ -7,10 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What a key names, as rules make them: verdict.counter, verdict.distinct, verdict.label. */
-typedef enum { VD_KEY_COUNTER, VD_KEY_DISTINCT, VD_KEY_LABEL, VD_KEY_KINDS } vd_key_kind_t;
+/* What a key names, as rules make them: verdict.counter, verdict.distinct, verdict.label; and
+ * a campaign, by the kind and id rules see ("text:<16 hex digits>", "fields:..."). */
+typedef enum {
+    VD_KEY_COUNTER,
+    VD_KEY_DISTINCT,
+    VD_KEY_LABEL,
+    VD_KEY_CAMPAIGN,
+    VD_KEY_KINDS
+} vd_key_kind_t;
 
-/* Their names in params and replies: "counter", "distinct", "label". */
+/* Their names in params and replies: "counter", "distinct", "label", "campaign". */
 const char *vd_key_kind_name(vd_key_kind_t kind);
 
 typedef enum { VD_STATE_GET, VD_STATE_SET, VD_STATE_RESET } vd_state_method_t;

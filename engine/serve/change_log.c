@@ -45,7 +45,14 @@ static void change_text(vd_key_kind_t kind, const vd_state_op_t *op, char *out, 
 
 void vd_change_log(vd_serve_stats_t *stats, const vd_peer_t *peer, vd_state_method_t m,
                    vd_key_kind_t kind, const vd_state_op_t *op) {
-    char key[4 * 1024 + 8], what[160], who[96];
+    char what[160];
+    change_text(kind, op, what, sizeof what);
+    vd_change_log_text(stats, peer, m, kind, op->key, op->klen, what);
+}
+
+void vd_change_log_text(vd_serve_stats_t *stats, const vd_peer_t *peer, vd_state_method_t m,
+                        vd_key_kind_t kind, const char *k, size_t klen, const char *what) {
+    char key[4 * 1024 + 8], who[96];
     const char *method = vd_change_method_names[m - VD_STATE_SET];
     vd_counter_add(&stats->changes[m - VD_STATE_SET][kind], 1);
     if (peer->known)
@@ -53,7 +60,6 @@ void vd_change_log(vd_serve_stats_t *stats, const vd_peer_t *peer, vd_state_meth
                  (unsigned long)peer->gid, (long)peer->pid);
     else
         snprintf(who, sizeof who, "an unknown peer");
-    change_text(kind, op, what, sizeof what);
     vd_log(VD_LOG_INFO, "admin change by %s: %s %s \"%s\": %s", who, method, vd_key_kind_name(kind),
-           printable(op->key, op->klen, key, sizeof key), what);
+           printable(k, klen, key, sizeof key), what);
 }

@@ -14,4 +14,8 @@
 void vd_change_log(vd_serve_stats_t *stats, const vd_peer_t *peer, vd_state_method_t m,
                    vd_key_kind_t kind, const vd_state_op_t *op);
 
+/* The same for a change said in words (what: "removed: 37 items, bad 3 good 0"). */
+void vd_change_log_text(vd_serve_stats_t *stats, const vd_peer_t *peer, vd_state_method_t m,
+                        vd_key_kind_t kind, const char *key, size_t klen, const char *what);
+
 #endif

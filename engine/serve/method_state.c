@@ -11,6 +11,7 @@
 #include "server.h"
 #include "state/redis.h"
 #include "state/state_op.h"
+#include "state_campaign.h"
 
 #include <stdlib.h>
 
@@ -132,6 +133,10 @@ static void run(vd_server_t *s, vd_conn_t *c, vd_inbound_t **in, vd_state_method
         bad = "a distinct count's value (its number of values) must be at most " MAX_SEEDS;
     if (bad) {
         vd_server_error(s, c, msg->msgid, VD_RPC_BAD_REQUEST, "%s", bad);
+        return;
+    }
+    if (p.kind == VD_KEY_CAMPAIGN) {
+        vd_state_campaign(s, c, msg->msgid, m, &p);
         return;
     }
     state_call_t call = {s, c, msg->msgid, m, p.kind};

@@ -538,6 +538,23 @@ int vd_campaign_report(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, 
     return e ? 0 : VD_ENOTFOUND;
 }
 
+int vd_campaign_inspect(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, int drop,
+                        int64_t now, vd_campaign_view_t *out) {
+    if ((unsigned)kind >= KINDS) return VD_ENOTFOUND;
+    memset(out, 0, sizeof *out);
+    cshard_t *sh = shard_of(c, id);
+    pthread_mutex_lock(&sh->lock);
+    camp_t *e = find(c, sh, id, (int)kind, now);
+    if (e) {
+        vd_campaign_opts_t look = {.look_only = 1};
+        touch(e, &look, now, out);
+        out->agree = VD_SKETCH_HASHES;
+        if (drop) remove_camp(c, sh, e);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return e ? 0 : VD_ENOTFOUND;
+}
+
 /* ---- campaigns on disk ---- */
 
 /* What a campaign is on disk: camp_t without its links, then its text part (texts only). */

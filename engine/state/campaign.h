@@ -103,6 +103,12 @@ int vd_campaign_report(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, 
                        double weight, const char *reporter, size_t rlen, int64_t now,
                        vd_campaign_view_t *out);
 
+/* For an operator (the admin socket's state_get and state_reset): campaign id of kind as it is
+ * at now, into *out; with drop, it is then removed (bands and all). Returns 0, or VD_ENOTFOUND
+ * (expired, evicted, never made here). */
+int vd_campaign_inspect(vd_campaigns_t *c, vd_campaign_kind_t kind, uint64_t id, int drop,
+                        int64_t now, vd_campaign_view_t *out);
+
 /* ---- campaigns on disk (state snapshots: state/snapshot_file.h) ----
  * A campaign is saved as bytes in this build's memory layout (read back on the architecture
  * that wrote it, as the store's records are), checked field by field when read back. */

@@ -77,6 +77,11 @@ void vd_campaign_op_run_local(vd_campaigns_t *c, vd_state_op_t *op) {
     case VD_CAMPAIGN_ASK_REFS:
         a->rc = VD_ENOTFOUND;
         break;
+    case VD_CAMPAIGN_ASK_GET:
+    case VD_CAMPAIGN_ASK_DROP:
+        a->rc = vd_campaign_inspect(c, a->kind, a->key, a->what == VD_CAMPAIGN_ASK_DROP, op->now,
+                                    &a->view);
+        break;
     }
 }
 

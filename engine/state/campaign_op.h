@@ -12,7 +12,9 @@ typedef enum {
     VD_CAMPAIGN_ASK_TEXT,
     VD_CAMPAIGN_ASK_FIELDS,
     VD_CAMPAIGN_ASK_REPORT,
-    VD_CAMPAIGN_ASK_REFS /* the campaigns a decision joined, kept under its id (the op's key) */
+    VD_CAMPAIGN_ASK_REFS, /* the campaigns a decision joined, kept under its id (the op's key) */
+    VD_CAMPAIGN_ASK_GET,  /* an operator's look at campaign key of kind */
+    VD_CAMPAIGN_ASK_DROP  /* ... and its removal */
 } vd_ask_t;
 
 #define VD_CAMPAIGN_REFS     8                    /* campaigns kept for a decision, at most */
@@ -28,10 +30,10 @@ typedef struct vd_campaign_refs {
 
 typedef struct vd_campaign_ask {
     vd_ask_t what;
-    vd_campaign_kind_t kind; /* a report's campaign: its kind */
+    vd_campaign_kind_t kind; /* a report's (an operator's) campaign: its kind */
     vd_sketch_t sketch;      /* text */
-    uint64_t key;            /* fields: the group's key (campaign_key.h); report: the id */
-    int64_t window, ttl;     /* as asked (0: the default) */
+    uint64_t key;        /* fields: the group's key (campaign_key.h); report, get, drop: the id */
+    int64_t window, ttl; /* as asked (0: the default) */
     int look_only;
     int bad;       /* report: "bad" (else "good") */
     double weight; /* report */

@@ -635,8 +635,7 @@ static int fill_replacement(vd_redis_t *r, const vd_state_op_t *op, counter_get_
     size_t expire_lens[] = {6, klen, strlen(num)}, count_lens[] = {7, klen};
     size_t set_lens[] = {3, klen, 1, 2, strlen(num)};
     if (op->target == VD_STORE_COUNTER) return counter_add(r, g, op->n);
-    if (op->target == VD_STORE_LABEL)
-        return vd_redis_send(r->ac, NULL, NULL, 5, set, set_lens);
+    if (op->target == VD_STORE_LABEL) return vd_redis_send(r->ac, NULL, NULL, 5, set, set_lens);
     int rc = vd_redis_send(r->ac, NULL, NULL, (int)op->n + 2, sd->argv, sd->lens);
     if (rc == REDIS_OK && op->ttl > 0)
         rc = vd_redis_send(r->ac, NULL, NULL, 3, expire, expire_lens);
@@ -660,9 +659,8 @@ static int send_replace(vd_redis_t *r, slot_t *s, const char *key, size_t klen) 
     size_t del_lens[] = {3, klen};
     int rc = word(r, NULL, NULL, "MULTI");
     if (rc == REDIS_OK)
-        rc = op->target == VD_STORE_COUNTER
-                 ? send_get(r, NULL, NULL, &g)
-                 : vd_redis_send(r->ac, NULL, NULL, 2, read, read_lens);
+        rc = op->target == VD_STORE_COUNTER ? send_get(r, NULL, NULL, &g)
+                                            : vd_redis_send(r->ac, NULL, NULL, 2, read, read_lens);
     if (rc == REDIS_OK) rc = vd_redis_send(r->ac, NULL, NULL, 2, del, del_lens);
     if (rc == REDIS_OK && op->n) rc = fill_replacement(r, op, &g, &sd);
     seeds_free(&sd);
@@ -721,9 +719,8 @@ static int send_op(vd_redis_t *r, slot_t *s) {
     size_t pttl_lens[] = {4, klen};
     int rc = op->kind == VD_OP_COUNT      ? send_count(r, s, key, klen)
              : op->kind == VD_OP_DISTINCT ? send_distinct(r, s, key, klen)
-             : op->kind == VD_OP_REPLACE
-                 ? send_replace(r, s, key, klen)
-                 : vd_redis_send(r->ac, on_reply, s, 2, pttl, pttl_lens);
+             : op->kind == VD_OP_REPLACE  ? send_replace(r, s, key, klen)
+                                          : vd_redis_send(r->ac, on_reply, s, 2, pttl, pttl_lens);
     if (rc != REDIS_OK) {
         if (!op->why[0]) snprintf(op->why, sizeof op->why, "Redis connection is closing");
         return -1;

@@ -131,7 +131,8 @@ int vd_redis_campaign_cmd(vd_redis_campaign_cmd_t *cmd, vd_state_op_t *op, const
                               : a->what == VD_CAMPAIGN_ASK_FIELDS ? VD_CAMPAIGN_FIELDS
                                                                   : a->kind;
     int64_t window = 0, ttl = 0;
-    if (a->what != VD_CAMPAIGN_ASK_REPORT && vd_campaign_limits(kind, &o, &window, &ttl) != 0) {
+    int lookup = a->what == VD_CAMPAIGN_ASK_TEXT || a->what == VD_CAMPAIGN_ASK_FIELDS;
+    if (lookup && vd_campaign_limits(kind, &o, &window, &ttl) != 0) {
         snprintf(op->why, sizeof op->why, "campaign window or ttl out of range");
         return -1;
     }
@@ -161,7 +162,8 @@ int vd_redis_campaign_cmd(vd_redis_campaign_cmd_t *cmd, vd_state_op_t *op, const
     }
     arg_str(cmd, "1");
     arg(cmd, cmd->key, (size_t)klen);
-    cmd->what[0] = "tfr"[a->what];
+    /* text, fields, report, (refs: a GET above), an operator's get and drop */
+    cmd->what[0] = "tfr?gx"[a->what];
     cmd->what[1] = '\0';
     arg(cmd, cmd->what, 1);
     arg_str(cmd, prefix);
@@ -173,6 +175,7 @@ int vd_redis_campaign_cmd(vd_redis_campaign_cmd_t *cmd, vd_state_op_t *op, const
     arg_int(cmd, cmd->window, sizeof cmd->window, window);
     arg_int(cmd, cmd->ttl, sizeof cmd->ttl, ttl);
     arg_str(cmd, a->look_only ? "1" : "0");
+    if (a->what == VD_CAMPAIGN_ASK_GET || a->what == VD_CAMPAIGN_ASK_DROP) return 0;
     if (a->what == VD_CAMPAIGN_ASK_REPORT) {
         arg_str(cmd, a->bad ? "1" : "0");
         arg(cmd, cmd->num[0],

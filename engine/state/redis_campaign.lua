@@ -9,6 +9,7 @@
 --   text:   source ('register:rank' of its hash, or ''), sketch (128 bytes), 8 band keys (hex)
 --   fields: source
 --   report: bad ('1'/'0'), weight, reporter bit (0..63, or -1)
+--   'g' (an operator's look), 'x' (its removal): nothing more
 --
 -- A campaign is one string, read and written whole (little-endian): a header of numbers
 -- (HEAD below), the window's and the last hour's item counts (RING_BYTES each), the sources'
@@ -270,6 +271,20 @@ local function report(id, kind, bad, weight, bit)
   return touch(key, id, t, '', true, 0, HASHES, 0)
 end
 
+-- ---- an operator's look (and removal: a poisoned campaign) ----
+
+local function inspect(id, kind, drop)
+  local key = kind == 't' and TB .. id or P .. 'm:{f:' .. id .. '}'
+  local t = load(key)
+  if not t or t.exp <= now then return {0} end
+  if drop and kind == 't' then
+    drop_text(id)
+  elseif drop then
+    redis.call('DEL', key)
+  end
+  return {1, id, 0, HASHES, 0, t.blob}
+end
+
 -- One lookup or report (ARGV above; KEYS only route the call in a Cluster).
 local function campaign(KEYS, ARGV)
   local what, id, win, ttl, look = ARGV[1], ARGV[4], tonumber(ARGV[6]), tonumber(ARGV[7]),
@@ -283,6 +298,8 @@ local function campaign(KEYS, ARGV)
     return text(id, win, ttl, look, ARGV[9], ARGV[10], bands)
   elseif what == 'f' then
     return fields(id, win, ttl, look, ARGV[9])
+  elseif what == 'g' or what == 'x' then
+    return inspect(id, ARGV[5], what == 'x')
   end
   return report(id, ARGV[5], ARGV[9] == '1', tonumber(ARGV[10]), tonumber(ARGV[11]))
 end

@@ -17,7 +17,8 @@ char *vd_redis_put_int(char *out, int64_t v) {
         u /= 10;
     } while (u);
     if (v < 0) *out++ = '-';
-    while (n) *out++ = digits[--n];
+    while (n)
+        *out++ = digits[--n];
     return out;
 }
 

@@ -117,8 +117,9 @@ def test_get_set_reset_embedded_with_stats_and_metrics():
     with AdminDaemon(args=["--metrics", "127.0.0.1:%d" % port]) as vd, Client(vd.admin) as a:
         check_kinds(a, "embedded")
         changes = a.call("stats", [])["admin_changes"]
-        assert changes == {"state_set": {"counter": 1, "distinct": 1, "label": 1},
-                           "state_reset": {"counter": 1, "distinct": 1, "label": 1}}, changes
+        assert changes == {"state_set": {"counter": 1, "distinct": 1, "label": 1, "campaign": 0},
+                           "state_reset": {"counter": 1, "distinct": 1, "label": 1,
+                                           "campaign": 0}}, changes
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
             body = r.read().decode()
         assert 'verdict_admin_changes_total{method="state_reset",kind="label"} 1' in body
@@ -264,6 +265,64 @@ def test_redis_get_set_reset():
         redis.kill()
 
 
+CAMPAIGN_POLICY = """
+rule "copies" { score = 1,
+  when = function(ev, ctx)
+    local c = verdict.campaign("text", ev.body, { source = ev.from })
+    ctx:set("campaign", c.id)
+    ctx:set("size", c.size)
+    ctx:set("bad", c.bad)
+    return c.bad > 0
+  end }
+pipeline "mail" { stages = { stage "s" { "copies" } }, actions = { junk = 1 } }
+"""
+TEXT = "Your parcel %d is held at the depot: pay the customs fee within two days or it goes back."
+
+
+def check_campaign(vd, backend):
+    """A poisoned campaign read and removed through the admin socket: the next copy starts a
+    new one, without the reports."""
+    with Client(vd.socket) as c, Client(vd.admin) as a:
+        for i in range(3):
+            f = c.decide("mail", {"from": "x%d@a.test" % i, "body": TEXT % i})["features"]
+        key = "text:" + f["campaign"]
+        c.call("report", ["mail", {"from": "y@a.test", "body": TEXT % 9}, "bad",
+                          {"reporter": "mallory"}])
+        r = c.call("state_get", ["campaign", key])  # reading is allowed on any socket
+        assert r["found"] and r["backend"] == backend, r
+        assert r["campaign"]["size"] == 3 and r["campaign"]["bad"] == 1.0, r
+        expect_error(lambda: c.call("state_reset", ["campaign", key]), "forbidden", "admin")
+        expect_error(lambda: a.call("state_set", ["campaign", key, 1]), "bad_request",
+                     "cannot be set")
+        expect_error(lambda: a.call("state_get", ["campaign", "text:xyz"]), "bad_request",
+                     "16 hex digits")
+        r = a.call("state_reset", ["campaign", key])
+        assert r["found"] and r["old"]["bad"] == 1.0, r
+        assert a.call("state_get", ["campaign", key])["found"] is False
+        assert a.call("state_reset", ["campaign", key])["found"] is False
+        f = c.decide("mail", {"from": "x9@a.test", "body": TEXT % 7})["features"]
+        assert f["size"] == 1 and f["bad"] == 0, f  # started afresh, reports gone
+        assert a.call("stats", [])["admin_changes"]["state_reset"]["campaign"] == 1
+    assert "admin change by uid" in vd.output() and "removed: 3 items, bad 1" in vd.output()
+    out = cli("state", "reset", "campaign", "text:" + f["campaign"], socket=vd.admin)
+    assert out.returncode == 0 and '"found": true' in out.stdout, out
+
+
+def test_campaign_get_and_reset():
+    pol = policy_dir({"p.lua": CAMPAIGN_POLICY})
+    with AdminDaemon(policies=pol) as vd:
+        check_campaign(vd, "embedded")
+    redis = RedisServer()
+    try:
+        with AdminDaemon(policies=pol, args=["--redis", "unix:" + redis.socket]) as vd:
+            with Client(vd.socket) as c:
+                assert wait_for(lambda: c.call("stats", [])["state"]["redis"]
+                                ["connected_workers"] >= 1)
+            check_campaign(vd, "redis")
+    finally:
+        redis.kill()
+
+
 BAD_RULE = """
 rule "r" { score = 1,
   when = function(ev) return ev.x > end }
@@ -334,6 +393,7 @@ def main():
                       test_cli_state_and_list_check,
                       test_list_check_ip_prefixes_and_domains,
                       test_redis_get_set_reset,
+                      test_campaign_get_and_reset,
                       test_policy_error_on_a_refused_reload,
                       test_a_broken_list_keeps_its_last_version_on_reload])
 
