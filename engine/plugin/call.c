@@ -101,6 +101,10 @@ static int merge_one(const vd_plugin_call_t *c, const vd_plugin_out_t *o, vd_dec
 int vd_plugin_call_merge(const vd_plugin_call_t *c, vd_decision_t *d) {
     for (int i = 0; i < c->ncampaigns; i++)
         vd_decision_note_campaign(d, c->campaigns[i].kind, c->campaigns[i].id);
+    /* Named as the plugin's other faults are: the stage, and the plugin in the rule's place. */
+    const char *who = c->ps && c->ps->lib ? c->ps->lib->desc->name : c->stage_name;
+    if (c->fell_back[0] && vd_decision_add_fault(d, c->stage_name, who, c->fell_back) != 0)
+        return VD_ENOMEM;
     for (size_t i = 0; i < c->nouts; i++) {
         const vd_plugin_out_t *o = &c->outs[i];
         /* Reason rule names must outlive the call: copy them into the request arena. */

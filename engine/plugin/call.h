@@ -54,6 +54,9 @@ struct vd_plugin_call {
     /* Campaign answers still to come from Redis (owner thread): the call's memory stays until
      * the last one, even when the plugin completed without waiting for them (free_later). */
     int host_waits, free_later;
+    /* Why a campaign lookup of the plugin's fell back (the first), noted in the decision's
+     * faults at merge as a rule's is: "" when none did. */
+    char fell_back[200];
     /* Asynchronous bookkeeping. */
     const vd_call_host_t *host; /* who runs the call; NULL: it cannot complete later */
     void *owner;                /* the request whose event the call reads, held until it ends */

@@ -16,6 +16,7 @@
 #include "state/state_env.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,10 @@ typedef struct waiter {
  * call's stage is never read here (an abandoned call may outlive it): its library is w's. */
 static void redis_answered(vd_state_op_t *op) {
     waiter_t *w = op->owner;
+    if (op->failed && !w->call->free_later && !w->call->fell_back[0]) /* as a rule's says */
+        snprintf(w->call->fell_back, sizeof w->call->fell_back, "state fell back: %s; %s", op->why,
+                 w->fail_open ? "failed open (no counts, no labels)"
+                              : "used this daemon's local state");
     vd_campaign_op_resolve(op, w->index, w->fail_open);
     const vd_campaign_ask_t *a = vd_campaign_op_ask(op);
     if (!w->call->free_later)

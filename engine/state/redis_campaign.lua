@@ -73,6 +73,7 @@ end
 -- Adds a source (src: 'register:rank', or '') to two generations of 128 HyperLogLog
 -- registers of half a window each, as the embedded index keeps them.
 local function sources(t, half, src)
+  if src == '' then return end -- no source: nothing moves, as embedded
   local g = math.floor(now / half)
   local regs, at = t.src, 0
   if g < t.sg then -- older than the newest source: counted while its half is kept

@@ -5,15 +5,17 @@
 typedef struct watch {
     redisAsyncContext *ac; /* NULL once hiredis let go of the connection */
     uv_poll_t poll;
-    uv_check_t flush; /* writes what the loop's iteration queued, once, after its callbacks */
-    int events;       /* what poll watches */
+    uv_prepare_t flush; /* writes what was queued, once, before the loop waits for events */
+    int events;         /* what poll watches */
     int flushing, closed;
 } watch_t;
 
 static void on_poll(uv_poll_t *handle, int status, int events) {
     watch_t *w = handle->data;
-    /* An error (POLLERR: libuv stopped watching): hiredis reads, meets it and disconnects. */
+    /* An error (POLLERR: libuv stopped watching): hiredis reads, meets it and disconnects; if
+     * the read finds a reply instead, its watch is set again from nothing. */
     int ev = status < 0 ? w->events | UV_READABLE : events;
+    if (status < 0) w->events = 0;
     if (w->ac && (ev & UV_READABLE)) redisAsyncHandleRead(w->ac);
     if (w->ac && (ev & UV_WRITABLE)) redisAsyncHandleWrite(w->ac);
 }
@@ -27,9 +29,9 @@ static void update(watch_t *w, int events) {
         uv_poll_stop(&w->poll);
 }
 
-static void on_flush(uv_check_t *handle) {
+static void on_flush(uv_prepare_t *handle) {
     watch_t *w = handle->data;
-    uv_check_stop(&w->flush);
+    uv_prepare_stop(&w->flush);
     if (!w->ac) return;
     w->flushing = 1;
     redisAsyncHandleWrite(w->ac); /* may free the connection: w->ac is then NULL */
@@ -46,15 +48,16 @@ static void del_read(void *p) {
     update(w, w->events & ~UV_READABLE);
 }
 
-/* Commands queued: written at the end of this iteration of the loop, all at once, without
- * asking the kernel to watch for writability (two epoll_ctl calls an iteration). */
+/* Commands queued: written just before the loop next waits for events, all at once (whichever
+ * callback queued them: I/O, a timer), without asking the kernel to watch for writability
+ * (two epoll_ctl calls an iteration). */
 static void add_write(void *p) {
     watch_t *w = p;
     /* A connection still being made, and a write the socket did not take whole, wait for it. */
     if (w->flushing || !w->ac || !(w->ac->c.flags & REDIS_CONNECTED))
         update(w, w->events | UV_WRITABLE);
     else
-        uv_check_start(&w->flush, on_flush);
+        uv_prepare_start(&w->flush, on_flush);
 }
 
 static void del_write(void *p) {
@@ -82,7 +85,7 @@ int vd_redis_uv_attach(redisAsyncContext *ac, uv_loop_t *loop) {
         free(w);
         return -1;
     }
-    uv_check_init(loop, &w->flush);
+    uv_prepare_init(loop, &w->flush);
     w->ac = ac;
     w->poll.data = w->flush.data = w;
     ac->ev.addRead = add_read;

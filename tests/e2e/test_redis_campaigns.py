@@ -167,6 +167,7 @@ rule "rule_side" {
   end,
 }
 pipeline "p" { stages = { stage "s" { "rule_side" }, plugin "campaign" { scope = "shared" } } }
+pipeline "only" { stages = { plugin "campaign" { scope = "shared" } } }
 """
 
 
@@ -184,6 +185,17 @@ def test_plugin_and_rule_meet_in_redis():
                           r["features"]["plugin_group_recent"]))
         assert sizes == [(1, 2, 1), (3, 4, 2), (5, 6, 3)], sizes
         assert stats(vd)["campaigns"]["text"]["entries"] == 0
+        # A plugin's lookup that falls back says so, as a rule's does.
+        redis.kill()
+        try:
+            r = c.decide("only", dict(spam(420), shape="a_a99", domain="outlook.com"))
+            assert any(f["stage"] == "campaign" and "state fell back" in f["message"]
+                       for f in r["faults"]), r
+            r = c.call("report", ["only", dict(spam(421), shape="a_a99", domain="outlook.com"),
+                                  "bad"])
+            assert "fell_back" in r, r
+        finally:
+            redis.start()
     # A plugin that completes its call without waiting for the answers: they come after the
     # decision was answered, to a call the host kept for them (the sanitizers watch).
     pol = policy_dir({"p.lua": SHARED.replace('scope = "shared" } }',
