@@ -22,13 +22,15 @@ char *vd_redis_put_int(char *out, int64_t v) {
     return out;
 }
 
-int vd_redis_send(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc,
-                  const char **argv, const size_t *lens) {
+size_t vd_redis_format_size(int argc, const size_t *lens) {
     size_t need = 24; /* "*<argc>\r\n" */
     for (int i = 0; i < argc; i++)
         need += lens[i] + 26; /* "$<len>\r\n" <bytes> "\r\n" */
-    char stack[4096], *buf = need <= sizeof stack ? stack : malloc(need), *o = buf;
-    if (!buf) return REDIS_ERR;
+    return need;
+}
+
+size_t vd_redis_format(char *out, int argc, const char **argv, const size_t *lens) {
+    char *o = out;
     *o++ = '*';
     o = vd_redis_put_int(o, argc);
     *o++ = '\r', *o++ = '\n';
@@ -40,7 +42,16 @@ int vd_redis_send(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int ar
         o += lens[i];
         *o++ = '\r', *o++ = '\n';
     }
-    int rc = redisAsyncFormattedCommand(ac, fn, priv, buf, (size_t)(o - buf));
+    return (size_t)(o - out);
+}
+
+int vd_redis_send(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc,
+                  const char **argv, const size_t *lens) {
+    size_t need = vd_redis_format_size(argc, lens);
+    char stack[4096], *buf = need <= sizeof stack ? stack : malloc(need);
+    if (!buf) return REDIS_ERR;
+    size_t len = vd_redis_format(buf, argc, argv, lens);
+    int rc = redisAsyncFormattedCommand(ac, fn, priv, buf, len);
     if (buf != stack) free(buf);
     return rc;
 }

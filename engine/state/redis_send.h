@@ -8,6 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The bytes a command takes in RESP, at most. */
+size_t vd_redis_format_size(int argc, const size_t *lens);
+
+/* Writes the command in RESP at out (vd_redis_format_size bytes of room); returns its length. */
+size_t vd_redis_format(char *out, int argc, const char **argv, const size_t *lens);
+
 /* As redisAsyncCommandArgv: REDIS_OK, or REDIS_ERR (the connection is closing, or out of
  * memory). */
 int vd_redis_send(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc,

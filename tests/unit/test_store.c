@@ -1,5 +1,7 @@
-/* The embedded state store: windows, expiry, distinct counts, labels, eviction, threads, walks. */
+/* The embedded state store: windows, expiry, distinct counts, labels, eviction, threads, walks;
+ * and the Redis client's command formatting, against hiredis's own. */
 #include "base/error.h"
+#include "state/redis_send.h"
 #include "state/store.h"
 #include "vd_test.h"
 
@@ -261,6 +263,42 @@ static void test_walk_visits_each_entry_once(void) {
     vd_store_free(s);
 }
 
+/* Commands are written byte for byte as hiredis's redisFormatCommandArgv writes them, for any
+ * number of arguments and lengths (empty, binary, past the stack buffer). */
+static void test_redis_commands_as_hiredis_formats(void) {
+    static char big[9000];
+    memset(big, 'x', sizeof big);
+    big[17] = '\0';
+    big[18] = '\r';
+    const char *argv[40];
+    size_t lens[40];
+    size_t sizes[] = {0, 1, 9, 10, 99, 100, 4000, sizeof big};
+    for (int argc = 1; argc <= 40; argc += 13) {
+        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+            for (int i = 0; i < argc; i++) {
+                argv[i] = big;
+                lens[i] = i % 2 ? sizes[k] : (size_t)i;
+            }
+            char *want = NULL;
+            int wlen = redisFormatCommandArgv(&want, argc, argv, lens);
+            char *got = malloc(vd_redis_format_size(argc, lens));
+            size_t glen = vd_redis_format(got, argc, argv, lens);
+            CU_ASSERT_EQUAL(glen, (size_t)wlen);
+            CU_ASSERT(glen == (size_t)wlen && memcmp(got, want, glen) == 0);
+            free(got);
+            redisFreeCommand(want);
+        }
+    }
+    char num[24];
+    const int64_t values[] = {0, 9, 10, 99, 100, -1, 1234567890123LL, INT64_MIN, INT64_MAX};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)values[i]);
+        size_t n = (size_t)(vd_redis_put_int(num, values[i]) - num);
+        CU_ASSERT(n == strlen(want) && memcmp(num, want, n) == 0);
+    }
+}
+
 void vd_suite_store(void) {
     static const vd_test_t tests[] = {
         {"sliding windows and expiry", test_windows},
@@ -271,6 +309,8 @@ void vd_suite_store(void) {
         {"the memory cap evicts the oldest", test_memory_cap_evicts_oldest},
         {"threads count exactly", test_threads_count_exactly},
         {"a walk visits each entry once", test_walk_visits_each_entry_once},
+        {"Redis commands are written as hiredis writes them",
+         test_redis_commands_as_hiredis_formats},
         {NULL, NULL}};
     vd_add_suite("store", tests);
 }
