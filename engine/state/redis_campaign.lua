@@ -115,9 +115,15 @@ end
 
 -- ---- text ----
 
-local function band_file(bk, id, ttl)
+-- Files campaign id under band key bk. held: how many campaigns the lookup found there (at
+-- most CANDIDATES): none means a new key, which needs no trimming and no look at its expiry.
+local function band_file(bk, id, ttl, held)
   redis.call('ZADD', bk, now, id)
-  redis.call('ZREMRANGEBYRANK', bk, 0, -(PER_BAND + 1))
+  if held == 0 then
+    redis.call('EXPIRE', bk, 2 * ttl + SLACK)
+    return
+  end
+  if held >= CANDIDATES then redis.call('ZREMRANGEBYRANK', bk, 0, -(PER_BAND + 1)) end
   if redis.call('TTL', bk) < 2 * ttl then redis.call('EXPIRE', bk, 2 * ttl + SLACK) end
 end
 
@@ -127,17 +133,31 @@ local function drop_text(id)
   redis.call('DEL', TB .. id, TB .. id .. ':x')
 end
 
-local function agreement(a, b)
-  local n = 0
-  for i = 1, 4 * HASHES - 3, 4 do
-    if string.sub(a, i, i + 3) == string.sub(b, i, i + 3) then n = n + 1 end
+local SKETCH -- the sketch's 32 numbers' format; made at the first call, as EMPTY_RING
+
+-- How many of a candidate's sketch values (as bytes) equal the text's (as numbers).
+local function agreement(a, mine)
+  local theirs, n = {struct.unpack(SKETCH, a)}, 0
+  for i = 1, HASHES do
+    if theirs[i] == mine[i] then n = n + 1 end
   end
   return n
 end
 
+-- What the choice among candidates reads of one: its expiry, size and first text's sketch,
+-- without cutting the whole campaign into fields (nil when there is none).
+local SKETCH_AT = HEAD_BYTES + 2 * RING_BYTES + REG_BYTES
+local function glance(key)
+  local b = redis.call('GET', key)
+  if not b or #b < SKETCH_AT + SKETCH_BYTES then return nil end
+  local exp = struct.unpack('<d', b, 17)
+  local size = struct.unpack('<d', b, 41)
+  return exp, size, string.sub(b, SKETCH_AT + 1, SKETCH_AT + SKETCH_BYTES)
+end
+
 -- Files the bands of a member that differs from the first text (as campaign.c add_member):
 -- those the first text or an earlier member has are left out.
-local function add_member(id, t, bands)
+local function add_member(id, t, bands, held)
   local x = TB .. id .. ':x'
   local got = redis.call('HMGET', x, 'bk', 'm1', 'm2', 'm3')
   if not got[1] then -- its band keys are gone: it takes no more members
@@ -161,7 +181,7 @@ local function add_member(id, t, bands)
       mine[b] = '0'
     else
       mine[b] = bands[b]
-      band_file(TB .. 'b:' .. bands[b], id, t.ttl)
+      band_file(TB .. 'b:' .. bands[b], id, t.ttl, held[b])
       bk = bk .. ' ' .. bands[b]
     end
   end
@@ -182,25 +202,33 @@ local function refresh_bands(id, t, now_too)
 end
 
 local function text(id, win, ttl, look, src, sk, bands)
-  local ids, seen = {}, {}
+  local ids, seen, held = {}, {}, {}
   for b = 1, 8 do
-    for _, c in ipairs(redis.call('ZREVRANGE', TB .. 'b:' .. bands[b], 0, CANDIDATES - 1)) do
+    local found = redis.call('ZREVRANGE', TB .. 'b:' .. bands[b], 0, CANDIDATES - 1)
+    held[b] = #found
+    for _, c in ipairs(found) do
       if #ids < CANDIDATES and not seen[c] then
         seen[c] = true
         ids[#ids + 1] = c
       end
     end
   end
-  local top, top_size, best, best_t, half = 0, 0, nil, nil, HASHES / 2
+  local top, top_size, best, half = 0, 0, nil, HASHES / 2
+  local mine -- the text's sketch as numbers, made when a candidate is not an exact copy
   for _, c in ipairs(ids) do
-    local t = load(TB .. c)
-    local a, size = 0, 0
-    if not t then
+    local exp, size, their = glance(TB .. c)
+    local a = 0
+    if not exp then
+      size = 0
       for b = 1, 8 do redis.call('ZREM', TB .. 'b:' .. bands[b], c) end
-    elseif t.exp <= now then
+    elseif exp <= now then
+      size = 0
       drop_text(c)
+    elseif their == sk then -- a copy of the first text: a wave's usual case
+      a = HASHES
     else
-      a, size = agreement(t.sk, sk), t.size
+      mine = mine or {struct.unpack(SKETCH, sk)}
+      a = agreement(their, mine)
     end
     local match, top_match = a > half, top > half
     local better
@@ -208,12 +236,12 @@ local function text(id, win, ttl, look, src, sk, bands)
     elseif match and size ~= top_size then better = size > top_size
     elseif a ~= top then better = a > top
     else better = a > 0 and c < best end
-    if better then top, top_size, best, best_t = a, size, c, t end
+    if better then top, top_size, best = a, size, c end
   end
   if top > half then
-    local t = best_t
+    local t = load(TB .. best)
     if not look then -- what these change in t, touch saves
-      if top < HASHES and t.m < MEMBERS then add_member(best, t, bands) end
+      if top < HASHES and t.m < MEMBERS then add_member(best, t, bands, held) end
       refresh_bands(best, t)
     end
     return touch(TB .. best, best, t, src, look, 0, top, 1)
@@ -233,7 +261,7 @@ local function text(id, win, ttl, look, src, sk, bands)
   -- were pruned or evicted while the campaign lived on (as embedded, it stays findable).
   redis.call('HSETNX', TB .. id .. ':x', 'bk', table.concat(bands, ' '))
   redis.call('EXPIRE', TB .. id .. ':x', 2 * t.ttl + SLACK)
-  for b = 1, 8 do band_file(TB .. 'b:' .. bands[b], id, t.ttl) end
+  for b = 1, 8 do band_file(TB .. 'b:' .. bands[b], id, t.ttl, held[b]) end
   return touch(TB .. id, id, t, src, false, created, HASHES, 0)
 end
 
@@ -292,7 +320,10 @@ local function campaign(KEYS, ARGV)
                                    ARGV[8] == '1'
   P, now = ARGV[2], tonumber(ARGV[3])
   TB = P .. 'm:{t}:'
-  if not ZEROS then EMPTY_RING, ZEROS = string.rep('\0', 8 * SLOTS), string.rep('\0', 128) end
+  if not ZEROS then
+    EMPTY_RING, ZEROS = string.rep('\0', 8 * SLOTS), string.rep('\0', 128)
+    SKETCH = '<' .. string.rep('I4', HASHES)
+  end
   if what == 't' then
     local bands = {}
     for b = 1, 8 do bands[b] = ARGV[10 + b] end
