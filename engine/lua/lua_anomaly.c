@@ -51,8 +51,8 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     if (!e || !e->d->observe) return 0;
     vd_observed_t o = {.kind = VD_OBS_ANOMALY, .name = key, .len = len};
     if (vd_observe_as_json(e->d)) { /* only the decision log reads it: its text at once */
-        static const char *const keys[] = {"{\"value\":", ",\"score\":", ",\"expected\":",
-                                           ",\"low\":", ",\"high\":"};
+        static const char *const keys[] = {
+            "{\"value\":", ",\"score\":", ",\"expected\":", ",\"low\":", ",\"high\":"};
         const double x[] = {r->value, r->score, r->expected, r->low, r->high};
         char text[5 * (12 + 32) + 2], *p = text;
         for (int i = 0; i < 5; i++) {

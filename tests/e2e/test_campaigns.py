@@ -137,8 +137,9 @@ def test_signup_wave_challenged_classroom_not():
         assert stats["lookups"] == 48 and stats["entries"] >= 2
 
 
-def test_plugin_shares_the_rules_campaigns():
-    pol = """
+# A rule and the campaign test plugin filing the same text in the same scope (also used by
+# test_redis_campaigns.py, with campaigns in Redis).
+SHARED = """
 rule "rule_side" {
   score = 0,
   when = function(ev, ctx)
@@ -149,8 +150,12 @@ rule "rule_side" {
 }
 pipeline "p" { stages = { stage "s" { "rule_side" }, plugin "campaign" { scope = "shared" } },
                actions = { review = 5 } }
+pipeline "only" { stages = { plugin "campaign" { scope = "shared" } } }
 """
-    d = policy_dir({"p.lua": pol})
+
+
+def test_plugin_shares_the_rules_campaigns():
+    d = policy_dir({"p.lua": SHARED})
     with Daemon(policies=d, args=["--plugin-dir", PLUGINS]) as vd, Client(vd.socket) as c:
         sizes = []
         for i in range(4):

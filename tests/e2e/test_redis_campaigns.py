@@ -4,10 +4,11 @@ daemon (by event, or by the id of a decision it made) changes the decision on th
 the other within a second; lockstep groups add up across daemons; a plugin and a rule meet in
 the same campaign; with Redis gone, campaigns fall back to each daemon's own index and say so."""
 
-import os
 import sys
 import time
 
+import test_campaigns
+import test_reports
 from vdtest import Client, Daemon, RedisServer, RpcError, policy_dir, run_tests, wait_for
 
 POLICY = """
@@ -40,18 +41,12 @@ pipeline "mail" { stages = { stage "s" { "copies", "wave" } }, actions = { junk 
 pipeline "other" { stages = { stage "s" { "copies" } }, actions = { junk = 1 } }
 """
 
-TEMPLATE = ("Dear {name}, your parcel {code} is held at the depot. Pay the customs fee of "
-            "{fee} euros within two days at https://parcel-fee.example/{code} or it goes back "
-            "to the sender. Kind regards, the delivery team.")
-
-
 def spam(i):
-    return {"from": "noreply%d@ship%d.example" % (i, i % 3), "net": "198.51.%d.0" % i,
-            "body": TEMPLATE.format(name=["Ana", "Ben", "Cem", "Dee"][i % 4],
-                                    code="%06d" % (i * 7), fee=2 + i % 5)}
+    """A copy of test_reports' parcel spam, from network i."""
+    return dict(test_reports.spam(i), net="198.51.%d.0" % (i % 256))
 
 
-PLUGINS = os.environ.get("VD_TEST_PLUGINS", "build-test/test-plugins")
+PLUGINS = test_campaigns.PLUGINS
 redis = None
 daemons = []
 
@@ -157,23 +152,9 @@ def test_script_flushed_is_loaded_again():
     assert stats(daemons[0])["redis"]["fallbacks"] == before
 
 
-SHARED = """
-rule "rule_side" {
-  score = 0,
-  when = function(ev, ctx)
-    local c = verdict.campaign("text", ev.body, { source = ev.from, scope = "shared" })
-    ctx:set("rule_size", c and c.size or 0)
-    return false
-  end,
-}
-pipeline "p" { stages = { stage "s" { "rule_side" }, plugin "campaign" { scope = "shared" } } }
-pipeline "only" { stages = { plugin "campaign" { scope = "shared" } } }
-"""
-
-
 def test_plugin_and_rule_meet_in_redis():
     # The plugin's answers come later from Redis; it completes with the last one.
-    pol = policy_dir({"p.lua": SHARED})
+    pol = policy_dir({"p.lua": test_campaigns.SHARED})
     args = ["--workers", "1", "--plugin-dir", PLUGINS, "--redis", "unix:" + redis.socket]
     with Daemon(policies=pol, args=args) as vd, Client(vd.socket) as c:
         assert wait_for(lambda: stats(vd)["redis"]["connected_workers"] == 1)
@@ -198,7 +179,7 @@ def test_plugin_and_rule_meet_in_redis():
             redis.start()
     # A plugin that completes its call without waiting for the answers: they come after the
     # decision was answered, to a call the host kept for them (the sanitizers watch).
-    pol = policy_dir({"p.lua": SHARED.replace('scope = "shared" } }',
+    pol = policy_dir({"p.lua": test_campaigns.SHARED.replace('scope = "shared" } }',
                                               'scope = "shared", early = true } }')})
     with Daemon(policies=pol, args=args) as vd, Client(vd.socket) as c:
         assert wait_for(lambda: stats(vd)["redis"]["connected_workers"] == 1)

@@ -16,15 +16,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void read_as(const redisReply *rep, vd_ask_t what) {
     vd_campaign_ask_t ask = {.what = what, .kind = VD_CAMPAIGN_TEXT};
     vd_campaign_opts_t none = {0};
-    vd_state_op_t *op = vd_campaign_op_new(&ask, what == VD_CAMPAIGN_ASK_REPORT ? NULL : &none,
-                                           "01ID", 4);
+    vd_state_op_t *op =
+        vd_campaign_op_new(&ask, what == VD_CAMPAIGN_ASK_REPORT ? NULL : &none, "01ID", 4);
     if (!op) return;
     op->now = 1796000000;
     if (vd_redis_campaign_read(op, rep) == 0) {
         const vd_campaign_ask_t *a = vd_campaign_op_ask(op);
         if (a->rc != 0 && a->rc != VD_ENOTFOUND) abort();
-        if (a->rc == 0 && what == VD_CAMPAIGN_ASK_REFS && (a->refs.n < 0 || a->refs.n > 8))
-            abort();
+        if (a->rc == 0 && what == VD_CAMPAIGN_ASK_REFS && (a->refs.n < 0 || a->refs.n > 8)) abort();
         if (a->rc == 0 && what != VD_CAMPAIGN_ASK_REFS &&
             (a->view.agree < 0 || a->view.agree > VD_SKETCH_HASHES || a->view.bad < 0))
             abort();

@@ -484,8 +484,11 @@ static void test_op_falls_back_to_the_index(void) {
     vd_campaign_view_t v; /* the same group as a rule asking the index */
     CU_ASSERT_EQUAL(vd_campaign_fields(c, 42, &o, T0 + 5, &v), 0);
     CU_ASSERT_EQUAL(v.size, 3);
-    vd_campaign_ask_t rep = {.what = VD_CAMPAIGN_ASK_REPORT, .kind = VD_CAMPAIGN_FIELDS,
-                             .key = v.id, .bad = 1, .weight = 2};
+    vd_campaign_ask_t rep = {.what = VD_CAMPAIGN_ASK_REPORT,
+                             .kind = VD_CAMPAIGN_FIELDS,
+                             .key = v.id,
+                             .bad = 1,
+                             .weight = 2};
     vd_state_op_t *op = vd_campaign_op_new(&rep, NULL, "bob", 3);
     op->now = T0 + 6;
     op->failed = 1;
@@ -508,7 +511,9 @@ static redisReply *reply_str(const void *bytes, size_t len) {
 /* What Redis answers is read defensively: refs round-trip, anything else under their key is
  * none, and a script reply of the wrong shape is an error (the fallback answers). */
 static void test_redis_replies_are_checked(void) {
-    vd_campaign_refs_t refs = {.pipeline = 77, .n = 2, .ids = {5, 0xfedcba9876543210u},
+    vd_campaign_refs_t refs = {.pipeline = 77,
+                               .n = 2,
+                               .ids = {5, 0xfedcba9876543210u},
                                .kinds = {VD_CAMPAIGN_TEXT, VD_CAMPAIGN_FIELDS}};
     unsigned char bytes[VD_REDIS_REFS_BYTES];
     size_t len = vd_redis_refs_encode(&refs, bytes);
