@@ -58,10 +58,10 @@ static void pack_view(msgpack_packer *pk, const vd_campaign_view_t *v) {
 
 /* The answer: {kind, key, backend, found, and the campaign (get) or it as it was (reset)};
  * a reset is logged and counted. */
-static void answer(const campaign_call_t *call, const vd_state_op_t *op) {
+static void answer(const campaign_call_t *call, vd_state_op_t *op) {
     vd_server_t *s = call->server;
     vd_conn_t *c = call->conn;
-    const vd_campaign_ask_t *a = ((vd_state_op_t *)op)->camp;
+    const vd_campaign_ask_t *a = vd_campaign_op_ask(op);
     if (op->failed) {
         vd_server_error(s, c, call->msgid, VD_RPC_INTERNAL, "Redis did not answer (%s)%s", op->why,
                         call->method == VD_STATE_RESET

@@ -26,9 +26,9 @@ vd_state_op_t *vd_campaign_op_new(const vd_campaign_ask_t *ask, const vd_campaig
         op->camp->look_only = o->look_only;
     }
     char *bytes = op->data + ASK_BYTES;
-    if (key || !o) { /* a report's reporter may be absent: key stays NULL then */
-        if (key) memcpy(bytes, key, klen);
-        op->key = key ? bytes : NULL;
+    if (key) { /* absent (no scope, an anonymous reporter): NULL */
+        memcpy(bytes, key, klen);
+        op->key = bytes;
         op->klen = klen;
     }
     if (value) {
