@@ -16,25 +16,27 @@ int vd_dlog_ring_init(vd_dlog_ring_t *r, size_t cap) {
     while (c < cap)
         c <<= 1;
     memset(r, 0, sizeof *r);
-    r->buf = malloc(c);
+    r->buf = r->cbuf = malloc(c);
     if (!r->buf) return VD_ENOMEM;
-    r->cap = c;
+    r->cap = r->ccap = c;
     return 0;
 }
 
 void vd_dlog_ring_free(vd_dlog_ring_t *r) {
     free(r->buf);
-    r->buf = NULL;
+    r->buf = r->cbuf = NULL;
 }
 
 int vd_dlog_ring_put(vd_dlog_ring_t *r, const void *rec, size_t n) {
     size_t need = ALIGN8(4 + n);
     if (n >= SKIP || need > r->cap / 2) return -1;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
     size_t off = (size_t)(head & (r->cap - 1)), to_end = r->cap - off;
     size_t total = need <= to_end ? need : to_end + need; /* a skip to the start first */
-    if (head - tail + total > r->cap) return -1;
+    if (head - r->tail_seen + total > r->cap) {
+        r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (head - r->tail_seen + total > r->cap) return -1;
+    }
     if (need > to_end) {
         uint32_t skip = SKIP;
         memcpy(r->buf + off, &skip, 4);
@@ -49,26 +51,28 @@ int vd_dlog_ring_put(vd_dlog_ring_t *r, const void *rec, size_t n) {
 
 const char *vd_dlog_ring_peek(vd_dlog_ring_t *r, size_t *n) {
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-    if (tail == head) return NULL;
-    size_t off = (size_t)(tail & (r->cap - 1));
+    if (tail == r->head_seen) {
+        r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+        if (tail == r->head_seen) return NULL;
+    }
+    size_t off = (size_t)(tail & (r->ccap - 1));
     uint32_t len;
-    memcpy(&len, r->buf + off, 4);
+    memcpy(&len, r->cbuf + off, 4);
     if (len == SKIP) { /* the record starts at 0: step over the rest of the buffer */
-        tail += r->cap - off;
+        tail += r->ccap - off;
         atomic_store_explicit(&r->tail, tail, memory_order_release);
         off = 0;
-        memcpy(&len, r->buf, 4);
+        memcpy(&len, r->cbuf, 4);
     }
     *n = len;
-    return r->buf + off + 4;
+    return r->cbuf + off + 4;
 }
 
 void vd_dlog_ring_pop(vd_dlog_ring_t *r) {
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    size_t off = (size_t)(tail & (r->cap - 1));
+    size_t off = (size_t)(tail & (r->ccap - 1));
     uint32_t len;
-    memcpy(&len, r->buf + off, 4);
+    memcpy(&len, r->cbuf + off, 4);
     atomic_store_explicit(&r->tail, tail + ALIGN8(4 + (size_t)len), memory_order_release);
 }
 

@@ -4,14 +4,24 @@
 #ifndef VD_DLOG_RING_H
 #define VD_DLOG_RING_H
 
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
+/* head - tail bytes are in use. The producer's and the consumer's fields are on cache lines of
+ * their own, and each side looks at the other's counter only when its last look says the ring
+ * is full (producer) or empty (consumer): a record then costs no cache line moving between the
+ * worker's core and the writer's, where reading the other counter at every record cost two. */
 typedef struct vd_dlog_ring {
+    alignas(64) _Atomic uint64_t head; /* bytes ever written (the producer's line) */
+    uint64_t tail_seen;                /* tail when the producer last looked */
     char *buf;
-    size_t cap;                  /* a power of two */
-    _Atomic uint64_t head, tail; /* bytes ever written / ever read; head - tail is in use */
+    size_t cap;                        /* a power of two */
+    alignas(64) _Atomic uint64_t tail; /* bytes ever read (the consumer's line) */
+    uint64_t head_seen;                /* head when the consumer last looked */
+    char *cbuf;                        /* buf and cap again, for the consumer's line */
+    size_t ccap;
 } vd_dlog_ring_t;
 
 /* A ring of at least cap bytes (rounded up to a power of two, 64 KiB at least). Returns 0 or
