@@ -26,6 +26,7 @@
 #include "decision/decision.h"
 #include "decision/recorded.h"
 #include "proto/json_write.h"
+#include "proto/mp_scan.h"
 #include "proto/mpbuf.h"
 #include "state.h"
 #include "state/anomaly.h"
@@ -51,15 +52,19 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     if (!e || !e->d->observe) return 0;
     vd_observed_t o = {.kind = VD_OBS_ANOMALY, .name = key, .len = len};
     if (vd_observe_as_json(e->d)) { /* only the decision log reads it: its text at once */
-        static const char *const keys[] = {
-            "{\"value\":", ",\"score\":", ",\"expected\":", ",\"low\":", ",\"high\":"};
-        const double x[] = {r->value, r->score, r->expected, r->low, r->high};
-        char text[5 * (12 + 32) + 2], *p = text;
-        for (int i = 0; i < 5; i++) {
+        static const char *const keys[] = {"{\"value\":", ",\"score\":", ",\"expected\":",
+                                           ",\"low\":",   ",\"high\":",  ",\"surprise\":"};
+        const double x[] = {r->value, r->score, r->expected, r->low, r->high, r->surprise};
+        char text[8 * (12 + 32) + 2], *p = text;
+        for (int i = 0; i < 6; i++) {
             size_t kl = strlen(keys[i]);
             memcpy(p, keys[i], kl);
             p = vd_json_put_double(p + kl, x[i]);
         }
+        memcpy(p, ",\"seen\":", 8);
+        p = vd_json_put_int(p + 8, (int64_t)r->seen);
+        memcpy(p, ",\"flags\":", 9);
+        p = vd_json_put_int(p + 9, (int64_t)r->why);
         *p++ = '}';
         o.packed = text;
         o.plen = (size_t)(p - text);
@@ -69,7 +74,7 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     /* The sentence only for explain: a logged decision keeps the numbers it is made of. */
-    vd_mp_map(&sb, 5 + (e->d->explain != 0));
+    vd_mp_map(&sb, 8 + (e->d->explain != 0));
     VD_MP_LIT(&sb, "value");
     vd_mp_double(&sb, r->value);
     VD_MP_LIT(&sb, "score");
@@ -80,6 +85,12 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     vd_mp_double(&sb, r->low);
     VD_MP_LIT(&sb, "high");
     vd_mp_double(&sb, r->high);
+    VD_MP_LIT(&sb, "surprise");
+    vd_mp_double(&sb, r->surprise);
+    VD_MP_LIT(&sb, "seen");
+    vd_mp_int(&sb, (int64_t)r->seen);
+    VD_MP_LIT(&sb, "flags");
+    vd_mp_int(&sb, (int64_t)r->why);
     if (e->d->explain) {
         VD_MP_LIT(&sb, "why");
         vd_mp_cstr(&sb, why);
@@ -89,6 +100,73 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     int rc = sb.data && sb.size ? vd_decision_observe(e->d, &o) : -1;
     msgpack_sbuffer_destroy(&sb);
     return rc;
+}
+
+/* A number of a recorded answer (JSON made it an integer or a float). */
+static int read_number(const char **p, const char *end, double *x) {
+    vd_mp_value_t h;
+    size_t n = vd_mp_read_head((const unsigned char *)*p, (size_t)(end - *p), &h);
+    if (!n) return -1;
+    *p += n;
+    if (h.kind == VD_MP_FLOAT)
+        *x = h.d;
+    else if (h.kind == VD_MP_UINT)
+        *x = (double)h.u;
+    else if (h.kind == VD_MP_INT)
+        *x = (double)h.i;
+    else
+        return -1;
+    return 0;
+}
+
+/* A replay's answer from the record: 1 when the original decision asked this key's model about
+ * the same value and the record holds all of its answer (r filled), else 0. The model is left
+ * as it is, as a counter answered from the record is: the answer already holds what it
+ * learnt. */
+static int answer_recorded(vd_recorded_t *rec, const char *key, size_t len, double value,
+                           vd_anomaly_result_t *r) {
+    if (!rec || !rec->state) return 0;
+    const vd_observed_t *o = vd_recorded_take(rec, VD_OBS_ANOMALY, key, len, NULL, 0);
+    if (!o || !o->packed) return 0;
+    static const char *const names[] = {"value", "score",    "expected", "low",
+                                        "high",  "surprise", "seen",     "flags"};
+    double x[8];
+    unsigned found = 0;
+    const char *p = o->packed, *end = o->packed + o->plen;
+    vd_mp_value_t h;
+    size_t n = vd_mp_read_head((const unsigned char *)p, o->plen, &h);
+    if (!n || h.kind != VD_MP_MAP) return 0;
+    p += n;
+    for (uint64_t i = 0; i < h.len; i++) {
+        vd_mp_value_t k;
+        size_t kn = vd_mp_read_head((const unsigned char *)p, (size_t)(end - p), &k);
+        if (!kn || k.kind != VD_MP_STR || k.len > (uint64_t)(end - p - (ptrdiff_t)kn)) return 0;
+        const char *name = p + kn;
+        p = name + k.len;
+        int at = -1;
+        for (int j = 0; j < 8; j++)
+            if (strlen(names[j]) == k.len && memcmp(names[j], name, k.len) == 0) at = j;
+        if (at >= 0) {
+            if (read_number(&p, end, &x[at]) != 0) return 0;
+            found |= 1u << at;
+        } else {
+            size_t skip = vd_mp_skip(p, (size_t)(end - p)); /* "why", for explain */
+            if (!skip) return 0;
+            p += skip;
+        }
+    }
+    if (found != 0xffu || x[0] != value || !(x[6] >= 0 && x[6] < 1e19) ||
+        !(x[7] >= 0 && x[7] <= UINT32_MAX))
+        return 0; /* a record from before these were kept, or a candidate with another value */
+    *r = (vd_anomaly_result_t){.value = x[0],
+                               .score = x[1],
+                               .expected = x[2],
+                               .low = x[3],
+                               .high = x[4],
+                               .surprise = x[5],
+                               .seen = (uint64_t)x[6],
+                               .why = (uint32_t)x[7]};
+    return 1;
 }
 
 static int l_anomaly(lua_State *L) {
@@ -117,9 +195,11 @@ static int l_anomaly(lua_State *L) {
     if (!ls->limits.store) return luaL_error(L, "state (anomaly models) is not available here");
     vd_anomaly_result_t r = {.why = VD_ANOMALY_LEARNING};
     int rc = 0;
-    if (rec && rec->store_forbidden) /* a replay: made again, in order */
+    if (answer_recorded(rec, key, len, value, &r)) {
+        /* as the original decision saw it */
+    } else if (rec && rec->store_forbidden) { /* a replay the record cannot answer: in order */
         rec->missed = 1;
-    else
+    } else
         rc = vd_anomaly_observe(ls->limits.store, key, len, e ? e->now_s : vd_clock_now_s(NULL),
                                 value, every, &r);
     if (rc == VD_EINVAL) return lua_pushnil(L), 1; /* not a value a model takes (NaN, too big) */

@@ -143,9 +143,16 @@ static int read_observed(vd_replay_rec_t *r, const msgpack_object *obs, msgpack_
             o.kind = VD_OBS_LABELED;
         else if (op->via.str.size == 8 && memcmp(op->via.str.ptr, "campaign", 8) == 0)
             o.kind = VD_OBS_CAMPAIGN;
+        else if (op->via.str.size == 7 && memcmp(op->via.str.ptr, "anomaly", 7) == 0)
+            o.kind = VD_OBS_ANOMALY;
         else
             continue;
         if (!(o.name = copy_str(z, vd_replay_get(s, "key"), &o.len))) continue;
+        if (o.kind == VD_OBS_ANOMALY) { /* the model's answer, read by the binding */
+            if (res && res->type == MSGPACK_OBJECT_MAP && repack(z, res, &o) == 0)
+                r->observed[r->nobserved++] = o;
+            continue;
+        }
         if (o.kind == VD_OBS_CAMPAIGN) {
             o.value = copy_str(z, vd_replay_get(s, "source"), &o.vlen);
             if (res && repack(z, res, &o) == 0) r->observed[r->nobserved++] = o;

@@ -81,6 +81,35 @@ def test_unchanged_policy_reproduces_every_decision():
     assert "replayed 600 decisions" in p.stderr, p.stderr[-2000:]
 
 
+def test_anomaly_answers_come_from_the_record():
+    # A replay answers a decision's anomaly model from its record, as it answers its counters:
+    # the model's answer is changed in one record to an alarm above the band, and the replayed
+    # decision fires network_surge with the sentence made from the recorded numbers.
+    lines = open(LOG).read().splitlines()
+    for i, line in enumerate(lines):
+        rec = json.loads(line)
+        ops = rec.get("observed", {}).get("state", [])
+        model = next((o for o in ops if o["op"] == "anomaly"), None)
+        if model and rec["decision"]["pipeline"] == "signup":
+            break
+    else:
+        raise AssertionError("no signup record asked an anomaly model")
+    res = model["result"]
+    assert set(res) >= {"value", "score", "expected", "low", "high", "surprise", "seen",
+                        "flags"}, res
+    res.update(score=0.9, high=res["value"] - 1, seen=500, flags=1)  # 1: above the band
+    path = os.path.join(WORK, "one-alarm.jsonl")
+    with open(path, "w") as f:
+        f.write(json.dumps(rec) + "\n")
+    p = replay("--policies", SHIPPED, "--emit", "all", path)
+    (out,) = emitted(p)
+    assert out["after"]["score"] > out["before"]["score"], out
+    p = replay("--policies", SHIPPED, "--emit", "all", "--json", os.path.join(WORK, "a.json"),
+               path)
+    report = json.load(open(os.path.join(WORK, "a.json")))
+    assert "network_surge" in json.dumps(report), json.dumps(report)[:2000]
+
+
 def test_recomputed_in_event_time_agrees_with_the_daemon():
     # Without the records' answers, the replay's own state evolves in event time; one daemon
     # that started empty saw the same counts, except where its two workers raced within the
@@ -203,6 +232,7 @@ def test_bad_lines_are_reported_and_skipped():
 if __name__ == "__main__":
     record_traffic()
     status = run_tests([test_unchanged_policy_reproduces_every_decision,
+                        test_anomaly_answers_come_from_the_record,
                         test_recomputed_in_event_time_agrees_with_the_daemon,
                         test_event_time_drives_counters,
                         test_changed_policy_report,
