@@ -102,6 +102,21 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     return rc;
 }
 
+/* The model's figures to the millionth, as the rule gets them: they carry no more than that,
+ * and the decision log then writes them in a few digits, exactly, where a double of full
+ * precision costs three times snprintf and strtod (most of what logging an anomaly cost). */
+static double to_millionth(double x) {
+    return fabs(x) < 1e9 ? nearbyint(x * 1e6) / 1e6 : x;
+}
+
+static void round_result(vd_anomaly_result_t *r) {
+    r->score = to_millionth(r->score);
+    r->expected = to_millionth(r->expected);
+    r->low = to_millionth(r->low);
+    r->high = to_millionth(r->high);
+    r->surprise = to_millionth(r->surprise);
+}
+
 /* A number of a recorded answer (JSON made it an integer or a float). */
 static int read_number(const char **p, const char *end, double *x) {
     vd_mp_value_t h;
@@ -204,6 +219,7 @@ static int l_anomaly(lua_State *L) {
                                 value, every, &r);
     if (rc == VD_EINVAL) return lua_pushnil(L), 1; /* not a value a model takes (NaN, too big) */
     if (rc) return luaL_error(L, "verdict.anomaly: out of memory");
+    round_result(&r);
     char why[300];
     vd_anomaly_explain(&r, what, why, sizeof why);
     if (observe(L, key, len, &r, why)) return luaL_error(L, "out of memory");
