@@ -106,7 +106,7 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
  * and the decision log then writes them in a few digits, exactly, where a double of full
  * precision costs three times snprintf and strtod (most of what logging an anomaly cost). */
 static double to_millionth(double x) {
-    return fabs(x) < 1e9 ? nearbyint(x * 1e6) / 1e6 : x;
+    return fabs(x) < 1e9 ? nearbyint(x * 1e6) / 1e6 + 0.0 : x; /* + 0.0: no -0 */
 }
 
 static void round_result(vd_anomaly_result_t *r) {

@@ -165,30 +165,47 @@ static int observe(lua_State *L, const char *entity, size_t len, const args_t *a
     if (!e || !e->d->observe) return 0;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    vd_mp_map(&sb, 4);
+    /* Everything the rule's table is made of (push_answer), so that a replay can answer
+     * from the record (answer_recorded). */
+    vd_mp_map(&sb, 5);
     VD_MP_LIT(&sb, "events");
     vd_mp_int(&sb, r->events);
+    VD_MP_LIT(&sb, "first_seen");
+    vd_mp_int(&sb, r->first_seen);
     VD_MP_LIT(&sb, "last_seen");
     vd_mp_int(&sb, r->last_seen);
     VD_MP_LIT(&sb, "attrs");
     vd_mp_map(&sb, (uint32_t)a->n);
     for (size_t k = 0; k < a->n; k++) {
+        const vd_profile_seen_t *s = &r->seen[k];
         vd_mp_str(&sb, a->attrs[k].name, a->attrs[k].nlen);
-        vd_mp_map(&sb, 3);
+        vd_mp_map(&sb, 6);
         VD_MP_LIT(&sb, "value");
         vd_mp_str(&sb, a->attrs[k].value, a->attrs[k].vlen);
         VD_MP_LIT(&sb, "new");
-        vd_mp_bool(&sb, !r->seen[k].known);
+        vd_mp_bool(&sb, !s->known);
         VD_MP_LIT(&sb, "share");
-        vd_mp_double(&sb, r->seen[k].share);
+        vd_mp_double(&sb, s->share);
+        VD_MP_LIT(&sb, "count");
+        vd_mp_double(&sb, s->count);
+        VD_MP_LIT(&sb, "values");
+        vd_mp_int(&sb, s->values);
+        VD_MP_LIT(&sb, "last_seen");
+        vd_mp_int(&sb, s->last_seen);
     }
     VD_MP_LIT(&sb, "place");
     if (r->had_place && a->o.has_place) {
-        vd_mp_map(&sb, 2);
+        vd_mp_map(&sb, 5);
         VD_MP_LIT(&sb, "km");
         vd_mp_double(&sb, vd_geo_distance_km(r->last_lat, r->last_lon, a->o.lat, a->o.lon));
         VD_MP_LIT(&sb, "hours");
         vd_mp_double(&sb, (double)(e->now_s - r->last_place_at) / 3600.0);
+        VD_MP_LIT(&sb, "from_lat");
+        vd_mp_double(&sb, r->last_lat);
+        VD_MP_LIT(&sb, "from_lon");
+        vd_mp_double(&sb, r->last_lon);
+        VD_MP_LIT(&sb, "from_time");
+        vd_mp_int(&sb, r->last_place_at);
     } else {
         vd_mp_nil(&sb);
     }
@@ -202,6 +219,97 @@ static int observe(lua_State *L, const char *entity, size_t len, const args_t *a
     return rc;
 }
 
+/* A recorded answer's field (a map's value by key), or NULL. */
+static const msgpack_object *field(const msgpack_object *map, const char *key) {
+    if (!map || map->type != MSGPACK_OBJECT_MAP) return NULL;
+    size_t len = strlen(key);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
+            memcmp(k->via.str.ptr, key, len) == 0)
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+/* A number of a recorded answer (JSON made it an integer or a float); 0 when it is none. */
+static int number(const msgpack_object *o, double *x) {
+    if (!o) return 0;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        *x = (double)o->via.u64;
+    else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        *x = (double)o->via.i64;
+    else if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32)
+        *x = o->via.f64;
+    else
+        return 0;
+    return 1;
+}
+
+static int whole(const msgpack_object *o, int64_t *v) {
+    double x;
+    if (!number(o, &x) || !(x >= -9e15 && x <= 9e15) || x != (double)(int64_t)x) return 0;
+    *v = (int64_t)x;
+    return 1;
+}
+
+/* The answer kept in the record (observe's map) into r: 1 when it answers this call (the
+ * same attributes with the same values, every field there), else 0. */
+static int read_recorded(const msgpack_object *m, const args_t *a, vd_profile_answer_t *r) {
+    memset(r, 0, sizeof *r);
+    int64_t events, first, last;
+    const msgpack_object *attrs = field(m, "attrs"), *place = field(m, "place");
+    if (!whole(field(m, "events"), &events) || events < 0 || events > UINT32_MAX ||
+        !whole(field(m, "first_seen"), &first) || !whole(field(m, "last_seen"), &last) || !attrs ||
+        attrs->type != MSGPACK_OBJECT_MAP || attrs->via.map.size != a->n || !place)
+        return 0;
+    r->events = (uint32_t)events, r->first_seen = first, r->last_seen = last;
+    for (size_t k = 0; k < a->n; k++) {
+        const msgpack_object *one = NULL;
+        for (uint32_t i = 0; i < attrs->via.map.size; i++) {
+            const msgpack_object *name = &attrs->via.map.ptr[i].key;
+            if (name->type == MSGPACK_OBJECT_STR && name->via.str.size == a->attrs[k].nlen &&
+                memcmp(name->via.str.ptr, a->attrs[k].name, a->attrs[k].nlen) == 0)
+                one = &attrs->via.map.ptr[i].val;
+        }
+        const msgpack_object *value = field(one, "value"), *fresh = field(one, "new");
+        vd_profile_seen_t *s = &r->seen[k];
+        int64_t values, seen_at;
+        if (!value || value->type != MSGPACK_OBJECT_STR ||
+            value->via.str.size != a->attrs[k].vlen ||
+            memcmp(value->via.str.ptr, a->attrs[k].value, a->attrs[k].vlen) != 0 || !fresh ||
+            fresh->type != MSGPACK_OBJECT_BOOLEAN || !number(field(one, "share"), &s->share) ||
+            !number(field(one, "count"), &s->count) || !whole(field(one, "values"), &values) ||
+            values < 0 || values > UINT32_MAX || !whole(field(one, "last_seen"), &seen_at))
+            return 0;
+        s->known = !fresh->via.boolean, s->values = (uint32_t)values, s->last_seen = seen_at;
+    }
+    if (place->type == MSGPACK_OBJECT_MAP) {
+        if (!number(field(place, "from_lat"), &r->last_lat) ||
+            !number(field(place, "from_lon"), &r->last_lon) ||
+            !whole(field(place, "from_time"), &r->last_place_at))
+            return 0;
+        r->had_place = 1; /* nil: no travel to show (no place then, or none asked) */
+    }
+    return 1;
+}
+
+/* A replay's answer from the record: 1 when the original decision read this entity's profile
+ * with the same attributes and the record holds all of its answer (r filled), else 0. The
+ * profile is left as it is, as a counter answered from the record is. */
+static int answer_recorded(vd_recorded_t *rec, const char *entity, size_t len, const args_t *a,
+                           vd_profile_answer_t *r) {
+    if (!rec || !rec->state) return 0;
+    const vd_observed_t *o = vd_recorded_take(rec, VD_OBS_PROFILE, entity, len, NULL, 0);
+    if (!o || !o->packed) return 0;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    int ok = msgpack_unpack_next(&u, o->packed, o->plen, NULL) == MSGPACK_UNPACK_SUCCESS &&
+             read_recorded(&u.data, a, r);
+    msgpack_unpacked_destroy(&u);
+    return ok;
+}
+
 static int l_profile(lua_State *L) {
     if (lua_type(L, 1) != LUA_TSTRING) return lua_pushnil(L), 1;
     size_t len;
@@ -212,13 +320,18 @@ static int l_profile(lua_State *L) {
     vd_lstate_t *ls = vd_lua_ls(L);
     vd_exec_t *e = ls->exec;
     vd_recorded_t *rec = e ? e->d->recorded : NULL;
-    if (rec && rec->store_forbidden) rec->missed = 1; /* a replay: made again, in order */
     if (!ls->limits.store) return luaL_error(L, "state (profiles) is not available here");
     int64_t now = e ? e->now_s : vd_clock_now_s(NULL);
     vd_profile_answer_t r;
-    int rc = rec && rec->store_forbidden
-                 ? (memset(&r, 0, sizeof r), 0)
-                 : vd_profile_observe(ls->limits.store, entity, len, now, a.attrs, a.n, &a.o, &r);
+    int rc = 0;
+    if (answer_recorded(rec, entity, len, &a, &r)) {
+        /* as the original decision saw it */
+    } else if (rec && rec->store_forbidden) { /* a replay the record cannot answer: in order */
+        rec->missed = 1;
+        memset(&r, 0, sizeof r);
+    } else {
+        rc = vd_profile_observe(ls->limits.store, entity, len, now, a.attrs, a.n, &a.o, &r);
+    }
     if (rc)
         return luaL_error(L, "verdict.profile: %s",
                           len > 1024 ? "entity longer than 1024 bytes" : "out of memory");

@@ -145,10 +145,12 @@ static int read_observed(vd_replay_rec_t *r, const msgpack_object *obs, msgpack_
             o.kind = VD_OBS_CAMPAIGN;
         else if (op->via.str.size == 7 && memcmp(op->via.str.ptr, "anomaly", 7) == 0)
             o.kind = VD_OBS_ANOMALY;
+        else if (op->via.str.size == 7 && memcmp(op->via.str.ptr, "profile", 7) == 0)
+            o.kind = VD_OBS_PROFILE;
         else
             continue;
         if (!(o.name = copy_str(z, vd_replay_get(s, "key"), &o.len))) continue;
-        if (o.kind == VD_OBS_ANOMALY) { /* the model's answer, read by the binding */
+        if (o.kind == VD_OBS_ANOMALY || o.kind == VD_OBS_PROFILE) { /* read by the binding */
             if (res && res->type == MSGPACK_OBJECT_MAP && repack(z, res, &o) == 0)
                 r->observed[r->nobserved++] = o;
             continue;

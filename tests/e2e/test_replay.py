@@ -110,6 +110,33 @@ def test_anomaly_answers_come_from_the_record():
     assert "network_surge" in json.dumps(report), json.dumps(report)[:2000]
 
 
+def test_profile_answers_come_from_the_record():
+    # The same for a behaviour profile: four right-password sign-ins from Germany, the last
+    # one's recorded profile answer edited to say Germany is new for the account; replayed
+    # alone, it fires new_country, which an empty profile (the replay's own) could not.
+    log = os.path.join(WORK, "logins.jsonl")
+    ev = {"account": "pat", "ip": "80.133.10.20", "password_ok": True, "country": "DE",
+          "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0"}
+    with Daemon(args=["--workers", "1", "--decision-log", log]) as d:
+        with Client(d.socket) as c:
+            for _ in range(4):  # no event time: the replay runs at the decisions' own
+                c.decide("login", ev)
+    rec = [json.loads(line) for line in open(log) if '"type"' not in line[:20]][-1]
+    (prof,) = [o for o in rec["observed"]["state"] if o["op"] == "profile"]
+    res = prof["result"]
+    assert res["events"] == 3 and res["attrs"]["country"]["new"] is False, res
+    assert "new_country" not in [r["rule"] for r in rec["decision"]["reasons"]], rec
+    res["attrs"]["country"].update(new=True, share=0.0, count=0.0)
+    path = os.path.join(WORK, "one-new-country.jsonl")
+    with open(path, "w") as f:
+        f.write(json.dumps(rec) + "\n")
+    report = os.path.join(WORK, "p.json")
+    p = replay("--policies", SHIPPED, "--emit", "all", "--json", report, path)
+    (out,) = emitted(p)
+    assert out["after"]["score"] >= out["before"]["score"] + 5, out
+    assert "new_country" in json.dumps(json.load(open(report))), open(report).read()[:2000]
+
+
 def test_recomputed_in_event_time_agrees_with_the_daemon():
     # Without the records' answers, the replay's own state evolves in event time; one daemon
     # that started empty saw the same counts, except where its two workers raced within the
@@ -233,6 +260,7 @@ if __name__ == "__main__":
     record_traffic()
     status = run_tests([test_unchanged_policy_reproduces_every_decision,
                         test_anomaly_answers_come_from_the_record,
+                        test_profile_answers_come_from_the_record,
                         test_recomputed_in_event_time_agrees_with_the_daemon,
                         test_event_time_drives_counters,
                         test_changed_policy_report,
