@@ -18,6 +18,7 @@
 #include "lua_profile.h"
 
 #include "country_places.h"
+#include "profile_record.h"
 
 #include "base/clock.h"
 #include "decision/decision.h"
@@ -219,81 +220,6 @@ static int observe(lua_State *L, const char *entity, size_t len, const args_t *a
     return rc;
 }
 
-/* A recorded answer's field (a map's value by key), or NULL. */
-static const msgpack_object *field(const msgpack_object *map, const char *key) {
-    if (!map || map->type != MSGPACK_OBJECT_MAP) return NULL;
-    size_t len = strlen(key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
-            memcmp(k->via.str.ptr, key, len) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
-/* A number of a recorded answer (JSON made it an integer or a float); 0 when it is none. */
-static int number(const msgpack_object *o, double *x) {
-    if (!o) return 0;
-    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        *x = (double)o->via.u64;
-    else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        *x = (double)o->via.i64;
-    else if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32)
-        *x = o->via.f64;
-    else
-        return 0;
-    return 1;
-}
-
-static int whole(const msgpack_object *o, int64_t *v) {
-    double x;
-    if (!number(o, &x) || !(x >= -9e15 && x <= 9e15) || x != (double)(int64_t)x) return 0;
-    *v = (int64_t)x;
-    return 1;
-}
-
-/* The answer kept in the record (observe's map) into r: 1 when it answers this call (the
- * same attributes with the same values, every field there), else 0. */
-static int read_recorded(const msgpack_object *m, const args_t *a, vd_profile_answer_t *r) {
-    memset(r, 0, sizeof *r);
-    int64_t events, first, last;
-    const msgpack_object *attrs = field(m, "attrs"), *place = field(m, "place");
-    if (!whole(field(m, "events"), &events) || events < 0 || events > UINT32_MAX ||
-        !whole(field(m, "first_seen"), &first) || !whole(field(m, "last_seen"), &last) || !attrs ||
-        attrs->type != MSGPACK_OBJECT_MAP || attrs->via.map.size != a->n || !place)
-        return 0;
-    r->events = (uint32_t)events, r->first_seen = first, r->last_seen = last;
-    for (size_t k = 0; k < a->n; k++) {
-        const msgpack_object *one = NULL;
-        for (uint32_t i = 0; i < attrs->via.map.size; i++) {
-            const msgpack_object *name = &attrs->via.map.ptr[i].key;
-            if (name->type == MSGPACK_OBJECT_STR && name->via.str.size == a->attrs[k].nlen &&
-                memcmp(name->via.str.ptr, a->attrs[k].name, a->attrs[k].nlen) == 0)
-                one = &attrs->via.map.ptr[i].val;
-        }
-        const msgpack_object *value = field(one, "value"), *fresh = field(one, "new");
-        vd_profile_seen_t *s = &r->seen[k];
-        int64_t values, seen_at;
-        if (!value || value->type != MSGPACK_OBJECT_STR ||
-            value->via.str.size != a->attrs[k].vlen ||
-            memcmp(value->via.str.ptr, a->attrs[k].value, a->attrs[k].vlen) != 0 || !fresh ||
-            fresh->type != MSGPACK_OBJECT_BOOLEAN || !number(field(one, "share"), &s->share) ||
-            !number(field(one, "count"), &s->count) || !whole(field(one, "values"), &values) ||
-            values < 0 || values > UINT32_MAX || !whole(field(one, "last_seen"), &seen_at))
-            return 0;
-        s->known = !fresh->via.boolean, s->values = (uint32_t)values, s->last_seen = seen_at;
-    }
-    if (place->type == MSGPACK_OBJECT_MAP) {
-        if (!number(field(place, "from_lat"), &r->last_lat) ||
-            !number(field(place, "from_lon"), &r->last_lon) ||
-            !whole(field(place, "from_time"), &r->last_place_at))
-            return 0;
-        r->had_place = 1; /* nil: no travel to show (no place then, or none asked) */
-    }
-    return 1;
-}
-
 /* A replay's answer from the record: 1 when the original decision read this entity's profile
  * with the same attributes and the record holds all of its answer (r filled), else 0. The
  * profile is left as it is, as a counter answered from the record is. */
@@ -301,13 +227,7 @@ static int answer_recorded(vd_recorded_t *rec, const char *entity, size_t len, c
                            vd_profile_answer_t *r) {
     if (!rec || !rec->state) return 0;
     const vd_observed_t *o = vd_recorded_take(rec, VD_OBS_PROFILE, entity, len, NULL, 0);
-    if (!o || !o->packed) return 0;
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    int ok = msgpack_unpack_next(&u, o->packed, o->plen, NULL) == MSGPACK_UNPACK_SUCCESS &&
-             read_recorded(&u.data, a, r);
-    msgpack_unpacked_destroy(&u);
-    return ok;
+    return o && o->packed && vd_profile_from_record(o->packed, o->plen, a->attrs, a->n, r) == 0;
 }
 
 static int l_profile(lua_State *L) {

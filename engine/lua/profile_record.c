@@ -1,0 +1,102 @@
+#include "profile_record.h"
+
+#include <msgpack.h>
+#include <stdint.h>
+#include <string.h>
+
+/* A map's value at key, or NULL (also when map is not a map). */
+static const msgpack_object *field(const msgpack_object *map, const char *key) {
+    if (!map || map->type != MSGPACK_OBJECT_MAP) return NULL;
+    size_t len = strlen(key);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
+            memcmp(k->via.str.ptr, key, len) == 0)
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+/* A number (JSON made it an integer or a float): 1, or 0 when o is none. */
+static int number(const msgpack_object *o, double *x) {
+    if (!o) return 0;
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        *x = (double)o->via.u64;
+    else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        *x = (double)o->via.i64;
+    else if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32)
+        *x = o->via.f64;
+    else
+        return 0;
+    return 1;
+}
+
+/* A whole number within [lo, hi]: 1, else 0. */
+static int whole(const msgpack_object *o, double lo, double hi, int64_t *v) {
+    double x;
+    if (!number(o, &x) || !(x >= lo && x <= hi) || x != (double)(int64_t)x) return 0;
+    *v = (int64_t)x;
+    return 1;
+}
+
+#define TIMES 9e15 /* any time a profile keeps (Unix seconds), and 0 for none */
+
+/* The kept answer for one attribute (name and value as asked): 1, else 0. */
+static int read_attr(const msgpack_object *kept, const vd_profile_attr_t *a, vd_profile_seen_t *s) {
+    const msgpack_object *one = NULL;
+    for (uint32_t i = 0; i < kept->via.map.size; i++) {
+        const msgpack_object *name = &kept->via.map.ptr[i].key;
+        if (name->type == MSGPACK_OBJECT_STR && name->via.str.size == a->nlen &&
+            memcmp(name->via.str.ptr, a->name, a->nlen) == 0)
+            one = &kept->via.map.ptr[i].val;
+    }
+    const msgpack_object *value = field(one, "value"), *fresh = field(one, "new");
+    int64_t values;
+    if (!value || value->type != MSGPACK_OBJECT_STR || value->via.str.size != a->vlen ||
+        memcmp(value->via.str.ptr, a->value, a->vlen) != 0 || !fresh ||
+        fresh->type != MSGPACK_OBJECT_BOOLEAN || !number(field(one, "share"), &s->share) ||
+        !number(field(one, "count"), &s->count) ||
+        !whole(field(one, "values"), 0, UINT32_MAX, &values) ||
+        !whole(field(one, "last_seen"), -TIMES, TIMES, &s->last_seen))
+        return 0;
+    s->known = !fresh->via.boolean;
+    s->values = (uint32_t)values;
+    return 1;
+}
+
+/* The kept answer (the binding's observation) into r: 0 when it answers a read of these
+ * attributes, else -1. */
+static int read_answer(const msgpack_object *m, const vd_profile_attr_t *attrs, size_t n,
+                       vd_profile_answer_t *r) {
+    memset(r, 0, sizeof *r);
+    int64_t events;
+    const msgpack_object *kept = field(m, "attrs"), *place = field(m, "place");
+    if (!whole(field(m, "events"), 0, UINT32_MAX, &events) ||
+        !whole(field(m, "first_seen"), -TIMES, TIMES, &r->first_seen) ||
+        !whole(field(m, "last_seen"), -TIMES, TIMES, &r->last_seen) || !kept ||
+        kept->type != MSGPACK_OBJECT_MAP || kept->via.map.size != n || !place)
+        return -1;
+    r->events = (uint32_t)events;
+    for (size_t k = 0; k < n; k++)
+        if (!read_attr(kept, &attrs[k], &r->seen[k])) return -1;
+    if (place->type == MSGPACK_OBJECT_MAP) { /* nil: no travel to show */
+        if (!number(field(place, "from_lat"), &r->last_lat) ||
+            !number(field(place, "from_lon"), &r->last_lon) ||
+            !whole(field(place, "from_time"), -TIMES, TIMES, &r->last_place_at))
+            return -1;
+        r->had_place = 1;
+    }
+    return 0;
+}
+
+int vd_profile_from_record(const char *packed, size_t plen, const vd_profile_attr_t *attrs,
+                           size_t n, vd_profile_answer_t *r) {
+    if (n > VD_PROFILE_MAX_ATTRS) return -1;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    int rc = msgpack_unpack_next(&u, packed, plen, NULL) == MSGPACK_UNPACK_SUCCESS
+                 ? read_answer(&u.data, attrs, n, r)
+                 : -1;
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
