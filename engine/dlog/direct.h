@@ -18,10 +18,7 @@
 #include <stdint.h>
 
 #define VD_DIRECT_ALIGN 4096u
-/* Staged bytes written at once. Small enough that the staging buffer does not push the workers'
- * data out of the cache of the core the writer runs on (1 MiB did: the daemon's CPU per logged
- * decision was about 3% higher, in paired rounds), large enough that a write is a few per ms. */
-#define VD_DIRECT_CHUNK ((size_t)1 << 17)
+#define VD_DIRECT_CHUNK ((size_t)1 << 20) /* staged bytes written at once */
 
 typedef struct vd_dlog_direct {
     int fd; /* O_DIRECT descriptor of the file, or -1 */

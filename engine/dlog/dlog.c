@@ -20,7 +20,7 @@
 #define NAP_SHORTEST_NS 1000000
 #define NAP_LONGEST_NS  64000000
 /* Lines staged for direct writes reach the file when the writer runs out of lines, at most
- * this often (and whenever a chunk of VD_DIRECT_CHUNK fills). */
+ * this often (and whenever a 1 MiB chunk fills). */
 #define SETTLE_EVERY_NS 100000000
 #define WRITE_WAIT      100 /* ms a write waits for a full sink before the writer looks again */
 #define ERROR_LOG_NS    (60 * (int64_t)1000000000)
