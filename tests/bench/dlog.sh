@@ -49,6 +49,12 @@ for load, what in (("4x64", "pipelined"), ("8x1", "one at a time")):
           % (med("on", load, "decisions/s") / med("off", load, "decisions/s"),
              med("on", load, "cpu_us/decision") / med("off", load, "cpu_us/decision"),
              med("on", load, "p99_us") / med("off", load, "p99_us")))
+    # Each round's on next to the off run just before it: the machine's speed drifts between
+    # rounds more than it does within one, so the middle of these ratios is the steadier.
+    pairs = [float(a["decisions/s"]) / float(b["decisions/s"])
+             for a, b in zip(runs[("on", load)], runs[("off", load)])]
+    print("    on/off round by round: throughput %.3f in the middle (%.3f to %.3f)"
+          % (statistics.median(pairs), min(pairs), max(pairs)))
 print("  records %d (%.0f bytes each), dropped %d"
       % (log["records"], log["bytes"] / max(log["records"], 1),
          log["dropped_full"] + log["dropped_sink"]))
