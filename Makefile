@@ -130,12 +130,13 @@ eval-anomaly: build
 # libFuzzer on the protocol decoder, the policy loader (and its lint), list files, state
 # snapshots, the metrics endpoint's request reader, the textclf message parser, the textclf and
 # gbdt model loaders, the verdict command's JSON events, the C client's decoding of replies, the
-# params of the state and list methods, the reader of compiled Lua functions and the reader of
-# policy test files (-timeout makes a slow input a finding); new inputs land in
+# params of the state and list methods, the reader of compiled Lua functions, the reader of
+# policy test files, campaign texts, Redis replies and the replay's reading of a log line and its
+# kept answers (-timeout makes a slow input a finding); new inputs land in
 # build-fuzz/corpus/. fuzz_log_record, the record scan of `verdict log`, is built and run apart.
 FUZZ_TARGETS = frame policy list snapshot metrics_request textclf_message gbdt_model \
                textclf_model cli_event client_reply admin_params chunk policy_test \
-               campaign_text
+               campaign_text redis_reply replay_record
 fuzz:
 	$(MAKE) deps EXTRA_DEPS="$(FUZZ_DEPS)"
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVD_FUZZ=ON -DVD_TESTS=ON

@@ -15,3 +15,14 @@ const vd_observed_t *vd_recorded_take(vd_recorded_t *r, vd_obs_kind_t kind, cons
     }
     return NULL;
 }
+
+int vd_recorded_learn_begin(vd_recorded_t *r, msgpack_packer *pk, int kind, uint32_t items,
+                            const char *key, size_t len, int64_t now) {
+    if (!r->learn) return 0;
+    msgpack_packer_init(pk, r->learn, msgpack_sbuffer_write);
+    msgpack_pack_array(pk, items);
+    msgpack_pack_int(pk, kind);
+    msgpack_pack_bin_with_body(pk, key, len);
+    msgpack_pack_int64(pk, now);
+    return 1;
+}

@@ -6,6 +6,7 @@
 
 #include "decision.h"
 
+#include <msgpack.h>
 #include <stddef.h>
 
 typedef struct vd_recorded {
@@ -20,7 +21,22 @@ typedef struct vd_recorded {
      * nothing; the replay discards that decision and makes it again, in input order. */
     int store_forbidden;
     int missed;
+    /* When not NULL: what the reads answered from the record would have taught the replay's
+     * own state (an anomaly model's value, a profile's event), packed by the bindings
+     * (VD_LEARN_*) for the replay to apply in input order, so that a later read the record
+     * cannot answer finds the history a decision-by-decision run would have built. */
+    msgpack_sbuffer *learn;
 } vd_recorded_t;
+
+/* The learn entries, each an array: [VD_LEARN_ANOMALY, key (bin), now, value, every] and
+ * [VD_LEARN_PROFILE, entity (bin), now, half_life_s, has_place, lat, lon,
+ *  [[name (bin), value (bin)], ...]]. */
+enum { VD_LEARN_ANOMALY, VD_LEARN_PROFILE };
+
+/* Starts a learn entry of items items when r collects them (else returns 0): its kind, key
+ * and time, packed with pk, which the caller goes on with. */
+int vd_recorded_learn_begin(vd_recorded_t *r, msgpack_packer *pk, int kind, uint32_t items,
+                            const char *key, size_t len, int64_t now);
 
 /* The first observation not used yet of this kind, name and value (value NULL: a read without
  * one), now marked used; NULL when the record has none (the candidate asks something the

@@ -23,10 +23,12 @@ static int read_number(const char **p, const char *end, double *x) {
     return 0;
 }
 
-int vd_anomaly_from_record(const char *packed, size_t plen, double value, vd_anomaly_result_t *r) {
-    static const char *const names[] = {"value", "score",    "expected", "low",
-                                        "high",  "surprise", "seen",     "flags"};
-    double x[8];
+int vd_anomaly_from_record(const char *packed, size_t plen, double value, int64_t every,
+                           vd_anomaly_result_t *r) {
+    static const char *const names[] = {"value",    "score", "expected", "low",  "high",
+                                        "surprise", "seen",  "flags",    "every"};
+    enum { N = sizeof names / sizeof *names };
+    double x[N];
     unsigned found = 0;
     const char *p = packed, *end = packed + plen;
     vd_mp_value_t h;
@@ -40,7 +42,7 @@ int vd_anomaly_from_record(const char *packed, size_t plen, double value, vd_ano
         const char *name = p + kn;
         p = name + k.len;
         int at = -1;
-        for (int j = 0; j < 8; j++)
+        for (int j = 0; j < N; j++)
             if (strlen(names[j]) == k.len && memcmp(names[j], name, k.len) == 0) at = j;
         if (at >= 0) {
             if (read_number(&p, end, &x[at]) != 0) return -1;
@@ -51,10 +53,12 @@ int vd_anomaly_from_record(const char *packed, size_t plen, double value, vd_ano
             p += skip;
         }
     }
-    if (found != 0xffu || x[0] != value || !(x[6] >= 0 && x[6] < 1e19) ||
-        !(x[7] >= 0 && x[7] <= UINT32_MAX))
-        return -1; /* a record from before these were kept, or a candidate with another value */
-    *r = (vd_anomaly_result_t){.value = x[0],
+    /* Not an answer to this call: a record from before these fields were kept, or a candidate
+     * asking about another value or with another period (every). */
+    if (found != (1u << N) - 1 || x[0] != value || x[8] != (double)every ||
+        !(x[6] >= 0 && x[6] < 1e19) || !(x[7] >= 0 && x[7] <= UINT32_MAX))
+        return -1;
+    *r = (vd_anomaly_result_t){.value = value, /* the caller's: -0 stays -0 */
                                .score = x[1],
                                .expected = x[2],
                                .low = x[3],

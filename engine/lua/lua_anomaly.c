@@ -47,7 +47,7 @@ static void set_bool(lua_State *L, const char *k, int v) {
 
 /* For explain and the decision log: the value and what the model said. */
 static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_result_t *r,
-                   const char *why) {
+                   int64_t every, const char *why) {
     vd_exec_t *e = vd_lua_ls(L)->exec;
     if (!e || !e->d->observe) return 0;
     vd_observed_t o = {.kind = VD_OBS_ANOMALY, .name = key, .len = len};
@@ -55,7 +55,7 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
         static const char *const keys[] = {"{\"value\":", ",\"score\":", ",\"expected\":",
                                            ",\"low\":",   ",\"high\":",  ",\"surprise\":"};
         const double x[] = {r->value, r->score, r->expected, r->low, r->high, r->surprise};
-        char text[8 * (12 + 32) + 2], *p = text;
+        char text[10 * (12 + 32) + 2], *p = text; /* 6 numbers and 3 integers, keys included */
         for (int i = 0; i < 6; i++) {
             size_t kl = strlen(keys[i]);
             memcpy(p, keys[i], kl);
@@ -65,6 +65,8 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
         p = vd_json_put_int(p + 8, (int64_t)r->seen);
         memcpy(p, ",\"flags\":", 9);
         p = vd_json_put_int(p + 9, (int64_t)r->why);
+        memcpy(p, ",\"every\":", 9);
+        p = vd_json_put_int(p + 9, every);
         *p++ = '}';
         o.packed = text;
         o.plen = (size_t)(p - text);
@@ -74,7 +76,7 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     /* The sentence only for explain: a logged decision keeps the numbers it is made of. */
-    vd_mp_map(&sb, 8 + (e->d->explain != 0));
+    vd_mp_map(&sb, 9 + (e->d->explain != 0));
     VD_MP_LIT(&sb, "value");
     vd_mp_double(&sb, r->value);
     VD_MP_LIT(&sb, "score");
@@ -91,6 +93,8 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     vd_mp_int(&sb, (int64_t)r->seen);
     VD_MP_LIT(&sb, "flags");
     vd_mp_int(&sb, (int64_t)r->why);
+    VD_MP_LIT(&sb, "every");
+    vd_mp_int(&sb, every);
     if (e->d->explain) {
         VD_MP_LIT(&sb, "why");
         vd_mp_cstr(&sb, why);
@@ -102,30 +106,25 @@ static int observe(lua_State *L, const char *key, size_t len, const vd_anomaly_r
     return rc;
 }
 
-/* The model's figures to the millionth, as the rule gets them: they carry no more than that,
- * and the decision log then writes them in a few digits, exactly, where a double of full
- * precision costs three times snprintf and strtod (most of what logging an anomaly cost). */
-static double to_millionth(double x) {
-    return fabs(x) < 1e9 ? nearbyint(x * 1e6) / 1e6 + 0.0 : x; /* + 0.0: no -0 */
-}
-
-static void round_result(vd_anomaly_result_t *r) {
-    r->score = to_millionth(r->score);
-    r->expected = to_millionth(r->expected);
-    r->low = to_millionth(r->low);
-    r->high = to_millionth(r->high);
-    r->surprise = to_millionth(r->surprise);
-}
-
 /* A replay's answer from the record: 1 when the original decision asked this key's model about
  * the same value and the record holds all of its answer (r filled), else 0. The model is left
  * as it is, as a counter answered from the record is: the answer already holds what it
  * learnt. */
 static int answer_recorded(vd_recorded_t *rec, const char *key, size_t len, double value,
-                           vd_anomaly_result_t *r) {
+                           int64_t every, vd_anomaly_result_t *r) {
     if (!rec || !rec->state) return 0;
     const vd_observed_t *o = vd_recorded_take(rec, VD_OBS_ANOMALY, key, len, NULL, 0);
-    return o && o->packed && vd_anomaly_from_record(o->packed, o->plen, value, r) == 0;
+    return o && o->packed && vd_anomaly_from_record(o->packed, o->plen, value, every, r) == 0;
+}
+
+/* A read answered from the record: what it would have taught the replay's own model, for the
+ * replay to apply in input order (recorded.h). */
+static void learn_later(vd_recorded_t *rec, const char *key, size_t len, int64_t now, double value,
+                        int64_t every) {
+    msgpack_packer pk;
+    if (!vd_recorded_learn_begin(rec, &pk, VD_LEARN_ANOMALY, 5, key, len, now)) return;
+    msgpack_pack_double(&pk, value);
+    msgpack_pack_int64(&pk, every);
 }
 
 static int l_anomaly(lua_State *L) {
@@ -154,19 +153,19 @@ static int l_anomaly(lua_State *L) {
     if (!ls->limits.store) return luaL_error(L, "state (anomaly models) is not available here");
     vd_anomaly_result_t r = {.why = VD_ANOMALY_LEARNING};
     int rc = 0;
-    if (answer_recorded(rec, key, len, value, &r)) {
-        /* as the original decision saw it */
+    int64_t now = e ? e->now_s : vd_clock_now_s(NULL);
+    if (!(fabs(value) <= VD_ANOMALY_VALUE_MAX)) return lua_pushnil(L), 1; /* NaN, too big */
+    if (answer_recorded(rec, key, len, value, every, &r)) {
+        learn_later(rec, key, len, now, value, every); /* as the original decision saw it */
     } else if (rec && rec->store_forbidden) { /* a replay the record cannot answer: in order */
         rec->missed = 1;
     } else
-        rc = vd_anomaly_observe(ls->limits.store, key, len, e ? e->now_s : vd_clock_now_s(NULL),
-                                value, every, &r);
+        rc = vd_anomaly_observe(ls->limits.store, key, len, now, value, every, &r);
     if (rc == VD_EINVAL) return lua_pushnil(L), 1; /* not a value a model takes (NaN, too big) */
     if (rc) return luaL_error(L, "verdict.anomaly: out of memory");
-    round_result(&r);
     char why[300];
     vd_anomaly_explain(&r, what, why, sizeof why);
-    if (observe(L, key, len, &r, why)) return luaL_error(L, "out of memory");
+    if (observe(L, key, len, &r, every, why)) return luaL_error(L, "out of memory");
     lua_createtable(L, 0, 10);
     set_num(L, "score", r.score);
     set_bool(L, "alarm", r.score >= VD_ANOMALY_ALARM);

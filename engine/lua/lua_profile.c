@@ -168,7 +168,23 @@ static int observe(lua_State *L, const char *entity, size_t len, const args_t *a
     msgpack_sbuffer_init(&sb);
     /* Everything the rule's table is made of (push_answer), so that a replay can answer
      * from the record (answer_recorded). */
-    vd_mp_map(&sb, 5);
+    vd_mp_map(&sb, 9);
+    /* how the rule asked, and when: a replay answers only the same question, and shifts the
+     * times by its own clock's difference */
+    VD_MP_LIT(&sb, "now");
+    vd_mp_int(&sb, e->now_s);
+    VD_MP_LIT(&sb, "read_only");
+    vd_mp_bool(&sb, a->o.read_only);
+    VD_MP_LIT(&sb, "half_life_s");
+    vd_mp_int(&sb, a->o.half_life_s);
+    VD_MP_LIT(&sb, "asked_place");
+    if (a->o.has_place) {
+        vd_mp_array(&sb, 2);
+        vd_mp_double(&sb, a->o.lat);
+        vd_mp_double(&sb, a->o.lon);
+    } else {
+        vd_mp_nil(&sb);
+    }
     VD_MP_LIT(&sb, "events");
     vd_mp_int(&sb, r->events);
     VD_MP_LIT(&sb, "first_seen");
@@ -224,10 +240,30 @@ static int observe(lua_State *L, const char *entity, size_t len, const args_t *a
  * with the same attributes and the record holds all of its answer (r filled), else 0. The
  * profile is left as it is, as a counter answered from the record is. */
 static int answer_recorded(vd_recorded_t *rec, const char *entity, size_t len, const args_t *a,
-                           vd_profile_answer_t *r) {
+                           int64_t now, vd_profile_answer_t *r) {
     if (!rec || !rec->state) return 0;
     const vd_observed_t *o = vd_recorded_take(rec, VD_OBS_PROFILE, entity, len, NULL, 0);
-    return o && o->packed && vd_profile_from_record(o->packed, o->plen, a->attrs, a->n, r) == 0;
+    return o && o->packed &&
+           vd_profile_from_record(o->packed, o->plen, a->attrs, a->n, &a->o, now, r) == 0;
+}
+
+/* A read answered from the record: the event it would have added to the replay's own profile,
+ * for the replay to apply in input order (recorded.h). */
+static void learn_later(vd_recorded_t *rec, const char *entity, size_t len, const args_t *a,
+                        int64_t now) {
+    msgpack_packer pk;
+    if (a->o.read_only || !vd_recorded_learn_begin(rec, &pk, VD_LEARN_PROFILE, 8, entity, len, now))
+        return;
+    msgpack_pack_int64(&pk, a->o.half_life_s);
+    msgpack_pack_int(&pk, a->o.has_place);
+    msgpack_pack_double(&pk, a->o.lat);
+    msgpack_pack_double(&pk, a->o.lon);
+    msgpack_pack_array(&pk, (uint32_t)a->n);
+    for (size_t k = 0; k < a->n; k++) {
+        msgpack_pack_array(&pk, 2);
+        msgpack_pack_bin_with_body(&pk, a->attrs[k].name, a->attrs[k].nlen);
+        msgpack_pack_bin_with_body(&pk, a->attrs[k].value, a->attrs[k].vlen);
+    }
 }
 
 static int l_profile(lua_State *L) {
@@ -244,9 +280,9 @@ static int l_profile(lua_State *L) {
     int64_t now = e ? e->now_s : vd_clock_now_s(NULL);
     vd_profile_answer_t r;
     int rc = 0;
-    if (answer_recorded(rec, entity, len, &a, &r)) {
-        /* as the original decision saw it */
-    } else if (rec && rec->store_forbidden) { /* a replay the record cannot answer: in order */
+    if (answer_recorded(rec, entity, len, &a, now, &r)) {
+        learn_later(rec, entity, len, &a, now); /* as the original decision saw it */
+    } else if (rec && rec->store_forbidden) {   /* a replay the record cannot answer: in order */
         rec->missed = 1;
         memset(&r, 0, sizeof r);
     } else {

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "decision/recorded.h"
+#include "learn.h"
 #include "state/campaign.h"
 #include "state/snapshot_read.h"
 #include "state/store.h"
@@ -25,9 +26,10 @@
 #define MAX_THREADS 64
 
 typedef struct side_out {
-    int again;          /* decided with the state, by the calling thread */
-    int rc;             /* 0, or the decision failed: error says why */
-    msgpack_sbuffer mp; /* the result map (decision_pack's), when rc is 0 */
+    int again;             /* decided with the state, by the calling thread */
+    int rc;                /* 0, or the decision failed: error says why */
+    msgpack_sbuffer mp;    /* the result map (decision_pack's), when rc is 0 */
+    msgpack_sbuffer learn; /* what its reads answered from the record would have taught */
     char error[512];
     msgpack_object obj; /* decoded by the calling thread */
 } side_out_t;
@@ -143,6 +145,7 @@ static void decide(vd_executor_t *x, const vd_replay_config_t *cfg, const vd_rep
     out->again = 0;
     out->rc = 0;
     out->mp.size = 0;
+    out->learn.size = 0;
     if (rec->nobserved > sizeof used_small && !(used = calloc(rec->nobserved, 1))) {
         out->rc = VD_ENOMEM;
         snprintf(out->error, sizeof out->error, "out of memory");
@@ -154,7 +157,8 @@ static void decide(vd_executor_t *x, const vd_replay_config_t *cfg, const vd_rep
                               .used = used,
                               .state = cfg->reuse_state,
                               .plugins = cfg->reuse_plugins,
-                              .store_forbidden = forbid_state};
+                              .store_forbidden = forbid_state,
+                              .learn = &out->learn};
     vd_run_opts_t opts = {.now_s = rec->time_ms / 1000, .recorded = &recorded};
     vd_result_t res;
     out->rc = vd_executor_run(x, rec->pipeline, rec->event, &opts, &res);
@@ -216,6 +220,8 @@ static void free_batches(shared_t *s) {
             msgpack_sbuffer_destroy(&sl->mp);
             msgpack_sbuffer_destroy(&sl->after.mp);
             msgpack_sbuffer_destroy(&sl->before.mp);
+            msgpack_sbuffer_destroy(&sl->after.learn);
+            msgpack_sbuffer_destroy(&sl->before.learn);
             msgpack_zone_destroy(&sl->zone);
         }
         free(b);
@@ -240,6 +246,8 @@ static int make_batches(shared_t *s, size_t n) {
             msgpack_sbuffer_init(&sl->mp);
             msgpack_sbuffer_init(&sl->after.mp);
             msgpack_sbuffer_init(&sl->before.mp);
+            msgpack_sbuffer_init(&sl->after.learn);
+            msgpack_sbuffer_init(&sl->before.learn);
             if (!msgpack_zone_init(&sl->zone, 4096)) return VD_ENOMEM;
         }
     }
@@ -281,8 +289,12 @@ static void close_deciders(deciders_t *d) {
 
 /* The calling thread's part of one decision: the side made again with the state if it needed
  * it, then decoded for the caller. */
-static int finish_side(shared_t *s, vd_executor_t *x, slot_t *sl, side_out_t *side) {
+/* A side's decision, made again with the state when it needed it; then, in input order, what
+ * its reads answered from the record would have taught that state (learn.h). */
+static int finish_side(shared_t *s, vd_executor_t *x, vd_store_t *store, slot_t *sl,
+                       side_out_t *side) {
     if (side->again) decide(x, s->cfg, &sl->rec, 0, side);
+    if (side->learn.size) vd_replay_learn(store, side->learn.data, side->learn.size);
     if (side->rc) return side->rc;
     size_t off = 0;
     if (msgpack_unpack(side->mp.data, side->mp.size, &off, &sl->zone, &side->obj) !=
@@ -306,8 +318,8 @@ static int deliver(shared_t *s, deciders_t *d, batch_t *b, vd_replay_fn fn, void
             continue;
         }
         stats->again += sl->after.again && s->speculate;
-        int rc = finish_side(s, d->after, sl, &sl->after);
-        if (rc == 0 && d->before) rc = finish_side(s, d->before, sl, &sl->before);
+        int rc = finish_side(s, d->after, s->store, sl, &sl->after);
+        if (rc == 0 && d->before) rc = finish_side(s, d->before, s->base_store, sl, &sl->before);
         if (rc) {
             fprintf(stderr, "verdict replay: %s:%ld: %s\n", sl->file, sl->line,
                     sl->after.rc ? sl->after.error : sl->before.error);

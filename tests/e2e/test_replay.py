@@ -110,17 +110,30 @@ def test_anomaly_answers_come_from_the_record():
     assert "network_surge" in json.dumps(report), json.dumps(report)[:2000]
 
 
+SIGN_IN = {"ip": "80.133.10.20", "password_ok": True, "country": "DE",
+           "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0"}
+
+
+def logged_sign_ins(name, account, times, last=None):
+    """times right-password sign-ins of account from Germany with Firefox, then last (changes
+    to them) if given, on a daemon logging to WORK/name.jsonl: the log and the last reply. No
+    event time: the replay runs at the decisions' own."""
+    log = os.path.join(WORK, name + ".jsonl")
+    ev = dict(SIGN_IN, account=account)
+    with Daemon(args=["--workers", "1", "--decision-log", log]) as d:
+        with Client(d.socket) as c:
+            for _ in range(times):
+                reply = c.decide("login", ev)
+            if last is not None:
+                reply = c.decide("login", dict(ev, **last))
+    return log, reply
+
+
 def test_profile_answers_come_from_the_record():
     # The same for a behaviour profile: four right-password sign-ins from Germany, the last
     # one's recorded profile answer edited to say Germany is new for the account; replayed
     # alone, it fires new_country, which an empty profile (the replay's own) could not.
-    log = os.path.join(WORK, "logins.jsonl")
-    ev = {"account": "pat", "ip": "80.133.10.20", "password_ok": True, "country": "DE",
-          "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0"}
-    with Daemon(args=["--workers", "1", "--decision-log", log]) as d:
-        with Client(d.socket) as c:
-            for _ in range(4):  # no event time: the replay runs at the decisions' own
-                c.decide("login", ev)
+    log, _ = logged_sign_ins("logins", "pat", 4)
     rec = [json.loads(line) for line in open(log) if '"type"' not in line[:20]][-1]
     (prof,) = [o for o in rec["observed"]["state"] if o["op"] == "profile"]
     res = prof["result"]
@@ -135,6 +148,66 @@ def test_profile_answers_come_from_the_record():
     (out,) = emitted(p)
     assert out["after"]["score"] >= out["before"]["score"] + 5, out
     assert "new_country" in json.dumps(json.load(open(report))), open(report).read()[:2000]
+
+
+def candidate_with(name, file, old, new):
+    """A copy of the shipped policies with one change."""
+    cand = os.path.join(WORK, name)
+    shutil.copytree(SHIPPED, cand)
+    path = os.path.join(cand, file)
+    text = open(path).read()
+    assert old in text, old
+    open(path, "w").write(text.replace(old, new))
+    return cand
+
+
+def test_reads_the_record_cannot_answer_see_the_history_before_them():
+    # A candidate that calls Chrome "Chromium": its profile read for the Chrome sign-in is not
+    # the one recorded, so the replay's own profile answers it. That profile learnt the four
+    # Firefox sign-ins before it, though the record answered their reads: the Chrome sign-in is
+    # still a new device of an account with history, as it was live.
+    log, live = logged_sign_ins("devices", "kim", 4,
+                                {"user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0"})
+    assert "new_device" in [r["rule"] for r in live["reasons"]], live
+    cand = candidate_with("chromium", "login.lua", 'and "Chrome"', 'and "Chromium"')
+    report = os.path.join(WORK, "devices.json")
+    p = replay("--policies", cand, "--emit", "all", "--json", report, log)
+    out = {o["id"]: o for o in emitted(p)}
+    assert out[live["id"]]["after"] == out[live["id"]]["before"], out[live["id"]]
+    assert "made again in order" in p.stderr, p.stderr[-500:]
+
+
+def test_a_changed_option_is_not_answered_from_the_record():
+    # read_only = true for every sign-in in the candidate: no read is the one recorded (those
+    # added the right-password sign-ins), so each is made again in order on the replay's own
+    # profile, which then never learns a country: the last sign-in from a new country no
+    # longer fires new_country.
+    log, live = logged_sign_ins("options", "lee", 3, {"country": "AU", "ip": "1.120.0.1"})
+    assert "new_country" in [r["rule"] for r in live["reasons"]], live
+    cand = candidate_with("readonly", "login.lua", "read_only = ev.password_ok ~= true",
+                          "read_only = true")
+    report = os.path.join(WORK, "options.json")
+    p = replay("--policies", cand, "--emit", "all", "--json", report, log)
+    out = {o["id"]: o for o in emitted(p)}
+    assert out[live["id"]]["after"]["score"] < out[live["id"]]["before"]["score"], out[live["id"]]
+
+
+def test_profile_times_follow_the_replays_clock():
+    # Events with their own time (a day ahead of the daemon's clock, which decided them): the
+    # replay runs at the events' time, and the recorded profile's times move with it, so the
+    # impossible travel (Germany, then Australia a minute later) is what it was live.
+    log = os.path.join(WORK, "travel.jsonl")
+    t0 = int(datetime.datetime.now(datetime.timezone.utc).timestamp()) + 86400
+    ev = dict(SIGN_IN, account="ana")
+    with Daemon(args=["--workers", "1", "--decision-log", log]) as d:
+        with Client(d.socket) as c:
+            for i in range(3):
+                c.decide("login", dict(ev, time=t0 + i))
+            live = c.decide("login", dict(ev, country="AU", ip="1.120.0.1", time=t0 + 60))
+    assert "impossible_travel" in [r["rule"] for r in live["reasons"]], live
+    p = replay("--policies", SHIPPED, "--emit", "all", log)
+    out = {o["id"]: o for o in emitted(p)}
+    assert len(out) == 4 and all(o["after"] == o["before"] for o in out.values()), out
 
 
 def test_recomputed_in_event_time_agrees_with_the_daemon():
@@ -261,6 +334,9 @@ if __name__ == "__main__":
     status = run_tests([test_unchanged_policy_reproduces_every_decision,
                         test_anomaly_answers_come_from_the_record,
                         test_profile_answers_come_from_the_record,
+                        test_reads_the_record_cannot_answer_see_the_history_before_them,
+                        test_a_changed_option_is_not_answered_from_the_record,
+                        test_profile_times_follow_the_replays_clock,
                         test_recomputed_in_event_time_agrees_with_the_daemon,
                         test_event_time_drives_counters,
                         test_changed_policy_report,
