@@ -24,7 +24,9 @@ typedef struct vd_recorded {
     /* When not NULL: what the reads answered from the record would have taught the replay's
      * own state (an anomaly model's value, a profile's event), packed by the bindings
      * (VD_LEARN_*) for the replay to apply in input order, so that a later read the record
-     * cannot answer finds the history a decision-by-decision run would have built. */
+     * cannot answer finds the history a decision-by-decision run would have built. A decision
+     * made with the state (store_forbidden 0) teaches it at once instead: a later read of the
+     * same decision sees it, as it would live. */
     msgpack_sbuffer *learn;
 } vd_recorded_t;
 

@@ -155,8 +155,12 @@ static int l_anomaly(lua_State *L) {
     int rc = 0;
     int64_t now = e ? e->now_s : vd_clock_now_s(NULL);
     if (!(fabs(value) <= VD_ANOMALY_VALUE_MAX)) return lua_pushnil(L), 1; /* NaN, too big */
-    if (answer_recorded(rec, key, len, value, every, &r)) {
-        learn_later(rec, key, len, now, value, every); /* as the original decision saw it */
+    if (answer_recorded(rec, key, len, value, every, &r)) { /* as the original decision saw it */
+        vd_anomaly_result_t taught;
+        if (!rec->store_forbidden) /* made in order: the model learns it now (recorded.h) */
+            vd_anomaly_observe(ls->limits.store, key, len, now, value, every, &taught);
+        else
+            learn_later(rec, key, len, now, value, every);
     } else if (rec && rec->store_forbidden) { /* a replay the record cannot answer: in order */
         rec->missed = 1;
     } else

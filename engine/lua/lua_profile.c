@@ -280,9 +280,13 @@ static int l_profile(lua_State *L) {
     int64_t now = e ? e->now_s : vd_clock_now_s(NULL);
     vd_profile_answer_t r;
     int rc = 0;
-    if (answer_recorded(rec, entity, len, &a, now, &r)) {
-        learn_later(rec, entity, len, &a, now); /* as the original decision saw it */
-    } else if (rec && rec->store_forbidden) {   /* a replay the record cannot answer: in order */
+    if (answer_recorded(rec, entity, len, &a, now, &r)) { /* as the original decision saw it */
+        vd_profile_answer_t taught;
+        if (!rec->store_forbidden && !a.o.read_only) /* made in order: learnt now (recorded.h) */
+            vd_profile_observe(ls->limits.store, entity, len, now, a.attrs, a.n, &a.o, &taught);
+        else
+            learn_later(rec, entity, len, &a, now);
+    } else if (rec && rec->store_forbidden) { /* a replay the record cannot answer: in order */
         rec->missed = 1;
         memset(&r, 0, sizeof r);
     } else {

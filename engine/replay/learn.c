@@ -32,10 +32,9 @@ static int bin_at(const msgpack_object *a, uint32_t i, const char **p, size_t *n
 static void learn_profile(vd_store_t *store, const msgpack_object *a) {
     const char *entity;
     size_t len;
+    if (a->via.array.size != 8 || !bin_at(a, 1, &entity, &len)) return;
     const msgpack_object *list = &a->via.array.ptr[7];
-    if (a->via.array.size != 8 || !bin_at(a, 1, &entity, &len) ||
-        list->type != MSGPACK_OBJECT_ARRAY || list->via.array.size > VD_PROFILE_MAX_ATTRS)
-        return;
+    if (list->type != MSGPACK_OBJECT_ARRAY || list->via.array.size > VD_PROFILE_MAX_ATTRS) return;
     vd_profile_attr_t attrs[VD_PROFILE_MAX_ATTRS];
     for (uint32_t k = 0; k < list->via.array.size; k++) {
         const msgpack_object *pair = &list->via.array.ptr[k];

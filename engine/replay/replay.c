@@ -287,10 +287,9 @@ static void close_deciders(deciders_t *d) {
     vd_executor_free(d->before);
 }
 
-/* The calling thread's part of one decision: the side made again with the state if it needed
- * it, then decoded for the caller. */
-/* A side's decision, made again with the state when it needed it; then, in input order, what
- * its reads answered from the record would have taught that state (learn.h). */
+/* The calling thread's part of one side of a decision: made again with the state if it needed
+ * it; then, in input order, what its reads answered from the record would have taught that
+ * state (learn.h); then decoded for the caller. */
 static int finish_side(shared_t *s, vd_executor_t *x, vd_store_t *store, slot_t *sl,
                        side_out_t *side) {
     if (side->again) decide(x, s->cfg, &sl->rec, 0, side);
@@ -318,8 +317,11 @@ static int deliver(shared_t *s, deciders_t *d, batch_t *b, vd_replay_fn fn, void
             continue;
         }
         stats->again += sl->after.again && s->speculate;
+        /* Both sides, whatever the other did: a failure of one must not keep the other's state
+         * from what this record taught it. */
         int rc = finish_side(s, d->after, s->store, sl, &sl->after);
-        if (rc == 0 && d->before) rc = finish_side(s, d->before, s->base_store, sl, &sl->before);
+        int rb = d->before ? finish_side(s, d->before, s->base_store, sl, &sl->before) : 0;
+        if (!rc) rc = rb;
         if (rc) {
             fprintf(stderr, "verdict replay: %s:%ld: %s\n", sl->file, sl->line,
                     sl->after.rc ? sl->after.error : sl->before.error);

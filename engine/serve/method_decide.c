@@ -74,12 +74,16 @@ static void decided(vd_request_t *r, int rc) {
     }
     if (rc == 0) {
         int64_t now_ms = wall_ms();
+        /* The record's time is the second the rules saw (verdict.now(), state), to the
+         * millisecond when the decision ended within it: a replay without the event's own
+         * time runs at that second, as the decision did. */
+        int64_t at_ms = now_ms / 1000 == r->rs.now_s ? now_ms : r->rs.now_s * 1000 + 999;
         char id[VD_ULID_LEN + 1];
         vd_ulid_next(&s->ids, now_ms, id);
         vd_decision_meta_t meta = {pl->name, vd_policy_version(r->policy), r->elapsed_ns / 1000,
                                    id};
         if (!c->closing) vd_decision_pack(&c->out, &r->d, &meta);
-        if (r->in.observe) log_decision(s, r, &meta, now_ms);
+        if (r->in.observe) log_decision(s, r, &meta, at_ms);
         vd_report_remember(s, id, pl->name, &r->d);
     }
     vd_conn_end_op(c);

@@ -150,14 +150,16 @@ def test_profile_answers_come_from_the_record():
     assert "new_country" in json.dumps(json.load(open(report))), open(report).read()[:2000]
 
 
-def candidate_with(name, file, old, new):
-    """A copy of the shipped policies with one change."""
+def candidate_with(name, file, *changes):
+    """A copy of the shipped policies with changes: pairs of old and new text in file."""
     cand = os.path.join(WORK, name)
     shutil.copytree(SHIPPED, cand)
     path = os.path.join(cand, file)
     text = open(path).read()
-    assert old in text, old
-    open(path, "w").write(text.replace(old, new))
+    for old, new in zip(changes[::2], changes[1::2]):
+        assert old in text, old
+        text = text.replace(old, new)
+    open(path, "w").write(text)
     return cand
 
 
@@ -190,6 +192,33 @@ def test_a_changed_option_is_not_answered_from_the_record():
     p = replay("--policies", cand, "--emit", "all", "--json", report, log)
     out = {o["id"]: o for o in emitted(p)}
     assert out[live["id"]]["after"]["score"] < out[live["id"]]["before"]["score"], out[live["id"]]
+
+
+READ_TWICE = '''rule "read_twice" {
+  description = "The profile again, read only, as the record never asked it.",
+  score = 1, detail = "%d events",
+  when = function(ev)
+    local q = verdict.profile("login:" .. ev.account, { country = "ZZ" }, { read_only = true })
+    return q.events > 0, q.events
+  end,
+}
+
+pipeline "login" {'''
+
+
+def test_a_second_read_in_a_decision_sees_the_first():
+    # The candidate reads the profile a second time in each decision, as the record cannot
+    # answer: the decision is made again in order, and its second read sees the event the
+    # first read (answered from the record) added, as a decision-by-decision run of the
+    # candidate (--recompute state) does.
+    log, _ = logged_sign_ins("twice", "sam", 3)
+    cand = candidate_with("twice", "login.lua", 'pipeline "login" {', READ_TWICE,
+                          '"impossible_travel" },', '"impossible_travel", "read_twice" },')
+    scores = []
+    for extra in ((), ("--recompute", "state")):
+        p = replay("--policies", cand, "--emit", "all", *extra, log)
+        scores.append([o["after"]["score"] for o in emitted(p)])
+    assert scores[0] == scores[1] and scores[0][0] >= 1, scores
 
 
 def test_profile_times_follow_the_replays_clock():
@@ -336,6 +365,7 @@ if __name__ == "__main__":
                         test_profile_answers_come_from_the_record,
                         test_reads_the_record_cannot_answer_see_the_history_before_them,
                         test_a_changed_option_is_not_answered_from_the_record,
+                        test_a_second_read_in_a_decision_sees_the_first,
                         test_profile_times_follow_the_replays_clock,
                         test_recomputed_in_event_time_agrees_with_the_daemon,
                         test_event_time_drives_counters,
