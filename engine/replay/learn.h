@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-/* Applies the learn entries packed in p[0..n) to store. The bindings wrote them (this is no
- * reader of outside input: msgpack-c sizes its memory by the lengths the bytes declare). */
+/* Applies the learn entries packed in p[0..n) to store, in order; the reading stops at the
+ * first that is not one (the bindings wrote them; fuzz_replay_record tries any bytes). */
 void vd_replay_learn(vd_store_t *store, const char *p, size_t n);
 
 #endif

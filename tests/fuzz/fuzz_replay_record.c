@@ -110,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     if (store && learn.size) vd_replay_learn(store, learn.data, learn.size);
+    if (store) vd_replay_learn(store, (const char *)data, size); /* any bytes: never trusted */
     if (zone) msgpack_zone_free(zone);
     msgpack_sbuffer_destroy(&mp);
     msgpack_sbuffer_destroy(&learn);
