@@ -433,10 +433,7 @@ static int push_op(lua_State *L, vd_state_op_t *op) {
 static int after_wait(lua_State *L, int status, lua_KContext k) {
     (void)status;
     (void)k;
-    vd_lstate_t *ls = vd_lua_ls(L);
-    vd_state_op_t *op = ls->resumed_op;
-    ls->resumed_op = NULL;
-    return push_op(L, op);
+    return push_op(L, vd_lua_take_resumed(L));
 }
 
 /* Asks Redis, yielding the rule until the answer when it runs where it may wait. */

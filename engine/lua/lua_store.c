@@ -98,10 +98,7 @@ int vd_lua_push_state_op(lua_State *L, vd_state_op_t *op) {
 static int after_wait(lua_State *L, int status, lua_KContext k) {
     (void)status;
     (void)k;
-    vd_lstate_t *ls = vd_lua_ls(L);
-    vd_state_op_t *op = ls->resumed_op;
-    ls->resumed_op = NULL;
-    return vd_lua_push_state_op(L, op);
+    return vd_lua_push_state_op(L, vd_lua_take_resumed(L));
 }
 
 /* A replay's answer from the record, when it has one for req: 1 (pushed), else 0. The store

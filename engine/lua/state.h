@@ -111,6 +111,15 @@ static inline vd_lstate_t *vd_lua_ls(lua_State *L) {
     return *(vd_lstate_t **)lua_getextraspace(L);
 }
 
+/* The answer of the operation a rule waited for, taken as it resumes (a lua_KFunction's
+ * first step). */
+static inline struct vd_state_op *vd_lua_take_resumed(lua_State *L) {
+    vd_lstate_t *ls = vd_lua_ls(L);
+    struct vd_state_op *op = ls->resumed_op;
+    ls->resumed_op = NULL;
+    return op;
+}
+
 /* Arms the budget for the next call on thread L (a rule, or a policy file at load): left
  * instructions (0: the whole instruction budget), the deadline in ls->deadline_ns, and the
  * memory the call may add to what the state held at mem_base (0: what it holds now; a rule
