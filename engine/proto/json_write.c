@@ -210,8 +210,9 @@ char *vd_json_put_int(char *o, int64_t v) {
 
 /* d with the fewest decimals, 1 to 8, that read back as d exactly, or NULL when none does
  * (|d| from 1e-8 to 1e9). The decimal v / 10^k reads back as the double nearest to it, which
- * is what the division computes: when that is d, the text is d's. A few multiplications
- * instead of snprintf and strtod (the decision log's lines hold many such numbers). */
+ * is what the division computes: when that is d, the text is d's. From 2^53 on, v has more
+ * digits than d needs (put_shortest does those). A few multiplications instead of snprintf and
+ * strtod (the decision log's lines hold many such numbers). */
 static char *put_fixed(char *o, double d) {
     static const double scale[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
     static const uint64_t iscale[] = {10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
@@ -219,6 +220,7 @@ static char *put_fixed(char *o, double d) {
     if (!(a >= 1e-8 && a < 1e9)) return NULL;
     for (int k = 0; k < 8; k++) {
         double v = nearbyint(a * scale[k]);
+        if (v >= 0x1p53) break;
         if (v / scale[k] != a) continue;
         uint64_t iv = (uint64_t)v, frac = iv % iscale[k];
         if (d < 0) *o++ = '-';
@@ -231,6 +233,49 @@ static char *put_fixed(char *o, double d) {
     return NULL;
 }
 
+__extension__ typedef unsigned __int128 u128; /* GCC and clang on 64-bit targets */
+
+/* The shortest decimal that reads back as d, for |d| from 2^-10 to 2^40 (what the models' figures
+ * mostly are), or NULL outside. Exact integer arithmetic instead of up to three snprintf and
+ * strtod calls: d = m * 2^e, and a decimal reads back as d when it lies inside d's rounding
+ * interval, whose ends (with room for the narrower gap below a power of two) are (4m - 2 or
+ * 4m - 1) / 2^s and (4m + 2) / 2^s, s = 2 - e, ends included when m is even (ties go to the even
+ * mantissa). For k = 1, 2, ... decimals, the integers D with D / 10^k inside are those from
+ * ceil(low * 10^k) to floor(high * 10^k); the first k with one gives the shortest text, and the
+ * one nearest d is written. In this range 17 digits (k <= 20) always do, and every product stays
+ * under 2^122. */
+static char *put_shortest(char *o, double d) {
+    double a = fabs(d);
+    if (!(a >= 0x1p-10 && a < 0x1p40)) return NULL;
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    int s = 2 - ((int)(bits >> 52) - 1075); /* 14 to 64 */
+    u128 lo = 4 * (u128)m - (m == 1ull << 52 ? 1 : 2), hi = 4 * (u128)m + 2, x = 4 * (u128)m;
+    u128 unit = (u128)1 << s, mask = unit - 1;
+    int closed = (m & 1) == 0;
+    u128 p = 1;
+    for (int k = 1; k <= 20; k++) {
+        p *= 10;
+        u128 l = lo * p, h = hi * p, v = x * p;
+        uint64_t dlo = (uint64_t)(l >> s) + ((l & mask) != 0 || !closed);
+        uint64_t dhi = (uint64_t)(h >> s) - ((h & mask) == 0 && !closed);
+        if (dlo > dhi) continue;
+        uint64_t near = (uint64_t)(v >> s); /* d * 10^k rounded to the nearest, ties to even */
+        u128 rest = v & mask, half = unit >> 1;
+        if (rest > half || (rest == half && (near & 1))) near++;
+        near = near < dlo ? dlo : near > dhi ? dhi : near;
+        uint64_t whole = k < 20 ? near / (uint64_t)p : 0, frac = k < 20 ? near % (uint64_t)p : near;
+        if (d < 0) *o++ = '-';
+        o = put_u64(o, whole);
+        *o++ = '.';
+        for (int i = k; i > 0; i--, frac /= 10)
+            o[i - 1] = (char)('0' + frac % 10);
+        return o + k;
+    }
+    return NULL;
+}
+
 /* At most 24 bytes. */
 char *vd_json_put_double(char *o, double d) {
     if (!isfinite(d)) return memcpy(o, "null", 4), o + 4;
@@ -239,8 +284,8 @@ char *vd_json_put_double(char *o, double d) {
             o, (int64_t)d); /* whole numbers (scores, mostly) keep a fraction, so that */
         return memcpy(o, ".0", 2), o + 2; /* readers see the float msgpack said it was */
     }
-    char *fixed = put_fixed(o, d);
-    if (fixed) return fixed;
+    char *fixed = put_shortest(o, d);
+    if (fixed || (fixed = put_fixed(o, d))) return fixed;
     char num[32];
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) { /* the shortest that reads back as d */

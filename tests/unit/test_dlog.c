@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,50 @@ static void test_json_pieces(void) {
     CU_ASSERT_TRUE(j.failed);
     msgpack_sbuffer_destroy(&mp);
     msgpack_sbuffer_destroy(&out);
+}
+
+/* The shortest text of a double as C's own conversions find it: the fewest digits that read
+ * back, whole numbers with ".0". */
+static size_t shortest_len(double d) {
+    char num[40];
+    if (d == (double)(int64_t)d) return (size_t)snprintf(num, sizeof num, "%.0f", d) + 2;
+    for (int prec = 1;; prec++) {
+        int n = snprintf(num, sizeof num, "%.*g", prec, d);
+        if (strtod(num, NULL) == d || prec == 17) return (size_t)n;
+    }
+}
+
+static void check_double(double d, long *bad) {
+    char text[40];
+    *vd_json_put_double(text, d) = '\0';
+    /* exponent notation can be shorter than plain decimals: only plain text is compared */
+    char want[40];
+    snprintf(want, sizeof want, "%.17g", d);
+    int plain = strchr(want, 'e') == NULL;
+    if (strtod(text, NULL) != d || (plain && strlen(text) > shortest_len(d))) {
+        if ((*bad)++ < 5) fprintf(stderr, "%.17g written %s\n", d, text);
+    }
+}
+
+static void test_json_doubles(void) {
+    long bad = 0;
+    uint64_t x = 88172645463325252ull; /* xorshift: the same values every run */
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t bits = (x & ((1ull << 52) - 1)) | (uint64_t)(1023 - 12 + (x >> 52) % 56) << 52;
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        check_double(i & 1 ? -d : d, &bad);
+        check_double((double)(x % 100000) / (double)(1 + (x >> 40) % 1000), &bad);
+    }
+    for (int e = -12; e < 44; e++) { /* around powers of two, where the gap below is narrower */
+        double up = ldexp(1, e), down = up;
+        for (int j = 0; j < 50; j++, up = nextafter(up, 2 * up), down = nextafter(down, 0)) {
+            check_double(up, &bad);
+            check_double(-down, &bad);
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
 }
 
 static void test_json_read(void) {
@@ -374,6 +419,7 @@ void vd_suite_dlog(void) {
         {"msgpack to JSON", test_json_write},
         {"JSON to msgpack", test_json_read},
         {"JSON pieces", test_json_pieces},
+        {"doubles as their shortest text", test_json_doubles},
         {"a worker's ring", test_ring},
         {"a worker's ring, its two threads at once", test_ring_two_threads},
         {"the file sink", test_sink},
