@@ -9,6 +9,7 @@
 #include "state/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ typedef struct shared {
     const char *const *files;
     size_t nfiles, file_i;
     FILE *in;
+    char *inbuf; /* in's buffer: a large one, so that a big log is read in few calls */
     long line;
     int eof, failed_open;
     char err[512];
@@ -82,6 +84,8 @@ typedef struct shared {
     int stop;
     int speculate; /* workers decide too (the records answer the state) */
 } shared_t;
+
+#define INBUF_BYTES ((size_t)1 << 20)
 
 typedef struct worker {
     shared_t *s;
@@ -101,6 +105,10 @@ static int next_input(shared_t *s) {
             snprintf(s->err, sizeof s->err, "cannot open %s: %s", path, strerror(errno));
             s->failed_open = 1;
             return -1;
+        }
+        if (s->in != stdin && s->inbuf) { /* stdin is not ours: it keeps its own buffer */
+            setvbuf(s->in, s->inbuf, _IOFBF, INBUF_BYTES);
+            posix_fadvise(fileno(s->in), 0, 0, POSIX_FADV_SEQUENTIAL);
         }
     }
     return 0;
@@ -341,6 +349,7 @@ int vd_replay_run(const vd_replay_config_t *cfg, const char *const *files, size_
     memset(stats, 0, sizeof *stats);
     int64_t t0 = vd_now_ns();
     shared_t s = {.cfg = cfg, .files = files, .nfiles = nfiles, .speculate = cfg->reuse_state};
+    s.inbuf = malloc(INBUF_BYTES); /* without it, stdio's own buffer (4 KiB) */
     int nthreads = cfg->threads;
     if (nthreads <= 0) nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (nthreads < 1) nthreads = 1;
@@ -400,6 +409,7 @@ int vd_replay_run(const vd_replay_config_t *cfg, const char *const *files, size_
         close_deciders(&workers[i].d);
     close_deciders(&mine);
     if (s.in && s.in != stdin) fclose(s.in);
+    free(s.inbuf);
     free_batches(&s);
     pthread_mutex_destroy(&s.lock);
     pthread_cond_destroy(&s.changed);
