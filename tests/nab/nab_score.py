@@ -5,12 +5,12 @@ Written from the NAB paper (Lavin and Ahmad, 2015) and its scoring description:
 
 - the first 15% of each series (at most 750 points) is probation: its points are not scored;
 - a point inside a labelled window, when detected, is worth the scaled sigmoid of its place in
-  the window (about 1 at the window's left edge, 0 at its right edge), divided by the value at
-  the left edge so that an immediate detection earns exactly the TP weight; only the best
-  (that is the earliest) detection of a window counts;
+  the window (1 at the window's left edge, a little above 0 at its right edge), divided by the
+  value at the left edge so that an immediate detection earns exactly the TP weight; only the
+  best (that is the earliest) detection of a window counts;
 - a detection outside every window costs the FP weight times the scaled sigmoid of its distance
-  past the previous window's right edge (in window widths), or the full weight with no window
-  before it;
+  past the previous window's right edge (in the window's width less one point), or the full
+  weight with no window before it; only the previous window counts;
 - a window with no detection costs the FN weight;
 - one threshold per profile is chosen over the whole corpus, the one maximising the total;
 - the total is normalised so that the null detector (no detection) scores 0 and the perfect
@@ -43,7 +43,7 @@ def parse_time(text):
 
 def scaled_sigmoid(position):
     """-1 .. 1: positive before a window's right edge (position < 0), negative after."""
-    if position >= 3.0:
+    if position > 3.0:  # as NAB's sweeper: strictly past three widths
         return -1.0
     return 2.0 / (1.0 + math.exp(5.0 * position)) - 1.0
 
@@ -63,8 +63,10 @@ def point_weights(times, windows, tp_w, fp_w):
             if i == right:
                 prev_right, prev_width, w = right, width, w + 1
             continue
-        past = 3.0 if prev_right is None else abs(prev_right - i) / (prev_width - 1)
-        out.append((None, scaled_sigmoid(past) * fp_w))
+        if prev_right is None:  # no window before it: the full weight
+            out.append((None, -fp_w))
+            continue
+        out.append((None, scaled_sigmoid(abs(prev_right - i) / (prev_width - 1)) * fp_w))
     return out
 
 
