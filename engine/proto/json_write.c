@@ -240,40 +240,80 @@ __extension__ typedef unsigned __int128 u128; /* GCC and clang on 64-bit targets
  * strtod calls: d = m * 2^e, and a decimal reads back as d when it lies inside d's rounding
  * interval, whose ends (with room for the narrower gap below a power of two) are (4m - 2 or
  * 4m - 1) / 2^s and (4m + 2) / 2^s, s = 2 - e, ends included when m is even (ties go to the even
- * mantissa). For k = 1, 2, ... decimals, the integers D with D / 10^k inside are those from
- * ceil(low * 10^k) to floor(high * 10^k); the first k with one gives the shortest text, and the
- * one nearest d is written. In this range 17 digits (k <= 20) always do, and every product stays
- * under 2^122. */
+ * mantissa). With k decimals, the integers D with D / 10^k inside are those from
+ * ceil(low * 10^k) to floor(high * 10^k); the fewest decimals that have one give the shortest
+ * text, and the one nearest d is written. Once k decimals have one, so do k + 1: the fewest are
+ * found by halving. In this range 17 digits (k <= 20) always do, and every product stays under
+ * 2^122. */
+typedef struct interval {
+    u128 lo, hi, unit, mask;
+    int s, closed;
+} interval_t;
+
+/* The first and last integers D with D / 10^k in the interval, where p = 10^k. */
+static int candidates(const interval_t *r, u128 p, uint64_t *first, uint64_t *last) {
+    u128 l = r->lo * p, h = r->hi * p;
+    *first = (uint64_t)(l >> r->s) + ((l & r->mask) != 0 || !r->closed);
+    *last = (uint64_t)(h >> r->s) - ((h & r->mask) == 0 && !r->closed);
+    return *first <= *last;
+}
+
 static char *put_shortest(char *o, double d) {
     double a = fabs(d);
     if (!(a >= 0x1p-10 && a < 0x1p40)) return NULL;
     uint64_t bits;
     memcpy(&bits, &a, sizeof bits);
     uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
-    int s = 2 - ((int)(bits >> 52) - 1075); /* 14 to 64 */
-    u128 lo = 4 * (u128)m - (m == 1ull << 52 ? 1 : 2), hi = 4 * (u128)m + 2, x = 4 * (u128)m;
-    u128 unit = (u128)1 << s, mask = unit - 1;
-    int closed = (m & 1) == 0;
-    u128 p = 1;
-    for (int k = 1; k <= 20; k++) {
-        p *= 10;
-        u128 l = lo * p, h = hi * p, v = x * p;
-        uint64_t dlo = (uint64_t)(l >> s) + ((l & mask) != 0 || !closed);
-        uint64_t dhi = (uint64_t)(h >> s) - ((h & mask) == 0 && !closed);
-        if (dlo > dhi) continue;
-        uint64_t near = (uint64_t)(v >> s); /* d * 10^k rounded to the nearest, ties to even */
-        u128 rest = v & mask, half = unit >> 1;
-        if (rest > half || (rest == half && (near & 1))) near++;
-        near = near < dlo ? dlo : near > dhi ? dhi : near;
-        uint64_t whole = k < 20 ? near / (uint64_t)p : 0, frac = k < 20 ? near % (uint64_t)p : near;
-        if (d < 0) *o++ = '-';
-        o = put_u64(o, whole);
-        *o++ = '.';
-        for (int i = k; i > 0; i--, frac /= 10)
-            o[i - 1] = (char)('0' + frac % 10);
-        return o + k;
+    interval_t r = {.s = 2 - ((int)(bits >> 52) - 1075), .closed = (m & 1) == 0}; /* s: 14..64 */
+    r.lo = 4 * (u128)m - (m == 1ull << 52 ? 1 : 2);
+    r.hi = 4 * (u128)m + 2;
+    r.unit = (u128)1 << r.s;
+    r.mask = r.unit - 1;
+    static const u128 pow10[21] = {1ull,
+                                   10ull,
+                                   100ull,
+                                   1000ull,
+                                   10000ull,
+                                   100000ull,
+                                   1000000ull,
+                                   10000000ull,
+                                   100000000ull,
+                                   1000000000ull,
+                                   10000000000ull,
+                                   100000000000ull,
+                                   1000000000000ull,
+                                   10000000000000ull,
+                                   100000000000000ull,
+                                   1000000000000000ull,
+                                   10000000000000000ull,
+                                   100000000000000000ull,
+                                   1000000000000000000ull,
+                                   10000000000000000000ull,
+                                   (u128)10000000000000000000ull * 10};
+    uint64_t first, last;
+    int k_lo = 1, k_hi = 20; /* the fewest decimals lie in [k_lo, k_hi] */
+    if (!candidates(&r, pow10[k_hi], &first, &last)) return NULL; /* cannot happen here */
+    while (k_lo < k_hi) {
+        int k = (k_lo + k_hi) / 2;
+        if (candidates(&r, pow10[k], &first, &last))
+            k_hi = k;
+        else
+            k_lo = k + 1;
     }
-    return NULL;
+    int k = k_hi;
+    candidates(&r, pow10[k], &first, &last);
+    u128 v = 4 * (u128)m * pow10[k], rest = v & r.mask, half = r.unit >> 1;
+    uint64_t near = (uint64_t)(v >> r.s); /* d * 10^k rounded to the nearest, ties to even */
+    if (rest > half || (rest == half && (near & 1))) near++;
+    near = near < first ? first : near > last ? last : near;
+    uint64_t whole = k < 20 ? near / (uint64_t)pow10[k] : 0;
+    uint64_t frac = k < 20 ? near % (uint64_t)pow10[k] : near;
+    if (d < 0) *o++ = '-';
+    o = put_u64(o, whole);
+    *o++ = '.';
+    for (int i = k; i > 0; i--, frac /= 10)
+        o[i - 1] = (char)('0' + frac % 10);
+    return o + k;
 }
 
 /* At most 24 bytes. */
