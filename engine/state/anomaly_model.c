@@ -34,9 +34,14 @@
 #define EPOCH         2000  /* the succession memory: the last two to four thousand values */
 #define NOVELTY_RATE  0.001 /* how often successions are new: the last thousand values */
 #define NOVELTY_HALF  5.0   /* a new succession scores 0.5 when novelty is rarer than e^-5 */
+#define BEYOND_HALF   0.25  /* a value a quarter of the envelope's width beyond it scores 0.5 */
 #define QUIET_VALUES  100   /* after an alarm, the values it covers */
 #define QUIET_DAMP    0.49  /* and what their score is multiplied by */
 #define QUIET_OVER    0.2   /* unless one scores this much more than the alarm: a new alarm */
+
+#ifndef TRACE
+#define TRACE(...)
+#endif
 
 #define SLOT_S 900 /* seconds in a slot of the day */
 _Static_assert(86400 == SLOT_S * VD_ANOMALY_SLOTS, "the slots make a day");
@@ -219,13 +224,22 @@ static double novelty_score(vd_anomaly_model_t *m, double x) {
     return s / (s + NOVELTY_HALF);
 }
 
+/* How far a value is beyond the envelope of the values seen lately, in widths of the envelope:
+ * 0 inside it. A value that leaves the range of everything the series has shown for thousands
+ * of values by a good share of that range is unusual however noisy the series is. */
+static double beyond_envelope(const vd_anomaly_model_t *m, double x) {
+    double width = m->hi - m->lo;
+    if (!(width > 0)) return 0;
+    return max2(max2(x - m->hi, m->lo - x), 0) / width;
+}
+
 /* Each measure (this value's surprise, the last few values', the distance from the rhythm, a
  * new succession) is scored against the series' own past; the score is the highest, and an
  * alarm starts a quiet spell, which a much stronger value breaks (a weak alarm must not hide
  * the event that follows it). A new succession counts in full only when the value is also a
  * typical error or more from what was expected: noise wanders into new successions. */
 static double channels_score(vd_anomaly_model_t *m, double surprise, double distance,
-                             double novelty, when_t w, uint32_t *why) {
+                             double novelty, double beyond, when_t w, uint32_t *why) {
     surprise = min2(surprise, SURPRISE_MAX) + 1e-3;
     m->recent = ewma(m->recent, surprise, RECENT_RATE);
     if (m->seen < WARMUP) { /* the first surprises are the model's own ignorance */
@@ -237,14 +251,17 @@ static double channels_score(vd_anomaly_model_t *m, double surprise, double dist
     learn_rhythm_peak(m, w, surprise);
     m->drift = ewma(m->drift, distance, DRIFT_RATE);
     double drift = fabs(m->drift) + 1e-3;
-    double s[4] = {relative(surprise, &m->ref_value, rp),
+    double s[5] = {relative(surprise, &m->ref_value, rp),
                    relative(m->recent, &m->ref_recent, rp * RECENT_RATE),
-                   relative(drift, &m->ref_drift, 0), novelty * min2(1.0, surprise)};
-    static const uint32_t flags[4] = {0, VD_ANOMALY_SHIFT, VD_ANOMALY_RHYTHM, VD_ANOMALY_PATTERN};
+                   relative(drift, &m->ref_drift, 0), novelty * min2(1.0, surprise),
+                   beyond / (beyond + BEYOND_HALF)};
+    static const uint32_t flags[5] = {0, VD_ANOMALY_SHIFT, VD_ANOMALY_RHYTHM, VD_ANOMALY_PATTERN,
+                                      VD_ANOMALY_NOVEL};
     int top = 0;
-    for (int i = 1; i < 4; i++)
+    for (int i = 1; i < 5; i++)
         if (s[i] > s[top]) top = i;
     double best = s[top];
+    TRACE(s, top, m->quiet);
     if (best >= VD_ANOMALY_ALARM) *why |= flags[top];
     learn_ref(&m->ref_value, surprise);
     learn_ref(&m->ref_recent, m->recent);
@@ -311,7 +328,8 @@ int vd_anomaly_model_observe(vd_anomaly_model_t *m, int64_t t, double value,
     predict_all(m, w, pred);
     score_value(m, value, pred, out);
     double distance = rhythm_distance(m, value, pred), novelty = novelty_score(m, value);
-    double s = channels_score(m, out->surprise, distance, novelty, w, &out->why);
+    double s = channels_score(m, out->surprise, distance, novelty, beyond_envelope(m, value), w,
+                              &out->why);
     m->seen++;
     if (out->seen < WARMUP) {
         out->why = VD_ANOMALY_LEARNING;
