@@ -17,6 +17,7 @@
 #define SLOT_DAY_RATE 0.35  /* a time-of-day slot learns about a third of each new day */
 #define DAY_RATE      0.2   /* a day of the week, a fifth of each new week */
 #define ENVELOPE_RATE 5e-4  /* the envelope forgets its extremes over a few thousand values */
+#define FAR_RATE      1e-4  /* the far envelope, over ten thousand values or so */
 #define FLOOR_RANGE   0.02  /* the smallest error counted: 2% of the envelope */
 #define BEYOND_RANGE  0.05  /* beyond the envelope, distance counts in 5% of it at least */
 #define SEASON_MAX_S  10800 /* sampled every three hours or more, a series has no day rhythm */
@@ -34,7 +35,7 @@
 #define EPOCH         2000  /* the succession memory: the last two to four thousand values */
 #define NOVELTY_RATE  0.001 /* how often successions are new: the last thousand values */
 #define NOVELTY_HALF  5.0   /* a new succession scores 0.5 when novelty is rarer than e^-5 */
-#define BEYOND_HALF   0.25  /* a value a quarter of the envelope's width beyond it scores 0.5 */
+#define BEYOND_HALF   0.25  /* a value a quarter of the far envelope beyond it scores 0.5 */
 #define QUIET_VALUES  100   /* after an alarm, the values it covers */
 #define QUIET_DAMP    0.49  /* and what their score is multiplied by */
 #define QUIET_OVER    0.2   /* unless one scores this much more than the alarm: a new alarm */
@@ -46,7 +47,7 @@
 #define SLOT_S 900 /* seconds in a slot of the day */
 _Static_assert(86400 == SLOT_S * VD_ANOMALY_SLOTS, "the slots make a day");
 
-_Static_assert(sizeof(vd_anomaly_model_t) == 1056, "docs/anomaly.md gives the model's size");
+_Static_assert(sizeof(vd_anomaly_model_t) == 1072, "docs/anomaly.md gives the model's size");
 
 /* Plain comparisons: libm's fmax and fmin are calls that handle NaN, which never gets here. */
 static inline double max2(double a, double b) {
@@ -224,13 +225,14 @@ static double novelty_score(vd_anomaly_model_t *m, double x) {
     return s / (s + NOVELTY_HALF);
 }
 
-/* How far a value is beyond the envelope of the values seen lately, in widths of the envelope:
- * 0 inside it. A value that leaves the range of everything the series has shown for thousands
- * of values by a good share of that range is unusual however noisy the series is. */
+/* How far a value is beyond the far envelope (the range of the values of the last ten thousand or
+ * so), in widths of that envelope: 0 inside it. A value that leaves the range of everything the
+ * series has shown for that long by a good share of the range is unusual however noisy the
+ * series is, and however its errors and their tail have grown. */
 static double beyond_envelope(const vd_anomaly_model_t *m, double x) {
-    double width = m->hi - m->lo;
+    double width = m->far_hi - m->far_lo;
     if (!(width > 0)) return 0;
-    return max2(max2(x - m->hi, m->lo - x), 0) / width;
+    return max2(max2(x - m->far_hi, m->far_lo - x), 0) / width;
 }
 
 /* Each measure (this value's surprise, the last few values', the distance from the rhythm, a
@@ -304,6 +306,8 @@ static void learn(vd_anomaly_model_t *m, int64_t t, double x, const double *pred
     m->level = ewma(m->level, x, rate_of(m, LEVEL_RATE));
     m->hi = max2(x, m->hi - ENVELOPE_RATE * (m->hi - m->level));
     m->lo = min2(x, m->lo + ENVELOPE_RATE * (m->level - m->lo));
+    m->far_hi = max2(x, m->far_hi - FAR_RATE * (m->far_hi - m->level));
+    m->far_lo = min2(x, m->far_lo + FAR_RATE * (m->level - m->far_lo));
     m->last = x;
     m->last_time = t;
 }
@@ -315,7 +319,7 @@ int vd_anomaly_model_observe(vd_anomaly_model_t *m, int64_t t, double value,
     out->value = value;
     out->seen = m->seen;
     if (m->seen == 0) {
-        m->last = m->level = m->slow = m->lo = m->hi = value;
+        m->last = m->level = m->slow = m->lo = m->hi = m->far_lo = m->far_hi = value;
         m->first_time = m->last_time = t;
         m->seen = 1;
         out->expected = out->low = out->high = value;

@@ -39,7 +39,7 @@ typedef struct vd_anomaly_ref {
     double tail, peak;
 } vd_anomaly_ref_t;
 
-/* One series' model, 1,056 bytes (docs/anomaly.md, "Memory"). Plain data: the keyed store
+/* One series' model, 1,072 bytes (docs/anomaly.md, "Memory"). Plain data: the keyed store
  * embeds it, a snapshot can write it as it is. */
 typedef struct vd_anomaly_model {
     uint64_t seen;                 /* values learnt */
@@ -51,6 +51,7 @@ typedef struct vd_anomaly_model {
     double err[VD_ANOMALY_PREDS];  /* each predictor's mean absolute error */
     double spread;                 /* mean absolute deviation around the rhythm */
     double lo, hi;                 /* the envelope of values seen, slowly forgetting */
+    double far_lo, far_hi;         /* the envelope of a longer past, forgetting more slowly */
     double recent;                 /* the short-run average of the surprise */
     double drift;                  /* the short-run average of the signed rhythm distance */
     double novelty;                /* how often lately a succession was new */
