@@ -18,6 +18,7 @@
 #define DAY_RATE      0.2   /* a day of the week, a fifth of each new week */
 #define ENVELOPE_RATE 5e-4  /* the envelope forgets its extremes over a few thousand values */
 #define FAR_RATE      1e-4  /* the far envelope, over ten thousand values or so */
+#define STRETCH       256   /* values are compared with the far envelope of one or two stretches ago */
 #define FLOOR_RANGE   0.02  /* the smallest error counted: 2% of the envelope */
 #define BEYOND_RANGE  0.05  /* beyond the envelope, distance counts in 5% of it at least */
 #define SEASON_MAX_S  10800 /* sampled every three hours or more, a series has no day rhythm */
@@ -47,7 +48,7 @@
 #define SLOT_S 900 /* seconds in a slot of the day */
 _Static_assert(86400 == SLOT_S * VD_ANOMALY_SLOTS, "the slots make a day");
 
-_Static_assert(sizeof(vd_anomaly_model_t) == 1072, "docs/anomaly.md gives the model's size");
+_Static_assert(sizeof(vd_anomaly_model_t) == 1104, "docs/anomaly.md gives the model's size");
 
 /* Plain comparisons: libm's fmax and fmin are calls that handle NaN, which never gets here. */
 static inline double max2(double a, double b) {
@@ -226,13 +227,15 @@ static double novelty_score(vd_anomaly_model_t *m, double x) {
 }
 
 /* How far a value is beyond the far envelope (the range of the values of the last ten thousand or
- * so), in widths of that envelope: 0 inside it. A value that leaves the range of everything the
- * series has shown for that long by a good share of the range is unusual however noisy the
- * series is, and however its errors and their tail have grown. */
+ * so) as it stood one to two stretches ago, in widths of that envelope: 0 inside it. A value that
+ * leaves the range of everything the series had shown for that long by a good share of the range
+ * is unusual however noisy the series is and however its errors have grown; measured against the
+ * range as it was before the current stretch, a climb that pushes the envelope out a little at
+ * each value (a temperature rising for hours) is seen as the whole climb. */
 static double beyond_envelope(const vd_anomaly_model_t *m, double x) {
-    double width = m->far_hi - m->far_lo;
+    double width = m->before_hi - m->before_lo;
     if (!(width > 0)) return 0;
-    return max2(max2(x - m->far_hi, m->far_lo - x), 0) / width;
+    return max2(max2(x - m->before_hi, m->before_lo - x), 0) / width;
 }
 
 /* Each measure (this value's surprise, the last few values', the distance from the rhythm, a
@@ -308,6 +311,10 @@ static void learn(vd_anomaly_model_t *m, int64_t t, double x, const double *pred
     m->lo = min2(x, m->lo + ENVELOPE_RATE * (m->level - m->lo));
     m->far_hi = max2(x, m->far_hi - FAR_RATE * (m->far_hi - m->level));
     m->far_lo = min2(x, m->far_lo + FAR_RATE * (m->level - m->far_lo));
+    if (m->seen % STRETCH == 0) {
+        m->before_lo = m->then_lo, m->before_hi = m->then_hi;
+        m->then_lo = m->far_lo, m->then_hi = m->far_hi;
+    }
     m->last = x;
     m->last_time = t;
 }
