@@ -36,7 +36,7 @@
 #define EPOCH         2000  /* the succession memory: the last two to four thousand values */
 #define NOVELTY_RATE  0.001 /* how often successions are new: the last thousand values */
 #define NOVELTY_HALF  5.0   /* a new succession scores 0.5 when novelty is rarer than e^-5 */
-#define BEYOND_HALF   0.25  /* a value a quarter of the far envelope beyond it scores 0.5 */
+#define BEYOND_HALF   0.25  /* a quarter of the far envelope beyond it scores 0.5 (or 70% of its peak) */
 #define QUIET_VALUES  100   /* after an alarm, the values it covers */
 #define QUIET_DAMP    0.49  /* and what their score is multiplied by */
 #define QUIET_OVER    0.2   /* unless one scores this much more than the alarm: a new alarm */
@@ -48,7 +48,7 @@
 #define SLOT_S 900 /* seconds in a slot of the day */
 _Static_assert(86400 == SLOT_S * VD_ANOMALY_SLOTS, "the slots make a day");
 
-_Static_assert(sizeof(vd_anomaly_model_t) == 1104, "docs/anomaly.md gives the model's size");
+_Static_assert(sizeof(vd_anomaly_model_t) == 1112, "docs/anomaly.md gives the model's size");
 
 /* Plain comparisons: libm's fmax and fmin are calls that handle NaN, which never gets here. */
 static inline double max2(double a, double b) {
@@ -259,7 +259,8 @@ static double channels_score(vd_anomaly_model_t *m, double surprise, double dist
     double s[5] = {relative(surprise, &m->ref_value, rp),
                    relative(m->recent, &m->ref_recent, rp * RECENT_RATE),
                    relative(drift, &m->ref_drift, 0), novelty * min2(1.0, surprise),
-                   beyond / (beyond + BEYOND_HALF)};
+                   beyond / (beyond + max2(BEYOND_HALF, PEAK_SHARE * m->beyond_peak))};
+    m->beyond_peak = max2(beyond, m->beyond_peak * (1 - PEAK_FORGET));
     static const uint32_t flags[5] = {0, VD_ANOMALY_SHIFT, VD_ANOMALY_RHYTHM, VD_ANOMALY_PATTERN,
                                       VD_ANOMALY_NOVEL};
     int top = 0;

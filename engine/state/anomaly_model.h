@@ -39,7 +39,7 @@ typedef struct vd_anomaly_ref {
     double tail, peak;
 } vd_anomaly_ref_t;
 
-/* One series' model, 1,104 bytes (docs/anomaly.md, "Memory"). Plain data: the keyed store
+/* One series' model, 1,112 bytes (docs/anomaly.md, "Memory"). Plain data: the keyed store
  * embeds it, a snapshot can write it as it is. */
 typedef struct vd_anomaly_model {
     uint64_t seen;                 /* values learnt */
@@ -54,6 +54,7 @@ typedef struct vd_anomaly_model {
     double far_lo, far_hi;         /* the envelope of a longer past, forgetting more slowly */
     double then_lo, then_hi;       /* the far envelope at the start of this stretch of values */
     double before_lo, before_hi;   /* and at the start of the previous stretch */
+    double beyond_peak;            /* the recent peak of how far values went beyond it */
     double recent;                 /* the short-run average of the surprise */
     double drift;                  /* the short-run average of the signed rhythm distance */
     double novelty;                /* how often lately a succession was new */
