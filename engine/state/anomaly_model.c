@@ -18,7 +18,7 @@
 #define DAY_RATE      0.2   /* a day of the week, a fifth of each new week */
 #define ENVELOPE_RATE 5e-4  /* the envelope forgets its extremes over a few thousand values */
 #define FAR_RATE      1e-4  /* the far envelope, over ten thousand values or so */
-#define STRETCH       256   /* values are compared with the far envelope of one or two stretches ago */
+#define STRETCH       256   /* a value meets the far envelope of one to two stretches ago */
 #define FLOOR_RANGE   0.02  /* the smallest error counted: 2% of the envelope */
 #define BEYOND_RANGE  0.05  /* beyond the envelope, distance counts in 5% of it at least */
 #define SEASON_MAX_S  10800 /* sampled every three hours or more, a series has no day rhythm */
@@ -36,14 +36,10 @@
 #define EPOCH         2000  /* the succession memory: the last two to four thousand values */
 #define NOVELTY_RATE  0.001 /* how often successions are new: the last thousand values */
 #define NOVELTY_HALF  5.0   /* a new succession scores 0.5 when novelty is rarer than e^-5 */
-#define BEYOND_HALF   0.25  /* a quarter of the far envelope beyond it scores 0.5 (or 70% of its peak) */
+#define BEYOND_HALF   0.25  /* a quarter of the far envelope beyond it scores 0.5 */
 #define QUIET_VALUES  100   /* after an alarm, the values it covers */
 #define QUIET_DAMP    0.49  /* and what their score is multiplied by */
 #define QUIET_OVER    0.2   /* unless one scores this much more than the alarm: a new alarm */
-
-#ifndef TRACE
-#define TRACE(...)
-#endif
 
 #define SLOT_S 900 /* seconds in a slot of the day */
 _Static_assert(86400 == SLOT_S * VD_ANOMALY_SLOTS, "the slots make a day");
@@ -239,10 +235,12 @@ static double beyond_envelope(const vd_anomaly_model_t *m, double x) {
 }
 
 /* Each measure (this value's surprise, the last few values', the distance from the rhythm, a
- * new succession) is scored against the series' own past; the score is the highest, and an
- * alarm starts a quiet spell, which a much stronger value breaks (a weak alarm must not hide
- * the event that follows it). A new succession counts in full only when the value is also a
- * typical error or more from what was expected: noise wanders into new successions. */
+ * new succession, how far beyond the far envelope) is scored against the series' own past (the
+ * last against a quarter of the envelope's width or most of its own recent peak); the score is
+ * the highest, and an alarm starts a quiet spell, which a much stronger value breaks (a weak
+ * alarm must not hide the event that follows it). A new succession counts in full only when the
+ * value is also a typical error or more from what was expected: noise wanders into new
+ * successions. */
 static double channels_score(vd_anomaly_model_t *m, double surprise, double distance,
                              double novelty, double beyond, when_t w, uint32_t *why) {
     surprise = min2(surprise, SURPRISE_MAX) + 1e-3;
@@ -267,7 +265,6 @@ static double channels_score(vd_anomaly_model_t *m, double surprise, double dist
     for (int i = 1; i < 5; i++)
         if (s[i] > s[top]) top = i;
     double best = s[top];
-    TRACE(s, top, m->quiet);
     if (best >= VD_ANOMALY_ALARM) *why |= flags[top];
     learn_ref(&m->ref_value, surprise);
     learn_ref(&m->ref_recent, m->recent);
