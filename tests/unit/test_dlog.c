@@ -186,6 +186,25 @@ static void check_double(double d, long *bad) {
     }
 }
 
+/* Whole numbers next to every power of ten, where the digit count changes. */
+static void test_json_ints(void) {
+    char text[32], want[32];
+    int64_t p = 1;
+    for (int k = 0; k <= 18; k++, p = k <= 18 ? p * 10 : p) {
+        for (int64_t d = -1; d <= 1; d++)
+            for (int sign = 1; sign >= -1; sign -= 2) {
+                int64_t v = sign * (p + d);
+                *vd_json_put_int(text, v) = '\0';
+                snprintf(want, sizeof want, "%lld", (long long)v);
+                CU_ASSERT_STRING_EQUAL(text, want);
+            }
+    }
+    *vd_json_put_int(text, INT64_MAX) = '\0';
+    CU_ASSERT_STRING_EQUAL(text, "9223372036854775807");
+    *vd_json_put_int(text, 0) = '\0';
+    CU_ASSERT_STRING_EQUAL(text, "0");
+}
+
 static void test_json_doubles(void) {
     long bad = 0;
     uint64_t x = 88172645463325252ull; /* xorshift: the same values every run */
@@ -419,6 +438,7 @@ void vd_suite_dlog(void) {
         {"msgpack to JSON", test_json_write},
         {"JSON to msgpack", test_json_read},
         {"JSON pieces", test_json_pieces},
+        {"whole numbers", test_json_ints},
         {"doubles as their shortest text", test_json_doubles},
         {"a worker's ring", test_ring},
         {"a worker's ring, its two threads at once", test_ring_two_threads},
