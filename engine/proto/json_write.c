@@ -235,17 +235,18 @@ char *vd_json_put_int(char *o, int64_t v) {
     return put_u64(o, (uint64_t)0 - (uint64_t)v);
 }
 
-/* d with the fewest decimals, 1 to 8, that read back as d exactly, or NULL when none does
+/* d with the fewest decimals, 1 to most (8 at most), that read back as d exactly, or NULL when none
+ * does
  * (|d| from 1e-8 to 1e9). The decimal v / 10^k reads back as the double nearest to it, which
  * is what the division computes: when that is d, the text is d's. From 2^53 on, v has more
  * digits than d needs (put_shortest does those). A few multiplications instead of snprintf and
  * strtod (the decision log's lines hold many such numbers). */
-static char *put_fixed(char *o, double d) {
+static char *put_fixed(char *o, double d, int most) {
     static const double scale[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
     static const uint64_t iscale[] = {10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
     double a = fabs(d);
     if (!(a >= 1e-8 && a < 1e9)) return NULL;
-    for (int k = 0; k < 8; k++) {
+    for (int k = 0; k < most; k++) {
         double v = nearbyint(a * scale[k]);
         if (v >= 0x1p53) break;
         if (v / scale[k] != a) continue;
@@ -269,9 +270,9 @@ __extension__ typedef unsigned __int128 u128; /* GCC and clang on 64-bit targets
  * 4m - 1) / 2^s and (4m + 2) / 2^s, s = 2 - e, ends included when m is even (ties go to the even
  * mantissa). With k decimals, the integers D with D / 10^k inside are those from
  * ceil(low * 10^k) to floor(high * 10^k); the fewest decimals that have one give the shortest
- * text, and the one nearest d is written. Once k decimals have one, so do k + 1: the fewest are
- * found by halving. In this range 17 digits (k <= 20) always do, and every product stays under
- * 2^122. */
+ * text, and the one nearest d is written. Once k decimals have one, so do k + 1: the fewest
+ * (from fewest on) are found by halving. In this range 17 digits (k <= 20) always do, and every
+ * product stays under 2^122. */
 typedef struct interval {
     u128 lo, hi, unit, mask;
     int s, closed;
@@ -289,7 +290,7 @@ static inline u128 ten_to_wide(int k) {
     return k < 20 ? ten_to[k] : (u128)ten_to[19] * 10;
 }
 
-static char *put_shortest(char *o, double d) {
+static char *put_shortest(char *o, double d, int fewest) {
     double a = fabs(d);
     if (!(a >= 0x1p-10 && a < 0x1p40)) return NULL;
     uint64_t bits;
@@ -301,17 +302,16 @@ static char *put_shortest(char *o, double d) {
     r.unit = (u128)1 << r.s;
     r.mask = r.unit - 1;
     uint64_t first, last;
-    int k_lo = 1, k_hi = 20; /* the fewest decimals lie in [k_lo, k_hi] */
-    if (!candidates(&r, ten_to_wide(k_hi), &first, &last)) return NULL; /* cannot happen here */
+    int k_lo = fewest, k_hi = 20; /* the fewest decimals lie in [k_lo, k_hi] */
     while (k_lo < k_hi) {
-        int k = (k_lo + k_hi) / 2;
-        if (candidates(&r, ten_to_wide(k), &first, &last))
-            k_hi = k;
+        int mid = (k_lo + k_hi) / 2;
+        if (candidates(&r, ten_to_wide(mid), &first, &last))
+            k_hi = mid;
         else
-            k_lo = k + 1;
+            k_lo = mid + 1;
     }
     int k = k_hi;
-    candidates(&r, ten_to_wide(k), &first, &last);
+    if (!candidates(&r, ten_to_wide(k), &first, &last)) return NULL; /* 17 digits always do */
     u128 v = 4 * (u128)m * ten_to_wide(k), rest = v & r.mask, half = r.unit >> 1;
     uint64_t near = (uint64_t)(v >> r.s); /* d * 10^k rounded to the nearest, ties to even */
     if (rest > half || (rest == half && (near & 1))) near++;
@@ -326,6 +326,8 @@ static char *put_shortest(char *o, double d) {
     return o + k;
 }
 
+#define SHORT_DECIMALS 4
+
 /* At most 24 bytes. */
 char *vd_json_put_double(char *o, double d) {
     if (!isfinite(d)) return memcpy(o, "null", 4), o + 4;
@@ -334,8 +336,13 @@ char *vd_json_put_double(char *o, double d) {
             o, (int64_t)d); /* whole numbers (scores, mostly) keep a fraction, so that */
         return memcpy(o, ".0", 2), o + 2; /* readers see the float msgpack said it was */
     }
-    char *fixed = put_shortest(o, d);
-    if (fixed || (fixed = put_fixed(o, d))) return fixed;
+    /* A few decimals (a score, a share, a band) are tried the cheap way first; past them, the
+     * exact way where it applies, else the cheap way up to eight. */
+    char *fixed = put_fixed(o, d, SHORT_DECIMALS);
+    if (fixed) return fixed;
+    int tried = fabs(d) >= 1e-8 && fabs(d) < 1e9; /* put_fixed looked at 1 to 4 decimals */
+    if ((fixed = put_shortest(o, d, tried ? SHORT_DECIMALS + 1 : 1))) return fixed;
+    if ((fixed = put_fixed(o, d, 8))) return fixed;
     char num[32];
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) { /* the shortest that reads back as d */
