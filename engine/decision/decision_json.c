@@ -2,22 +2,46 @@
 
 #include "explain_pack.h"
 
+#include <stdint.h>
+#include <string.h>
+
+/* Room for a C string written quoted and escaped, with its length, or 0 when it cannot be had:
+ * a piece of a line that reserves once. */
+static size_t room_for(const char *s, size_t *len) {
+    *len = s ? strlen(s) : 0;
+    return *len < SIZE_MAX / 16 ? 2 + 6 * *len : 0;
+}
+
+static char *put_cstr(char *o, const char *s, size_t len) {
+    return s ? vd_json_put_str(o, s, len) : VD_JSON_PUT_LIT(o, "null");
+}
+
+/* Each reason is written into room reserved once: a line has three to ten of them. */
 static void reasons_json(vd_jbuf_t *j, const vd_vec_t *reasons) {
     VD_JSON_LIT(j, "[");
     for (uint32_t i = 0; i < reasons->len; i++) {
         const vd_reason_t *r = &VD_VEC_AT(*reasons, vd_reason_t, i);
-        if (i) VD_JSON_LIT(j, ",");
-        VD_JSON_LIT(j, "{\"rule\":");
-        vd_json_cstr(j, r->rule);
-        VD_JSON_LIT(j, ",\"stage\":");
-        vd_json_cstr(j, r->stage);
-        VD_JSON_LIT(j, ",\"score\":");
-        vd_json_double(j, r->score);
-        if (r->detail) {
-            VD_JSON_LIT(j, ",\"detail\":");
-            vd_json_cstr(j, r->detail);
+        size_t nr, ns, nd, a = room_for(r->rule, &nr), b = room_for(r->stage, &ns),
+                           c = room_for(r->detail, &nd);
+        if (!a || !b || !c) {
+            j->failed = 1;
+            return;
         }
-        VD_JSON_LIT(j, "}");
+        char *o = vd_json_room(j, 96 + a + b + c); /* literals, a double: under 96 bytes */
+        if (!o) return;
+        if (i) *o++ = ',';
+        o = VD_JSON_PUT_LIT(o, "{\"rule\":");
+        o = put_cstr(o, r->rule, nr);
+        o = VD_JSON_PUT_LIT(o, ",\"stage\":");
+        o = put_cstr(o, r->stage, ns);
+        o = VD_JSON_PUT_LIT(o, ",\"score\":");
+        o = vd_json_put_double(o, r->score);
+        if (r->detail) {
+            o = VD_JSON_PUT_LIT(o, ",\"detail\":");
+            o = vd_json_put_str(o, r->detail, nd);
+        }
+        *o++ = '}';
+        vd_json_end(j, o);
     }
     VD_JSON_LIT(j, "]");
 }
@@ -25,8 +49,15 @@ static void reasons_json(vd_jbuf_t *j, const vd_vec_t *reasons) {
 static void tags_json(vd_jbuf_t *j, const vd_vec_t *tags) {
     VD_JSON_LIT(j, "[");
     for (uint32_t i = 0; i < tags->len; i++) {
-        if (i) VD_JSON_LIT(j, ",");
-        vd_json_cstr(j, VD_VEC_AT(*tags, const char *, i));
+        const char *tag = VD_VEC_AT(*tags, const char *, i);
+        size_t n, room = room_for(tag, &n);
+        char *o = room ? vd_json_room(j, 8 + room) : NULL;
+        if (!o) {
+            j->failed = 1;
+            return;
+        }
+        if (i) *o++ = ',';
+        vd_json_end(j, put_cstr(o, tag, n));
     }
     VD_JSON_LIT(j, "]");
 }

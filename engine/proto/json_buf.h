@@ -40,6 +40,15 @@ static inline void vd_json_raw(vd_jbuf_t *j, const char *s, size_t n) {
 }
 #define VD_JSON_LIT(j, lit) vd_json_raw((j), "" lit, sizeof("" lit) - 1) /* literals only */
 
+/* Pieces written straight into room reserved once (vd_json_room), without a check each: for the
+ * small objects a line holds many of. Each returns the end of what it wrote. */
+static inline char *vd_json_put_raw(char *o, const char *s, size_t n) {
+    memcpy(o, s, n);
+    return o + n;
+}
+#define VD_JSON_PUT_LIT(o, lit) vd_json_put_raw((o), "" lit, sizeof("" lit) - 1) /* literals only  \
+                                                                                  */
+
 /* A string, quoted and escaped; vd_json_cstr writes null for NULL. */
 static inline void vd_json_str(vd_jbuf_t *j, const char *s, size_t n) {
     char *o = n < SIZE_MAX / 8 ? vd_json_room(j, 2 + 6 * n) : vd_json__grow(j, SIZE_MAX);

@@ -8,6 +8,7 @@
 #include "state/campaign.h"
 #include "state/list.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -141,40 +142,57 @@ static void campaign_json(vd_jbuf_t *j, const vd_observed_t *o) {
     VD_JSON_LIT(j, "}");
 }
 
-/* observed: {"state": [{op, key, [value|n], result}], "plugins": {stage: outputs}} */
+/* observed: {"state": [{op, key, [value|n], result}], "plugins": {stage: outputs}}. An entry
+ * is written into room reserved once: a signup line has five or more of them. */
 static void state_json(vd_jbuf_t *j, const vd_observed_t *o) {
     if (o->kind == VD_OBS_CAMPAIGN) {
         campaign_json(j, o);
         return;
     }
-    VD_JSON_LIT(j, "{\"op\":\"");
-    const char *op = vd_obs_name(o->kind);
-    vd_json_raw(j, op, strlen(op));
-    VD_JSON_LIT(j, "\",\"key\":");
-    vd_json_str(j, o->name, o->len);
-    if (o->kind == VD_OBS_COUNTER) {
-        VD_JSON_LIT(j, ",\"n\":");
-        vd_json_int(j, o->n);
-    } else if (o->kind == VD_OBS_DISTINCT && o->value) {
-        VD_JSON_LIT(j, ",\"value\":");
-        vd_json_str(j, o->value, o->vlen);
+    int packed = o->kind == VD_OBS_PROFILE || o->kind == VD_OBS_ANOMALY; /* by the binding */
+    size_t text = packed && o->json ? o->plen : 0;
+    if (o->len > SIZE_MAX / 16 || o->vlen > SIZE_MAX / 16 || text > SIZE_MAX / 2) {
+        j->failed = 1;
+        return;
     }
-    VD_JSON_LIT(j, ",\"result\":");
-    if (o->kind == VD_OBS_PROFILE || o->kind == VD_OBS_ANOMALY) { /* packed by the binding */
+    /* the literals and an op name (under 60 bytes), four whole numbers (24 each), two strings
+     * escaped, the text */
+    char *p = vd_json_room(j, 192 + 6 * (o->len + o->vlen) + text);
+    if (!p) return;
+    p = VD_JSON_PUT_LIT(p, "{\"op\":\"");
+    const char *op = vd_obs_name(o->kind);
+    p = vd_json_put_raw(p, op, strlen(op));
+    p = VD_JSON_PUT_LIT(p, "\",\"key\":");
+    p = vd_json_put_str(p, o->name, o->len);
+    if (o->kind == VD_OBS_COUNTER) {
+        p = VD_JSON_PUT_LIT(p, ",\"n\":");
+        p = vd_json_put_int(p, o->n);
+    } else if (o->kind == VD_OBS_DISTINCT && o->value) {
+        p = VD_JSON_PUT_LIT(p, ",\"value\":");
+        p = vd_json_put_str(p, o->value, o->vlen);
+    }
+    p = VD_JSON_PUT_LIT(p, ",\"result\":");
+    if (packed && !o->json) { /* msgpack (an explained decision): converted */
+        vd_json_end(j, p);
         packed_json(j, o);
         VD_JSON_LIT(j, "}");
+        return;
+    }
+    if (packed) {
+        p = vd_json_put_raw(p, o->packed, o->plen);
     } else if (o->kind == VD_OBS_COUNTER) {
         for (int w = 0; w < VD_OBS_RESULTS; w++) {
-            vd_json_raw(j, w ? "," : "[", 1);
-            vd_json_int(j, o->res[w]);
+            *p++ = w ? ',' : '[';
+            p = vd_json_put_int(p, o->res[w]);
         }
-        VD_JSON_LIT(j, "]}");
+        *p++ = ']';
     } else if (o->kind == VD_OBS_LABELED && o->res[0] < 0) {
-        VD_JSON_LIT(j, "null}");
+        p = VD_JSON_PUT_LIT(p, "null");
     } else {
-        vd_json_int(j, o->res[0]);
-        VD_JSON_LIT(j, "}");
+        p = vd_json_put_int(p, o->res[0]);
     }
+    *p++ = '}';
+    vd_json_end(j, p);
 }
 
 static void observed_json(vd_jbuf_t *j, const vd_decision_t *d) {
