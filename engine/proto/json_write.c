@@ -41,17 +41,30 @@ static inline uint64_t needs_look(uint64_t x) {
  * keys, most values), eight bytes at a time, and returns 1; else returns 0 (w's bytes are then
  * undefined). */
 #ifdef __SSE2__
-/* Whether any of the 16 bytes at p needs a look (as needs_look): bytes from 0x80 and controls
+/* Whether any of the 16 bytes of x needs a look (as needs_look): bytes from 0x80 and controls
  * are those below 0x20 as signed bytes. */
-static inline int needs_look16(const unsigned char *p) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+static inline int needs_look_vec(__m128i x) {
     __m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
                                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
                                             _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')),
                                                          _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)))));
     return _mm_movemask_epi8(bad) != 0;
 }
+
+static inline int needs_look16(const unsigned char *p) {
+    return needs_look_vec(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
 #endif
+
+/* Whether any of the 16 bytes of x and y needs a look: one vector test where there is SSE2,
+ * which keeps the short strings' path free of saved registers. */
+static inline int needs_look2(uint64_t x, uint64_t y) {
+#ifdef __SSE2__
+    return needs_look_vec(_mm_set_epi64x((long long)y, (long long)x));
+#else
+    return (needs_look(x) | needs_look(y)) != 0;
+#endif
+}
 
 /* Copies u[0..n) to w when none of it needs escaping or checking (the common case: names,
  * keys, most values), and returns 1; else returns 0 (w's bytes are then undefined). Sixteen
@@ -87,7 +100,7 @@ static inline int copy_plain(char *w, const unsigned char *u, size_t n) {
     if (n >= 8) { /* the first and the last eight bytes, overlapping */
         memcpy(&x, u, 8);
         memcpy(&y, u + n - 8, 8);
-        if (needs_look(x) | needs_look(y)) return 0;
+        if (needs_look2(x, y)) return 0;
         memcpy(w, &x, 8);
         memcpy(w + n - 8, &y, 8);
         return 1;
@@ -96,7 +109,7 @@ static inline int copy_plain(char *w, const unsigned char *u, size_t n) {
         uint32_t a, b;
         memcpy(&a, u, 4);
         memcpy(&b, u + n - 4, 4);
-        if (needs_look((uint64_t)a << 32 | b)) return 0;
+        if (needs_look2((uint64_t)a << 32 | b, 0x2020202020202020ull)) return 0; /* spaces */
         memcpy(w, &a, 4);
         memcpy(w + n - 4, &b, 4);
         return 1;
@@ -278,9 +291,15 @@ typedef struct interval {
     int s, closed;
 } interval_t;
 
-/* The first and last integers D with D / 10^k in the interval, where p = 10^k. */
+/* The first and last integers D with D / 10^k in the interval, where p = 10^k: whether there is
+ * one. A k whose D pass 2^64 (20 digits or more) counts as one, without first and last: the
+ * fewest decimals are always fewer (17 digits do). */
 static int candidates(const interval_t *r, u128 p, uint64_t *first, uint64_t *last) {
     u128 l = r->lo * p, h = r->hi * p;
+    if (h >> r->s > UINT64_MAX) {
+        *first = 1, *last = 0;
+        return 1;
+    }
     *first = (uint64_t)(l >> r->s) + ((l & r->mask) != 0 || !r->closed);
     *last = (uint64_t)(h >> r->s) - ((h & r->mask) == 0 && !r->closed);
     return *first <= *last;
@@ -296,7 +315,7 @@ static char *put_shortest(char *o, double d, int fewest) {
     uint64_t bits;
     memcpy(&bits, &a, sizeof bits);
     uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
-    interval_t r = {.s = 2 - ((int)(bits >> 52) - 1075), .closed = (m & 1) == 0}; /* s: 14..64 */
+    interval_t r = {.s = 2 - ((int)(bits >> 52) - 1075), .closed = (m & 1) == 0}; /* s: 15..64 */
     r.lo = 4 * (u128)m - (m == 1ull << 52 ? 1 : 2);
     r.hi = 4 * (u128)m + 2;
     r.unit = (u128)1 << r.s;
@@ -311,7 +330,7 @@ static char *put_shortest(char *o, double d, int fewest) {
             k_lo = mid + 1;
     }
     int k = k_hi;
-    if (!candidates(&r, ten_to_wide(k), &first, &last)) return NULL; /* 17 digits always do */
+    if (!candidates(&r, ten_to_wide(k), &first, &last) || first > last) return NULL; /* never */
     u128 v = 4 * (u128)m * ten_to_wide(k), rest = v & r.mask, half = r.unit >> 1;
     uint64_t near = (uint64_t)(v >> r.s); /* d * 10^k rounded to the nearest, ties to even */
     if (rest > half || (rest == half && (near & 1))) near++;

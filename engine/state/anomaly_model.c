@@ -229,9 +229,11 @@ static double novelty_score(vd_anomaly_model_t *m, double x) {
  * range as it was before the current stretch, a climb that pushes the envelope out a little at
  * each value (a temperature rising for hours) is seen as the whole climb. */
 static double beyond_envelope(const vd_anomaly_model_t *m, double x) {
-    double width = m->before_hi - m->before_lo;
-    if (!(width > 0)) return 0;
-    return max2(max2(x - m->before_hi, m->before_lo - x), 0) / width;
+    if (m->seen < 2 * STRETCH) return 0; /* no envelope of a stretch ago yet */
+    /* a flat series still has a scale, as for the errors (error_floor): a change far below the
+     * level's own rounding is not news */
+    double width = max2(m->before_hi - m->before_lo, max2(1e-4 * fabs(m->slow), 1e-9));
+    return min2(max2(max2(x - m->before_hi, m->before_lo - x), 0) / width, SURPRISE_MAX);
 }
 
 /* Each measure (this value's surprise, the last few values', the distance from the rhythm, a
