@@ -5,11 +5,11 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Room for a C string written quoted and escaped, with its length, or 0 when it cannot be had:
- * a piece of a line that reserves once. */
+/* Room for a C string written quoted and escaped (NULL: null), with its length, or 0 when it
+ * cannot be had: a piece of a line that reserves once; three of them never wrap a sum. */
 static size_t room_for(const char *s, size_t *len) {
     *len = s ? strlen(s) : 0;
-    return *len < SIZE_MAX / 16 ? 2 + 6 * *len : 0;
+    return !s ? 4 : *len < SIZE_MAX / 32 ? 2 + 6 * *len : 0;
 }
 
 static char *put_cstr(char *o, const char *s, size_t len) {

@@ -46,8 +46,8 @@ static inline char *vd_json_put_raw(char *o, const char *s, size_t n) {
     memcpy(o, s, n);
     return o + n;
 }
-#define VD_JSON_PUT_LIT(o, lit) vd_json_put_raw((o), "" lit, sizeof("" lit) - 1) /* literals only  \
-                                                                                  */
+/* Literals only. */
+#define VD_JSON_PUT_LIT(o, lit) vd_json_put_raw((o), "" lit, sizeof("" lit) - 1)
 
 /* A string, quoted and escaped; vd_json_cstr writes null for NULL. */
 static inline void vd_json_str(vd_jbuf_t *j, const char *s, size_t n) {

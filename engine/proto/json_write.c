@@ -248,12 +248,11 @@ char *vd_json_put_int(char *o, int64_t v) {
     return put_u64(o, (uint64_t)0 - (uint64_t)v);
 }
 
-/* d with the fewest decimals, 1 to most (8 at most), that read back as d exactly, or NULL when none
- * does
- * (|d| from 1e-8 to 1e9). The decimal v / 10^k reads back as the double nearest to it, which
- * is what the division computes: when that is d, the text is d's. From 2^53 on, v has more
- * digits than d needs (put_shortest does those). A few multiplications instead of snprintf and
- * strtod (the decision log's lines hold many such numbers). */
+/* d with the fewest decimals, 1 to most (8 at most), that read back as d exactly, or NULL when
+ * none does (|d| from 1e-8 to 1e9). The decimal v / 10^k reads back as the double nearest to
+ * it, which is what the division computes: when that is d, the text is d's. From 2^53 on, v
+ * has more digits than d needs (put_shortest does those). A few multiplications instead of
+ * snprintf and strtod (the decision log's lines hold many such numbers). */
 static char *put_fixed(char *o, double d, int most) {
     static const double scale[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
     static const uint64_t iscale[] = {10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};

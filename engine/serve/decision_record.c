@@ -151,7 +151,8 @@ static void state_json(vd_jbuf_t *j, const vd_observed_t *o) {
     }
     int packed = o->kind == VD_OBS_PROFILE || o->kind == VD_OBS_ANOMALY; /* by the binding */
     size_t text = packed && o->json ? o->plen : 0;
-    if (o->len > SIZE_MAX / 16 || o->vlen > SIZE_MAX / 16 || text > SIZE_MAX / 2) {
+    if (o->len > SIZE_MAX / 32 || o->vlen > SIZE_MAX / 32 ||
+        text > SIZE_MAX / 4) { /* no sum wraps */
         j->failed = 1;
         return;
     }
