@@ -2,18 +2,12 @@
 
 #include "base/arena.h"
 #include "base/error.h"
+#include "proto/rpc.h"
 
 #include <string.h>
 
 const msgpack_object *vd_recorded_field(const msgpack_object *m, const char *key) {
-    size_t len = strlen(key);
-    for (uint32_t i = 0; m->type == MSGPACK_OBJECT_MAP && i < m->via.map.size; i++) {
-        const msgpack_object *k = &m->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
-            memcmp(k->via.str.ptr, key, len) == 0)
-            return &m->via.map.ptr[i].val;
-    }
-    return NULL;
+    return vd_rpc_map_get(m, key, strlen(key), 0);
 }
 
 static int recorded_value(const msgpack_object *v, vd_value_t *out) {

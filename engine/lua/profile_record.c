@@ -1,20 +1,14 @@
 #include "profile_record.h"
 
+#include "proto/rpc.h"
+
 #include <msgpack.h>
 #include <stdint.h>
 #include <string.h>
 
 /* A map's value at key, or NULL (also when map is not a map). */
 static const msgpack_object *field(const msgpack_object *map, const char *key) {
-    if (!map || map->type != MSGPACK_OBJECT_MAP) return NULL;
-    size_t len = strlen(key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
-            memcmp(k->via.str.ptr, key, len) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
+    return vd_rpc_map_get(map, key, strlen(key), 0);
 }
 
 /* A number (JSON made it an integer or a float): 1, or 0 when o is none. */

@@ -1,21 +1,14 @@
 #include "record.h"
 
 #include "proto/json_read.h"
+#include "proto/rpc.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 const msgpack_object *vd_replay_get(const msgpack_object *m, const char *key) {
-    size_t len = strlen(key);
-    if (!m || m->type != MSGPACK_OBJECT_MAP) return NULL;
-    for (uint32_t i = 0; i < m->via.map.size; i++) {
-        const msgpack_object *k = &m->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
-            memcmp(k->via.str.ptr, key, len) == 0)
-            return &m->via.map.ptr[i].val;
-    }
-    return NULL;
+    return vd_rpc_map_get(m, key, strlen(key), 0);
 }
 
 static int digits(const char *s, int n, int *out) {
