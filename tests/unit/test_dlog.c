@@ -199,6 +199,25 @@ static void test_json_ints(void) {
                 CU_ASSERT_STRING_EQUAL(text, want);
             }
     }
+    const int64_t edges[] = {4294967295ll,  4294967296ll,  4294967294ll,
+                             -4294967295ll, -4294967296ll, INT64_MIN};
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+        *vd_json_put_int(text, edges[i]) = '\0';
+        snprintf(want, sizeof want, "%lld", (long long)edges[i]);
+        CU_ASSERT_STRING_EQUAL(text, want);
+    }
+    uint64_t x = 88172645463325252ull; /* every length, and nothing past the 24 bytes of room */
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t v = (int64_t)(x >> (1 + x % 63)); /* from 0 to 2^63 - 1 */
+        memset(text, '#', sizeof text);
+        char *end = vd_json_put_int(text, i & 1 ? -v : v);
+        snprintf(want, sizeof want, "%lld", (long long)(i & 1 ? -v : v));
+        CU_ASSERT_EQUAL(end - text, (long)strlen(want));
+        CU_ASSERT_EQUAL(memcmp(text, want, strlen(want)), 0);
+        for (size_t k = 24; k < sizeof text; k++)
+            CU_ASSERT_EQUAL(text[k], '#');
+    }
     *vd_json_put_int(text, INT64_MAX) = '\0';
     CU_ASSERT_STRING_EQUAL(text, "9223372036854775807");
     *vd_json_put_int(text, 0) = '\0';
