@@ -434,6 +434,15 @@ int vd_dlog_submit(vd_dlog_lane_t *lane, const void *rec, size_t n) {
     return 0;
 }
 
+char *vd_dlog_reserve(vd_dlog_lane_t *lane, size_t most) {
+    return vd_dlog_ring_reserve(&lane->ring, most);
+}
+
+void vd_dlog_commit(vd_dlog_lane_t *lane, size_t n) {
+    vd_dlog_ring_commit(&lane->ring, n);
+    vd_counter_add(&lane->submitted, 1);
+}
+
 void vd_dlog_reopen(vd_dlog_t *l) {
     if (l) atomic_store(&l->reopen, 1);
 }

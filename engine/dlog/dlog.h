@@ -1,7 +1,7 @@
-/* The decision log: every worker hands each decision's record (packed msgpack) to its own ring
- * without waiting; one writer thread turns records into JSON Lines and writes them to the
- * sink. When a ring is full the newest record is dropped and counted: a slow disk or a stalled
- * reader never slows decisions. See docs/decision-log.md. */
+/* The decision log: every worker writes each decision's record, one JSON line, into its own
+ * ring without waiting (in place, or copied in); one writer thread gathers the lines and writes
+ * them to the sink. When a ring is full the newest record is dropped and counted: a slow disk
+ * or a stalled reader never slows decisions. See docs/decision-log.md. */
 #ifndef VD_DLOG_H
 #define VD_DLOG_H
 
@@ -45,6 +45,14 @@ vd_dlog_lane_t *vd_dlog_lane(vd_dlog_t *l, int i);
  * when the lane is full or rec is NULL (a record that could not be made): the record is then
  * dropped and counted. */
 int vd_dlog_submit(vd_dlog_lane_t *lane, const void *rec, size_t n);
+
+/* Worker: the same without a copy. Room for a record of at most most bytes in the lane, to be
+ * written in place and queued by vd_dlog_commit; NULL when the lane has not that much free now
+ * (nothing is counted: the caller makes the record elsewhere and submits it). */
+char *vd_dlog_reserve(vd_dlog_lane_t *lane, size_t most);
+
+/* Worker: queues the record of n bytes written where vd_dlog_reserve said. */
+void vd_dlog_commit(vd_dlog_lane_t *lane, size_t n);
 
 /* Any thread: what the policy now serving is made of (a packed msgpack map: its version, files
  * and plugin stages; copied). The writer puts a manifest line ({"type": "manifest", ...}: that

@@ -27,7 +27,9 @@ void vd_dlog_ring_free(vd_dlog_ring_t *r) {
     r->buf = r->cbuf = NULL;
 }
 
-int vd_dlog_ring_put(vd_dlog_ring_t *r, const void *rec, size_t n) {
+/* Where a record of n bytes starts (its length's offset), or -1 when it does not fit now;
+ * *wraps is set when it must start at 0, after a skip marker at the head. */
+static long place(vd_dlog_ring_t *r, size_t n, int *wraps) {
     size_t need = ALIGN8(4 + n);
     if (n >= SKIP || need > r->cap / 2) return -1;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -37,16 +39,48 @@ int vd_dlog_ring_put(vd_dlog_ring_t *r, const void *rec, size_t n) {
         r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
         if (head - r->tail_seen + total > r->cap) return -1;
     }
-    if (need > to_end) {
+    *wraps = need > to_end;
+    return *wraps ? 0 : (long)off;
+}
+
+/* Makes the record of n bytes at start (from place) the consumer's. */
+static void publish(vd_dlog_ring_t *r, size_t start, int wraps, size_t n) {
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    size_t off = (size_t)(head & (r->cap - 1)), total = ALIGN8(4 + n);
+    if (wraps) {
         uint32_t skip = SKIP;
         memcpy(r->buf + off, &skip, 4);
-        off = 0;
+        total += r->cap - off;
     }
     uint32_t len = (uint32_t)n;
-    memcpy(r->buf + off, &len, 4);
-    memcpy(r->buf + off + 4, rec, n);
+    memcpy(r->buf + start, &len, 4);
     atomic_store_explicit(&r->head, head + total, memory_order_release);
+}
+
+int vd_dlog_ring_put(vd_dlog_ring_t *r, const void *rec, size_t n) {
+    int wraps;
+    long start = place(r, n, &wraps);
+    r->reserved = 0;
+    if (start < 0) return -1;
+    memcpy(r->buf + start + 4, rec, n);
+    publish(r, (size_t)start, wraps, n);
     return 0;
+}
+
+char *vd_dlog_ring_reserve(vd_dlog_ring_t *r, size_t most) {
+    int wraps;
+    long start = place(r, most, &wraps);
+    r->reserved = start >= 0;
+    if (start < 0) return NULL;
+    r->reserved_wraps = wraps; /* the head does not move before commit: the skip's place holds */
+    r->reserved_at = (size_t)start;
+    return r->buf + start + 4;
+}
+
+void vd_dlog_ring_commit(vd_dlog_ring_t *r, size_t n) {
+    if (!r->reserved) return;
+    r->reserved = 0;
+    publish(r, r->reserved_at, r->reserved_wraps, n);
 }
 
 const char *vd_dlog_ring_peek(vd_dlog_ring_t *r, size_t *n) {

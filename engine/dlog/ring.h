@@ -16,6 +16,8 @@
 typedef struct vd_dlog_ring {
     alignas(64) _Atomic uint64_t head; /* bytes ever written (the producer's line) */
     uint64_t tail_seen;                /* tail when the producer last looked */
+    size_t reserved_at;                /* an open reservation: where its length goes */
+    int reserved, reserved_wraps;      /* one is open; it starts at 0, after a skip */
     char *buf;
     size_t cap;                        /* a power of two */
     alignas(64) _Atomic uint64_t tail; /* bytes ever read (the consumer's line) */
@@ -31,6 +33,14 @@ void vd_dlog_ring_free(vd_dlog_ring_t *r);
 
 /* Producer: appends one record of n bytes. Returns 0, or -1 when it does not fit now. */
 int vd_dlog_ring_put(vd_dlog_ring_t *r, const void *rec, size_t n);
+
+/* Producer: room for one record of at most most bytes, contiguous, written in place (no copy):
+ * where its bytes go, or NULL when the ring has not that much free now. The consumer sees
+ * nothing until vd_dlog_ring_commit; another reserve or put before it drops the reservation. */
+char *vd_dlog_ring_reserve(vd_dlog_ring_t *r, size_t most);
+
+/* Producer: publishes the record of n bytes (n <= most) written where reserve said. */
+void vd_dlog_ring_commit(vd_dlog_ring_t *r, size_t n);
 
 /* Consumer: the next record, or NULL when the ring is empty. It stays valid until
  * vd_dlog_ring_pop. */

@@ -17,6 +17,8 @@
 typedef struct vd_jbuf {
     msgpack_sbuffer *sb;
     int failed;
+    int fixed; /* sb's bytes are not its own (room in a ring): it never grows, a piece that
+                  does not fit fails j */
 } vd_jbuf_t;
 
 /* Grows sb for n more bytes: where they go, or NULL (j failed). Use vd_json_room. */

@@ -220,16 +220,13 @@ static void observed_json(vd_jbuf_t *j, const vd_decision_t *d) {
     VD_JSON_LIT(j, "}}");
 }
 
-int vd_decision_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
-                            const vd_record_in_t *in) {
+static int record_json(vd_jbuf_t j, msgpack_sbuffer *scratch, const vd_record_in_t *in) {
     const vd_pipeline_log_t *lg = &in->pl->log;
     const msgpack_object *et = event_time(in->event, lg->time_field);
     size_t tlen = strlen(lg->time_field);
     if (listed(lg->drop, lg->ndrop, lg->time_field, tlen) ||
         listed(lg->hash, lg->nhash, lg->time_field, tlen))
         et = NULL; /* a masked field is not written again beside the event */
-    sb->size = 0;
-    vd_jbuf_t j = {sb, 0};
     VD_JSON_LIT(&j, "{\"id\":");
     vd_json_cstr(&j, in->meta->id);
     VD_JSON_LIT(&j, ",\"time\":");
@@ -252,6 +249,18 @@ int vd_decision_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
     observed_json(&j, in->d);
     VD_JSON_LIT(&j, "}\n");
     return j.failed ? VD_ENOMEM : 0;
+}
+
+int vd_decision_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
+                            const vd_record_in_t *in) {
+    sb->size = 0;
+    return record_json((vd_jbuf_t){sb, 0, 0}, scratch, in);
+}
+
+size_t vd_decision_record_json_at(char *at, size_t most, msgpack_sbuffer *scratch,
+                                  const vd_record_in_t *in) {
+    msgpack_sbuffer sb = {.size = 0, .data = at, .alloc = most};
+    return record_json((vd_jbuf_t){&sb, 0, 1}, scratch, in) == 0 ? sb.size : 0;
 }
 
 void vd_report_campaign_json(vd_jbuf_t *j, const vd_report_campaign_t *c) {

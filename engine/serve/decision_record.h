@@ -29,6 +29,11 @@ typedef struct vd_record_in {
 int vd_decision_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
                             const vd_record_in_t *in);
 
+/* The same written in place into at[0..most) (room in the log's ring, which never grows):
+ * the line's length, or 0 when it does not fit there or a masked event finds no memory. */
+size_t vd_decision_record_json_at(char *at, size_t most, msgpack_sbuffer *scratch,
+                                  const vd_record_in_t *in);
+
 /* A person's report (the report method), for the decision log's line of type "report". */
 typedef struct vd_report_record_in {
     const vd_pipeline_t *pl;

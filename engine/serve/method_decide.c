@@ -36,7 +36,12 @@ static int to_log(vd_server_t *s, const vd_pipeline_t *pl) {
     return (double)(x >> 11) * 0x1.0p-53 < pl->log.sample;
 }
 
-/* Hands the decision's record to the log; a full log drops it (counted there). */
+/* Room asked of the log's ring for a line written in place: most lines take a few KB; a
+ * longer one is written aside and copied. */
+#define IN_PLACE_MOST (64 << 10)
+
+/* Hands the decision's record to the log: written straight into the worker's ring when it has
+ * the room, else aside and copied; a full log drops it (counted there). */
 static void log_decision(vd_server_t *s, vd_request_t *r, const vd_decision_meta_t *meta,
                          int64_t now_ms) {
     vd_record_in_t in = {
@@ -46,6 +51,13 @@ static void log_decision(vd_server_t *s, vd_request_t *r, const vd_decision_meta
     const char *params = vd_mp_array_last(frame->bytes, frame->len, 3, &plen);
     if (params && !(in.event_bytes = vd_mp_array_last(params, plen, 1, &in.event_len)))
         in.event_bytes = vd_mp_array_at(params, plen, 1, &in.event_len); /* options follow */
+    char *at = vd_dlog_reserve(s->log, IN_PLACE_MOST);
+    size_t n = at ? vd_decision_record_json_at(at, IN_PLACE_MOST, &s->record_scratch, &in) : 0;
+    if (n) {
+        vd_dlog_commit(s->log, n);
+        vd_server_let_go_if_huge(&s->record_scratch);
+        return;
+    }
     if (vd_decision_record_json(&s->record, &s->record_scratch, &in) == 0)
         vd_dlog_submit(s->log, s->record.data, s->record.size);
     else
