@@ -101,12 +101,39 @@ int vd_decision_add_fault(vd_decision_t *d, const char *stage, const char *rule,
     return 0;
 }
 
+#define OBS_KINDS(X)                                                                               \
+    X(VD_OBS_COUNTER, "counter")                                                                   \
+    X(VD_OBS_DISTINCT, "distinct")                                                                 \
+    X(VD_OBS_LABELED, "labeled")                                                                   \
+    X(VD_OBS_PLUGIN, "plugin")                                                                     \
+    X(VD_OBS_PROFILE, "profile")                                                                   \
+    X(VD_OBS_ANOMALY, "anomaly")                                                                   \
+    X(VD_OBS_CAMPAIGN, "campaign")
+
 const char *vd_obs_name(vd_obs_kind_t kind) {
-    static const char *const names[] = {
-        [VD_OBS_COUNTER] = "counter",  [VD_OBS_DISTINCT] = "distinct", [VD_OBS_LABELED] = "labeled",
-        [VD_OBS_PLUGIN] = "plugin",    [VD_OBS_PROFILE] = "profile",   [VD_OBS_ANOMALY] = "anomaly",
-        [VD_OBS_CAMPAIGN] = "campaign"};
+#define NAME(k, name) [k] = name,
+    static const char *const names[] = {OBS_KINDS(NAME)};
+#undef NAME
     return (unsigned)kind < sizeof names / sizeof *names && names[kind] ? names[kind] : "?";
+}
+
+const char *vd_obs_json_head(vd_obs_kind_t kind, size_t *len) {
+#define HEAD(k, name) [k] = "{\"op\":\"" name "\",\"key\":",
+    static const char *const heads[] = {OBS_KINDS(HEAD)};
+#undef HEAD
+#define HEAD_LEN(k, name) [k] = sizeof("{\"op\":\"" name "\",\"key\":") - 1,
+    static const size_t lens[] = {OBS_KINDS(HEAD_LEN)};
+#undef HEAD_LEN
+    int known = (unsigned)kind < sizeof heads / sizeof *heads && heads[kind];
+    *len = known ? lens[kind] : sizeof "{\"op\":\"?\",\"key\":" - 1;
+    return known ? heads[kind] : "{\"op\":\"?\",\"key\":";
+}
+
+/* s[0..n) and a NUL at p: returns what follows. */
+static char *copy_ended(char *p, const char *s, size_t n) {
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p + n + 1;
 }
 
 int vd_decision_observe(vd_decision_t *d, const vd_observed_t *o) {
@@ -114,10 +141,13 @@ int vd_decision_observe(vd_decision_t *d, const vd_observed_t *o) {
     vd_observed_t *slot = vd_vec_push(&d->observed, d->arena, sizeof *slot);
     if (!slot) return VD_ENOMEM;
     *slot = *o;
-    if (o->name && !(slot->name = vd_arena_strndup(d->arena, o->name, o->len))) return VD_ENOMEM;
-    if (o->value && !(slot->value = vd_arena_strndup(d->arena, o->value, o->vlen)))
-        return VD_ENOMEM;
-    if (o->packed && !(slot->packed = vd_arena_strndup(d->arena, o->packed, o->plen)))
-        return VD_ENOMEM;
+    /* the name, value and packed bytes, each NUL-ended, in one piece of the arena */
+    size_t size =
+        (o->name ? o->len + 1 : 0) + (o->value ? o->vlen + 1 : 0) + (o->packed ? o->plen + 1 : 0);
+    char *p = size ? vd_arena_alloc(d->arena, size) : NULL;
+    if (size && !p) return VD_ENOMEM;
+    if (o->name) slot->name = p, p = copy_ended(p, o->name, o->len);
+    if (o->value) slot->value = p, p = copy_ended(p, o->value, o->vlen);
+    if (o->packed) slot->packed = p, copy_ended(p, o->packed, o->plen);
     return 0;
 }

@@ -189,6 +189,10 @@ const vd_feature_t *vd_decision_feature(const vd_decision_t *d, const char *name
  * "labeled", "plugin", "profile". */
 const char *vd_obs_name(vd_obs_kind_t kind);
 
+/* The same as the start of the decision log's entry up to its key, {"op":"counter","key":,
+ * with its length. */
+const char *vd_obs_json_head(vd_obs_kind_t kind, size_t *len);
+
 /* Keeps an observation (its strings and bytes copied into the arena) when d->observe is set;
  * else does nothing. Returns 0 or VD_ENOMEM. */
 int vd_decision_observe(vd_decision_t *d, const vd_observed_t *o);

@@ -160,10 +160,9 @@ static void state_json(vd_jbuf_t *j, const vd_observed_t *o) {
      * escaped, the text */
     char *p = vd_json_room(j, 192 + 6 * (o->len + o->vlen) + text);
     if (!p) return;
-    p = VD_JSON_PUT_LIT(p, "{\"op\":\"");
-    const char *op = vd_obs_name(o->kind);
-    p = vd_json_put_raw(p, op, strlen(op));
-    p = VD_JSON_PUT_LIT(p, "\",\"key\":");
+    size_t hl;
+    const char *head = vd_obs_json_head(o->kind, &hl);
+    p = vd_json_put_raw(p, head, hl);
     p = vd_json_put_str(p, o->name, o->len);
     if (o->kind == VD_OBS_COUNTER) {
         p = VD_JSON_PUT_LIT(p, ",\"n\":");
