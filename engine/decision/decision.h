@@ -28,6 +28,8 @@ typedef struct vd_reason {
     const char *rule, *stage; /* borrowed from the policy, which outlives the request */
     double score;
     const char *detail; /* arena copy or NULL */
+    const char *head;   /* the policy's {"rule":...,"stage":...,"score": for the log, or NULL */
+    size_t head_len;
 } vd_reason_t;
 
 typedef struct vd_feature {

@@ -16,11 +16,34 @@ static char *put_cstr(char *o, const char *s, size_t len) {
     return s ? vd_json_put_str(o, s, len) : VD_JSON_PUT_LIT(o, "null");
 }
 
+/* A reason's end: ,"detail":... when it has one, and the brace. */
+static char *detail_and_end(char *o, const char *detail, size_t len) {
+    if (detail) {
+        o = VD_JSON_PUT_LIT(o, ",\"detail\":");
+        o = vd_json_put_str(o, detail, len);
+    }
+    *o++ = '}';
+    return o;
+}
+
 /* Each reason is written into room reserved once: a line has three to ten of them. */
 static void reasons_json(vd_jbuf_t *j, const vd_vec_t *reasons) {
     VD_JSON_LIT(j, "[");
     for (uint32_t i = 0; i < reasons->len; i++) {
         const vd_reason_t *r = &VD_VEC_AT(*reasons, vd_reason_t, i);
+        if (r->head) { /* a rule's: its start made when the policy loaded */
+            size_t nd, c = room_for(r->detail, &nd);
+            char *o = c && r->head_len < SIZE_MAX / 4 ? vd_json_room(j, 64 + r->head_len + c)
+                                                      : NULL; /* a double, literals */
+            if (!o) {
+                j->failed = 1;
+                return;
+            }
+            if (i) *o++ = ',';
+            o = vd_json_put_raw(o, r->head, r->head_len);
+            vd_json_end(j, detail_and_end(vd_json_put_double(o, r->score), r->detail, nd));
+            continue;
+        }
         size_t nr, ns, nd, a = room_for(r->rule, &nr), b = room_for(r->stage, &ns),
                            c = room_for(r->detail, &nd);
         if (!a || !b || !c) {
@@ -35,13 +58,7 @@ static void reasons_json(vd_jbuf_t *j, const vd_vec_t *reasons) {
         o = VD_JSON_PUT_LIT(o, ",\"stage\":");
         o = put_cstr(o, r->stage, ns);
         o = VD_JSON_PUT_LIT(o, ",\"score\":");
-        o = vd_json_put_double(o, r->score);
-        if (r->detail) {
-            o = VD_JSON_PUT_LIT(o, ",\"detail\":");
-            o = vd_json_put_str(o, r->detail, nd);
-        }
-        *o++ = '}';
-        vd_json_end(j, o);
+        vd_json_end(j, detail_and_end(vd_json_put_double(o, r->score), r->detail, nd));
     }
     VD_JSON_LIT(j, "]");
 }

@@ -32,6 +32,7 @@ typedef struct run {
     int ev, ctx; /* stack slots of the event view and ctx; 0 until a Lua stage needs them */
     vd_run_state_t *rs;
     vd_rule_stat_t *rule_stat; /* the figures of the rule running now; NULL: not counted */
+    const vd_reason_head_t *reason_head; /* how the log's line starts its reason, or NULL */
 } run_t;
 
 static vd_outcome_t *side_of(vd_decision_t *d, const vd_stage_t *st) {
@@ -137,6 +138,12 @@ static int fire(run_t *r, const vd_rule_t *rule, const char *detail, size_t dlen
     vd_decision_t *d = r->ex->d;
     int shadow = r->stage->shadow;
     int rc = vd_decision_add_reason(d, shadow, rule->name, r->stage->name, score, detail, dlen);
+    if (rc == 0 && r->reason_head && r->reason_head->text) {
+        vd_vec_t *reasons = &side_of(d, r->stage)->reasons;
+        vd_reason_t *added = &VD_VEC_AT(*reasons, vd_reason_t, reasons->len - 1);
+        added->head = r->reason_head->text;
+        added->head_len = r->reason_head->len;
+    }
     for (size_t t = 0; rc == 0 && t < rule->ntags; t++)
         rc = vd_decision_add_lasting_tag(d, shadow, rule->tags[t]);
     if (rc == 0 && r->stage->as_features) { /* for the models of later stages */
@@ -534,6 +541,7 @@ static int run_rules(run_t *r, vd_trace_stage_t *ts, int64_t deadline_ns) {
          * called from Lua as well. */
         int native = rule->native && !r->rs->co && (!can_wait || rule->score_ref == LUA_NOREF);
         vd_rule_stat_t *n = r->rule_stat = figures(r->ex->d, st) ? st->rule_stats[i] : NULL;
+        r->reason_head = st->reason_heads ? &st->reason_heads[i] : NULL;
         int rc = native     ? run_native(r, rule, ts)
                  : can_wait ? run_rule_async(r, rule, ts)
                             : run_rule(r, rule, ts);

@@ -342,6 +342,25 @@ static int unknown_rule(cc_t *c, const where_t *w, const char *name) {
                      vd_suggest_hint(&sg, " (did you mean '%s'?)", h, sizeof h));
 }
 
+/* Whether s goes into JSON as it is between quotes: printable ASCII but '"' and '\\'. */
+static int json_plain(const char *s) {
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\') return 0;
+    return 1;
+}
+
+/* {"rule":"<rule>","stage":"<stage>","score": for the decision log (policy.h); none when a
+ * name needs escaping. Returns 0, or -1 when out of memory. */
+static int make_reason_head(vd_reason_head_t *h, const char *rule, const char *stage) {
+    if (!rule || !stage || !json_plain(rule) || !json_plain(stage)) return 0;
+    size_t len =
+        strlen(rule) + strlen(stage) + sizeof "{\"rule\":\"\",\"stage\":\"\",\"score\":" - 1;
+    if (!(h->text = malloc(len + 1))) return -1;
+    snprintf(h->text, len + 1, "{\"rule\":\"%s\",\"stage\":\"%s\",\"score\":", rule, stage);
+    h->len = len;
+    return 0;
+}
+
 static int compile_stage_rules(cc_t *c, int spec, vd_stage_t *st, const vd_pipeline_t *pl,
                                const where_t *w) {
     lua_State *L = c->L;
@@ -366,6 +385,10 @@ static int compile_stage_rules(cc_t *c, int spec, vd_stage_t *st, const vd_pipel
         }
         st->rules[st->nrules++] = r;
     }
+    if (!(st->reason_heads = calloc(n, sizeof *st->reason_heads))) return oom(c);
+    for (size_t i = 0; i < st->nrules; i++)
+        if (make_reason_head(&st->reason_heads[i], st->rules[i]->name, st->name) != 0)
+            return oom(c);
     return 0;
 }
 
@@ -698,6 +721,9 @@ int vd_policy_compile(vd_policy_t *p, char *err, size_t errlen) {
 }
 
 static void free_stage(vd_stage_t *st) {
+    for (size_t i = 0; st->reason_heads && i < st->nrules; i++)
+        free(st->reason_heads[i].text);
+    free(st->reason_heads);
     vd_plugin_stage_free(st->plugin);
     free(st->name);
     free(st->description);

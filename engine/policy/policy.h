@@ -34,6 +34,14 @@ typedef struct vd_threshold {
 
 typedef enum { VD_STAGE_RULES, VD_STAGE_PLUGIN } vd_stage_kind_t;
 
+/* How the decision log's line starts one of a stage's rules' reasons, {"rule":"...","stage":
+ * "...","score": made once at load; text is NULL when a name needs escaping (written the slow
+ * way then). */
+typedef struct vd_reason_head {
+    char *text;
+    size_t len;
+} vd_reason_head_t;
+
 typedef struct vd_stage {
     vd_stage_kind_t kind;
     char *name, *description, *file;
@@ -47,6 +55,7 @@ typedef struct vd_stage {
     int timeout_ms;  /* 0: none (rules) or the default (plugins); past it the stage is stopped */
     struct vd_stat_node *stats;       /* bound by the owning worker */
     struct vd_rule_stat **rule_stats; /* one per rule (NULL: not counted), bound likewise */
+    vd_reason_head_t *reason_heads;   /* one per rule */
 } vd_stage_t;
 
 /* What the decision log keeps of a pipeline's decisions (its `log` section). */
