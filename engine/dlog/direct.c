@@ -1,6 +1,9 @@
 #include "direct.h"
 
 #include <errno.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +74,30 @@ static int fall_back(vd_dlog_direct_t *d) {
     return rc;
 }
 
+/* memcpy for a line of a few KB, sixteen bytes a step: libc copies lines this long with rep
+ * movsb, which cost the writer more here (pipelined throughput with every decision logged,
+ * paired rounds: x1.034 and x1.008). */
+static void copy_line(char *dst, const char *src, size_t n) {
+#ifdef __SSE2__
+    for (; n >= 64; n -= 64, dst += 64, src += 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)src);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(src + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(src + 32));
+        __m128i e = _mm_loadu_si128((const __m128i *)(const void *)(src + 48));
+        _mm_storeu_si128((__m128i *)(void *)dst, a);
+        _mm_storeu_si128((__m128i *)(void *)(dst + 16), b);
+        _mm_storeu_si128((__m128i *)(void *)(dst + 32), c);
+        _mm_storeu_si128((__m128i *)(void *)(dst + 48), e);
+    }
+#endif
+    memcpy(dst, src, n);
+}
+
 size_t vd_dlog_direct_append(vd_dlog_direct_t *d, const char *data, size_t n) {
     size_t done = 0;
     while (done < n) {
         size_t take = CAP - d->len < n - done ? CAP - d->len : n - done;
-        memcpy(d->buf + d->len, data + done, take);
+        copy_line(d->buf + d->len, data + done, take);
         d->len += take;
         done += take;
         if (d->len >= VD_DIRECT_CHUNK && write_blocks(d) != 0)
