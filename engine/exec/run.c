@@ -577,9 +577,17 @@ static int observe_plugin(vd_decision_t *d, const vd_stage_t *st, const vd_plugi
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     int json = ok && vd_observe_as_json(d), failed = 0;
+    char text[1024]; /* most outputs' text fits: then no buffer is allocated for it */
+    msgpack_sbuffer on_stack = {.data = text, .alloc = sizeof text};
     if (json) { /* only the log reads it: its text at once */
-        vd_jbuf_t j = {&sb, 0};
+        vd_jbuf_t j = {&on_stack, 0, 1};
         vd_plugin_call_json(c, &j);
+        if (j.failed) { /* longer: in a buffer that grows */
+            j = (vd_jbuf_t){&sb, 0, 0};
+            vd_plugin_call_json(c, &j);
+        } else {
+            sb = on_stack;
+        }
         failed = j.failed;
     } else if (ok) {
         vd_plugin_call_pack(c, &sb);
@@ -596,7 +604,7 @@ static int observe_plugin(vd_decision_t *d, const vd_stage_t *st, const vd_plugi
                        .plen = sb.size,
                        .json = json};
     int rc = sb.data && !failed ? vd_decision_observe(d, &o) : VD_ENOMEM;
-    msgpack_sbuffer_destroy(&sb);
+    if (sb.data != text) msgpack_sbuffer_destroy(&sb);
     return rc;
 }
 
