@@ -439,8 +439,10 @@ char *vd_dlog_reserve(vd_dlog_lane_t *lane, size_t most) {
 }
 
 void vd_dlog_commit(vd_dlog_lane_t *lane, size_t n) {
-    vd_dlog_ring_commit(&lane->ring, n);
-    vd_counter_add(&lane->submitted, 1);
+    if (vd_dlog_ring_commit(&lane->ring, n) == 0)
+        vd_counter_add(&lane->submitted, 1);
+    else
+        vd_counter_add(&lane->dropped, 1); /* no reservation open: nothing was queued */
 }
 
 void vd_dlog_reopen(vd_dlog_t *l) {

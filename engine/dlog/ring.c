@@ -27,9 +27,9 @@ void vd_dlog_ring_free(vd_dlog_ring_t *r) {
     r->buf = r->cbuf = NULL;
 }
 
-/* Where a record of n bytes starts (its length's offset), or -1 when it does not fit now;
- * *wraps is set when it must start at 0, after a skip marker at the head. */
-static long place(vd_dlog_ring_t *r, size_t n, int *wraps) {
+/* Where a record of n bytes starts (*start: its length's offset): 0, or -1 when it does not
+ * fit now; *wraps is set when it must start at 0, after a skip marker at the head. */
+static int place(vd_dlog_ring_t *r, size_t n, size_t *start, int *wraps) {
     size_t need = ALIGN8(4 + n);
     if (n >= SKIP || need > r->cap / 2) return -1;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -40,7 +40,8 @@ static long place(vd_dlog_ring_t *r, size_t n, int *wraps) {
         if (head - r->tail_seen + total > r->cap) return -1;
     }
     *wraps = need > to_end;
-    return *wraps ? 0 : (long)off;
+    *start = *wraps ? 0 : off;
+    return 0;
 }
 
 /* Makes the record of n bytes at start (from place) the consumer's. */
@@ -59,28 +60,29 @@ static void publish(vd_dlog_ring_t *r, size_t start, int wraps, size_t n) {
 
 int vd_dlog_ring_put(vd_dlog_ring_t *r, const void *rec, size_t n) {
     int wraps;
-    long start = place(r, n, &wraps);
+    size_t start;
     r->reserved = 0;
-    if (start < 0) return -1;
+    if (place(r, n, &start, &wraps) != 0) return -1;
     memcpy(r->buf + start + 4, rec, n);
-    publish(r, (size_t)start, wraps, n);
+    publish(r, start, wraps, n);
     return 0;
 }
 
 char *vd_dlog_ring_reserve(vd_dlog_ring_t *r, size_t most) {
     int wraps;
-    long start = place(r, most, &wraps);
-    r->reserved = start >= 0;
-    if (start < 0) return NULL;
+    size_t start;
+    r->reserved = place(r, most, &start, &wraps) == 0;
+    if (!r->reserved) return NULL;
     r->reserved_wraps = wraps; /* the head does not move before commit: the skip's place holds */
-    r->reserved_at = (size_t)start;
+    r->reserved_at = start;
     return r->buf + start + 4;
 }
 
-void vd_dlog_ring_commit(vd_dlog_ring_t *r, size_t n) {
-    if (!r->reserved) return;
+int vd_dlog_ring_commit(vd_dlog_ring_t *r, size_t n) {
+    if (!r->reserved) return -1;
     r->reserved = 0;
     publish(r, r->reserved_at, r->reserved_wraps, n);
+    return 0;
 }
 
 const char *vd_dlog_ring_peek(vd_dlog_ring_t *r, size_t *n) {

@@ -39,8 +39,9 @@ int vd_dlog_ring_put(vd_dlog_ring_t *r, const void *rec, size_t n);
  * nothing until vd_dlog_ring_commit; another reserve or put before it drops the reservation. */
 char *vd_dlog_ring_reserve(vd_dlog_ring_t *r, size_t most);
 
-/* Producer: publishes the record of n bytes (n <= most) written where reserve said. */
-void vd_dlog_ring_commit(vd_dlog_ring_t *r, size_t n);
+/* Producer: publishes the record of n bytes (n <= most) written where reserve said. Returns
+ * 0, or -1 when no reservation is open (nothing is published). */
+int vd_dlog_ring_commit(vd_dlog_ring_t *r, size_t n);
 
 /* Consumer: the next record, or NULL when the ring is empty. It stays valid until
  * vd_dlog_ring_pop. */

@@ -304,6 +304,17 @@ static void test_ring(void) {
     }
     CU_ASSERT(got <= put && put > 2000);
     CU_ASSERT_EQUAL(vd_dlog_ring_put(&r, rec, 40 << 10), -1); /* over half the ring: never */
+    CU_ASSERT_PTR_NULL(vd_dlog_ring_reserve(&r, 40 << 10));
+    while (vd_dlog_ring_peek(&r, &n))
+        vd_dlog_ring_pop(&r);
+    CU_ASSERT_EQUAL(vd_dlog_ring_commit(&r, 10), -1); /* none open: nothing is published */
+    CU_ASSERT_PTR_NOT_NULL(vd_dlog_ring_reserve(&r, 100));
+    CU_ASSERT_EQUAL(vd_dlog_ring_put(&r, rec, 10), 0); /* a put drops the open reservation */
+    CU_ASSERT_EQUAL(vd_dlog_ring_commit(&r, 10), -1);
+    CU_ASSERT_PTR_NOT_NULL(vd_dlog_ring_peek(&r, &n));
+    CU_ASSERT_EQUAL(n, 10);
+    vd_dlog_ring_pop(&r);
+    CU_ASSERT_PTR_NULL(vd_dlog_ring_peek(&r, &n));
     vd_dlog_ring_free(&r);
 }
 
