@@ -578,9 +578,9 @@ static int observe_plugin(vd_decision_t *d, const vd_stage_t *st, const vd_plugi
     msgpack_sbuffer_init(&sb);
     int json = ok && vd_observe_as_json(d), failed = 0;
     char text[1024]; /* most outputs' text fits: then no buffer is allocated for it */
-    msgpack_sbuffer on_stack = {.data = text, .alloc = sizeof text};
+    msgpack_sbuffer on_stack;
     if (json) { /* only the log reads it: its text at once */
-        vd_jbuf_t j = {&on_stack, 0, 1};
+        vd_jbuf_t j = vd_json_fixed(&on_stack, text, sizeof text);
         vd_plugin_call_json(c, &j);
         if (j.failed) { /* longer: in a buffer that grows */
             j = (vd_jbuf_t){&sb, 0, 0};

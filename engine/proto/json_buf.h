@@ -21,6 +21,13 @@ typedef struct vd_jbuf {
                   does not fit fails j */
 } vd_jbuf_t;
 
+/* A builder over room[0..most) that is not its own (a ring's, the stack's): view is set up to
+ * describe it, and a piece that does not fit fails the builder instead of growing it. */
+static inline vd_jbuf_t vd_json_fixed(msgpack_sbuffer *view, char *room, size_t most) {
+    *view = (msgpack_sbuffer){.size = 0, .data = room, .alloc = most};
+    return (vd_jbuf_t){view, 0, 1};
+}
+
 /* Grows sb for n more bytes: where they go, or NULL (j failed). Use vd_json_room. */
 char *vd_json__grow(vd_jbuf_t *j, size_t n);
 

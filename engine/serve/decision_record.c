@@ -258,8 +258,8 @@ int vd_decision_record_json(msgpack_sbuffer *sb, msgpack_sbuffer *scratch,
 
 size_t vd_decision_record_json_at(char *at, size_t most, msgpack_sbuffer *scratch,
                                   const vd_record_in_t *in) {
-    msgpack_sbuffer sb = {.size = 0, .data = at, .alloc = most};
-    return record_json((vd_jbuf_t){&sb, 0, 1}, scratch, in) == 0 ? sb.size : 0;
+    msgpack_sbuffer view;
+    return record_json(vd_json_fixed(&view, at, most), scratch, in) == 0 ? view.size : 0;
 }
 
 void vd_report_campaign_json(vd_jbuf_t *j, const vd_report_campaign_t *c) {
